@@ -1,0 +1,40 @@
+// hush: the environment an operation runs in.
+//
+// A `Context` names the randomness, the clock and (optionally) the logger that an operation uses.
+// The library keeps no global mutable state: everything an operation needs arrives through its
+// arguments.
+//
+// Deviation from the design guide (B.8): the logger lives in the Context instead of behind a
+// process-wide `set_logger()`, so that two embedders in one process cannot overwrite each other's
+// logger and the library has no global mutable state at all. A null logger means silence, which is
+// the default.
+//
+// Thread-safety: a Context may be shared by threads if its RandomSource, Clock and logger are
+// thread-safe (the defaults are; use spdlog's `_mt` loggers).
+#pragma once
+
+#include <memory>
+
+#include <spdlog/fwd.h>
+
+#include <hush/clock.h>
+#include <hush/random.h>
+
+namespace hush {
+
+/// What an operation uses from its environment. The referents must outlive every call that uses
+/// the Context.
+struct Context {
+  /// Randomness for keys and nonces.
+  RandomSource& random;
+  /// Wall-clock time for timestamps.
+  Clock& clock;
+  /// Where warnings about peer or protocol anomalies go; null (the default) logs nothing. The
+  /// library never logs keys, plaintext, ciphertext or MACs, and logs addresses only redacted.
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+/// A Context with `system_random()`, `system_clock()` and no logger.
+Context default_context();
+
+}  // namespace hush

@@ -1,0 +1,22 @@
+// hush: umbrella header. Includes the whole public API.
+//
+// hush is an end-to-end encryption library wire-compatible with Signal protocol version 3
+// (libsignal-protocol-c 2.3.3): X3DH prekey bundles and the Double Ratchet.
+#pragma once
+
+#include <hush/address.h>
+#include <hush/bytes.h>
+#include <hush/clock.h>
+#include <hush/context.h>
+#include <hush/in_memory_store.h>
+#include <hush/keys.h>
+#include <hush/limits.h>
+#include <hush/messages.h>
+#include <hush/prekey.h>
+#include <hush/random.h>
+#include <hush/result.h>
+#include <hush/secret.h>
+#include <hush/session.h>
+#include <hush/session_record.h>
+#include <hush/store.h>
+#include <hush/version.h>

@@ -1,0 +1,77 @@
+// hush: a ProtocolStore kept in memory.
+//
+// For tests, examples and applications that persist the whole store themselves: `serialize()`
+// gives a deterministic snapshot of everything (secrets included) and `deserialize()` restores it,
+// so two snapshots are byte-for-byte equal exactly when the stores hold the same state. Nothing is
+// durable unless the caller saves a snapshot.
+//
+// Trust policy: trust on first use per address. An address with no stored identity trusts any
+// identity; afterwards only the stored one is trusted, until `save_identity` replaces it.
+//
+// Thread-safety: all methods are safe to call from several threads; transactions are serialised by
+// one internal mutex (a transaction holds it from start to end).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <hush/store.h>
+
+namespace hush {
+
+/// A thread-safe, non-persistent ProtocolStore with trust-on-first-use.
+class InMemoryProtocolStore final : public ProtocolStore {
+ public:
+  /// A store for a device with identity `identity` and registration id `registration_id`.
+  InMemoryProtocolStore(IdentityKeyPair identity, std::uint32_t registration_id);
+  ~InMemoryProtocolStore() override;
+  InMemoryProtocolStore(const InMemoryProtocolStore&) = delete;
+  InMemoryProtocolStore& operator=(const InMemoryProtocolStore&) = delete;
+
+  /// A deterministic snapshot of the whole store (secrets included; protect it as a secret).
+  SecretBytes serialize() const;
+  /// Restores a snapshot made by `serialize()`. Anything malformed is kCorruptState.
+  static Result<std::unique_ptr<InMemoryProtocolStore>> deserialize(ByteView snapshot);
+
+  // IdentityKeyStore
+  Result<IdentityKeyPair> identity_key_pair() override;
+  Result<std::uint32_t> local_registration_id() override;
+  Result<IdentityChange> save_identity(const Address& address,
+                                       const IdentityKey& identity) override;
+  Result<bool> is_trusted_identity(const Address& address, const IdentityKey& identity,
+                                   Direction direction) override;
+  Result<std::optional<IdentityKey>> identity(const Address& address) override;
+
+  // PreKeyStore
+  Result<std::optional<PreKeyRecord>> load_pre_key(PreKeyId id) override;
+  Status store_pre_key(const PreKeyRecord& record) override;
+  Status remove_pre_key(PreKeyId id) override;
+  Result<std::vector<PreKeyId>> pre_key_ids() override;
+  Result<PreKeyId> next_pre_key_id() override;
+
+  // SignedPreKeyStore
+  Result<std::optional<SignedPreKeyRecord>> load_signed_pre_key(SignedPreKeyId id) override;
+  Status store_signed_pre_key(const SignedPreKeyRecord& record) override;
+  Status remove_signed_pre_key(SignedPreKeyId id) override;
+  Result<std::vector<SignedPreKeyId>> signed_pre_key_ids() override;
+
+  // SessionStore
+  Result<std::optional<SessionRecord>> load_session(const Address& address) override;
+  Status store_session(const Address& address, const SessionRecord& record) override;
+
+  // ProtocolStore
+  Status run_transaction(const std::function<Status()>& body) override;
+
+ private:
+  struct State;
+  struct Undo;
+  mutable std::recursive_mutex mutex_;
+  std::unique_ptr<State> state_;
+  std::unique_ptr<Undo> undo_;  // non-null only inside run_transaction
+};
+
+}  // namespace hush

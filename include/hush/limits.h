@@ -1,0 +1,60 @@
+// hush: every limit the library enforces, each with its reason.
+//
+// This is the one place limits live (libsignal's consts.rs style). The protocol limits are the ones
+// libsignal-protocol-c 2.3.3 uses (wire spec §6), so that anything one library accepts the other
+// accepts too; the size limits bound what untrusted input can make the library allocate.
+//
+// Thread-safety: constants.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace hush {
+
+/// A received counter may be at most this far ahead of its receiving chain (c - next <= 2000).
+/// Bounds the work (and skipped keys) one message can cause; libsignal-protocol-c's limit (§4.5).
+inline constexpr std::uint32_t kMaxForwardJump = 2000;
+
+/// Skipped message keys kept per receiving chain; the oldest is dropped beyond this, and a late
+/// message whose key was dropped reads as a duplicate. libsignal-protocol-c's MAX_MESSAGE_KEYS.
+inline constexpr std::size_t kMaxSkippedKeysPerChain = 2000;
+
+/// Receiving chains kept per session state; the oldest is dropped beyond this. Late messages from
+/// a dropped chain fail with kInvalidMessage. libsignal-protocol-c's limit (§5.2).
+inline constexpr std::size_t kMaxReceiverChains = 5;
+
+/// Archived session states kept per address, newest first. Keeps states for simultaneous
+/// initiation and late messages while bounding record size; libsignal's
+/// ARCHIVED_STATES_MAX_LENGTH (§5.1).
+inline constexpr std::size_t kMaxArchivedStates = 40;
+
+/// The largest plaintext `encrypt_message` accepts. Signal messages are small (attachments travel
+/// separately, encrypted under keys sent in a message); 16 MiB leaves room for unusual uses while
+/// bounding what one message can make a receiver allocate.
+inline constexpr std::size_t kMaxPlaintextBytes = std::size_t{16} << 20;
+
+/// The largest serialized message (either kind) the parsers accept: the largest plaintext after
+/// CBC padding, plus generous room for the protobuf fields, keys and MAC.
+inline constexpr std::size_t kMaxMessageBytes = kMaxPlaintextBytes + 16 + 1024;
+
+/// The largest serialized SessionRecord `SessionRecord::deserialize` accepts. The worst case the
+/// limits above allow is 41 states x 5 chains x 2000 skipped keys x (32-byte seed + 5-byte counter)
+/// plus per-state overhead, about 15.2 MB; 24 MiB bounds it with margin.
+inline constexpr std::size_t kMaxSessionRecordBytes = std::size_t{24} << 20;
+
+/// The largest serialized prekey or signed prekey record accepted from a store (a key pair, a
+/// signature, ids and a timestamp need under 200 bytes).
+inline constexpr std::size_t kMaxKeyRecordBytes = 1024;
+
+/// The largest InMemoryProtocolStore snapshot `deserialize` accepts.
+inline constexpr std::size_t kMaxStoreSnapshotBytes = std::size_t{1} << 30;
+
+/// The sending chain's counter is a uint32 on the wire; a chain refuses to encrypt past this
+/// (kLimitExceeded) instead of wrapping, which would reuse a message key.
+inline constexpr std::uint32_t kMaxChainCounter = 0xFFFFFFFEu;
+
+/// Registration ids are generated in libsignal's range 1..16380.
+inline constexpr std::uint32_t kMaxRegistrationId = 16380;
+
+}  // namespace hush

@@ -1,0 +1,171 @@
+// hush: the error model.
+//
+// Every failure that untrusted input (wire bytes, bundles, stored records) can cause is returned as
+// a value: `Result<T>` holds either a `T` or an `Error`, and `Status` is `Result<void>`. Exceptions
+// are not used for protocol failures; `std::bad_alloc` propagates (the library is
+// exception-neutral). The member names follow `std::expected` so that a move to C++23 is an alias
+// swap.
+//
+// Not responsible for: logging (see context.h) or turning errors into user-facing text.
+//
+// Thread-safety: `Error`, `Result` and `Status` are plain values; distinct objects may be used from
+// distinct threads.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace hush {
+
+/// Every error the library reports. Values are stable (never renumbered); `to_string()` gives each
+/// a stable snake_case name that scripts may match on (hush-cli prints `error: <name>`).
+enum class Errc : std::uint8_t {
+  kInvalidArgument =
+      1,  ///< "invalid_argument": the caller passed something unusable (not peer input).
+  kInvalidMessage = 2,  ///< "invalid_message": bad MAC, undecryptable, malformed or missing fields.
+  kInvalidProtobuf = 3,   ///< "invalid_protobuf": the protobuf body does not parse.
+  kInvalidVersion = 4,    ///< "invalid_version": a version newer than 3, or inner/outer mismatch.
+  kLegacyMessage = 5,     ///< "legacy_message": a version older than 3.
+  kInvalidKey = 6,        ///< "invalid_key": a key of the wrong length or type, or a low-order key.
+  kInvalidKeyId = 7,      ///< "invalid_key_id": unknown (or already used) prekey or signed prekey.
+  kInvalidSignature = 8,  ///< "invalid_signature": a signed prekey signature does not verify.
+  kNoSession = 9,         ///< "no_session": no usable session with that address.
+  kUntrustedIdentity =
+      10,  ///< "untrusted_identity": the peer's identity differs from the trusted one.
+  kDuplicateMessage =
+      11,  ///< "duplicate_message": that message was already decrypted (or its key dropped).
+  kTooFarInFuture = 12,    ///< "too_far_in_future": the counter jumps more than the limit ahead.
+  kCorruptState = 13,      ///< "corrupt_state": a stored record does not parse or breaks a limit.
+  kStoreFailure = 14,      ///< "store_failure": a store could not read or write.
+  kCryptoFailure = 15,     ///< "crypto_failure": the crypto backend failed (not input-driven).
+  kTransportFailure = 16,  ///< "transport_failure": a caller-supplied transport failed.
+  kLimitExceeded = 17,     ///< "limit_exceeded": an input or request exceeds a documented limit.
+  kUnsupported = 18,       ///< "unsupported": a valid request this version cannot serve.
+};
+
+/// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that
+/// are not enumerators.
+std::string_view to_string(Errc code) noexcept;
+
+/// An error code plus a static description of where it arose ("decrypt_message: mac").
+/// `where` never contains user data, keys or peer-controlled strings. Trivially copyable.
+class Error {
+ public:
+  /// `where` must be a string literal (or otherwise have static storage duration).
+  constexpr Error(Errc code, const char* where) noexcept : code_(code), where_(where) {}
+  /// The error code.
+  constexpr Errc code() const noexcept { return code_; }
+  /// A static, human-readable location and cause; never null.
+  constexpr const char* where() const noexcept { return where_ ? where_ : ""; }
+  /// Errors compare equal when their codes are equal (the description is not compared).
+  friend constexpr bool operator==(const Error& a, const Error& b) noexcept {
+    return a.code_ == b.code_;
+  }
+
+ private:
+  Errc code_;
+  const char* where_;
+};
+
+namespace detail {
+/// Aborts the process: used when `value()` is called on an error (a caller bug, never
+/// input-driven).
+[[noreturn]] void result_value_on_error(const Error& e) noexcept;
+}  // namespace detail
+
+/// Holds either a value of type `T` (which may be move-only) or an `Error`.
+/// Accessing the value of an error result aborts the process (a caller bug).
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  using value_type = T;
+  /// A successful result.
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  /// A failed result.
+  Result(Error error) : v_(std::in_place_index<1>, error) {}  // NOLINT: implicit by design
+
+  /// True when a value is held.
+  bool has_value() const noexcept { return v_.index() == 0; }
+  /// True when a value is held.
+  explicit operator bool() const noexcept { return has_value(); }
+
+  /// The value; aborts on an error result.
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  /// The value; aborts on an error result.
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  /// The value, moved out; aborts on an error result.
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  /// The error; must only be called on a failed result (aborts otherwise).
+  const Error& error() const {
+    if (has_value()) detail::result_value_on_error(Error(Errc::kInvalidArgument, "Result::error"));
+    return std::get<1>(v_);
+  }
+  /// The value, or `fallback` on an error result.
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
+ private:
+  void check() const {
+    if (!has_value()) detail::result_value_on_error(std::get<1>(v_));
+  }
+  std::variant<T, Error> v_;
+};
+
+/// `Result<void>`: success, or an `Error`.
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  using value_type = void;
+  /// A successful status.
+  Result() noexcept = default;
+  /// A failed status.
+  Result(Error error) noexcept : error_(error), ok_(false) {}  // NOLINT: implicit by design
+  /// True on success.
+  bool has_value() const noexcept { return ok_; }
+  /// True on success.
+  explicit operator bool() const noexcept { return ok_; }
+  /// Aborts on a failed status (a caller bug).
+  void value() const {
+    if (!ok_) detail::result_value_on_error(error_);
+  }
+  /// The error; must only be called on a failed status (aborts otherwise).
+  const Error& error() const {
+    if (ok_) detail::result_value_on_error(Error(Errc::kInvalidArgument, "Status::error"));
+    return error_;
+  }
+
+ private:
+  Error error_{Errc::kInvalidArgument, ""};
+  bool ok_ = true;
+};
+
+/// Success or an `Error`.
+using Status = Result<void>;
+
+/// A successful `Status`.
+inline Status ok_status() noexcept {
+  return Status();
+}
+
+}  // namespace hush

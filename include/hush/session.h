@@ -1,0 +1,127 @@
+// hush: the protocol operations: X3DH session setup, encryption and decryption.
+//
+// Each operation runs inside one `ProtocolStore::run_transaction()`. It loads what it needs,
+// checks trust, computes on copies of the records, and writes only after it has fully succeeded,
+// in one transaction: a failed operation (bad MAC, duplicate, untrusted identity, unknown prekey,
+// store failure...) changes no stored state. A peer's identity is saved only after its message
+// decrypted. Trust is checked when a bundle is processed (kSending), on every encrypt (kSending),
+// and on every decrypt (kReceiving).
+//
+// Differences from libsignal-protocol-c that interop allows (wire spec "hush's decisions"):
+// low-order keys are refused (kInvalidKey), identities are saved only after a successful decrypt,
+// trust is checked on encrypt and whisper decrypt as well, and errors are more specific
+// (kTooFarInFuture, kInvalidSignature, kInvalidVersion for versions above 3).
+//
+// Not responsible for: transport, bundle publication, or which identity to trust (the store's
+// `is_trusted_identity`).
+//
+// Thread-safety: operations may run concurrently on a thread-safe store; the store's transactions
+// serialise them, so concurrent operations on one address are safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include <hush/address.h>
+#include <hush/bytes.h>
+#include <hush/context.h>
+#include <hush/messages.h>
+#include <hush/prekey.h>
+#include <hush/result.h>
+#include <hush/secret.h>
+#include <hush/store.h>
+
+namespace hush {
+
+/// Options for the decrypt operations.
+struct DecryptOptions {
+  /// If set, called with the plaintext after decryption succeeded and before anything is written,
+  /// inside the store's transaction. If it returns an error, nothing is written and the decrypt
+  /// fails with that error: an application can store the plaintext atomically with the new state.
+  /// It must not call back into the library or the store's run_transaction.
+  std::function<Status(ByteView plaintext)> before_commit;
+};
+
+/// Runs X3DH as initiator against `bundle` from `remote` and stores the new session as the current
+/// state (archiving any previous one); the peer's identity is saved. The next encrypt produces a
+/// PreKeySignalMessage. Errors: kInvalidSignature (bad signed prekey signature), kInvalidArgument
+/// (inconsistent one-time prekey fields), kUntrustedIdentity, kInvalidKey (low-order key),
+/// kStoreFailure, kCorruptState, kCryptoFailure.
+Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Address& remote,
+                             const PreKeyBundle& bundle);
+
+/// Encrypts `plaintext` for `remote` with the current session and advances the sending chain.
+/// Returns a PreKeySignalMessage while the peer has not answered, else a SignalMessage; the
+/// advanced state is committed before this returns. Errors: kNoSession, kUntrustedIdentity,
+/// kLimitExceeded (plaintext larger than kMaxPlaintextBytes, or the chain counter exhausted),
+/// kStoreFailure, kCorruptState, kCryptoFailure.
+Result<CiphertextMessage> encrypt_message(const Context& ctx, ProtocolStore& store,
+                                          const Address& remote, ByteView plaintext);
+
+/// Decrypts a PreKeySignalMessage from `remote`, setting up the responder session if the message
+/// starts a new one (its base key is not in any stored state). On success commits, in one
+/// transaction: the peer's identity, removal of the used one-time prekey, and the session.
+/// Errors: kUntrustedIdentity, kInvalidKeyId (unknown signed or one-time prekey), kInvalidKey,
+/// kInvalidMessage (MAC or decryption failure), kDuplicateMessage, kTooFarInFuture,
+/// kInvalidVersion, kStoreFailure, kCorruptState, kCryptoFailure, or the before_commit hook's
+/// error.
+Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& store,
+                                           const Address& remote,
+                                           const PreKeySignalMessage& message,
+                                           const DecryptOptions& options = {});
+
+/// Decrypts a SignalMessage from `remote`, trying the current state and then each archived state
+/// (newest first); an archived state that decrypts is promoted to current. Errors: kNoSession,
+/// kInvalidMessage (MAC or decryption failure in every state), kDuplicateMessage,
+/// kTooFarInFuture, kUntrustedIdentity, kStoreFailure, kCorruptState, kCryptoFailure, or the
+/// before_commit hook's error.
+Result<SecretBytes> decrypt_signal_message(const Context& ctx, ProtocolStore& store,
+                                           const Address& remote, const SignalMessage& message,
+                                           const DecryptOptions& options = {});
+
+/// Dispatches to decrypt_prekey_message or decrypt_signal_message.
+Result<SecretBytes> decrypt_message(const Context& ctx, ProtocolStore& store, const Address& remote,
+                                    const CiphertextMessage& message,
+                                    const DecryptOptions& options = {});
+
+/// What is known about the session with one address.
+struct SessionInfo {
+  /// True when there is a current state that can encrypt.
+  bool exists = false;
+  /// The current state's session version (3), or 0 without one.
+  std::uint32_t version = 0;
+  /// True while our messages are still PreKeySignalMessages (the peer has not answered).
+  bool has_unacknowledged_prekey = false;
+  /// The number of archived states.
+  std::size_t previous_states = 0;
+  /// The current state's remote identity key.
+  std::optional<IdentityKey> remote_identity;
+  /// The current state's remote registration id (0 without one).
+  std::uint32_t remote_registration_id = 0;
+};
+
+/// Describes the session with `remote`. Errors: kStoreFailure, kCorruptState.
+Result<SessionInfo> session_info(ProtocolStore& store, const Address& remote);
+
+/// Records `identity` as the trusted identity of `remote` (for example after the user verified a
+/// changed safety number) and archives the current session state if it was made with a different
+/// identity, so the next encrypt needs a new bundle. One transaction. Errors: kStoreFailure,
+/// kCorruptState.
+Status trust_identity(ProtocolStore& store, const Address& remote, const IdentityKey& identity);
+
+/// Builds our current bundle from the stores: our identity and registration id, signed prekey
+/// `signed_pre_key_id`, and one-time prekey `pre_key_id` if given. Nothing is consumed.
+/// Errors: kInvalidKeyId (either prekey missing), kStoreFailure, kCorruptState.
+Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
+                                 SignedPreKeyId signed_pre_key_id,
+                                 std::optional<PreKeyId> pre_key_id);
+
+/// Generates `count` one-time prekeys with ids from the store's `next_pre_key_id()` upwards and
+/// stores them, in one transaction; returns their ids. Errors: kInvalidArgument (the 24-bit id
+/// space would be exhausted), kStoreFailure, kCryptoFailure.
+Result<std::vector<PreKeyId>> replenish_pre_keys(const Context& ctx, ProtocolStore& store,
+                                                 std::uint32_t count);
+
+}  // namespace hush

@@ -1,0 +1,113 @@
+// hush: the storage interfaces the protocol operations use.
+//
+// The library never persists anything itself: it loads and stores records through these
+// interfaces, which the application implements (or takes from in_memory_store.h). Every operation
+// runs inside one `ProtocolStore::run_transaction()`: it loads what it needs, computes on copies,
+// and writes only at the end, after it has fully succeeded, so a failed operation writes nothing.
+// A store implementation must make the writes of one transaction durable together or not at all.
+//
+// Interfaces are narrow, one line of documentation per method (libsignal's storage traits). Store
+// methods report their own failures as kStoreFailure and should not throw; if one does, the
+// exception propagates, the transaction is rolled back, and the library makes no further calls.
+//
+// Not responsible for: trust policy beyond the interface (the application decides in
+// `is_trusted_identity`), or synchronisation (see each implementation).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include <hush/address.h>
+#include <hush/keys.h>
+#include <hush/prekey.h>
+#include <hush/result.h>
+#include <hush/session_record.h>
+
+namespace hush {
+
+/// Which way a message is going when trust is checked.
+enum class Direction : std::uint8_t {
+  kSending,    ///< We are about to send to the identity (bundle processing, encrypt).
+  kReceiving,  ///< We received from the identity (prekey message, whisper message).
+};
+
+/// What `save_identity` did.
+enum class IdentityChange : std::uint8_t {
+  kNewOrUnchanged,    ///< No identity was stored for the address, or the same one was.
+  kReplacedExisting,  ///< A different identity was stored and has been replaced.
+};
+
+/// Our identity and the identities of our peers.
+class IdentityKeyStore {
+ public:
+  virtual ~IdentityKeyStore() = default;
+  /// Our identity key pair, private key included.
+  virtual Result<IdentityKeyPair> identity_key_pair() = 0;
+  /// Our registration id.
+  virtual Result<std::uint32_t> local_registration_id() = 0;
+  /// Records `identity` as the identity of `address`.
+  virtual Result<IdentityChange> save_identity(const Address& address,
+                                               const IdentityKey& identity) = 0;
+  /// Whether `identity` may be used for `address` in `direction` (the application's trust policy).
+  virtual Result<bool> is_trusted_identity(const Address& address, const IdentityKey& identity,
+                                           Direction direction) = 0;
+  /// The identity stored for `address`, or nullopt.
+  virtual Result<std::optional<IdentityKey>> identity(const Address& address) = 0;
+};
+
+/// Our one-time prekeys. A prekey is removed after its first successful use.
+class PreKeyStore {
+ public:
+  virtual ~PreKeyStore() = default;
+  /// The prekey with `id`, or nullopt if there is none (never stored, or already used).
+  virtual Result<std::optional<PreKeyRecord>> load_pre_key(PreKeyId id) = 0;
+  /// Stores `record` under `record.id` and raises the high-water mark to at least that id.
+  virtual Status store_pre_key(const PreKeyRecord& record) = 0;
+  /// Removes the prekey with `id`; removing an absent one is not an error.
+  virtual Status remove_pre_key(PreKeyId id) = 0;
+  /// The ids of the prekeys present, ascending.
+  virtual Result<std::vector<PreKeyId>> pre_key_ids() = 0;
+  /// One more than the highest id ever stored (1 for an empty store); ids are never reused.
+  virtual Result<PreKeyId> next_pre_key_id() = 0;
+};
+
+/// Our signed prekeys.
+class SignedPreKeyStore {
+ public:
+  virtual ~SignedPreKeyStore() = default;
+  /// The signed prekey with `id`, or nullopt.
+  virtual Result<std::optional<SignedPreKeyRecord>> load_signed_pre_key(SignedPreKeyId id) = 0;
+  /// Stores `record` under `record.id`, replacing any with that id.
+  virtual Status store_signed_pre_key(const SignedPreKeyRecord& record) = 0;
+  /// Removes the signed prekey with `id`; removing an absent one is not an error.
+  virtual Status remove_signed_pre_key(SignedPreKeyId id) = 0;
+  /// The ids of the signed prekeys present, ascending.
+  virtual Result<std::vector<SignedPreKeyId>> signed_pre_key_ids() = 0;
+};
+
+/// One SessionRecord per remote address.
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+  /// The record for `address`, or nullopt if there is none (not an error).
+  virtual Result<std::optional<SessionRecord>> load_session(const Address& address) = 0;
+  /// Stores `record` for `address`, replacing any.
+  virtual Status store_session(const Address& address, const SessionRecord& record) = 0;
+};
+
+/// Everything an operation may touch, with a transaction around it.
+class ProtocolStore : public IdentityKeyStore,
+                      public PreKeyStore,
+                      public SignedPreKeyStore,
+                      public SessionStore {
+ public:
+  /// Runs `body`, which reads and writes through this store, atomically: if `body` returns an error
+  /// (or throws), none of its writes take effect; if it succeeds, all of them do, durably for a
+  /// durable store, and then this returns success. Transactions do not nest: `body` must not call
+  /// run_transaction. Concurrent transactions on one store are serialised by the store.
+  virtual Status run_transaction(const std::function<Status()>& body) = 0;
+};
+
+}  // namespace hush

@@ -1,0 +1,19 @@
+// hush internal: the per-operation crypto scratch space.
+//
+// One `Crypto` is created per top-level operation (encrypt, decrypt, bundle processing) and passed
+// down, so every HMAC, HKDF and AES call inside that operation reuses the same OpenSSL contexts
+// (algorithms are fetched once per process, see ossl.h). It holds no secrets between calls.
+// Thread-safety: not synchronised; one per thread/operation.
+#pragma once
+
+#include "crypto/cipher.h"
+#include "crypto/kdf.h"
+
+namespace hush::internal::crypto {
+
+struct Crypto {
+  HmacSha256 hmac;
+  Aes256Cbc aes;
+};
+
+}  // namespace hush::internal::crypto

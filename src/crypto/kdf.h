@@ -1,0 +1,56 @@
+// hush internal: HMAC-SHA256 and HKDF-SHA256 (RFC 2104, RFC 5869) on OpenSSL 3.
+//
+// HmacSha256 owns one reusable OpenSSL MAC context (the algorithm is fetched once per process), so
+// a chain of derivations inside one operation allocates nothing per step. HKDF is RFC 5869
+// extract-then-expand built on it (Signal v3 uses the standard expand counter starting at 1).
+//
+// Not responsible for: choosing salts and info strings (ratchet/kdf_chains.h, x3dh.h).
+// Thread-safety: an HmacSha256 object is not synchronised; use one per thread or operation.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include <hush/bytes.h>
+#include <hush/result.h>
+
+namespace hush::internal::crypto {
+
+/// The size of an HMAC-SHA256 output.
+inline constexpr std::size_t kHmacSha256Size = 32;
+
+/// A reusable HMAC-SHA256 computation.
+class HmacSha256 {
+ public:
+  HmacSha256();
+  ~HmacSha256();
+  HmacSha256(const HmacSha256&) = delete;
+  HmacSha256& operator=(const HmacSha256&) = delete;
+
+  /// Starts a new MAC under `key` (any length, including empty).
+  void init(ByteView key);
+  /// Adds `data`.
+  void update(ByteView data);
+  /// Writes the MAC of everything since init; a new init is needed before the next use.
+  void final(std::span<std::uint8_t, kHmacSha256Size> out);
+
+  /// One-shot: `out = HMAC-SHA256(key, data)`.
+  void mac(ByteView key, ByteView data, std::span<std::uint8_t, kHmacSha256Size> out) {
+    init(key);
+    update(data);
+    final(out);
+  }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// HKDF-SHA256 (RFC 5869): fills `out` (at most 255*32 bytes, else aborts: a caller bug) with
+/// HKDF-Expand(HKDF-Extract(salt, ikm), info). An empty salt means 32 zero bytes, per the RFC.
+void hkdf_sha256(HmacSha256& hmac, ByteView ikm, ByteView salt, ByteView info,
+                 std::span<std::uint8_t> out);
+
+}  // namespace hush::internal::crypto

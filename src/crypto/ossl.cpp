@@ -1,0 +1,41 @@
+// hush internal: fetched OpenSSL algorithms and the failure path (see ossl.h).
+#include "crypto/ossl.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include <openssl/err.h>
+
+namespace hush::internal::crypto {
+
+namespace {
+template <class T>
+T* must(T* p, const char* what) {
+  if (p == nullptr) {
+    // A missing default provider is an installation problem no caller can handle.
+    std::fprintf(stderr, "hush: OpenSSL cannot provide %s\n", what);
+    std::abort();
+  }
+  return p;
+}
+}  // namespace
+
+const Algorithms& fetched() {
+  // Initialised once, thread-safely; immutable afterwards (not mutable global state).
+  static const Algorithms algorithms{
+      must(EVP_MD_fetch(nullptr, "SHA2-256", nullptr), "SHA-256"),
+      must(EVP_MD_fetch(nullptr, "SHA2-512", nullptr), "SHA-512"),
+      must(EVP_MAC_fetch(nullptr, "HMAC", nullptr), "HMAC"),
+      must(EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr), "AES-256-CBC"),
+  };
+  return algorithms;
+}
+
+void throw_openssl_failure(const char* where) {
+  (void)where;
+  ERR_clear_error();
+  throw std::bad_alloc();
+}
+
+}  // namespace hush::internal::crypto

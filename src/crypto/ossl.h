@@ -1,0 +1,50 @@
+// hush internal: owning handles for OpenSSL objects and the process-wide fetched algorithms.
+//
+// Algorithms are fetched once per process (EVP_*_fetch on first use, kept until exit) and are
+// immutable afterwards, which is what OpenSSL 3 recommends instead of implicit fetching on every
+// init. Only src/crypto/*.cpp include this file.
+// Thread-safety: fetched() is initialised once, thread-safely; the handles are not synchronised.
+#pragma once
+
+#include <memory>
+
+#include <openssl/evp.h>
+
+namespace hush::internal::crypto {
+
+struct EvpMdCtxDeleter {
+  void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
+};
+struct EvpMacCtxDeleter {
+  void operator()(EVP_MAC_CTX* p) const noexcept { EVP_MAC_CTX_free(p); }
+};
+struct EvpCipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* p) const noexcept { EVP_CIPHER_CTX_free(p); }
+};
+using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
+using EvpMacCtxPtr = std::unique_ptr<EVP_MAC_CTX, EvpMacCtxDeleter>;
+using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxDeleter>;
+
+/// The algorithms hush uses, fetched from the default library context.
+struct Algorithms {
+  EVP_MD* sha256;
+  EVP_MD* sha512;
+  EVP_MAC* hmac;
+  EVP_CIPHER* aes_256_cbc;
+};
+
+/// The fetched algorithms; aborts if OpenSSL cannot provide one (a broken installation).
+const Algorithms& fetched();
+
+/// Called when an OpenSSL call that cannot fail on valid arguments fails anyway. On valid
+/// arguments the only realistic cause is memory exhaustion inside OpenSSL, so this clears the
+/// OpenSSL error queue (nothing leaks into the application's) and throws std::bad_alloc, which
+/// the library propagates like any allocation failure (it is exception-neutral).
+[[noreturn]] void throw_openssl_failure(const char* where);
+
+/// Checks the return value of an OpenSSL call that must succeed.
+inline void ossl_check(int rc, const char* where) {
+  if (rc != 1) throw_openssl_failure(where);
+}
+
+}  // namespace hush::internal::crypto

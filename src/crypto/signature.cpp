@@ -1,0 +1,135 @@
+// hush internal: libsignal's curve25519_sign / curve25519_verify (wire spec §7.1) on libsodium's
+// Ed25519 scalar and point primitives, SHA-512 from OpenSSL, and the Montgomery-to-Edwards
+// conversion with OpenSSL BIGNUM (only public values go through it).
+#include "crypto/signature.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include <openssl/bn.h>
+#include <sodium.h>
+
+#include <hush/secret.h>
+#include "crypto/hash.h"
+#include "crypto/ossl.h"
+#include "crypto/sodium.h"
+
+namespace hush::internal::crypto {
+
+namespace {
+
+struct BnCtxDeleter {
+  void operator()(BN_CTX* p) const noexcept { BN_CTX_free(p); }
+};
+struct BnDeleter {
+  void operator()(BIGNUM* p) const noexcept { BN_free(p); }
+};
+using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
+
+BnPtr bn_new() {
+  BnPtr p(BN_new());
+  if (!p) throw_openssl_failure("BN_new");
+  return p;
+}
+
+// Reduces a 32-byte little-endian value modulo L.
+void reduce32(std::span<const std::uint8_t, 32> in, std::span<std::uint8_t, 32> out) {
+  SecretArray<64> wide;
+  std::copy(in.begin(), in.end(), wide.expose_mut().begin());
+  crypto_core_ed25519_scalar_reduce(out.data(), wide.expose().data());
+}
+
+}  // namespace
+
+bool montgomery_to_edwards(std::span<const std::uint8_t, 32> u_bytes,
+                           std::span<std::uint8_t, 32> a) {
+  std::unique_ptr<BN_CTX, BnCtxDeleter> ctx(BN_CTX_new());
+  if (!ctx) throw_openssl_failure("BN_CTX_new");
+  // p = 2^255 - 19
+  BnPtr p = bn_new();
+  ossl_check(BN_set_bit(p.get(), 255), "BN_set_bit");
+  ossl_check(BN_sub_word(p.get(), 19), "BN_sub_word");
+  // u as X25519 reads it: 255 bits, the top bit ignored (RFC 7748 §5).
+  std::array<std::uint8_t, 32> masked{};
+  std::copy(u_bytes.begin(), u_bytes.end(), masked.begin());
+  masked[31] &= 0x7F;
+  BnPtr u = bn_new();
+  if (BN_lebin2bn(masked.data(), 32, u.get()) == nullptr) throw_openssl_failure("BN_lebin2bn");
+  BnPtr num = bn_new(), den = bn_new(), one = bn_new(), y = bn_new();
+  ossl_check(BN_one(one.get()), "BN_one");
+  ossl_check(BN_mod_sub(num.get(), u.get(), one.get(), p.get(), ctx.get()), "BN_mod_sub");
+  ossl_check(BN_mod_add(den.get(), u.get(), one.get(), p.get(), ctx.get()), "BN_mod_add");
+  if (BN_is_zero(den.get())) return false;
+  BnPtr inv(BN_mod_inverse(nullptr, den.get(), p.get(), ctx.get()));
+  if (!inv) throw_openssl_failure("BN_mod_inverse");
+  ossl_check(BN_mod_mul(y.get(), num.get(), inv.get(), p.get(), ctx.get()), "BN_mod_mul");
+  if (BN_bn2lebinpad(y.get(), a.data(), 32) != 32) throw_openssl_failure("BN_bn2lebinpad");
+  return true;
+}
+
+std::array<std::uint8_t, 64> curve25519_sign(std::span<const std::uint8_t, 32> private_scalar,
+                                             ByteView message,
+                                             std::span<const std::uint8_t, 64> random) {
+  ensure_sodium();
+  // A = a*B with the clamped scalar used directly (not hashed), as curve25519_sign does.
+  std::array<std::uint8_t, 32> A{};
+  if (crypto_scalarmult_ed25519_base_noclamp(A.data(), private_scalar.data()) != 0) std::abort();
+  const std::uint8_t sign_bit = A[31] & 0x80;
+
+  // r = SHA-512(0xFE || 0xFF*31 || a || M || Z) mod L (sign_modified.c).
+  Sha512 h;
+  std::array<std::uint8_t, 32> prefix{};
+  prefix.fill(0xFF);
+  prefix[0] = 0xFE;
+  h.update(prefix);
+  h.update(private_scalar);
+  h.update(message);
+  h.update(random);
+  SecretArray<64> nonce_hash;
+  h.final(nonce_hash.expose_mut());
+  SecretArray<32> r;
+  crypto_core_ed25519_scalar_reduce(r.expose_mut().data(), nonce_hash.expose().data());
+
+  std::array<std::uint8_t, 64> sig{};
+  // r == 0 has probability 2^-252; libsodium refuses it, and so do we.
+  if (crypto_scalarmult_ed25519_base_noclamp(sig.data(), r.expose().data()) != 0) std::abort();
+
+  // S = r + SHA-512(R || A || M) * a mod L.
+  h.update(ByteView(sig.data(), 32));
+  h.update(A);
+  h.update(message);
+  std::array<std::uint8_t, 64> k_hash{};
+  h.final(k_hash);
+  std::array<std::uint8_t, 32> k{};
+  crypto_core_ed25519_scalar_reduce(k.data(), k_hash.data());
+  SecretArray<32> a_reduced, ka;
+  reduce32(private_scalar, a_reduced.expose_mut());
+  crypto_core_ed25519_scalar_mul(ka.expose_mut().data(), k.data(), a_reduced.expose().data());
+  crypto_core_ed25519_scalar_add(sig.data() + 32, r.expose().data(), ka.expose().data());
+
+  // S < L < 2^253, so bit 7 of sig[63] is free: it carries A's sign bit.
+  sig[63] = static_cast<std::uint8_t>((sig[63] & 0x7F) | sign_bit);
+  return sig;
+}
+
+bool ed25519_verify(std::span<const std::uint8_t, 32> public_a, ByteView message,
+                    std::span<const std::uint8_t, 64> signature) {
+  ensure_sodium();
+  // libsodium checks S < L, rejects small-order and non-canonical A and R.
+  return crypto_sign_ed25519_verify_detached(signature.data(), message.data(), message.size(),
+                                             public_a.data()) == 0;
+}
+
+bool curve25519_verify(std::span<const std::uint8_t, 32> public_u, ByteView message,
+                       std::span<const std::uint8_t, 64> signature) {
+  std::array<std::uint8_t, 32> A{};
+  if (!montgomery_to_edwards(public_u, A)) return false;
+  A[31] = static_cast<std::uint8_t>((A[31] & 0x7F) | (signature[63] & 0x80));
+  std::array<std::uint8_t, 64> sig{};
+  std::copy(signature.begin(), signature.end(), sig.begin());
+  sig[63] &= 0x7F;
+  return ed25519_verify(A, message, sig);
+}
+
+}  // namespace hush::internal::crypto

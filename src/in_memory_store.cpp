@@ -1,0 +1,335 @@
+// hush: InMemoryProtocolStore (see in_memory_store.h).
+//
+// Transactions: one recursive mutex is held for the whole transaction; every write inside it first
+// records the previous value of what it changes in an undo log, which is replayed backwards if the
+// body fails or throws.
+#include <hush/in_memory_store.h>
+#include <hush/limits.h>
+
+#include "proto_util.h"
+#include "storage.pb.h"
+
+namespace hush {
+
+struct InMemoryProtocolStore::State {
+  KeyPair identity;
+  std::uint32_t registration_id = 0;
+  std::map<Address, IdentityKey> identities;
+  std::map<std::uint32_t, PreKeyRecord> pre_keys;
+  std::uint32_t next_pre_key_id = 1;
+  std::map<std::uint32_t, SignedPreKeyRecord> signed_pre_keys;
+  std::map<Address, SessionRecord> sessions;
+};
+
+// The previous values of everything a transaction changed (first change of each key only).
+struct InMemoryProtocolStore::Undo {
+  std::map<Address, std::optional<IdentityKey>> identities;
+  std::map<std::uint32_t, std::optional<PreKeyRecord>> pre_keys;
+  std::optional<std::uint32_t> next_pre_key_id;
+  std::map<std::uint32_t, std::optional<SignedPreKeyRecord>> signed_pre_keys;
+  std::map<Address, std::optional<SessionRecord>> sessions;
+};
+
+namespace {
+
+template <class Map, class Key, class Clone>
+void remember(Map& undo, const std::map<Key, typename Map::mapped_type::value_type>& live,
+              const Key& key, Clone clone) {
+  if (undo.count(key)) return;
+  auto it = live.find(key);
+  if (it == live.end())
+    undo.emplace(key, std::nullopt);
+  else
+    undo.emplace(key, clone(it->second));
+}
+
+template <class Map, class UndoMap>
+void restore(Map& live, UndoMap& undo) {
+  for (auto& [key, previous] : undo) {
+    if (previous)
+      live.insert_or_assign(key, std::move(*previous));
+    else
+      live.erase(key);
+  }
+}
+
+}  // namespace
+
+InMemoryProtocolStore::InMemoryProtocolStore(IdentityKeyPair identity,
+                                             std::uint32_t registration_id)
+    : state_(
+          std::make_unique<State>(State{std::move(identity), registration_id, {}, {}, 1, {}, {}})) {
+}
+
+InMemoryProtocolStore::~InMemoryProtocolStore() = default;
+
+Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& body) {
+  std::lock_guard lock(mutex_);
+  if (undo_) return Error(Errc::kInvalidArgument, "run_transaction: nested transaction");
+  undo_ = std::make_unique<Undo>();
+  auto rollback = [&] {
+    restore(state_->identities, undo_->identities);
+    restore(state_->pre_keys, undo_->pre_keys);
+    if (undo_->next_pre_key_id) state_->next_pre_key_id = *undo_->next_pre_key_id;
+    restore(state_->signed_pre_keys, undo_->signed_pre_keys);
+    restore(state_->sessions, undo_->sessions);
+    undo_.reset();
+  };
+  Status st;
+  try {
+    st = body();
+  } catch (...) {
+    rollback();
+    throw;
+  }
+  if (!st) {
+    rollback();
+    return st;
+  }
+  undo_.reset();
+  return ok_status();
+}
+
+// ---- identities ----
+
+Result<IdentityKeyPair> InMemoryProtocolStore::identity_key_pair() {
+  std::lock_guard lock(mutex_);
+  return state_->identity.clone();
+}
+
+Result<std::uint32_t> InMemoryProtocolStore::local_registration_id() {
+  std::lock_guard lock(mutex_);
+  return state_->registration_id;
+}
+
+Result<IdentityChange> InMemoryProtocolStore::save_identity(const Address& address,
+                                                            const IdentityKey& identity) {
+  std::lock_guard lock(mutex_);
+  if (undo_)
+    remember(undo_->identities, state_->identities, address,
+             [](const IdentityKey& k) { return k; });
+  auto it = state_->identities.find(address);
+  if (it == state_->identities.end()) {
+    state_->identities.emplace(address, identity);
+    return IdentityChange::kNewOrUnchanged;
+  }
+  if (it->second == identity) return IdentityChange::kNewOrUnchanged;
+  it->second = identity;
+  return IdentityChange::kReplacedExisting;
+}
+
+Result<bool> InMemoryProtocolStore::is_trusted_identity(const Address& address,
+                                                        const IdentityKey& identity, Direction) {
+  std::lock_guard lock(mutex_);
+  auto it = state_->identities.find(address);
+  return it == state_->identities.end() || it->second == identity;
+}
+
+Result<std::optional<IdentityKey>> InMemoryProtocolStore::identity(const Address& address) {
+  std::lock_guard lock(mutex_);
+  auto it = state_->identities.find(address);
+  if (it == state_->identities.end()) return std::optional<IdentityKey>();
+  return std::optional<IdentityKey>(it->second);
+}
+
+// ---- prekeys ----
+
+Result<std::optional<PreKeyRecord>> InMemoryProtocolStore::load_pre_key(PreKeyId id) {
+  std::lock_guard lock(mutex_);
+  auto it = state_->pre_keys.find(to_uint(id));
+  if (it == state_->pre_keys.end()) return std::optional<PreKeyRecord>();
+  return std::optional<PreKeyRecord>(it->second.clone());
+}
+
+Status InMemoryProtocolStore::store_pre_key(const PreKeyRecord& record) {
+  std::lock_guard lock(mutex_);
+  const std::uint32_t id = to_uint(record.id);
+  if (undo_) {
+    remember(undo_->pre_keys, state_->pre_keys, id,
+             [](const PreKeyRecord& r) { return r.clone(); });
+    if (!undo_->next_pre_key_id) undo_->next_pre_key_id = state_->next_pre_key_id;
+  }
+  state_->pre_keys.insert_or_assign(id, record.clone());
+  if (id >= state_->next_pre_key_id) state_->next_pre_key_id = id + 1;
+  return ok_status();
+}
+
+Status InMemoryProtocolStore::remove_pre_key(PreKeyId id) {
+  std::lock_guard lock(mutex_);
+  if (undo_)
+    remember(undo_->pre_keys, state_->pre_keys, to_uint(id),
+             [](const PreKeyRecord& r) { return r.clone(); });
+  state_->pre_keys.erase(to_uint(id));
+  return ok_status();
+}
+
+Result<std::vector<PreKeyId>> InMemoryProtocolStore::pre_key_ids() {
+  std::lock_guard lock(mutex_);
+  std::vector<PreKeyId> ids;
+  ids.reserve(state_->pre_keys.size());
+  for (const auto& [id, record] : state_->pre_keys)
+    ids.push_back(PreKeyId{id});
+  return ids;
+}
+
+Result<PreKeyId> InMemoryProtocolStore::next_pre_key_id() {
+  std::lock_guard lock(mutex_);
+  return PreKeyId{state_->next_pre_key_id};
+}
+
+// ---- signed prekeys ----
+
+Result<std::optional<SignedPreKeyRecord>> InMemoryProtocolStore::load_signed_pre_key(
+    SignedPreKeyId id) {
+  std::lock_guard lock(mutex_);
+  auto it = state_->signed_pre_keys.find(to_uint(id));
+  if (it == state_->signed_pre_keys.end()) return std::optional<SignedPreKeyRecord>();
+  return std::optional<SignedPreKeyRecord>(it->second.clone());
+}
+
+Status InMemoryProtocolStore::store_signed_pre_key(const SignedPreKeyRecord& record) {
+  std::lock_guard lock(mutex_);
+  if (undo_)
+    remember(undo_->signed_pre_keys, state_->signed_pre_keys, to_uint(record.id),
+             [](const SignedPreKeyRecord& r) { return r.clone(); });
+  state_->signed_pre_keys.insert_or_assign(to_uint(record.id), record.clone());
+  return ok_status();
+}
+
+Status InMemoryProtocolStore::remove_signed_pre_key(SignedPreKeyId id) {
+  std::lock_guard lock(mutex_);
+  if (undo_)
+    remember(undo_->signed_pre_keys, state_->signed_pre_keys, to_uint(id),
+             [](const SignedPreKeyRecord& r) { return r.clone(); });
+  state_->signed_pre_keys.erase(to_uint(id));
+  return ok_status();
+}
+
+Result<std::vector<SignedPreKeyId>> InMemoryProtocolStore::signed_pre_key_ids() {
+  std::lock_guard lock(mutex_);
+  std::vector<SignedPreKeyId> ids;
+  for (const auto& [id, record] : state_->signed_pre_keys)
+    ids.push_back(SignedPreKeyId{id});
+  return ids;
+}
+
+// ---- sessions ----
+
+Result<std::optional<SessionRecord>> InMemoryProtocolStore::load_session(const Address& address) {
+  std::lock_guard lock(mutex_);
+  auto it = state_->sessions.find(address);
+  if (it == state_->sessions.end()) return std::optional<SessionRecord>();
+  return std::optional<SessionRecord>(it->second.clone());
+}
+
+Status InMemoryProtocolStore::store_session(const Address& address, const SessionRecord& record) {
+  std::lock_guard lock(mutex_);
+  if (undo_)
+    remember(undo_->sessions, state_->sessions, address,
+             [](const SessionRecord& r) { return r.clone(); });
+  state_->sessions.insert_or_assign(address, record.clone());
+  return ok_status();
+}
+
+// ---- snapshots ----
+
+namespace {
+constexpr std::uint32_t kSnapshotFormat = 1;
+}
+
+SecretBytes InMemoryProtocolStore::serialize() const {
+  std::lock_guard lock(mutex_);
+  storage::StoreSnapshot p;
+  p.set_format(kSnapshotFormat);
+  p.mutable_identity()->set_public_key(internal::to_field(state_->identity.public_key.u()));
+  p.mutable_identity()->set_private_key(internal::to_field(state_->identity.private_key.expose()));
+  p.set_registration_id(state_->registration_id);
+  for (const auto& [address, key] : state_->identities) {
+    auto* e = p.add_identities();
+    e->set_name(address.name);
+    e->set_device_id(to_uint(address.device_id));
+    e->set_identity_key(internal::to_field(key.u()));
+  }
+  for (const auto& [id, record] : state_->pre_keys)
+    p.add_pre_keys(internal::to_field(record.serialize().expose()));
+  for (const auto& [id, record] : state_->signed_pre_keys)
+    p.add_signed_pre_keys(internal::to_field(record.serialize().expose()));
+  for (const auto& [address, record] : state_->sessions) {
+    auto* e = p.add_sessions();
+    e->set_name(address.name);
+    e->set_device_id(to_uint(address.device_id));
+    e->set_record(internal::to_field(record.serialize().expose()));
+  }
+  p.set_next_pre_key_id(state_->next_pre_key_id);
+  SecretBytes out = internal::serialize_to_secret(p);
+  internal::wipe(p.mutable_identity()->mutable_private_key());
+  for (auto& s : *p.mutable_pre_keys())
+    internal::wipe(&s);
+  for (auto& s : *p.mutable_signed_pre_keys())
+    internal::wipe(&s);
+  for (auto& s : *p.mutable_sessions())
+    internal::wipe(s.mutable_record());
+  return out;
+}
+
+Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserialize(
+    ByteView snapshot) {
+  if (snapshot.size() > kMaxStoreSnapshotBytes)
+    return Error(Errc::kLimitExceeded, "store snapshot: too large");
+  storage::StoreSnapshot p;
+  const bool parsed = internal::parse_from(p, snapshot);
+  struct Wiper {
+    storage::StoreSnapshot& p;
+    ~Wiper() {
+      internal::wipe(p.mutable_identity()->mutable_private_key());
+      for (auto& s : *p.mutable_pre_keys())
+        internal::wipe(&s);
+      for (auto& s : *p.mutable_signed_pre_keys())
+        internal::wipe(&s);
+      for (auto& s : *p.mutable_sessions())
+        internal::wipe(s.mutable_record());
+    }
+  } wiper{p};
+  if (!parsed) return Error(Errc::kCorruptState, "store snapshot: protobuf");
+  if (p.format() != kSnapshotFormat) return Error(Errc::kCorruptState, "store snapshot: format");
+  std::array<std::uint8_t, 32> pub{};
+  if (!p.has_identity() || !internal::read_fixed(p.identity().public_key(), pub))
+    return Error(Errc::kCorruptState, "store snapshot: identity");
+  auto priv = PrivateKey::parse(as_bytes(p.identity().private_key()));
+  if (!priv) return Error(Errc::kCorruptState, "store snapshot: identity private key");
+  auto identity = KeyPair::from_parts(PublicKey::from_u(pub), std::move(*priv));
+  if (!identity) return Error(Errc::kCorruptState, "store snapshot: identity keys do not match");
+  auto store = std::make_unique<InMemoryProtocolStore>(std::move(*identity), p.registration_id());
+  State& st = *store->state_;
+  for (const auto& e : p.identities()) {
+    std::array<std::uint8_t, 32> u{};
+    if (!internal::read_fixed(e.identity_key(), u))
+      return Error(Errc::kCorruptState, "store snapshot: peer identity");
+    st.identities.insert_or_assign(Address{e.name(), DeviceId{e.device_id()}},
+                                   PublicKey::from_u(u));
+  }
+  for (const auto& bytes : p.pre_keys()) {
+    auto r = PreKeyRecord::deserialize(as_bytes(bytes));
+    if (!r) return r.error();
+    const std::uint32_t id = to_uint(r->id);
+    st.pre_keys.insert_or_assign(id, std::move(*r));
+  }
+  for (const auto& bytes : p.signed_pre_keys()) {
+    auto r = SignedPreKeyRecord::deserialize(as_bytes(bytes));
+    if (!r) return r.error();
+    const std::uint32_t id = to_uint(r->id);
+    st.signed_pre_keys.insert_or_assign(id, std::move(*r));
+  }
+  for (const auto& e : p.sessions()) {
+    auto r = SessionRecord::deserialize(as_bytes(e.record()));
+    if (!r) return r.error();
+    st.sessions.insert_or_assign(Address{e.name(), DeviceId{e.device_id()}}, std::move(*r));
+  }
+  st.next_pre_key_id = p.next_pre_key_id();
+  if (st.next_pre_key_id == 0 ||
+      (!st.pre_keys.empty() && st.pre_keys.rbegin()->first >= st.next_pre_key_id))
+    return Error(Errc::kCorruptState, "store snapshot: next prekey id");
+  return store;
+}
+
+}  // namespace hush

@@ -1,0 +1,163 @@
+// hush internal: the Double Ratchet (see double_ratchet.h; wire spec §4).
+#include "ratchet/double_ratchet.h"
+
+#include <algorithm>
+
+#include <hush/limits.h>
+
+#include "messages_internal.h"
+
+namespace hush::internal {
+
+Result<SignalMessage> ratchet_encrypt(crypto::Crypto& crypto, SessionState& state,
+                                      ByteView plaintext) {
+  ChainKey& ck = state.sender_chain.chain_key;
+  // Never wrap the counter: a wrapped counter would reuse a message key and IV.
+  if (ck.index > kMaxChainCounter)
+    return Error(Errc::kLimitExceeded, "encrypt: sending chain exhausted");
+  const SecretArray<32> seed = ck.message_key_seed(crypto.hmac);
+  const MessageKeys keys = MessageKeys::from_seed(crypto.hmac, seed.expose());
+  auto ciphertext = crypto.aes.encrypt(keys.cipher_key.expose(), keys.iv.expose(), plaintext);
+  if (!ciphertext) return ciphertext.error();
+  SignalMessage message = MessageBuilder::signal_message(
+      crypto.hmac, keys.mac_key.expose(), state.local_identity, state.remote_identity,
+      state.sender_chain.ratchet_public, ck.index, state.previous_counter, std::move(*ciphertext));
+  ck = ck.next(crypto.hmac);
+  return message;
+}
+
+namespace {
+
+// Derives the keys skipped over from `from` up to `counter` (exclusive) and the seed of `counter`;
+// returns the chain key after `counter`.
+ChainKey advance_to(crypto::HmacSha256& hmac, ChainKey from, std::uint32_t counter,
+                    std::vector<SkippedKey>& skipped, SecretArray<32>& seed) {
+  skipped.reserve(counter - from.index);
+  while (from.index < counter) {
+    skipped.push_back(SkippedKey{from.index, from.message_key_seed(hmac)});
+    from = from.next(hmac);
+  }
+  seed = from.message_key_seed(hmac);
+  return from.next(hmac);
+}
+
+// Checks the MAC, then decrypts (MAC before decryption: no padding oracle).
+Result<SecretBytes> open(crypto::Crypto& crypto, const SessionState& state,
+                         const SignalMessage& message, ByteView seed) {
+  const MessageKeys keys = MessageKeys::from_seed(crypto.hmac, seed);
+  if (!verify_mac(crypto.hmac, keys.mac_key.expose(), state.remote_identity, state.local_identity,
+                  message))
+    return Error(Errc::kInvalidMessage, "decrypt: bad mac");
+  return crypto.aes.decrypt(keys.cipher_key.expose(), keys.iv.expose(), message.ciphertext());
+}
+
+}  // namespace
+
+Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
+                                 const SessionState& state, const SignalMessage& message) {
+  if (message.message_version() != state.version)
+    return Error(Errc::kInvalidMessage, "decrypt: message version differs from session");
+  const std::uint32_t counter = message.counter();
+  if (counter > kMaxChainCounter) return Error(Errc::kInvalidMessage, "decrypt: counter range");
+
+  DecryptPlan plan;
+  plan.counter = counter;
+  plan.their_ratchet_key = message.ratchet_key();
+  SecretArray<32> seed;
+
+  if (const ReceiverChain* chain = state.find_receiver_chain(message.ratchet_key())) {
+    const std::uint32_t next = chain->chain_key.index;
+    if (counter < next) {
+      // A late message: its key must have been kept (wire spec §4.5).
+      auto it =
+          std::lower_bound(chain->skipped.begin(), chain->skipped.end(), counter,
+                           [](const SkippedKey& k, std::uint32_t c) { return k.counter < c; });
+      if (it == chain->skipped.end() || it->counter != counter)
+        return Error(Errc::kDuplicateMessage, "decrypt: message key already used or dropped");
+      plan.kind = DecryptPlan::Kind::kSkippedKey;
+      seed = it->seed.clone();
+    } else {
+      if (counter - next > kMaxForwardJump)
+        return Error(Errc::kTooFarInFuture, "decrypt: counter too far ahead");
+      plan.kind = DecryptPlan::Kind::kExistingChain;
+      plan.next_chain_key =
+          advance_to(crypto.hmac, chain->chain_key.clone(), counter, plan.new_skipped, seed);
+    }
+  } else {
+    // A new ratchet key: check the bound before spending two DHs on it.
+    if (counter > kMaxForwardJump)
+      return Error(Errc::kTooFarInFuture, "decrypt: counter too far ahead");
+    // DH ratchet step (wire spec §4.3): receiving chain, then a new sending key pair.
+    auto receiving = root_step(crypto.hmac, state.root_key.expose(),
+                               state.sender_chain.ratchet_private.expose(), message.ratchet_key());
+    if (!receiving) return receiving.error();
+    auto new_pair = KeyPair::generate(random);
+    if (!new_pair) return new_pair.error();
+    auto sending = root_step(crypto.hmac, receiving->root_key.expose(),
+                             new_pair->private_key.expose(), message.ratchet_key());
+    if (!sending) return sending.error();
+    plan.kind = DecryptPlan::Kind::kNewChain;
+    plan.next_chain_key =
+        advance_to(crypto.hmac, std::move(receiving->chain_key), counter, plan.new_skipped, seed);
+    plan.new_root_key = std::move(sending->root_key);
+    plan.new_sender_chain = SenderChain::from(*new_pair, std::move(sending->chain_key));
+  }
+
+  auto plaintext = open(crypto, state, message, seed.expose());
+  if (!plaintext) return plaintext.error();
+  plan.plaintext = std::move(*plaintext);
+  return plan;
+}
+
+namespace {
+
+// Appends skipped keys to a chain's list, dropping the oldest beyond the limit.
+void add_skipped(std::vector<SkippedKey>& list, std::vector<SkippedKey>&& more) {
+  const std::size_t total = list.size() + more.size();
+  if (total > kMaxSkippedKeysPerChain) {
+    const std::size_t drop = total - kMaxSkippedKeysPerChain;
+    const std::size_t from_old = std::min(drop, list.size());
+    list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(from_old));
+    more.erase(more.begin(), more.begin() + static_cast<std::ptrdiff_t>(drop - from_old));
+  }
+  list.insert(list.end(), std::make_move_iterator(more.begin()),
+              std::make_move_iterator(more.end()));
+}
+
+}  // namespace
+
+SecretBytes apply(SessionState& state, DecryptPlan plan) {
+  switch (plan.kind) {
+    case DecryptPlan::Kind::kSkippedKey: {
+      ReceiverChain* chain = state.find_receiver_chain(plan.their_ratchet_key);
+      auto it = std::find_if(chain->skipped.begin(), chain->skipped.end(),
+                             [&](const SkippedKey& k) { return k.counter == plan.counter; });
+      chain->skipped.erase(it);
+      break;
+    }
+    case DecryptPlan::Kind::kExistingChain: {
+      ReceiverChain* chain = state.find_receiver_chain(plan.their_ratchet_key);
+      add_skipped(chain->skipped, std::move(plan.new_skipped));
+      chain->chain_key = std::move(plan.next_chain_key);
+      break;
+    }
+    case DecryptPlan::Kind::kNewChain: {
+      ReceiverChain chain{plan.their_ratchet_key, std::move(plan.next_chain_key), {}};
+      add_skipped(chain.skipped, std::move(plan.new_skipped));
+      state.receiver_chains.push_back(std::move(chain));
+      if (state.receiver_chains.size() > kMaxReceiverChains)
+        state.receiver_chains.erase(state.receiver_chains.begin());
+      // previousCounter is the counter of the last message on the old sending chain, 0 when none
+      // was sent (wire spec §4.4); libsignal never reads it.
+      const std::uint32_t sent = state.sender_chain.chain_key.index;
+      state.previous_counter = sent > 0 ? sent - 1 : 0;
+      state.root_key = std::move(plan.new_root_key);
+      state.sender_chain = std::move(*plan.new_sender_chain);
+      break;
+    }
+  }
+  state.pending_pre_key.reset();
+  return std::move(plan.plaintext);
+}
+
+}  // namespace hush::internal

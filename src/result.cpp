@@ -1,0 +1,61 @@
+// hush: error names and the abort path of Result::value().
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <hush/result.h>
+
+namespace hush {
+
+std::string_view to_string(Errc code) noexcept {
+  switch (code) {
+    case Errc::kInvalidArgument:
+      return "invalid_argument";
+    case Errc::kInvalidMessage:
+      return "invalid_message";
+    case Errc::kInvalidProtobuf:
+      return "invalid_protobuf";
+    case Errc::kInvalidVersion:
+      return "invalid_version";
+    case Errc::kLegacyMessage:
+      return "legacy_message";
+    case Errc::kInvalidKey:
+      return "invalid_key";
+    case Errc::kInvalidKeyId:
+      return "invalid_key_id";
+    case Errc::kInvalidSignature:
+      return "invalid_signature";
+    case Errc::kNoSession:
+      return "no_session";
+    case Errc::kUntrustedIdentity:
+      return "untrusted_identity";
+    case Errc::kDuplicateMessage:
+      return "duplicate_message";
+    case Errc::kTooFarInFuture:
+      return "too_far_in_future";
+    case Errc::kCorruptState:
+      return "corrupt_state";
+    case Errc::kStoreFailure:
+      return "store_failure";
+    case Errc::kCryptoFailure:
+      return "crypto_failure";
+    case Errc::kTransportFailure:
+      return "transport_failure";
+    case Errc::kLimitExceeded:
+      return "limit_exceeded";
+    case Errc::kUnsupported:
+      return "unsupported";
+  }
+  return "unknown_error";
+}
+
+namespace detail {
+void result_value_on_error(const Error& e) noexcept {
+  // A caller used the value of a failed Result: a programming error, never input-driven.
+  std::fprintf(stderr, "hush: value() called on an error result (%s: %s)\n",
+               std::string(to_string(e.code())).c_str(), e.where());
+  std::abort();
+}
+}  // namespace detail
+
+}  // namespace hush
