@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages hush needs that are missing (run as root; uses apt-get).
+#   tools/install-deps.sh           what building the library and examples needs
+#   tools/install-deps.sh --test    also what the test suite needs (Catch2, and the peer
+#                                   library libsignal-protocol-c for the interop tests only)
+set -euo pipefail
+
+packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
+          libspdlog-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(catch2 libsignal-protocol-c-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all ${#packages[@]} packages present"
+fi
