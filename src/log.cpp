@@ -37,7 +37,7 @@ std::string key_tag(const PublicKey& key) {
 void warn_failure(const Context& ctx, const char* operation, const Address& remote,
                   const Error& error) {
   if (!ctx.logger) return;
-  ctx.logger->warn("{} from {} failed: {} ({})", operation, redact(remote),
+  ctx.logger->warn("{} with {} failed: {} ({})", operation, redact(remote),
                    std::string(to_string(error.code())), error.where());
 }
 
