@@ -8,6 +8,7 @@
 
 #include "proto_util.h"
 #include "storage.pb.h"
+#include "store_snapshot.h"
 
 namespace hush {
 
@@ -63,17 +64,31 @@ InMemoryProtocolStore::InMemoryProtocolStore(IdentityKeyPair identity,
 
 InMemoryProtocolStore::~InMemoryProtocolStore() = default;
 
+InMemoryProtocolStore::Undo* InMemoryProtocolStore::top_undo() {
+  return undo_.empty() ? nullptr : &undo_.back();
+}
+
+namespace {
+// Moves the entries of an inner frame into its parent, where the parent has none for that key:
+// the inner frame's prior value is then also the value the parent started with.
+template <class Map>
+void merge_into(Map& parent, Map& inner) {
+  for (auto& [key, previous] : inner)
+    parent.try_emplace(key, std::move(previous));
+}
+}  // namespace
+
 Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& body) {
   std::lock_guard lock(mutex_);
-  if (undo_) return Error(Errc::kInvalidArgument, "run_transaction: nested transaction");
-  undo_ = std::make_unique<Undo>();
+  undo_.emplace_back();
   auto rollback = [&] {
-    restore(state_->identities, undo_->identities);
-    restore(state_->pre_keys, undo_->pre_keys);
-    if (undo_->next_pre_key_id) state_->next_pre_key_id = *undo_->next_pre_key_id;
-    restore(state_->signed_pre_keys, undo_->signed_pre_keys);
-    restore(state_->sessions, undo_->sessions);
-    undo_.reset();
+    Undo& u = undo_.back();
+    restore(state_->identities, u.identities);
+    restore(state_->pre_keys, u.pre_keys);
+    if (u.next_pre_key_id) state_->next_pre_key_id = *u.next_pre_key_id;
+    restore(state_->signed_pre_keys, u.signed_pre_keys);
+    restore(state_->sessions, u.sessions);
+    undo_.pop_back();
   };
   Status st;
   try {
@@ -86,7 +101,18 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     rollback();
     return st;
   }
-  undo_.reset();
+  if (undo_.size() > 1) {
+    Undo inner = std::move(undo_.back());
+    undo_.pop_back();
+    Undo& parent = undo_.back();
+    merge_into(parent.identities, inner.identities);
+    merge_into(parent.pre_keys, inner.pre_keys);
+    if (!parent.next_pre_key_id) parent.next_pre_key_id = inner.next_pre_key_id;
+    merge_into(parent.signed_pre_keys, inner.signed_pre_keys);
+    merge_into(parent.sessions, inner.sessions);
+  } else {
+    undo_.pop_back();
+  }
   return ok_status();
 }
 
@@ -105,9 +131,8 @@ Result<std::uint32_t> InMemoryProtocolStore::local_registration_id() {
 Result<IdentityChange> InMemoryProtocolStore::save_identity(const Address& address,
                                                             const IdentityKey& identity) {
   std::lock_guard lock(mutex_);
-  if (undo_)
-    remember(undo_->identities, state_->identities, address,
-             [](const IdentityKey& k) { return k; });
+  if (Undo* u = top_undo())
+    remember(u->identities, state_->identities, address, [](const IdentityKey& k) { return k; });
   auto it = state_->identities.find(address);
   if (it == state_->identities.end()) {
     state_->identities.emplace(address, identity);
@@ -144,10 +169,9 @@ Result<std::optional<PreKeyRecord>> InMemoryProtocolStore::load_pre_key(PreKeyId
 Status InMemoryProtocolStore::store_pre_key(const PreKeyRecord& record) {
   std::lock_guard lock(mutex_);
   const std::uint32_t id = to_uint(record.id);
-  if (undo_) {
-    remember(undo_->pre_keys, state_->pre_keys, id,
-             [](const PreKeyRecord& r) { return r.clone(); });
-    if (!undo_->next_pre_key_id) undo_->next_pre_key_id = state_->next_pre_key_id;
+  if (Undo* u = top_undo()) {
+    remember(u->pre_keys, state_->pre_keys, id, [](const PreKeyRecord& r) { return r.clone(); });
+    if (!u->next_pre_key_id) u->next_pre_key_id = state_->next_pre_key_id;
   }
   state_->pre_keys.insert_or_assign(id, record.clone());
   if (id >= state_->next_pre_key_id) state_->next_pre_key_id = id + 1;
@@ -156,8 +180,8 @@ Status InMemoryProtocolStore::store_pre_key(const PreKeyRecord& record) {
 
 Status InMemoryProtocolStore::remove_pre_key(PreKeyId id) {
   std::lock_guard lock(mutex_);
-  if (undo_)
-    remember(undo_->pre_keys, state_->pre_keys, to_uint(id),
+  if (Undo* u = top_undo())
+    remember(u->pre_keys, state_->pre_keys, to_uint(id),
              [](const PreKeyRecord& r) { return r.clone(); });
   state_->pre_keys.erase(to_uint(id));
   return ok_status();
@@ -189,8 +213,8 @@ Result<std::optional<SignedPreKeyRecord>> InMemoryProtocolStore::load_signed_pre
 
 Status InMemoryProtocolStore::store_signed_pre_key(const SignedPreKeyRecord& record) {
   std::lock_guard lock(mutex_);
-  if (undo_)
-    remember(undo_->signed_pre_keys, state_->signed_pre_keys, to_uint(record.id),
+  if (Undo* u = top_undo())
+    remember(u->signed_pre_keys, state_->signed_pre_keys, to_uint(record.id),
              [](const SignedPreKeyRecord& r) { return r.clone(); });
   state_->signed_pre_keys.insert_or_assign(to_uint(record.id), record.clone());
   return ok_status();
@@ -198,8 +222,8 @@ Status InMemoryProtocolStore::store_signed_pre_key(const SignedPreKeyRecord& rec
 
 Status InMemoryProtocolStore::remove_signed_pre_key(SignedPreKeyId id) {
   std::lock_guard lock(mutex_);
-  if (undo_)
-    remember(undo_->signed_pre_keys, state_->signed_pre_keys, to_uint(id),
+  if (Undo* u = top_undo())
+    remember(u->signed_pre_keys, state_->signed_pre_keys, to_uint(id),
              [](const SignedPreKeyRecord& r) { return r.clone(); });
   state_->signed_pre_keys.erase(to_uint(id));
   return ok_status();
@@ -224,8 +248,8 @@ Result<std::optional<SessionRecord>> InMemoryProtocolStore::load_session(const A
 
 Status InMemoryProtocolStore::store_session(const Address& address, const SessionRecord& record) {
   std::lock_guard lock(mutex_);
-  if (undo_)
-    remember(undo_->sessions, state_->sessions, address,
+  if (Undo* u = top_undo())
+    remember(u->sessions, state_->sessions, address,
              [](const SessionRecord& r) { return r.clone(); });
   state_->sessions.insert_or_assign(address, record.clone());
   return ok_status();
@@ -233,43 +257,18 @@ Status InMemoryProtocolStore::store_session(const Address& address, const Sessio
 
 // ---- snapshots ----
 
-namespace {
-constexpr std::uint32_t kSnapshotFormat = 1;
-}
-
 SecretBytes InMemoryProtocolStore::serialize() const {
   std::lock_guard lock(mutex_);
-  storage::StoreSnapshot p;
-  p.set_format(kSnapshotFormat);
-  p.mutable_identity()->set_public_key(internal::to_field(state_->identity.public_key.u()));
-  p.mutable_identity()->set_private_key(internal::to_field(state_->identity.private_key.expose()));
-  p.set_registration_id(state_->registration_id);
-  for (const auto& [address, key] : state_->identities) {
-    auto* e = p.add_identities();
-    e->set_name(address.name);
-    e->set_device_id(to_uint(address.device_id));
-    e->set_identity_key(internal::to_field(key.u()));
-  }
+  internal::SnapshotWriter w(state_->identity, state_->registration_id, state_->next_pre_key_id);
+  for (const auto& [address, key] : state_->identities)
+    w.add_identity(address, key);
   for (const auto& [id, record] : state_->pre_keys)
-    p.add_pre_keys(internal::to_field(record.serialize().expose()));
+    w.add_pre_key(record.serialize().expose());
   for (const auto& [id, record] : state_->signed_pre_keys)
-    p.add_signed_pre_keys(internal::to_field(record.serialize().expose()));
-  for (const auto& [address, record] : state_->sessions) {
-    auto* e = p.add_sessions();
-    e->set_name(address.name);
-    e->set_device_id(to_uint(address.device_id));
-    e->set_record(internal::to_field(record.serialize().expose()));
-  }
-  p.set_next_pre_key_id(state_->next_pre_key_id);
-  SecretBytes out = internal::serialize_to_secret(p);
-  internal::wipe(p.mutable_identity()->mutable_private_key());
-  for (auto& s : *p.mutable_pre_keys())
-    internal::wipe(&s);
-  for (auto& s : *p.mutable_signed_pre_keys())
-    internal::wipe(&s);
-  for (auto& s : *p.mutable_sessions())
-    internal::wipe(s.mutable_record());
-  return out;
+    w.add_signed_pre_key(record.serialize().expose());
+  for (const auto& [address, record] : state_->sessions)
+    w.add_session(address, record.serialize().expose());
+  return w.finish();
 }
 
 Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserialize(
@@ -291,7 +290,8 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
     }
   } wiper{p};
   if (!parsed) return Error(Errc::kCorruptState, "store snapshot: protobuf");
-  if (p.format() != kSnapshotFormat) return Error(Errc::kCorruptState, "store snapshot: format");
+  if (p.format() != internal::kSnapshotFormat)
+    return Error(Errc::kCorruptState, "store snapshot: format");
   std::array<std::uint8_t, 32> pub{};
   if (!p.has_identity() || !internal::read_fixed(p.identity().public_key(), pub))
     return Error(Errc::kCorruptState, "store snapshot: identity");

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
-          libspdlog-dev)
+          libspdlog-dev libsqlite3-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(catch2 libsignal-protocol-c-dev)
 fi

@@ -18,5 +18,6 @@
 #include <hush/secret.h>
 #include <hush/session.h>
 #include <hush/session_record.h>
+#include <hush/sqlite_store.h>
 #include <hush/store.h>
 #include <hush/version.h>

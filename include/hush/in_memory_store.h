@@ -69,9 +69,10 @@ class InMemoryProtocolStore final : public ProtocolStore {
  private:
   struct State;
   struct Undo;
+  Undo* top_undo();
   mutable std::recursive_mutex mutex_;
   std::unique_ptr<State> state_;
-  std::unique_ptr<Undo> undo_;  // non-null only inside run_transaction
+  std::vector<Undo> undo_;  // one frame per open (nested) transaction
 };
 
 }  // namespace hush

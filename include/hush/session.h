@@ -39,8 +39,9 @@ namespace hush {
 struct DecryptOptions {
   /// If set, called with the plaintext after decryption succeeded and before anything is written,
   /// inside the store's transaction. If it returns an error, nothing is written and the decrypt
-  /// fails with that error: an application can store the plaintext atomically with the new state.
-  /// It must not call back into the library or the store's run_transaction.
+  /// fails with that error: an application can store the plaintext atomically with the new state
+  /// (SqliteStore::put_app_data joins the transaction). It may use the store, including nested
+  /// run_transaction calls, but must not start another protocol operation.
   std::function<Status(ByteView plaintext)> before_commit;
 };
 

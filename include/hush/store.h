@@ -105,8 +105,12 @@ class ProtocolStore : public IdentityKeyStore,
  public:
   /// Runs `body`, which reads and writes through this store, atomically: if `body` returns an error
   /// (or throws), none of its writes take effect; if it succeeds, all of them do, durably for a
-  /// durable store, and then this returns success. Transactions do not nest: `body` must not call
-  /// run_transaction. Concurrent transactions on one store are serialised by the store.
+  /// durable store, and then this returns success (or the commit's error, with nothing written).
+  /// Transactions nest: a run_transaction inside `body` is a savepoint whose failure undoes only
+  /// its own writes, and whose writes become durable only when the outermost transaction commits
+  /// (so a caller that groups several encryptions must not send their output before that).
+  /// Concurrent transactions on one store are serialised by the store, across threads (and, for a
+  /// store shared between processes, across processes).
   virtual Status run_transaction(const std::function<Status()>& body) = 0;
 };
 

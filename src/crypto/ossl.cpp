@@ -28,6 +28,7 @@ const Algorithms& fetched() {
       must(EVP_MD_fetch(nullptr, "SHA2-512", nullptr), "SHA-512"),
       must(EVP_MAC_fetch(nullptr, "HMAC", nullptr), "HMAC"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr), "AES-256-CBC"),
+      must(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), "AES-256-GCM"),
   };
   return algorithms;
 }

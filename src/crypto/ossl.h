@@ -31,6 +31,7 @@ struct Algorithms {
   EVP_MD* sha512;
   EVP_MAC* hmac;
   EVP_CIPHER* aes_256_cbc;
+  EVP_CIPHER* aes_256_gcm;
 };
 
 /// The fetched algorithms; aborts if OpenSSL cannot provide one (a broken installation).

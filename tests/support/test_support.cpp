@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "crypto/kdf.h"
 
 namespace hush::test {
@@ -28,8 +31,45 @@ Status SeededRandom::fill(std::span<std::uint8_t> out) {
   return ok_status();
 }
 
-Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys) {
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "hush-test-XXXXXX").string();
+  REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+StoreKind default_store_kind() {
+  const char* v = std::getenv("HUSH_TEST_STORE");
+  return v != nullptr && std::string_view(v) == "sqlite" ? StoreKind::kSqlite
+                                                         : StoreKind::kInMemory;
+}
+
+std::string Party::db_path() const {
+  return dir ? dir->file(address.name + ".db") : std::string();
+}
+
+void Party::reopen() {
+  if (kind == StoreKind::kSqlite) {
+    store.reset();
+    auto s = SqliteStore::open(db_path());
+    REQUIRE(s);
+    store = std::move(*s);
+  } else {
+    auto snap = dynamic_cast<InMemoryProtocolStore&>(*store).serialize();
+    auto s = InMemoryProtocolStore::deserialize(snap.expose());
+    REQUIRE(s);
+    store = std::move(*s);
+  }
+}
+
+Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys,
+                    StoreKind kind) {
   Party p;
+  p.kind = kind;
   p.address = Address{name, DeviceId{1}};
   p.random = std::make_unique<SeededRandom>(seed);
   p.clock = std::make_unique<FixedClock>();
@@ -40,7 +80,14 @@ Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t p
   REQUIRE(reg);
   auto spk = generate_signed_pre_key(*p.ctx, *identity, p.signed_pre_key_id);
   REQUIRE(spk);
-  p.store = std::make_unique<InMemoryProtocolStore>(std::move(*identity), *reg);
+  if (kind == StoreKind::kSqlite) {
+    p.dir = std::make_shared<TempDir>();
+    auto s = SqliteStore::create(p.db_path(), std::move(*identity), *reg);
+    REQUIRE(s);
+    p.store = std::move(*s);
+  } else {
+    p.store = std::make_unique<InMemoryProtocolStore>(std::move(*identity), *reg);
+  }
   REQUIRE(p.store->store_signed_pre_key(*spk));
   if (pre_keys > 0) REQUIRE(replenish_pre_keys(*p.ctx, *p.store, pre_keys));
   return p;
@@ -59,7 +106,12 @@ PreKeyBundle Party::bundle() const {
 }
 
 Bytes Party::snapshot() const {
-  SecretBytes s = store->serialize();
+  if (auto* sql = dynamic_cast<SqliteStore*>(store.get())) {
+    auto s = sql->export_snapshot();
+    REQUIRE(s);
+    return Bytes(s->expose().begin(), s->expose().end());
+  }
+  SecretBytes s = dynamic_cast<InMemoryProtocolStore&>(*store).serialize();
   return Bytes(s.expose().begin(), s.expose().end());
 }
 

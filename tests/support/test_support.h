@@ -33,18 +33,48 @@ class FixedClock final : public Clock {
   std::uint64_t ms_;
 };
 
-/// One device: its address, a seeded context and an in-memory store with keys generated.
+/// A temporary directory, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// Which ProtocolStore a Party uses.
+enum class StoreKind { kInMemory, kSqlite };
+
+/// The store kind tests use by default: SqliteStore when the environment variable HUSH_TEST_STORE
+/// is "sqlite" (ctest runs the integration tests once per kind), else the in-memory store.
+StoreKind default_store_kind();
+
+/// One device: its address, a seeded context and a store with keys generated.
 struct Party {
   Address address;
   std::unique_ptr<SeededRandom> random;
   std::unique_ptr<FixedClock> clock;
   std::unique_ptr<Context> ctx;
-  std::unique_ptr<InMemoryProtocolStore> store;
+  std::unique_ptr<ProtocolStore> store;
   SignedPreKeyId signed_pre_key_id{1};
+  StoreKind kind = StoreKind::kInMemory;
+  std::shared_ptr<TempDir> dir;  // SqliteStore only: where the database lives
 
   /// A device named `name` with device id 1, seed `seed`, one signed prekey (id 1) and
-  /// `pre_keys` one-time prekeys (ids 1..pre_keys).
-  static Party create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys = 10);
+  /// `pre_keys` one-time prekeys (ids 1..pre_keys), on a store of `kind`.
+  static Party create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys = 10,
+                      StoreKind kind = default_store_kind());
+
+  /// The database path (SqliteStore only).
+  std::string db_path() const;
+  /// Closes and reopens the store from its file (SqliteStore), or round-trips it through a
+  /// snapshot (in-memory).
+  void reopen();
 
   /// Our bundle offering one-time prekey `pre_key` (or none).
   PreKeyBundle bundle(std::optional<PreKeyId> pre_key) const;

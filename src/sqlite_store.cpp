@@ -1,0 +1,633 @@
+// hush: SqliteStore (see sqlite_store.h).
+//
+// One connection per store, prepared statements cached for its lifetime, WAL journal with
+// synchronous=FULL (a commit is durable when COMMIT returns), secure_delete on. Transactions are
+// BEGIN IMMEDIATE (the write lock is taken up front, so two writers never deadlock on a lock
+// upgrade); nested transactions are savepoints. Nothing is cached between calls: another process
+// may change the file at any time, and each transaction reads what is committed.
+#include <hush/limits.h>
+#include <hush/sqlite_store.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include <sqlite3.h>
+
+#include "proto_util.h"
+#include "store_snapshot.h"
+
+namespace hush {
+
+namespace {
+
+// "hush" in ASCII: PRAGMA application_id marks the file as ours.
+constexpr std::int32_t kApplicationId = 0x68757368;
+
+// Each schema version's statements; version N+1's entry migrates a version-N database.
+// Version 1: the initial layout.
+constexpr const char* kSchemaV1[] = {
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE local_identity (singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
+    " public_key BLOB NOT NULL, private_key BLOB NOT NULL, registration_id INTEGER NOT NULL)",
+    "CREATE TABLE identities (name BLOB NOT NULL, device_id INTEGER NOT NULL,"
+    " identity_key BLOB NOT NULL, PRIMARY KEY (name, device_id)) WITHOUT ROWID",
+    "CREATE TABLE pre_keys (id INTEGER PRIMARY KEY, record BLOB NOT NULL)",
+    "CREATE TABLE signed_pre_keys (id INTEGER PRIMARY KEY, record BLOB NOT NULL)",
+    "CREATE TABLE sessions (name BLOB NOT NULL, device_id INTEGER NOT NULL,"
+    " record BLOB NOT NULL, PRIMARY KEY (name, device_id)) WITHOUT ROWID",
+    "CREATE TABLE app_data (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID",
+    "INSERT INTO meta (key, value) VALUES ('next_pre_key_id', 1)",
+};
+
+Error sqlite_error(int rc, const char* where) {
+  const int primary = rc & 0xFF;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+    return Error(Errc::kCorruptState, where);
+  return Error(Errc::kStoreFailure, where);
+}
+
+}  // namespace
+
+struct SqliteStore::Impl {
+  sqlite3* db = nullptr;
+  std::recursive_mutex mutex;
+  int depth = 0;  // open (nested) transactions
+  std::map<const char*, sqlite3_stmt*> statements;
+
+  ~Impl() {
+    for (auto& [sql, stmt] : statements)
+      sqlite3_finalize(stmt);
+    sqlite3_close_v2(db);
+  }
+
+  Status exec(const char* sql, const char* where) {
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(rc, where);
+    return ok_status();
+  }
+
+  // A cached prepared statement, reset and unbound when the Query goes away.
+  class Query {
+   public:
+    Query(sqlite3_stmt* s) : s_(s) {}  // NOLINT
+    ~Query() {
+      if (s_) {
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+      }
+    }
+    Query(const Query&) = delete;
+    Query& operator=(const Query&) = delete;
+    Query(Query&& other) noexcept : s_(other.s_) { other.s_ = nullptr; }
+    Query& operator=(Query&&) = delete;
+    Query& blob(int i, ByteView b) {
+      // SQLITE_TRANSIENT: SQLite copies the bytes, so `b` may die before the step.
+      sqlite3_bind_blob(s_, i, b.empty() ? "" : static_cast<const void*>(b.data()),
+                        static_cast<int>(b.size()), SQLITE_TRANSIENT);
+      return *this;
+    }
+    Query& text_as_blob(int i, std::string_view t) { return blob(i, as_bytes(t)); }
+    Query& integer(int i, std::int64_t v) {
+      sqlite3_bind_int64(s_, i, v);
+      return *this;
+    }
+    Query& address(int first, const Address& a) {
+      text_as_blob(first, a.name);
+      return integer(first + 1, to_uint(a.device_id));
+    }
+    // True for a row, false when done.
+    Result<bool> step(const char* where) {
+      const int rc = sqlite3_step(s_);
+      if (rc == SQLITE_ROW) return true;
+      if (rc == SQLITE_DONE) return false;
+      return sqlite_error(rc, where);
+    }
+    Status run(const char* where) {
+      auto r = step(where);
+      if (!r) return r.error();
+      return ok_status();
+    }
+    ByteView column_blob(int i) const {
+      const void* p = sqlite3_column_blob(s_, i);
+      const int n = sqlite3_column_bytes(s_, i);
+      if (p == nullptr || n <= 0) return {};
+      return {static_cast<const std::uint8_t*>(p), static_cast<std::size_t>(n)};
+    }
+    std::int64_t column_int(int i) const { return sqlite3_column_int64(s_, i); }
+    bool column_is_blob(int i) const { return sqlite3_column_type(s_, i) == SQLITE_BLOB; }
+
+   private:
+    sqlite3_stmt* s_;
+  };
+
+  Result<Query> query(const char* sql) {
+    auto it = statements.find(sql);
+    if (it == statements.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return sqlite_error(rc, "sqlite: prepare");
+      it = statements.emplace(sql, stmt).first;
+    }
+    return Query(it->second);
+  }
+
+  Result<std::int64_t> pragma_int(const char* sql) {
+    auto q = query(sql);
+    if (!q) return q.error();
+    auto row = q->step("sqlite: pragma");
+    if (!row) return row.error();
+    if (!*row) return Error(Errc::kStoreFailure, "sqlite: pragma returned nothing");
+    return q->column_int(0);
+  }
+};
+
+namespace {
+
+// Reads a blob column as a secret, refusing anything over `limit` bytes before copying it.
+Result<SecretBytes> secret_column(const SqliteStore::Impl::Query& q, int column, std::size_t limit,
+                                  const char* where) {
+  const ByteView b = q.column_blob(column);
+  if (b.size() > limit) return Error(Errc::kCorruptState, where);
+  return SecretBytes::copy_of(b);
+}
+
+Result<PublicKey> key_column(const SqliteStore::Impl::Query& q, int column, const char* where) {
+  const ByteView b = q.column_blob(column);
+  if (b.size() != 32) return Error(Errc::kCorruptState, where);
+  std::array<std::uint8_t, 32> u{};
+  std::copy(b.begin(), b.end(), u.begin());
+  return PublicKey::from_u(u);
+}
+
+Status configure(SqliteStore::Impl& impl, const SqliteStoreOptions& options) {
+  sqlite3_extended_result_codes(impl.db, 1);
+  const auto ms = options.busy_timeout.count();
+  sqlite3_busy_timeout(impl.db, static_cast<int>(std::clamp<std::int64_t>(ms, 0, INT32_MAX)));
+  // The first statement that reads the file tells whether it is SQLite at all.
+  auto mode = impl.query("PRAGMA journal_mode=WAL");
+  if (!mode) return mode.error();
+  auto row = mode->step("sqlite: journal_mode");
+  if (!row) {
+    if (row.error().code() == Errc::kCorruptState)
+      return Error(Errc::kCorruptState, "SqliteStore: not an SQLite database");
+    return row.error();
+  }
+  const ByteView m = mode->column_blob(0);
+  if (std::string_view(reinterpret_cast<const char*>(m.data()), m.size()) != "wal")
+    return Error(Errc::kStoreFailure, "SqliteStore: cannot enable WAL journal");
+  if (auto st = impl.exec("PRAGMA synchronous=FULL", "sqlite: synchronous"); !st) return st;
+  if (auto st = impl.exec("PRAGMA secure_delete=ON", "sqlite: secure_delete"); !st) return st;
+  return ok_status();
+}
+
+Result<std::unique_ptr<SqliteStore::Impl>> connect(const std::string& path, int flags,
+                                                   const SqliteStoreOptions& options) {
+  auto impl = std::make_unique<SqliteStore::Impl>();
+  const int rc = sqlite3_open_v2(path.c_str(), &impl->db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) return sqlite_error(rc, "SqliteStore: cannot open the database file");
+  if (auto st = configure(*impl, options); !st) return st.error();
+  return impl;
+}
+
+// What kind of file this is: empty (no schema), ours (with its version), or foreign.
+struct FileKind {
+  bool empty = false;
+  bool ours = false;
+  std::int64_t version = 0;
+};
+
+Result<FileKind> inspect(SqliteStore::Impl& impl) {
+  auto app = impl.pragma_int("PRAGMA application_id");
+  if (!app) return app.error();
+  auto version = impl.pragma_int("PRAGMA user_version");
+  if (!version) return version.error();
+  auto tables = impl.pragma_int("SELECT count(*) FROM sqlite_schema");
+  if (!tables) return tables.error();
+  FileKind k;
+  k.empty = *app == 0 && *version == 0 && *tables == 0;
+  k.ours = *app == kApplicationId;
+  k.version = *version;
+  return k;
+}
+
+// Runs `body` in an immediate transaction on a connection not yet wrapped in a SqliteStore.
+template <class Body>
+Status in_transaction(SqliteStore::Impl& impl, Body body) {
+  if (auto st = impl.exec("BEGIN IMMEDIATE", "sqlite: begin"); !st) return st;
+  Status st = body();
+  if (st) st = impl.exec("COMMIT", "sqlite: commit");
+  if (!st) (void)impl.exec("ROLLBACK", "sqlite: rollback");
+  return st;
+}
+
+// Brings a database of `from` up to kSchemaVersion. There are no older versions yet; each new
+// version adds its step here, and tests/ keeps a database of every earlier version.
+Status migrate(SqliteStore::Impl& impl, std::int64_t from) {
+  (void)impl;
+  if (from == SqliteStore::kSchemaVersion) return ok_status();
+  return Error(Errc::kCorruptState, "SqliteStore: unknown schema version");
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const std::string& path,
+                                                         IdentityKeyPair identity,
+                                                         std::uint32_t registration_id,
+                                                         const SqliteStoreOptions& options) {
+  auto impl = connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options);
+  if (!impl) return impl.error();
+  Impl& db = **impl;
+  Status st = in_transaction(db, [&]() -> Status {
+    auto kind = inspect(db);
+    if (!kind) return kind.error();
+    if (kind->ours)
+      return Error(Errc::kInvalidArgument, "SqliteStore::create: already a hush database");
+    if (!kind->empty)
+      return Error(Errc::kCorruptState, "SqliteStore::create: not an empty database");
+    for (const char* sql : kSchemaV1)
+      if (auto s = db.exec(sql, "SqliteStore::create: schema"); !s) return s;
+    auto q = db.query(
+        "INSERT INTO local_identity (singleton, public_key, private_key, registration_id) "
+        "VALUES (1, ?, ?, ?)");
+    if (!q) return q.error();
+    q->blob(1, identity.public_key.u())
+        .blob(2, identity.private_key.expose())
+        .integer(3, registration_id);
+    if (auto s = q->run("SqliteStore::create: identity"); !s) return s;
+    char pragma[64];
+    std::snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d", kApplicationId);
+    if (auto s = db.exec(pragma, "SqliteStore::create: application_id"); !s) return s;
+    std::snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", kSchemaVersion);
+    return db.exec(pragma, "SqliteStore::create: user_version");
+  });
+  if (!st) return st.error();
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*impl)));
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const SqliteStoreOptions& options) {
+  auto impl = connect(path, SQLITE_OPEN_READWRITE, options);
+  if (!impl) {
+    if (impl.error().code() == Errc::kStoreFailure)
+      return Error(Errc::kInvalidArgument, "SqliteStore::open: no database at that path");
+    return impl.error();
+  }
+  Impl& db = **impl;
+  Status st = in_transaction(db, [&]() -> Status {
+    auto kind = inspect(db);
+    if (!kind) return kind.error();
+    if (kind->empty) return Error(Errc::kInvalidArgument, "SqliteStore::open: not initialised");
+    if (!kind->ours) return Error(Errc::kCorruptState, "SqliteStore::open: not a hush database");
+    if (kind->version > kSchemaVersion)
+      return Error(Errc::kUnsupported, "SqliteStore::open: written by a newer hush");
+    return migrate(db, kind->version);
+  });
+  if (!st) return st.error();
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*impl)));
+}
+
+Status SqliteStore::run_transaction(const std::function<Status()>& body) {
+  std::lock_guard lock(impl_->mutex);
+  Impl& db = *impl_;
+  const int level = ++db.depth;
+  char begin[32], release[32], rollback[48];
+  if (level == 1) {
+    std::snprintf(begin, sizeof begin, "BEGIN IMMEDIATE");
+  } else {
+    std::snprintf(begin, sizeof begin, "SAVEPOINT s%d", level);
+    std::snprintf(release, sizeof release, "RELEASE s%d", level);
+    std::snprintf(rollback, sizeof rollback, "ROLLBACK TO s%d; RELEASE s%d", level, level);
+  }
+  auto undo = [&] {
+    (void)db.exec(level == 1 ? "ROLLBACK" : rollback, "sqlite: rollback");
+    --db.depth;
+  };
+  if (auto st = db.exec(begin, "sqlite: begin transaction"); !st) {
+    --db.depth;
+    return st;
+  }
+  Status st;
+  try {
+    st = body();
+  } catch (...) {
+    undo();
+    throw;
+  }
+  if (!st) {
+    undo();
+    return st;
+  }
+  if (auto c = db.exec(level == 1 ? "COMMIT" : release, "sqlite: commit"); !c) {
+    undo();
+    return c;
+  }
+  --db.depth;
+  return ok_status();
+}
+
+// ---- identities ----
+
+Result<IdentityKeyPair> SqliteStore::identity_key_pair() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT public_key, private_key FROM local_identity WHERE singleton = 1");
+  if (!q) return q.error();
+  auto row = q->step("SqliteStore: identity");
+  if (!row) return row.error();
+  if (!*row) return Error(Errc::kCorruptState, "SqliteStore: identity missing");
+  auto pub = key_column(*q, 0, "SqliteStore: identity public key");
+  if (!pub) return pub.error();
+  auto priv = PrivateKey::parse(q->column_blob(1));
+  if (!priv) return Error(Errc::kCorruptState, "SqliteStore: identity private key");
+  return KeyPair{*pub, std::move(*priv)};
+}
+
+Result<std::uint32_t> SqliteStore::local_registration_id() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT registration_id FROM local_identity WHERE singleton = 1");
+  if (!q) return q.error();
+  auto row = q->step("SqliteStore: registration id");
+  if (!row) return row.error();
+  if (!*row) return Error(Errc::kCorruptState, "SqliteStore: identity missing");
+  const std::int64_t v = q->column_int(0);
+  if (v < 0 || v > UINT32_MAX) return Error(Errc::kCorruptState, "SqliteStore: registration id");
+  return static_cast<std::uint32_t>(v);
+}
+
+Result<std::optional<IdentityKey>> SqliteStore::identity(const Address& address) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT identity_key FROM identities WHERE name = ? AND device_id = ?");
+  if (!q) return q.error();
+  q->address(1, address);
+  auto row = q->step("SqliteStore: load identity");
+  if (!row) return row.error();
+  if (!*row) return std::optional<IdentityKey>();
+  auto key = key_column(*q, 0, "SqliteStore: stored identity key");
+  if (!key) return key.error();
+  return std::optional<IdentityKey>(*key);
+}
+
+Result<IdentityChange> SqliteStore::save_identity(const Address& address,
+                                                  const IdentityKey& identity_key) {
+  std::lock_guard lock(impl_->mutex);
+  auto existing = identity(address);
+  if (!existing) return existing.error();
+  if (*existing && **existing == identity_key) return IdentityChange::kNewOrUnchanged;
+  auto q = impl_->query(
+      "INSERT OR REPLACE INTO identities (name, device_id, identity_key) VALUES (?, ?, ?)");
+  if (!q) return q.error();
+  q->address(1, address).blob(3, identity_key.u());
+  if (auto st = q->run("SqliteStore: save identity"); !st) return st.error();
+  return *existing ? IdentityChange::kReplacedExisting : IdentityChange::kNewOrUnchanged;
+}
+
+Result<bool> SqliteStore::is_trusted_identity(const Address& address,
+                                              const IdentityKey& identity_key, Direction) {
+  auto existing = identity(address);
+  if (!existing) return existing.error();
+  return !*existing || **existing == identity_key;
+}
+
+// ---- prekeys ----
+
+Result<std::optional<PreKeyRecord>> SqliteStore::load_pre_key(PreKeyId id) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT record FROM pre_keys WHERE id = ?");
+  if (!q) return q.error();
+  q->integer(1, to_uint(id));
+  auto row = q->step("SqliteStore: load prekey");
+  if (!row) return row.error();
+  if (!*row) return std::optional<PreKeyRecord>();
+  auto bytes = secret_column(*q, 0, kMaxKeyRecordBytes, "SqliteStore: prekey record size");
+  if (!bytes) return bytes.error();
+  auto record = PreKeyRecord::deserialize(bytes->expose());
+  if (!record) return record.error();
+  if (record->id != id) return Error(Errc::kCorruptState, "SqliteStore: prekey id mismatch");
+  return std::optional<PreKeyRecord>(std::move(*record));
+}
+
+Status SqliteStore::store_pre_key(const PreKeyRecord& record) {
+  return run_transaction([&]() -> Status {
+    auto q = impl_->query("INSERT OR REPLACE INTO pre_keys (id, record) VALUES (?, ?)");
+    if (!q) return q.error();
+    q->integer(1, to_uint(record.id)).blob(2, record.serialize().expose());
+    if (auto st = q->run("SqliteStore: store prekey"); !st) return st;
+    auto bump = impl_->query("UPDATE meta SET value = max(value, ?) WHERE key = 'next_pre_key_id'");
+    if (!bump) return bump.error();
+    bump->integer(1, std::int64_t{to_uint(record.id)} + 1);
+    return bump->run("SqliteStore: next prekey id");
+  });
+}
+
+Status SqliteStore::remove_pre_key(PreKeyId id) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("DELETE FROM pre_keys WHERE id = ?");
+  if (!q) return q.error();
+  q->integer(1, to_uint(id));
+  return q->run("SqliteStore: remove prekey");
+}
+
+Result<std::vector<PreKeyId>> SqliteStore::pre_key_ids() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT id FROM pre_keys ORDER BY id");
+  if (!q) return q.error();
+  std::vector<PreKeyId> ids;
+  for (;;) {
+    auto row = q->step("SqliteStore: prekey ids");
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::int64_t v = q->column_int(0);
+    if (v < 0 || v > UINT32_MAX) return Error(Errc::kCorruptState, "SqliteStore: prekey id");
+    ids.push_back(PreKeyId{static_cast<std::uint32_t>(v)});
+  }
+  return ids;
+}
+
+Result<PreKeyId> SqliteStore::next_pre_key_id() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT value FROM meta WHERE key = 'next_pre_key_id'");
+  if (!q) return q.error();
+  auto row = q->step("SqliteStore: next prekey id");
+  if (!row) return row.error();
+  if (!*row) return Error(Errc::kCorruptState, "SqliteStore: next prekey id missing");
+  const std::int64_t v = q->column_int(0);
+  if (v < 1 || v > std::int64_t{UINT32_MAX})
+    return Error(Errc::kCorruptState, "SqliteStore: next prekey id");
+  return PreKeyId{static_cast<std::uint32_t>(v)};
+}
+
+// ---- signed prekeys ----
+
+Result<std::optional<SignedPreKeyRecord>> SqliteStore::load_signed_pre_key(SignedPreKeyId id) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT record FROM signed_pre_keys WHERE id = ?");
+  if (!q) return q.error();
+  q->integer(1, to_uint(id));
+  auto row = q->step("SqliteStore: load signed prekey");
+  if (!row) return row.error();
+  if (!*row) return std::optional<SignedPreKeyRecord>();
+  auto bytes = secret_column(*q, 0, kMaxKeyRecordBytes, "SqliteStore: signed prekey record size");
+  if (!bytes) return bytes.error();
+  auto record = SignedPreKeyRecord::deserialize(bytes->expose());
+  if (!record) return record.error();
+  if (record->id != id) return Error(Errc::kCorruptState, "SqliteStore: signed prekey id mismatch");
+  return std::optional<SignedPreKeyRecord>(std::move(*record));
+}
+
+Status SqliteStore::store_signed_pre_key(const SignedPreKeyRecord& record) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("INSERT OR REPLACE INTO signed_pre_keys (id, record) VALUES (?, ?)");
+  if (!q) return q.error();
+  q->integer(1, to_uint(record.id)).blob(2, record.serialize().expose());
+  return q->run("SqliteStore: store signed prekey");
+}
+
+Status SqliteStore::remove_signed_pre_key(SignedPreKeyId id) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("DELETE FROM signed_pre_keys WHERE id = ?");
+  if (!q) return q.error();
+  q->integer(1, to_uint(id));
+  return q->run("SqliteStore: remove signed prekey");
+}
+
+Result<std::vector<SignedPreKeyId>> SqliteStore::signed_pre_key_ids() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT id FROM signed_pre_keys ORDER BY id");
+  if (!q) return q.error();
+  std::vector<SignedPreKeyId> ids;
+  for (;;) {
+    auto row = q->step("SqliteStore: signed prekey ids");
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::int64_t v = q->column_int(0);
+    if (v < 0 || v > UINT32_MAX) return Error(Errc::kCorruptState, "SqliteStore: signed prekey id");
+    ids.push_back(SignedPreKeyId{static_cast<std::uint32_t>(v)});
+  }
+  return ids;
+}
+
+// ---- sessions ----
+
+Result<std::optional<SessionRecord>> SqliteStore::load_session(const Address& address) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT record FROM sessions WHERE name = ? AND device_id = ?");
+  if (!q) return q.error();
+  q->address(1, address);
+  auto row = q->step("SqliteStore: load session");
+  if (!row) return row.error();
+  if (!*row) return std::optional<SessionRecord>();
+  auto bytes = secret_column(*q, 0, kMaxSessionRecordBytes, "SqliteStore: session record size");
+  if (!bytes) return bytes.error();
+  auto record = SessionRecord::deserialize(bytes->expose());
+  if (!record) return record.error();
+  return std::optional<SessionRecord>(std::move(*record));
+}
+
+Status SqliteStore::store_session(const Address& address, const SessionRecord& record) {
+  std::lock_guard lock(impl_->mutex);
+  auto q =
+      impl_->query("INSERT OR REPLACE INTO sessions (name, device_id, record) VALUES (?, ?, ?)");
+  if (!q) return q.error();
+  q->address(1, address).blob(3, record.serialize().expose());
+  return q->run("SqliteStore: store session");
+}
+
+// ---- application data ----
+
+Status SqliteStore::put_app_data(std::string_view key, ByteView value) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("INSERT OR REPLACE INTO app_data (key, value) VALUES (?, ?)");
+  if (!q) return q.error();
+  q->text_as_blob(1, key).blob(2, value);
+  return q->run("SqliteStore: put app data");
+}
+
+Result<std::optional<Bytes>> SqliteStore::app_data(std::string_view key) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT value FROM app_data WHERE key = ?");
+  if (!q) return q.error();
+  q->text_as_blob(1, key);
+  auto row = q->step("SqliteStore: app data");
+  if (!row) return row.error();
+  if (!*row) return std::optional<Bytes>();
+  const ByteView v = q->column_blob(0);
+  return std::optional<Bytes>(Bytes(v.begin(), v.end()));
+}
+
+Status SqliteStore::erase_app_data(std::string_view key) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("DELETE FROM app_data WHERE key = ?");
+  if (!q) return q.error();
+  q->text_as_blob(1, key);
+  return q->run("SqliteStore: erase app data");
+}
+
+// ---- export ----
+
+Result<SecretBytes> SqliteStore::export_snapshot() {
+  std::optional<SecretBytes> out;
+  Status st = run_transaction([&]() -> Status {
+    auto identity = identity_key_pair();
+    if (!identity) return identity.error();
+    auto registration_id = local_registration_id();
+    if (!registration_id) return registration_id.error();
+    auto next = next_pre_key_id();
+    if (!next) return next.error();
+    internal::SnapshotWriter w(*identity, *registration_id, to_uint(*next));
+
+    auto ids = impl_->query(
+        "SELECT name, device_id, identity_key FROM identities ORDER BY name, device_id");
+    if (!ids) return ids.error();
+    for (;;) {
+      auto row = ids->step("SqliteStore: export identities");
+      if (!row) return row.error();
+      if (!*row) break;
+      const ByteView name = ids->column_blob(0);
+      auto key = key_column(*ids, 2, "SqliteStore: stored identity key");
+      if (!key) return key.error();
+      w.add_identity(Address{std::string(name.begin(), name.end()),
+                             DeviceId{static_cast<std::uint32_t>(ids->column_int(1))}},
+                     *key);
+    }
+    // Records go through load + serialize so that the export is canonical and validated.
+    auto pre = pre_key_ids();
+    if (!pre) return pre.error();
+    for (PreKeyId id : *pre) {
+      auto r = load_pre_key(id);
+      if (!r) return r.error();
+      w.add_pre_key((*r)->serialize().expose());
+    }
+    auto spre = signed_pre_key_ids();
+    if (!spre) return spre.error();
+    for (SignedPreKeyId id : *spre) {
+      auto r = load_signed_pre_key(id);
+      if (!r) return r.error();
+      w.add_signed_pre_key((*r)->serialize().expose());
+    }
+    auto sessions = impl_->query("SELECT name, device_id FROM sessions ORDER BY name, device_id");
+    if (!sessions) return sessions.error();
+    std::vector<Address> addresses;
+    for (;;) {
+      auto row = sessions->step("SqliteStore: export sessions");
+      if (!row) return row.error();
+      if (!*row) break;
+      const ByteView name = sessions->column_blob(0);
+      addresses.push_back(Address{std::string(name.begin(), name.end()),
+                                  DeviceId{static_cast<std::uint32_t>(sessions->column_int(1))}});
+    }
+    for (const Address& a : addresses) {
+      auto r = load_session(a);
+      if (!r) return r.error();
+      w.add_session(a, (*r)->serialize().expose());
+    }
+    out = w.finish();
+    return ok_status();
+  });
+  if (!st) return st.error();
+  return std::move(*out);
+}
+
+}  // namespace hush

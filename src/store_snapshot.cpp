@@ -1,0 +1,55 @@
+// hush internal: the shared snapshot writer (see store_snapshot.h).
+#include "store_snapshot.h"
+
+#include "proto_util.h"
+#include "storage.pb.h"
+
+namespace hush::internal {
+
+SnapshotWriter::SnapshotWriter(const KeyPair& identity, std::uint32_t registration_id,
+                               std::uint32_t next_pre_key_id)
+    : p_(std::make_unique<storage::StoreSnapshot>()) {
+  p_->set_format(kSnapshotFormat);
+  p_->mutable_identity()->set_public_key(to_field(identity.public_key.u()));
+  p_->mutable_identity()->set_private_key(to_field(identity.private_key.expose()));
+  p_->set_registration_id(registration_id);
+  p_->set_next_pre_key_id(next_pre_key_id);
+}
+
+SnapshotWriter::~SnapshotWriter() {
+  wipe(p_->mutable_identity()->mutable_private_key());
+  for (auto& s : *p_->mutable_pre_keys())
+    wipe(&s);
+  for (auto& s : *p_->mutable_signed_pre_keys())
+    wipe(&s);
+  for (auto& s : *p_->mutable_sessions())
+    wipe(s.mutable_record());
+}
+
+void SnapshotWriter::add_identity(const Address& address, const IdentityKey& key) {
+  auto* e = p_->add_identities();
+  e->set_name(address.name);
+  e->set_device_id(to_uint(address.device_id));
+  e->set_identity_key(to_field(key.u()));
+}
+
+void SnapshotWriter::add_pre_key(ByteView serialized_record) {
+  p_->add_pre_keys(to_field(serialized_record));
+}
+
+void SnapshotWriter::add_signed_pre_key(ByteView serialized_record) {
+  p_->add_signed_pre_keys(to_field(serialized_record));
+}
+
+void SnapshotWriter::add_session(const Address& address, ByteView serialized_record) {
+  auto* e = p_->add_sessions();
+  e->set_name(address.name);
+  e->set_device_id(to_uint(address.device_id));
+  e->set_record(to_field(serialized_record));
+}
+
+SecretBytes SnapshotWriter::finish() const {
+  return serialize_to_secret(*p_);
+}
+
+}  // namespace hush::internal

@@ -1,0 +1,41 @@
+// hush internal: writes the store snapshot format (storage.proto StoreSnapshot) that
+// InMemoryProtocolStore::serialize and SqliteStore::export_snapshot share. Callers add entries
+// in the canonical order (identities and sessions by address, prekeys by id), so equal stores give
+// equal bytes. Secret fields are wiped when the writer is destroyed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <hush/address.h>
+#include <hush/keys.h>
+#include <hush/secret.h>
+
+namespace hush::storage {
+class StoreSnapshot;
+}
+
+namespace hush::internal {
+
+class SnapshotWriter {
+ public:
+  SnapshotWriter(const KeyPair& identity, std::uint32_t registration_id,
+                 std::uint32_t next_pre_key_id);
+  ~SnapshotWriter();
+  SnapshotWriter(const SnapshotWriter&) = delete;
+  SnapshotWriter& operator=(const SnapshotWriter&) = delete;
+
+  void add_identity(const Address& address, const IdentityKey& key);
+  void add_pre_key(ByteView serialized_record);
+  void add_signed_pre_key(ByteView serialized_record);
+  void add_session(const Address& address, ByteView serialized_record);
+  SecretBytes finish() const;
+
+ private:
+  std::unique_ptr<storage::StoreSnapshot> p_;
+};
+
+/// The snapshot format version.
+inline constexpr std::uint32_t kSnapshotFormat = 1;
+
+}  // namespace hush::internal
