@@ -45,6 +45,8 @@ std::string_view to_string(Errc code) noexcept {
       return "limit_exceeded";
     case Errc::kUnsupported:
       return "unsupported";
+    case Errc::kWrongStorageKey:
+      return "wrong_storage_key";
   }
   return "unknown_error";
 }

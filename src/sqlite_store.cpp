@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "crypto/seal.h"
 #include "proto_util.h"
 #include "store_snapshot.h"
 
@@ -40,6 +41,14 @@ constexpr const char* kSchemaV1[] = {
     "INSERT INTO meta (key, value) VALUES ('next_pre_key_id', 1)",
 };
 
+// Version 2: encryption at rest. A version-1 database had none, so it becomes unsealed.
+constexpr const char* kMigrateV1ToV2[] = {
+    "INSERT INTO meta (key, value) VALUES ('sealed', 0)",
+};
+
+// What the key check row holds, sealed, in a sealed database.
+constexpr std::string_view kKeyCheck = "hush storage key check";
+
 Error sqlite_error(int rc, const char* where) {
   const int primary = rc & 0xFF;
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
@@ -54,6 +63,30 @@ struct SqliteStore::Impl {
   std::recursive_mutex mutex;
   int depth = 0;  // open (nested) transactions
   std::map<const char*, sqlite3_stmt*> statements;
+  std::optional<internal::crypto::Sealer> sealer;  // set for a sealed database
+  RandomSource* random = nullptr;
+
+  // The stored form of a secret column value: sealed for row `row` in a sealed database, as is
+  // otherwise.
+  Result<SecretBytes> protect(ByteView row, ByteView plaintext) {
+    if (!sealer) return SecretBytes::copy_of(plaintext);
+    auto sealed = sealer->seal(*random, row, plaintext);
+    if (!sealed) return sealed.error();
+    return SecretBytes::copy_of(*sealed);
+  }
+  // The plaintext of a stored secret column value, refusing more than `limit` plaintext bytes.
+  Result<SecretBytes> unprotect(ByteView row, ByteView stored, std::size_t limit,
+                                const char* where) {
+    if (!sealer) {
+      if (stored.size() > limit) return Error(Errc::kCorruptState, where);
+      return SecretBytes::copy_of(stored);
+    }
+    if (stored.size() > limit + internal::crypto::Sealer::kOverhead)
+      return Error(Errc::kCorruptState, where);
+    auto opened = sealer->open(row, stored);
+    if (!opened) return Error(Errc::kCorruptState, "SqliteStore: sealed row does not open");
+    return opened;
+  }
 
   ~Impl() {
     for (auto& [sql, stmt] : statements)
@@ -144,12 +177,19 @@ struct SqliteStore::Impl {
 
 namespace {
 
-// Reads a blob column as a secret, refusing anything over `limit` bytes before copying it.
-Result<SecretBytes> secret_column(const SqliteStore::Impl::Query& q, int column, std::size_t limit,
-                                  const char* where) {
-  const ByteView b = q.column_blob(column);
-  if (b.size() > limit) return Error(Errc::kCorruptState, where);
-  return SecretBytes::copy_of(b);
+// Row identities for sealed columns (the associated data): the table and the row's key.
+Bytes row_id(std::string_view table, std::uint32_t id) {
+  Bytes r(table.begin(), table.end());
+  r.push_back(0);
+  for (int shift = 24; shift >= 0; shift -= 8)
+    r.push_back(static_cast<std::uint8_t>(id >> shift));
+  return r;
+}
+
+Bytes row_id(std::string_view table, const Address& a) {
+  Bytes r = row_id(table, to_uint(a.device_id));
+  r.insert(r.end(), a.name.begin(), a.name.end());
+  return r;
 }
 
 Result<PublicKey> key_column(const SqliteStore::Impl::Query& q, int column, const char* where) {
@@ -183,7 +223,15 @@ Status configure(SqliteStore::Impl& impl, const SqliteStoreOptions& options) {
 
 Result<std::unique_ptr<SqliteStore::Impl>> connect(const std::string& path, int flags,
                                                    const SqliteStoreOptions& options) {
+  if (!options.storage_key.empty() && options.storage_key.size() != 32)
+    return Error(Errc::kInvalidArgument, "SqliteStore: storage key must be 32 bytes");
   auto impl = std::make_unique<SqliteStore::Impl>();
+  impl->random = options.random != nullptr ? options.random : &system_random();
+  if (!options.storage_key.empty()) {
+    SecretArray<32> key;
+    SecretArray<32>::from(options.storage_key, key);
+    impl->sealer.emplace(key);
+  }
   const int rc = sqlite3_open_v2(path.c_str(), &impl->db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) return sqlite_error(rc, "SqliteStore: cannot open the database file");
   if (auto st = configure(*impl, options); !st) return st.error();
@@ -221,12 +269,56 @@ Status in_transaction(SqliteStore::Impl& impl, Body body) {
   return st;
 }
 
-// Brings a database of `from` up to kSchemaVersion. There are no older versions yet; each new
-// version adds its step here, and tests/ keeps a database of every earlier version.
+Status set_schema_version(SqliteStore::Impl& impl, std::int64_t version) {
+  char pragma[64];
+  std::snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", static_cast<int>(version));
+  return impl.exec(pragma, "SqliteStore: user_version");
+}
+
+// Brings a database of version `from` up to kSchemaVersion, one version at a time, inside the
+// caller's transaction. Every step is tested from a database that version really wrote
+// (tests/compat/sqlite-v<N>).
 Status migrate(SqliteStore::Impl& impl, std::int64_t from) {
-  (void)impl;
+  if (from < 1) return Error(Errc::kCorruptState, "SqliteStore: unknown schema version");
+  if (from < 2) {
+    for (const char* sql : kMigrateV1ToV2)
+      if (auto st = impl.exec(sql, "SqliteStore: migrate to v2"); !st) return st;
+  }
   if (from == SqliteStore::kSchemaVersion) return ok_status();
-  return Error(Errc::kCorruptState, "SqliteStore: unknown schema version");
+  return set_schema_version(impl, SqliteStore::kSchemaVersion);
+}
+
+Result<std::int64_t> meta_int(SqliteStore::Impl& impl, const char* sql, const char* where) {
+  auto q = impl.query(sql);
+  if (!q) return q.error();
+  auto row = q->step(where);
+  if (!row) return row.error();
+  if (!*row) return Error(Errc::kCorruptState, where);
+  return q->column_int(0);
+}
+
+// Checks the storage key against the database: both sealed with the right key, or both not.
+Status check_storage_key(SqliteStore::Impl& impl, const SqliteStoreOptions& options) {
+  auto sealed =
+      meta_int(impl, "SELECT value FROM meta WHERE key = 'sealed'", "SqliteStore: sealed flag");
+  if (!sealed) return sealed.error();
+  if (*sealed == 0) {
+    if (!options.storage_key.empty())
+      return Error(Errc::kInvalidArgument, "SqliteStore::open: database is not encrypted at rest");
+    return ok_status();
+  }
+  if (options.storage_key.empty())
+    return Error(Errc::kWrongStorageKey, "SqliteStore::open: database is sealed, key missing");
+  auto q = impl.query("SELECT value FROM meta WHERE key = 'key_check'");
+  if (!q) return q.error();
+  auto row = q->step("SqliteStore: key check");
+  if (!row) return row.error();
+  if (!*row) return Error(Errc::kCorruptState, "SqliteStore: key check missing");
+  auto opened = impl.sealer->open(as_bytes("key_check"), q->column_blob(0));
+  if (!opened) return Error(Errc::kWrongStorageKey, "SqliteStore::open: wrong storage key");
+  if (!constant_time_equals(opened->expose(), as_bytes(kKeyCheck)))
+    return Error(Errc::kCorruptState, "SqliteStore: key check content");
+  return ok_status();
 }
 
 }  // namespace
@@ -248,21 +340,34 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const std::string& path
       return Error(Errc::kInvalidArgument, "SqliteStore::create: already a hush database");
     if (!kind->empty)
       return Error(Errc::kCorruptState, "SqliteStore::create: not an empty database");
+    // A new database is built the way an old one is migrated: version 1, then each step.
     for (const char* sql : kSchemaV1)
       if (auto s = db.exec(sql, "SqliteStore::create: schema"); !s) return s;
+    if (auto s = migrate(db, 1); !s) return s;
+    if (db.sealer) {
+      auto check = db.sealer->seal(*db.random, as_bytes("key_check"), as_bytes(kKeyCheck));
+      if (!check) return check.error();
+      auto q = db.query("INSERT INTO meta (key, value) VALUES ('key_check', ?)");
+      if (!q) return q.error();
+      q->blob(1, *check);
+      if (auto s = q->run("SqliteStore::create: key check"); !s) return s;
+      if (auto s = db.exec("UPDATE meta SET value = 1 WHERE key = 'sealed'",
+                           "SqliteStore::create: sealed");
+          !s)
+        return s;
+    }
+    auto private_key = db.protect(as_bytes("local_identity"), identity.private_key.expose());
+    if (!private_key) return private_key.error();
     auto q = db.query(
         "INSERT INTO local_identity (singleton, public_key, private_key, registration_id) "
         "VALUES (1, ?, ?, ?)");
     if (!q) return q.error();
-    q->blob(1, identity.public_key.u())
-        .blob(2, identity.private_key.expose())
-        .integer(3, registration_id);
+    q->blob(1, identity.public_key.u()).blob(2, private_key->expose()).integer(3, registration_id);
     if (auto s = q->run("SqliteStore::create: identity"); !s) return s;
     char pragma[64];
     std::snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d", kApplicationId);
     if (auto s = db.exec(pragma, "SqliteStore::create: application_id"); !s) return s;
-    std::snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", kSchemaVersion);
-    return db.exec(pragma, "SqliteStore::create: user_version");
+    return set_schema_version(db, kSchemaVersion);
   });
   if (!st) return st.error();
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*impl)));
@@ -284,7 +389,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
     if (!kind->ours) return Error(Errc::kCorruptState, "SqliteStore::open: not a hush database");
     if (kind->version > kSchemaVersion)
       return Error(Errc::kUnsupported, "SqliteStore::open: written by a newer hush");
-    return migrate(db, kind->version);
+    if (auto s = migrate(db, kind->version); !s) return s;
+    return check_storage_key(db, options);
   });
   if (!st) return st.error();
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*impl)));
@@ -340,7 +446,10 @@ Result<IdentityKeyPair> SqliteStore::identity_key_pair() {
   if (!*row) return Error(Errc::kCorruptState, "SqliteStore: identity missing");
   auto pub = key_column(*q, 0, "SqliteStore: identity public key");
   if (!pub) return pub.error();
-  auto priv = PrivateKey::parse(q->column_blob(1));
+  auto stored = impl_->unprotect(as_bytes("local_identity"), q->column_blob(1), PrivateKey::kSize,
+                                 "SqliteStore: identity private key size");
+  if (!stored) return stored.error();
+  auto priv = PrivateKey::parse(stored->expose());
   if (!priv) return Error(Errc::kCorruptState, "SqliteStore: identity private key");
   return KeyPair{*pub, std::move(*priv)};
 }
@@ -401,7 +510,8 @@ Result<std::optional<PreKeyRecord>> SqliteStore::load_pre_key(PreKeyId id) {
   auto row = q->step("SqliteStore: load prekey");
   if (!row) return row.error();
   if (!*row) return std::optional<PreKeyRecord>();
-  auto bytes = secret_column(*q, 0, kMaxKeyRecordBytes, "SqliteStore: prekey record size");
+  auto bytes = impl_->unprotect(row_id("pre_keys", to_uint(id)), q->column_blob(0),
+                                kMaxKeyRecordBytes, "SqliteStore: prekey record size");
   if (!bytes) return bytes.error();
   auto record = PreKeyRecord::deserialize(bytes->expose());
   if (!record) return record.error();
@@ -411,9 +521,12 @@ Result<std::optional<PreKeyRecord>> SqliteStore::load_pre_key(PreKeyId id) {
 
 Status SqliteStore::store_pre_key(const PreKeyRecord& record) {
   return run_transaction([&]() -> Status {
+    auto stored =
+        impl_->protect(row_id("pre_keys", to_uint(record.id)), record.serialize().expose());
+    if (!stored) return stored.error();
     auto q = impl_->query("INSERT OR REPLACE INTO pre_keys (id, record) VALUES (?, ?)");
     if (!q) return q.error();
-    q->integer(1, to_uint(record.id)).blob(2, record.serialize().expose());
+    q->integer(1, to_uint(record.id)).blob(2, stored->expose());
     if (auto st = q->run("SqliteStore: store prekey"); !st) return st;
     auto bump = impl_->query("UPDATE meta SET value = max(value, ?) WHERE key = 'next_pre_key_id'");
     if (!bump) return bump.error();
@@ -469,7 +582,8 @@ Result<std::optional<SignedPreKeyRecord>> SqliteStore::load_signed_pre_key(Signe
   auto row = q->step("SqliteStore: load signed prekey");
   if (!row) return row.error();
   if (!*row) return std::optional<SignedPreKeyRecord>();
-  auto bytes = secret_column(*q, 0, kMaxKeyRecordBytes, "SqliteStore: signed prekey record size");
+  auto bytes = impl_->unprotect(row_id("signed_pre_keys", to_uint(id)), q->column_blob(0),
+                                kMaxKeyRecordBytes, "SqliteStore: signed prekey record size");
   if (!bytes) return bytes.error();
   auto record = SignedPreKeyRecord::deserialize(bytes->expose());
   if (!record) return record.error();
@@ -479,9 +593,12 @@ Result<std::optional<SignedPreKeyRecord>> SqliteStore::load_signed_pre_key(Signe
 
 Status SqliteStore::store_signed_pre_key(const SignedPreKeyRecord& record) {
   std::lock_guard lock(impl_->mutex);
+  auto stored =
+      impl_->protect(row_id("signed_pre_keys", to_uint(record.id)), record.serialize().expose());
+  if (!stored) return stored.error();
   auto q = impl_->query("INSERT OR REPLACE INTO signed_pre_keys (id, record) VALUES (?, ?)");
   if (!q) return q.error();
-  q->integer(1, to_uint(record.id)).blob(2, record.serialize().expose());
+  q->integer(1, to_uint(record.id)).blob(2, stored->expose());
   return q->run("SqliteStore: store signed prekey");
 }
 
@@ -519,7 +636,8 @@ Result<std::optional<SessionRecord>> SqliteStore::load_session(const Address& ad
   auto row = q->step("SqliteStore: load session");
   if (!row) return row.error();
   if (!*row) return std::optional<SessionRecord>();
-  auto bytes = secret_column(*q, 0, kMaxSessionRecordBytes, "SqliteStore: session record size");
+  auto bytes = impl_->unprotect(row_id("sessions", address), q->column_blob(0),
+                                kMaxSessionRecordBytes, "SqliteStore: session record size");
   if (!bytes) return bytes.error();
   auto record = SessionRecord::deserialize(bytes->expose());
   if (!record) return record.error();
@@ -528,10 +646,12 @@ Result<std::optional<SessionRecord>> SqliteStore::load_session(const Address& ad
 
 Status SqliteStore::store_session(const Address& address, const SessionRecord& record) {
   std::lock_guard lock(impl_->mutex);
+  auto stored = impl_->protect(row_id("sessions", address), record.serialize().expose());
+  if (!stored) return stored.error();
   auto q =
       impl_->query("INSERT OR REPLACE INTO sessions (name, device_id, record) VALUES (?, ?, ?)");
   if (!q) return q.error();
-  q->address(1, address).blob(3, record.serialize().expose());
+  q->address(1, address).blob(3, stored->expose());
   return q->run("SqliteStore: store session");
 }
 

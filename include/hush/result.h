@@ -45,6 +45,7 @@ enum class Errc : std::uint8_t {
   kTransportFailure = 16,  ///< "transport_failure": a caller-supplied transport failed.
   kLimitExceeded = 17,     ///< "limit_exceeded": an input or request exceeds a documented limit.
   kUnsupported = 18,       ///< "unsupported": a valid request this version cannot serve.
+  kWrongStorageKey = 19,   ///< "wrong_storage_key": a sealed database needs another storage key.
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that

@@ -38,6 +38,14 @@ namespace hush {
 struct SqliteStoreOptions {
   /// How long a transaction waits for another connection's lock before failing.
   std::chrono::milliseconds busy_timeout{10000};
+  /// Encryption at rest: empty (the default) for none, or exactly 32 bytes. With a key, private
+  /// keys and session state are sealed with AES-256-GCM under a key derived per row, with the row's
+  /// identity as associated data, so a copied database file reveals no key and rows cannot be
+  /// swapped. The store keeps its own copy (wiped when it closes); the caller keeps and protects
+  /// the original. A database created with a key can only be opened with that key.
+  ByteView storage_key;
+  /// Randomness for sealing; null means system_random(). Must outlive the store.
+  RandomSource* random = nullptr;
 };
 
 /// A durable, transactional ProtocolStore in one SQLite database file, with trust on first use
@@ -45,20 +53,24 @@ struct SqliteStoreOptions {
 class SqliteStore final : public ProtocolStore {
  public:
   /// The schema version this library writes. Older databases are migrated when opened.
-  static constexpr int kSchemaVersion = 1;
+  /// Version 1: the initial layout. Version 2: encryption at rest (a `sealed` flag and a key check
+  /// in `meta`; version-1 databases become unsealed version-2 databases).
+  static constexpr int kSchemaVersion = 2;
 
-  /// Creates a new database at `path` for a device with `identity` and `registration_id`.
-  /// Errors: kInvalidArgument (the file is already a hush database), kCorruptState (the file
-  /// exists and is not an empty SQLite database), kStoreFailure (cannot create or write it).
+  /// Creates a new database at `path` for a device with `identity` and `registration_id`, sealed
+  /// if `options.storage_key` is set. Errors: kInvalidArgument (the file is already a hush
+  /// database, or a storage key that is not 32 bytes), kCorruptState (the file exists and is not an
+  /// empty SQLite database), kStoreFailure (cannot create or write it).
   static Result<std::unique_ptr<SqliteStore>> create(const std::string& path,
                                                      IdentityKeyPair identity,
                                                      std::uint32_t registration_id,
                                                      const SqliteStoreOptions& options = {});
 
   /// Opens an existing database, migrating an older schema in one transaction. Errors:
-  /// kInvalidArgument (no hush database at `path`), kCorruptState (not an SQLite file, another
-  /// application's database, or damaged content), kUnsupported (written by a newer hush),
-  /// kStoreFailure (I/O, locking).
+  /// kInvalidArgument (no hush database at `path`; or a storage key for a database that is not
+  /// sealed), kWrongStorageKey (a sealed database opened without its key or with another key),
+  /// kCorruptState (not an SQLite file, another application's database, or damaged content, a
+  /// sealed row included), kUnsupported (written by a newer hush), kStoreFailure (I/O, locking).
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
                                                    const SqliteStoreOptions& options = {});
 

@@ -9,6 +9,8 @@
 
 #include <sqlite3.h>
 
+#include "ratchet/session_state.h"
+#include "record_access.h"
 #include "support/test_support.h"
 
 using namespace hush;
@@ -303,4 +305,120 @@ TEST_CASE("application data commits with the decrypt, or not at all",
   CHECK(retry.error().code() == Errc::kDuplicateMessage);
   REQUIRE(reopened.erase_app_data("inbox/1"));
   CHECK_FALSE(reopened.app_data("inbox/1")->has_value());
+}
+
+TEST_CASE("a sealed database file reveals no key", "[integration][store][sqlite]") {
+  const Bytes key(32, 0x5A);
+  auto alice = Party::create("alice", 513, 3, StoreKind::kSqlite, key);
+  auto bob = Party::create("bob", 514, 3, StoreKind::kSqlite, key);
+  REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, bob.bundle()));
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(test::decrypt(bob, alice, test::encrypt(alice, bob, "sealed talk")));
+    REQUIRE(test::decrypt(alice, bob, test::encrypt(bob, alice, "sealed reply")));
+  }
+  (void)test::encrypt(alice, bob, "skipped, so a skipped key is stored");
+  REQUIRE(test::decrypt(bob, alice, test::encrypt(alice, bob, "next")));
+
+  // Everything secret the two stores hold, in the clear.
+  std::vector<Bytes> secrets;
+  for (Party* p : {&alice, &bob}) {
+    auto id = p->store->identity_key_pair();
+    REQUIRE(id);
+    secrets.emplace_back(id->private_key.expose().begin(), id->private_key.expose().end());
+    for (PreKeyId pk : *p->store->pre_key_ids()) {
+      auto r = p->store->load_pre_key(pk);
+      secrets.emplace_back((*r)->key_pair.private_key.expose().begin(),
+                           (*r)->key_pair.private_key.expose().end());
+    }
+    auto spk = p->store->load_signed_pre_key(SignedPreKeyId{1});
+    secrets.emplace_back((*spk)->key_pair.private_key.expose().begin(),
+                         (*spk)->key_pair.private_key.expose().end());
+  }
+  // The session secrets: root key, chain keys, the sending ratchet key, skipped message keys.
+  for (Party* p : {&alice, &bob}) {
+    auto record = p->store->load_session(p == &alice ? bob.address : alice.address);
+    REQUIRE(record);
+    const auto& state = *internal::RecordAccess::data(**record).current;
+    auto add = [&](ByteView b) { secrets.emplace_back(b.begin(), b.end()); };
+    add(state.root_key.expose());
+    add(state.sender_chain.ratchet_private.expose());
+    add(state.sender_chain.chain_key.key.expose());
+    for (const auto& chain : state.receiver_chains) {
+      add(chain.chain_key.key.expose());
+      for (const auto& k : chain.skipped)
+        add(k.seed.expose());
+    }
+  }
+  REQUIRE(secrets.size() > 15);
+
+  alice.store.reset();
+  bob.store.reset();
+  for (Party* p : {&alice, &bob}) {
+    std::ifstream in(p->db_path(), std::ios::binary);
+    const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(file.size() > 4096);
+    for (const Bytes& secret : secrets) {
+      CHECK(file.find(std::string(secret.begin(), secret.end())) == std::string::npos);
+      CHECK(file.find(std::string(secret.begin(), secret.begin() + 12)) == std::string::npos);
+    }
+  }
+
+  // The right key opens it; a wrong key, or none, is a clear error.
+  alice.reopen();
+  REQUIRE(test::decrypt(bob.store ? bob : (bob.reopen(), bob), alice,
+                        test::encrypt(alice, bob, "still works")));
+  SqliteStoreOptions wrong;
+  const Bytes other(32, 0x5B);
+  wrong.storage_key = other;
+  CHECK(SqliteStore::open(bob.db_path(), wrong).error().code() == Errc::kWrongStorageKey);
+  CHECK(SqliteStore::open(bob.db_path()).error().code() == Errc::kWrongStorageKey);
+  SqliteStoreOptions short_key;
+  const Bytes tiny(16, 1);
+  short_key.storage_key = tiny;
+  CHECK(SqliteStore::open(bob.db_path(), short_key).error().code() == Errc::kInvalidArgument);
+}
+
+TEST_CASE("an unsealed database file does hold its keys (the search above can fail)",
+          "[integration][store][sqlite]") {
+  auto p = Party::create("plain", 519, 1, StoreKind::kSqlite);
+  auto id = p.store->identity_key_pair();
+  REQUIRE(id);
+  const std::string secret(id->private_key.expose().begin(), id->private_key.expose().end());
+  p.store.reset();
+  std::ifstream in(p.db_path(), std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(file.find(secret) != std::string::npos);
+}
+
+TEST_CASE("a plain database refuses a storage key", "[integration][store][sqlite]") {
+  auto p = Party::create("plain", 515, 1, StoreKind::kSqlite);
+  p.store.reset();
+  SqliteStoreOptions keyed;
+  const Bytes key(32, 1);
+  keyed.storage_key = key;
+  CHECK(SqliteStore::open(p.db_path(), keyed).error().code() == Errc::kInvalidArgument);
+}
+
+TEST_CASE("sealed rows cannot be moved between rows", "[integration][store][sqlite]") {
+  const Bytes key(32, 0x33);
+  auto alice = Party::create("alice", 516, 2, StoreKind::kSqlite, key);
+  auto bob = Party::create("bob", 517, 2, StoreKind::kSqlite, key);
+  auto carol = Party::create("carol", 518, 2, StoreKind::kSqlite, key);
+  REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, bob.bundle()));
+  REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, carol.address, carol.bundle()));
+  alice.store.reset();
+  // Bob's sealed session blob copied into Carol's row; prekey 1's blob into prekey 2's row.
+  raw_sql(
+      alice.db_path(),
+      "UPDATE sessions SET record = (SELECT record FROM sessions WHERE name = CAST('bob' AS BLOB))"
+      " WHERE name = CAST('carol' AS BLOB);"
+      "UPDATE pre_keys SET record = (SELECT record FROM pre_keys WHERE id = 1) WHERE id = 2;");
+  alice.reopen();
+  auto moved = alice.store->load_session(carol.address);
+  REQUIRE_FALSE(moved);
+  CHECK(moved.error().code() == Errc::kCorruptState);
+  REQUIRE(alice.store->load_session(bob.address));
+  auto moved_key = alice.store->load_pre_key(PreKeyId{2});
+  REQUIRE_FALSE(moved_key);
+  CHECK(moved_key.error().code() == Errc::kCorruptState);
 }

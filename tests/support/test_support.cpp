@@ -55,7 +55,9 @@ std::string Party::db_path() const {
 void Party::reopen() {
   if (kind == StoreKind::kSqlite) {
     store.reset();
-    auto s = SqliteStore::open(db_path());
+    SqliteStoreOptions options;
+    options.storage_key = storage_key;
+    auto s = SqliteStore::open(db_path(), options);
     REQUIRE(s);
     store = std::move(*s);
   } else {
@@ -67,7 +69,7 @@ void Party::reopen() {
 }
 
 Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys,
-                    StoreKind kind) {
+                    StoreKind kind, ByteView storage_key) {
   Party p;
   p.kind = kind;
   p.address = Address{name, DeviceId{1}};
@@ -82,7 +84,10 @@ Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t p
   REQUIRE(spk);
   if (kind == StoreKind::kSqlite) {
     p.dir = std::make_shared<TempDir>();
-    auto s = SqliteStore::create(p.db_path(), std::move(*identity), *reg);
+    p.storage_key.assign(storage_key.begin(), storage_key.end());
+    SqliteStoreOptions options;
+    options.storage_key = p.storage_key;
+    auto s = SqliteStore::create(p.db_path(), std::move(*identity), *reg, options);
     REQUIRE(s);
     p.store = std::move(*s);
   } else {

@@ -64,11 +64,13 @@ struct Party {
   SignedPreKeyId signed_pre_key_id{1};
   StoreKind kind = StoreKind::kInMemory;
   std::shared_ptr<TempDir> dir;  // SqliteStore only: where the database lives
+  Bytes storage_key;             // SqliteStore only: the encryption-at-rest key, if any
 
   /// A device named `name` with device id 1, seed `seed`, one signed prekey (id 1) and
-  /// `pre_keys` one-time prekeys (ids 1..pre_keys), on a store of `kind`.
+  /// `pre_keys` one-time prekeys (ids 1..pre_keys), on a store of `kind` (sealed with
+  /// `storage_key` if one is given and the kind is SqliteStore).
   static Party create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys = 10,
-                      StoreKind kind = default_store_kind());
+                      StoreKind kind = default_store_kind(), ByteView storage_key = {});
 
   /// The database path (SqliteStore only).
   std::string db_path() const;
