@@ -1,1 +1,669 @@
-int main() { return 0; }
+// hush-cli: a scriptable Signal-protocol peer built on hush's public API alone.
+//
+// Each invocation loads all its state from `--state DIR`, does one operation, saves the state and
+// exits, so scripts (and tests) can interleave two or more peers in any order. Run `hush-cli
+// --help` for the commands. Exit codes: 0 success, 1 usage or I/O error, 2 protocol error (the last
+// line of stderr is then `error: <name>`, the library's stable error name). A failed command prints
+// nothing on stdout and leaves the state unchanged.
+//
+// Files: main.cpp (arguments and commands), json.{h,cpp} (flat JSON), state.{h,cpp} (storage).
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <map>
+#include <new>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <hush/hush.h>
+
+#include "json.h"
+#include "state.h"
+
+namespace hush_cli {
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: hush-cli --state DIR <command> [options]
+
+A scriptable Signal-protocol (v3) peer. Each invocation loads its state from DIR, does one
+operation, saves the state and exits. Keys and message bodies are lowercase hex.
+
+commands:
+  init [--registration-id N] [--device-id N] [--name S] [--prekeys N] [--force]
+      Create DIR (if missing) with a new identity, signed prekey 1 and N one-time prekeys
+      (default 100, at most 10000). Refuses an initialised DIR unless --force (new identity).
+      The name defaults to the last component of DIR. Prints a JSON summary.
+  identity
+      Print our identity key, registration id, device id, name and prekeys left as JSON.
+  bundle [--prekey-id N | --no-prekey]
+      Print our prekey bundle as one JSON line; offers the lowest-numbered one-time prekey left
+      unless told otherwise. Consumes nothing.
+  process-bundle --peer NAME [--device N]
+      Read a bundle JSON line on stdin and start a session with it (X3DH as initiator).
+      --device defaults to the bundle's device_id.
+  encrypt --peer NAME [--device N] [--count K]
+      Read plaintext on stdin; print K (default 1) messages, one JSON line each:
+      {"type":"prekey"|"whisper","body":"<hex>"}.
+  decrypt --peer NAME [--device N] [--type prekey|whisper]
+      Read one message on stdin (a JSON line as printed by encrypt, or bare hex with --type);
+      write the plaintext to stdout.
+  session-info --peer NAME [--device N]
+      Print what is known about the session with the peer as JSON.
+  trust --peer NAME [--device N] --identity-key HEX
+      Trust that identity for the peer (after untrusted_identity); sessions made with another
+      identity are archived, so sending needs a new process-bundle.
+
+--device defaults to 1 (except for process-bundle). Options may appear anywhere.
+exit status: 0 success, 1 usage or I/O error, 2 protocol error (last stderr line: error: <name>).
+)";
+
+// ---- arguments ----
+
+struct OptionSpec {
+  std::string_view name;
+  bool takes_value;
+};
+
+constexpr OptionSpec kOptions[] = {
+    {"state", true},        {"registration-id", true}, {"device-id", true}, {"name", true},
+    {"prekeys", true},      {"force", false},          {"prekey-id", true}, {"no-prekey", false},
+    {"peer", true},         {"device", true},          {"count", true},     {"type", true},
+    {"identity-key", true}, {"help", false},
+};
+
+struct CommandSpec {
+  std::string_view name;
+  std::vector<std::string_view> options;  // besides --state
+};
+
+const std::vector<CommandSpec>& commands() {
+  static const std::vector<CommandSpec> kCommands = {
+      {"init", {"registration-id", "device-id", "name", "prekeys", "force"}},
+      {"identity", {}},
+      {"bundle", {"prekey-id", "no-prekey"}},
+      {"process-bundle", {"peer", "device"}},
+      {"encrypt", {"peer", "device", "count"}},
+      {"decrypt", {"peer", "device", "type"}},
+      {"session-info", {"peer", "device"}},
+      {"trust", {"peer", "device", "identity-key"}},
+  };
+  return kCommands;
+}
+
+struct Args {
+  std::string command;
+  std::map<std::string, std::string, std::less<>> values;
+  std::set<std::string, std::less<>> flags;
+
+  bool has(std::string_view name) const {
+    return values.find(name) != values.end() || flags.find(name) != flags.end();
+  }
+  const std::string* get(std::string_view name) const {
+    const auto it = values.find(name);
+    return it == values.end() ? nullptr : &it->second;
+  }
+  const std::string& require(std::string_view name) const {
+    const std::string* v = get(name);
+    if (!v) fail_usage(command + " needs --" + std::string(name));
+    return *v;
+  }
+};
+
+Args parse_args(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.size() > 2 && arg.substr(0, 2) == "--") {
+      std::string_view name = arg.substr(2);
+      std::optional<std::string_view> inline_value;
+      if (const auto eq = name.find('='); eq != std::string_view::npos) {
+        inline_value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      const auto* spec = std::find_if(std::begin(kOptions), std::end(kOptions),
+                                      [&](const OptionSpec& o) { return o.name == name; });
+      if (spec == std::end(kOptions)) fail_usage("unknown option --" + std::string(name));
+      if (args.has(name)) fail_usage("option --" + std::string(name) + " given twice");
+      if (spec->takes_value) {
+        if (inline_value) {
+          args.values.emplace(name, *inline_value);
+        } else if (i + 1 < argc) {
+          args.values.emplace(name, argv[++i]);
+        } else {
+          fail_usage("option --" + std::string(name) + " needs a value");
+        }
+      } else {
+        if (inline_value) fail_usage("option --" + std::string(name) + " takes no value");
+        args.flags.emplace(name);
+      }
+    } else if (arg == "-h") {
+      args.flags.emplace("help");
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      fail_usage("unknown option " + std::string(arg));
+    } else if (args.command.empty()) {
+      if (arg.empty()) fail_usage("empty command");
+      args.command = arg;
+    } else {
+      fail_usage("unexpected argument '" + std::string(arg) + "'");
+    }
+  }
+  return args;
+}
+
+void check_options(const Args& args) {
+  const auto cmd = std::find_if(commands().begin(), commands().end(),
+                                [&](const CommandSpec& c) { return c.name == args.command; });
+  if (cmd == commands().end()) fail_usage("unknown command '" + args.command + "'");
+  auto check_one = [&](const std::string& name) {
+    if (name == "state") return;
+    if (std::find(cmd->options.begin(), cmd->options.end(), name) == cmd->options.end()) {
+      fail_usage("option --" + name + " is not valid for " + args.command);
+    }
+  };
+  for (const auto& [name, value] : args.values)
+    check_one(name);
+  for (const auto& name : args.flags)
+    check_one(name);
+  if (!args.get("state")) fail_usage(args.command + " needs --state DIR");
+}
+
+std::uint32_t parse_u32(const Args& args, std::string_view name, std::uint32_t min,
+                        std::uint32_t max) {
+  const std::string& text = args.require(name);
+  std::uint64_t n = 0;
+  const bool digits =
+      !text.empty() && text.size() <= 10 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) {
+    for (char c : text)
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (!digits || n < min || n > max) {
+    fail_usage("--" + std::string(name) + " must be a number from " + std::to_string(min) + " to " +
+               std::to_string(max) + ", not '" + text + "'");
+  }
+  return static_cast<std::uint32_t>(n);
+}
+
+std::optional<std::uint32_t> optional_u32(const Args& args, std::string_view name,
+                                          std::uint32_t min, std::uint32_t max) {
+  if (!args.get(name)) return std::nullopt;
+  return parse_u32(args, name, min, max);
+}
+
+constexpr std::uint32_t kU32Max = 0xFFFFFFFFu;
+
+hush::Address peer_address(const Args& args, std::uint32_t default_device) {
+  const std::string& name = args.require("peer");
+  if (name.empty()) fail_usage("--peer must not be empty");
+  const std::uint32_t device = optional_u32(args, "device", 0, kU32Max).value_or(default_device);
+  return hush::Address{name, hush::DeviceId{device}};
+}
+
+// ---- library results ----
+
+template <class T>
+T check(hush::Result<T> result, std::string_view what) {
+  if (!result) throw Failure(result.error(), std::string(what) + ": " + result.error().where());
+  return std::move(result).value();
+}
+
+void check(const hush::Status& status, std::string_view what) {
+  if (!status) throw Failure(status.error(), std::string(what) + ": " + status.error().where());
+}
+
+std::string key_hex(const hush::PublicKey& key) {
+  const auto bytes = key.serialize();
+  return hush::to_hex(bytes);
+}
+
+std::string_view type_name(hush::MessageType type) {
+  return type == hush::MessageType::kPreKey ? "prekey" : "whisper";
+}
+
+hush::MessageType parse_type(std::string_view name, std::string_view where) {
+  if (name == "prekey") return hush::MessageType::kPreKey;
+  if (name == "whisper") return hush::MessageType::kWhisper;
+  fail_usage(std::string(where) + " must be \"prekey\" or \"whisper\", not \"" + std::string(name) +
+             "\"");
+}
+
+// ---- standard input and output ----
+
+// Which of the standard descriptors were closed when we started (see guard_standard_fds).
+bool g_std_closed[3] = {false, false, false};
+
+// Puts /dev/null on any closed standard descriptor, so that no file we open lands on it (output
+// meant for stdout could otherwise end up in a state file), and remembers that it was closed:
+// reading a closed stdin or writing to a closed stdout is then an error rather than silence.
+void guard_standard_fds() {
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    g_std_closed[fd] = true;
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd != fd) {
+      if (null_fd >= 0) ::close(null_fd);
+      std::_Exit(1);  // cannot even protect the descriptor table
+    }
+  }
+}
+
+constexpr std::size_t kMaxBundleInput = std::size_t{64} << 10;
+// A message of kMaxMessageBytes in hex inside a JSON line.
+constexpr std::size_t kMaxMessageInput = 2 * hush::kMaxMessageBytes + 4096;
+
+// Reads all of stdin (binary) into a wiped buffer; more than `limit` bytes is a usage error.
+hush::SecretBytes read_stdin(std::size_t limit) {
+  if (g_std_closed[STDIN_FILENO]) fail_usage("standard input is closed");
+  hush::SecretBytes buf(std::min<std::size_t>(limit + 1, std::size_t{64} << 10));
+  std::size_t len = 0;
+  for (;;) {
+    if (len == buf.size()) {
+      if (len > limit)
+        fail_usage("standard input is larger than " + std::to_string(limit) + " bytes");
+      hush::SecretBytes bigger(std::min(limit + 1, buf.size() * 2));
+      std::memcpy(bigger.expose_mut().data(), buf.expose().data(), len);
+      buf = std::move(bigger);
+    }
+    const ssize_t n = ::read(STDIN_FILENO, buf.expose_mut().data() + len, buf.size() - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_usage(std::string("cannot read standard input: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+  }
+  if (len > limit) fail_usage("standard input is larger than " + std::to_string(limit) + " bytes");
+  buf.truncate(len);
+  return buf;
+}
+
+std::string_view as_text(const hush::SecretBytes& bytes) {
+  return {reinterpret_cast<const char*>(bytes.expose().data()), bytes.size()};
+}
+
+std::string_view trim(std::string_view s) {
+  const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && ws(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && ws(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+void write_stdout(hush::ByteView data) {
+  if (data.empty()) return;
+  if (g_std_closed[STDOUT_FILENO]) fail_usage("cannot write standard output: it is closed");
+  while (!data.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_usage(std::string("cannot write standard output: ") + std::strerror(errno));
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+// Saves `state` and prints `output`: the new state is written and synced first, the output is
+// printed, and only then is the new state put in place, so a failure at any step before leaves the
+// old state (and, before printing, an empty stdout).
+void save_and_print(StateDir& dir, const State& state, hush::ByteView output) {
+  StateDir::Pending pending = dir.prepare(state);
+  write_stdout(output);
+  dir.commit(pending);
+}
+
+// ---- JSON input ----
+
+JsonObject parse_json(std::string_view text, std::string_view what,
+                      const std::vector<std::string_view>& allowed) {
+  std::string error;
+  auto obj = JsonObject::parse(text, &error);
+  if (!obj) fail_usage(std::string(what) + " is not a valid JSON object: " + error);
+  for (const auto& [key, value] : obj->members()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      fail_usage(std::string(what) + " has an unknown field \"" + key + "\"");
+    }
+  }
+  return std::move(*obj);
+}
+
+std::optional<std::uint32_t> json_u32(const JsonObject& obj, std::string_view key,
+                                      std::string_view what) {
+  const JsonValue* v = obj.find(key);
+  if (!v) return std::nullopt;
+  const auto n = json_to_u32(*v);
+  if (!n) {
+    fail_usage(std::string(what) + " field \"" + std::string(key) +
+               "\" must be an integer from 0 to 4294967295");
+  }
+  return n;
+}
+
+std::optional<std::string> json_string(const JsonObject& obj, std::string_view key,
+                                       std::string_view what) {
+  const JsonValue* v = obj.find(key);
+  if (!v) return std::nullopt;
+  if (v->kind != JsonValue::Kind::kString) {
+    fail_usage(std::string(what) + " field \"" + std::string(key) + "\" must be a string");
+  }
+  return v->text;
+}
+
+hush::Bytes hex_bytes(std::string_view hex, std::string_view what) {
+  auto bytes = hush::from_hex(hex);
+  if (!bytes) fail_usage(std::string(what) + " is not hex");
+  return std::move(*bytes);
+}
+
+hush::PreKeyBundle parse_bundle(std::string_view text) {
+  constexpr std::string_view kWhat = "the bundle";
+  const JsonObject obj =
+      parse_json(text, kWhat,
+                 {"registration_id", "device_id", "identity_key", "signed_prekey_id",
+                  "signed_prekey", "signed_prekey_signature", "prekey_id", "prekey"});
+  auto need_u32 = [&](std::string_view key) {
+    const auto n = json_u32(obj, key, kWhat);
+    if (!n) fail_usage("the bundle has no \"" + std::string(key) + "\"");
+    return *n;
+  };
+  auto need_hex = [&](std::string_view key) {
+    const auto s = json_string(obj, key, kWhat);
+    if (!s) fail_usage("the bundle has no \"" + std::string(key) + "\"");
+    return hex_bytes(*s, "the bundle's \"" + std::string(key) + "\"");
+  };
+
+  hush::PreKeyBundle bundle;
+  bundle.registration_id = need_u32("registration_id");
+  bundle.device_id = hush::DeviceId{need_u32("device_id")};
+  bundle.signed_pre_key_id = hush::SignedPreKeyId{need_u32("signed_prekey_id")};
+  bundle.identity_key =
+      check(hush::PublicKey::parse(need_hex("identity_key")), "bundle identity_key");
+  bundle.signed_pre_key =
+      check(hush::PublicKey::parse(need_hex("signed_prekey")), "bundle signed_prekey");
+  bundle.signed_pre_key_signature =
+      check(hush::Signature::parse(need_hex("signed_prekey_signature")),
+            "bundle signed_prekey_signature");
+  // prekey_id and prekey are passed on as given; the library refuses one without the other.
+  if (const auto id = json_u32(obj, "prekey_id", kWhat)) bundle.pre_key_id = hush::PreKeyId{*id};
+  if (obj.find("prekey")) {
+    bundle.pre_key = check(hush::PublicKey::parse(need_hex("prekey")), "bundle prekey");
+  }
+  return bundle;
+}
+
+// Reads a message: a JSON line {"type","body"} (type from the line) or bare hex (type from --type).
+hush::CiphertextMessage read_message(const Args& args) {
+  const hush::SecretBytes input = read_stdin(kMaxMessageInput);
+  const std::string_view text = trim(as_text(input));
+  std::optional<hush::MessageType> type;
+  if (const std::string* t = args.get("type")) type = parse_type(*t, "--type");
+  hush::Bytes body;
+  if (!text.empty() && text.front() == '{') {
+    constexpr std::string_view kWhat = "the message";
+    const JsonObject obj = parse_json(text, kWhat, {"type", "body"});
+    const auto type_text = json_string(obj, "type", kWhat);
+    const auto body_text = json_string(obj, "body", kWhat);
+    if (!type_text || !body_text) fail_usage("the message needs \"type\" and \"body\"");
+    const hush::MessageType line_type = parse_type(*type_text, "the message's \"type\"");
+    if (type && *type != line_type) {
+      fail_usage("--type " + *args.get("type") + " contradicts the message's type \"" + *type_text +
+                 "\"");
+    }
+    type = line_type;
+    body = hex_bytes(*body_text, "the message's \"body\"");
+  } else {
+    if (!type) fail_usage("a bare hex message needs --type prekey|whisper");
+    body = hex_bytes(text, "the message");
+  }
+  return check(hush::CiphertextMessage::parse(*type, body), "decrypt");
+}
+
+// ---- commands ----
+
+std::string default_name(const std::string& dir) {
+  std::string_view s = dir;
+  while (s.size() > 1 && s.back() == '/')
+    s.remove_suffix(1);
+  if (const auto slash = s.find_last_of('/'); slash != std::string_view::npos && s.size() > 1) {
+    s = s.substr(slash + 1);
+  }
+  if (s == "/" || s == "." || s == ".." || !is_valid_utf8(s)) return "";
+  return std::string(s);
+}
+
+constexpr std::uint32_t kMaxInitPreKeys = 10000;
+constexpr std::uint32_t kMaxCount = 10000;
+// encrypt --count K: at most this much plaintext in total (K copies).
+constexpr std::uint64_t kMaxTotalPlaintext = std::uint64_t{64} << 20;
+
+int cmd_init(const Args& args, const std::string& dir_path) {
+  const auto registration_id = optional_u32(args, "registration-id", 1, kU32Max);
+  const std::uint32_t device_id = optional_u32(args, "device-id", 0, kU32Max).value_or(1);
+  const std::uint32_t prekeys = optional_u32(args, "prekeys", 0, kMaxInitPreKeys).value_or(100);
+  std::string name = args.get("name") ? *args.get("name") : default_name(dir_path);
+  if (!is_valid_utf8(name) || name.size() > 4096) {
+    fail_usage("--name must be valid UTF-8 of at most 4096 bytes");
+  }
+
+  StateDir dir(dir_path, StateDir::Mode::kCreate);
+  if (dir.initialised() && !args.has("force")) {
+    fail_usage("'" + dir_path +
+               "' is already initialised (use --force to start over with a new identity)");
+  }
+  const hush::Context ctx = hush::default_context();
+  hush::IdentityKeyPair identity = check(hush::generate_identity_key_pair(ctx.random), "init");
+  const std::uint32_t reg_id = registration_id
+                                   ? *registration_id
+                                   : check(hush::generate_registration_id(ctx.random), "init");
+  constexpr hush::SignedPreKeyId kSignedPreKeyId{1};
+  const hush::SignedPreKeyRecord signed_pre_key =
+      check(hush::generate_signed_pre_key(ctx, identity, kSignedPreKeyId), "init");
+  const hush::IdentityKey identity_key = identity.public_key;
+
+  State state;
+  state.meta = Metadata{std::move(name), device_id, hush::to_uint(kSignedPreKeyId)};
+  state.store = std::make_unique<hush::InMemoryProtocolStore>(std::move(identity), reg_id);
+  check(state.store->store_signed_pre_key(signed_pre_key), "init");
+  std::vector<hush::PreKeyId> ids;
+  if (prekeys > 0) ids = check(hush::replenish_pre_keys(ctx, *state.store, prekeys), "init");
+
+  JsonWriter out;
+  out.add_number("registration_id", reg_id)
+      .add_number("device_id", device_id)
+      .add_string("name", state.meta.name)
+      .add_string("identity_key", key_hex(identity_key))
+      .add_number("signed_prekey_id", state.meta.signed_pre_key_id);
+  if (!ids.empty()) out.add_number("first_prekey_id", hush::to_uint(ids.front()));
+  out.add_number("prekey_count", ids.size());
+  save_and_print(dir, state, hush::as_bytes(out.line()));
+  return 0;
+}
+
+int cmd_identity(const std::string& dir_path) {
+  StateDir dir(dir_path, StateDir::Mode::kRead);
+  const State state = dir.load();
+  const hush::IdentityKeyPair identity = check(state.store->identity_key_pair(), "identity");
+  const std::uint32_t reg_id = check(state.store->local_registration_id(), "identity");
+  const auto ids = check(state.store->pre_key_ids(), "identity");
+  JsonWriter out;
+  out.add_string("name", state.meta.name)
+      .add_number("registration_id", reg_id)
+      .add_number("device_id", state.meta.device_id)
+      .add_string("identity_key", key_hex(identity.public_key))
+      .add_number("signed_prekey_id", state.meta.signed_pre_key_id)
+      .add_number("prekeys_left", ids.size());
+  write_stdout(hush::as_bytes(out.line()));
+  return 0;
+}
+
+int cmd_bundle(const Args& args, const std::string& dir_path) {
+  if (args.has("prekey-id") && args.has("no-prekey")) {
+    fail_usage("--prekey-id and --no-prekey exclude each other");
+  }
+  const auto chosen = optional_u32(args, "prekey-id", 0, kU32Max);
+  StateDir dir(dir_path, StateDir::Mode::kRead);
+  const State state = dir.load();
+  std::optional<hush::PreKeyId> pre_key_id;
+  if (chosen) {
+    pre_key_id = hush::PreKeyId{*chosen};
+  } else if (!args.has("no-prekey")) {
+    const auto ids = check(state.store->pre_key_ids(), "bundle");
+    if (!ids.empty()) pre_key_id = *std::min_element(ids.begin(), ids.end());
+  }
+  const hush::PreKeyBundle bundle =
+      check(hush::make_bundle(*state.store, hush::DeviceId{state.meta.device_id},
+                              hush::SignedPreKeyId{state.meta.signed_pre_key_id}, pre_key_id),
+            "bundle");
+  JsonWriter out;
+  out.add_number("registration_id", bundle.registration_id)
+      .add_number("device_id", hush::to_uint(bundle.device_id))
+      .add_string("identity_key", key_hex(bundle.identity_key))
+      .add_number("signed_prekey_id", hush::to_uint(bundle.signed_pre_key_id))
+      .add_string("signed_prekey", key_hex(bundle.signed_pre_key))
+      .add_string("signed_prekey_signature", hush::to_hex(bundle.signed_pre_key_signature.view()));
+  if (bundle.pre_key_id && bundle.pre_key) {
+    out.add_number("prekey_id", hush::to_uint(*bundle.pre_key_id))
+        .add_string("prekey", key_hex(*bundle.pre_key));
+  }
+  write_stdout(hush::as_bytes(out.line()));
+  return 0;
+}
+
+int cmd_process_bundle(const Args& args, const std::string& dir_path) {
+  args.require("peer");
+  const hush::SecretBytes input = read_stdin(kMaxBundleInput);
+  const hush::PreKeyBundle bundle = parse_bundle(as_text(input));
+  const hush::Address peer = peer_address(args, hush::to_uint(bundle.device_id));
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  State state = dir.load();
+  check(hush::process_prekey_bundle(hush::default_context(), *state.store, peer, bundle),
+        "process-bundle");
+  save_and_print(dir, state, {});
+  return 0;
+}
+
+int cmd_encrypt(const Args& args, const std::string& dir_path) {
+  const hush::Address peer = peer_address(args, 1);
+  const std::uint32_t count = optional_u32(args, "count", 1, kMaxCount).value_or(1);
+  const hush::SecretBytes plaintext = read_stdin(hush::kMaxPlaintextBytes);
+  if (std::uint64_t{count} * plaintext.size() > kMaxTotalPlaintext) {
+    fail_usage("--count " + std::to_string(count) + " copies of the plaintext exceed " +
+               std::to_string(kMaxTotalPlaintext) + " bytes");
+  }
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  State state = dir.load();
+  const hush::Context ctx = hush::default_context();
+  std::string out;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    // Each message is its own library call (and transaction); nothing is printed or saved unless
+    // all of them succeed.
+    const hush::CiphertextMessage message =
+        check(hush::encrypt_message(ctx, *state.store, peer, plaintext.expose()), "encrypt");
+    out += JsonWriter()
+               .add_string("type", type_name(message.type()))
+               .add_string("body", hush::to_hex(message.serialized()))
+               .line();
+  }
+  save_and_print(dir, state, hush::as_bytes(out));
+  return 0;
+}
+
+int cmd_decrypt(const Args& args, const std::string& dir_path) {
+  const hush::Address peer = peer_address(args, 1);
+  const hush::CiphertextMessage message = read_message(args);
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  State state = dir.load();
+  const hush::SecretBytes plaintext =
+      check(hush::decrypt_message(hush::default_context(), *state.store, peer, message), "decrypt");
+  save_and_print(dir, state, plaintext.expose());
+  return 0;
+}
+
+int cmd_session_info(const Args& args, const std::string& dir_path) {
+  const hush::Address peer = peer_address(args, 1);
+  StateDir dir(dir_path, StateDir::Mode::kRead);
+  const State state = dir.load();
+  const hush::SessionInfo info = check(hush::session_info(*state.store, peer), "session-info");
+  const auto trusted = check(state.store->identity(peer), "session-info");
+  JsonWriter out;
+  out.add_bool("exists", info.exists)
+      .add_number("version", info.version)
+      .add_bool("has_unacknowledged_prekey", info.has_unacknowledged_prekey)
+      .add_number("previous_states", info.previous_states)
+      .add_string("remote_identity", info.remote_identity ? key_hex(*info.remote_identity) : "")
+      .add_number("remote_registration_id", info.remote_registration_id)
+      .add_string("trusted_identity", trusted ? key_hex(*trusted) : "");
+  write_stdout(hush::as_bytes(out.line()));
+  return 0;
+}
+
+int cmd_trust(const Args& args, const std::string& dir_path) {
+  const hush::Address peer = peer_address(args, 1);
+  const hush::Bytes key_bytes = hex_bytes(args.require("identity-key"), "--identity-key");
+  const hush::IdentityKey key = check(hush::PublicKey::parse(key_bytes), "trust --identity-key");
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  State state = dir.load();
+  check(hush::trust_identity(*state.store, peer, key), "trust");
+  save_and_print(dir, state, {});
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  const Args args = parse_args(argc, argv);
+  if (args.has("help") || args.command == "help") {
+    write_stdout(hush::as_bytes(kUsage));
+    return 0;
+  }
+  if (args.command.empty()) fail_usage("no command given");
+  check_options(args);
+  const std::string& dir = *args.get("state");
+  const std::string& c = args.command;
+  if (c == "init") return cmd_init(args, dir);
+  if (c == "identity") return cmd_identity(dir);
+  if (c == "bundle") return cmd_bundle(args, dir);
+  if (c == "process-bundle") return cmd_process_bundle(args, dir);
+  if (c == "encrypt") return cmd_encrypt(args, dir);
+  if (c == "decrypt") return cmd_decrypt(args, dir);
+  if (c == "session-info") return cmd_session_info(args, dir);
+  if (c == "trust") return cmd_trust(args, dir);
+  fail_usage("unknown command '" + c + "'");
+}
+
+}  // namespace
+}  // namespace hush_cli
+
+int main(int argc, char** argv) {
+  // A closed stdout must be a write error (exit 1, state unchanged), not a silent death.
+  ::signal(SIGPIPE, SIG_IGN);
+  hush_cli::guard_standard_fds();
+  try {
+    return hush_cli::run(argc, argv);
+  } catch (const hush_cli::Failure& f) {
+    std::fprintf(stderr, "hush-cli: %s\n", f.what());
+    if (f.error_code()) {
+      std::fprintf(stderr, "error: %s\n", std::string(hush::to_string(*f.error_code())).c_str());
+    }
+    return f.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::fputs("hush-cli: out of memory\n", stderr);
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hush-cli: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,1 +1,474 @@
-echo placeholder
+#!/usr/bin/env bash
+# hush-cli script test: several state directories talking to each other through the commands.
+#
+# usage: bash tests/cli/cli_test.sh path/to/hush-cli
+#
+# Prints each check as it goes and exits non-zero at the first failure, saying what failed. Every
+# failing command is also checked to print nothing on stdout and to leave its state directory
+# byte-for-byte unchanged. Needs only bash and coreutils.
+set -euo pipefail
+
+CLI=${1:?usage: cli_test.sh path/to/hush-cli}
+[[ -x $CLI ]] || { echo "FAIL: '$CLI' is not an executable" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+A=$WORK/alice B=$WORK/bob C=$WORK/carol D=$WORK/dave E=$WORK/erin
+T=$WORK/tmp
+mkdir "$T"
+
+# ---- helpers ----
+
+step() { printf '\n== %s\n' "$*"; }
+ok() { printf '   ok: %s\n' "$*"; }
+die() {
+  printf 'FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+# A fingerprint of a state directory: its listing (no leftover temporary files) and the state file.
+state_sum() {
+  if [[ -d $1 ]]; then
+    ls -A "$1"
+    if [[ -f $1/state ]]; then sha256sum <"$1/state"; fi
+  else
+    echo "no directory"
+  fi
+}
+
+# cli DIR ARGS... : runs hush-cli on DIR (stdin and stdout passed through); any failure is fatal.
+cli() {
+  local dir=$1 rc=0
+  shift
+  "$CLI" --state "$dir" "$@" 2>"$T/cli.err" || rc=$?
+  ((rc == 0)) || die "'hush-cli $*' on $(basename "$dir") exited $rc; stderr: $(cat "$T/cli.err")"
+}
+
+# expect_fail EXIT ERROR_NAME STDIN_FILE DIR ARGS... : the command must exit EXIT, print nothing on
+# stdout, end stderr with "error: ERROR_NAME" (unless ERROR_NAME is empty) and leave DIR unchanged.
+expect_fail() {
+  local want=$1 name=$2 input=$3 dir=$4 rc=0 before after last
+  shift 4
+  before=$(state_sum "$dir")
+  "$CLI" --state "$dir" "$@" <"$input" >"$T/fail.out" 2>"$T/fail.err" || rc=$?
+  after=$(state_sum "$dir")
+  ((rc == want)) || die "'hush-cli $*' on $(basename "$dir") exited $rc, expected $want; stderr: $(cat "$T/fail.err")"
+  [[ ! -s $T/fail.out ]] || die "'hush-cli $*' failed but printed on stdout: $(head -c 200 "$T/fail.out")"
+  [[ -s $T/fail.err ]] || die "'hush-cli $*' failed without a message on stderr"
+  if [[ -n $name ]]; then
+    last=$(tail -n 1 "$T/fail.err")
+    [[ $last == "error: $name" ]] || die "'hush-cli $*': last stderr line is '$last', expected 'error: $name'"
+  fi
+  [[ $before == "$after" ]] || die "'hush-cli $*' failed but changed the state of $(basename "$dir")"
+  ok "$(basename "$dir"): hush-cli $* -> exit $want${name:+ (error: $name)}, stdout empty, state unchanged"
+}
+
+# jget KEY JSON : the value of KEY in a flat one-line JSON object (string unquoted).
+jget() {
+  if [[ $2 =~ \"$1\":\"([^\"]*)\" ]]; then
+    printf '%s' "${BASH_REMATCH[1]}"
+  elif [[ $2 =~ \"$1\":([^,\}\"]*) ]]; then
+    printf '%s' "${BASH_REMATCH[1]}"
+  else
+    die "no field '$1' in: $2"
+  fi
+}
+jhas() { [[ $2 =~ \"$1\": ]]; }
+
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() {
+  [[ $2 == "$3" ]] || die "$1: got '$2', expected '$3'"
+  ok "$1 = $3"
+}
+
+# expect_same_file WHAT ACTUAL EXPECTED : byte-for-byte equality.
+expect_same_file() {
+  cmp -s "$2" "$3" || die "$1: the bytes differ ($(wc -c <"$2") vs $(wc -c <"$3") bytes)"
+  ok "$1 ($(wc -c <"$3") bytes, identical)"
+}
+
+# A message line for a type and hex body, and edits of hex bodies.
+msg_json() { printf '{"type":"%s","body":"%s"}\n' "$1" "$2"; }
+flip_last_byte() { printf '%s%02x' "${1:0:${#1}-2}" $((0x${1: -2} ^ 0x01)); }
+with_version_byte() { printf '%s%s' "$2" "${1:2}"; }
+
+# check_message_line LINE TYPE : LINE must be exactly {"type":"TYPE","body":"33<hex>"}.
+check_message_line() {
+  [[ $1 =~ ^\{\"type\":\"$2\",\"body\":\"33([0-9a-f][0-9a-f])+\"\}$ ]] ||
+    die "not a $2 message line: ${1:0:120}"
+}
+
+# deliver FROM_NAME TO_DIR MESSAGE_FILE EXPECTED_PLAINTEXT_FILE : decrypt and compare.
+deliver() {
+  cli "$2" decrypt --peer "$1" <"$3" >"$T/plain"
+  expect_same_file "$(basename "$2") decrypts $(basename "$3") from $1" "$T/plain" "$4"
+}
+
+printf 'hello bob' >"$T/hello"
+printf 'hello alice' >"$T/hello_alice"
+: >"$T/empty"
+for i in $(seq 0 255); do printf '%b' "\\x$(printf %02x "$i")"; done >"$T/binary"
+printf '\0\0\nnul and newline\0' >>"$T/binary"
+
+# ---- init ----
+
+step "init alice, bob, carol, dave"
+out=$(cli "$A" init --name alice --registration-id 1111)
+expect_eq "alice registration_id" "$(jget registration_id "$out")" 1111
+expect_eq "alice name" "$(jget name "$out")" alice
+expect_eq "alice device_id" "$(jget device_id "$out")" 1
+expect_eq "alice prekey_count" "$(jget prekey_count "$out")" 100
+expect_eq "alice first_prekey_id" "$(jget first_prekey_id "$out")" 1
+expect_eq "alice signed_prekey_id" "$(jget signed_prekey_id "$out")" 1
+ALICE_KEY=$(jget identity_key "$out")
+[[ $ALICE_KEY =~ ^05[0-9a-f]{64}$ ]] || die "alice identity_key is not 33 bytes of 05||u: $ALICE_KEY"
+ok "alice identity_key is 33 bytes starting with 05"
+out=$(cli "$B" init --prekeys 5)
+expect_eq "bob's default name (the directory's)" "$(jget name "$out")" bob
+expect_eq "bob prekey_count" "$(jget prekey_count "$out")" 5
+BOB_KEY=$(jget identity_key "$out")
+cli "$C" init --prekeys 3 >/dev/null
+cli "$D" init --prekeys 3 >/dev/null
+mode=$(stat -c %a "$B/state")
+expect_eq "state file mode" "$mode" 600
+expect_eq "state directory contents" "$(ls -A "$B")" state
+expect_fail 1 "" /dev/null "$B" init
+out=$(cli "$B" identity)
+expect_eq "bob identity_key" "$(jget identity_key "$out")" "$BOB_KEY"
+expect_eq "bob prekeys_left" "$(jget prekeys_left "$out")" 5
+out=$("$CLI" identity --state "$A" 2>/dev/null) || die "--state after the command failed"
+expect_eq "--state may follow the command" "$(jget identity_key "$out")" "$ALICE_KEY"
+
+# ---- bundles ----
+
+step "bob's bundle"
+cli "$B" bundle >"$T/bob_bundle1"
+line=$(cat "$T/bob_bundle1")
+expect_eq "bundle is one line" "$(wc -l <"$T/bob_bundle1")" 1
+expect_eq "bundle identity_key" "$(jget identity_key "$line")" "$BOB_KEY"
+expect_eq "bundle offers the lowest prekey" "$(jget prekey_id "$line")" 1
+[[ $(jget prekey "$line") =~ ^05[0-9a-f]{64}$ ]] || die "bundle prekey is not a 33-byte key"
+[[ $(jget signed_prekey "$line") =~ ^05[0-9a-f]{64}$ ]] || die "bundle signed_prekey is not a 33-byte key"
+[[ $(jget signed_prekey_signature "$line") =~ ^[0-9a-f]{128}$ ]] || die "signature is not 64 bytes"
+ok "keys are 33 bytes, the signature 64"
+cli "$B" bundle >"$T/again"
+expect_same_file "bundle does not consume the prekey" "$T/again" "$T/bob_bundle1"
+line=$(cli "$B" bundle --no-prekey)
+if jhas prekey_id "$line" || jhas prekey "$line"; then die "--no-prekey bundle has a prekey"; fi
+ok "--no-prekey bundle has neither prekey_id nor prekey"
+line=$(cli "$B" bundle --prekey-id 3)
+expect_eq "bundle --prekey-id 3" "$(jget prekey_id "$line")" 3
+expect_fail 2 invalid_key_id /dev/null "$B" bundle --prekey-id 99
+
+# ---- X3DH and the first messages ----
+
+step "alice processes bob's bundle and sends prekey messages"
+expect_fail 2 no_session /dev/null "$A" encrypt --peer bob
+cli "$A" process-bundle --peer bob <"$T/bob_bundle1" >"$T/out"
+[[ ! -s $T/out ]] || die "process-bundle printed something"
+info=$(cli "$A" session-info --peer bob)
+expect_eq "alice->bob exists" "$(jget exists "$info")" true
+expect_eq "alice->bob version" "$(jget version "$info")" 3
+expect_eq "alice->bob has_unacknowledged_prekey before the reply" \
+  "$(jget has_unacknowledged_prekey "$info")" true
+expect_eq "alice->bob remote_identity" "$(jget remote_identity "$info")" "$BOB_KEY"
+expect_eq "alice->bob previous_states" "$(jget previous_states "$info")" 0
+info=$(cli "$A" session-info --peer bob --device 2)
+expect_eq "alice->bob.2 exists" "$(jget exists "$info")" false
+expect_fail 2 no_session /dev/null "$A" encrypt --peer dave
+
+cli "$A" encrypt --peer bob <"$T/hello" >"$T/m1"
+check_message_line "$(cat "$T/m1")" prekey
+ok "alice's first message is a prekey message line"
+cli "$A" encrypt --peer bob <"$T/binary" >"$T/m2"
+cli "$A" encrypt --peer bob <"$T/empty" >"$T/m3"
+check_message_line "$(cat "$T/m3")" prekey
+info=$(cli "$B" session-info --peer alice)
+expect_eq "bob has no session before the first message" "$(jget exists "$info")" false
+
+step "bob decrypts (text, binary with NULs, empty)"
+deliver alice "$B" "$T/m1" "$T/hello"
+expect_eq "bob's prekeys_left after the first message" \
+  "$(jget prekeys_left "$(cli "$B" identity)")" 4
+deliver alice "$B" "$T/m2" "$T/binary"
+deliver alice "$B" "$T/m3" "$T/empty"
+info=$(cli "$B" session-info --peer alice)
+expect_eq "bob->alice exists" "$(jget exists "$info")" true
+expect_eq "bob->alice remote_identity" "$(jget remote_identity "$info")" "$ALICE_KEY"
+expect_eq "bob->alice trusted_identity (first use)" "$(jget trusted_identity "$info")" "$ALICE_KEY"
+expect_eq "bob->alice remote_registration_id" "$(jget remote_registration_id "$info")" 1111
+expect_fail 2 duplicate_message "$T/m1" "$B" decrypt --peer alice
+expect_fail 2 duplicate_message "$T/m3" "$B" decrypt --peer alice
+
+step "bob replies; alice's session is acknowledged"
+cli "$B" encrypt --peer alice <"$T/hello_alice" >"$T/r1"
+check_message_line "$(cat "$T/r1")" whisper
+ok "bob's reply is a whisper message line"
+deliver bob "$A" "$T/r1" "$T/hello_alice"
+info=$(cli "$A" session-info --peer bob)
+expect_eq "alice->bob has_unacknowledged_prekey after the reply" \
+  "$(jget has_unacknowledged_prekey "$info")" false
+cli "$A" encrypt --peer bob <"$T/hello" >"$T/w1"
+check_message_line "$(cat "$T/w1")" whisper
+ok "alice now sends whisper messages"
+deliver alice "$B" "$T/w1" "$T/hello"
+expect_fail 2 duplicate_message "$T/r1" "$A" decrypt --peer bob
+
+step "several messages with --count, delivered out of order"
+cli "$A" encrypt --peer bob --count 5 <"$T/binary" >"$T/batch"
+expect_eq "--count 5 lines" "$(wc -l <"$T/batch")" 5
+for i in 1 2 3 4 5; do
+  sed -n "${i}p" "$T/batch" >"$T/b$i"
+  check_message_line "$(cat "$T/b$i")" whisper
+done
+cmp -s "$T/b1" "$T/b2" && die "two messages of a --count batch are identical"
+ok "the 5 messages are distinct whisper lines"
+for i in 5 2 4 1 3; do deliver alice "$B" "$T/b$i" "$T/binary"; done
+expect_fail 2 duplicate_message "$T/b2" "$B" decrypt --peer alice
+expect_fail 2 duplicate_message "$T/b5" "$B" decrypt --peer alice
+
+# ---- malformed and tampered messages ----
+
+step "tampered, truncated and garbage messages"
+cli "$A" encrypt --peer bob <"$T/hello" >"$T/w2"
+body=$(jget body "$(cat "$T/w2")")
+msg_json whisper "$(flip_last_byte "$body")" >"$T/bad"
+expect_fail 2 invalid_message "$T/bad" "$B" decrypt --peer alice
+msg_json whisper "$(with_version_byte "$body" 13)" >"$T/bad"
+expect_fail 2 legacy_message "$T/bad" "$B" decrypt --peer alice
+msg_json whisper "$(with_version_byte "$body" 43)" >"$T/bad"
+expect_fail 2 invalid_version "$T/bad" "$B" decrypt --peer alice
+msg_json whisper "${body:0:${#body}-10}" >"$T/bad" # 5 bytes short: the ciphertext field is cut
+expect_fail 2 invalid_protobuf "$T/bad" "$B" decrypt --peer alice
+msg_json whisper "${body:0:16}" >"$T/bad" # 8 bytes: shorter than version byte + MAC
+expect_fail 2 invalid_message "$T/bad" "$B" decrypt --peer alice
+msg_json whisper "" >"$T/bad"
+expect_fail 2 invalid_message "$T/bad" "$B" decrypt --peer alice
+msg_json whisper "33ffffffffffffffffffff0000000000000000" >"$T/bad"
+expect_fail 2 invalid_protobuf "$T/bad" "$B" decrypt --peer alice
+printf '33ffffffffffffffffffffffff\n' >"$T/bad"
+expect_fail 2 invalid_protobuf "$T/bad" "$B" decrypt --peer alice --type prekey
+body1=$(jget body "$(cat "$T/m1")")
+msg_json prekey "$(with_version_byte "$body1" 13)" >"$T/bad"
+expect_fail 2 legacy_message "$T/bad" "$B" decrypt --peer alice
+msg_json prekey "$(with_version_byte "$body1" 43)" >"$T/bad"
+expect_fail 2 invalid_version "$T/bad" "$B" decrypt --peer alice
+msg_json whisper "$body1" >"$T/bad" # a prekey message declared as whisper
+expect_fail 2 "" "$T/bad" "$B" decrypt --peer alice
+deliver alice "$B" "$T/w2" "$T/hello"
+
+cli "$A" encrypt --peer bob <"$T/binary" >"$T/w3"
+cli "$A" encrypt --peer bob <"$T/binary" >"$T/w3b"
+
+step "JSON input is parsed strictly but fully"
+body=$(jget body "$(cat "$T/w3")")
+printf ' {\n  "body" : "%s",\n  "type" : "whis\\u0070er"\n}\n' "$body" >"$T/pretty"
+cli "$B" decrypt --peer alice <"$T/pretty" >"$T/plain"
+expect_same_file "reordered, spaced, escaped JSON decrypts" "$T/plain" "$T/binary"
+printf '{"type":"whisper","body":"%s","type":"whisper"}\n' "$body" >"$T/bad"
+expect_fail 1 "" "$T/bad" "$B" decrypt --peer alice
+printf '{"type":"whisper","body":"%s"} x\n' "$body" >"$T/bad"
+expect_fail 1 "" "$T/bad" "$B" decrypt --peer alice
+printf '{"type":"whisper","body":"%s","extra":1}\n' "$body" >"$T/bad"
+expect_fail 1 "" "$T/bad" "$B" decrypt --peer alice
+printf '{"type":"whisper","body":["%s"]}\n' "$body" >"$T/bad"
+expect_fail 1 "" "$T/bad" "$B" decrypt --peer alice
+expect_fail 2 duplicate_message "$T/w3" "$B" decrypt --peer alice
+
+step "bare hex input with --type"
+jget body "$(cat "$T/w3b")" >"$T/w3.hex"
+expect_fail 1 "" "$T/w3.hex" "$B" decrypt --peer alice
+expect_fail 1 "" "$T/w3b" "$B" decrypt --peer alice --type prekey
+cli "$B" decrypt --peer alice --type whisper <"$T/w3.hex" >"$T/plain"
+expect_same_file "bare hex decrypts" "$T/plain" "$T/binary"
+
+step "a counter too far in the future"
+cli "$A" encrypt --peer bob --count 2002 <"$T/hello" >"$T/many"
+sed -n 2002p "$T/many" >"$T/far"
+expect_fail 2 too_far_in_future "$T/far" "$B" decrypt --peer alice
+sed -n 2001p "$T/many" >"$T/edge"
+deliver alice "$B" "$T/edge" "$T/hello"
+deliver alice "$B" "$T/far" "$T/hello"
+
+# ---- prekeys ----
+
+step "carol uses a bundle whose prekey bob already consumed"
+cli "$C" process-bundle --peer bob <"$T/bob_bundle1"
+cli "$C" encrypt --peer bob <"$T/hello" >"$T/c1"
+expect_fail 2 invalid_key_id "$T/c1" "$B" decrypt --peer carol
+cli "$B" bundle >"$T/bob_bundle2"
+expect_eq "bob's next bundle offers prekey" "$(jget prekey_id "$(cat "$T/bob_bundle2")")" 2
+cli "$C" process-bundle --peer bob <"$T/bob_bundle2"
+cli "$C" encrypt --peer bob <"$T/hello" >"$T/c2"
+deliver carol "$B" "$T/c2" "$T/hello"
+cli "$B" bundle --no-prekey >"$T/bob_bundle_nopk"
+cli "$E" init --prekeys 0 >"$T/out"
+expect_eq "init --prekeys 0 prekey_count" "$(jget prekey_count "$(cat "$T/out")")" 0
+cli "$E" process-bundle --peer bob <"$T/bob_bundle_nopk"
+cli "$E" encrypt --peer bob <"$T/binary" >"$T/e1"
+deliver erin "$B" "$T/e1" "$T/binary"
+expect_eq "bob's prekeys_left (a bundle without prekey consumes none)" \
+  "$(jget prekeys_left "$(cli "$B" identity)")" 3
+
+step "bad bundles"
+line=$(cat "$T/bob_bundle2")
+sig=$(jget signed_prekey_signature "$line")
+printf '%s\n' "${line/$sig/$(flip_last_byte "${sig:0:64}")${sig:64}}" >"$T/badbundle"
+expect_fail 2 invalid_signature "$T/badbundle" "$D" process-bundle --peer bob
+pk=$(jget prekey "$line")
+printf '%s\n' "${line/$pk/06${pk:2}}" >"$T/badbundle"
+expect_fail 2 invalid_key "$T/badbundle" "$D" process-bundle --peer bob
+printf '%s\n' "${line/$pk/${pk:0:64}}" >"$T/badbundle"
+expect_fail 2 invalid_key "$T/badbundle" "$D" process-bundle --peer bob
+printf '%s\n' "${line/\"prekey_id\"/\"prekey_idx\"}" >"$T/badbundle"
+expect_fail 1 "" "$T/badbundle" "$D" process-bundle --peer bob
+printf '%s' "${line:0:60}" >"$T/badbundle"
+expect_fail 1 "" "$T/badbundle" "$D" process-bundle --peer bob
+printf '%s\n%s\n' "$line" "$line" >"$T/badbundle"
+expect_fail 1 "" "$T/badbundle" "$D" process-bundle --peer bob
+
+step "process-bundle takes --device from the bundle"
+cli "$D" init --force --device-id 7 --prekeys 2 >"$T/out"
+DAVE_KEY=$(jget identity_key "$(cat "$T/out")")
+cli "$D" bundle >"$T/dave_bundle"
+expect_eq "dave's bundle device_id" "$(jget device_id "$(cat "$T/dave_bundle")")" 7
+cli "$C" process-bundle --peer dave <"$T/dave_bundle"
+expect_eq "carol->dave.7 exists" "$(jget exists "$(cli "$C" session-info --peer dave --device 7)")" true
+expect_eq "carol->dave.1 exists" "$(jget exists "$(cli "$C" session-info --peer dave)")" false
+cli "$C" encrypt --peer dave --device 7 <"$T/hello" >"$T/d1"
+deliver carol "$D" "$T/d1" "$T/hello"
+
+# ---- trust ----
+
+step "trust on first use per (name, device)"
+# dave's bundle offered as bob's: a different identity for carol's "bob" (device 1; the bundle
+# says device 7, which would otherwise be the default).
+cli "$D" bundle >"$T/dave_bundle2"
+expect_fail 2 untrusted_identity "$T/dave_bundle2" "$C" process-bundle --peer bob --device 1
+cli "$C" process-bundle --peer bob <"$T/dave_bundle2"
+expect_eq "carol trusts dave's key for another device of bob (bob.7) on first use" \
+  "$(jget trusted_identity "$(cli "$C" session-info --peer bob --device 7)")" "$DAVE_KEY"
+expect_eq "carol still trusts bob's key for bob.1" \
+  "$(jget trusted_identity "$(cli "$C" session-info --peer bob)")" "$BOB_KEY"
+
+step "alice starts over with a new identity"
+cli "$A" init --force --name alice >"$T/out"
+ALICE_KEY2=$(jget identity_key "$(cat "$T/out")")
+[[ $ALICE_KEY2 != "$ALICE_KEY" ]] || die "init --force kept the identity"
+expect_eq "alice's identity after --force" "$(jget identity_key "$(cli "$A" identity)")" "$ALICE_KEY2"
+expect_eq "alice forgot bob" "$(jget exists "$(cli "$A" session-info --peer bob)")" false
+cli "$B" bundle >"$T/bob_bundle3"
+cli "$A" process-bundle --peer bob <"$T/bob_bundle3"
+cli "$A" encrypt --peer bob <"$T/hello" >"$T/n1"
+expect_fail 2 untrusted_identity "$T/n1" "$B" decrypt --peer alice
+info=$(cli "$B" session-info --peer alice)
+expect_eq "bob still trusts alice's old key" "$(jget trusted_identity "$info")" "$ALICE_KEY"
+expect_fail 2 invalid_key "/dev/null" "$B" trust --peer alice --identity-key "06${ALICE_KEY2:2}"
+expect_fail 1 "" "/dev/null" "$B" trust --peer alice --identity-key "zz"
+expect_fail 1 "" "/dev/null" "$B" trust --peer alice
+cli "$B" trust --peer alice --identity-key "$ALICE_KEY2" >"$T/out"
+[[ ! -s $T/out ]] || die "trust printed something"
+info=$(cli "$B" session-info --peer alice)
+expect_eq "bob trusts alice's new key" "$(jget trusted_identity "$info")" "$ALICE_KEY2"
+expect_eq "bob's old session with alice is archived" "$(jget exists "$info")" false
+[[ $(jget previous_states "$info") -ge 1 ]] || die "no archived state after trust"
+ok "previous_states = $(jget previous_states "$info")"
+expect_fail 2 no_session "$T/hello" "$B" encrypt --peer alice
+cli "$A" encrypt --peer bob <"$T/binary" >"$T/n2"
+check_message_line "$(cat "$T/n2")" prekey
+deliver alice "$B" "$T/n2" "$T/binary"
+deliver alice "$B" "$T/n1" "$T/hello"
+info=$(cli "$B" session-info --peer alice)
+expect_eq "bob's new session's remote_identity" "$(jget remote_identity "$info")" "$ALICE_KEY2"
+cli "$B" encrypt --peer alice <"$T/hello_alice" >"$T/r2"
+check_message_line "$(cat "$T/r2")" whisper
+deliver bob "$A" "$T/r2" "$T/hello_alice"
+expect_eq "alice->bob acknowledged" \
+  "$(jget has_unacknowledged_prekey "$(cli "$A" session-info --peer bob)")" false
+
+# ---- concurrency ----
+
+step "concurrent invocations on one state directory run one after the other"
+pids=()
+for i in 1 2 3 4 5 6; do
+  "$CLI" --state "$A" encrypt --peer bob <"$T/hello" >"$T/par$i" 2>"$T/par$i.err" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || die "a concurrent encrypt failed"; done
+sort "$T"/par[1-6] | uniq -d >"$T/dups"
+[[ ! -s $T/dups ]] || die "concurrent encrypts produced identical messages (lost update)"
+for i in 6 5 4 3 2 1; do deliver alice "$B" "$T/par$i" "$T/hello"; done
+
+# ---- output failures leave the state unchanged ----
+
+step "an unwritable stdout is an error and saves nothing"
+cli "$A" encrypt --peer bob <"$T/hello" >"$T/w4"
+for how in closed full; do
+  before=$(state_sum "$B")
+  rc=0
+  if [[ $how == closed ]]; then
+    "$CLI" --state "$B" decrypt --peer alice <"$T/w4" >&- 2>"$T/err" || rc=$?
+  else
+    "$CLI" --state "$B" decrypt --peer alice <"$T/w4" >/dev/full 2>"$T/err" || rc=$?
+  fi
+  ((rc == 1)) || die "decrypt with stdout $how exited $rc, expected 1"
+  [[ $(state_sum "$B") == "$before" ]] || die "decrypt with stdout $how changed the state"
+  ok "decrypt with stdout $how -> exit 1, state unchanged"
+  before=$(state_sum "$A")
+  rc=0
+  if [[ $how == closed ]]; then
+    "$CLI" --state "$A" encrypt --peer bob <"$T/hello" >&- 2>"$T/err" || rc=$?
+  else
+    "$CLI" --state "$A" encrypt --peer bob <"$T/hello" >/dev/full 2>"$T/err" || rc=$?
+  fi
+  ((rc == 1)) || die "encrypt with stdout $how exited $rc, expected 1"
+  [[ $(state_sum "$A") == "$before" ]] || die "encrypt with stdout $how changed the state"
+  ok "encrypt with stdout $how -> exit 1, state unchanged"
+done
+deliver alice "$B" "$T/w4" "$T/hello"
+
+# ---- usage errors ----
+
+step "usage and I/O errors (exit 1)"
+rc=0
+"$CLI" >"$T/out" 2>"$T/err" || rc=$?
+if ((rc != 1)) || [[ -s $T/out ]]; then die "no arguments: exit $rc"; fi
+ok "no arguments -> exit 1"
+rc=0
+"$CLI" identity >"$T/out" 2>"$T/err" || rc=$?
+if ((rc != 1)) || [[ -s $T/out ]]; then die "no --state: exit $rc"; fi
+ok "no --state -> exit 1"
+"$CLI" --help >"$T/out" 2>&1 || die "--help failed"
+grep -q "usage: hush-cli" "$T/out" || die "--help does not print the usage"
+ok "--help prints the usage"
+expect_fail 1 "" /dev/null "$B" frobnicate
+expect_fail 1 "" /dev/null "$B" identity --bogus
+expect_fail 1 "" /dev/null "$B" identity extra
+expect_fail 1 "" /dev/null "$B" bundle --peer alice
+expect_fail 1 "" /dev/null "$B" bundle --prekey-id 2 --no-prekey
+expect_fail 1 "" /dev/null "$B" bundle --prekey-id two
+expect_fail 1 "" "$T/hello" "$B" encrypt
+expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --count 0
+expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --count
+expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --peer carol
+expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --device -1
+printf 'not hex\n' >"$T/bad"
+expect_fail 1 "" "$T/bad" "$B" decrypt --peer alice --type whisper
+printf '{"type":"whisper","body":"33"\n' >"$T/bad"
+expect_fail 1 "" "$T/bad" "$B" decrypt --peer alice
+printf '{"type":"signal","body":"33"}\n' >"$T/bad"
+expect_fail 1 "" "$T/bad" "$B" decrypt --peer alice
+expect_fail 1 "" "$T/hello" "$WORK/nobody" encrypt --peer alice
+[[ ! -e $WORK/nobody ]] || die "a command other than init created a state directory"
+mkdir "$WORK/frank"
+cli "$WORK/frank" init --prekeys 1 >/dev/null
+ok "init accepts an existing, empty directory"
+cp "$WORK/frank/state" "$T/frank_state"
+head -c 100 "$T/frank_state" >"$WORK/frank/state"
+expect_fail 1 "" /dev/null "$WORK/frank" identity
+{ cat "$T/frank_state"; printf x; } >"$WORK/frank/state"
+expect_fail 1 "" /dev/null "$WORK/frank" bundle
+head -c $((16 * 1024 * 1024 + 1)) /dev/zero >"$T/huge"
+expect_fail 1 "" "$T/huge" "$B" encrypt --peer alice
+
+printf '\nALL CLI CHECKS PASSED\n'
