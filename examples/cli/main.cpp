@@ -4,11 +4,16 @@
 // exits, so scripts (and tests) can interleave two or more peers in any order. Run `hush-cli
 // --help` for the commands. Exit codes: 0 success, 1 usage or I/O error, 2 protocol error (the last
 // line of stderr is then `error: <name>`, the library's stable error name). A failed command prints
-// nothing on stdout and leaves the state unchanged.
+// nothing on stdout and leaves the state unchanged. Output is printed after the commit: if writing
+// it fails (a full disk behind stdout), the command exits 1 with its state change made; a
+// decrypted plaintext can then be printed again with `received`, and an encrypted message that
+// was not printed is simply lost (its message key is never used again).
 //
-// Files: main.cpp (arguments and commands), json.{h,cpp} (flat JSON), state.{h,cpp} (storage).
+// Files: main.cpp (arguments and commands), json.{h,cpp} (flat JSON), state.{h,cpp} (storage:
+// one SqliteStore database per state directory).
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,8 +44,9 @@ namespace {
 
 constexpr std::string_view kUsage = R"(usage: hush-cli --state DIR <command> [options]
 
-A scriptable Signal-protocol (v3) peer. Each invocation loads its state from DIR, does one
-operation, saves the state and exits. Keys and message bodies are lowercase hex.
+A scriptable Signal-protocol (v3) peer. Each invocation opens its state in DIR (an SQLite
+database, DIR/hush.db), does one operation as one transaction and exits; output is printed only
+after the new state is committed. Keys and message bodies are lowercase hex.
 
 commands:
   init [--registration-id N] [--device-id N] [--name S] [--prekeys N] [--force]
@@ -61,6 +67,9 @@ commands:
   decrypt --peer NAME [--device N] [--type prekey|whisper]
       Read one message on stdin (a JSON line as printed by encrypt, or bare hex with --type);
       write the plaintext to stdout.
+  received [--type prekey|whisper]
+      Read a message on stdin, as for decrypt, that was already decrypted; write its plaintext
+      again (for a decrypt that was interrupted before it printed; the last 64 are kept).
   session-info --peer NAME [--device N]
       Print what is known about the session with the peer as JSON.
   trust --peer NAME [--device N] --identity-key HEX
@@ -68,6 +77,7 @@ commands:
       identity are archived, so sending needs a new process-bundle.
 
 --device defaults to 1 (except for process-bundle). Options may appear anywhere.
+With HUSH_CLI_STORAGE_KEY set to 64 hex digits, DIR/hush.db is encrypted at rest with that key.
 exit status: 0 success, 1 usage or I/O error, 2 protocol error (last stderr line: error: <name>).
 )";
 
@@ -98,6 +108,7 @@ const std::vector<CommandSpec>& commands() {
       {"process-bundle", {"peer", "device"}},
       {"encrypt", {"peer", "device", "count"}},
       {"decrypt", {"peer", "device", "type"}},
+      {"received", {"type"}},
       {"session-info", {"peer", "device"}},
       {"trust", {"peer", "device", "identity-key"}},
   };
@@ -318,15 +329,6 @@ void write_stdout(hush::ByteView data) {
   }
 }
 
-// Saves `state` and prints `output`: the new state is written and synced first, the output is
-// printed, and only then is the new state put in place, so a failure at any step before leaves the
-// old state (and, before printing, an empty stdout).
-void save_and_print(StateDir& dir, const State& state, hush::ByteView output) {
-  StateDir::Pending pending = dir.prepare(state);
-  write_stdout(output);
-  dir.commit(pending);
-}
-
 // ---- JSON input ----
 
 JsonObject parse_json(std::string_view text, std::string_view what,
@@ -475,13 +477,14 @@ int cmd_init(const Args& args, const std::string& dir_path) {
       check(hush::generate_signed_pre_key(ctx, identity, kSignedPreKeyId), "init");
   const hush::IdentityKey identity_key = identity.public_key;
 
-  State state;
-  state.meta = Metadata{std::move(name), device_id, hush::to_uint(kSignedPreKeyId)};
-  state.store = std::make_unique<hush::InMemoryProtocolStore>(std::move(identity), reg_id);
-  check(state.store->store_signed_pre_key(signed_pre_key), "init");
   std::vector<hush::PreKeyId> ids;
-  if (prekeys > 0) ids = check(hush::replenish_pre_keys(ctx, *state.store, prekeys), "init");
-
+  const State state =
+      dir.create(Metadata{std::move(name), device_id, hush::to_uint(kSignedPreKeyId)},
+                 std::move(identity), reg_id, [&](hush::SqliteStore& store) {
+                   check(store.store_signed_pre_key(signed_pre_key), "init");
+                   if (prekeys > 0)
+                     ids = check(hush::replenish_pre_keys(ctx, store, prekeys), "init");
+                 });
   JsonWriter out;
   out.add_number("registration_id", reg_id)
       .add_number("device_id", device_id)
@@ -490,13 +493,13 @@ int cmd_init(const Args& args, const std::string& dir_path) {
       .add_number("signed_prekey_id", state.meta.signed_pre_key_id);
   if (!ids.empty()) out.add_number("first_prekey_id", hush::to_uint(ids.front()));
   out.add_number("prekey_count", ids.size());
-  save_and_print(dir, state, hush::as_bytes(out.line()));
+  write_stdout(hush::as_bytes(out.line()));
   return 0;
 }
 
 int cmd_identity(const std::string& dir_path) {
   StateDir dir(dir_path, StateDir::Mode::kRead);
-  const State state = dir.load();
+  const State state = dir.open();
   const hush::IdentityKeyPair identity = check(state.store->identity_key_pair(), "identity");
   const std::uint32_t reg_id = check(state.store->local_registration_id(), "identity");
   const auto ids = check(state.store->pre_key_ids(), "identity");
@@ -517,7 +520,7 @@ int cmd_bundle(const Args& args, const std::string& dir_path) {
   }
   const auto chosen = optional_u32(args, "prekey-id", 0, kU32Max);
   StateDir dir(dir_path, StateDir::Mode::kRead);
-  const State state = dir.load();
+  const State state = dir.open();
   std::optional<hush::PreKeyId> pre_key_id;
   if (chosen) {
     pre_key_id = hush::PreKeyId{*chosen};
@@ -550,10 +553,9 @@ int cmd_process_bundle(const Args& args, const std::string& dir_path) {
   const hush::PreKeyBundle bundle = parse_bundle(as_text(input));
   const hush::Address peer = peer_address(args, hush::to_uint(bundle.device_id));
   StateDir dir(dir_path, StateDir::Mode::kWrite);
-  State state = dir.load();
+  State state = dir.open();
   check(hush::process_prekey_bundle(hush::default_context(), *state.store, peer, bundle),
         "process-bundle");
-  save_and_print(dir, state, {});
   return 0;
 }
 
@@ -566,20 +568,25 @@ int cmd_encrypt(const Args& args, const std::string& dir_path) {
                std::to_string(kMaxTotalPlaintext) + " bytes");
   }
   StateDir dir(dir_path, StateDir::Mode::kWrite);
-  State state = dir.load();
+  State state = dir.open();
   const hush::Context ctx = hush::default_context();
   std::string out;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    // Each message is its own library call (and transaction); nothing is printed or saved unless
-    // all of them succeed.
-    const hush::CiphertextMessage message =
-        check(hush::encrypt_message(ctx, *state.store, peer, plaintext.expose()), "encrypt");
-    out += JsonWriter()
-               .add_string("type", type_name(message.type()))
-               .add_string("body", hush::to_hex(message.serialized()))
-               .line();
-  }
-  save_and_print(dir, state, hush::as_bytes(out));
+  // All K messages in one transaction: nothing is saved unless all of them succeed, and nothing is
+  // printed before the advanced sending chain is committed (a ciphertext shown before would, after
+  // a crash, have its message key used again for the next plaintext).
+  check(state.store->run_transaction([&]() -> hush::Status {
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const hush::CiphertextMessage message =
+          check(hush::encrypt_message(ctx, *state.store, peer, plaintext.expose()), "encrypt");
+      out += JsonWriter()
+                 .add_string("type", type_name(message.type()))
+                 .add_string("body", hush::to_hex(message.serialized()))
+                 .line();
+    }
+    return hush::ok_status();
+  }),
+        "encrypt");
+  write_stdout(hush::as_bytes(out));
   return 0;
 }
 
@@ -587,17 +594,35 @@ int cmd_decrypt(const Args& args, const std::string& dir_path) {
   const hush::Address peer = peer_address(args, 1);
   const hush::CiphertextMessage message = read_message(args);
   StateDir dir(dir_path, StateDir::Mode::kWrite);
-  State state = dir.load();
+  State state = dir.open();
+  // The plaintext is kept in the same transaction as the new session state, so a decrypt that
+  // dies after its commit but before printing loses nothing: `received` shows it again.
+  hush::DecryptOptions options;
+  options.before_commit = [&](hush::ByteView plaintext) {
+    StateDir::keep_plaintext(*state.store, message.serialized(), plaintext);
+    return hush::ok_status();
+  };
   const hush::SecretBytes plaintext =
-      check(hush::decrypt_message(hush::default_context(), *state.store, peer, message), "decrypt");
-  save_and_print(dir, state, plaintext.expose());
+      check(hush::decrypt_message(hush::default_context(), *state.store, peer, message, options),
+            "decrypt");
+  write_stdout(plaintext.expose());
+  return 0;
+}
+
+int cmd_received(const Args& args, const std::string& dir_path) {
+  const hush::CiphertextMessage message = read_message(args);
+  StateDir dir(dir_path, StateDir::Mode::kRead);
+  State state = dir.open();
+  const auto plaintext = StateDir::kept_plaintext(*state.store, message.serialized());
+  if (!plaintext) fail_usage("that message was not decrypted here (or is no longer kept)");
+  write_stdout(*plaintext);
   return 0;
 }
 
 int cmd_session_info(const Args& args, const std::string& dir_path) {
   const hush::Address peer = peer_address(args, 1);
   StateDir dir(dir_path, StateDir::Mode::kRead);
-  const State state = dir.load();
+  const State state = dir.open();
   const hush::SessionInfo info = check(hush::session_info(*state.store, peer), "session-info");
   const auto trusted = check(state.store->identity(peer), "session-info");
   JsonWriter out;
@@ -617,9 +642,8 @@ int cmd_trust(const Args& args, const std::string& dir_path) {
   const hush::Bytes key_bytes = hex_bytes(args.require("identity-key"), "--identity-key");
   const hush::IdentityKey key = check(hush::PublicKey::parse(key_bytes), "trust --identity-key");
   StateDir dir(dir_path, StateDir::Mode::kWrite);
-  State state = dir.load();
+  State state = dir.open();
   check(hush::trust_identity(*state.store, peer, key), "trust");
-  save_and_print(dir, state, {});
   return 0;
 }
 
@@ -631,6 +655,10 @@ int run(int argc, char** argv) {
   }
   if (args.command.empty()) fail_usage("no command given");
   check_options(args);
+  // Output is printed after the state is committed; a command whose output could not be printed
+  // at all must fail before it changes anything.
+  if (g_std_closed[STDOUT_FILENO] && args.command != "process-bundle" && args.command != "trust")
+    fail_usage("cannot write standard output: it is closed");
   const std::string& dir = *args.get("state");
   const std::string& c = args.command;
   if (c == "init") return cmd_init(args, dir);
@@ -639,6 +667,7 @@ int run(int argc, char** argv) {
   if (c == "process-bundle") return cmd_process_bundle(args, dir);
   if (c == "encrypt") return cmd_encrypt(args, dir);
   if (c == "decrypt") return cmd_decrypt(args, dir);
+  if (c == "received") return cmd_received(args, dir);
   if (c == "session-info") return cmd_session_info(args, dir);
   if (c == "trust") return cmd_trust(args, dir);
   fail_usage("unknown command '" + c + "'");
@@ -648,7 +677,9 @@ int run(int argc, char** argv) {
 }  // namespace hush_cli
 
 int main(int argc, char** argv) {
-  // A closed stdout must be a write error (exit 1, state unchanged), not a silent death.
+  // The database holds private keys: files this program creates are for its user only.
+  ::umask(077);
+  // A closed stdout must be a write error (exit 1), not a silent death.
   ::signal(SIGPIPE, SIG_IGN);
   hush_cli::guard_standard_fds();
   try {

@@ -6,13 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
-#include <cstddef>
-#include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <span>
 #include <string_view>
 #include <utility>
 
@@ -20,13 +16,14 @@ namespace hush_cli {
 
 namespace {
 
-constexpr const char* kStateFile = "state";
-constexpr const char* kTempFile = ".state.tmp";
-constexpr std::array<std::uint8_t, 8> kMagic = {'H', 'U', 'S', 'H', 'C', 'L', 'I', 0x01};
-constexpr std::size_t kMaxNameBytes = 4096;
-constexpr std::size_t kFixedHeaderBytes = kMagic.size() + 4 + 4 + 4 + 8;
-constexpr std::size_t kMaxStateFileBytes =
-    kFixedHeaderBytes + kMaxNameBytes + hush::kMaxStoreSnapshotBytes;
+constexpr const char* kDatabase = "hush.db";
+constexpr const char* kNewDatabase = ".hush.db.new";
+constexpr std::string_view kNameKey = "cli/name";
+constexpr std::string_view kDeviceKey = "cli/device_id";
+constexpr std::string_view kSignedPreKeyKey = "cli/signed_prekey_id";
+constexpr std::string_view kInboxNextKey = "cli/inbox/next";
+// How many decrypted plaintexts are kept for `received`.
+constexpr std::uint32_t kInboxSlots = 64;
 
 std::string errno_text() {
   return std::strerror(errno);
@@ -45,68 +42,60 @@ void make_directories(const std::string& path) {
   fail_usage("cannot create state directory '" + path + "': " + errno_text());
 }
 
-void write_all(int fd, hush::ByteView data, const std::string& what) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail_usage("cannot write " + what + ": " + errno_text());
-    }
-    data = data.subspan(static_cast<std::size_t>(n));
+hush::Bytes u32_bytes(std::uint32_t v) {
+  return {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+          static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+}
+
+std::optional<std::uint32_t> read_u32(hush::ByteView b) {
+  if (b.size() != 4) return std::nullopt;
+  return static_cast<std::uint32_t>(b[0]) << 24 | static_cast<std::uint32_t>(b[1]) << 16 |
+         static_cast<std::uint32_t>(b[2]) << 8 | static_cast<std::uint32_t>(b[3]);
+}
+
+// Options for the database: the storage key from HUSH_CLI_STORAGE_KEY, if set.
+struct StoreOptions {
+  hush::Bytes key;
+  hush::SqliteStoreOptions options;
+  StoreOptions() {
+    const char* hex = std::getenv("HUSH_CLI_STORAGE_KEY");
+    if (hex == nullptr || *hex == '\0') return;
+    auto bytes = hush::from_hex(hex);
+    if (!bytes || bytes->size() != 32)
+      fail_usage("HUSH_CLI_STORAGE_KEY must be 64 hex digits (a 32-byte key)");
+    key = std::move(*bytes);
+    options.storage_key = key;
+  }
+  ~StoreOptions() { hush::secure_wipe(key); }
+};
+
+void check_store(const hush::Status& st, const std::string& what) {
+  if (!st)
+    fail_usage(what + ": " + std::string(hush::to_string(st.error().code())) + " (" +
+               st.error().where() + ")");
+}
+
+template <class T>
+T check_store(hush::Result<T> r, const std::string& what) {
+  if (!r)
+    fail_usage(what + ": " + std::string(hush::to_string(r.error().code())) + " (" +
+               r.error().where() + ")");
+  return std::move(r).value();
+}
+
+void remove_database_files(const std::string& base) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string f = base + suffix;
+    if (::unlink(f.c_str()) != 0 && errno != ENOENT)
+      fail_usage("cannot remove '" + f + "': " + errno_text());
   }
 }
 
-// Big-endian writer into a fixed-size secret buffer.
-class Writer {
- public:
-  explicit Writer(std::span<std::uint8_t> out) : out_(out) {}
-  void bytes(hush::ByteView b) {
-    std::memcpy(out_.data() + pos_, b.data(), b.size());
-    pos_ += b.size();
-  }
-  void u32(std::uint32_t v) { be(v, 4); }
-  void u64(std::uint64_t v) { be(v, 8); }
-  std::size_t pos() const { return pos_; }
-
- private:
-  void be(std::uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i)
-      out_[pos_++] = static_cast<std::uint8_t>(v >> (8 * i));
-  }
-  std::span<std::uint8_t> out_;
-  std::size_t pos_ = 0;
-};
-
-// Big-endian reader; every read is bounds-checked.
-class Reader {
- public:
-  explicit Reader(hush::ByteView in) : in_(in) {}
-  bool bytes(std::size_t n, hush::ByteView& out) {
-    if (in_.size() - pos_ < n) return false;
-    out = in_.subspan(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool u32(std::uint32_t& v) {
-    std::uint64_t w = 0;
-    if (!be(4, w)) return false;
-    v = static_cast<std::uint32_t>(w);
-    return true;
-  }
-  bool u64(std::uint64_t& v) { return be(8, v); }
-  bool at_end() const { return pos_ == in_.size(); }
-
- private:
-  bool be(std::size_t n, std::uint64_t& v) {
-    if (in_.size() - pos_ < n) return false;
-    v = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      v = v << 8 | in_[pos_++];
-    return true;
-  }
-  hush::ByteView in_;
-  std::size_t pos_ = 0;
-};
+void sync_directory(int fd, const std::string& path) {
+  if (::fsync(fd) != 0)
+    std::fprintf(stderr, "hush-cli: warning: cannot sync directory '%s': %s\n", path.c_str(),
+                 errno_text().c_str());
+}
 
 }  // namespace
 
@@ -137,115 +126,106 @@ StateDir::~StateDir() {
 
 bool StateDir::initialised() const {
   struct stat st {};
-  if (::fstatat(fd_, kStateFile, &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+  if (::fstatat(fd_, kDatabase, &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
   if (errno == ENOENT) return false;
-  fail_usage("cannot inspect '" + path_ + "/" + kStateFile + "': " + errno_text());
+  fail_usage("cannot inspect '" + path_ + "/" + kDatabase + "': " + errno_text());
 }
 
-State StateDir::load() const {
-  const std::string file = path_ + "/" + kStateFile;
-  const int fd = ::openat(fd_, kStateFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      fail_usage("'" + path_ + "' is not initialised (run: hush-cli --state DIR init)");
-    fail_usage("cannot open '" + file + "': " + errno_text());
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail_usage("'" + file + "' is not a regular file");
-  }
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size > kMaxStateFileBytes) {
-    ::close(fd);
-    fail_usage("'" + file + "' is too large to be a state file");
-  }
-  hush::SecretBytes data(static_cast<std::size_t>(size));
-  std::span<std::uint8_t> rest = data.expose_mut();
-  while (!rest.empty()) {
-    const ssize_t n = ::read(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = n < 0 ? errno_text() : "file shrank while reading";
-      ::close(fd);
-      fail_usage("cannot read '" + file + "': " + why);
-    }
-    rest = rest.subspan(static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-
-  const std::string corrupt = "'" + file + "' is not a valid hush-cli state file";
-  Reader r(data.expose());
-  hush::ByteView magic, name, snapshot;
+State StateDir::open() const {
+  if (!initialised())
+    fail_usage("'" + path_ + "' is not initialised (run: hush-cli --state DIR init)");
+  const StoreOptions o;
+  const std::string file = path_ + "/" + kDatabase;
   State state;
-  std::uint32_t name_len = 0;
-  std::uint64_t snapshot_len = 0;
-  if (!r.bytes(kMagic.size(), magic) || !std::equal(magic.begin(), magic.end(), kMagic.begin()) ||
-      !r.u32(state.meta.device_id) || !r.u32(state.meta.signed_pre_key_id) || !r.u32(name_len) ||
-      name_len > kMaxNameBytes || !r.bytes(name_len, name) || !r.u64(snapshot_len) ||
-      snapshot_len > hush::kMaxStoreSnapshotBytes ||
-      !r.bytes(static_cast<std::size_t>(snapshot_len), snapshot) || !r.at_end()) {
-    fail_usage(corrupt);
-  }
+  state.store = check_store(hush::SqliteStore::open(file, o.options), "cannot open '" + file + "'");
+  auto get = [&](std::string_view key) {
+    auto v = check_store(state.store->app_data(key), "cannot read '" + file + "'");
+    if (!v) fail_usage("'" + file + "' has no CLI metadata (" + std::string(key) + ")");
+    return std::move(*v);
+  };
+  const hush::Bytes name = get(kNameKey);
   state.meta.name.assign(name.begin(), name.end());
-  auto store = hush::InMemoryProtocolStore::deserialize(snapshot);
-  if (!store) fail_usage(corrupt + " (" + std::string(hush::to_string(store.error().code())) + ")");
-  state.store = std::move(store).value();
+  const auto device = read_u32(get(kDeviceKey));
+  const auto spk = read_u32(get(kSignedPreKeyKey));
+  if (!device || !spk) fail_usage("'" + file + "' has corrupt CLI metadata");
+  state.meta.device_id = *device;
+  state.meta.signed_pre_key_id = *spk;
   return state;
 }
 
-StateDir::Pending::Pending(Pending&& other) noexcept
-    : dir_fd_(other.dir_fd_), armed_(other.armed_) {
-  other.armed_ = false;
+State StateDir::create(const Metadata& meta, hush::IdentityKeyPair identity,
+                       std::uint32_t registration_id,
+                       const std::function<void(hush::SqliteStore&)>& populate) {
+  const StoreOptions o;
+  const std::string fresh = path_ + "/" + kNewDatabase;
+  const std::string file = path_ + "/" + kDatabase;
+  remove_database_files(fresh);  // a leftover of an interrupted init
+  try {
+    auto store = check_store(
+        hush::SqliteStore::create(fresh, std::move(identity), registration_id, o.options),
+        "cannot create '" + fresh + "'");
+    const hush::Status st = store->run_transaction([&]() -> hush::Status {
+      if (auto s = store->put_app_data(kNameKey, hush::as_bytes(meta.name)); !s) return s;
+      if (auto s = store->put_app_data(kDeviceKey, u32_bytes(meta.device_id)); !s) return s;
+      if (auto s = store->put_app_data(kSignedPreKeyKey, u32_bytes(meta.signed_pre_key_id)); !s)
+        return s;
+      populate(*store);
+      return hush::ok_status();
+    });
+    if (!st) {
+      store.reset();
+      remove_database_files(fresh);
+      if (st.error().code() == hush::Errc::kStoreFailure)
+        check_store(st, "cannot write '" + fresh + "'");
+      throw Failure(st.error(), std::string("init: ") + st.error().where());
+    }
+    store.reset();  // closing checkpoints its WAL into the file and removes the -wal/-shm files
+  } catch (...) {
+    remove_database_files(fresh);
+    throw;
+  }
+  if (initialised()) {
+    // Best effort: opening and closing the old database folds its WAL into it (SQLite checkpoints
+    // on the last close), so an interruption before the rename below leaves it whole. It may not
+    // open (another storage key, damage); --force replaces it anyway.
+    (void)hush::SqliteStore::open(file, o.options);
+  }
+  // No WAL or shared-memory file of the old database may survive to be read against the new one.
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string f = file + suffix;
+    if (::unlink(f.c_str()) != 0 && errno != ENOENT)
+      fail_usage("cannot remove '" + f + "': " + errno_text());
+  }
+  if (::rename(fresh.c_str(), file.c_str()) != 0)
+    fail_usage("cannot put '" + fresh + "' in place: " + errno_text());
+  sync_directory(fd_, path_);
+  return open();
 }
 
-StateDir::Pending::~Pending() {
-  if (armed_) ::unlinkat(dir_fd_, kTempFile, 0);
+void StateDir::keep_plaintext(hush::SqliteStore& store, hush::ByteView message,
+                              hush::ByteView plaintext) {
+  auto next_bytes = check_store(store.app_data(kInboxNextKey), "inbox");
+  const std::uint32_t next = next_bytes ? read_u32(*next_bytes).value_or(0) : 0;
+  hush::Bytes entry = u32_bytes(static_cast<std::uint32_t>(message.size()));
+  entry.insert(entry.end(), message.begin(), message.end());
+  entry.insert(entry.end(), plaintext.begin(), plaintext.end());
+  check_store(store.put_app_data("cli/inbox/" + std::to_string(next % kInboxSlots), entry),
+              "inbox");
+  check_store(store.put_app_data(kInboxNextKey, u32_bytes(next + 1)), "inbox");
+  hush::secure_wipe(entry);
 }
 
-StateDir::Pending StateDir::prepare(const State& state) {
-  const hush::SecretBytes snapshot = state.store->serialize();
-  const std::string& name = state.meta.name;
-  if (name.size() > kMaxNameBytes) fail_usage("the name is longer than 4096 bytes");
-  hush::SecretBytes blob(kFixedHeaderBytes + name.size() + snapshot.size());
-  Writer w(blob.expose_mut());
-  w.bytes(kMagic);
-  w.u32(state.meta.device_id);
-  w.u32(state.meta.signed_pre_key_id);
-  w.u32(static_cast<std::uint32_t>(name.size()));
-  w.bytes(hush::as_bytes(name));
-  w.u64(snapshot.size());
-  w.bytes(snapshot.expose());
-
-  // We hold the exclusive lock, so any temporary file left here is a crashed run's leftover.
-  if (::unlinkat(fd_, kTempFile, 0) != 0 && errno != ENOENT) {
-    fail_usage("cannot remove stale '" + path_ + "/" + kTempFile + "': " + errno_text());
+std::optional<hush::Bytes> StateDir::kept_plaintext(hush::SqliteStore& store,
+                                                    hush::ByteView message) {
+  for (std::uint32_t slot = 0; slot < kInboxSlots; ++slot) {
+    auto entry = check_store(store.app_data("cli/inbox/" + std::to_string(slot)), "inbox");
+    if (!entry || entry->size() < 4) continue;
+    const auto len = read_u32(hush::ByteView(*entry).first(4));
+    if (!len || *len != message.size() || entry->size() < 4 + *len) continue;
+    if (!std::equal(message.begin(), message.end(), entry->begin() + 4)) continue;
+    return hush::Bytes(entry->begin() + 4 + static_cast<std::ptrdiff_t>(*len), entry->end());
   }
-  const int fd =
-      ::openat(fd_, kTempFile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) fail_usage("cannot create '" + path_ + "/" + kTempFile + "': " + errno_text());
-  Pending pending(fd_);  // from here on, unwinding removes the temporary file
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  const std::string what = "'" + path_ + "/" + kTempFile + "'";
-  if (::fchmod(fd, 0600) != 0) fail_usage("cannot chmod " + what + ": " + errno_text());
-  write_all(fd, blob.expose(), what);
-  if (::fsync(fd) != 0) fail_usage("cannot sync " + what + ": " + errno_text());
-  return pending;
-}
-
-void StateDir::commit(Pending& pending) {
-  if (::renameat(fd_, kTempFile, fd_, kStateFile) != 0) {
-    fail_usage("cannot rename the new state into place in '" + path_ + "': " + errno_text());
-  }
-  pending.armed_ = false;
-  if (::fsync(fd_) != 0) {
-    std::fprintf(stderr,
-                 "hush-cli: warning: the new state is in place but syncing '%s' failed: %s\n",
-                 path_.c_str(), errno_text().c_str());
-  }
+  return std::nullopt;
 }
 
 }  // namespace hush_cli

@@ -1,28 +1,24 @@
 // hush-cli: the state directory (the one place that knows how the CLI's state is stored).
 //
-// A state directory holds one file, `state`: a small versioned header with the CLI's metadata
-// (name, device id, signed prekey id) followed by an InMemoryProtocolStore snapshot. Layout (all
-// integers big-endian):
+// A state directory holds one SQLite database, `hush.db` (hush::SqliteStore): the protocol state,
+// and in its application table the CLI's metadata (name, device id, signed prekey id) and the
+// plaintexts of the last messages decrypted. Every command that changes state runs as one
+// transaction on it, so an interrupted or failed command (even `kill -9`) leaves the state of
+// before the command, or the state after it, never a mix. Output is printed only after the
+// commit: a ciphertext is never shown before the chain advance that produced it is on disk.
 //
-//   "HUSHCLI" 0x01            magic and format version (8 bytes)
-//   u32 device_id
-//   u32 signed_pre_key_id
-//   u32 name_len (<= 4096)    then name_len bytes of UTF-8
-//   u64 snapshot_len          then the snapshot; nothing may follow
-//
-// The file is written atomically (temporary file in the directory, fsync, rename over `state`,
-// fsync of the directory) with mode 0600, and only after an operation succeeded. Saving is split
-// in two so that a command can write its output between the phases: `prepare()` writes and syncs
-// the temporary file, `commit()` renames it into place. A Pending that is never committed removes
-// its temporary file, so the state is unchanged after any failure before the commit.
+// If the environment variable HUSH_CLI_STORAGE_KEY holds 64 hex digits, the database is sealed
+// with that 32-byte key (encryption at rest); the same key is then needed to open it.
 //
 // An open StateDir holds a lock on the directory (flock: exclusive for commands that write, shared
-// for read-only ones), so concurrent invocations on one directory run one after the other.
+// for read-only ones), so concurrent invocations on one directory run one after the other, and
+// `init --force` never replaces a database another invocation is using.
 //
 // Not responsible for: what the commands do with the state (main.cpp).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -66,10 +62,10 @@ struct Metadata {
   std::uint32_t signed_pre_key_id = 1;
 };
 
-/// Everything a command loads and saves.
+/// Everything a command works on.
 struct State {
   Metadata meta;
-  std::unique_ptr<hush::InMemoryProtocolStore> store;
+  std::unique_ptr<hush::SqliteStore> store;
 };
 
 /// An open, locked state directory.
@@ -87,35 +83,24 @@ class StateDir {
   StateDir(const StateDir&) = delete;
   StateDir& operator=(const StateDir&) = delete;
 
-  /// True when the directory holds a state file.
+  /// True when the directory holds a database.
   bool initialised() const;
-  /// Loads the state. Throws Failure (exit 1) if there is none or it is unreadable or corrupt.
-  State load() const;
+  /// Opens the database. Throws Failure (exit 1) if there is none, or it is unreadable or corrupt
+  /// (or, with a storage key, the key is wrong).
+  State open() const;
+  /// Builds a new database for `meta` and `identity` in a temporary file, lets `populate` fill it
+  /// (in one transaction), and only then puts it in place of any old database. Throws Failure on
+  /// any error, leaving the old database as it was. Requires kCreate.
+  State create(const Metadata& meta, hush::IdentityKeyPair identity, std::uint32_t registration_id,
+               const std::function<void(hush::SqliteStore&)>& populate);
 
-  /// A prepared save: the new state written and synced to a temporary file, not yet in place.
-  class Pending {
-   public:
-    Pending(Pending&& other) noexcept;
-    Pending& operator=(Pending&&) = delete;
-    Pending(const Pending&) = delete;
-    Pending& operator=(const Pending&) = delete;
-    /// Removes the temporary file unless it was committed.
-    ~Pending();
-
-   private:
-    friend class StateDir;
-    explicit Pending(int dir_fd) : dir_fd_(dir_fd) {}
-    int dir_fd_;
-    bool armed_ = true;
-  };
-
-  /// Writes `state` to a temporary file (mode 0600) in the directory and syncs it. Throws Failure
-  /// (exit 1) on an I/O error, leaving no temporary file behind. Requires kWrite or kCreate.
-  Pending prepare(const State& state);
-  /// Renames the prepared file over the state file and syncs the directory. Throws Failure (exit 1)
-  /// if the rename fails (the old state is then unchanged); a failed directory sync after the
-  /// rename only warns on stderr, since the new state is already in place.
-  void commit(Pending& pending);
+  /// Keeps `plaintext` as the plaintext of the message `message` (inside the caller's
+  /// transaction), so that `received` can show it again if the command dies before printing it.
+  static void keep_plaintext(hush::SqliteStore& store, hush::ByteView message,
+                             hush::ByteView plaintext);
+  /// The plaintext kept for `message`, if it is among the last kept ones.
+  static std::optional<hush::Bytes> kept_plaintext(hush::SqliteStore& store,
+                                                   hush::ByteView message);
 
  private:
   std::string path_;

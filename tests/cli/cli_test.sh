@@ -26,11 +26,13 @@ die() {
   exit 1
 }
 
-# A fingerprint of a state directory: its listing (no leftover temporary files) and the state file.
+# A fingerprint of a state directory: its listing (no leftover temporary, WAL or journal files)
+# and the database file (in WAL mode a rolled-back transaction never touches it, and every command
+# checkpoints its committed changes into it when it closes).
 state_sum() {
   if [[ -d $1 ]]; then
     ls -A "$1"
-    if [[ -f $1/state ]]; then sha256sum <"$1/state"; fi
+    if [[ -f $1/hush.db ]]; then sha256sum <"$1/hush.db"; fi
   else
     echo "no directory"
   fi
@@ -129,9 +131,9 @@ expect_eq "bob prekey_count" "$(jget prekey_count "$out")" 5
 BOB_KEY=$(jget identity_key "$out")
 cli "$C" init --prekeys 3 >/dev/null
 cli "$D" init --prekeys 3 >/dev/null
-mode=$(stat -c %a "$B/state")
+mode=$(stat -c %a "$B/hush.db")
 expect_eq "state file mode" "$mode" 600
-expect_eq "state directory contents" "$(ls -A "$B")" state
+expect_eq "state directory contents" "$(ls -A "$B")" hush.db
 expect_fail 1 "" /dev/null "$B" init
 out=$(cli "$B" identity)
 expect_eq "bob identity_key" "$(jget identity_key "$out")" "$BOB_KEY"
@@ -401,31 +403,35 @@ for i in 6 5 4 3 2 1; do deliver alice "$B" "$T/par$i" "$T/hello"; done
 
 # ---- output failures leave the state unchanged ----
 
-step "an unwritable stdout is an error and saves nothing"
+step "an unwritable stdout: closed is refused up front; full is reported after the commit"
 cli "$A" encrypt --peer bob <"$T/hello" >"$T/w4"
-for how in closed full; do
-  before=$(state_sum "$B")
-  rc=0
-  if [[ $how == closed ]]; then
-    "$CLI" --state "$B" decrypt --peer alice <"$T/w4" >&- 2>"$T/err" || rc=$?
-  else
-    "$CLI" --state "$B" decrypt --peer alice <"$T/w4" >/dev/full 2>"$T/err" || rc=$?
-  fi
-  ((rc == 1)) || die "decrypt with stdout $how exited $rc, expected 1"
-  [[ $(state_sum "$B") == "$before" ]] || die "decrypt with stdout $how changed the state"
-  ok "decrypt with stdout $how -> exit 1, state unchanged"
-  before=$(state_sum "$A")
-  rc=0
-  if [[ $how == closed ]]; then
-    "$CLI" --state "$A" encrypt --peer bob <"$T/hello" >&- 2>"$T/err" || rc=$?
-  else
-    "$CLI" --state "$A" encrypt --peer bob <"$T/hello" >/dev/full 2>"$T/err" || rc=$?
-  fi
-  ((rc == 1)) || die "encrypt with stdout $how exited $rc, expected 1"
-  [[ $(state_sum "$A") == "$before" ]] || die "encrypt with stdout $how changed the state"
-  ok "encrypt with stdout $how -> exit 1, state unchanged"
-done
-deliver alice "$B" "$T/w4" "$T/hello"
+before=$(state_sum "$B")
+rc=0
+"$CLI" --state "$B" decrypt --peer alice <"$T/w4" >&- 2>"$T/err" || rc=$?
+((rc == 1)) || die "decrypt with stdout closed exited $rc, expected 1"
+[[ $(state_sum "$B") == "$before" ]] || die "decrypt with stdout closed changed the state"
+ok "decrypt with stdout closed -> exit 1, state unchanged"
+before=$(state_sum "$A")
+rc=0
+"$CLI" --state "$A" encrypt --peer bob <"$T/hello" >&- 2>"$T/err" || rc=$?
+((rc == 1)) || die "encrypt with stdout closed exited $rc, expected 1"
+[[ $(state_sum "$A") == "$before" ]] || die "encrypt with stdout closed changed the state"
+ok "encrypt with stdout closed -> exit 1, state unchanged"
+# Full: the decrypt committed (the message is consumed) and kept its plaintext for `received`.
+rc=0
+"$CLI" --state "$B" decrypt --peer alice <"$T/w4" >/dev/full 2>"$T/err" || rc=$?
+((rc == 1)) || die "decrypt with stdout full exited $rc, expected 1"
+expect_fail 2 duplicate_message "$T/w4" "$B" decrypt --peer alice
+cli "$B" received <"$T/w4" >"$T/again"
+expect_same_file "received prints the plaintext of the interrupted decrypt" "$T/again" "$T/hello"
+# Full: the encrypt committed, its message was never shown; the next one uses a new message key.
+rc=0
+"$CLI" --state "$A" encrypt --peer bob <"$T/hello" >/dev/full 2>"$T/err" || rc=$?
+((rc == 1)) || die "encrypt with stdout full exited $rc, expected 1"
+cli "$A" encrypt --peer bob <"$T/hello" >"$T/w5"
+deliver alice "$B" "$T/w5" "$T/hello"
+expect_fail 1 "" "$T/w5" "$A" received
+ok "a message that was never decrypted here is not 'received'"
 
 # ---- usage errors ----
 
@@ -463,12 +469,23 @@ expect_fail 1 "" "$T/hello" "$WORK/nobody" encrypt --peer alice
 mkdir "$WORK/frank"
 cli "$WORK/frank" init --prekeys 1 >/dev/null
 ok "init accepts an existing, empty directory"
-cp "$WORK/frank/state" "$T/frank_state"
-head -c 100 "$T/frank_state" >"$WORK/frank/state"
+cp "$WORK/frank/hush.db" "$T/frank_state"
+head -c 100 "$T/frank_state" >"$WORK/frank/hush.db"
 expect_fail 1 "" /dev/null "$WORK/frank" identity
-{ cat "$T/frank_state"; printf x; } >"$WORK/frank/state"
+{ printf 'definitely not SQLite'; tail -c +22 "$T/frank_state"; } >"$WORK/frank/hush.db"
 expect_fail 1 "" /dev/null "$WORK/frank" bundle
 head -c $((16 * 1024 * 1024 + 1)) /dev/zero >"$T/huge"
 expect_fail 1 "" "$T/huge" "$B" encrypt --peer alice
+
+step "encryption at rest (HUSH_CLI_STORAGE_KEY)"
+KEY=$(printf '%064x' 42)
+HUSH_CLI_STORAGE_KEY=$KEY cli "$WORK/gina" init --prekeys 2 >/dev/null
+HUSH_CLI_STORAGE_KEY=$KEY cli "$WORK/gina" bundle >"$T/gina_bundle"
+expect_fail 1 "" /dev/null "$WORK/gina" identity
+HUSH_CLI_STORAGE_KEY=$(printf '%064x' 43) expect_fail 1 "" /dev/null "$WORK/gina" identity
+cli "$A" process-bundle --peer gina <"$T/gina_bundle"
+cli "$A" encrypt --peer gina <"$T/hello" >"$T/g1"
+HUSH_CLI_STORAGE_KEY=$KEY cli "$WORK/gina" decrypt --peer alice <"$T/g1" >"$T/out"
+expect_same_file "a sealed peer decrypts" "$T/out" "$T/hello"
 
 printf '\nALL CLI CHECKS PASSED\n'
