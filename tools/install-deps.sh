@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages hush needs that are missing (run as root; uses apt-get).
 #   tools/install-deps.sh           what building the library and examples needs
-#   tools/install-deps.sh --test    also what the test suite needs (Catch2, and the peer
-#                                   library libsignal-protocol-c for the interop tests only)
+#   tools/install-deps.sh --test    also what the test suite needs (Catch2, clang-format, and
+#                                   the peer library libsignal-protocol-c for interop tests only)
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
           libspdlog-dev libsqlite3-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(catch2 libsignal-protocol-c-dev)
+  packages+=(catch2 libsignal-protocol-c-dev clang-format)
 fi
 
 missing=()

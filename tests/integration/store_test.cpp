@@ -325,7 +325,9 @@ TEST_CASE("a sealed database file reveals no key", "[integration][store][sqlite]
     auto id = p->store->identity_key_pair();
     REQUIRE(id);
     secrets.emplace_back(id->private_key.expose().begin(), id->private_key.expose().end());
-    for (PreKeyId pk : *p->store->pre_key_ids()) {
+    const auto pre_key_ids = p->store->pre_key_ids();
+    REQUIRE(pre_key_ids);
+    for (PreKeyId pk : *pre_key_ids) {
       auto r = p->store->load_pre_key(pk);
       secrets.emplace_back((*r)->key_pair.private_key.expose().begin(),
                            (*r)->key_pair.private_key.expose().end());
