@@ -137,7 +137,10 @@ void BM_StoreSession(benchmark::State& state) {
   }
   state.counters["sessions"] = kSessions;
 }
-BENCHMARK(BM_StoreSession)->Name("store/store_session_durable")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_StoreSession)
+    ->Name("store/store_session_durable")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 void run_messages(benchmark::State& state, bool sqlite) {
   const hush::Context ctx = hush::default_context();
@@ -168,8 +171,14 @@ void BM_MessagesSqlite(benchmark::State& state) {
 void BM_MessagesMemory(benchmark::State& state) {
   run_messages(state, false);
 }
-BENCHMARK(BM_MessagesSqlite)->Name("messages/sqlite_durable")->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_MessagesMemory)->Name("messages/in_memory")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MessagesSqlite)
+    ->Name("messages/sqlite_durable")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_MessagesMemory)
+    ->Name("messages/in_memory")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 
