@@ -500,34 +500,91 @@ Result<bool> SqliteStore::is_trusted_identity(const Address& address,
   return !*existing || **existing == identity_key;
 }
 
-// ---- prekeys ----
+// ---- prekeys and signed prekeys: two tables of (id, sealed record) ----
 
-Result<std::optional<PreKeyRecord>> SqliteStore::load_pre_key(PreKeyId id) {
-  std::lock_guard lock(impl_->mutex);
-  auto q = impl_->query("SELECT record FROM pre_keys WHERE id = ?");
+namespace {
+
+// One table of key records; the statements are kept by address in the statement cache.
+struct KeyTable {
+  const char* name;
+  const char* select;
+  const char* insert;
+  const char* remove;
+  const char* ids;
+};
+constexpr KeyTable kPreKeys{"pre_keys", "SELECT record FROM pre_keys WHERE id = ?",
+                            "INSERT OR REPLACE INTO pre_keys (id, record) VALUES (?, ?)",
+                            "DELETE FROM pre_keys WHERE id = ?",
+                            "SELECT id FROM pre_keys ORDER BY id"};
+constexpr KeyTable kSignedPreKeys{
+    "signed_pre_keys", "SELECT record FROM signed_pre_keys WHERE id = ?",
+    "INSERT OR REPLACE INTO signed_pre_keys (id, record) VALUES (?, ?)",
+    "DELETE FROM signed_pre_keys WHERE id = ?", "SELECT id FROM signed_pre_keys ORDER BY id"};
+
+template <class Record, class Id>
+Result<std::optional<Record>> load_key_record(SqliteStore::Impl& impl, const KeyTable& t, Id id) {
+  std::lock_guard lock(impl.mutex);
+  auto q = impl.query(t.select);
   if (!q) return q.error();
   q->integer(1, to_uint(id));
-  auto row = q->step("SqliteStore: load prekey");
+  auto row = q->step("SqliteStore: load key record");
   if (!row) return row.error();
-  if (!*row) return std::optional<PreKeyRecord>();
-  auto bytes = impl_->unprotect(row_id("pre_keys", to_uint(id)), q->column_blob(0),
-                                kMaxKeyRecordBytes, "SqliteStore: prekey record size");
+  if (!*row) return std::optional<Record>();
+  auto bytes = impl.unprotect(row_id(t.name, to_uint(id)), q->column_blob(0), kMaxKeyRecordBytes,
+                              "SqliteStore: key record size");
   if (!bytes) return bytes.error();
-  auto record = PreKeyRecord::deserialize(bytes->expose());
+  auto record = Record::deserialize(bytes->expose());
   if (!record) return record.error();
-  if (record->id != id) return Error(Errc::kCorruptState, "SqliteStore: prekey id mismatch");
-  return std::optional<PreKeyRecord>(std::move(*record));
+  if (record->id != id) return Error(Errc::kCorruptState, "SqliteStore: key record id mismatch");
+  return std::optional<Record>(std::move(*record));
+}
+
+template <class Record>
+Status store_key_record(SqliteStore::Impl& impl, const KeyTable& t, const Record& record) {
+  std::lock_guard lock(impl.mutex);
+  auto stored = impl.protect(row_id(t.name, to_uint(record.id)), record.serialize().expose());
+  if (!stored) return stored.error();
+  auto q = impl.query(t.insert);
+  if (!q) return q.error();
+  q->integer(1, to_uint(record.id)).blob(2, stored->expose());
+  return q->run("SqliteStore: store key record");
+}
+
+template <class Id>
+Status remove_key_record(SqliteStore::Impl& impl, const KeyTable& t, Id id) {
+  std::lock_guard lock(impl.mutex);
+  auto q = impl.query(t.remove);
+  if (!q) return q.error();
+  q->integer(1, to_uint(id));
+  return q->run("SqliteStore: remove key record");
+}
+
+template <class Id>
+Result<std::vector<Id>> key_record_ids(SqliteStore::Impl& impl, const KeyTable& t) {
+  std::lock_guard lock(impl.mutex);
+  auto q = impl.query(t.ids);
+  if (!q) return q.error();
+  std::vector<Id> ids;
+  for (;;) {
+    auto row = q->step("SqliteStore: key record ids");
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::int64_t v = q->column_int(0);
+    if (v < 0 || v > UINT32_MAX) return Error(Errc::kCorruptState, "SqliteStore: key record id");
+    ids.push_back(Id{static_cast<std::uint32_t>(v)});
+  }
+  return ids;
+}
+
+}  // namespace
+
+Result<std::optional<PreKeyRecord>> SqliteStore::load_pre_key(PreKeyId id) {
+  return load_key_record<PreKeyRecord>(*impl_, kPreKeys, id);
 }
 
 Status SqliteStore::store_pre_key(const PreKeyRecord& record) {
   return run_transaction([&]() -> Status {
-    auto stored =
-        impl_->protect(row_id("pre_keys", to_uint(record.id)), record.serialize().expose());
-    if (!stored) return stored.error();
-    auto q = impl_->query("INSERT OR REPLACE INTO pre_keys (id, record) VALUES (?, ?)");
-    if (!q) return q.error();
-    q->integer(1, to_uint(record.id)).blob(2, stored->expose());
-    if (auto st = q->run("SqliteStore: store prekey"); !st) return st;
+    if (auto st = store_key_record(*impl_, kPreKeys, record); !st) return st;
     auto bump = impl_->query("UPDATE meta SET value = max(value, ?) WHERE key = 'next_pre_key_id'");
     if (!bump) return bump.error();
     bump->integer(1, std::int64_t{to_uint(record.id)} + 1);
@@ -536,94 +593,37 @@ Status SqliteStore::store_pre_key(const PreKeyRecord& record) {
 }
 
 Status SqliteStore::remove_pre_key(PreKeyId id) {
-  std::lock_guard lock(impl_->mutex);
-  auto q = impl_->query("DELETE FROM pre_keys WHERE id = ?");
-  if (!q) return q.error();
-  q->integer(1, to_uint(id));
-  return q->run("SqliteStore: remove prekey");
+  return remove_key_record(*impl_, kPreKeys, id);
 }
 
 Result<std::vector<PreKeyId>> SqliteStore::pre_key_ids() {
-  std::lock_guard lock(impl_->mutex);
-  auto q = impl_->query("SELECT id FROM pre_keys ORDER BY id");
-  if (!q) return q.error();
-  std::vector<PreKeyId> ids;
-  for (;;) {
-    auto row = q->step("SqliteStore: prekey ids");
-    if (!row) return row.error();
-    if (!*row) break;
-    const std::int64_t v = q->column_int(0);
-    if (v < 0 || v > UINT32_MAX) return Error(Errc::kCorruptState, "SqliteStore: prekey id");
-    ids.push_back(PreKeyId{static_cast<std::uint32_t>(v)});
-  }
-  return ids;
+  return key_record_ids<PreKeyId>(*impl_, kPreKeys);
 }
 
 Result<PreKeyId> SqliteStore::next_pre_key_id() {
   std::lock_guard lock(impl_->mutex);
-  auto q = impl_->query("SELECT value FROM meta WHERE key = 'next_pre_key_id'");
-  if (!q) return q.error();
-  auto row = q->step("SqliteStore: next prekey id");
-  if (!row) return row.error();
-  if (!*row) return Error(Errc::kCorruptState, "SqliteStore: next prekey id missing");
-  const std::int64_t v = q->column_int(0);
-  if (v < 1 || v > std::int64_t{UINT32_MAX})
+  auto v = meta_int(*impl_, "SELECT value FROM meta WHERE key = 'next_pre_key_id'",
+                    "SqliteStore: next prekey id missing");
+  if (!v) return v.error();
+  if (*v < 1 || *v > std::int64_t{UINT32_MAX})
     return Error(Errc::kCorruptState, "SqliteStore: next prekey id");
-  return PreKeyId{static_cast<std::uint32_t>(v)};
+  return PreKeyId{static_cast<std::uint32_t>(*v)};
 }
 
-// ---- signed prekeys ----
-
 Result<std::optional<SignedPreKeyRecord>> SqliteStore::load_signed_pre_key(SignedPreKeyId id) {
-  std::lock_guard lock(impl_->mutex);
-  auto q = impl_->query("SELECT record FROM signed_pre_keys WHERE id = ?");
-  if (!q) return q.error();
-  q->integer(1, to_uint(id));
-  auto row = q->step("SqliteStore: load signed prekey");
-  if (!row) return row.error();
-  if (!*row) return std::optional<SignedPreKeyRecord>();
-  auto bytes = impl_->unprotect(row_id("signed_pre_keys", to_uint(id)), q->column_blob(0),
-                                kMaxKeyRecordBytes, "SqliteStore: signed prekey record size");
-  if (!bytes) return bytes.error();
-  auto record = SignedPreKeyRecord::deserialize(bytes->expose());
-  if (!record) return record.error();
-  if (record->id != id) return Error(Errc::kCorruptState, "SqliteStore: signed prekey id mismatch");
-  return std::optional<SignedPreKeyRecord>(std::move(*record));
+  return load_key_record<SignedPreKeyRecord>(*impl_, kSignedPreKeys, id);
 }
 
 Status SqliteStore::store_signed_pre_key(const SignedPreKeyRecord& record) {
-  std::lock_guard lock(impl_->mutex);
-  auto stored =
-      impl_->protect(row_id("signed_pre_keys", to_uint(record.id)), record.serialize().expose());
-  if (!stored) return stored.error();
-  auto q = impl_->query("INSERT OR REPLACE INTO signed_pre_keys (id, record) VALUES (?, ?)");
-  if (!q) return q.error();
-  q->integer(1, to_uint(record.id)).blob(2, stored->expose());
-  return q->run("SqliteStore: store signed prekey");
+  return store_key_record(*impl_, kSignedPreKeys, record);
 }
 
 Status SqliteStore::remove_signed_pre_key(SignedPreKeyId id) {
-  std::lock_guard lock(impl_->mutex);
-  auto q = impl_->query("DELETE FROM signed_pre_keys WHERE id = ?");
-  if (!q) return q.error();
-  q->integer(1, to_uint(id));
-  return q->run("SqliteStore: remove signed prekey");
+  return remove_key_record(*impl_, kSignedPreKeys, id);
 }
 
 Result<std::vector<SignedPreKeyId>> SqliteStore::signed_pre_key_ids() {
-  std::lock_guard lock(impl_->mutex);
-  auto q = impl_->query("SELECT id FROM signed_pre_keys ORDER BY id");
-  if (!q) return q.error();
-  std::vector<SignedPreKeyId> ids;
-  for (;;) {
-    auto row = q->step("SqliteStore: signed prekey ids");
-    if (!row) return row.error();
-    if (!*row) break;
-    const std::int64_t v = q->column_int(0);
-    if (v < 0 || v > UINT32_MAX) return Error(Errc::kCorruptState, "SqliteStore: signed prekey id");
-    ids.push_back(SignedPreKeyId{static_cast<std::uint32_t>(v)});
-  }
-  return ids;
+  return key_record_ids<SignedPreKeyId>(*impl_, kSignedPreKeys);
 }
 
 // ---- sessions ----
