@@ -22,14 +22,14 @@ die() {
   printf 'FAIL: %s\n' "$*" >&2
   exit 1
 }
-# run_killed DIR IN OUT ARGS... : runs hush-cli with stdin IN and stdout OUT, kills it after a
-# random 0-15 ms; prints the exit status (137 when killed).
+# run_killed DIR IN OUT MAX_US ARGS... : runs hush-cli with stdin IN and stdout OUT, kills it after
+# a random delay of up to MAX_US microseconds; prints the exit status (137 when killed).
 run_killed() {
-  local dir=$1 in=$2 out=$3
-  shift 3
+  local dir=$1 in=$2 out=$3 max_us=$4
+  shift 4
   "$CLI" --state "$dir" "$@" <"$in" >"$out" 2>"$T/err" &
   local pid=$!
-  sleep "0.00$((RANDOM % 16))"
+  sleep "$(printf '%d.%06d' $((max_us / 1000000)) $((RANDOM * RANDOM % (max_us + 1) % 1000000)))"
   kill -9 "$pid" 2>/dev/null
   wait "$pid"
   echo $?
@@ -38,14 +38,23 @@ run_killed() {
 "$CLI" --state "$A" init --prekeys 1 >/dev/null || die "init alice"
 "$CLI" --state "$B" init --prekeys 5 >/dev/null || die "init bob"
 "$CLI" --state "$B" bundle >"$T/bundle" || die "bundle"
+# How long one command takes here, in microseconds (sanitizer builds are much slower). Kills land
+# within that time at first; each kill of the same command widens the window by a tenth, so every
+# command completes in the end.
+t0=$(date +%s%N)
+for _ in 1 2 3; do "$CLI" --state "$B" identity >/dev/null || die "identity"; done
+COMMAND_US=$((($(date +%s%N) - t0) / 3000))
+((COMMAND_US > 400000)) && COMMAND_US=400000
 "$CLI" --state "$A" process-bundle --peer bob <"$T/bundle" || die "process-bundle"
 
 kills=0 emitted=0 recovered=0
 for ((round = 0; round < ROUNDS; ++round)); do
   # Alice sends one message, her encrypt killed at random until one run completes.
   printf 'message %d from alice' "$round" >"$T/plain$round"
+  window=$COMMAND_US
   for ((try = 0; ; ++try)); do
-    rc=$(run_killed "$A" "$T/plain$round" "$T/line$round" encrypt --peer bob)
+    rc=$(run_killed "$A" "$T/plain$round" "$T/line$round" "$window" encrypt --peer bob)
+    window=$((window + window / 10 + 1))
     if [[ $rc == 0 ]]; then
       [[ -s $T/line$round ]] || die "encrypt exited 0 without output"
       break
@@ -56,8 +65,10 @@ for ((round = 0; round < ROUNDS; ++round)); do
   done
   ((++emitted))
   # Bob takes it, his decrypt killed at random until one run completes.
+  window=$COMMAND_US
   for ((try = 0; ; ++try)); do
-    rc=$(run_killed "$B" "$T/line$round" "$T/got$round" decrypt --peer alice)
+    rc=$(run_killed "$B" "$T/line$round" "$T/got$round" "$window" decrypt --peer alice)
+    window=$((window + window / 10 + 1))
     if [[ $rc == 0 ]]; then
       cmp -s "$T/got$round" "$T/plain$round" || die "round $round: wrong plaintext"
       break
