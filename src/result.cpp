@@ -47,6 +47,10 @@ std::string_view to_string(Errc code) noexcept {
       return "unsupported";
     case Errc::kWrongStorageKey:
       return "wrong_storage_key";
+    case Errc::kFingerprintVersionMismatch:
+      return "fingerprint_version_mismatch";
+    case Errc::kFingerprintIdentifierMismatch:
+      return "fingerprint_identifier_mismatch";
   }
   return "unknown_error";
 }

@@ -8,10 +8,12 @@
 #include <hush/bytes.h>
 #include <hush/clock.h>
 #include <hush/context.h>
+#include <hush/fingerprint.h>
 #include <hush/in_memory_store.h>
 #include <hush/keys.h>
 #include <hush/limits.h>
 #include <hush/messages.h>
+#include <hush/messenger.h>
 #include <hush/prekey.h>
 #include <hush/random.h>
 #include <hush/result.h>
@@ -20,4 +22,5 @@
 #include <hush/session_record.h>
 #include <hush/sqlite_store.h>
 #include <hush/store.h>
+#include <hush/transport.h>
 #include <hush/version.h>

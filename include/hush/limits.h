@@ -54,6 +54,21 @@ inline constexpr std::size_t kMaxStoreSnapshotBytes = std::size_t{1} << 30;
 /// (kLimitExceeded) instead of wrapping, which would reuse a message key.
 inline constexpr std::uint32_t kMaxChainCounter = 0xFFFFFFFEu;
 
+/// The largest serialized PreKeyBundle `PreKeyBundle::parse` accepts (three keys, a signature and
+/// ids need about 200 bytes).
+inline constexpr std::size_t kMaxBundleBytes = 1024;
+
+/// The most one-time prekeys one PublishedKeys may carry, bounding what a directory accepts at
+/// once (Signal's servers take 100 per upload).
+inline constexpr std::size_t kMaxPublishedPreKeys = 1000;
+
+/// The longest address name an Envelope may carry (names are handles, phone numbers, UUIDs).
+inline constexpr std::size_t kMaxAddressNameBytes = 1024;
+
+/// The largest Envelope `Messenger::receive` accepts: the largest message plus room for the
+/// sender's name and the other fields.
+inline constexpr std::size_t kMaxEnvelopeBytes = kMaxMessageBytes + kMaxAddressNameBytes + 256;
+
 /// Registration ids are generated in libsignal's range 1..16380.
 inline constexpr std::uint32_t kMaxRegistrationId = 16380;
 

@@ -100,6 +100,16 @@ struct PreKeyBundle {
   /// (kInvalidArgument otherwise), and the signed prekey signature verifies under `identity_key`
   /// (kInvalidSignature otherwise). Keys are already valid encodings by construction.
   Status validate() const;
+
+  /// hush's bundle format (proto/envelope.proto PreKeyBundle), for directories and transports.
+  Bytes serialize() const;
+  /// Parses a serialized bundle (untrusted input). Errors: kLimitExceeded (larger than
+  /// kMaxBundleBytes), kInvalidProtobuf, kInvalidMessage (missing fields, unknown format),
+  /// kInvalidKey, kInvalidSignature (a signature of the wrong length). Does not verify the
+  /// signature: call validate() (process_prekey_bundle does).
+  static Result<PreKeyBundle> parse(ByteView data);
+
+  friend bool operator==(const PreKeyBundle&, const PreKeyBundle&) = default;
 };
 
 /// A fresh identity key pair. Fails only if `random` fails.

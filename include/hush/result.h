@@ -46,6 +46,10 @@ enum class Errc : std::uint8_t {
   kLimitExceeded = 17,     ///< "limit_exceeded": an input or request exceeds a documented limit.
   kUnsupported = 18,       ///< "unsupported": a valid request this version cannot serve.
   kWrongStorageKey = 19,   ///< "wrong_storage_key": a sealed database needs another storage key.
+  kFingerprintVersionMismatch =
+      20,  ///< "fingerprint_version_mismatch": scanned code of another version.
+  kFingerprintIdentifierMismatch =
+      21,  ///< "fingerprint_identifier_mismatch": (v0) other identifiers.
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that

@@ -1,0 +1,72 @@
+// hush: the interfaces an application supplies to the Messenger: a Transport that carries envelope
+// bytes to peers, and a KeyDirectory (the "server" role) that publishes our prekeys and hands out
+// peers' bundles.
+//
+// The library opens no sockets and owns no threads: implementations do the I/O, synchronously,
+// from the thread that calls the Messenger. Nothing a transport or directory returns is trusted:
+// bundles are checked (signature, trust on first use) and messages authenticate themselves; a
+// directory that substitutes its own bundle for a known peer is refused with kUntrustedIdentity,
+// and for a new peer shows up as different safety numbers (fingerprint.h).
+//
+// Not responsible for: delivery guarantees (lost, duplicated or reordered envelopes are handled
+// by the protocol), authentication of the server, or addressing beyond hush::Address.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <hush/address.h>
+#include <hush/bytes.h>
+#include <hush/keys.h>
+#include <hush/prekey.h>
+#include <hush/result.h>
+
+namespace hush {
+
+/// Delivers opaque envelope bytes to a peer. Supplied by the application.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  /// Queues `envelope` for `recipient`. Returns kTransportFailure if it cannot be queued.
+  /// Must not call back into the Messenger.
+  virtual Status send(const Address& recipient, ByteView envelope) = 0;
+};
+
+/// What a device publishes to a directory: its identity, its current signed prekey, and one-time
+/// prekeys to add to those the directory holds (proto/envelope.proto PublishedKeys).
+struct PublishedKeys {
+  std::uint32_t registration_id = 0;
+  DeviceId device_id{1};
+  IdentityKey identity_key;
+  SignedPreKeyId signed_pre_key_id{};
+  PublicKey signed_pre_key;
+  Signature signed_pre_key_signature;
+  std::vector<std::pair<PreKeyId, PublicKey>> pre_keys;
+
+  /// The bundle a directory would hand out with `pre_key` (or none).
+  PreKeyBundle bundle(std::optional<std::pair<PreKeyId, PublicKey>> pre_key) const;
+  /// hush's format, for a directory protocol.
+  Bytes serialize() const;
+  /// Parses (untrusted input). Errors: kLimitExceeded (more than kMaxPublishedPreKeys prekeys, or
+  /// too large), kInvalidProtobuf, kInvalidMessage, kInvalidKey, kInvalidSignature.
+  static Result<PublishedKeys> parse(ByteView data);
+  friend bool operator==(const PublishedKeys&, const PublishedKeys&) = default;
+};
+
+/// The directory of published keys (a server, or anything that plays its role).
+class KeyDirectory {
+ public:
+  virtual ~KeyDirectory() = default;
+  /// Records `keys` for `self`: replaces the identity and signed prekey, adds the one-time
+  /// prekeys. kTransportFailure if the directory cannot be reached.
+  virtual Status publish(const Address& self, const PublishedKeys& keys) = 0;
+  /// How many of `self`'s one-time prekeys the directory still holds (0 if it knows none).
+  virtual Result<std::uint32_t> available_pre_keys(const Address& self) = 0;
+  /// A bundle for `remote`, consuming one of its one-time prekeys if any is left. kNoSession if
+  /// the directory knows no keys for `remote`; kTransportFailure if it cannot be reached.
+  virtual Result<PreKeyBundle> fetch(const Address& remote) = 0;
+};
+
+}  // namespace hush
