@@ -58,7 +58,7 @@ RecordData RecordData::clone() const {
 
 void RecordData::archive_current() {
   if (!current) return;
-  previous.push_front(std::move(*current));
+  previous.insert(previous.begin(), std::move(*current));
   current.reset();
   while (previous.size() > kMaxArchivedStates)
     previous.pop_back();

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -94,7 +93,7 @@ struct SessionState {
 /// All states with one address: the current one and the archived ones, newest first.
 struct RecordData {
   std::optional<SessionState> current;
-  std::deque<SessionState> previous;
+  std::vector<SessionState> previous;  // newest first; a vector: an empty deque allocates
 
   RecordData clone() const;
   /// Moves the current state (if any) to the front of the archive, trimming it to the limit.
