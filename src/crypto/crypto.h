@@ -12,7 +12,8 @@
 namespace hush::internal::crypto {
 
 struct Crypto {
-  HmacSha256 hmac;
+  HmacSha256 hmac;     // chain keys, HKDF expansion, message MACs
+  HmacSha256 extract;  // HKDF extraction, nearly always under the zero salt: its keyed state stays
   Aes256Cbc aes;
 };
 

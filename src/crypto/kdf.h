@@ -1,8 +1,9 @@
 // hush internal: HMAC-SHA256 and HKDF-SHA256 (RFC 2104, RFC 5869) on OpenSSL 3.
 //
-// HmacSha256 owns one reusable OpenSSL MAC context (the algorithm is fetched once per process), so
-// a chain of derivations inside one operation allocates nothing per step. HKDF is RFC 5869
-// extract-then-expand built on it (Signal v3 uses the standard expand counter starting at 1).
+// HmacSha256 owns reusable OpenSSL digest contexts (the algorithm is fetched once per process) and
+// keeps the keyed state of its last key, so MACing under the same key again costs no key setup. HKDF
+// is RFC 5869 extract-then-expand built on it (Signal v3 uses the standard expand counter from 1);
+// give extraction and expansion their own HmacSha256 to keep both keys (the zero salt and the PRK).
 //
 // Not responsible for: choosing salts and info strings (ratchet/kdf_chains.h, x3dh.h).
 // Thread-safety: an HmacSha256 object is not synchronised; use one per thread or operation.
@@ -21,7 +22,7 @@ namespace hush::internal::crypto {
 /// The size of an HMAC-SHA256 output.
 inline constexpr std::size_t kHmacSha256Size = 32;
 
-/// A reusable HMAC-SHA256 computation.
+/// A reusable HMAC-SHA256 computation that keeps the keyed state of its last key.
 class HmacSha256 {
  public:
   HmacSha256();
@@ -29,7 +30,8 @@ class HmacSha256 {
   HmacSha256(const HmacSha256&) = delete;
   HmacSha256& operator=(const HmacSha256&) = delete;
 
-  /// Starts a new MAC under `key` (any length, including empty).
+  /// Starts a new MAC under `key` (any length, including empty). The same key as the previous
+  /// init (compared in constant time) reuses the kept keyed state.
   void init(ByteView key);
   /// Adds `data`.
   void update(ByteView data);
@@ -49,8 +51,15 @@ class HmacSha256 {
 };
 
 /// HKDF-SHA256 (RFC 5869): fills `out` (at most 255*32 bytes, else aborts: a caller bug) with
-/// HKDF-Expand(HKDF-Extract(salt, ikm), info). An empty salt means 32 zero bytes, per the RFC.
-void hkdf_sha256(HmacSha256& hmac, ByteView ikm, ByteView salt, ByteView info,
-                 std::span<std::uint8_t> out);
+/// HKDF-Expand(HKDF-Extract(salt, ikm), info), extracting with `extract` and expanding with
+/// `expand` (which may be the same object). An empty salt means 32 zero bytes, per the RFC.
+void hkdf_sha256(HmacSha256& extract, HmacSha256& expand, ByteView ikm, ByteView salt,
+                 ByteView info, std::span<std::uint8_t> out);
+
+/// HKDF-SHA256 with one HmacSha256 for both steps.
+inline void hkdf_sha256(HmacSha256& hmac, ByteView ikm, ByteView salt, ByteView info,
+                        std::span<std::uint8_t> out) {
+  hkdf_sha256(hmac, hmac, ikm, salt, info, out);
+}
 
 }  // namespace hush::internal::crypto

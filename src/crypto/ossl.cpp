@@ -26,7 +26,6 @@ const Algorithms& fetched() {
   static const Algorithms algorithms{
       must(EVP_MD_fetch(nullptr, "SHA2-256", nullptr), "SHA-256"),
       must(EVP_MD_fetch(nullptr, "SHA2-512", nullptr), "SHA-512"),
-      must(EVP_MAC_fetch(nullptr, "HMAC", nullptr), "HMAC"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr), "AES-256-CBC"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), "AES-256-GCM"),
   };

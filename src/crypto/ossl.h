@@ -15,21 +15,16 @@ namespace hush::internal::crypto {
 struct EvpMdCtxDeleter {
   void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
 };
-struct EvpMacCtxDeleter {
-  void operator()(EVP_MAC_CTX* p) const noexcept { EVP_MAC_CTX_free(p); }
-};
 struct EvpCipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* p) const noexcept { EVP_CIPHER_CTX_free(p); }
 };
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
-using EvpMacCtxPtr = std::unique_ptr<EVP_MAC_CTX, EvpMacCtxDeleter>;
 using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxDeleter>;
 
 /// The algorithms hush uses, fetched from the default library context.
 struct Algorithms {
   EVP_MD* sha256;
   EVP_MD* sha512;
-  EVP_MAC* hmac;
   EVP_CIPHER* aes_256_cbc;
   EVP_CIPHER* aes_256_gcm;
 };

@@ -16,7 +16,8 @@ Result<SignalMessage> ratchet_encrypt(crypto::Crypto& crypto, SessionState& stat
   if (ck.index > kMaxChainCounter)
     return Error(Errc::kLimitExceeded, "encrypt: sending chain exhausted");
   const SecretArray<32> seed = ck.message_key_seed(crypto.hmac);
-  const MessageKeys keys = MessageKeys::from_seed(crypto.hmac, seed.expose());
+  ChainKey next = ck.next(crypto.hmac);  // now, while the chain key's keyed state is kept
+  const MessageKeys keys = MessageKeys::from_seed(crypto.extract, crypto.hmac, seed.expose());
   auto ciphertext = crypto.aes.encrypt(keys.cipher_key.expose(), keys.iv.expose(), plaintext);
   if (!ciphertext) return ciphertext.error();
   SignalMessage message = MessageBuilder::signal_message(
@@ -44,7 +45,7 @@ ChainKey advance_to(crypto::HmacSha256& hmac, ChainKey from, std::uint32_t count
 // Checks the MAC, then decrypts (MAC before decryption: no padding oracle).
 Result<SecretBytes> open(crypto::Crypto& crypto, const SessionState& state,
                          const SignalMessage& message, ByteView seed) {
-  const MessageKeys keys = MessageKeys::from_seed(crypto.hmac, seed);
+  const MessageKeys keys = MessageKeys::from_seed(crypto.extract, crypto.hmac, seed);
   if (!verify_mac(crypto.hmac, keys.mac_key.expose(), state.remote_identity, state.local_identity,
                   message))
     return Error(Errc::kInvalidMessage, "decrypt: bad mac");

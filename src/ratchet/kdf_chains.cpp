@@ -41,9 +41,10 @@ ChainKey ChainKey::next(crypto::HmacSha256& hmac) const {
   return out;
 }
 
-MessageKeys MessageKeys::from_seed(crypto::HmacSha256& hmac, ByteView seed) {
+MessageKeys MessageKeys::from_seed(crypto::HmacSha256& extract, crypto::HmacSha256& expand,
+                                   ByteView seed) {
   SecretArray<80> okm;
-  crypto::hkdf_sha256(hmac, seed, kZeroSalt, kMessageKeysInfo, okm.expose_mut());
+  crypto::hkdf_sha256(extract, expand, seed, kZeroSalt, kMessageKeysInfo, okm.expose_mut());
   MessageKeys keys;
   const auto b = okm.expose();
   std::copy_n(b.begin(), 32, keys.cipher_key.expose_mut().begin());

@@ -38,7 +38,8 @@ struct MessageKeys {
   SecretArray<16> iv;
 
   /// Expands a message key seed (HKDF "WhisperMessageKeys", 80 bytes).
-  static MessageKeys from_seed(crypto::HmacSha256& hmac, ByteView seed);
+  static MessageKeys from_seed(crypto::HmacSha256& extract, crypto::HmacSha256& expand,
+                               ByteView seed);
 };
 
 /// The output of one root-chain step.
