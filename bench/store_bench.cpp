@@ -90,7 +90,7 @@ struct Crowd {
     must(me.store->run_transaction([&]() -> hush::Status {
       for (int i = 0; i < kSessions; ++i)
         if (auto s = me.store->store_session(
-                hush::Address{"user" + std::to_string(i), hush::DeviceId{1}}, record);
+                hush::Address{"user" + std::to_string(i), hush::DeviceId{1}}, record.clone());
             !s)
           return s;
       return hush::ok_status();
@@ -133,7 +133,7 @@ void BM_StoreSession(benchmark::State& state) {
       std::move(*must(c.store->load_session(hush::Address{"user0", hush::DeviceId{1}})));
   for (auto _ : state) {
     const hush::Address a{"user" + std::to_string(rng() % kSessions), hush::DeviceId{1}};
-    must(c.store->run_transaction([&] { return c.store->store_session(a, record); }));
+    must(c.store->run_transaction([&] { return c.store->store_session(a, record.clone()); }));
   }
   state.counters["sessions"] = kSessions;
 }

@@ -246,12 +246,20 @@ Result<std::optional<SessionRecord>> InMemoryProtocolStore::load_session(const A
   return std::optional<SessionRecord>(it->second.clone());
 }
 
-Status InMemoryProtocolStore::store_session(const Address& address, const SessionRecord& record) {
+Status InMemoryProtocolStore::store_session(const Address& address, SessionRecord record) {
   std::lock_guard lock(mutex_);
-  if (Undo* u = top_undo())
-    remember(u->sessions, state_->sessions, address,
-             [](const SessionRecord& r) { return r.clone(); });
-  state_->sessions.insert_or_assign(address, record.clone());
+  auto it = state_->sessions.find(address);
+  if (Undo* u = top_undo(); u != nullptr && u->sessions.count(address) == 0) {
+    // The replaced record itself goes to the undo log (moved, not copied).
+    if (it == state_->sessions.end())
+      u->sessions.emplace(address, std::nullopt);
+    else
+      u->sessions.emplace(address, std::move(it->second));
+  }
+  if (it == state_->sessions.end())
+    state_->sessions.emplace(address, std::move(record));
+  else
+    it->second = std::move(record);
   return ok_status();
 }
 

@@ -164,7 +164,7 @@ Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Add
     RecordAccess::data(*record).promote(std::move(*state));
     auto saved = store.save_identity(remote, bundle.identity_key);
     if (!saved) return saved.error();
-    HUSH_TRY(store.store_session(remote, *record));
+    HUSH_TRY(store.store_session(remote, std::move(*record)));
     return true;
   });
   if (!r) {
@@ -203,7 +203,7 @@ Result<CiphertextMessage> encrypt_message(const Context& ctx, ProtocolStore& sto
           out.emplace(std::move(*message));
         }
         HUSH_TRY(save_identity_if_new(store, remote, state.remote_identity));
-        HUSH_TRY(store.store_session(remote, record));
+        HUSH_TRY(store.store_session(remote, std::move(record)));
         return std::move(*out);
       }));
 }
@@ -234,7 +234,7 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
                          "decrypt_prekey_message: identity differs from session");
           HUSH_TRY(run_hook(options, plaintext));
           HUSH_TRY(save_identity_if_new(store, remote, message.identity_key()));
-          HUSH_TRY(store.store_session(remote, *record));
+          HUSH_TRY(store.store_session(remote, std::move(*record)));
           return plaintext;
         }
 
@@ -274,7 +274,7 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
         if (!saved) return saved.error();
         if (message.pre_key_id() && *message.pre_key_id() != kLastResortPreKeyId)
           HUSH_TRY(store.remove_pre_key(*message.pre_key_id()));
-        HUSH_TRY(store.store_session(remote, *record));
+        HUSH_TRY(store.store_session(remote, std::move(*record)));
         return plaintext;
       }));
 }
@@ -301,7 +301,7 @@ Result<SecretBytes> decrypt_signal_message(const Context& ctx, ProtocolStore& st
                                            "decrypt_signal_message: untrusted identity"));
                   HUSH_TRY(run_hook(options, plaintext));
                   HUSH_TRY(save_identity_if_new(store, remote, their_identity));
-                  HUSH_TRY(store.store_session(remote, record));
+                  HUSH_TRY(store.store_session(remote, std::move(record)));
                   return plaintext;
                 }));
 }
@@ -339,7 +339,7 @@ Status trust_identity(ProtocolStore& store, const Address& remote, const Identit
     RecordData& data = RecordAccess::data(**loaded);
     if (!data.current || data.current->remote_identity == identity) return ok_status();
     data.archive_current();
-    return store.store_session(remote, **loaded);
+    return store.store_session(remote, std::move(**loaded));
   });
 }
 

@@ -644,7 +644,7 @@ Result<std::optional<SessionRecord>> SqliteStore::load_session(const Address& ad
   return std::optional<SessionRecord>(std::move(*record));
 }
 
-Status SqliteStore::store_session(const Address& address, const SessionRecord& record) {
+Status SqliteStore::store_session(const Address& address, SessionRecord record) {
   std::lock_guard lock(impl_->mutex);
   auto stored = impl_->protect(row_id("sessions", address), record.serialize().expose());
   if (!stored) return stored.error();

@@ -114,7 +114,7 @@ class SqliteStore final : public ProtocolStore {
 
   // SessionStore
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;
-  Status store_session(const Address& address, const SessionRecord& record) override;
+  Status store_session(const Address& address, SessionRecord record) override;
 
   // ProtocolStore
   Status run_transaction(const std::function<Status()>& body) override;

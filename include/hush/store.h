@@ -93,8 +93,9 @@ class SessionStore {
   virtual ~SessionStore() = default;
   /// The record for `address`, or nullopt if there is none (not an error).
   virtual Result<std::optional<SessionRecord>> load_session(const Address& address) = 0;
-  /// Stores `record` for `address`, replacing any.
-  virtual Status store_session(const Address& address, const SessionRecord& record) = 0;
+  /// Stores `record` for `address`, replacing any. The record is handed over (the library has no
+  /// further use for it), so an in-memory store can keep it without a copy.
+  virtual Status store_session(const Address& address, SessionRecord record) = 0;
 };
 
 /// Everything an operation may touch, with a transaction around it.

@@ -32,10 +32,10 @@ namespace {
 // Derives the keys skipped over from `from` up to `counter` (exclusive) and the seed of `counter`;
 // returns the chain key after `counter`.
 ChainKey advance_to(crypto::HmacSha256& hmac, ChainKey from, std::uint32_t counter,
-                    std::vector<SkippedKey>& skipped, SecretArray<32>& seed) {
+                    SkippedKeys& skipped, SecretArray<32>& seed) {
   skipped.reserve(counter - from.index);
   while (from.index < counter) {
-    skipped.push_back(SkippedKey{from.index, from.message_key_seed(hmac)});
+    skipped.push_back(from.index, from.message_key_seed(hmac).expose());
     from = from.next(hmac);
   }
   seed = from.message_key_seed(hmac);
@@ -70,13 +70,11 @@ Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
     const std::uint32_t next = chain->chain_key.index;
     if (counter < next) {
       // A late message: its key must have been kept (wire spec §4.5).
-      auto it =
-          std::lower_bound(chain->skipped.begin(), chain->skipped.end(), counter,
-                           [](const SkippedKey& k, std::uint32_t c) { return k.counter < c; });
-      if (it == chain->skipped.end() || it->counter != counter)
+      const auto at = chain->skipped.find(counter);
+      if (!at)
         return Error(Errc::kDuplicateMessage, "decrypt: message key already used or dropped");
       plan.kind = DecryptPlan::Kind::kSkippedKey;
-      seed = it->seed.clone();
+      SecretArray<32>::from(chain->skipped.seed(*at), seed);
     } else {
       if (counter - next > kMaxForwardJump)
         return Error(Errc::kTooFarInFuture, "decrypt: counter too far ahead");
@@ -113,16 +111,15 @@ Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
 namespace {
 
 // Appends skipped keys to a chain's list, dropping the oldest beyond the limit.
-void add_skipped(std::vector<SkippedKey>& list, std::vector<SkippedKey>&& more) {
+void add_skipped(SkippedKeys& list, SkippedKeys&& more) {
   const std::size_t total = list.size() + more.size();
   if (total > kMaxSkippedKeysPerChain) {
     const std::size_t drop = total - kMaxSkippedKeysPerChain;
     const std::size_t from_old = std::min(drop, list.size());
-    list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(from_old));
-    more.erase(more.begin(), more.begin() + static_cast<std::ptrdiff_t>(drop - from_old));
+    list.drop_oldest(from_old);
+    more.drop_oldest(drop - from_old);
   }
-  list.insert(list.end(), std::make_move_iterator(more.begin()),
-              std::make_move_iterator(more.end()));
+  list.append(more);
 }
 
 }  // namespace
@@ -131,9 +128,7 @@ SecretBytes apply(SessionState& state, DecryptPlan plan) {
   switch (plan.kind) {
     case DecryptPlan::Kind::kSkippedKey: {
       ReceiverChain* chain = state.find_receiver_chain(plan.their_ratchet_key);
-      auto it = std::find_if(chain->skipped.begin(), chain->skipped.end(),
-                             [&](const SkippedKey& k) { return k.counter == plan.counter; });
-      chain->skipped.erase(it);
+      chain->skipped.erase(*chain->skipped.find(plan.counter));
       break;
     }
     case DecryptPlan::Kind::kExistingChain: {

@@ -39,7 +39,7 @@ struct DecryptPlan {
   PublicKey their_ratchet_key;
   /// kExistingChain / kNewChain: the chain key after this message, and the keys skipped over.
   ChainKey next_chain_key;
-  std::vector<SkippedKey> new_skipped;
+  SkippedKeys new_skipped;
   /// kNewChain: the new root key and sending chain.
   SecretArray<32> new_root_key;
   std::optional<SenderChain> new_sender_chain;

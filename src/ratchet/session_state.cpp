@@ -10,14 +10,6 @@
 
 namespace hush::internal {
 
-ReceiverChain ReceiverChain::clone() const {
-  ReceiverChain out{ratchet_key, chain_key.clone(), {}};
-  out.skipped.reserve(skipped.size());
-  for (const auto& k : skipped)
-    out.skipped.push_back(k.clone());
-  return out;
-}
-
 SessionState SessionState::clone() const {
   SessionState out;
   out.version = version;
@@ -122,13 +114,8 @@ void SessionState::to_proto(storage::SessionState& out) const {
     rc->set_chain_index(c.chain_key.index);
     rc->set_chain_key(to_field(c.chain_key.key.expose()));
     if (!c.skipped.empty()) {
-      rc->mutable_skipped_counters()->Reserve(static_cast<int>(c.skipped.size()));
-      std::string* seeds = rc->mutable_skipped_seeds();
-      seeds->reserve(c.skipped.size() * 32);
-      for (const auto& k : c.skipped) {
-        rc->add_skipped_counters(k.counter);
-        seeds->append(reinterpret_cast<const char*>(k.seed.expose().data()), 32);
-      }
+      rc->mutable_skipped_counters()->Add(c.skipped.counters().begin(), c.skipped.counters().end());
+      rc->set_skipped_seeds(to_field(c.skipped.seeds()));
     }
   }
   if (pending_pre_key) {
@@ -179,13 +166,9 @@ Result<SessionState> SessionState::from_proto(const storage::SessionState& in) {
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint32_t counter = rc.skipped_counters(static_cast<int>(i));
       // Ascending and behind the chain: the lookup and the oldest-first drop rely on it.
-      if (counter >= c.chain_key.index || (i > 0 && counter <= c.skipped.back().counter))
+      if (counter >= c.chain_key.index || (i > 0 && counter <= c.skipped.counter(i - 1)))
         return corrupt("session: skipped key order");
-      SkippedKey k;
-      k.counter = counter;
-      std::copy_n(rc.skipped_seeds().data() + i * 32, 32,
-                  reinterpret_cast<char*>(k.seed.expose_mut().data()));
-      c.skipped.push_back(std::move(k));
+      c.skipped.push_back(counter, as_bytes(rc.skipped_seeds()).subspan(i * 32, 32));
     }
     s.receiver_chains.push_back(std::move(c));
   }

@@ -16,6 +16,7 @@
 #include <hush/secret.h>
 
 #include "ratchet/kdf_chains.h"
+#include "ratchet/skipped_keys.h"
 
 namespace hush::storage {
 class SessionState;
@@ -24,20 +25,16 @@ class SessionRecord;
 
 namespace hush::internal {
 
-/// A message key kept for a message that has not arrived yet: its counter and its seed
-/// HMAC(CK_counter, 0x01) (the 80 bytes of keys are derived from the seed when it is used).
-struct SkippedKey {
-  std::uint32_t counter = 0;
-  SecretArray<32> seed;
-  SkippedKey clone() const { return SkippedKey{counter, seed.clone()}; }
-};
-
-/// A receiving chain: the peer's ratchet key, the next chain key, the skipped keys (ascending).
+/// A receiving chain: the peer's ratchet key, the next chain key, and the keys of messages that
+/// have not arrived yet, as seeds HMAC(CK_counter, 0x01) (the 80 bytes of message keys are derived
+/// from a seed when it is used).
 struct ReceiverChain {
   PublicKey ratchet_key;
   ChainKey chain_key;
-  std::vector<SkippedKey> skipped;
-  ReceiverChain clone() const;
+  SkippedKeys skipped;
+  ReceiverChain clone() const {
+    return ReceiverChain{ratchet_key, chain_key.clone(), skipped.clone()};
+  }
 };
 
 /// Our sending chain: our ratchet key pair and the next chain key.

@@ -123,9 +123,9 @@ class CrashingStore final : public hush::ProtocolStore {
   hush::Result<std::optional<hush::SessionRecord>> load_session(const hush::Address& a) override {
     return inner_->load_session(a);
   }
-  hush::Status store_session(const hush::Address& a, const hush::SessionRecord& r) override {
+  hush::Status store_session(const hush::Address& a, hush::SessionRecord r) override {
     crash_point();
-    return inner_->store_session(a, r);
+    return inner_->store_session(a, std::move(r));
   }
   hush::Status run_transaction(const std::function<hush::Status()>& body) override {
     hush::Status st = inner_->run_transaction([&]() -> hush::Status {
