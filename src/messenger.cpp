@@ -107,6 +107,10 @@ Status Messenger::publish(std::uint32_t pre_keys_to_add) {
 }
 
 Result<Bytes> Messenger::send(const Address& to, ByteView plaintext) {
+  // Nothing goes to a peer whose identity change the user has not approved yet, not even through
+  // the session made with the old identity.
+  if (changes_.count(to) != 0)
+    return Error(Errc::kUntrustedIdentity, "Messenger::send: identity change not approved");
   auto info = session_info(store_, to);
   if (!info) return info.error();
   if (!info->exists) {
@@ -146,9 +150,19 @@ Result<Bytes> Messenger::send(const Address& to, ByteView plaintext) {
   return id;
 }
 
-Result<ReceivedMessage> Messenger::receive(ByteView bytes, const DecryptOptions& options) {
+namespace {
+
+// A parsed, checked envelope.
+struct ParsedEnvelope {
+  Address sender;
+  MessageType type = MessageType::kWhisper;
+  envelope::Envelope proto;
+};
+
+Result<ParsedEnvelope> parse_envelope(ByteView bytes) {
   if (bytes.size() > kMaxEnvelopeBytes) return Error(Errc::kLimitExceeded, "envelope: too large");
-  envelope::Envelope e;
+  ParsedEnvelope out;
+  envelope::Envelope& e = out.proto;
   if (!internal::parse_from(e, bytes)) return Error(Errc::kInvalidProtobuf, "envelope: protobuf");
   if (!e.has_format() || e.format() != kEnvelopeFormat)
     return Error(Errc::kInvalidMessage, "envelope: unknown format");
@@ -160,9 +174,32 @@ Result<ReceivedMessage> Messenger::receive(ByteView bytes, const DecryptOptions&
   if (e.type() != static_cast<std::uint32_t>(MessageType::kWhisper) &&
       e.type() != static_cast<std::uint32_t>(MessageType::kPreKey))
     return Error(Errc::kInvalidMessage, "envelope: message type");
-  const Address sender{e.sender_name(), DeviceId{e.sender_device()}};
-  auto message = CiphertextMessage::parse(static_cast<MessageType>(e.type()), as_bytes(e.body()));
+  out.sender = Address{e.sender_name(), DeviceId{e.sender_device()}};
+  out.type = static_cast<MessageType>(e.type());
+  return out;
+}
+
+}  // namespace
+
+Result<Address> Messenger::envelope_sender(ByteView envelope) {
+  auto e = parse_envelope(envelope);
+  if (!e) return e.error();
+  return std::move(e->sender);
+}
+
+Result<ReceivedMessage> Messenger::receive(ByteView bytes, const ReceiveOptions& receive_options) {
+  auto parsed = parse_envelope(bytes);
+  if (!parsed) return parsed.error();
+  const envelope::Envelope& e = parsed->proto;
+  const Address& sender = parsed->sender;
+  auto message = CiphertextMessage::parse(parsed->type, as_bytes(e.body()));
   if (!message) return message.error();
+  DecryptOptions options;
+  if (receive_options.before_commit) {
+    options.before_commit = [&](ByteView plaintext) {
+      return receive_options.before_commit(sender, as_bytes(e.message_id()), plaintext);
+    };
+  }
   auto plaintext = decrypt_message(ctx_, store_, sender, *message, options);
   if (!plaintext) {
     // A prekey message from an identity other than the trusted one is an identity change; a
@@ -190,6 +227,10 @@ std::optional<IdentityChangeEvent> Messenger::identity_change(const Address& pee
   auto it = changes_.find(peer);
   if (it == changes_.end()) return std::nullopt;
   return it->second;
+}
+
+Status Messenger::reset_session(const Address& peer) {
+  return hush::reset_session(store_, peer);
 }
 
 Status Messenger::approve_identity(const Address& peer, const IdentityKey& identity) {

@@ -343,6 +343,16 @@ Status trust_identity(ProtocolStore& store, const Address& remote, const Identit
   });
 }
 
+Status reset_session(ProtocolStore& store, const Address& remote) {
+  return store.run_transaction([&]() -> Status {
+    auto loaded = store.load_session(remote);
+    if (!loaded) return loaded.error();
+    if (!*loaded || !RecordAccess::data(**loaded).current) return ok_status();
+    RecordAccess::data(**loaded).archive_current();
+    return store.store_session(remote, std::move(**loaded));
+  });
+}
+
 Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
                                  SignedPreKeyId signed_pre_key_id,
                                  std::optional<PreKeyId> pre_key_id) {

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -52,6 +53,15 @@ struct ReceivedMessage {
   SecretBytes plaintext;
 };
 
+/// Options for Messenger::receive.
+struct ReceiveOptions {
+  /// If set, called with the decrypted message (its sender, message id and plaintext) inside the
+  /// store's transaction, before anything is written; an error fails the receive and writes
+  /// nothing. Lets an application store the message atomically with the session it advanced.
+  std::function<Status(const Address& sender, ByteView message_id, ByteView plaintext)>
+      before_commit;
+};
+
 /// A peer's identity differs from the one we trust.
 struct IdentityChangeEvent {
   Address peer;
@@ -77,16 +87,27 @@ class Messenger {
 
   /// Encrypts `plaintext` for `to` and hands the envelope to the transport; sets up a session
   /// first if there is none. Returns the message id. Errors: kUntrustedIdentity (see
-  /// identity_change()), kNoSession (the directory has no keys for `to`), kTransportFailure, and
-  /// those of process_prekey_bundle and encrypt_message. The session advances even if the
-  /// transport then fails (the message is lost, never re-encrypted with the same key).
+  /// identity_change(); also while a change for `to` is pending), kNoSession (the directory has no
+  /// keys for `to`), kTransportFailure, and those of process_prekey_bundle and encrypt_message. The
+  /// session advances even if the transport then fails (the message is lost, never re-encrypted
+  /// with the same key).
   Result<Bytes> send(const Address& to, ByteView plaintext);
 
   /// Decrypts envelope bytes (untrusted input). Errors: kLimitExceeded, kInvalidProtobuf,
   /// kInvalidMessage (malformed envelope), kUntrustedIdentity (see identity_change()), and those
   /// of decrypt_message. After a prekey message that used one of our one-time prekeys, calls
   /// maintain_keys(); a failure there does not fail the receive (it is retried next time).
-  Result<ReceivedMessage> receive(ByteView envelope, const DecryptOptions& options = {});
+  Result<ReceivedMessage> receive(ByteView envelope, const ReceiveOptions& options = {});
+
+  /// The sender an envelope names (not authenticated: only the decrypt says who really sent it),
+  /// for example to find the identity_change() after receive failed. Errors as for receive's
+  /// parsing: kLimitExceeded, kInvalidProtobuf, kInvalidMessage.
+  static Result<Address> envelope_sender(ByteView envelope);
+
+  /// Archives the current session with `peer` (its archived states stay, for late messages), so
+  /// the next send fetches a new bundle; the peer's identity stays trusted ("reset secure
+  /// session"). Errors: kStoreFailure, kCorruptState.
+  Status reset_session(const Address& peer);
 
   /// The pending identity change for `peer`, recorded when send or receive failed with
   /// kUntrustedIdentity (forgotten when approved, and on restart).

@@ -112,6 +112,11 @@ Result<SessionInfo> session_info(ProtocolStore& store, const Address& remote);
 /// kCorruptState.
 Status trust_identity(ProtocolStore& store, const Address& remote, const IdentityKey& identity);
 
+/// Archives the current session state with `remote` (libsignal's archiveCurrentState): the next
+/// encrypt needs a new bundle; archived states stay for late messages, and the stored identity is
+/// untouched. Does nothing if there is no current state. Errors: kStoreFailure, kCorruptState.
+Status reset_session(ProtocolStore& store, const Address& remote);
+
 /// Builds our current bundle from the stores: our identity and registration id, signed prekey
 /// `signed_pre_key_id`, and one-time prekey `pre_key_id` if given. Nothing is consumed.
 /// Errors: kInvalidKeyId (either prekey missing), kStoreFailure, kCorruptState.

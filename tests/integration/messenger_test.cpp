@@ -225,10 +225,16 @@ TEST_CASE("an identity change stops sending until approved", "[integration][mess
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == Errc::kUntrustedIdentity);
   CHECK(alice.party.snapshot() == before);
+  CHECK(*Messenger::envelope_sender(net.queue(alice.address()).front()) == bob.address());
   auto change = alice.messenger.identity_change(bob.address());
   REQUIRE(change);
   CHECK(change->trusted == old_key);
   CHECK(change->offered == new_key);
+  // Until the user approves, nothing goes to bob, not even through the old session.
+  auto blocked = alice.messenger.send(bob.address(), as_bytes("to the old phone?"));
+  REQUIRE_FALSE(blocked);
+  CHECK(blocked.error().code() == Errc::kUntrustedIdentity);
+  CHECK(net.queue(bob.address()).empty());
   // The user compares safety numbers with the new phone and approves.
   REQUIRE(alice.messenger.approve_identity(bob.address(), new_key));
   CHECK_FALSE(alice.messenger.identity_change(bob.address()));
@@ -312,4 +318,41 @@ TEST_CASE("a transport failure loses the message, never reuses its key",
   net.down = false;
   REQUIRE(alice.messenger.send(bob.address(), as_bytes("three")));
   CHECK(drain(net, bob) == std::vector<std::string>{"one", "three"});
+}
+
+TEST_CASE("receive stores sender, id and plaintext atomically; reset_session starts over",
+          "[integration][messenger]") {
+  LoopbackNetwork net;
+  User alice("alice", 821, net), bob("bob", 822, net);
+  REQUIRE(alice.messenger.maintain_keys());
+  REQUIRE(bob.messenger.maintain_keys());
+  auto id = alice.messenger.send(bob.address(), as_bytes("keep"));
+  REQUIRE(id);
+  const Bytes envelope = net.queue(bob.address()).front();
+  ReceiveOptions failing;
+  failing.before_commit = [](const Address&, ByteView, ByteView) -> Status {
+    return Error(Errc::kStoreFailure, "test: app storage full");
+  };
+  const Bytes before = bob.party.snapshot();
+  REQUIRE_FALSE(bob.messenger.receive(envelope, failing));
+  CHECK(bob.party.snapshot() == before);
+  std::string seen;
+  ReceiveOptions storing;
+  storing.before_commit = [&](const Address& sender, ByteView message_id, ByteView plaintext) {
+    CHECK(sender == alice.address());
+    CHECK(Bytes(message_id.begin(), message_id.end()) == *id);
+    seen.assign(plaintext.begin(), plaintext.end());
+    return ok_status();
+  };
+  REQUIRE(bob.messenger.receive(envelope, storing));
+  CHECK(seen == "keep");
+  net.queue(bob.address()).clear();
+  // A reset archives the session; the next send sets up a new one from a fresh bundle.
+  const auto prekeys_before = *net.available_pre_keys(bob.address());
+  REQUIRE(alice.messenger.reset_session(bob.address()));
+  CHECK_FALSE(session_info(*alice.party.store, bob.address())->exists);
+  REQUIRE(alice.messenger.send(bob.address(), as_bytes("again")));
+  CHECK(*net.available_pre_keys(bob.address()) == prekeys_before - 1);
+  CHECK(drain(net, bob) == std::vector<std::string>{"again"});
+  CHECK(session_info(*alice.party.store, bob.address())->previous_states >= 1);
 }

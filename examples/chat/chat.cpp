@@ -1,0 +1,1113 @@
+// hush-chat: the client of the chat example, an interactive terminal chat over hush-relay, built
+// on hush's public API alone (hush::Messenger, hush::SqliteStore).
+//
+// State: DIR/hush.db (hush::SqliteStore) holds our identity, prekeys, sessions and peers'
+// identities, and in its application table our handle, our relay account token and the
+// conversation log. A received plaintext is written to the log inside the transaction that
+// commits the session it advanced (DecryptOptions::before_commit + put_app_data), and only then
+// acknowledged to the relay: a crash can never lose a message (the relay delivers it again; the
+// library answers duplicate_message; it is already in the log).
+//
+// The relay is untrusted: it carries envelopes and hands out bundles, and hush checks both. An
+// identity key that differs from the trusted one (a peer that reinstalled, or a relay in the
+// middle) stops sending to that peer, is shown in a box with both keys and both safety numbers,
+// and holds that peer's incoming messages, until the user types /trust.
+//
+// Output lines (stable, for scripts and tests; colours only on a terminal):
+//   * registered NAME at HOST:PORT | * connected to HOST:PORT as NAME
+//   [me -> PEER] TEXT               a message we sent (the relay has it on disk)
+//   [PEER] TEXT                     a message we received
+//   * safety number with PEER: DDDDD DDDDD ... (12 groups of 5 digits)
+//   !! ... WARNING: PEER's identity key has CHANGED ...   (a box of lines starting with "!!")
+//   ! ...                           an error (e.g. "! message to bob not sent: untrusted_identity")
+// Exit status: 0; 1 usage, start-up or connection error; 2 a scripted command failed (the script
+// went on); 3 a /wait timed out.
+//
+// Files: chat.cpp (this: commands, deliveries, the Messenger's transport and directory),
+// net.{h,cpp} (the I/O thread), terminal.{h,cpp} (line editing, output), frame.{h,cpp} (wire),
+// connection.{h,cpp} (framed Asio connection).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hush/hush.h>
+
+#include "frame.h"
+#include "net.h"
+#include "terminal.h"
+
+namespace hush_chat {
+namespace {
+
+constexpr std::string_view kUsage =
+    R"(usage: hush-chat --state DIR --relay HOST:PORT [--handle NAME] [--script FILE] [--timeout S]
+
+An end-to-end encrypted chat client (hush, Signal protocol v3) over hush-relay. The first start
+with a new DIR creates DIR/hush.db with a new identity, registers NAME at the relay and publishes
+our keys; later starts reuse DIR (--handle may then be left out).
+
+  --state DIR        our state directory (created if missing)
+  --relay HOST:PORT  the relay (hush-relay prints its port)
+  --handle NAME      our handle: 1 to 32 of A-Z a-z 0-9 _ . -
+  --script FILE      run the commands in FILE (one per line, # comments), then quit; without it,
+                     commands come from standard input (edited on the terminal if it is one)
+  --timeout S        how long to wait for the relay's replies (default 10 seconds)
+
+commands:
+  /msg NAME TEXT     send TEXT to NAME (then plain lines go to NAME too)
+  /verify NAME       show the safety number with NAME: compare it with NAME's, in person
+  /trust NAME        accept NAME's new identity key after an identity change (compare first!)
+  /history [N]       show the last N (default 20) messages of the conversation log
+  /reset NAME        forget the session with NAME (NAME's identity stays trusted); the next
+                     message fetches a new bundle. For demonstrations and tests.
+  /wait N [S]        (scripts) wait until N messages have arrived since start (at most S
+                     seconds, default 30)
+  /sync              (scripts) show everything the relay has queued for us by now
+  /help              this text
+  /quit              leave (also Ctrl-D, Ctrl-C)
+)";
+
+constexpr std::string_view kHandleKey = "chat/handle";
+constexpr std::string_view kTokenKey = "chat/token";
+constexpr std::string_view kLogNextKey = "chat/log/next";
+constexpr auto kConnectTimeout = std::chrono::seconds(10);
+constexpr auto kMaintenanceInterval = std::chrono::hours(1);
+constexpr auto kCloseTimeout = std::chrono::seconds(3);
+constexpr std::size_t kMaxInputLine = std::size_t{80} << 10;
+
+struct Options {
+  std::string state;
+  std::string host;
+  std::string port;
+  std::string handle;
+  std::string script;
+  std::chrono::milliseconds timeout{10000};
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "hush-chat: %s\n(hush-chat --help for usage)\n", message.c_str());
+  std::exit(1);
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  std::string relay;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(std::string(arg) + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage.data(), stdout);
+      std::exit(0);
+    } else if (arg == "--state") {
+      o.state = value();
+    } else if (arg == "--relay") {
+      relay = value();
+    } else if (arg == "--handle") {
+      o.handle = value();
+      if (!valid_handle(o.handle)) usage_error("--handle: 1 to 32 of A-Z a-z 0-9 _ . -");
+    } else if (arg == "--script") {
+      o.script = value();
+    } else if (arg == "--timeout") {
+      const std::string v = value();
+      char* end = nullptr;
+      const long s = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || s < 1 || s > 3600)
+        usage_error("--timeout: seconds, from 1 to 3600");
+      o.timeout = std::chrono::seconds(s);
+    } else {
+      usage_error("unknown argument: " + std::string(arg));
+    }
+  }
+  if (o.state.empty()) usage_error("--state DIR is required");
+  const auto colon = relay.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == relay.size())
+    usage_error("--relay HOST:PORT is required");
+  o.host = relay.substr(0, colon);
+  o.port = relay.substr(colon + 1);
+  if (!std::all_of(o.port.begin(), o.port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      o.port.size() > 5)
+    usage_error("--relay: the port must be a number");
+  return o;
+}
+
+std::string code_name(const hush::Error& e) {
+  return std::string(hush::to_string(e.code()));
+}
+
+std::string text_of(hush::ByteView b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+hush::Bytes u64_bytes(std::uint64_t v) {
+  hush::Bytes out(8);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
+  return out;
+}
+
+std::optional<std::uint64_t> read_u64(const hush::Bytes& b) {
+  if (b.size() != 8) return std::nullopt;
+  std::uint64_t v = 0;
+  for (std::uint8_t x : b)
+    v = v << 8 | x;
+  return v;
+}
+
+// "12345 67890 ..." : the 60 digits in 12 groups of five, as Signal shows them.
+std::string grouped(const std::string& digits) {
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); i += 5) {
+    if (!out.empty()) out += ' ';
+    out += digits.substr(i, 5);
+  }
+  return out;
+}
+
+std::string key_hex(const hush::PublicKey& key) {
+  const auto bytes = key.serialize();
+  return hush::to_hex(bytes);
+}
+
+std::vector<std::string> split_words(std::string_view s, std::size_t max_words) {
+  // The first max_words-1 words, then the rest of the line (trimmed) as the last.
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < s.size() && words.size() + 1 < max_words) {
+    while (i < s.size() && s[i] == ' ')
+      ++i;
+    if (i == s.size()) break;
+    const std::size_t end = std::min(s.find(' ', i), s.size());
+    words.emplace_back(s.substr(i, end - i));
+    i = end;
+  }
+  while (i < s.size() && s[i] == ' ')
+    ++i;
+  if (i < s.size()) words.emplace_back(s.substr(i));
+  return words;
+}
+
+// ---- the state directory ----
+
+// Locks DIR (so that one hush-chat at a time uses it) and opens or creates DIR/hush.db.
+class StateDir {
+ public:
+  explicit StateDir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+      usage_error("cannot create '" + path + "': " + std::strerror(errno));
+    fd_ = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) usage_error("cannot open '" + path + "': " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+      usage_error("'" + path + "' is in use by another hush-chat");
+  }
+  ~StateDir() { ::close(fd_); }
+  StateDir(const StateDir&) = delete;
+  StateDir& operator=(const StateDir&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// ---- the conversation log (in the store's application table) ----
+//
+// chat/log/next: the number of entries (u64); chat/log/N: direction ('i' in, 'o' out), the
+// peer's name length (one byte), the name, the text.
+
+hush::Status log_append(hush::SqliteStore& store, char direction, const std::string& peer,
+                        hush::ByteView text) {
+  auto next = store.app_data(kLogNextKey);
+  if (!next) return next.error();
+  const std::uint64_t n = *next ? read_u64(**next).value_or(0) : 0;
+  hush::Bytes entry;
+  entry.push_back(static_cast<std::uint8_t>(direction));
+  const std::size_t len = std::min<std::size_t>(peer.size(), 255);
+  entry.push_back(static_cast<std::uint8_t>(len));
+  entry.insert(entry.end(), peer.begin(), peer.begin() + static_cast<std::ptrdiff_t>(len));
+  entry.insert(entry.end(), text.begin(), text.end());
+  if (auto st = store.put_app_data("chat/log/" + std::to_string(n), entry); !st) return st;
+  return store.put_app_data(kLogNextKey, u64_bytes(n + 1));
+}
+
+// ---- the client ----
+
+class Client;
+
+// The Messenger's transport and key directory: requests to the relay.
+class RelayLink final : public hush::Transport, public hush::KeyDirectory {
+ public:
+  explicit RelayLink(Client& client) : client_(client) {}
+  hush::Status send(const hush::Address& recipient, hush::ByteView envelope) override;
+  hush::Status publish(const hush::Address& self, const hush::PublishedKeys& keys) override;
+  hush::Result<std::uint32_t> available_pre_keys(const hush::Address& self) override;
+  hush::Result<hush::PreKeyBundle> fetch(const hush::Address& remote) override;
+
+ private:
+  Client& client_;
+};
+
+class Client {
+ public:
+  explicit Client(Options options)
+      : options_(std::move(options)),
+        term_(options_.script.empty() && ::isatty(STDIN_FILENO)),
+        net_(events_),
+        ctx_(hush::default_context()),
+        link_(*this) {}
+
+  int run();
+  // Sends a request and waits for its reply (setting other events aside); a refusal is returned
+  // as the kError reply, its reason also kept in last_refusal_.
+  hush::Result<Message> request(Message m);
+
+ private:
+  struct Held {
+    std::uint64_t id = 0;
+    std::string from;
+    Bytes envelope;
+  };
+
+  // Start-up.
+  bool open_state();
+  bool connect_to_relay(bool first);
+  // Events.
+  std::optional<Event> next_event(std::optional<Clock::time_point> deadline);
+  void handle_event(Event ev);
+  void handle_frame(const Bytes& payload);
+  void on_disconnect(const std::string& why);
+  void schedule_reconnect();
+  void protocol_violation(const std::string& what);
+  void take_input(const Bytes& data);
+  // Deliveries.
+  void on_deliver(std::uint64_t id, const std::string& from, const Bytes& envelope);
+  void process(const Held& h);
+  void ack(std::uint64_t id);
+  // Commands.
+  void execute(const std::string& line);
+  bool cmd_msg(const std::string& to, const std::string& text);
+  bool cmd_verify(const std::string& who);
+  bool cmd_trust(const std::string& who);
+  bool cmd_reset(const std::string& who);
+  bool cmd_history(const std::string& count);
+  bool cmd_wait(const std::vector<std::string>& args);
+  bool cmd_sync();
+  void show_identity_change(const hush::IdentityChangeEvent& change, bool incoming);
+  void quit();
+  // Output.
+  void info(const std::string& s) { term_.print("* " + s, Terminal::Style::kInfo); }
+  void error(const std::string& s) { term_.print("! " + s, Terminal::Style::kError); }
+
+  Options options_;
+  Terminal term_;
+  EventQueue events_;
+  Net net_;
+  hush::Context ctx_;
+  RelayLink link_;
+  std::unique_ptr<StateDir> dir_;
+  std::unique_ptr<hush::SqliteStore> store_;
+  std::unique_ptr<hush::Messenger> messenger_;
+  std::string handle_;
+  Bytes token_;
+
+  std::uint64_t generation_ = 0;
+  bool connected_ = false;
+  std::uint64_t disconnect_handled_ = 0;
+  std::uint32_t next_req_ = 0;
+  std::string last_refusal_;
+  std::deque<Event> deferred_;
+
+  std::deque<std::string> lines_;
+  std::string input_;
+  bool input_ended_ = false;
+  bool quit_ = false;
+  int exit_code_ = 0;
+  std::uint64_t received_ = 0;    // messages read
+  std::uint64_t deliveries_ = 0;  // envelopes the relay delivered
+  std::string current_peer_;
+  std::map<std::string, std::vector<Held>> held_;
+  Clock::time_point next_maintenance_{};
+  std::optional<Clock::time_point> reconnect_at_;
+  std::chrono::seconds backoff_{1};
+};
+
+// ---- RelayLink ----
+
+hush::Status RelayLink::send(const hush::Address& recipient, hush::ByteView envelope) {
+  Message m;
+  m.kind = Kind::kSend;
+  m.name = recipient.name;
+  m.body.assign(envelope.begin(), envelope.end());
+  auto reply = client_.request(std::move(m));
+  if (!reply) return reply.error();
+  if (reply->kind != Kind::kOk) return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
+  return hush::ok_status();
+}
+
+hush::Status RelayLink::publish(const hush::Address&, const hush::PublishedKeys& keys) {
+  Message m;
+  m.kind = Kind::kPublish;
+  m.body = keys.serialize();
+  auto reply = client_.request(std::move(m));
+  if (!reply) return reply.error();
+  if (reply->kind != Kind::kOk) return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
+  return hush::ok_status();
+}
+
+hush::Result<std::uint32_t> RelayLink::available_pre_keys(const hush::Address&) {
+  Message m;
+  m.kind = Kind::kCount;
+  auto reply = client_.request(std::move(m));
+  if (!reply) return reply.error();
+  if (reply->kind != Kind::kCountIs)
+    return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
+  return reply->number;
+}
+
+hush::Result<hush::PreKeyBundle> RelayLink::fetch(const hush::Address& remote) {
+  Message m;
+  m.kind = Kind::kFetch;
+  m.name = remote.name;
+  auto reply = client_.request(std::move(m));
+  if (!reply) return reply.error();
+  if (reply->kind == Kind::kError && reply->name == "unknown_handle")
+    return hush::Error(hush::Errc::kNoSession, "relay: unknown handle");
+  if (reply->kind != Kind::kBundle)
+    return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
+  return hush::PreKeyBundle::parse(reply->body);  // untrusted: checked by the library
+}
+
+// ---- requests and events ----
+
+hush::Result<Message> Client::request(Message m) {
+  last_refusal_.clear();
+  if (!connected_) {
+    last_refusal_ = "not connected to the relay";
+    return hush::Error(hush::Errc::kTransportFailure, "relay: not connected");
+  }
+  m.req = ++next_req_;
+  const Kind asked = m.kind;
+  net_.send(generation_, encode(m));
+  const auto deadline = Clock::now() + options_.timeout;
+  for (;;) {
+    auto ev = events_.pop(deadline);
+    if (!ev) {
+      last_refusal_ = "the relay did not answer in time";
+      return hush::Error(hush::Errc::kTransportFailure, "relay: no reply");
+    }
+    const bool current = ev->generation == generation_;
+    if (ev->type == Event::Type::kFrame && current) {
+      auto reply = decode(ev->data);
+      if (!reply || from_client(reply->kind)) {
+        protocol_violation("a malformed frame");
+        return hush::Error(hush::Errc::kTransportFailure, "relay: protocol violation");
+      }
+      if (reply->kind == Kind::kDeliver) {
+        deferred_.push_back(std::move(*ev));
+        continue;
+      }
+      if (reply->req != m.req) continue;  // a late reply to a request that timed out
+      if (reply->kind == Kind::kError) {
+        last_refusal_ = printable(reply->name);
+        return *reply;
+      }
+      const bool expected =
+          (asked == Kind::kHello && reply->kind == Kind::kWelcome) ||
+          (asked == Kind::kCount && reply->kind == Kind::kCountIs) ||
+          (asked == Kind::kFetch && reply->kind == Kind::kBundle) ||
+          ((asked == Kind::kPublish || asked == Kind::kSend) && reply->kind == Kind::kOk);
+      if (!expected) {
+        protocol_violation("a reply of the wrong kind");
+        return hush::Error(hush::Errc::kTransportFailure, "relay: protocol violation");
+      }
+      return *reply;
+    }
+    if (ev->type == Event::Type::kClosed && current) {
+      connected_ = false;
+      last_refusal_ = "lost the connection to the relay";
+      deferred_.push_back(std::move(*ev));
+      return hush::Error(hush::Errc::kTransportFailure, "relay: connection lost");
+    }
+    if (ev->type == Event::Type::kFrame || ev->type == Event::Type::kClosed ||
+        ev->type == Event::Type::kConnected || ev->type == Event::Type::kConnectFailed)
+      continue;  // an old connection's
+    deferred_.push_back(std::move(*ev));
+  }
+}
+
+std::optional<Event> Client::next_event(std::optional<Clock::time_point> deadline) {
+  if (!deferred_.empty()) {
+    Event e = std::move(deferred_.front());
+    deferred_.pop_front();
+    return e;
+  }
+  return events_.pop(deadline);
+}
+
+void Client::protocol_violation(const std::string& what) {
+  error("the relay sent " + what + "; disconnecting");
+  net_.close(generation_, false);
+  connected_ = false;
+}
+
+void Client::handle_event(Event ev) {
+  switch (ev.type) {
+    case Event::Type::kFrame:
+      if (ev.generation == generation_ && connected_) handle_frame(ev.data);
+      return;
+    case Event::Type::kClosed:
+      if (ev.generation == generation_ && disconnect_handled_ != generation_) {
+        disconnect_handled_ = generation_;
+        connected_ = false;
+        on_disconnect(ev.text);
+      }
+      return;
+    case Event::Type::kInput:
+      take_input(ev.data);
+      return;
+    case Event::Type::kInputEnd:
+      if (!input_.empty()) lines_.push_back(std::move(input_));
+      input_.clear();
+      input_ended_ = true;
+      return;
+    case Event::Type::kSignal:
+      quit_ = true;
+      return;
+    default:
+      return;  // an old connection attempt's
+  }
+}
+
+void Client::take_input(const Bytes& data) {
+  if (term_.interactive()) {
+    std::vector<std::string> lines;
+    if (!term_.feed(data.data(), data.size(), lines)) quit_ = true;
+    for (auto& l : lines)
+      lines_.push_back(std::move(l));
+    return;
+  }
+  input_.append(data.begin(), data.end());
+  std::size_t nl = 0;
+  while ((nl = input_.find('\n')) != std::string::npos) {
+    std::string line = input_.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines_.push_back(std::move(line));
+    input_.erase(0, nl + 1);
+  }
+  if (input_.size() > kMaxInputLine) {
+    error("input line too long; ignored");
+    input_.clear();
+  }
+}
+
+void Client::handle_frame(const Bytes& payload) {
+  auto m = decode(payload);
+  if (!m || from_client(m->kind)) {
+    protocol_violation("a malformed frame");
+    return;
+  }
+  if (m->kind != Kind::kDeliver) return;  // a late reply to a request that timed out
+  if (!valid_handle(m->name)) {
+    protocol_violation("a delivery with an invalid sender");
+    return;
+  }
+  on_deliver(m->id, m->name, m->body);
+}
+
+void Client::on_disconnect(const std::string& why) {
+  error("lost the connection to the relay (" + printable(why) + ")");
+  if (!term_.interactive()) {
+    exit_code_ = 1;
+    quit_ = true;
+    return;
+  }
+  schedule_reconnect();
+}
+
+void Client::schedule_reconnect() {
+  info("reconnecting in " + std::to_string(backoff_.count()) + " s; commands fail meanwhile");
+  reconnect_at_ = Clock::now() + backoff_;
+  backoff_ = std::min(backoff_ * 2, std::chrono::seconds(30));
+}
+
+// ---- start-up ----
+
+bool Client::open_state() {
+  dir_ = std::make_unique<StateDir>(options_.state);
+  const std::string path = options_.state + "/hush.db";
+  struct stat st {};
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (exists) {
+    auto store = hush::SqliteStore::open(path);
+    if (!store) {
+      std::fprintf(stderr, "hush-chat: cannot open '%s': %s\n", path.c_str(),
+                   code_name(store.error()).c_str());
+      return false;
+    }
+    store_ = std::move(*store);
+  } else {
+    auto identity = hush::generate_identity_key_pair(ctx_.random);
+    auto registration_id = hush::generate_registration_id(ctx_.random);
+    if (!identity || !registration_id) {
+      std::fprintf(stderr, "hush-chat: cannot generate an identity\n");
+      return false;
+    }
+    auto store = hush::SqliteStore::create(path, std::move(*identity), *registration_id);
+    if (!store) {
+      std::fprintf(stderr, "hush-chat: cannot create '%s': %s\n", path.c_str(),
+                   code_name(store.error()).c_str());
+      return false;
+    }
+    store_ = std::move(*store);
+  }
+  auto handle = store_->app_data(kHandleKey);
+  auto token = store_->app_data(kTokenKey);
+  if (!handle || !token) {
+    std::fprintf(stderr, "hush-chat: cannot read '%s'\n", path.c_str());
+    return false;
+  }
+  if (*handle && *token) {
+    handle_ = text_of(**handle);
+    token_ = **token;
+    if (!options_.handle.empty() && options_.handle != handle_) {
+      std::fprintf(stderr, "hush-chat: '%s' belongs to %s, not %s\n", options_.state.c_str(),
+                   printable(handle_).c_str(), options_.handle.c_str());
+      return false;
+    }
+    if (!valid_handle(handle_) || token_.size() != kTokenBytes) {
+      std::fprintf(stderr, "hush-chat: '%s' has damaged chat data\n", path.c_str());
+      return false;
+    }
+  } else {
+    // A new state (or one whose creation was interrupted before this point).
+    if (options_.handle.empty()) {
+      std::fprintf(stderr, "hush-chat: a new state needs --handle NAME\n");
+      return false;
+    }
+    handle_ = options_.handle;
+    token_.assign(kTokenBytes, 0);
+    if (!ctx_.random.fill(token_)) {
+      std::fprintf(stderr, "hush-chat: no randomness\n");
+      return false;
+    }
+    const auto st2 = store_->run_transaction([&]() -> hush::Status {
+      if (auto s = store_->put_app_data(kHandleKey, hush::as_bytes(handle_)); !s) return s;
+      return store_->put_app_data(kTokenKey, token_);
+    });
+    if (!st2) {
+      std::fprintf(stderr, "hush-chat: cannot write '%s': %s\n", path.c_str(),
+                   code_name(st2.error()).c_str());
+      return false;
+    }
+  }
+  messenger_ = std::make_unique<hush::Messenger>(ctx_, *store_, link_, link_,
+                                                 hush::Address{handle_, hush::DeviceId{1}});
+  return true;
+}
+
+bool Client::connect_to_relay(bool first) {
+  const std::string where = options_.host + ":" + options_.port;
+  generation_ = net_.connect(options_.host, options_.port, kConnectTimeout);
+  connected_ = false;
+  const auto deadline = Clock::now() + kConnectTimeout + std::chrono::seconds(1);
+  for (;;) {
+    auto ev = events_.pop(deadline);
+    if (!ev) {
+      error("cannot connect to the relay at " + where + ": timed out");
+      return false;
+    }
+    if (ev->generation == generation_ && ev->type == Event::Type::kConnected) break;
+    if (ev->generation == generation_ && ev->type == Event::Type::kConnectFailed) {
+      error("cannot connect to the relay at " + where + ": " + printable(ev->text));
+      return false;
+    }
+    if (ev->type == Event::Type::kInput || ev->type == Event::Type::kInputEnd ||
+        ev->type == Event::Type::kSignal)
+      deferred_.push_back(std::move(*ev));
+  }
+  connected_ = true;
+  held_.clear();  // the relay delivers everything unacknowledged again
+  Message hello;
+  hello.kind = Kind::kHello;
+  hello.name = handle_;
+  hello.body = token_;
+  auto reply = request(std::move(hello));
+  if (!reply || reply->kind != Kind::kWelcome) {
+    error("the relay refused " + handle_ + ": " +
+          (last_refusal_.empty() ? std::string("no welcome") : last_refusal_));
+    if (reply && reply->name == "handle_taken")
+      error(handle_ + " is registered at this relay by another client");
+    net_.close(generation_, false);
+    connected_ = false;
+    return false;
+  }
+  if (reply->number == 1) {
+    info("registered " + handle_ + " at " + where);
+  } else {
+    info("connected to " + where + " as " + handle_);
+  }
+  backoff_ = std::chrono::seconds(1);
+  reconnect_at_.reset();
+  if (auto st = messenger_->maintain_keys(); !st) {
+    error("cannot publish our keys: " + code_name(st.error()) +
+          (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+    if (first && !connected_) return false;
+  }
+  next_maintenance_ = Clock::now() + kMaintenanceInterval;
+  return true;
+}
+
+// ---- deliveries ----
+
+void Client::ack(std::uint64_t id) {
+  if (!connected_) return;
+  Message m;
+  m.kind = Kind::kAck;
+  m.id = id;
+  net_.send(generation_, encode(m));
+}
+
+void Client::on_deliver(std::uint64_t id, const std::string& from, const Bytes& envelope) {
+  ++deliveries_;
+  auto held = held_.find(from);
+  if (held != held_.end()) {
+    // Keep the order: after /trust they are read in turn.
+    for (const Held& h : held->second)
+      if (h.id == id) return;
+    held->second.push_back(Held{id, from, envelope});
+    error("another message from " + from + " is held until you /trust " + from);
+    return;
+  }
+  process(Held{id, from, envelope});
+}
+
+void Client::process(const Held& h) {
+  hush::ReceiveOptions options;
+  // The message goes into the log in the transaction that commits the session, under the sender
+  // its envelope names (the decrypt has authenticated it by then).
+  options.before_commit = [&](const hush::Address& sender, hush::ByteView,
+                              hush::ByteView plaintext) {
+    return log_append(*store_, 'i', sender.name, plaintext);
+  };
+  auto r = messenger_->receive(h.envelope, options);
+  if (r) {
+    ack(h.id);
+    ++received_;
+    const std::string sender = printable(r->sender.name);
+    if (r->sender.name != h.from)
+      error("the relay says the next message is from " + h.from + ", its session says " + sender);
+    term_.print("[" + sender + "] " + printable(text_of(r->plaintext.expose())),
+                Terminal::Style::kIncoming);
+    return;
+  }
+  const hush::Errc code = r.error().code();
+  if (code == hush::Errc::kDuplicateMessage) {
+    ack(h.id);
+    info("a message from " + h.from + " came twice; the copy was ignored");
+    return;
+  }
+  if (code == hush::Errc::kUntrustedIdentity) {
+    auto named = hush::Messenger::envelope_sender(h.envelope);
+    const hush::Address who = named ? *named : hush::Address{h.from, hush::DeviceId{1}};
+    if (auto change = messenger_->identity_change(who)) {
+      show_identity_change(*change, true);
+      held_[h.from].push_back(h);
+      return;
+    }
+  }
+  if (code == hush::Errc::kStoreFailure) {
+    error("cannot store a message from " + h.from + " (store_failure); it will come again");
+    return;
+  }
+  ack(h.id);
+  error("dropped a message from " + h.from + ": " + code_name(r.error()));
+}
+
+void Client::show_identity_change(const hush::IdentityChangeEvent& change, bool incoming) {
+  const std::string& who = change.peer.name;
+  auto ours = store_->identity_key_pair();
+  std::string old_number = "(none)";
+  std::string new_number = "(unknown)";
+  if (auto n = messenger_->safety_number(change.peer)) old_number = grouped(n->displayable);
+  if (ours) {
+    if (auto n = hush::make_fingerprint(hush::kFingerprintIterations, handle_, ours->public_key,
+                                        who, change.offered))
+      new_number = grouped(n->displayable);
+  }
+  const std::string bar(78, '=');
+  std::vector<std::string> lines = {
+      bar,
+      "WARNING: " + who + "'s identity key has CHANGED",
+      "  trusted key:        " + (change.trusted ? key_hex(*change.trusted) : "(none)"),
+      "  offered key:        " + key_hex(change.offered),
+      "  old safety number:  " + old_number,
+      "  new safety number:  " + new_number,
+      incoming ? "A message from " + who + " came with the new key; it is held, unread."
+               : "The relay handed out the new key for " + who + ".",
+      "Either " + who + " reinstalled, or someone in the middle (the relay?) substitutes keys.",
+      "Nothing is sent to " + who + " now. Compare the new safety number with " + who,
+      "in person (or on a call you trust); only if it matches, type /trust " + who + ".",
+      bar,
+  };
+  std::string box;
+  for (const auto& l : lines) {
+    if (!box.empty()) box += '\n';
+    box += "!! " + l;
+  }
+  term_.print(box, Terminal::Style::kAlarm);
+}
+
+// ---- commands ----
+
+void Client::execute(const std::string& raw) {
+  const std::string_view line = [&] {
+    std::string_view v = raw;
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+      v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
+      v.remove_suffix(1);
+    return v;
+  }();
+  if (line.empty() || line.front() == '#') return;
+  bool ok = true;
+  if (line.front() != '/') {
+    if (current_peer_.empty()) {
+      error("to send, type /msg NAME TEXT (/help for the commands)");
+      ok = false;
+    } else {
+      ok = cmd_msg(current_peer_, std::string(line));
+    }
+  } else {
+    const auto words = split_words(line, 3);
+    const std::string& cmd = words[0];
+    const auto arg = [&](std::size_t i) { return i < words.size() ? words[i] : std::string(); };
+    if (cmd == "/msg" || cmd == "/m") {
+      ok = cmd_msg(arg(1), arg(2));
+    } else if (cmd == "/verify" && words.size() == 2) {
+      ok = cmd_verify(arg(1));
+    } else if (cmd == "/trust" && words.size() == 2) {
+      ok = cmd_trust(arg(1));
+    } else if (cmd == "/reset" && words.size() == 2) {
+      ok = cmd_reset(arg(1));
+    } else if (cmd == "/history" && words.size() <= 2) {
+      ok = cmd_history(arg(1));
+    } else if (cmd == "/sync" && words.size() == 1) {
+      ok = cmd_sync();
+    } else if (cmd == "/wait") {
+      ok = cmd_wait(split_words(line, 4));
+    } else if ((cmd == "/quit" || cmd == "/exit") && words.size() == 1) {
+      quit_ = true;
+    } else if (cmd == "/help") {
+      term_.print(std::string(kUsage.substr(kUsage.find("commands:"))));
+    } else {
+      error("unknown command or wrong arguments: " + printable(line.substr(0, 80)) +
+            " (/help for the commands)");
+      ok = false;
+    }
+  }
+  if (!ok && !term_.interactive() && exit_code_ == 0) exit_code_ = 2;
+}
+
+bool Client::cmd_msg(const std::string& to, const std::string& text) {
+  if (!valid_handle(to)) {
+    error("usage: /msg NAME TEXT (NAME: 1 to 32 of A-Z a-z 0-9 _ . -)");
+    return false;
+  }
+  if (text.empty()) {
+    error("usage: /msg NAME TEXT");
+    return false;
+  }
+  if (text.size() > kMaxTextBytes) {
+    error("message too long (at most " + std::to_string(kMaxTextBytes) + " bytes)");
+    return false;
+  }
+  current_peer_ = to;
+  const hush::Address peer{to, hush::DeviceId{1}};
+  // An identity change seen on a message from the peer is pending: the session we have is with
+  // the old key, and nothing may go out until the user decided.
+  if (auto change = messenger_->identity_change(peer)) {
+    show_identity_change(*change, false);
+    error("message to " + to + " not sent: untrusted_identity");
+    return false;
+  }
+  auto id = messenger_->send(peer, hush::as_bytes(text));
+  if (!id) {
+    if (id.error().code() == hush::Errc::kUntrustedIdentity) {
+      if (auto change = messenger_->identity_change(peer)) show_identity_change(*change, false);
+    }
+    std::string why = code_name(id.error());
+    if (id.error().code() == hush::Errc::kNoSession && last_refusal_ == "unknown_handle")
+      why += " (" + to + " is not registered at the relay)";
+    else if (!last_refusal_.empty())
+      why += " (" + last_refusal_ + ")";
+    error("message to " + to + " not sent: " + why);
+    return false;
+  }
+  if (auto st = store_->run_transaction(
+          [&] { return log_append(*store_, 'o', to, hush::as_bytes(text)); });
+      !st)
+    error("sent, but cannot write the log: " + code_name(st.error()));
+  term_.print("[me -> " + to + "] " + printable(text), Terminal::Style::kOutgoing);
+  return true;
+}
+
+bool Client::cmd_verify(const std::string& who) {
+  if (!valid_handle(who)) {
+    error("usage: /verify NAME");
+    return false;
+  }
+  const hush::Address peer{who, hush::DeviceId{1}};
+  auto number = messenger_->safety_number(peer);
+  if (!number) {
+    if (number.error().code() == hush::Errc::kNoSession) {
+      error("no identity known for " + who + " yet: exchange a message first");
+    } else {
+      error("cannot compute the safety number: " + code_name(number.error()));
+    }
+    return false;
+  }
+  info("safety number with " + who + ": " + grouped(number->displayable));
+  if (messenger_->identity_change(peer))
+    error(who + " has offered another identity key since: see the warning, and /trust " + who +
+          " only after comparing the new number");
+  return true;
+}
+
+bool Client::cmd_trust(const std::string& who) {
+  if (!valid_handle(who)) {
+    error("usage: /trust NAME");
+    return false;
+  }
+  const hush::Address peer{who, hush::DeviceId{1}};
+  auto change = messenger_->identity_change(peer);
+  if (!change) {
+    error("no identity change is pending for " + who + " (one shows when a message to or from " +
+          who + " meets a new key)");
+    return false;
+  }
+  if (auto st = messenger_->approve_identity(peer, change->offered); !st) {
+    error("cannot trust the new key: " + code_name(st.error()));
+    return false;
+  }
+  std::string number;
+  if (auto n = messenger_->safety_number(peer)) number = grouped(n->displayable);
+  info(who + "'s new identity key " + key_hex(change->offered) +
+       " is trusted now; safety number: " + number);
+  // The messages held for this moment, in order (one may meet yet another change).
+  auto held = std::move(held_[who]);
+  held_.erase(who);
+  for (const Held& h : held) {
+    if (held_.count(who)) {
+      held_[who].push_back(h);
+    } else {
+      process(h);
+    }
+  }
+  return true;
+}
+
+bool Client::cmd_reset(const std::string& who) {
+  if (!valid_handle(who)) {
+    error("usage: /reset NAME");
+    return false;
+  }
+  // The current session is archived (late messages still decrypt); the peer's identity stays
+  // stored, and trusted.
+  if (auto st = messenger_->reset_session(hush::Address{who, hush::DeviceId{1}}); !st) {
+    error("cannot reset: " + code_name(st.error()));
+    return false;
+  }
+  info("forgot the session with " + who + " (" + who +
+       "'s identity stays trusted); the next message fetches a new bundle");
+  return true;
+}
+
+bool Client::cmd_history(const std::string& count) {
+  std::size_t n = 20;
+  if (!count.empty()) {
+    char* end = nullptr;
+    const long v = std::strtol(count.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > 10000) {
+      error("usage: /history [N]");
+      return false;
+    }
+    n = static_cast<std::size_t>(v);
+  }
+  auto next = store_->app_data(kLogNextKey);
+  if (!next) {
+    error("cannot read the log: " + code_name(next.error()));
+    return false;
+  }
+  const std::uint64_t total = *next ? read_u64(**next).value_or(0) : 0;
+  const std::uint64_t first = total > n ? total - n : 0;
+  info("the last " + std::to_string(total - first) + " of " + std::to_string(total) + " messages:");
+  for (std::uint64_t i = first; i < total; ++i) {
+    auto e = store_->app_data("chat/log/" + std::to_string(i));
+    if (!e || !*e || (*e)->size() < 2) continue;
+    const hush::Bytes& b = **e;
+    const std::size_t len = b[1];
+    if (b.size() < 2 + len) continue;
+    const std::string peer = printable(text_of(hush::ByteView(b).subspan(2, len)));
+    const std::string text = printable(text_of(hush::ByteView(b).subspan(2 + len)));
+    term_.print(b[0] == 'o' ? "  [me -> " + peer + "] " + text : "  [" + peer + "] " + text);
+  }
+  return true;
+}
+
+bool Client::cmd_wait(const std::vector<std::string>& args) {
+  auto number = [](const std::string& s, long max) -> std::optional<long> {
+    char* end = nullptr;
+    const long v = std::strtol(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || v < 0 || v > max) return std::nullopt;
+    return v;
+  };
+  const auto n = args.size() >= 2 ? number(args[1], 1000000) : std::nullopt;
+  const auto s = args.size() == 3 ? number(args[2], 3600) : std::optional<long>(30);
+  if (!n || !s || args.size() > 3) {
+    error("usage: /wait N [SECONDS]");
+    return false;
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(*s);
+  while (received_ < static_cast<std::uint64_t>(*n) && !quit_) {
+    auto ev = next_event(deadline);
+    if (!ev) {
+      error("/wait " + std::to_string(*n) + ": timed out after " + std::to_string(*s) + " s with " +
+            std::to_string(received_) + " messages");
+      if (!term_.interactive()) {
+        exit_code_ = 3;
+        quit_ = true;
+      }
+      return false;
+    }
+    handle_event(std::move(*ev));
+  }
+  return true;
+}
+
+// Round trips to the relay: it sends what it has queued for us (up to its window of unacknowledged
+// deliveries) before it answers a later request on the same ordered stream. So after a round trip
+// that brought no delivery, everything it had is here, and has been shown.
+bool Client::cmd_sync() {
+  for (;;) {
+    const std::uint64_t before = deliveries_;
+    Message m;
+    m.kind = Kind::kCount;
+    auto reply = request(std::move(m));
+    if (!reply || reply->kind != Kind::kCountIs) {
+      error("/sync: " + (last_refusal_.empty() ? std::string("failed") : last_refusal_));
+      return false;
+    }
+    while (!quit_) {
+      auto ev = next_event(Clock::now());
+      if (!ev) break;
+      handle_event(std::move(*ev));
+    }
+    if (quit_ || deliveries_ == before) return true;
+  }
+}
+
+void Client::quit() {
+  if (!connected_) return;
+  // Write what is queued (acknowledgements), then wait for the relay to close its side.
+  net_.close(generation_, true);
+  const auto deadline = Clock::now() + kCloseTimeout;
+  for (;;) {
+    auto ev = events_.pop(deadline);
+    if (!ev) return;
+    if (ev->type == Event::Type::kClosed && ev->generation == generation_) return;
+  }
+}
+
+int Client::run() {
+  if (!open_state()) return 1;
+  ::signal(SIGPIPE, SIG_IGN);
+  if (!options_.script.empty()) {
+    std::ifstream in(options_.script);
+    if (!in) {
+      std::fprintf(stderr, "hush-chat: cannot read '%s'\n", options_.script.c_str());
+      return 1;
+    }
+    std::string line;
+    while (std::getline(in, line))
+      lines_.push_back(line);
+    input_ended_ = true;
+  }
+  net_.start(options_.script.empty());
+  if (!connect_to_relay(true)) {
+    net_.stop();
+    return 1;
+  }
+  if (term_.interactive()) info("type /help for the commands; /msg NAME TEXT to write to NAME");
+  term_.start();
+  while (!quit_) {
+    while (!quit_ && !lines_.empty()) {
+      // What has already arrived is shown first.
+      while (!quit_) {
+        auto ev = next_event(Clock::now());
+        if (!ev) break;
+        handle_event(std::move(*ev));
+      }
+      if (quit_) break;
+      const std::string line = std::move(lines_.front());
+      lines_.pop_front();
+      execute(line);
+    }
+    if (quit_ || (input_ended_ && lines_.empty())) break;
+    std::optional<Clock::time_point> deadline;  // none: wait for input
+    if (connected_) deadline = next_maintenance_;
+    if (reconnect_at_) deadline = deadline ? std::min(*deadline, *reconnect_at_) : *reconnect_at_;
+    auto ev = next_event(deadline);
+    if (ev) {
+      handle_event(std::move(*ev));
+      continue;
+    }
+    const auto now = Clock::now();
+    if (reconnect_at_ && now >= *reconnect_at_) {
+      reconnect_at_.reset();
+      if (!connect_to_relay(false)) schedule_reconnect();
+    }
+    if (connected_ && now >= next_maintenance_) {
+      if (auto st = messenger_->maintain_keys(); !st)
+        error("key maintenance failed: " + code_name(st.error()));
+      next_maintenance_ = now + kMaintenanceInterval;
+    }
+  }
+  quit();
+  net_.stop();
+  return exit_code_;
+}
+
+}  // namespace
+}  // namespace hush_chat
+
+int main(int argc, char** argv) {
+  // Asio makes standard input non-blocking, and that flag is shared with whoever else uses the
+  // terminal (the shell, after us): put it back as it was.
+  const int stdin_flags = ::fcntl(STDIN_FILENO, F_GETFL);
+  int code = 1;
+  try {
+    hush_chat::Client client(hush_chat::parse_options(argc, argv));
+    code = client.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hush-chat: %s\n", e.what());
+  }
+  if (stdin_flags != -1) ::fcntl(STDIN_FILENO, F_SETFL, stdin_flags);
+  std::fflush(stdout);
+  return code;
+}

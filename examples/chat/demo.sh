@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# The chat demo: a relay, two scripted clients (alice and bob) that talk both ways through it, each
+# side's safety number, a relay that lies about bob's keys and is caught, and a search of
+# everything the relay stored and everything that crossed the wire for the plaintexts: none.
+#
+# usage: examples/chat/demo.sh BUILD_DIR      (BUILD_DIR/examples holds hush-relay and hush-chat)
+#
+# Runs in a temporary directory (removed at the end; HUSH_DEMO_KEEP=1 keeps it). Exits non-zero,
+# saying why, if anything is not as it should be. Needs bash, coreutils, grep and sed.
+set -euo pipefail
+export LC_ALL=C  # bytes, not characters, in ${#s}, ${s:i:n} and grep
+
+BUILD=${1:?usage: demo.sh BUILD_DIR}
+RELAY=$BUILD/examples/hush-relay
+CHAT=$BUILD/examples/hush-chat
+for p in "$RELAY" "$CHAT"; do
+  [[ -x $p ]] || { echo "demo: $p is missing (build the examples first)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hush-chat-demo.XXXXXX")
+RELAY_PID=""
+cleanup() {
+  if [[ -n $RELAY_PID ]]; then
+    kill "$RELAY_PID" 2>/dev/null || true
+    wait "$RELAY_PID" 2>/dev/null || true
+  fi
+  if [[ -n ${HUSH_DEMO_KEEP:-} ]]; then
+    echo "demo: files kept in $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+if [[ -t 1 ]]; then
+  B=$'\033[1m' R=$'\033[0m' G=$'\033[32m' E=$'\033[31m'
+else
+  B="" R="" G="" E=""
+fi
+WAIT=60
+
+title() { printf '\n%s== %s%s\n' "$B" "$*" "$R"; }
+say() { printf '   %s\n' "$*"; }
+fail() {
+  printf '%sdemo: FAILED: %s%s\n' "$E" "$*" "$R" >&2
+  exit 1
+}
+indent() { sed 's/^/     /' "$@"; }
+
+start_relay() {  # NAME [ARGS...]
+  local name=$1 first="" deadline=$((SECONDS + WAIT))
+  shift
+  "$RELAY" --db "$WORK/relay.db" --port 0 --record "$WORK/traffic.rec" "$@" \
+    >"$WORK/$name.log" 2>&1 &
+  RELAY_PID=$!
+  until [[ $first =~ ^listening\ 127\.0\.0\.1:([0-9]+)$ ]]; do
+    kill -0 "$RELAY_PID" 2>/dev/null || { cat "$WORK/$name.log" >&2; fail "the relay did not start"; }
+    ((SECONDS < deadline)) || fail "the relay did not start in time"
+    sleep 0.05
+    first=$(head -n 1 "$WORK/$name.log" 2>/dev/null || true)
+  done
+  PORT=${BASH_REMATCH[1]}
+}
+
+stop_relay() {
+  kill -TERM "$RELAY_PID"
+  wait "$RELAY_PID" || fail "the relay did not stop cleanly"
+  RELAY_PID=""
+}
+
+# chat NAME STATE [ARGS...] <<< SCRIPT: runs a scripted hush-chat; output in $WORK/NAME.out; returns
+# its exit status.
+chat() {
+  local name=$1 state=$2
+  shift 2
+  cat >"$WORK/$name.script"
+  "$CHAT" --state "$WORK/$state" --relay "127.0.0.1:$PORT" --script "$WORK/$name.script" \
+    --timeout "$WAIT" "$@" \
+    >"$WORK/$name.out" 2>&1 </dev/null
+}
+
+safety() { sed -n "s/^\* safety number with $2: //p" "$1" | tail -n 1; }
+hexof() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+# Every 16-byte window of TEXT at 8-byte steps, as text (FILE) and hex (FILE.hex): SQLite may
+# store a long value in pieces, and any stretch of 24 bytes or more holds a whole window.
+pieces() {
+  local t=$1 i
+  : >"$2"
+  : >"$2.hex"
+  for ((i = 0; i + 16 <= ${#t}; i += 8)); do
+    printf '%s\n' "${t:i:16}" >>"$2"
+    printf '%s\n' "$(hexof "${t:i:16}")" >>"$2.hex"
+  done
+}
+
+A1="Hi Bob! Lunch on Friday? I have news about the move."
+B1="Hi Alice, Friday works. The usual place at 12:30?"
+A2="Yes, the usual place. I'll book a table for two."
+B2="Great, see you then. Bring the photos!"
+SECRET="Bob, the door code is 4711-0815. Don't tell anyone."
+PLAIN=("$A1" "$B1" "$A2" "$B2" "$SECRET")
+
+title "1. A relay on 127.0.0.1 (it stores keys and envelopes in SQLite, and sees no plaintext)"
+start_relay relay
+say "hush-relay --db relay.db --port 0      -> listening on 127.0.0.1:$PORT"
+
+title "2. alice and bob each start hush-chat once: a new identity, registered, keys published"
+chat register-alice alice --handle alice </dev/null || fail "alice could not register"
+chat register-bob bob --handle bob </dev/null || fail "bob could not register"
+indent "$WORK/register-alice.out" "$WORK/register-bob.out"
+
+title "3. They talk (two hush-chat processes at once, each with a script)"
+chat bob bob <<EOF &
+/wait 1 $WAIT
+/msg alice $B1
+/wait 2 $WAIT
+/msg alice $B2
+/verify alice
+EOF
+BOB_PID=$!
+chat alice alice <<EOF || { cat "$WORK/alice.out" >&2; fail "alice's session failed"; }
+/msg bob $A1
+/wait 1 $WAIT
+/msg bob $A2
+/wait 2 $WAIT
+/verify bob
+EOF
+wait "$BOB_PID" || { cat "$WORK/bob.out" >&2; fail "bob's session failed"; }
+say "alice's screen:"
+grep '^\[' "$WORK/alice.out" | indent
+say "bob's screen:"
+grep '^\[' "$WORK/bob.out" | indent
+expected_alice=$(printf '[me -> bob] %s\n[bob] %s\n[me -> bob] %s\n[bob] %s' "$A1" "$B1" "$A2" "$B2")
+expected_bob=$(printf '[alice] %s\n[me -> alice] %s\n[alice] %s\n[me -> alice] %s' "$A1" "$B1" "$A2" "$B2")
+[[ $(grep '^\[' "$WORK/alice.out") == "$expected_alice" ]] || fail "alice's conversation is not as sent"
+[[ $(grep '^\[' "$WORK/bob.out") == "$expected_bob" ]] || fail "bob's conversation is not as sent"
+
+title "4. Safety numbers: each side computes one from both identity keys; they compare them"
+SA=$(safety "$WORK/alice.out" bob)
+SB=$(safety "$WORK/bob.out" alice)
+say "alice's safety number with bob:  $SA"
+say "bob's safety number with alice:  $SB"
+[[ -n $SA && $SA == "$SB" ]] || fail "the safety numbers differ"
+say "${G}equal: no one substituted a key between them${R}"
+stop_relay
+
+title "5. The relay turns man in the middle: it hands out its own keys as bob's"
+start_relay evil-relay --impersonate bob
+say "hush-relay ... --impersonate bob   (a test flag: the relay lies about bob's keys)"
+say "alice has lost her session with bob (/reset bob) and writes to him again:"
+rc=0
+chat alice2 alice <<EOF || rc=$?
+/reset bob
+/msg bob $SECRET
+EOF
+grep -e '^!' -e '^\[' "$WORK/alice2.out" | indent
+grep -qxF "! message to bob not sent: untrusted_identity" "$WORK/alice2.out" && ((rc == 2)) ||
+  fail "alice's message to the impostor was not refused"
+grep -q '^\[me -> bob\]' "$WORK/alice2.out" && fail "alice's message went out"
+say "${G}refused: alice knows bob's real identity key, and the relay's differs; nothing was sent${R}"
+stop_relay
+
+title "6. What the relay stored and saw"
+files=("$WORK"/relay.db*)
+"$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
+bytes=$(cat "${files[@]}" | wc -c)
+rows=$(grep -c '^  ' "$WORK/relay.dump" || true)
+frames=$(grep -c '^conn [0-9]* \(in\|out\) ' "$WORK/traffic.rec" || true)
+traffic=$(grep '^conn [0-9]* \(in\|out\) ' "$WORK/traffic.rec" | awk '{ n += $5 } END { print n + 0 }')
+first_send=$(grep -m1 '^conn [0-9]* in SEND ' "$WORK/traffic.rec" | awk '{ print $5 " bytes: " substr($6, 1, 48) "..." }')
+say "the first message, as the relay received it: $first_send"
+found_db=0 found_traffic=0 found_alice=0
+for i in "${!PLAIN[@]}"; do
+  p=${PLAIN[$i]}
+  w=$WORK/pieces.$i
+  pieces "$p" "$w"
+  if grep -qaF -f "$w" "${files[@]}" || grep -qaF -f "$w" "$WORK/relay.dump" ||
+    grep -qF -f "$w.hex" "$WORK/relay.dump"; then
+    found_db=$((found_db + 1))
+    say "${E}in the relay's database: $p${R}"
+  fi
+  if grep -qaF -f "$w" "$WORK/traffic.rec" || grep -qF -f "$w.hex" "$WORK/traffic.rec"; then
+    found_traffic=$((found_traffic + 1))
+    say "${E}in the relay's traffic: $p${R}"
+  fi
+  if ((i < 4)) && grep -qaF -f "$w" "$WORK"/alice/hush.db*; then found_alice=$((found_alice + 1)); fi
+done
+say "the same search finds $found_alice of the 4 messages in alice's own database (her log)"
+say "relay traffic: $frames frames, $traffic bytes, $found_traffic plaintexts found"
+say "relay database: $bytes bytes, $rows rows, $found_db plaintexts found"
+((found_alice == 4)) || fail "the search does not find the plaintexts where they are"
+((found_db == 0 && found_traffic == 0)) || fail "the relay saw plaintext"
+printf '\n%sdemo: OK%s\n' "$G" "$R"

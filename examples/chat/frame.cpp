@@ -1,0 +1,226 @@
+// hush chat example: the wire protocol (see frame.h).
+#include "frame.h"
+
+namespace hush_chat {
+
+namespace {
+
+// The fields of each kind, in order: 'r' req (u32), 'i' delivery id (u64), 'n' number (u32),
+// 's' name (bytes, at most kMaxNameBytes), 't' token (exactly kTokenBytes), 'b' body (bytes).
+std::string_view layout(Kind k) {
+  switch (k) {
+    case Kind::kHello:
+      return "rst";
+    case Kind::kPublish:
+      return "rb";
+    case Kind::kCount:
+      return "r";
+    case Kind::kFetch:
+      return "rs";
+    case Kind::kSend:
+      return "rsb";
+    case Kind::kAck:
+      return "i";
+    case Kind::kWelcome:
+      return "rn";
+    case Kind::kOk:
+      return "r";
+    case Kind::kCountIs:
+      return "rn";
+    case Kind::kBundle:
+      return "rb";
+    case Kind::kDeliver:
+      return "isb";
+    case Kind::kError:
+      return "rs";
+  }
+  return {};
+}
+
+bool known_kind(std::uint8_t k) {
+  return (k >= 1 && k <= 6) || (k >= 16 && k <= 21);
+}
+
+void put_u32(Bytes& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+void put_u64(Bytes& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+void put_bytes(Bytes& out, const std::uint8_t* data, std::size_t size) {
+  put_u32(out, static_cast<std::uint32_t>(size));
+  out.insert(out.end(), data, data + size);
+}
+
+// Reads fields from a payload, never past its end.
+class Reader {
+ public:
+  Reader(const std::uint8_t* data, std::size_t size) : p_(data), left_(size) {}
+  bool u32(std::uint32_t& v) {
+    if (left_ < 4) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i)
+      v = v << 8 | p_[i];
+    skip(4);
+    return true;
+  }
+  bool u64(std::uint64_t& v) {
+    if (left_ < 8) return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i)
+      v = v << 8 | p_[i];
+    skip(8);
+    return true;
+  }
+  // A byte string of at most `max` bytes (exactly `max` if `exact`).
+  bool bytes(Bytes& out, std::size_t max, bool exact) {
+    std::uint32_t n = 0;
+    if (!u32(n) || n > left_ || n > max || (exact && n != max)) return false;
+    out.assign(p_, p_ + n);
+    skip(n);
+    return true;
+  }
+  bool done() const { return left_ == 0; }
+
+ private:
+  void skip(std::size_t n) {
+    p_ += n;
+    left_ -= n;
+  }
+  const std::uint8_t* p_;
+  std::size_t left_;
+};
+
+}  // namespace
+
+std::string_view kind_name(std::uint8_t kind) {
+  switch (kind) {
+    case 1:
+      return "HELLO";
+    case 2:
+      return "PUBLISH";
+    case 3:
+      return "COUNT";
+    case 4:
+      return "FETCH";
+    case 5:
+      return "SEND";
+    case 6:
+      return "ACK";
+    case 16:
+      return "WELCOME";
+    case 17:
+      return "OK";
+    case 18:
+      return "COUNT_IS";
+    case 19:
+      return "BUNDLE";
+    case 20:
+      return "DELIVER";
+    case 21:
+      return "ERROR";
+    default:
+      return "?";
+  }
+}
+
+Bytes encode(const Message& m) {
+  Bytes out;
+  out.reserve(16 + m.name.size() + m.body.size());
+  out.push_back(static_cast<std::uint8_t>(m.kind));
+  for (char f : layout(m.kind)) {
+    switch (f) {
+      case 'r':
+        put_u32(out, m.req);
+        break;
+      case 'i':
+        put_u64(out, m.id);
+        break;
+      case 'n':
+        put_u32(out, m.number);
+        break;
+      case 's':
+        put_bytes(out, reinterpret_cast<const std::uint8_t*>(m.name.data()), m.name.size());
+        break;
+      default:
+        put_bytes(out, m.body.data(), m.body.size());
+        break;
+    }
+  }
+  return out;
+}
+
+std::optional<Message> decode(const std::uint8_t* data, std::size_t size) {
+  if (size == 0 || size > kMaxFrameBytes || !known_kind(data[0])) return std::nullopt;
+  Message m;
+  m.kind = static_cast<Kind>(data[0]);
+  Reader r(data + 1, size - 1);
+  Bytes name;
+  for (char f : layout(m.kind)) {
+    bool ok = false;
+    switch (f) {
+      case 'r':
+        ok = r.u32(m.req);
+        break;
+      case 'i':
+        ok = r.u64(m.id);
+        break;
+      case 'n':
+        ok = r.u32(m.number);
+        break;
+      case 's':
+        ok = r.bytes(name, kMaxNameBytes, false);
+        break;
+      case 't':
+        ok = r.bytes(m.body, kTokenBytes, true);
+        break;
+      default:
+        ok = r.bytes(m.body, kMaxFrameBytes, false);
+        break;
+    }
+    if (!ok) return std::nullopt;
+  }
+  if (!r.done()) return std::nullopt;
+  m.name.assign(name.begin(), name.end());
+  return m;
+}
+
+void put_length(std::uint8_t out[4], std::uint32_t size) {
+  for (int i = 0; i < 4; ++i)
+    out[i] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
+}
+
+std::optional<std::uint32_t> read_length(const std::uint8_t in[4]) {
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i)
+    n = n << 8 | in[i];
+  if (n == 0 || n > kMaxFrameBytes) return std::nullopt;
+  return n;
+}
+
+bool valid_handle(std::string_view handle) {
+  if (handle.empty() || handle.size() > kMaxHandleBytes) return false;
+  for (char c : handle) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string hex(const std::uint8_t* data, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * size);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 0xF]);
+  }
+  return out;
+}
+
+}  // namespace hush_chat

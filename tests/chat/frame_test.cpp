@@ -1,0 +1,112 @@
+// hush chat example: the wire protocol's codec (examples/chat/frame.h) on valid and hostile input.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "frame.h"
+
+using namespace hush_chat;
+
+namespace {
+
+Message make(Kind kind) {
+  Message m;
+  m.kind = kind;
+  m.req = 0x01020304;
+  m.id = 0x0102030405060708ull;
+  m.number = 7;
+  m.name = "alice";
+  m.body = kind == Kind::kHello ? Bytes(kTokenBytes, 0xAB) : Bytes{1, 2, 3};
+  return m;
+}
+
+const Kind kAll[] = {Kind::kHello,   Kind::kPublish, Kind::kCount,   Kind::kFetch,
+                     Kind::kSend,    Kind::kAck,     Kind::kWelcome, Kind::kOk,
+                     Kind::kCountIs, Kind::kBundle,  Kind::kDeliver, Kind::kError};
+
+}  // namespace
+
+TEST_CASE("every kind survives encode and decode", "[chat][frame]") {
+  for (Kind k : kAll) {
+    const Message m = make(k);
+    const Bytes wire = encode(m);
+    const auto back = decode(wire);
+    REQUIRE(back);
+    CHECK(back->kind == k);
+    CHECK(encode(*back) == wire);  // the fields of its kind, and only those, are kept
+    CHECK(kind_name(static_cast<std::uint8_t>(k)) != "?");
+  }
+  const auto send = decode(encode(make(Kind::kSend)));
+  CHECK(send->req == 0x01020304);
+  CHECK(send->name == "alice");
+  CHECK(send->body == Bytes{1, 2, 3});
+  const auto deliver = decode(encode(make(Kind::kDeliver)));
+  CHECK(deliver->id == 0x0102030405060708ull);
+}
+
+TEST_CASE("truncated, extended and unknown payloads are refused", "[chat][frame]") {
+  for (Kind k : kAll) {
+    const Bytes wire = encode(make(k));
+    for (std::size_t n = 0; n < wire.size(); ++n)
+      CHECK_FALSE(decode(wire.data(), n));
+    Bytes longer = wire;
+    longer.push_back(0);
+    CHECK_FALSE(decode(longer));
+  }
+  for (int k = 0; k < 256; ++k) {
+    const bool known = (k >= 1 && k <= 6) || (k >= 16 && k <= 21);
+    if (!known) CHECK_FALSE(decode(Bytes{static_cast<std::uint8_t>(k), 0, 0, 0, 0, 0, 0, 0, 0}));
+  }
+  // A token must be exactly kTokenBytes; a name at most kMaxNameBytes.
+  Message hello = make(Kind::kHello);
+  hello.body.pop_back();
+  CHECK_FALSE(decode(encode(hello)));
+  Message fetch = make(Kind::kFetch);
+  fetch.name.assign(kMaxNameBytes, 'x');
+  CHECK(decode(encode(fetch)));
+  fetch.name.push_back('x');
+  CHECK_FALSE(decode(encode(fetch)));
+  // A length field that points past the end.
+  Bytes lying = encode(make(Kind::kSend));
+  lying[1 + 4 + 3] = 0xFF;  // the recipient's length
+  CHECK_FALSE(decode(lying));
+  CHECK_FALSE(decode(Bytes(kMaxFrameBytes + 1, 5)));
+}
+
+TEST_CASE("random payloads never crash the decoder", "[chat][frame]") {
+  std::mt19937 rng(4);
+  for (int i = 0; i < 20000; ++i) {
+    Bytes b(rng() % 64);
+    for (auto& x : b)
+      x = static_cast<std::uint8_t>(rng());
+    if (!b.empty() && i % 2) b[0] = static_cast<std::uint8_t>(1 + rng() % 6);
+    if (auto m = decode(b)) CHECK(encode(*m) == b);  // what decodes is exactly one message
+  }
+}
+
+TEST_CASE("frame lengths are bounded", "[chat][frame]") {
+  std::uint8_t h[4];
+  put_length(h, 5);
+  CHECK(read_length(h) == 5u);
+  put_length(h, static_cast<std::uint32_t>(kMaxFrameBytes));
+  CHECK(read_length(h) == kMaxFrameBytes);
+  put_length(h, static_cast<std::uint32_t>(kMaxFrameBytes + 1));
+  CHECK_FALSE(read_length(h));
+  put_length(h, 0);
+  CHECK_FALSE(read_length(h));
+  const std::uint8_t huge[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+  CHECK_FALSE(read_length(huge));
+}
+
+TEST_CASE("handles", "[chat][frame]") {
+  CHECK(valid_handle("alice"));
+  CHECK(valid_handle("Bob_2.x-y"));
+  CHECK(valid_handle(std::string(kMaxHandleBytes, 'a')));
+  CHECK_FALSE(valid_handle(std::string(kMaxHandleBytes + 1, 'a')));
+  CHECK_FALSE(valid_handle(""));
+  CHECK_FALSE(valid_handle("a b"));
+  CHECK_FALSE(valid_handle("a\x1b[31m"));
+  CHECK_FALSE(
+      valid_handle("al\xc3\xaf"
+                   "ce"));
+}
