@@ -29,6 +29,22 @@ namespace hush {
 /// Overwrites `data` with zeros in a way the optimiser may not remove (OPENSSL_cleanse).
 void secure_wipe(std::span<std::uint8_t> data) noexcept;
 
+namespace detail {
+/// Zeroes N bytes inline: a plain memset, then an empty asm statement that takes the address and
+/// clobbers memory, so the compiler must assume the zeros are read and cannot drop the stores
+/// (the technique OPENSSL_cleanse and BoringSSL use), without a function call per key: the
+/// message path creates and destroys hundreds of small secrets. Other compilers get secure_wipe.
+template <std::size_t N>
+inline void wipe_fixed(std::array<std::uint8_t, N>& bytes) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_memset(bytes.data(), 0, N);
+  __asm__ __volatile__("" : : "r"(bytes.data()) : "memory");
+#else
+  secure_wipe(bytes);
+#endif
+}
+}  // namespace detail
+
 /// Compares two byte strings in time that depends only on their lengths (CRYPTO_memcmp).
 /// Returns false when the lengths differ.
 bool constant_time_equals(ByteView a, ByteView b) noexcept;
@@ -40,16 +56,18 @@ class SecretArray {
   static constexpr std::size_t kSize = N;
   /// All zeros.
   SecretArray() noexcept = default;
-  ~SecretArray() { secure_wipe(bytes_); }
+  ~SecretArray() { detail::wipe_fixed(bytes_); }
   SecretArray(const SecretArray&) = delete;
   SecretArray& operator=(const SecretArray&) = delete;
   /// Takes the bytes of `other` and wipes `other`.
-  SecretArray(SecretArray&& other) noexcept : bytes_(other.bytes_) { secure_wipe(other.bytes_); }
+  SecretArray(SecretArray&& other) noexcept : bytes_(other.bytes_) {
+    detail::wipe_fixed(other.bytes_);
+  }
   /// Takes the bytes of `other` and wipes `other`.
   SecretArray& operator=(SecretArray&& other) noexcept {
     if (this != &other) {
       bytes_ = other.bytes_;
-      secure_wipe(other.bytes_);
+      detail::wipe_fixed(other.bytes_);
     }
     return *this;
   }

@@ -1,15 +1,26 @@
-// hush internal: HMAC-SHA256 (RFC 2104) on EVP SHA-256 digests, and HKDF-SHA256 (RFC 5869).
+// hush internal: HMAC-SHA256 (RFC 2104) on OpenSSL's SHA-256, and HKDF-SHA256 (RFC 5869).
 //
 // HMAC is built from the digest (H(K^opad || H(K^ipad || m))) rather than EVP_MAC so that the two
 // keyed states can be kept: the Double Ratchet MACs the same key again and again (both chain-key
 // steps under one chain key, three HKDF expansions under one PRK, every HKDF extraction under the
 // zero salt), and re-keying would hash both pads each time. A repeated key (compared in constant
 // time) only copies the kept states.
+//
+// The states are OpenSSL's SHA256_CTX, through SHA256_Init/Update/Final. Those functions are
+// marked deprecated in OpenSSL 3 (in favour of EVP) but are present in every 3.x and run the same
+// digest code (SHA-NI where the CPU has it). The reason to use them here: a SHA256_CTX is a plain
+// struct, so saving and restoring a keyed state is a struct copy, where EVP_MD_CTX_copy_ex frees
+// and allocates a provider context on every copy (four per HMAC), which measurably dominated the
+// message path (bench/README.md). This file is the only user.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "crypto/kdf.h"
 
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include <hush/secret.h>
 #include "crypto/ossl.h"
@@ -21,18 +32,25 @@ constexpr std::size_t kBlockSize = 64;  // SHA-256's block
 }
 
 struct HmacSha256::Impl {
-  EvpMdCtxPtr inner_keyed{EVP_MD_CTX_new()};  // after absorbing K ^ ipad
-  EvpMdCtxPtr outer_keyed{EVP_MD_CTX_new()};  // after absorbing K ^ opad
-  EvpMdCtxPtr work{EVP_MD_CTX_new()};
+  SHA256_CTX inner_keyed;  // after absorbing K ^ ipad
+  SHA256_CTX outer_keyed;  // after absorbing K ^ opad
+  SHA256_CTX work;
   SecretArray<kBlockSize> key;  // the key the kept states were made for
   std::size_t key_len = 0;
   bool keyed = false;
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    // The keyed states are as good as the key.
+    OPENSSL_cleanse(&inner_keyed, sizeof inner_keyed);
+    OPENSSL_cleanse(&outer_keyed, sizeof outer_keyed);
+    OPENSSL_cleanse(&work, sizeof work);
+  }
 };
 
-HmacSha256::HmacSha256() : impl_(std::make_unique<Impl>()) {
-  if (!impl_->inner_keyed || !impl_->outer_keyed || !impl_->work)
-    throw_openssl_failure("EVP_MD_CTX_new");
-}
+HmacSha256::HmacSha256() : impl_(std::make_unique<Impl>()) {}
 
 HmacSha256::~HmacSha256() = default;
 
@@ -44,40 +62,37 @@ void HmacSha256::init(ByteView key) {
     // K0: the key, hashed first if longer than a block, zero-padded to a block (RFC 2104 §2).
     SecretArray<kBlockSize> k0;
     if (key.size() > kBlockSize) {
-      unsigned int n = 0;
-      ossl_check(EVP_Digest(key.data(), key.size(), k0.expose_mut().data(), &n, fetched().sha256,
-                            nullptr),
-                 "EVP_Digest");
-      d.keyed = false;  // long keys are not kept
+      SHA256(key.data(), key.size(), k0.expose_mut().data());
     } else {
       std::copy(key.begin(), key.end(), k0.expose_mut().begin());
       std::copy(key.begin(), key.end(), d.key.expose_mut().begin());
       d.key_len = key.size();
     }
     SecretArray<kBlockSize> pad;
-    for (std::size_t i = 0; i < kBlockSize; ++i) pad.expose_mut()[i] = k0.expose()[i] ^ 0x36;
-    ossl_check(EVP_DigestInit_ex2(d.inner_keyed.get(), fetched().sha256, nullptr), "DigestInit");
-    ossl_check(EVP_DigestUpdate(d.inner_keyed.get(), pad.expose().data(), kBlockSize), "Update");
-    for (std::size_t i = 0; i < kBlockSize; ++i) pad.expose_mut()[i] = k0.expose()[i] ^ 0x5c;
-    ossl_check(EVP_DigestInit_ex2(d.outer_keyed.get(), fetched().sha256, nullptr), "DigestInit");
-    ossl_check(EVP_DigestUpdate(d.outer_keyed.get(), pad.expose().data(), kBlockSize), "Update");
-    d.keyed = key.size() <= kBlockSize;
+    for (std::size_t i = 0; i < kBlockSize; ++i)
+      pad.expose_mut()[i] = k0.expose()[i] ^ 0x36;
+    ossl_check(SHA256_Init(&d.inner_keyed), "SHA256_Init");
+    ossl_check(SHA256_Update(&d.inner_keyed, pad.expose().data(), kBlockSize), "SHA256_Update");
+    for (std::size_t i = 0; i < kBlockSize; ++i)
+      pad.expose_mut()[i] = k0.expose()[i] ^ 0x5c;
+    ossl_check(SHA256_Init(&d.outer_keyed), "SHA256_Init");
+    ossl_check(SHA256_Update(&d.outer_keyed, pad.expose().data(), kBlockSize), "SHA256_Update");
+    d.keyed = key.size() <= kBlockSize;  // long keys are not kept
   }
-  ossl_check(EVP_MD_CTX_copy_ex(d.work.get(), d.inner_keyed.get()), "EVP_MD_CTX_copy_ex");
+  d.work = d.inner_keyed;
 }
 
 void HmacSha256::update(ByteView data) {
-  ossl_check(EVP_DigestUpdate(impl_->work.get(), data.data(), data.size()), "EVP_DigestUpdate");
+  ossl_check(SHA256_Update(&impl_->work, data.data(), data.size()), "SHA256_Update");
 }
 
 void HmacSha256::final(std::span<std::uint8_t, kHmacSha256Size> out) {
   Impl& d = *impl_;
   SecretArray<kHmacSha256Size> inner;
-  unsigned int n = 0;
-  ossl_check(EVP_DigestFinal_ex(d.work.get(), inner.expose_mut().data(), &n), "DigestFinal");
-  ossl_check(EVP_MD_CTX_copy_ex(d.work.get(), d.outer_keyed.get()), "EVP_MD_CTX_copy_ex");
-  ossl_check(EVP_DigestUpdate(d.work.get(), inner.expose().data(), inner.size()), "Update");
-  ossl_check(EVP_DigestFinal_ex(d.work.get(), out.data(), &n), "DigestFinal");
+  ossl_check(SHA256_Final(inner.expose_mut().data(), &d.work), "SHA256_Final");
+  d.work = d.outer_keyed;
+  ossl_check(SHA256_Update(&d.work, inner.expose().data(), inner.size()), "SHA256_Update");
+  ossl_check(SHA256_Final(out.data(), &d.work), "SHA256_Final");
 }
 
 void hkdf_sha256(HmacSha256& extract, HmacSha256& expand, ByteView ikm, ByteView salt,

@@ -1,9 +1,10 @@
 // hush internal: HMAC-SHA256 and HKDF-SHA256 (RFC 2104, RFC 5869) on OpenSSL 3.
 //
 // HmacSha256 owns reusable OpenSSL digest contexts (the algorithm is fetched once per process) and
-// keeps the keyed state of its last key, so MACing under the same key again costs no key setup. HKDF
-// is RFC 5869 extract-then-expand built on it (Signal v3 uses the standard expand counter from 1);
-// give extraction and expansion their own HmacSha256 to keep both keys (the zero salt and the PRK).
+// keeps the keyed state of its last key, so MACing under the same key again costs no key setup.
+// HKDF is RFC 5869 extract-then-expand built on it (Signal v3 uses the standard expand counter from
+// 1); give extraction and expansion their own HmacSha256 to keep both keys (the zero salt and the
+// PRK).
 //
 // Not responsible for: choosing salts and info strings (ratchet/kdf_chains.h, x3dh.h).
 // Thread-safety: an HmacSha256 object is not synchronised; use one per thread or operation.

@@ -1,5 +1,6 @@
 // hush interop tests: an LscPeer (lsc_peer.h) on libsignal-protocol-c's public API, with a crypto
-// provider on hush's internal crypto and in-memory stores.
+// provider written as libsignal-protocol-c's own test provider writes it (crypto/baseline.h: a
+// fresh OpenSSL HMAC or cipher context per operation), and in-memory stores.
 #include "interop/lsc_peer.h"
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <hush/random.h>
 #include <hush/result.h>
 
+#include "crypto/baseline.h"
 #include "crypto/cipher.h"
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
@@ -261,9 +263,7 @@ struct LscPeer::Impl {
   }
   static int hmac_init(void** hmac_context, const std::uint8_t* key, std::size_t key_len, void*) {
     try {
-      auto h = std::make_unique<crypto::HmacSha256>();
-      h->init(ByteView(key, key_len));
-      *hmac_context = h.release();
+      *hmac_context = new crypto::baseline::HmacSha256(ByteView(key, key_len));
       return SG_SUCCESS;
     } catch (const std::bad_alloc&) {
       return SG_ERR_NOMEM;
@@ -273,7 +273,7 @@ struct LscPeer::Impl {
   }
   static int hmac_update(void* hmac_context, const std::uint8_t* data, std::size_t len, void*) {
     try {
-      static_cast<crypto::HmacSha256*>(hmac_context)->update(ByteView(data, len));
+      static_cast<crypto::baseline::HmacSha256*>(hmac_context)->update(ByteView(data, len));
       return SG_SUCCESS;
     } catch (...) {
       return SG_ERR_UNKNOWN;
@@ -281,11 +281,9 @@ struct LscPeer::Impl {
   }
   static int hmac_final(void* hmac_context, signal_buffer** output, void*) {
     try {
-      signal_buffer* b = signal_buffer_alloc(crypto::kHmacSha256Size);
+      const auto mac = static_cast<crypto::baseline::HmacSha256*>(hmac_context)->final();
+      signal_buffer* b = signal_buffer_create(mac.data(), mac.size());
       if (b == nullptr) return SG_ERR_NOMEM;
-      static_cast<crypto::HmacSha256*>(hmac_context)
-          ->final(std::span<std::uint8_t, crypto::kHmacSha256Size>(signal_buffer_data(b),
-                                                                   crypto::kHmacSha256Size));
       *output = b;
       return SG_SUCCESS;
     } catch (...) {
@@ -293,7 +291,7 @@ struct LscPeer::Impl {
     }
   }
   static void hmac_cleanup(void* hmac_context, void*) {
-    delete static_cast<crypto::HmacSha256*>(hmac_context);
+    delete static_cast<crypto::baseline::HmacSha256*>(hmac_context);
   }
   static int sha512_init(void** digest_context, void*) {
     try {
@@ -337,20 +335,11 @@ struct LscPeer::Impl {
     if (key_len != crypto::Aes256Cbc::kKeySize || iv_len != crypto::Aes256Cbc::kIvSize)
       return SG_ERR_UNKNOWN;
     try {
-      crypto::Aes256Cbc aes;
-      const ByteView k(key, key_len);
-      const ByteView v(iv, iv_len);
-      const ByteView data(in, in_len);
-      signal_buffer* b = nullptr;
-      if (encrypt) {
-        auto out = aes.encrypt(k, v, data);
-        if (!out) return SG_ERR_UNKNOWN;
-        b = signal_buffer_create(out->data(), out->size());
-      } else {
-        auto out = aes.decrypt(k, v, data);
-        if (!out) return SG_ERR_UNKNOWN;  // bad padding or length, as the reference provider
-        b = signal_buffer_create(out->expose().data(), out->size());
-      }
+      // A new cipher context per call, as the reference provider does.
+      auto out = crypto::baseline::aes256_cbc(encrypt, ByteView(key, key_len), ByteView(iv, iv_len),
+                                              ByteView(in, in_len));
+      if (!out) return SG_ERR_UNKNOWN;  // bad padding or length, as the reference provider
+      signal_buffer* b = signal_buffer_create(out->data(), out->size());
       if (b == nullptr) return SG_ERR_NOMEM;
       *output = b;
       return SG_SUCCESS;
