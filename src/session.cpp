@@ -238,6 +238,10 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
           return plaintext;
         }
 
+        if (data.retired(message.base_key()))
+          return Error(Errc::kDuplicateMessage,
+                       "decrypt_prekey_message: replay of a session long archived");
+
         // A new session: X3DH as responder (wire spec §3 step 3).
         auto signed_pre_key = store.load_signed_pre_key(message.signed_pre_key_id());
         if (!signed_pre_key) return signed_pre_key.error();

@@ -36,6 +36,8 @@ SecretBytes SessionRecord::serialize() const {
   if (d_->current) d_->current->to_proto(*p.mutable_current());
   for (const auto& s : d_->previous)
     s.to_proto(*p.add_previous());
+  for (const auto& k : d_->retired_base_keys)
+    p.add_retired_base_keys(internal::to_field(k.u()));
   SecretBytes out = internal::serialize_to_secret(p);
   wipe_record(p);
   return out;
@@ -65,6 +67,14 @@ Result<SessionRecord> SessionRecord::deserialize(ByteView data) {
     auto s = internal::SessionState::from_proto(ps);
     if (!s) return s.error();
     out.d_->previous.push_back(std::move(*s));
+  }
+  if (static_cast<std::size_t>(p.retired_base_keys_size()) > kMaxRetiredBaseKeys)
+    return Error(Errc::kCorruptState, "SessionRecord: too many retired base keys");
+  for (const auto& k : p.retired_base_keys()) {
+    std::array<std::uint8_t, 32> u{};
+    if (!internal::read_fixed(k, u))
+      return Error(Errc::kCorruptState, "SessionRecord: retired base key");
+    out.d_->retired_base_keys.push_back(PublicKey::from_u(u));
   }
   return out;
 }

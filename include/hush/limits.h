@@ -29,6 +29,12 @@ inline constexpr std::size_t kMaxReceiverChains = 5;
 /// ARCHIVED_STATES_MAX_LENGTH (§5.1).
 inline constexpr std::size_t kMaxArchivedStates = 40;
 
+/// X3DH base keys remembered per address after their session state left the archive. A prekey
+/// message made without a one-time prekey could otherwise be replayed and set its session up
+/// again; 200 keys (6.4 KB, only for peers that started more than 40 sessions) keep that closed
+/// far beyond any real use, and a signed prekey's deletion closes it for good.
+inline constexpr std::size_t kMaxRetiredBaseKeys = 200;
+
 /// The largest plaintext `encrypt_message` accepts. Signal messages are small (attachments travel
 /// separately, encrypted under keys sent in a message); 16 MiB leaves room for unusual uses while
 /// bounding what one message can make a receiver allocate.

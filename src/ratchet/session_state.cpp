@@ -45,6 +45,7 @@ RecordData RecordData::clone() const {
   if (current) out.current = current->clone();
   for (const auto& s : previous)
     out.previous.push_back(s.clone());
+  out.retired_base_keys = retired_base_keys;
   return out;
 }
 
@@ -52,8 +53,23 @@ void RecordData::archive_current() {
   if (!current) return;
   previous.insert(previous.begin(), std::move(*current));
   current.reset();
-  while (previous.size() > kMaxArchivedStates)
+  while (previous.size() > kMaxArchivedStates) {
+    // Remember the dropped session's base key: a replay of its prekey message must not set it
+    // up again (only responder states have one).
+    if (previous.back().alice_base_key)
+      retired_base_keys.push_back(*previous.back().alice_base_key);
     previous.pop_back();
+  }
+  if (retired_base_keys.size() > kMaxRetiredBaseKeys)
+    retired_base_keys.erase(
+        retired_base_keys.begin(),
+        retired_base_keys.begin() +
+            static_cast<std::ptrdiff_t>(retired_base_keys.size() - kMaxRetiredBaseKeys));
+}
+
+bool RecordData::retired(const PublicKey& base_key) const {
+  return std::any_of(retired_base_keys.begin(), retired_base_keys.end(),
+                     [&](const PublicKey& k) { return k == base_key; });
 }
 
 void RecordData::promote(SessionState state) {

@@ -91,6 +91,8 @@ struct SessionState {
 struct RecordData {
   std::optional<SessionState> current;
   std::vector<SessionState> previous;  // newest first; a vector: an empty deque allocates
+  /// Base keys of responder states dropped from the archive, oldest first (kMaxRetiredBaseKeys).
+  std::vector<PublicKey> retired_base_keys;
 
   RecordData clone() const;
   /// Moves the current state (if any) to the front of the archive, trimming it to the limit.
@@ -99,6 +101,8 @@ struct RecordData {
   void promote(SessionState state);
   /// True if a state with this version and X3DH base key is in the record.
   bool has_state_with_base_key(std::uint32_t version, const PublicKey& base_key) const;
+  /// True if a state with this X3DH base key was in the record and has been dropped.
+  bool retired(const PublicKey& base_key) const;
 };
 
 }  // namespace hush::internal

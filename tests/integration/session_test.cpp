@@ -725,3 +725,22 @@ TEST_CASE("stores survive a reopen mid-conversation", "[integration]") {
   REQUIRE(decrypt(bob, alice, held).value() == "held");
   REQUIRE(decrypt(alice, bob, encrypt(bob, alice, "after restore")).value() == "after restore");
 }
+
+TEST_CASE("a prekey message is not accepted again after its session left the archive",
+          "[integration][limits]") {
+  // Without a one-time prekey, the X3DH of a replayed prekey message can be run again; once the
+  // state it made has been dropped from the archive (41 newer sessions), only the record's list of
+  // retired base keys stops the replay.
+  auto alice = Party::create("alice", 60, 0);
+  auto bob = Party::create("bob", 61, 0);
+  REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, bob.bundle()));
+  auto first = encrypt(alice, bob, "only once");
+  REQUIRE_FALSE(first.prekey_message()->pre_key_id());
+  REQUIRE(decrypt(bob, alice, first).value() == "only once");
+  for (std::size_t i = 0; i <= kMaxArchivedStates; ++i) {
+    REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, bob.bundle()));
+    REQUIRE(decrypt(bob, alice, encrypt(alice, bob, "newer")).value() == "newer");
+  }
+  CHECK(session_info(*bob.store, alice.address)->previous_states == kMaxArchivedStates);
+  require_rejected(bob, alice, first, Errc::kDuplicateMessage);
+}

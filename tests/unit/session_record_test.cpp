@@ -126,6 +126,15 @@ TEST_CASE("stored records that break the format or a limit are corrupt_state", "
   require_corrupt(edited(
       record, [](auto& p) { p.mutable_current()->mutable_pending_pre_key()->set_base_key("x"); }));
 
+  require_corrupt(edited(record, [](auto& p) { p.add_retired_base_keys(std::string(31, 'k')); }));
+  require_corrupt(edited(record, [](auto& p) {
+    for (std::size_t i = 0; i <= kMaxRetiredBaseKeys; ++i)
+      p.add_retired_base_keys(std::string(32, 'k'));
+  }));
+  auto with_retired =
+      edited(record, [](auto& p) { p.add_retired_base_keys(std::string(32, 'k')); });
+  REQUIRE(with_retired);
+
   const Bytes too_big(kMaxSessionRecordBytes + 1, 0);
   auto big = SessionRecord::deserialize(too_big);
   REQUIRE_FALSE(big);
