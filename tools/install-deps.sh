@@ -2,14 +2,15 @@
 # Installs the Debian 12 packages hush needs that are missing (run as root; uses apt-get).
 #   tools/install-deps.sh           what building the library and examples needs (the chat
 #                                   example needs standalone Asio, header-only: libasio-dev)
-#   tools/install-deps.sh --test    also what the test suite needs (Catch2, clang-format, and
-#                                   the peer library libsignal-protocol-c for interop tests only)
+#   tools/install-deps.sh --test    also what the test suite needs (Catch2, clang-format, clang
+#                                   with libFuzzer for the fuzz targets, and the peer library
+#                                   libsignal-protocol-c for interop tests only)
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
           libspdlog-dev libsqlite3-dev libasio-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(catch2 libsignal-protocol-c-dev clang-format)
+  packages+=(catch2 libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds hush and runs every test (ctest), three times over:
+# Builds hush and runs every test (ctest), three times over, then the fuzz targets:
 #   1. an optimised build with warnings as errors: the whole suite;
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: the whole suite;
-#   3. a ThreadSanitizer build: the concurrency tests.
+#   3. a ThreadSanitizer build: the concurrency tests;
+#   4. a clang libFuzzer build (ASan + UBSan): every fuzz target for HUSH_FUZZ_SECONDS seconds
+#      (default 45) on a copy of its checked-in seeds (fuzz/run_all.sh).
 # Installs missing Debian packages first (as root). Used by .ci/run; safe to run by hand.
-# HUSH_TEST_STAGES="release asan tsan" selects stages (all by default).
+# HUSH_TEST_STAGES="release asan tsan fuzz" selects stages (all by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +15,7 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 
 jobs=$(nproc)
-stages=${HUSH_TEST_STAGES:-release asan tsan}
+stages=${HUSH_TEST_STAGES:-release asan tsan fuzz}
 started=$SECONDS
 
 stage() {
@@ -43,6 +45,14 @@ for s in $stages; do
       cmake --build build-tsan -j"$jobs" --target hush_concurrency_tests hush_store_worker
       TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j"$jobs" --output-on-failure \
         --timeout 900 -R hush_concurrency_tests
+      ;;
+    fuzz)
+      stage "libFuzzer build (clang, ASan + UBSan), every fuzz target"
+      cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUSH_WARNINGS_AS_ERRORS=ON \
+        -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHUSH_BUILD_FUZZERS=ON \
+        -DHUSH_BUILD_TESTS=OFF -DHUSH_BUILD_EXAMPLES=OFF
+      cmake --build build-fuzz -j"$jobs" --target hush_fuzzers
+      fuzz/run_all.sh "${HUSH_FUZZ_SECONDS:-45}" build-fuzz
       ;;
     *)
       echo "unknown stage: $s" >&2

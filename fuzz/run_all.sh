@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs every hush fuzz target for SECONDS seconds, each on a scratch copy of its checked-in corpus
+# (fuzz/corpus/<target>/ is never modified), and fails if any target crashes, leaks, times out or
+# is missing. CI calls it with 20-30 seconds per target.
+#
+#   fuzz/run_all.sh SECONDS BUILD_DIR
+#
+# BUILD_DIR is a build configured with -DHUSH_BUILD_FUZZERS=ON (the targets are in BUILD_DIR/fuzz).
+# Inputs that crash are kept in $HUSH_FUZZ_ARTIFACTS (default BUILD_DIR/fuzz-artifacts), named
+# <target>-crash-<sha1> and so on; replay one with `BUILD_DIR/fuzz/<target> FILE`.
+set -euo pipefail
+
+if [[ $# -ne 2 || ! $1 =~ ^[0-9]+$ ]]; then
+  echo "usage: $0 SECONDS BUILD_DIR" >&2
+  exit 2
+fi
+seconds=$1
+build_dir=$(cd "$2" && pwd)
+corpus_root="$(cd "$(dirname "$0")" && pwd)/corpus"
+artifacts=${HUSH_FUZZ_ARTIFACTS:-$build_dir/fuzz-artifacts}
+mkdir -p "$artifacts"
+artifacts=$(cd "$artifacts" && pwd)
+
+# target:corpus (decrypt_no_fuzzer_mode runs on the decrypt seeds).
+targets=(
+  signal_message:signal_message
+  prekey_message:prekey_message
+  session_record:session_record
+  stored_records:stored_records
+  prekey_bundle:prekey_bundle
+  decrypt:decrypt
+  decrypt_no_fuzzer_mode:decrypt
+  interaction:interaction
+)
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/hush-fuzz.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+failed=()
+for entry in "${targets[@]}"; do
+  name=${entry%%:*}
+  corpus=${entry#*:}
+  binary="$build_dir/fuzz/${name}_fuzzer"
+  if [[ ! -x $binary ]]; then
+    echo "run_all: missing $binary (build the hush_fuzzers target)" >&2
+    failed+=("$name (missing)")
+    continue
+  fi
+  work="$scratch/$name"
+  mkdir -p "$work"
+  if [[ -d $corpus_root/$corpus ]]; then
+    cp "$corpus_root/$corpus"/* "$work"/ 2>/dev/null || true
+  fi
+  log="$scratch/$name.log"
+  printf '==== %s: %ss on %s seeds\n' "$name" "$seconds" "$(find "$work" -type f | wc -l)"
+  status=0
+  "$binary" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=3072 -max_len=4096 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/$name-" "$work" >"$log" 2>&1 || status=$?
+  grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec' "$log" || true
+  if [[ $status -ne 0 ]]; then
+    echo "run_all: $name FAILED (exit $status); the end of its log:" >&2
+    tail -n 60 "$log" >&2
+    failed+=("$name")
+  fi
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "run_all: failed: ${failed[*]}; inputs in $artifacts" >&2
+  exit 1
+fi
+echo "run_all: all ${#targets[@]} targets ran ${seconds}s without a failure"

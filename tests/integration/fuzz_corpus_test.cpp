@@ -1,0 +1,246 @@
+// hush: writes the fuzz targets' seed corpora (fuzz/corpus/<target>/): real messages, records,
+// snapshots and bundles from real sessions, and action scripts for the interaction fuzzer.
+//
+// Hidden ([.corpus]); run it by hand with HUSH_FUZZ_CORPUS_DIR set, then minimise the output into
+// fuzz/corpus with -merge=1 (fuzz/README.md). The fixed session comes from fuzz/fuzz_common.h, the
+// same code the decrypt fuzzers run at start-up, so the decrypt seeds are messages of the very
+// session those fuzzers hold.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "../../fuzz/fuzz_common.h"
+
+using namespace hush;
+
+namespace {
+
+class CorpusWriter {
+ public:
+  explicit CorpusWriter(std::filesystem::path root) : root_(std::move(root)) {}
+
+  void write(const std::string& target, const std::string& name, ByteView data) {
+    const auto dir = root_ / target;
+    std::filesystem::create_directories(dir);
+    std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
+    REQUIRE(out.good());
+    ++written_;
+  }
+  void write(const std::string& target, const std::string& name, std::uint8_t prefix,
+             ByteView data) {
+    Bytes b{prefix};
+    b.insert(b.end(), data.begin(), data.end());
+    write(target, name, b);
+  }
+  int written() const { return written_; }
+
+ private:
+  std::filesystem::path root_;
+  int written_ = 0;
+};
+
+// The decrypt fuzzers' selector byte: bit 0 the type, bit 1 the receiver (alice).
+std::uint8_t selector(MessageType type, bool at_alice) {
+  return static_cast<std::uint8_t>((type == MessageType::kPreKey ? 1 : 0) | (at_alice ? 2 : 0));
+}
+
+void write_messages(CorpusWriter& w, const fuzz::FixedSession& s) {
+  auto one = [&](const fuzz::WireMessage& m, bool at_alice) {
+    const std::string name = (at_alice ? "to-alice-" : "to-bob-") + m.name;
+    auto parsed = CiphertextMessage::parse(m.type, m.bytes);
+    REQUIRE(parsed);
+    w.write("decrypt", name, selector(m.type, at_alice), m.bytes);
+    if (const auto* p = parsed->prekey_message()) {
+      w.write("prekey_message", name, m.bytes);
+      w.write("signal_message", name + "-inner", p->message().serialized());
+    } else {
+      w.write("signal_message", name, m.bytes);
+    }
+  };
+  for (const auto& m : s.to_bob)
+    one(m, false);
+  for (const auto& m : s.to_alice)
+    one(m, true);
+}
+
+void write_records(CorpusWriter& w, fuzz::FixedSession& s) {
+  for (std::size_t i = 0; i < s.records.size(); ++i)
+    w.write("session_record", "record-" + std::to_string(i), s.records[i]);
+  for (std::size_t i = 0; i < s.snapshots.size(); ++i)
+    w.write("stored_records", "snapshot-" + std::to_string(i), 2, s.snapshots[i]);
+  for (fuzz::Device* d : {s.alice.get(), s.bob.get()}) {
+    auto ids = d->store->pre_key_ids();
+    REQUIRE(ids);
+    REQUIRE_FALSE(ids->empty());
+    auto pk = d->store->load_pre_key(ids->front());
+    REQUIRE(pk);
+    REQUIRE(*pk);
+    w.write("stored_records", d->address.name + "-prekey", 0, (*pk)->serialize().expose());
+    auto spk = d->store->load_signed_pre_key(SignedPreKeyId{1});
+    REQUIRE(spk);
+    REQUIRE(*spk);
+    w.write("stored_records", d->address.name + "-signed-prekey", 1, (*spk)->serialize().expose());
+  }
+}
+
+// A record holding a full archive and the base keys of the sessions dropped from it: alice starts
+// more sessions with bob than a record keeps, each one's first message delivered.
+void write_full_archive(CorpusWriter& w) {
+  auto alice = fuzz::make_device("alice", 11, 0);
+  auto bob = fuzz::make_device("bob", 12, 0);
+  for (std::size_t i = 0; i < kMaxArchivedStates + 4; ++i) {
+    REQUIRE(
+        process_prekey_bundle(alice->ctx, *alice->store, bob->address, bob->bundle(std::nullopt)));
+    auto m = encrypt_message(alice->ctx, *alice->store, bob->address, as_bytes("again"));
+    REQUIRE(m);
+    REQUIRE(decrypt_message(bob->ctx, *bob->store, alice->address, *m));
+  }
+  auto record = bob->store->load_session(alice->address);
+  REQUIRE(record);
+  REQUIRE(*record);
+  REQUIRE((*record)->previous_state_count() == kMaxArchivedStates);
+  w.write("session_record", "record-full-archive", (*record)->serialize().expose());
+  w.write("stored_records", "snapshot-full-archive", 2, fuzz::snapshot(*bob->store));
+}
+
+void write_bundles(CorpusWriter& w, const fuzz::FixedSession& s) {
+  // bob's identity is the one prekey_bundle_fuzzer's alice trusts (same seed, same order).
+  const PreKeyBundle with = s.bob->bundle(PreKeyId{3});
+  const PreKeyBundle without = s.bob->bundle(std::nullopt);
+  w.write("prekey_bundle", "bob", fuzz::encode_bundle_input({0, with, false}));
+  w.write("prekey_bundle", "bob-no-prekey", fuzz::encode_bundle_input({0, without, false}));
+  w.write("prekey_bundle", "carol", fuzz::encode_bundle_input({1, with, false}));
+  w.write("prekey_bundle", "bob-signed-by-harness", fuzz::encode_bundle_input({0, with, true}));
+  // alice's own bundle offered as bob's: an untrusted identity.
+  w.write("prekey_bundle", "bob-wrong-identity",
+          fuzz::encode_bundle_input({0, s.alice->bundle(PreKeyId{1}), false}));
+  // A prekey id without a prekey.
+  PreKeyBundle id_only = without;
+  id_only.pre_key_id = PreKeyId{3};
+  w.write("prekey_bundle", "bob-prekey-id-only", fuzz::encode_bundle_input({0, id_only, false}));
+  // A low-order signed prekey (u = 0), validly signed: refused in X3DH.
+  PreKeyBundle low_order = with;
+  low_order.signed_pre_key = PublicKey::from_u({});
+  w.write("prekey_bundle", "bob-low-order-spk", fuzz::encode_bundle_input({0, low_order, true}));
+}
+
+void write_interactions(CorpusWriter& w) {
+  using fuzz::InteractionWriter;
+  {
+    InteractionWriter i;  // in order, both ways
+    for (int k = 0; k < 3; ++k) {
+      i.send(true, "hello bob");
+      i.deliver_oldest();
+      i.send(false, "hello alice");
+      i.deliver_oldest();
+    }
+    w.write("interaction", "in-order", i.finish());
+  }
+  {
+    InteractionWriter i;  // out of order and lost messages
+    for (int k = 0; k < 5; ++k)
+      i.send(true, "burst " + std::to_string(k));
+    i.deliver_newest();
+    i.deliver_oldest();
+    i.deliver(1);
+    i.drop(0);
+    i.deliver_oldest();
+    i.send(false, "reply");
+    i.send(false, "reply 2");
+    i.deliver_newest();
+    i.send(true, "again");
+    i.deliver_oldest();
+    i.deliver_oldest();
+    w.write("interaction", "out-of-order", i.finish());
+  }
+  {
+    InteractionWriter i;  // duplicates
+    i.send(true, "once");
+    i.deliver_oldest();
+    i.duplicate(0);
+    i.send(false, "twice");
+    i.deliver_oldest();
+    i.duplicate(1);
+    i.duplicate(0);
+    w.write("interaction", "duplicates", i.finish());
+  }
+  {
+    InteractionWriter i;  // a new session while old messages are in flight
+    i.send(true, "old 1");
+    i.send(true, "old 2");
+    i.deliver_oldest();
+    i.send(false, "old reply");
+    i.rebundle(false);
+    i.send(true, "new 1");
+    i.deliver_newest();
+    i.deliver_oldest();
+    i.deliver_oldest();
+    i.send(false, "new reply");
+    i.deliver_newest();
+    w.write("interaction", "rebundle", i.finish());
+  }
+  {
+    InteractionWriter i;  // simultaneous initiation
+    i.rebundle(true);
+    i.send(true, "from alice");
+    i.send(false, "from bob");
+    i.deliver_newest();
+    i.deliver_newest();
+    i.send(true, "settle");
+    i.deliver_oldest();
+    i.send(false, "settled");
+    i.deliver_oldest();
+    w.write("interaction", "simultaneous", i.finish());
+  }
+  {
+    InteractionWriter i;  // a late message after many ratchet steps, stores reopened on the way
+    i.send(true, "late");
+    i.send(true, "first");
+    i.deliver_newest();
+    for (int k = 0; k < 7; ++k) {
+      i.send(false, "ping");
+      i.deliver_newest();
+      i.send(true, "pong");
+      i.deliver_newest();
+      if (k == 3) i.reopen();
+    }
+    i.deliver_oldest();
+    w.write("interaction", "late-after-steps", i.finish());
+  }
+  {
+    InteractionWriter i;  // more sessions than a record keeps, with their messages late
+    i.send(true, "s0");
+    for (int k = 0; k < 44; ++k) {
+      i.rebundle(k % 3 == 2);
+      i.send(k % 2 == 0, "s");
+      if (k % 4 == 0) i.deliver_newest();
+    }
+    for (int k = 0; k < 8; ++k)
+      i.deliver_oldest();
+    w.write("interaction", "many-sessions", i.finish());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
+  const char* dir = std::getenv("HUSH_FUZZ_CORPUS_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    WARN("HUSH_FUZZ_CORPUS_DIR is not set; nothing written");
+    return;
+  }
+  CorpusWriter w{std::filesystem::path(dir)};
+  fuzz::FixedSession s = fuzz::build_fixed_session();
+  write_messages(w, s);
+  write_records(w, s);
+  write_full_archive(w);
+  write_bundles(w, s);
+  write_interactions(w);
+  INFO("wrote " << w.written() << " files under " << dir);
+  CHECK(w.written() > 0);
+}
