@@ -1,37 +1,21 @@
 // hush internal: libsignal's curve25519_sign / curve25519_verify (wire spec §7.1) on libsodium's
 // Ed25519 scalar and point primitives, SHA-512 from OpenSSL, and the Montgomery-to-Edwards
-// conversion with OpenSSL BIGNUM (only public values go through it).
+// conversion on our own field arithmetic (field25519.h; only public values go through it).
 #include "crypto/signature.h"
 
 #include <algorithm>
 #include <cstdlib>
-#include <memory>
 
-#include <openssl/bn.h>
 #include <sodium.h>
 
 #include <hush/secret.h>
+#include "crypto/field25519.h"
 #include "crypto/hash.h"
-#include "crypto/ossl.h"
 #include "crypto/sodium.h"
 
 namespace hush::internal::crypto {
 
 namespace {
-
-struct BnCtxDeleter {
-  void operator()(BN_CTX* p) const noexcept { BN_CTX_free(p); }
-};
-struct BnDeleter {
-  void operator()(BIGNUM* p) const noexcept { BN_free(p); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
-
-BnPtr bn_new() {
-  BnPtr p(BN_new());
-  if (!p) throw_openssl_failure("BN_new");
-  return p;
-}
 
 // Reduces a 32-byte little-endian value modulo L.
 void reduce32(std::span<const std::uint8_t, 32> in, std::span<std::uint8_t, 32> out) {
@@ -44,28 +28,7 @@ void reduce32(std::span<const std::uint8_t, 32> in, std::span<std::uint8_t, 32> 
 
 bool montgomery_to_edwards(std::span<const std::uint8_t, 32> u_bytes,
                            std::span<std::uint8_t, 32> a) {
-  std::unique_ptr<BN_CTX, BnCtxDeleter> ctx(BN_CTX_new());
-  if (!ctx) throw_openssl_failure("BN_CTX_new");
-  // p = 2^255 - 19
-  BnPtr p = bn_new();
-  ossl_check(BN_set_bit(p.get(), 255), "BN_set_bit");
-  ossl_check(BN_sub_word(p.get(), 19), "BN_sub_word");
-  // u as X25519 reads it: 255 bits, the top bit ignored (RFC 7748 §5).
-  std::array<std::uint8_t, 32> masked{};
-  std::copy(u_bytes.begin(), u_bytes.end(), masked.begin());
-  masked[31] &= 0x7F;
-  BnPtr u = bn_new();
-  if (BN_lebin2bn(masked.data(), 32, u.get()) == nullptr) throw_openssl_failure("BN_lebin2bn");
-  BnPtr num = bn_new(), den = bn_new(), one = bn_new(), y = bn_new();
-  ossl_check(BN_one(one.get()), "BN_one");
-  ossl_check(BN_mod_sub(num.get(), u.get(), one.get(), p.get(), ctx.get()), "BN_mod_sub");
-  ossl_check(BN_mod_add(den.get(), u.get(), one.get(), p.get(), ctx.get()), "BN_mod_add");
-  if (BN_is_zero(den.get())) return false;
-  BnPtr inv(BN_mod_inverse(nullptr, den.get(), p.get(), ctx.get()));
-  if (!inv) throw_openssl_failure("BN_mod_inverse");
-  ossl_check(BN_mod_mul(y.get(), num.get(), inv.get(), p.get(), ctx.get()), "BN_mod_mul");
-  if (BN_bn2lebinpad(y.get(), a.data(), 32) != 32) throw_openssl_failure("BN_bn2lebinpad");
-  return true;
+  return montgomery_to_edwards_y(u_bytes, a);
 }
 
 std::array<std::uint8_t, 64> curve25519_sign(std::span<const std::uint8_t, 32> private_scalar,
