@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every hush fuzz target for SECONDS seconds, each on a scratch copy of its checked-in corpus
 # (fuzz/corpus/<target>/ is never modified), and fails if any target crashes, leaks, times out or
-# is missing. CI calls it with 20-30 seconds per target.
+# is missing. Runs $HUSH_FUZZ_JOBS targets at a time (default: the number of CPUs; each target is
+# one process). CI calls it with 60 seconds per target.
 #
 #   fuzz/run_all.sh SECONDS BUILD_DIR
 #
@@ -36,26 +37,49 @@ targets=(
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/hush-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-failed=()
-for entry in "${targets[@]}"; do
-  name=${entry%%:*}
-  corpus=${entry#*:}
-  binary="$build_dir/fuzz/${name}_fuzzer"
-  if [[ ! -x $binary ]]; then
-    echo "run_all: missing $binary (build the hush_fuzzers target)" >&2
-    failed+=("$name (missing)")
-    continue
-  fi
-  work="$scratch/$name"
+# Runs one target; its exit status goes to $scratch/<name>.status.
+run_one() {
+  local name=$1 corpus=$2
+  local binary="$build_dir/fuzz/${name}_fuzzer"
+  local work="$scratch/$name"
   mkdir -p "$work"
   if [[ -d $corpus_root/$corpus ]]; then
     cp "$corpus_root/$corpus"/* "$work"/ 2>/dev/null || true
   fi
-  log="$scratch/$name.log"
-  printf '==== %s: %ss on %s seeds\n' "$name" "$seconds" "$(find "$work" -type f | wc -l)"
-  status=0
+  local status=0
   "$binary" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=3072 -max_len=4096 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/$name-" "$work" >"$log" 2>&1 || status=$?
+    -print_final_stats=1 -artifact_prefix="$artifacts/$name-" "$work" >"$scratch/$name.log" 2>&1 ||
+    status=$?
+  echo "$status" >"$scratch/$name.status"
+}
+
+jobs=${HUSH_FUZZ_JOBS:-$(nproc)}
+failed=()
+running=0
+for entry in "${targets[@]}"; do
+  name=${entry%%:*}
+  corpus=${entry#*:}
+  if [[ ! -x $build_dir/fuzz/${name}_fuzzer ]]; then
+    echo "run_all: missing $build_dir/fuzz/${name}_fuzzer (build the hush_fuzzers target)" >&2
+    failed+=("$name (missing)")
+    continue
+  fi
+  if ((running >= jobs)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  printf '==== %s: %ss on %s seeds\n' "$name" "$seconds" "$(find "$corpus_root/$corpus" -type f | wc -l)"
+  run_one "$name" "$corpus" &
+  running=$((running + 1))
+done
+wait || true
+
+for entry in "${targets[@]}"; do
+  name=${entry%%:*}
+  [[ -f $scratch/$name.status ]] || continue
+  status=$(cat "$scratch/$name.status")
+  log="$scratch/$name.log"
+  printf '==== %s (exit %s)\n' "$name" "$status"
   grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec' "$log" || true
   if [[ $status -ne 0 ]]; then
     echo "run_all: $name FAILED (exit $status); the end of its log:" >&2
