@@ -330,4 +330,27 @@ class InteractionWriter {
   FdpWriter w_;
 };
 
+// ---- Messenger I/O for the envelope target and its seeds ----
+
+/// Keeps every envelope handed to it (the last one in `last`).
+class CaptureTransport final : public Transport {
+ public:
+  Status send(const Address&, ByteView envelope) override {
+    last.assign(envelope.begin(), envelope.end());
+    return ok_status();
+  }
+  Bytes last;
+};
+
+/// A directory that accepts everything and knows no one: fetch fails with kNoSession, and it
+/// reports plenty of one-time prekeys, so key maintenance publishes nothing.
+class NullDirectory final : public KeyDirectory {
+ public:
+  Status publish(const Address&, const PublishedKeys&) override { return ok_status(); }
+  Result<std::uint32_t> available_pre_keys(const Address&) override { return 1000U; }
+  Result<PreKeyBundle> fetch(const Address&) override {
+    return Error(Errc::kNoSession, "fuzz directory: no keys");
+  }
+};
+
 }  // namespace hush::fuzz

@@ -29,6 +29,10 @@ targets=(
   session_record:session_record
   stored_records:stored_records
   prekey_bundle:prekey_bundle
+  bundle_wire:bundle_wire
+  fingerprint:fingerprint
+  envelope:envelope
+  chat_frame:chat_frame
   decrypt:decrypt
   decrypt_no_fuzzer_mode:decrypt
   interaction:interaction

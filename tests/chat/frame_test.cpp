@@ -1,7 +1,11 @@
 // hush chat example: the wire protocol's codec (examples/chat/frame.h) on valid and hostile input.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <string>
 
 #include "frame.h"
 
@@ -109,4 +113,25 @@ TEST_CASE("handles", "[chat][frame]") {
   CHECK_FALSE(
       valid_handle("al\xc3\xaf"
                    "ce"));
+}
+
+// Hidden: writes chat_frame_fuzzer's seeds (fuzz/README.md, "Seeds"): every kind, framed.
+TEST_CASE("write the chat frame fuzz seeds", "[.corpus]") {
+  const char* dir = std::getenv("HUSH_FUZZ_CORPUS_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    WARN("HUSH_FUZZ_CORPUS_DIR is not set; nothing written");
+    return;
+  }
+  const auto out = std::filesystem::path(dir) / "chat_frame";
+  std::filesystem::create_directories(out);
+  for (Kind k : kAll) {
+    const Bytes payload = encode(make(k));
+    Bytes frame(4);
+    put_length(frame.data(), static_cast<std::uint32_t>(payload.size()));
+    frame.insert(frame.end(), payload.begin(), payload.end());
+    std::ofstream f(out / std::string(kind_name(static_cast<std::uint8_t>(k))), std::ios::binary);
+    f.write(reinterpret_cast<const char*>(frame.data()),
+            static_cast<std::streamsize>(frame.size()));
+    REQUIRE(f.good());
+  }
 }

@@ -129,6 +129,66 @@ void write_bundles(CorpusWriter& w, const fuzz::FixedSession& s) {
   w.write("prekey_bundle", "bob-low-order-spk", fuzz::encode_bundle_input({0, low_order, true}));
 }
 
+void write_wire_formats(CorpusWriter& w, const fuzz::FixedSession& s) {
+  // bundle_wire: selector bit 0 picks PreKeyBundle (0) or PublishedKeys (1).
+  const PreKeyBundle with = s.bob->bundle(PreKeyId{3});
+  const PreKeyBundle without = s.bob->bundle(std::nullopt);
+  w.write("bundle_wire", "bob", 0, with.serialize());
+  w.write("bundle_wire", "bob-no-prekey", 0, without.serialize());
+  PublishedKeys keys;
+  keys.registration_id = with.registration_id;
+  keys.device_id = with.device_id;
+  keys.identity_key = with.identity_key;
+  keys.signed_pre_key_id = with.signed_pre_key_id;
+  keys.signed_pre_key = with.signed_pre_key;
+  keys.signed_pre_key_signature = with.signed_pre_key_signature;
+  keys.pre_keys.emplace_back(*with.pre_key_id, *with.pre_key);
+  keys.pre_keys.emplace_back(PreKeyId{4}, s.bob->bundle(PreKeyId{4}).pre_key.value());
+  w.write("bundle_wire", "bob-published", 1, keys.serialize());
+
+  // fingerprint: selector bit 0 picks alice's version 1 (0) or version 0 (1) fingerprint; the
+  // rest is what alice scans: bob's (2 iterations, as the target computes its own).
+  const IdentityKey a = s.alice->store->identity_key_pair()->public_key;
+  const IdentityKey b = s.bob->store->identity_key_pair()->public_key;
+  for (std::uint32_t version : {1U, 0U}) {
+    auto bob_view = make_fingerprint(2, "bob", b, "alice", a, version);
+    REQUIRE(bob_view);
+    w.write("fingerprint", "bob-v" + std::to_string(version),
+            static_cast<std::uint8_t>(version == 0 ? 1 : 0), bob_view->scannable);
+  }
+
+  // envelope: envelopes bob's side of the fixed session can open. A whisper message from alice
+  // (on a copy of her store), and prekey messages from a new device, carol, with and without one
+  // of bob's one-time prekeys.
+  fuzz::CaptureTransport transport;
+  fuzz::NullDirectory directory;
+  auto alice_store = InMemoryProtocolStore::deserialize(fuzz::snapshot(*s.alice->store));
+  REQUIRE(alice_store);
+  Messenger alice(s.alice->ctx, **alice_store, transport, directory, s.alice->address);
+  // Each seed must open at bob's side as the target holds it: a fresh fixed session's bob.
+  const Bytes bob_snapshot = fuzz::snapshot(*fuzz::build_fixed_session().bob->store);
+  auto opens = [&](const Bytes& envelope) {
+    auto bob_store = InMemoryProtocolStore::deserialize(bob_snapshot);
+    REQUIRE(bob_store);
+    Messenger bob(s.bob->ctx, **bob_store, transport, directory, s.bob->address);
+    auto received = bob.receive(envelope);
+    REQUIRE(received);
+    return received->sender;
+  };
+  REQUIRE(alice.send(s.bob->address, as_bytes("hello bob")));
+  w.write("envelope", "alice-whisper", transport.last);
+  CHECK(opens(transport.last) == s.alice->address);
+  int n = 0;
+  for (const auto& bundle : {with, without}) {
+    auto carol = fuzz::make_device("carol", 3, 0);
+    REQUIRE(process_prekey_bundle(carol->ctx, *carol->store, s.bob->address, bundle));
+    Messenger m(carol->ctx, *carol->store, transport, directory, carol->address);
+    REQUIRE(m.send(s.bob->address, as_bytes("hi, carol here")));
+    w.write("envelope", "carol-prekey-" + std::to_string(n++), transport.last);
+    CHECK(opens(transport.last) == carol->address);
+  }
+}
+
 void write_interactions(CorpusWriter& w) {
   using fuzz::InteractionWriter;
   {
@@ -240,6 +300,7 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_records(w, s);
   write_full_archive(w);
   write_bundles(w, s);
+  write_wire_formats(w, s);
   write_interactions(w);
   INFO("wrote " << w.written() << " files under " << dir);
   CHECK(w.written() > 0);

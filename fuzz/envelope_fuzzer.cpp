@@ -1,0 +1,69 @@
+// hush fuzz target: Messenger::receive and Messenger::envelope_sender on arbitrary envelope bytes,
+// at bob's side of the fixed session (fuzz_common.h), restored from its snapshot for every input.
+// envelope_sender must fail exactly when receive fails on the envelope itself, with the same
+// error; a failed receive must leave bob's store byte-for-byte unchanged; a successful one names
+// the envelope's sender, and the same envelope then fails (a replay) without changing the store.
+//
+// Links the real library (hush_fuzz_real): only a genuine message can decrypt, so the seeds are
+// envelopes around genuine messages (written by tests/integration/fuzz_corpus_test.cpp).
+#include <cstddef>
+#include <cstdint>
+
+#include <hush/hush.h>
+
+#include "fuzz_common.h"
+
+using namespace hush;
+
+namespace {
+
+struct Setup {
+  fuzz::FixedSession session = fuzz::build_fixed_session();
+  Bytes bob_snapshot = fuzz::snapshot(*session.bob->store);
+};
+
+const Setup& setup() {
+  static const Setup* s = new Setup();
+  return *s;
+}
+
+bool envelope_error(Errc code) {
+  return code == Errc::kLimitExceeded || code == Errc::kInvalidProtobuf ||
+         code == Errc::kInvalidMessage;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const Setup& s = setup();
+  const ByteView input(data, size);
+  auto restored = InMemoryProtocolStore::deserialize(s.bob_snapshot);
+  fuzz::check(restored.has_value(), "restore bob's store");
+  InMemoryProtocolStore& store = **restored;
+  fuzz::FuzzRandom random(43);
+  fuzz::FuzzClock clock;
+  const Context ctx{random, clock, nullptr};
+  fuzz::CaptureTransport transport;
+  fuzz::NullDirectory directory;
+  Messenger bob(ctx, store, transport, directory, s.session.bob->address);
+
+  auto sender = Messenger::envelope_sender(input);
+  auto received = bob.receive(input);
+  if (!sender) {
+    fuzz::check(envelope_error(sender.error().code()), "envelope_sender: undocumented error");
+    fuzz::check(!received && received.error().code() == sender.error().code(),
+                "receive and envelope_sender disagree on a malformed envelope");
+  }
+  if (!received) {
+    fuzz::check(fuzz::snapshot(store) == s.bob_snapshot, "a failed receive changed the store");
+    return 0;
+  }
+  fuzz::check(sender.has_value() && received->sender == *sender,
+              "receive names another sender than envelope_sender");
+  fuzz::check(transport.last.empty(), "receive sent something");
+  const Bytes after = fuzz::snapshot(store);
+  auto again = bob.receive(input);
+  fuzz::check(!again.has_value(), "an envelope was received twice");
+  fuzz::check(fuzz::snapshot(store) == after, "a refused replay changed the store");
+  return 0;
+}
