@@ -5,13 +5,21 @@
 #   tools/install-deps.sh --test    also what the test suite needs (Catch2, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
 #                                   libsignal-protocol-c for interop tests only)
+#   tools/install-deps.sh --bench   also what bench/ needs (Google Benchmark, and the peers
+#                                   libsignal-protocol-c and libolm, for benchmarks only)
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
           libspdlog-dev libsqlite3-dev libasio-dev)
-if [[ "${1:-}" == "--test" ]]; then
-  packages+=(catch2 libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev)
-fi
+case "${1:-}" in
+  "") ;;
+  --test) packages+=(catch2 libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev) ;;
+  --bench) packages+=(libbenchmark-dev libsignal-protocol-c-dev libolm-dev) ;;
+  *)
+    echo "usage: $0 [--test | --bench]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
