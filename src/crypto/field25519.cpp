@@ -170,8 +170,8 @@ void edwards_to_montgomery(std::span<const std::uint8_t, 32> edwards_a,
   fe_to_bytes(fe_mul(fe_add(one, y), fe_invert(fe_sub(one, y))), u_out);
 }
 
-bool montgomery_to_edwards_y(std::span<const std::uint8_t, 32> u,
-                             std::span<std::uint8_t, 32> y_out) noexcept {
+bool montgomery_to_edwards(std::span<const std::uint8_t, 32> u,
+                           std::span<std::uint8_t, 32> y_out) noexcept {
   const Fe uf = fe_from_bytes(u);
   const Fe one = fe_from_u64(1);
   const Fe den = fe_add(uf, one);

@@ -24,10 +24,11 @@ namespace hush::internal::crypto {
 void edwards_to_montgomery(std::span<const std::uint8_t, 32> edwards_a,
                            std::span<std::uint8_t, 32> u_out) noexcept;
 
-/// The Edwards y for a Montgomery u: y = (u - 1) / (u + 1) mod p, with u read as X25519 reads it
+/// The Edwards y for a Montgomery u (the Edwards public key with sign bit 0, as curve25519_verify
+/// needs it): y = (u - 1) / (u + 1) mod p, with u read as X25519 reads it
 /// (the top bit ignored). Writes the canonical little-endian y (its top bit, the sign bit, 0).
 /// Returns false, writing zeros, if u + 1 = 0 mod p (no such point).
-bool montgomery_to_edwards_y(std::span<const std::uint8_t, 32> u,
-                             std::span<std::uint8_t, 32> y_out) noexcept;
+bool montgomery_to_edwards(std::span<const std::uint8_t, 32> u,
+                           std::span<std::uint8_t, 32> y_out) noexcept;
 
 }  // namespace hush::internal::crypto

@@ -26,11 +26,6 @@ void reduce32(std::span<const std::uint8_t, 32> in, std::span<std::uint8_t, 32> 
 
 }  // namespace
 
-bool montgomery_to_edwards(std::span<const std::uint8_t, 32> u_bytes,
-                           std::span<std::uint8_t, 32> a) {
-  return montgomery_to_edwards_y(u_bytes, a);
-}
-
 std::array<std::uint8_t, 64> curve25519_sign(std::span<const std::uint8_t, 32> private_scalar,
                                              ByteView message,
                                              std::span<const std::uint8_t, 64> random) {

@@ -31,8 +31,4 @@ bool curve25519_verify(std::span<const std::uint8_t, 32> public_u, ByteView mess
 bool ed25519_verify(std::span<const std::uint8_t, 32> public_a, ByteView message,
                     std::span<const std::uint8_t, 64> signature);
 
-/// The Edwards public key (y with sign bit 0) for a Montgomery u: y = (u - 1) / (u + 1) mod p.
-/// Returns false if u + 1 = 0 mod p (no such point).
-bool montgomery_to_edwards(std::span<const std::uint8_t, 32> u, std::span<std::uint8_t, 32> a);
-
 }  // namespace hush::internal::crypto

@@ -26,6 +26,7 @@
 #include <hush/secret.h>
 
 #include "crypto/cipher.h"
+#include "crypto/field25519.h"
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/signature.h"
