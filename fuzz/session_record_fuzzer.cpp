@@ -14,7 +14,7 @@
 #include "crypto/kdf.h"
 #include "fuzz_common.h"
 #include "messages_internal.h"
-#include "record_access.h"
+#include "protocol/record_access.h"
 
 using namespace hush;
 

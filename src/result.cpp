@@ -51,6 +51,12 @@ std::string_view to_string(Errc code) noexcept {
       return "fingerprint_version_mismatch";
     case Errc::kFingerprintIdentifierMismatch:
       return "fingerprint_identifier_mismatch";
+    case Errc::kInTransaction:
+      return "in_transaction";
+    case Errc::kSenderMismatch:
+      return "sender_mismatch";
+    case Errc::kStoreRolledBack:
+      return "store_rolled_back";
   }
   return "unknown_error";
 }

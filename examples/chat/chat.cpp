@@ -725,7 +725,7 @@ void Client::process(const Held& h) {
   if (code == hush::Errc::kUntrustedIdentity) {
     auto named = hush::Messenger::envelope_sender(h.envelope);
     const hush::Address who = named ? *named : hush::Address{h.from, hush::DeviceId{1}};
-    if (auto change = messenger_->identity_change(who)) {
+    if (auto change = messenger_->identity_change(who.name)) {
       show_identity_change(*change, true);
       held_[h.from].push_back(h);
       return;
@@ -740,11 +740,11 @@ void Client::process(const Held& h) {
 }
 
 void Client::show_identity_change(const hush::IdentityChangeEvent& change, bool incoming) {
-  const std::string& who = change.peer.name;
+  const std::string& who = change.person;
   auto ours = store_->identity_key_pair();
   std::string old_number = "(none)";
   std::string new_number = "(unknown)";
-  if (auto n = messenger_->safety_number(change.peer)) old_number = grouped(n->displayable);
+  if (auto n = messenger_->safety_number(change.person)) old_number = grouped(n->displayable);
   if (ours) {
     if (auto n = hush::make_fingerprint(hush::kFingerprintIterations, handle_, ours->public_key,
                                         who, change.offered))
@@ -841,7 +841,7 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
   const hush::Address peer{to, hush::DeviceId{1}};
   // An identity change seen on a message from the peer is pending: the session we have is with
   // the old key, and nothing may go out until the user decided.
-  if (auto change = messenger_->identity_change(peer)) {
+  if (auto change = messenger_->identity_change(peer.name)) {
     show_identity_change(*change, false);
     error("message to " + to + " not sent: untrusted_identity");
     return false;
@@ -849,7 +849,8 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
   auto id = messenger_->send(peer, hush::as_bytes(text));
   if (!id) {
     if (id.error().code() == hush::Errc::kUntrustedIdentity) {
-      if (auto change = messenger_->identity_change(peer)) show_identity_change(*change, false);
+      if (auto change = messenger_->identity_change(peer.name))
+        show_identity_change(*change, false);
     }
     std::string why = code_name(id.error());
     if (id.error().code() == hush::Errc::kNoSession && last_refusal_ == "unknown_handle")
@@ -873,7 +874,7 @@ bool Client::cmd_verify(const std::string& who) {
     return false;
   }
   const hush::Address peer{who, hush::DeviceId{1}};
-  auto number = messenger_->safety_number(peer);
+  auto number = messenger_->safety_number(peer.name);
   if (!number) {
     if (number.error().code() == hush::Errc::kNoSession) {
       error("no identity known for " + who + " yet: exchange a message first");
@@ -883,7 +884,7 @@ bool Client::cmd_verify(const std::string& who) {
     return false;
   }
   info("safety number with " + who + ": " + grouped(number->displayable));
-  if (messenger_->identity_change(peer))
+  if (messenger_->identity_change(peer.name))
     error(who + " has offered another identity key since: see the warning, and /trust " + who +
           " only after comparing the new number");
   return true;
@@ -895,18 +896,18 @@ bool Client::cmd_trust(const std::string& who) {
     return false;
   }
   const hush::Address peer{who, hush::DeviceId{1}};
-  auto change = messenger_->identity_change(peer);
+  auto change = messenger_->identity_change(peer.name);
   if (!change) {
     error("no identity change is pending for " + who + " (one shows when a message to or from " +
           who + " meets a new key)");
     return false;
   }
-  if (auto st = messenger_->approve_identity(peer, change->offered); !st) {
+  if (auto st = messenger_->approve_identity(peer.name, change->offered); !st) {
     error("cannot trust the new key: " + code_name(st.error()));
     return false;
   }
   std::string number;
-  if (auto n = messenger_->safety_number(peer)) number = grouped(n->displayable);
+  if (auto n = messenger_->safety_number(peer.name)) number = grouped(n->displayable);
   info(who + "'s new identity key " + key_hex(change->offered) +
        " is trusted now; safety number: " + number);
   // The messages held for this moment, in order (one may meet yet another change).

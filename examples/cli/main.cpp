@@ -71,10 +71,12 @@ commands:
       Read a message on stdin, as for decrypt, that was already decrypted; write its plaintext
       again (for a decrypt that was interrupted before it printed; the last 64 are kept).
   session-info --peer NAME [--device N]
-      Print what is known about the session with the peer as JSON.
-  trust --peer NAME [--device N] --identity-key HEX
-      Trust that identity for the peer (after untrusted_identity); sessions made with another
-      identity are archived, so sending needs a new process-bundle.
+      Print what is known about the session with the peer's device as JSON; trusted_identity is
+      the person's (one identity for every device of NAME).
+  trust --peer NAME --identity-key HEX
+      Trust that identity for the person NAME, on every device of that name (after
+      untrusted_identity); sessions made with another identity are closed, so sending needs a
+      new process-bundle.
 
 --device defaults to 1 (except for process-bundle). Options may appear anywhere.
 With HUSH_CLI_STORAGE_KEY set to 64 hex digits, DIR/hush.db is encrypted at rest with that key.
@@ -110,7 +112,7 @@ const std::vector<CommandSpec>& commands() {
       {"decrypt", {"peer", "device", "type"}},
       {"received", {"type"}},
       {"session-info", {"peer", "device"}},
-      {"trust", {"peer", "device", "identity-key"}},
+      {"trust", {"peer", "identity-key"}},
   };
   return kCommands;
 }
@@ -571,21 +573,18 @@ int cmd_encrypt(const Args& args, const std::string& dir_path) {
   State state = dir.open();
   const hush::Context ctx = hush::default_context();
   std::string out;
-  // All K messages in one transaction: nothing is saved unless all of them succeed, and nothing is
-  // printed before the advanced sending chain is committed (a ciphertext shown before would, after
-  // a crash, have its message key used again for the next plaintext).
-  check(state.store->run_transaction([&]() -> hush::Status {
-    for (std::uint32_t i = 0; i < count; ++i) {
-      const hush::CiphertextMessage message =
-          check(hush::encrypt_message(ctx, *state.store, peer, plaintext.expose()), "encrypt");
-      out += JsonWriter()
-                 .add_string("type", type_name(message.type()))
-                 .add_string("body", hush::to_hex(message.serialized()))
-                 .line();
-    }
-    return hush::ok_status();
-  }),
-        "encrypt");
+  // All K messages in one transaction (encrypt_messages): nothing is saved unless all of them
+  // succeed, and nothing is printed before the advanced sending chain is committed (a ciphertext
+  // shown before would, after a crash, have its message key used again for the next plaintext).
+  const std::vector<hush::OutgoingMessage> batch(count,
+                                                 hush::OutgoingMessage{peer, plaintext.expose()});
+  const auto messages = check(hush::encrypt_messages(ctx, *state.store, batch), "encrypt");
+  for (const hush::CiphertextMessage& message : messages) {
+    out += JsonWriter()
+               .add_string("type", type_name(message.type()))
+               .add_string("body", hush::to_hex(message.serialized()))
+               .line();
+  }
   write_stdout(hush::as_bytes(out));
   return 0;
 }
@@ -624,7 +623,8 @@ int cmd_session_info(const Args& args, const std::string& dir_path) {
   StateDir dir(dir_path, StateDir::Mode::kRead);
   const State state = dir.open();
   const hush::SessionInfo info = check(hush::session_info(*state.store, peer), "session-info");
-  const auto trusted = check(state.store->identity(peer), "session-info");
+  // Trust is per person: every device of the peer's name shares one identity.
+  const auto trusted = check(state.store->identity(peer.name), "session-info");
   JsonWriter out;
   out.add_bool("exists", info.exists)
       .add_number("version", info.version)
@@ -638,12 +638,14 @@ int cmd_session_info(const Args& args, const std::string& dir_path) {
 }
 
 int cmd_trust(const Args& args, const std::string& dir_path) {
-  const hush::Address peer = peer_address(args, 1);
+  const hush::Address peer = peer_address(args, 1);  // the name is what counts
   const hush::Bytes key_bytes = hex_bytes(args.require("identity-key"), "--identity-key");
   const hush::IdentityKey key = check(hush::PublicKey::parse(key_bytes), "trust --identity-key");
   StateDir dir(dir_path, StateDir::Mode::kWrite);
   State state = dir.open();
-  check(hush::trust_identity(*state.store, peer, key), "trust");
+  // Trust is per person: this trusts the key for every device of the name, and closes the
+  // sessions of any of them made with another key.
+  check(hush::trust_identity(*state.store, peer.name, key), "trust");
   return 0;
 }
 

@@ -84,7 +84,7 @@ T check_store(hush::Result<T> r, const std::string& what) {
 }
 
 void remove_database_files(const std::string& base) {
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", "-generation", "-generation.tmp"}) {
     const std::string f = base + suffix;
     if (::unlink(f.c_str()) != 0 && errno != ENOENT)
       fail_usage("cannot remove '" + f + "': " + errno_text());
@@ -196,6 +196,11 @@ State StateDir::create(const Metadata& meta, hush::IdentityKeyPair identity,
     if (::unlink(f.c_str()) != 0 && errno != ENOENT)
       fail_usage("cannot remove '" + f + "': " + errno_text());
   }
+  // The generation counter (SqliteStore's guard against restored copies) goes with its database,
+  // first: interrupted between the two renames, the old database meets a counter behind it, which
+  // is harmless.
+  if (::rename((fresh + "-generation").c_str(), (file + "-generation").c_str()) != 0)
+    fail_usage("cannot put '" + fresh + "-generation' in place: " + errno_text());
   if (::rename(fresh.c_str(), file.c_str()) != 0)
     fail_usage("cannot put '" + fresh + "' in place: " + errno_text());
   sync_directory(fd_, path_);

@@ -5,8 +5,13 @@
 // so two snapshots are byte-for-byte equal exactly when the stores hold the same state. Nothing is
 // durable unless the caller saves a snapshot.
 //
-// Trust policy: trust on first use per address. An address with no stored identity trusts any
-// identity; afterwards only the stored one is trusted, until `save_identity` replaces it.
+// Trust policy: trust on first use per person (the name of an address). A name with no stored
+// identity trusts any identity; afterwards only the stored one is trusted, for every device of that
+// name, until `save_identity` replaces it.
+//
+// Restoring an older snapshot puts every chain back: nothing here detects it, so an application
+// that persists this store through snapshots must never deserialize one older than the last it
+// used for encrypting (SqliteStore detects this with a generation counter).
 //
 // Thread-safety: all methods are safe to call from several threads; transactions are serialised by
 // one internal mutex (a transaction holds it from start to end).
@@ -40,11 +45,10 @@ class InMemoryProtocolStore final : public ProtocolStore {
   // IdentityKeyStore
   Result<IdentityKeyPair> identity_key_pair() override;
   Result<std::uint32_t> local_registration_id() override;
-  Result<IdentityChange> save_identity(const Address& address,
-                                       const IdentityKey& identity) override;
-  Result<bool> is_trusted_identity(const Address& address, const IdentityKey& identity,
+  Result<IdentityChange> save_identity(std::string_view name, const IdentityKey& identity) override;
+  Result<bool> is_trusted_identity(std::string_view name, const IdentityKey& identity,
                                    Direction direction) override;
-  Result<std::optional<IdentityKey>> identity(const Address& address) override;
+  Result<std::optional<IdentityKey>> identity(std::string_view name) override;
 
   // PreKeyStore
   Result<std::optional<PreKeyRecord>> load_pre_key(PreKeyId id) override;
@@ -58,13 +62,17 @@ class InMemoryProtocolStore final : public ProtocolStore {
   Status store_signed_pre_key(const SignedPreKeyRecord& record) override;
   Status remove_signed_pre_key(SignedPreKeyId id) override;
   Result<std::vector<SignedPreKeyId>> signed_pre_key_ids() override;
+  Result<bool> has_accepted_base_key(const PublicKey& base_key) override;
+  Status record_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key) override;
 
   // SessionStore
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;
   Status store_session(const Address& address, SessionRecord record) override;
+  Result<std::vector<DeviceId>> session_devices(std::string_view name) override;
 
   // ProtocolStore
   Status run_transaction(const std::function<Status()>& body) override;
+  int transaction_depth() override;
 
  private:
   struct State;

@@ -35,6 +35,25 @@ inline constexpr std::size_t kMaxArchivedStates = 40;
 /// far beyond any real use, and a signed prekey's deletion closes it for good.
 inline constexpr std::size_t kMaxRetiredBaseKeys = 200;
 
+/// Decryption tries at most this many session states per message: first the states that hold a
+/// receiving chain for the message's ratchet key (only they can decrypt it, unless it starts a new
+/// chain), then, for a new ratchet key, the current state and the newest archived ones. Each trial
+/// derives chain keys (up to kMaxForwardJump of them) and, for a new ratchet key, does a DH before
+/// the MAC can be checked, and costs at most what the genuine message it imitates costs; so a
+/// forged message costs at most 20 times a genuine one with the same header, where trying all 41
+/// states of a full record (libsignal-protocol-c's way) cost about 40 times and, before the DH
+/// ratchet step was split around the MAC check, more (bench/README.md "Forged messages"). What is
+/// given up: a message that starts a new chain on a state archived 20 or more sessions ago, which
+/// only a peer still writing on a session we have replaced 20 times can send; it fails as
+/// invalid_message. A late message on a chain already known decrypts from any archived state.
+inline constexpr std::size_t kMaxDecryptTrials = 20;
+
+/// A session whose prekey messages stay unanswered this long (30 days) is no longer used for
+/// sending: encrypt_message reports kNoSession, and a fresh bundle starts a new one. The peer may
+/// have lost the session or never received it; libsignal's MAX_UNACKNOWLEDGED_SESSION_AGE.
+inline constexpr std::uint64_t kMaxUnacknowledgedSessionAgeMs =
+    std::uint64_t{30} * 24 * 3600 * 1000;
+
 /// The largest plaintext `encrypt_message` accepts. Signal messages are small (attachments travel
 /// separately, encrypted under keys sent in a message); 16 MiB leaves room for unusual uses while
 /// bounding what one message can make a receiver allocate.
@@ -52,6 +71,10 @@ inline constexpr std::size_t kMaxSessionRecordBytes = std::size_t{24} << 20;
 /// The largest serialized prekey or signed prekey record accepted from a store (a key pair, a
 /// signature, ids and a timestamp need under 200 bytes).
 inline constexpr std::size_t kMaxKeyRecordBytes = 1024;
+
+/// The largest value SqliteStore::put_app_data stores and app_data reads back (a stored value is
+/// untrusted input): the largest plaintext plus 64 KiB for what an application keeps beside it.
+inline constexpr std::size_t kMaxAppDataBytes = kMaxPlaintextBytes + (std::size_t{64} << 10);
 
 /// The largest InMemoryProtocolStore snapshot `deserialize` accepts.
 inline constexpr std::size_t kMaxStoreSnapshotBytes = std::size_t{1} << 30;

@@ -7,10 +7,32 @@
 // message or a typed error. `maintain_keys` publishes our keys, replenishes one-time prekeys below
 // a threshold and rotates the signed prekey on a schedule.
 //
-// An identity change is a typed event: when a peer's bundle or prekey message carries an identity
-// other than the trusted one, the operation fails with kUntrustedIdentity and `identity_change()`
-// tells which key is trusted and which was offered; nothing is sent to that peer until the
-// application calls `approve_identity()` (after the user compared safety numbers, say).
+// Identities belong to people: all devices of a name share the person's identity key. An identity
+// change is a typed event: when a bundle, or a prekey message that authenticated (X3DH and MAC
+// verified), carries an identity other than the one trusted for that name, the operation fails
+// with kUntrustedIdentity and `identity_change(name)` tells which key is trusted, which was
+// offered, and by which device; nothing is sent to any device of that person until the
+// application calls `approve_identity()` (after the user compared safety numbers, say). A forged
+// message (one that does not authenticate) is kInvalidMessage and raises nothing.
+//
+// Key upkeep: `maintain_keys` decides a signed prekey rotation in one store transaction (so two
+// processes sharing a store rotate once), remembers in the key records what the directory has
+// acknowledged, and publishes until it has (a failed publish is retried on the next call; the
+// directory must accept a repeated one-time prekey id idempotently). Time arithmetic saturates: a
+// clock that goes backwards delays rotation and deletion, never hastens them.
+//
+// The envelope (sender, type, message id) is not authenticated by itself: only the Signal message
+// inside is. `ReceiveOptions::authenticated_name` lets a transport that knows who sent an envelope
+// (the server authenticated the sender's connection) refuse one that names somebody else before
+// anything is decrypted. The message id is chosen by the sender and carried in the clear: a relay
+// can change it. Never let it select what a stored message replaces (key stored messages by
+// something of your own, as examples/chat does; README "Storing messages").
+//
+// What the server (transport and directory) can still do: withhold, delay, reorder or replay
+// envelopes (replays are refused), relabel senders (the message then fails to decrypt, or is
+// refused before decryption with authenticated_name), hand out its own bundle for a person we
+// have never talked to (trust on first use: safety numbers differ), drain one-time prekeys, and
+// see who talks to whom and when.
 //
 // Not responsible for: networking, threads, retries or message persistence (the application's;
 // DecryptOptions::before_commit stores plaintexts atomically with the session), and it has no
@@ -24,6 +46,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include <hush/address.h>
 #include <hush/context.h>
@@ -57,17 +81,27 @@ struct ReceivedMessage {
 struct ReceiveOptions {
   /// If set, called with the decrypted message (its sender, message id and plaintext) inside the
   /// store's transaction, before anything is written; an error fails the receive and writes
-  /// nothing. Lets an application store the message atomically with the session it advanced.
+  /// nothing. Lets an application store the message atomically with the session it advanced. The
+  /// message id is not authenticated: do not let it choose what a stored message replaces.
   std::function<Status(const Address& sender, ByteView message_id, ByteView plaintext)>
       before_commit;
+  /// The sender's name as the transport authenticated it (for example the account of the
+  /// connection the server received the envelope on). If set, an envelope that names another
+  /// sender is refused with kSenderMismatch before anything is decrypted.
+  std::optional<std::string> authenticated_name;
+  /// The sender's device as the transport authenticated it, checked the same way.
+  std::optional<DeviceId> authenticated_device;
 };
 
-/// A peer's identity differs from the one we trust.
+/// A person's identity differs from the one we trust for them.
 struct IdentityChangeEvent {
-  Address peer;
-  /// The identity we trust for the peer (the one stored), if any.
+  /// The person (the name shared by all their devices).
+  std::string person;
+  /// The device whose bundle or message offered the new identity.
+  Address device;
+  /// The identity we trust for the person (the one stored), if any.
   std::optional<IdentityKey> trusted;
-  /// The identity the directory or the peer's message offered.
+  /// The identity the directory or the device's authenticated message offered.
   IdentityKey offered;
 };
 
@@ -80,21 +114,24 @@ class Messenger {
 
   /// Publishes our identity, signed prekey and one-time prekeys as needed: everything on first
   /// use; a new signed prekey when the current one is due for rotation (deleting replaced ones
-  /// past the grace period); more one-time prekeys when the directory holds fewer than the low
-  /// water mark. Call at start-up and now and then. Errors: the directory's, kStoreFailure,
-  /// kCryptoFailure, kInvalidArgument (prekey ids exhausted).
+  /// past the grace period), decided in one transaction; more one-time prekeys when the directory
+  /// holds fewer than the low water mark; and whatever an earlier publish failed to deliver,
+  /// until the directory has acknowledged it. Call at start-up and now and then. Errors: the
+  /// directory's, kStoreFailure, kCryptoFailure, kInvalidArgument (prekey ids exhausted).
   Status maintain_keys();
 
   /// Encrypts `plaintext` for `to` and hands the envelope to the transport; sets up a session
-  /// first if there is none. Returns the message id. Errors: kUntrustedIdentity (see
-  /// identity_change(); also while a change for `to` is pending), kNoSession (the directory has no
-  /// keys for `to`), kTransportFailure, and those of process_prekey_bundle and encrypt_message. The
-  /// session advances even if the transport then fails (the message is lost, never re-encrypted
-  /// with the same key).
+  /// first if there is none (or if the current one was never answered for
+  /// kMaxUnacknowledgedSessionAgeMs). Returns the message id. Errors: kUntrustedIdentity (see
+  /// identity_change(); also while a change for `to.name` is pending), kNoSession (the directory
+  /// has no keys for `to`), kTransportFailure, and those of process_prekey_bundle and
+  /// encrypt_message. The session advances even if the transport then fails (the message is lost,
+  /// never re-encrypted with the same key).
   Result<Bytes> send(const Address& to, ByteView plaintext);
 
   /// Decrypts envelope bytes (untrusted input). Errors: kLimitExceeded, kInvalidProtobuf,
-  /// kInvalidMessage (malformed envelope), kUntrustedIdentity (see identity_change()), and those
+  /// kInvalidMessage (malformed envelope, or a message that does not authenticate),
+  /// kSenderMismatch (see ReceiveOptions), kUntrustedIdentity (see identity_change()), and those
   /// of decrypt_message. After a prekey message that used one of our one-time prekeys, calls
   /// maintain_keys(); a failure there does not fail the receive (it is retried next time).
   Result<ReceivedMessage> receive(ByteView envelope, const ReceiveOptions& options = {});
@@ -109,30 +146,31 @@ class Messenger {
   /// session"). Errors: kStoreFailure, kCorruptState.
   Status reset_session(const Address& peer);
 
-  /// The pending identity change for `peer`, recorded when send or receive failed with
+  /// The pending identity change for the person `name`, recorded when send or receive failed with
   /// kUntrustedIdentity (forgotten when approved, and on restart).
-  std::optional<IdentityChangeEvent> identity_change(const Address& peer) const;
+  std::optional<IdentityChangeEvent> identity_change(std::string_view name) const;
 
-  /// Trusts `identity` for `peer` (the user approved the change): sessions with the old identity
-  /// are archived, so the next send fetches a new bundle. Errors: kStoreFailure, kCorruptState.
-  Status approve_identity(const Address& peer, const IdentityKey& identity);
+  /// Trusts `identity` for the person `name` (the user approved the change): sessions of their
+  /// devices with the old identity are closed, so the next send fetches a new bundle. Errors:
+  /// kStoreFailure, kCorruptState.
+  Status approve_identity(std::string_view name, const IdentityKey& identity);
 
-  /// The safety number with `peer` (Signal's: 5200 iterations, scannable version 1), with the
-  /// address names as stable identifiers. kNoSession if we know no identity for `peer`.
-  Result<Fingerprint> safety_number(const Address& peer);
+  /// The safety number with the person `name` (Signal's: 5200 iterations, scannable version 1),
+  /// with the names as stable identifiers. kNoSession if we know no identity for them.
+  Result<Fingerprint> safety_number(std::string_view name);
 
   /// Our address.
   const Address& self() const noexcept { return self_; }
 
  private:
-  Status publish(std::uint32_t pre_keys_to_add);
+  void note_identity_change(const Address& device, const IdentityKey& offered);
   const Context& ctx_;
   ProtocolStore& store_;
   Transport& transport_;
   KeyDirectory& directory_;
   Address self_;
   MessengerOptions options_;
-  std::map<Address, IdentityChangeEvent> changes_;
+  std::map<std::string, IdentityChangeEvent, std::less<>> changes_;
 };
 
 }  // namespace hush

@@ -49,13 +49,15 @@ inline constexpr PreKeyId kMaxPreKeyId{0xFFFFFE};
 struct PreKeyRecord {
   PreKeyId id{};
   KeyPair key_pair;
+  /// Bookkeeping for Messenger::maintain_keys: the directory has acknowledged this key.
+  bool published = false;
 
   /// Versioned protobuf (hush.storage.PreKeyRecord), holding the private key.
   SecretBytes serialize() const;
   /// Parses a stored record; anything malformed is kCorruptState.
   static Result<PreKeyRecord> deserialize(ByteView data);
   /// An explicit copy.
-  PreKeyRecord clone() const { return PreKeyRecord{id, key_pair.clone()}; }
+  PreKeyRecord clone() const { return PreKeyRecord{id, key_pair.clone(), published}; }
 };
 
 /// A signed prekey with its private key and the identity's signature. Move-only.
@@ -66,6 +68,8 @@ struct SignedPreKeyRecord {
   Signature signature;
   /// Creation time, milliseconds since the Unix epoch.
   std::uint64_t timestamp_ms = 0;
+  /// Bookkeeping for Messenger::maintain_keys: the directory has acknowledged this key.
+  bool published = false;
 
   /// Versioned protobuf (hush.storage.SignedPreKeyRecord), holding the private key.
   SecretBytes serialize() const;
@@ -73,7 +77,7 @@ struct SignedPreKeyRecord {
   static Result<SignedPreKeyRecord> deserialize(ByteView data);
   /// An explicit copy.
   SignedPreKeyRecord clone() const {
-    return SignedPreKeyRecord{id, key_pair.clone(), signature, timestamp_ms};
+    return SignedPreKeyRecord{id, key_pair.clone(), signature, timestamp_ms, published};
   }
 };
 

@@ -49,7 +49,13 @@ enum class Errc : std::uint8_t {
   kFingerprintVersionMismatch =
       20,  ///< "fingerprint_version_mismatch": scanned code of another version.
   kFingerprintIdentifierMismatch =
-      21,  ///< "fingerprint_identifier_mismatch": (v0) other identifiers.
+      21,                 ///< "fingerprint_identifier_mismatch": (v0) other identifiers.
+  kInTransaction = 22,    ///< "in_transaction": encryption inside an open transaction (a rollback
+                          ///< could reuse its message key); encrypt outside, or use EncryptOptions.
+  kSenderMismatch = 23,   ///< "sender_mismatch": an envelope names another sender than the one
+                          ///< the transport authenticated.
+  kStoreRolledBack = 24,  ///< "store_rolled_back": the store was put back to an older copy of
+                          ///< itself while open; reopen it (sessions are then restarted).
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that

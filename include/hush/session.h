@@ -7,6 +7,20 @@
 // decrypted. Trust is checked when a bundle is processed (kSending), on every encrypt (kSending),
 // and on every decrypt (kReceiving).
 //
+// Trust is per person: all devices of a name share one identity key. A device of a known name that
+// presents another key is refused with kUntrustedIdentity (on bundle processing, encrypt, and
+// decrypt) until the application records the new key with `trust_identity`; the library enforces
+// this whatever the store's `is_trusted_identity` says. On decrypt the refusal comes only after the
+// message authenticated under the offered key (X3DH and MAC): a forged message is kInvalidMessage.
+//
+// What a relay (or anyone who can inject messages) can still do: withhold, delay, reorder and
+// duplicate messages (duplicates are refused: kDuplicateMessage; a prekey message sets a session up
+// once, under any address), deliver a message under another address (it then fails: the session
+// of that address cannot decrypt it, and a new session from a replayed prekey message is refused),
+// and make a first contact with its own identity under a name we have never seen (trust on first
+// use: compare safety numbers). It cannot read messages, forge them, or make a known person's
+// device accept a key other than the person's.
+//
 // Differences from libsignal-protocol-c that interop allows (wire spec "hush's decisions"):
 // low-order keys are refused (kInvalidKey), identities are saved only after a successful decrypt,
 // trust is checked on encrypt and whisper decrypt as well, and errors are more specific
@@ -23,6 +37,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include <hush/address.h>
 #include <hush/bytes.h>
@@ -45,27 +62,68 @@ struct DecryptOptions {
   std::function<Status(ByteView plaintext)> before_commit;
 };
 
+/// Options for encrypt_message.
+struct EncryptOptions {
+  /// If set, called with the ciphertext inside encrypt_message's transaction, after the advanced
+  /// chain is written and before the commit; an error fails the encryption and writes nothing.
+  /// Lets an application record an outbox row atomically with the encryption. It may use the
+  /// store (nested run_transaction included) but must not start another protocol operation.
+  std::function<Status(const CiphertextMessage& message)> before_commit;
+};
+
 /// Runs X3DH as initiator against `bundle` from `remote` and stores the new session as the current
-/// state (archiving any previous one); the peer's identity is saved. The next encrypt produces a
-/// PreKeySignalMessage. Errors: kInvalidSignature (bad signed prekey signature), kInvalidArgument
-/// (inconsistent one-time prekey fields), kUntrustedIdentity, kInvalidKey (low-order key),
+/// state (archiving any previous one); the person's identity is saved if none was. The next
+/// encrypt produces a PreKeySignalMessage. Errors: kInvalidSignature (bad signed prekey
+/// signature), kInvalidArgument (inconsistent one-time prekey fields), kUntrustedIdentity (the
+/// bundle's identity is not the one trusted for `remote.name`), kInvalidKey (low-order key),
 /// kStoreFailure, kCorruptState, kCryptoFailure.
 Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Address& remote,
                              const PreKeyBundle& bundle);
 
 /// Encrypts `plaintext` for `remote` with the current session and advances the sending chain.
 /// Returns a PreKeySignalMessage while the peer has not answered, else a SignalMessage; the
-/// advanced state is committed before this returns. Errors: kNoSession, kUntrustedIdentity,
+/// advanced state is committed (and the store's record_key_use has run) before this returns, so no
+/// message key is ever handed out twice. Refuses to run inside another transaction on `store`
+/// (a caller's run_transaction, or a before_commit hook): kInTransaction. Errors: kNoSession (none,
+/// or unanswered for kMaxUnacknowledgedSessionAgeMs), kUntrustedIdentity, kInTransaction,
 /// kLimitExceeded (plaintext larger than kMaxPlaintextBytes, or the chain counter exhausted),
-/// kStoreFailure, kCorruptState, kCryptoFailure.
+/// kStoreRolledBack, kStoreFailure, kCorruptState, kCryptoFailure, or the before_commit hook's
+/// error.
 Result<CiphertextMessage> encrypt_message(const Context& ctx, ProtocolStore& store,
-                                          const Address& remote, ByteView plaintext);
+                                          const Address& remote, ByteView plaintext,
+                                          const EncryptOptions& options = {});
+
+/// One message of a batch for encrypt_messages.
+struct OutgoingMessage {
+  /// The recipient.
+  Address remote;
+  /// The plaintext (must stay valid during the call).
+  ByteView plaintext;
+};
+
+/// Options for encrypt_messages.
+struct EncryptBatchOptions {
+  /// As EncryptOptions::before_commit, with every ciphertext of the batch, in order.
+  std::function<Status(const std::vector<CiphertextMessage>& messages)> before_commit;
+};
+
+/// Encrypts several messages (to one or several recipients) in one transaction, in order: all of
+/// them, or none if any fails (nothing is written then). The ciphertexts are returned after the
+/// commit, as for encrypt_message; errors are those of encrypt_message for the first message
+/// that failed. For an application that must not hand out some messages of a group without the
+/// others (hush-cli's `encrypt --count`).
+Result<std::vector<CiphertextMessage>> encrypt_messages(const Context& ctx, ProtocolStore& store,
+                                                        std::span<const OutgoingMessage> messages,
+                                                        const EncryptBatchOptions& options = {});
 
 /// Decrypts a PreKeySignalMessage from `remote`, setting up the responder session if the message
 /// starts a new one (its base key is not in any stored state). On success commits, in one
-/// transaction: the peer's identity, removal of the used one-time prekey, and the session.
-/// Errors: kUntrustedIdentity, kInvalidKeyId (unknown signed or one-time prekey), kInvalidKey,
-/// kInvalidMessage (MAC or decryption failure), kDuplicateMessage, kTooFarInFuture,
+/// transaction: the peer's identity, removal of the used one-time prekey, the base key (so that
+/// the message sets up no session again, under any address), and the session.
+/// Errors: kUntrustedIdentity (authenticated under another key than the one trusted for
+/// `remote.name`), kInvalidKeyId (unknown signed or one-time prekey), kInvalidKey,
+/// kInvalidMessage (MAC or decryption failure), kDuplicateMessage (also: its session was already
+/// set up, under this or another address), kTooFarInFuture,
 /// kInvalidVersion, kStoreFailure, kCorruptState, kCryptoFailure, or the before_commit hook's
 /// error.
 Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& store,
@@ -73,8 +131,10 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
                                            const PreKeySignalMessage& message,
                                            const DecryptOptions& options = {});
 
-/// Decrypts a SignalMessage from `remote`, trying the current state and then each archived state
-/// (newest first); an archived state that decrypts is promoted to current. Errors: kNoSession,
+/// Decrypts a SignalMessage from `remote`, trying the states that can decrypt it (at most
+/// kMaxDecryptTrials: those with a receiving chain for its ratchet key, else the current and the
+/// newest archived ones); an archived state that decrypts is promoted to current, unless a reset
+/// closed it. Errors: kNoSession,
 /// kInvalidMessage (MAC or decryption failure in every state), kDuplicateMessage,
 /// kTooFarInFuture, kUntrustedIdentity, kStoreFailure, kCorruptState, kCryptoFailure, or the
 /// before_commit hook's error.
@@ -106,15 +166,16 @@ struct SessionInfo {
 /// Describes the session with `remote`. Errors: kStoreFailure, kCorruptState.
 Result<SessionInfo> session_info(ProtocolStore& store, const Address& remote);
 
-/// Records `identity` as the trusted identity of `remote` (for example after the user verified a
-/// changed safety number) and archives the current session state if it was made with a different
-/// identity, so the next encrypt needs a new bundle. One transaction. Errors: kStoreFailure,
-/// kCorruptState.
-Status trust_identity(ProtocolStore& store, const Address& remote, const IdentityKey& identity);
+/// Records `identity` as the trusted identity of the person `name` (for example after the user
+/// verified a changed safety number) and closes the current session state of every device of
+/// that name made with a different identity, so sending to it needs a new bundle. One
+/// transaction. Errors: kStoreFailure, kCorruptState.
+Status trust_identity(ProtocolStore& store, std::string_view name, const IdentityKey& identity);
 
-/// Archives the current session state with `remote` (libsignal's archiveCurrentState): the next
-/// encrypt needs a new bundle; archived states stay for late messages, and the stored identity is
-/// untouched. Does nothing if there is no current state. Errors: kStoreFailure, kCorruptState.
+/// Closes the current session state with `remote` (libsignal's archiveCurrentState): the next
+/// encrypt needs a new bundle; the closed state stays for late messages but is never made current
+/// again (a withheld message cannot undo the reset), and the stored identity is untouched. Does
+/// nothing if there is no current state. Errors: kStoreFailure, kCorruptState.
 Status reset_session(ProtocolStore& store, const Address& remote);
 
 /// Builds our current bundle from the stores: our identity and registration id, signed prekey

@@ -9,9 +9,29 @@
 //
 // Stored bytes are untrusted input: every record is bounded and parsed strictly on load; a file
 // that is not SQLite, or another application's database, or a newer schema, is refused with a
-// clear error. Deleted rows are overwritten (`secure_delete`), so used one-time prekeys and old
-// chain keys do not linger in the database file; note that SQLite's WAL file may keep old pages
-// until the next checkpoint, and that the page cache holds copies in memory.
+// clear error. New database files (and their WAL and shared-memory files) are created with mode
+// 0600.
+//
+// Restored copies. Putting an older copy of the database back (a backup, a VM snapshot, a copied
+// file) would put every sending chain back, and the next messages would reuse message keys.
+// SqliteStore keeps a generation counter: every encryption advances it in the database and, before
+// the commit, in a GenerationCounter outside it (by default a small file next to the database,
+// PATH-generation, mode 0600). `open()` compares the two: a database behind its counter is a
+// restored copy, and then every session is restarted (its current state archived for late
+// messages, never used to encrypt again; the next send makes a fresh handshake) and
+// `rollback_check()` says so. While open, an encryption that finds the database behind what this
+// object last wrote fails with kStoreRolledBack. What it cannot do: an attacker (or a backup
+// tool) that puts back both the database and its counter file together is not detected (keep the
+// counter where backups and snapshots do not reach it: implement GenerationCounter with the OS
+// keystore, a TPM or a server); messages received after the copy was taken may be delivered and
+// decrypted again, since the copy no longer knows them; and a crash between the counter write and
+// the commit (a window of microseconds) makes the next open restart the sessions needlessly, which
+// is safe. If making the counter durable fails after a commit (an fsync error), the encryption
+// reports kStoreFailure and its ciphertext is discarded: its chain has advanced, so that message
+// is lost and its key never used again. Deleted rows are overwritten (`secure_delete`), so used
+// one-time prekeys and old chain keys do not linger in the database file; note that SQLite's WAL
+// file may keep old pages until the next checkpoint, and that the page cache holds copies in
+// memory.
 //
 // Not responsible for: choosing a file location or protecting the storage key (the caller's job).
 //
@@ -34,6 +54,38 @@
 
 namespace hush {
 
+/// A counter kept outside the database, where a restore of the database does not reach (see the
+/// header comment). SqliteStore calls store() just before a commit and sync() just after it.
+class GenerationCounter {
+ public:
+  virtual ~GenerationCounter() = default;
+  /// The stored value; nullopt if none was ever stored; kCorruptState if it cannot be read back.
+  virtual Result<std::optional<std::uint64_t>> load() = 0;
+  /// Replaces the value: load() returns `value` from now on, also after this process is killed.
+  virtual Status store(std::uint64_t value) = 0;
+  /// Makes the last stored value survive a power loss too (nothing to do for a store() that is
+  /// durable by itself). Called after the commit, so that the window in which a killed process
+  /// leaves the counter ahead of the database stays a few microseconds.
+  virtual Status sync() { return ok_status(); }
+};
+
+/// The default GenerationCounter: the file `path`, mode 0600, replaced atomically (written to
+/// PATH.tmp and renamed over it; sync() fsyncs it and its directory).
+std::unique_ptr<GenerationCounter> generation_file(std::string path);
+
+/// What `SqliteStore::open` found when it compared the database with its generation counter.
+struct RollbackCheck {
+  /// True when the database was behind its counter (or the counter was missing for a database
+  /// that had encrypted): a restored or copied database. Every session was then restarted.
+  bool rolled_back = false;
+  /// The generation the database held when opened.
+  std::uint64_t database_generation = 0;
+  /// The counter's value when opened (nullopt: there was none, or it was unreadable).
+  std::optional<std::uint64_t> counter_generation;
+  /// How many sessions were restarted.
+  std::size_t sessions_restarted = 0;
+};
+
 /// How to open a SqliteStore.
 struct SqliteStoreOptions {
   /// How long a transaction waits for another connection's lock before failing.
@@ -46,6 +98,9 @@ struct SqliteStoreOptions {
   ByteView storage_key;
   /// Randomness for sealing; null means system_random(). Must outlive the store.
   RandomSource* random = nullptr;
+  /// The generation counter; null means generation_file(path + "-generation"). Must outlive the
+  /// store. `create()` sets it to 0.
+  GenerationCounter* generation_counter = nullptr;
 };
 
 /// A durable, transactional ProtocolStore in one SQLite database file, with trust on first use
@@ -54,13 +109,17 @@ class SqliteStore final : public ProtocolStore {
  public:
   /// The schema version this library writes. Older databases are migrated when opened.
   /// Version 1: the initial layout. Version 2: encryption at rest (a `sealed` flag and a key check
-  /// in `meta`; version-1 databases become unsealed version-2 databases).
-  static constexpr int kSchemaVersion = 2;
+  /// in `meta`; version-1 databases become unsealed version-2 databases). Version 3: identities
+  /// per person (one per name; of a name's device identities the lowest device's is kept), the
+  /// store-wide record of accepted base keys (filled from the stored sessions), the generation
+  /// counter, and, in a sealed database, application data and identities sealed too.
+  static constexpr int kSchemaVersion = 3;
 
-  /// Creates a new database at `path` for a device with `identity` and `registration_id`, sealed
-  /// if `options.storage_key` is set. Errors: kInvalidArgument (the file is already a hush
-  /// database, or a storage key that is not 32 bytes), kCorruptState (the file exists and is not an
-  /// empty SQLite database), kStoreFailure (cannot create or write it).
+  /// Creates a new database at `path` (mode 0600) for a device with `identity` and
+  /// `registration_id`, sealed if `options.storage_key` is set, and sets its generation counter to
+  /// 0. Errors: kInvalidArgument (the file is already a hush database, or a storage key that is
+  /// not 32 bytes), kCorruptState (the file exists and is not an empty SQLite database),
+  /// kStoreFailure (cannot create or write it, or its counter).
   static Result<std::unique_ptr<SqliteStore>> create(const std::string& path,
                                                      IdentityKeyPair identity,
                                                      std::uint32_t registration_id,
@@ -70,7 +129,8 @@ class SqliteStore final : public ProtocolStore {
   /// kInvalidArgument (no hush database at `path`; or a storage key for a database that is not
   /// sealed), kWrongStorageKey (a sealed database opened without its key or with another key),
   /// kCorruptState (not an SQLite file, another application's database, or damaged content, a
-  /// sealed row included), kUnsupported (written by a newer hush), kStoreFailure (I/O, locking).
+  /// sealed row included), kUnsupported (written by a newer hush), kStoreFailure (I/O, locking,
+  /// the generation counter). A restored copy is not an error: see rollback_check().
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
                                                    const SqliteStoreOptions& options = {});
 
@@ -78,10 +138,14 @@ class SqliteStore final : public ProtocolStore {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  /// Stores `value` under `key` in the application table. Inside a transaction (for example
-  /// from DecryptOptions::before_commit) it commits or rolls back with it.
+  /// What open() found when it compared the database with its generation counter.
+  const RollbackCheck& rollback_check() const noexcept;
+
+  /// Stores `value` under `key` in the application table (sealed in a sealed database), replacing
+  /// any value. Inside a transaction (for example from DecryptOptions::before_commit) it commits or
+  /// rolls back with it. kLimitExceeded beyond kMaxAppDataBytes.
   Status put_app_data(std::string_view key, ByteView value);
-  /// The value stored under `key`, or nullopt.
+  /// The value stored under `key`, or nullopt. kCorruptState if a sealed value does not open.
   Result<std::optional<Bytes>> app_data(std::string_view key);
   /// Removes `key` from the application table (absent keys are not an error).
   Status erase_app_data(std::string_view key);
@@ -93,11 +157,10 @@ class SqliteStore final : public ProtocolStore {
   // IdentityKeyStore
   Result<IdentityKeyPair> identity_key_pair() override;
   Result<std::uint32_t> local_registration_id() override;
-  Result<IdentityChange> save_identity(const Address& address,
-                                       const IdentityKey& identity) override;
-  Result<bool> is_trusted_identity(const Address& address, const IdentityKey& identity,
+  Result<IdentityChange> save_identity(std::string_view name, const IdentityKey& identity) override;
+  Result<bool> is_trusted_identity(std::string_view name, const IdentityKey& identity,
                                    Direction direction) override;
-  Result<std::optional<IdentityKey>> identity(const Address& address) override;
+  Result<std::optional<IdentityKey>> identity(std::string_view name) override;
 
   // PreKeyStore
   Result<std::optional<PreKeyRecord>> load_pre_key(PreKeyId id) override;
@@ -111,19 +174,25 @@ class SqliteStore final : public ProtocolStore {
   Status store_signed_pre_key(const SignedPreKeyRecord& record) override;
   Status remove_signed_pre_key(SignedPreKeyId id) override;
   Result<std::vector<SignedPreKeyId>> signed_pre_key_ids() override;
+  Result<bool> has_accepted_base_key(const PublicKey& base_key) override;
+  Status record_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key) override;
 
   // SessionStore
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;
   Status store_session(const Address& address, SessionRecord record) override;
+  Result<std::vector<DeviceId>> session_devices(std::string_view name) override;
 
   // ProtocolStore
   Status run_transaction(const std::function<Status()>& body) override;
+  int transaction_depth() override;
+  Status record_key_use() override;
 
   /// The implementation (opaque; defined in the library).
   struct Impl;
 
  private:
   explicit SqliteStore(std::unique_ptr<Impl> impl);
+  Status check_generation();
   std::unique_ptr<Impl> impl_;
 };
 

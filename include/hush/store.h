@@ -10,6 +10,13 @@
 // methods report their own failures as kStoreFailure and should not throw; if one does, the
 // exception propagates, the transaction is rolled back, and the library makes no further calls.
 //
+// Identities belong to people, not devices: the identity store is keyed by the name of an Address
+// (a person), and every device of a person shares the person's identity key, as in Signal. The
+// library enforces the pin itself: whatever `is_trusted_identity` answers, a device that presents
+// an identity other than the one stored for its person is refused (kUntrustedIdentity) until the
+// application records the new one (`trust_identity` in session.h). `is_trusted_identity` can only
+// refuse more (a "verified only" policy, a blocked contact).
+//
 // Not responsible for: trust policy beyond the interface (the application decides in
 // `is_trusted_identity`), or synchronisation (see each implementation).
 #pragma once
@@ -17,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include <hush/address.h>
@@ -39,7 +47,8 @@ enum class IdentityChange : std::uint8_t {
   kReplacedExisting,  ///< A different identity was stored and has been replaced.
 };
 
-/// Our identity and the identities of our peers.
+/// Our identity and the identities of the people we talk to (one per name, shared by all of a
+/// person's devices).
 class IdentityKeyStore {
  public:
   virtual ~IdentityKeyStore() = default;
@@ -47,14 +56,15 @@ class IdentityKeyStore {
   virtual Result<IdentityKeyPair> identity_key_pair() = 0;
   /// Our registration id.
   virtual Result<std::uint32_t> local_registration_id() = 0;
-  /// Records `identity` as the identity of `address`.
-  virtual Result<IdentityChange> save_identity(const Address& address,
+  /// Records `identity` as the identity of the person `name` (every device of that name).
+  virtual Result<IdentityChange> save_identity(std::string_view name,
                                                const IdentityKey& identity) = 0;
-  /// Whether `identity` may be used for `address` in `direction` (the application's trust policy).
-  virtual Result<bool> is_trusted_identity(const Address& address, const IdentityKey& identity,
+  /// Whether `identity` may be used for the person `name` in `direction` (the application's
+  /// policy; the library refuses an identity that differs from the stored one in any case).
+  virtual Result<bool> is_trusted_identity(std::string_view name, const IdentityKey& identity,
                                            Direction direction) = 0;
-  /// The identity stored for `address`, or nullopt.
-  virtual Result<std::optional<IdentityKey>> identity(const Address& address) = 0;
+  /// The identity stored for the person `name`, or nullopt.
+  virtual Result<std::optional<IdentityKey>> identity(std::string_view name) = 0;
 };
 
 /// Our one-time prekeys. A prekey is removed after its first successful use.
@@ -73,7 +83,13 @@ class PreKeyStore {
   virtual Result<PreKeyId> next_pre_key_id() = 0;
 };
 
-/// Our signed prekeys.
+/// Our signed prekeys, and the X3DH base keys of the sessions accepted under them.
+///
+/// The base keys are the store-wide replay record of prekey messages: a session is set up from a
+/// prekey message at most once, under whatever address a relay delivers it again (a message made
+/// without a one-time prekey could otherwise be replayed under other names). A base key is
+/// recorded in the transaction that stores the session, and forgotten with its signed prekey,
+/// after which a replay fails anyway (unknown signed prekey).
 class SignedPreKeyStore {
  public:
   virtual ~SignedPreKeyStore() = default;
@@ -81,10 +97,17 @@ class SignedPreKeyStore {
   virtual Result<std::optional<SignedPreKeyRecord>> load_signed_pre_key(SignedPreKeyId id) = 0;
   /// Stores `record` under `record.id`, replacing any with that id.
   virtual Status store_signed_pre_key(const SignedPreKeyRecord& record) = 0;
-  /// Removes the signed prekey with `id`; removing an absent one is not an error.
+  /// Removes the signed prekey with `id` and the base keys recorded under it; removing an absent
+  /// one is not an error.
   virtual Status remove_signed_pre_key(SignedPreKeyId id) = 0;
   /// The ids of the signed prekeys present, ascending.
   virtual Result<std::vector<SignedPreKeyId>> signed_pre_key_ids() = 0;
+  /// Whether a session was ever set up (and not yet forgotten) from a prekey message with this
+  /// base key, under any address.
+  virtual Result<bool> has_accepted_base_key(const PublicKey& base_key) = 0;
+  /// Records that a session was set up from a prekey message with `base_key` that named signed
+  /// prekey `id` (forgotten when that signed prekey is removed).
+  virtual Status record_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key) = 0;
 };
 
 /// One SessionRecord per remote address.
@@ -96,6 +119,8 @@ class SessionStore {
   /// Stores `record` for `address`, replacing any. The record is handed over (the library has no
   /// further use for it), so an in-memory store can keep it without a copy.
   virtual Status store_session(const Address& address, SessionRecord record) = 0;
+  /// The device ids of the person `name` that have a stored record, ascending.
+  virtual Result<std::vector<DeviceId>> session_devices(std::string_view name) = 0;
 };
 
 /// Everything an operation may touch, with a transaction around it.
@@ -113,6 +138,20 @@ class ProtocolStore : public IdentityKeyStore,
   /// Concurrent transactions on one store are serialised by the store, across threads (and, for a
   /// store shared between processes, across processes).
   virtual Status run_transaction(const std::function<Status()>& body) = 0;
+
+  /// How many transactions the calling thread has open on this store (0 outside any; 1 inside an
+  /// outermost one). encrypt_message refuses to run nested (kInTransaction): an outer transaction
+  /// that rolled back would undo its chain advance after its ciphertext was handed out, and the
+  /// next message would reuse the key.
+  virtual int transaction_depth() = 0;
+
+  /// Called by encrypt_message inside its transaction, after the advanced sending chain has been
+  /// stored and before the ciphertext leaves the library. A store that can be put back to an older
+  /// copy of itself (a backup, a VM snapshot, a copied file) records here, outside itself, that
+  /// it has moved past every earlier copy, so that it can refuse or repair such a copy later
+  /// (SqliteStore keeps a generation counter). The default does nothing. An error fails the
+  /// encryption and writes nothing.
+  virtual Status record_key_use() { return ok_status(); }
 };
 
 }  // namespace hush

@@ -5,8 +5,9 @@
 // The library opens no sockets and owns no threads: implementations do the I/O, synchronously,
 // from the thread that calls the Messenger. Nothing a transport or directory returns is trusted:
 // bundles are checked (signature, trust on first use) and messages authenticate themselves; a
-// directory that substitutes its own bundle for a known peer is refused with kUntrustedIdentity,
-// and for a new peer shows up as different safety numbers (fingerprint.h).
+// directory that substitutes its own bundle for a known person (any device id of that name) is
+// refused with kUntrustedIdentity, and for a new person shows up as different safety numbers
+// (fingerprint.h).
 //
 // Not responsible for: delivery guarantees (lost, duplicated or reordered envelopes are handled
 // by the protocol), authentication of the server, or addressing beyond hush::Address.
@@ -60,7 +61,9 @@ class KeyDirectory {
  public:
   virtual ~KeyDirectory() = default;
   /// Records `keys` for `self`: replaces the identity and signed prekey, adds the one-time
-  /// prekeys. kTransportFailure if the directory cannot be reached.
+  /// prekeys. Must be idempotent: a one-time prekey id it already holds is replaced, never held
+  /// twice (a publish whose answer was lost is repeated). kTransportFailure if the directory
+  /// cannot be reached.
   virtual Status publish(const Address& self, const PublishedKeys& keys) = 0;
   /// How many of `self`'s one-time prekeys the directory still holds (0 if it knows none).
   virtual Result<std::uint32_t> available_pre_keys(const Address& self) = 0;

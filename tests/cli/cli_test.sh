@@ -133,7 +133,8 @@ cli "$C" init --prekeys 3 >/dev/null
 cli "$D" init --prekeys 3 >/dev/null
 mode=$(stat -c %a "$B/hush.db")
 expect_eq "state file mode" "$mode" 600
-expect_eq "state directory contents" "$(ls -A "$B")" hush.db
+expect_eq "generation counter mode" "$(stat -c %a "$B/hush.db-generation")" 600
+expect_eq "state directory contents" "$(ls -A "$B" | tr '\n' ' ')" "hush.db hush.db-generation "
 expect_fail 1 "" /dev/null "$B" init
 out=$(cli "$B" identity)
 expect_eq "bob identity_key" "$(jget identity_key "$out")" "$BOB_KEY"
@@ -342,14 +343,17 @@ deliver carol "$D" "$T/d1" "$T/hello"
 
 # ---- trust ----
 
-step "trust on first use per (name, device)"
-# dave's bundle offered as bob's: a different identity for carol's "bob" (device 1; the bundle
-# says device 7, which would otherwise be the default).
+step "trust is per person: every device of a name shares one identity"
+# dave's bundle offered as bob's: a different identity for carol's "bob", refused for bob's
+# device 1 and for a device carol has never seen (the bundle says device 7): a new device id is
+# not a new person.
 cli "$D" bundle >"$T/dave_bundle2"
 expect_fail 2 untrusted_identity "$T/dave_bundle2" "$C" process-bundle --peer bob --device 1
-cli "$C" process-bundle --peer bob <"$T/dave_bundle2"
-expect_eq "carol trusts dave's key for another device of bob (bob.7) on first use" \
-  "$(jget trusted_identity "$(cli "$C" session-info --peer bob --device 7)")" "$DAVE_KEY"
+expect_fail 2 untrusted_identity "$T/dave_bundle2" "$C" process-bundle --peer bob
+expect_eq "bob.7 has no session" "$(jget exists "$(cli "$C" session-info --peer bob --device 7)")" \
+  false
+expect_eq "carol trusts bob's key for bob.7 too" \
+  "$(jget trusted_identity "$(cli "$C" session-info --peer bob --device 7)")" "$BOB_KEY"
 expect_eq "carol still trusts bob's key for bob.1" \
   "$(jget trusted_identity "$(cli "$C" session-info --peer bob)")" "$BOB_KEY"
 

@@ -71,8 +71,8 @@ TEST_CASE("a conversation through the Messenger", "[integration][messenger]") {
   CHECK(drain(net, alice).size() == 10);
   CHECK(drain(net, bob).size() == 10);
   // Both see the same safety number.
-  auto a = alice.messenger.safety_number(bob.address());
-  auto b = bob.messenger.safety_number(alice.address());
+  auto a = alice.messenger.safety_number(bob.address().name);
+  auto b = bob.messenger.safety_number(alice.address().name);
   REQUIRE(a);
   REQUIRE(b);
   CHECK(a->displayable.size() == 60);
@@ -226,7 +226,7 @@ TEST_CASE("an identity change stops sending until approved", "[integration][mess
   CHECK(r.error().code() == Errc::kUntrustedIdentity);
   CHECK(alice.party.snapshot() == before);
   CHECK(*Messenger::envelope_sender(net.queue(alice.address()).front()) == bob.address());
-  auto change = alice.messenger.identity_change(bob.address());
+  auto change = alice.messenger.identity_change(bob.address().name);
   REQUIRE(change);
   CHECK(change->trusted == old_key);
   CHECK(change->offered == new_key);
@@ -236,8 +236,8 @@ TEST_CASE("an identity change stops sending until approved", "[integration][mess
   CHECK(blocked.error().code() == Errc::kUntrustedIdentity);
   CHECK(net.queue(bob.address()).empty());
   // The user compares safety numbers with the new phone and approves.
-  REQUIRE(alice.messenger.approve_identity(bob.address(), new_key));
-  CHECK_FALSE(alice.messenger.identity_change(bob.address()));
+  REQUIRE(alice.messenger.approve_identity(bob.address().name, new_key));
+  CHECK_FALSE(alice.messenger.identity_change(bob.address().name));
   auto now = alice.messenger.receive(net.queue(alice.address()).front());
   net.queue(alice.address()).pop_front();
   REQUIRE(now);
@@ -253,7 +253,7 @@ TEST_CASE("a directory in the middle is caught", "[integration][messenger]") {
   for (User* u : {&alice, &bob, &carol})
     REQUIRE(u->messenger.maintain_keys());
   // Alice knows bob's identity (she verified it earlier) but has no session right now.
-  REQUIRE(alice.party.store->save_identity(bob.address(),
+  REQUIRE(alice.party.store->save_identity(bob.address().name,
                                            bob.party.store->identity_key_pair()->public_key));
   net.substitute = [&](const Address& a) -> std::optional<PreKeyBundle> {
     if (a == bob.address()) return mallory.bundle();
@@ -264,12 +264,12 @@ TEST_CASE("a directory in the middle is caught", "[integration][messenger]") {
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == Errc::kUntrustedIdentity);
   CHECK(net.queue(bob.address()).empty());
-  auto change = alice.messenger.identity_change(bob.address());
+  auto change = alice.messenger.identity_change(bob.address().name);
   REQUIRE(change);
   CHECK(change->offered == mallory.store->identity_key_pair()->public_key);
   // A new peer: trust on first use accepts the substitute, but the safety numbers differ.
   REQUIRE(carol.messenger.send(bob.address(), as_bytes("hi bob")));
-  auto carol_view = carol.messenger.safety_number(bob.address());
+  auto carol_view = carol.messenger.safety_number(bob.address().name);
   REQUIRE(carol_view);
   auto bob_view = make_fingerprint(kFingerprintIterations, "bob",
                                    bob.party.store->identity_key_pair()->public_key, "carol",

@@ -326,7 +326,7 @@ TEST_CASE("prekey message tampering is rejected and changes nothing", "[integrat
   require_bytes_rejected(bob, alice, MessageType::kPreKey,
                          edit_prekey(m, [&](auto& pb) { pb.set_identity_key(as_field(other)); }),
                          Errc::kInvalidMessage);
-  CHECK_FALSE(bob.store->identity(alice.address)->has_value());
+  CHECK_FALSE(bob.store->identity(alice.address.name)->has_value());
   require_bytes_rejected(bob, alice, MessageType::kPreKey,
                          edit_prekey(m, [&](auto& pb) { pb.set_pre_key_id(2); }),
                          Errc::kInvalidMessage);
@@ -503,11 +503,14 @@ TEST_CASE("archived states are capped at 40", "[integration][limits]") {
 
 TEST_CASE("a late message from an archived session decrypts until 40 newer sessions",
           "[integration][limits]") {
+  // The late message rides a receiving chain bob already has: it is found in whichever archived
+  // state holds that chain.
   for (int newer : {40, 41}) {
     DYNAMIC_SECTION(newer << " newer sessions") {
       auto alice = Party::create("alice", 25, 0);
       auto bob = Party::create("bob", 26, 0);
       establish(alice, bob);
+      REQUIRE(decrypt(bob, alice, encrypt(alice, bob, "same chain")).value() == "same chain");
       auto late = encrypt(alice, bob, "from the first session");
       for (int i = 0; i < newer; ++i) {
         REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, bob.bundle()));
@@ -522,6 +525,30 @@ TEST_CASE("a late message from an archived session decrypts until 40 newer sessi
       } else {
         require_rejected(bob, alice, late, Errc::kInvalidMessage);
       }
+    }
+  }
+}
+
+TEST_CASE("a late message that starts a chain is tried on the newest states only",
+          "[integration][limits]") {
+  // The late message carries a ratchet key bob has not seen (alice ratcheted after bob's reply):
+  // it can only be tried on every state in turn, which kMaxDecryptTrials bounds (a forged message
+  // must not cost 41 trials).
+  const int limit = static_cast<int>(kMaxDecryptTrials);
+  for (int newer : {limit - 1, limit}) {
+    DYNAMIC_SECTION(newer << " newer sessions") {
+      auto alice = Party::create("alice", 125, 0);
+      auto bob = Party::create("bob", 126, 0);
+      establish(alice, bob);
+      auto late = encrypt(alice, bob, "a new chain of the first session");
+      for (int i = 0; i < newer; ++i) {
+        REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, bob.bundle()));
+        REQUIRE(decrypt(bob, alice, encrypt(alice, bob, "new session")).value() == "new session");
+      }
+      if (newer < limit)
+        REQUIRE(decrypt(bob, alice, late).value() == "a new chain of the first session");
+      else
+        require_rejected(bob, alice, late, Errc::kInvalidMessage);
     }
   }
 }
@@ -621,7 +648,7 @@ TEST_CASE("a changed identity is untrusted until trusted", "[integration]") {
 
   // Bob verifies and trusts the new identity: the old session is archived.
   const IdentityKey new_identity = alice2.store->identity_key_pair()->public_key;
-  REQUIRE(trust_identity(*bob.store, alice.address, new_identity));
+  REQUIRE(trust_identity(*bob.store, alice.address.name, new_identity));
   {
     const Bytes before = bob.snapshot();
     auto r = encrypt_message(*bob.ctx, *bob.store, alice.address, as_bytes("x"));
@@ -642,7 +669,8 @@ TEST_CASE("encrypt refuses an untrusted identity", "[integration]") {
   establish(alice, bob);
   // Alice's store learns (through some other path) a different identity for bob.
   auto bob2 = Party::create("bob", 39);
-  REQUIRE(alice.store->save_identity(bob.address, bob2.store->identity_key_pair()->public_key));
+  REQUIRE(
+      alice.store->save_identity(bob.address.name, bob2.store->identity_key_pair()->public_key));
   const Bytes before = alice.snapshot();
   auto r = encrypt_message(*alice.ctx, *alice.store, bob.address, as_bytes("x"));
   REQUIRE_FALSE(r);

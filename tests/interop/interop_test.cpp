@@ -276,7 +276,7 @@ class HushEnd final : public Endpoint {
     return k->has_value();
   }
   std::optional<Bytes> stored_identity(const Address& remote) override {
-    auto id = party.store->identity(remote);
+    auto id = party.store->identity(remote.name);
     REQUIRE(id);
     if (!id->has_value()) return std::nullopt;
     return to_bytes((*id)->serialize());

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "crypto/kdf.h"
+#include "protocol/x3dh.h"
 #include "support/test_support.h"
-#include "x3dh.h"
 
 using namespace hush;
 using namespace hush::internal;

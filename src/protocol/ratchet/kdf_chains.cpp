@@ -1,5 +1,5 @@
 // hush internal: KDF chains (see kdf_chains.h; wire spec §3, §4.1, §4.2).
-#include "ratchet/kdf_chains.h"
+#include "protocol/ratchet/kdf_chains.h"
 
 #include <algorithm>
 #include <array>

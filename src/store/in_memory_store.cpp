@@ -8,34 +8,37 @@
 
 #include "proto_util.h"
 #include "storage.pb.h"
-#include "store_snapshot.h"
+#include "store/store_snapshot.h"
 
 namespace hush {
+
+using BaseKeyBytes = std::array<std::uint8_t, 32>;
 
 struct InMemoryProtocolStore::State {
   KeyPair identity;
   std::uint32_t registration_id = 0;
-  std::map<Address, IdentityKey> identities;
+  std::map<std::string, IdentityKey, std::less<>> identities;  // per person (name)
   std::map<std::uint32_t, PreKeyRecord> pre_keys;
   std::uint32_t next_pre_key_id = 1;
   std::map<std::uint32_t, SignedPreKeyRecord> signed_pre_keys;
   std::map<Address, SessionRecord> sessions;
+  std::map<BaseKeyBytes, std::uint32_t> accepted_base_keys;  // base key -> signed prekey id
 };
 
 // The previous values of everything a transaction changed (first change of each key only).
 struct InMemoryProtocolStore::Undo {
-  std::map<Address, std::optional<IdentityKey>> identities;
+  std::map<std::string, std::optional<IdentityKey>, std::less<>> identities;
   std::map<std::uint32_t, std::optional<PreKeyRecord>> pre_keys;
   std::optional<std::uint32_t> next_pre_key_id;
   std::map<std::uint32_t, std::optional<SignedPreKeyRecord>> signed_pre_keys;
   std::map<Address, std::optional<SessionRecord>> sessions;
+  std::map<BaseKeyBytes, std::optional<std::uint32_t>> accepted_base_keys;
 };
 
 namespace {
 
-template <class Map, class Key, class Clone>
-void remember(Map& undo, const std::map<Key, typename Map::mapped_type::value_type>& live,
-              const Key& key, Clone clone) {
+template <class Map, class Live, class Key, class Clone>
+void remember(Map& undo, const Live& live, const Key& key, Clone clone) {
   if (undo.count(key)) return;
   auto it = live.find(key);
   if (it == live.end())
@@ -58,9 +61,8 @@ void restore(Map& live, UndoMap& undo) {
 
 InMemoryProtocolStore::InMemoryProtocolStore(IdentityKeyPair identity,
                                              std::uint32_t registration_id)
-    : state_(
-          std::make_unique<State>(State{std::move(identity), registration_id, {}, {}, 1, {}, {}})) {
-}
+    : state_(std::make_unique<State>(
+          State{std::move(identity), registration_id, {}, {}, 1, {}, {}, {}})) {}
 
 InMemoryProtocolStore::~InMemoryProtocolStore() = default;
 
@@ -88,6 +90,7 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     if (u.next_pre_key_id) state_->next_pre_key_id = *u.next_pre_key_id;
     restore(state_->signed_pre_keys, u.signed_pre_keys);
     restore(state_->sessions, u.sessions);
+    restore(state_->accepted_base_keys, u.accepted_base_keys);
     undo_.pop_back();
   };
   Status st;
@@ -110,6 +113,7 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     if (!parent.next_pre_key_id) parent.next_pre_key_id = inner.next_pre_key_id;
     merge_into(parent.signed_pre_keys, inner.signed_pre_keys);
     merge_into(parent.sessions, inner.sessions);
+    merge_into(parent.accepted_base_keys, inner.accepted_base_keys);
   } else {
     undo_.pop_back();
   }
@@ -128,14 +132,15 @@ Result<std::uint32_t> InMemoryProtocolStore::local_registration_id() {
   return state_->registration_id;
 }
 
-Result<IdentityChange> InMemoryProtocolStore::save_identity(const Address& address,
+Result<IdentityChange> InMemoryProtocolStore::save_identity(std::string_view name,
                                                             const IdentityKey& identity) {
   std::lock_guard lock(mutex_);
+  const std::string key(name);
   if (Undo* u = top_undo())
-    remember(u->identities, state_->identities, address, [](const IdentityKey& k) { return k; });
-  auto it = state_->identities.find(address);
+    remember(u->identities, state_->identities, key, [](const IdentityKey& k) { return k; });
+  auto it = state_->identities.find(key);
   if (it == state_->identities.end()) {
-    state_->identities.emplace(address, identity);
+    state_->identities.emplace(key, identity);
     return IdentityChange::kNewOrUnchanged;
   }
   if (it->second == identity) return IdentityChange::kNewOrUnchanged;
@@ -143,16 +148,16 @@ Result<IdentityChange> InMemoryProtocolStore::save_identity(const Address& addre
   return IdentityChange::kReplacedExisting;
 }
 
-Result<bool> InMemoryProtocolStore::is_trusted_identity(const Address& address,
+Result<bool> InMemoryProtocolStore::is_trusted_identity(std::string_view name,
                                                         const IdentityKey& identity, Direction) {
   std::lock_guard lock(mutex_);
-  auto it = state_->identities.find(address);
+  auto it = state_->identities.find(name);
   return it == state_->identities.end() || it->second == identity;
 }
 
-Result<std::optional<IdentityKey>> InMemoryProtocolStore::identity(const Address& address) {
+Result<std::optional<IdentityKey>> InMemoryProtocolStore::identity(std::string_view name) {
   std::lock_guard lock(mutex_);
-  auto it = state_->identities.find(address);
+  auto it = state_->identities.find(name);
   if (it == state_->identities.end()) return std::optional<IdentityKey>();
   return std::optional<IdentityKey>(it->second);
 }
@@ -222,10 +227,35 @@ Status InMemoryProtocolStore::store_signed_pre_key(const SignedPreKeyRecord& rec
 
 Status InMemoryProtocolStore::remove_signed_pre_key(SignedPreKeyId id) {
   std::lock_guard lock(mutex_);
-  if (Undo* u = top_undo())
+  Undo* u = top_undo();
+  if (u)
     remember(u->signed_pre_keys, state_->signed_pre_keys, to_uint(id),
              [](const SignedPreKeyRecord& r) { return r.clone(); });
   state_->signed_pre_keys.erase(to_uint(id));
+  auto& keys = state_->accepted_base_keys;
+  for (auto it = keys.begin(); it != keys.end();) {
+    if (it->second != to_uint(id)) {
+      ++it;
+      continue;
+    }
+    if (u) u->accepted_base_keys.try_emplace(it->first, it->second);
+    it = keys.erase(it);
+  }
+  return ok_status();
+}
+
+Result<bool> InMemoryProtocolStore::has_accepted_base_key(const PublicKey& base_key) {
+  std::lock_guard lock(mutex_);
+  return state_->accepted_base_keys.count(base_key.u()) != 0;
+}
+
+Status InMemoryProtocolStore::record_accepted_base_key(SignedPreKeyId id,
+                                                       const PublicKey& base_key) {
+  std::lock_guard lock(mutex_);
+  if (Undo* u = top_undo())
+    remember(u->accepted_base_keys, state_->accepted_base_keys, base_key.u(),
+             [](std::uint32_t v) { return v; });
+  state_->accepted_base_keys.insert_or_assign(base_key.u(), to_uint(id));
   return ok_status();
 }
 
@@ -263,19 +293,37 @@ Status InMemoryProtocolStore::store_session(const Address& address, SessionRecor
   return ok_status();
 }
 
+Result<std::vector<DeviceId>> InMemoryProtocolStore::session_devices(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  std::vector<DeviceId> out;
+  for (auto it = state_->sessions.lower_bound(Address{std::string(name), DeviceId{0}});
+       it != state_->sessions.end() && it->first.name == name; ++it)
+    out.push_back(it->first.device_id);
+  return out;
+}
+
+int InMemoryProtocolStore::transaction_depth() {
+  // A transaction holds the mutex from start to end: another thread waits here until it is over,
+  // and then sees none of it.
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(undo_.size());
+}
+
 // ---- snapshots ----
 
 SecretBytes InMemoryProtocolStore::serialize() const {
   std::lock_guard lock(mutex_);
   internal::SnapshotWriter w(state_->identity, state_->registration_id, state_->next_pre_key_id);
-  for (const auto& [address, key] : state_->identities)
-    w.add_identity(address, key);
+  for (const auto& [name, key] : state_->identities)
+    w.add_identity(name, key);
   for (const auto& [id, record] : state_->pre_keys)
     w.add_pre_key(record.serialize().expose());
   for (const auto& [id, record] : state_->signed_pre_keys)
     w.add_signed_pre_key(record.serialize().expose());
   for (const auto& [address, record] : state_->sessions)
     w.add_session(address, record.serialize().expose());
+  for (const auto& [key, id] : state_->accepted_base_keys)
+    w.add_accepted_base_key(SignedPreKeyId{id}, PublicKey::from_u(key));
   return w.finish();
 }
 
@@ -298,7 +346,8 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
     }
   } wiper{p};
   if (!parsed) return Error(Errc::kCorruptState, "store snapshot: protobuf");
-  if (p.format() != internal::kSnapshotFormat)
+  // Format 1 (identities per address) is still read: see identities below.
+  if (p.format() != internal::kSnapshotFormat && p.format() != 1)
     return Error(Errc::kCorruptState, "store snapshot: format");
   std::array<std::uint8_t, 32> pub{};
   if (!p.has_identity() || !internal::read_fixed(p.identity().public_key(), pub))
@@ -313,8 +362,10 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
     std::array<std::uint8_t, 32> u{};
     if (!internal::read_fixed(e.identity_key(), u))
       return Error(Errc::kCorruptState, "store snapshot: peer identity");
-    st.identities.insert_or_assign(Address{e.name(), DeviceId{e.device_id()}},
-                                   PublicKey::from_u(u));
+    // A format-1 snapshot held one identity per device; identities now belong to the person, and
+    // the lowest device's (the first in the snapshot's order) is kept, as SqliteStore's migration
+    // does. A device whose session was made with another key then meets an identity change.
+    st.identities.try_emplace(e.name(), PublicKey::from_u(u));
   }
   for (const auto& bytes : p.pre_keys()) {
     auto r = PreKeyRecord::deserialize(as_bytes(bytes));
@@ -332,6 +383,12 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
     auto r = SessionRecord::deserialize(as_bytes(e.record()));
     if (!r) return r.error();
     st.sessions.insert_or_assign(Address{e.name(), DeviceId{e.device_id()}}, std::move(*r));
+  }
+  for (const auto& e : p.accepted_base_keys()) {
+    std::array<std::uint8_t, 32> u{};
+    if (!internal::read_fixed(e.base_key(), u))
+      return Error(Errc::kCorruptState, "store snapshot: accepted base key");
+    st.accepted_base_keys.insert_or_assign(u, e.signed_pre_key_id());
   }
   st.next_pre_key_id = p.next_pre_key_id();
   if (st.next_pre_key_id == 0 ||

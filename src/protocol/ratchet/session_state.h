@@ -15,8 +15,8 @@
 #include <hush/result.h>
 #include <hush/secret.h>
 
-#include "ratchet/kdf_chains.h"
-#include "ratchet/skipped_keys.h"
+#include "protocol/ratchet/kdf_chains.h"
+#include "protocol/ratchet/skipped_keys.h"
 
 namespace hush::storage {
 class SessionState;
@@ -59,6 +59,9 @@ struct PendingPreKey {
   std::optional<PreKeyId> pre_key_id;
   SignedPreKeyId signed_pre_key_id{};
   PublicKey base_key;
+  /// When the session was set up (ms since the epoch); 0 for records written before it was kept,
+  /// which therefore count as long unacknowledged.
+  std::uint64_t timestamp_ms = 0;
 };
 
 /// One Double Ratchet session.
@@ -77,6 +80,10 @@ struct SessionState {
   /// recognised (wire spec §3 step 2). Not kept for initiator states (only a reflected message
   /// could carry our own base key, and its MAC fails).
   std::optional<PublicKey> alice_base_key;
+  /// Archived by a reset (reset_session, an identity change, a restored store): the state still
+  /// decrypts late messages but is never made current again, so that no withheld message can
+  /// undo the reset.
+  bool closed = false;
 
   SessionState clone() const;
   /// The receiving chain for `ratchet_key`, or null.
@@ -97,6 +104,8 @@ struct RecordData {
   RecordData clone() const;
   /// Moves the current state (if any) to the front of the archive, trimming it to the limit.
   void archive_current();
+  /// Archives the current state (if any) as closed: it is never made current again.
+  void close_current();
   /// Makes `state` current, archiving the old current state.
   void promote(SessionState state);
   /// True if a state with this version and X3DH base key is in the record.

@@ -1,5 +1,5 @@
 // hush internal: the shared snapshot writer (see store_snapshot.h).
-#include "store_snapshot.h"
+#include "store/store_snapshot.h"
 
 #include "proto_util.h"
 #include "storage.pb.h"
@@ -26,10 +26,9 @@ SnapshotWriter::~SnapshotWriter() {
     wipe(s.mutable_record());
 }
 
-void SnapshotWriter::add_identity(const Address& address, const IdentityKey& key) {
+void SnapshotWriter::add_identity(std::string_view name, const IdentityKey& key) {
   auto* e = p_->add_identities();
-  e->set_name(address.name);
-  e->set_device_id(to_uint(address.device_id));
+  e->set_name(std::string(name));
   e->set_identity_key(to_field(key.u()));
 }
 
@@ -46,6 +45,12 @@ void SnapshotWriter::add_session(const Address& address, ByteView serialized_rec
   e->set_name(address.name);
   e->set_device_id(to_uint(address.device_id));
   e->set_record(to_field(serialized_record));
+}
+
+void SnapshotWriter::add_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key) {
+  auto* e = p_->add_accepted_base_keys();
+  e->set_signed_pre_key_id(to_uint(id));
+  e->set_base_key(to_field(base_key.u()));
 }
 
 SecretBytes SnapshotWriter::finish() const {

@@ -4,50 +4,27 @@
 // synchronous=FULL (a commit is durable when COMMIT returns), secure_delete on. Transactions are
 // BEGIN IMMEDIATE (the write lock is taken up front, so two writers never deadlock on a lock
 // upgrade); nested transactions are savepoints. Nothing is cached between calls: another process
-// may change the file at any time, and each transaction reads what is committed.
+// may change the file at any time, and each transaction reads what is committed. The schema and
+// its migrations are in sqlite_schema.cpp; the default generation counter in generation_file.cpp.
 #include <hush/limits.h>
 #include <hush/sqlite_store.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
-#include <map>
 
-#include <sqlite3.h>
-
-#include "crypto/seal.h"
 #include "proto_util.h"
-#include "store_snapshot.h"
+#include "protocol/record_access.h"
+#include "store/sqlite_impl.h"
+#include "store/sqlite_schema.h"
+#include "store/store_snapshot.h"
 
 namespace hush {
 
-namespace {
-
-// "hush" in ASCII: PRAGMA application_id marks the file as ours.
-constexpr std::int32_t kApplicationId = 0x68757368;
-
-// Each schema version's statements; version N+1's entry migrates a version-N database.
-// Version 1: the initial layout.
-constexpr const char* kSchemaV1[] = {
-    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE local_identity (singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
-    " public_key BLOB NOT NULL, private_key BLOB NOT NULL, registration_id INTEGER NOT NULL)",
-    "CREATE TABLE identities (name BLOB NOT NULL, device_id INTEGER NOT NULL,"
-    " identity_key BLOB NOT NULL, PRIMARY KEY (name, device_id)) WITHOUT ROWID",
-    "CREATE TABLE pre_keys (id INTEGER PRIMARY KEY, record BLOB NOT NULL)",
-    "CREATE TABLE signed_pre_keys (id INTEGER PRIMARY KEY, record BLOB NOT NULL)",
-    "CREATE TABLE sessions (name BLOB NOT NULL, device_id INTEGER NOT NULL,"
-    " record BLOB NOT NULL, PRIMARY KEY (name, device_id)) WITHOUT ROWID",
-    "CREATE TABLE app_data (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID",
-    "INSERT INTO meta (key, value) VALUES ('next_pre_key_id', 1)",
-};
-
-// Version 2: encryption at rest. A version-1 database had none, so it becomes unsealed.
-constexpr const char* kMigrateV1ToV2[] = {
-    "INSERT INTO meta (key, value) VALUES ('sealed', 0)",
-};
-
-// What the key check row holds, sealed, in a sealed database.
-constexpr std::string_view kKeyCheck = "hush storage key check";
+namespace internal::sqlite {
 
 Error sqlite_error(int rc, const char* where) {
   const int primary = rc & 0xFF;
@@ -56,128 +33,6 @@ Error sqlite_error(int rc, const char* where) {
   return Error(Errc::kStoreFailure, where);
 }
 
-}  // namespace
-
-struct SqliteStore::Impl {
-  sqlite3* db = nullptr;
-  std::recursive_mutex mutex;
-  int depth = 0;  // open (nested) transactions
-  std::map<const char*, sqlite3_stmt*> statements;
-  std::optional<internal::crypto::Sealer> sealer;  // set for a sealed database
-  RandomSource* random = nullptr;
-
-  // The stored form of a secret column value: sealed for row `row` in a sealed database, as is
-  // otherwise.
-  Result<SecretBytes> protect(ByteView row, ByteView plaintext) {
-    if (!sealer) return SecretBytes::copy_of(plaintext);
-    auto sealed = sealer->seal(*random, row, plaintext);
-    if (!sealed) return sealed.error();
-    return SecretBytes::copy_of(*sealed);
-  }
-  // The plaintext of a stored secret column value, refusing more than `limit` plaintext bytes.
-  Result<SecretBytes> unprotect(ByteView row, ByteView stored, std::size_t limit,
-                                const char* where) {
-    if (!sealer) {
-      if (stored.size() > limit) return Error(Errc::kCorruptState, where);
-      return SecretBytes::copy_of(stored);
-    }
-    if (stored.size() > limit + internal::crypto::Sealer::kOverhead)
-      return Error(Errc::kCorruptState, where);
-    auto opened = sealer->open(row, stored);
-    if (!opened) return Error(Errc::kCorruptState, "SqliteStore: sealed row does not open");
-    return opened;
-  }
-
-  ~Impl() {
-    for (auto& [sql, stmt] : statements)
-      sqlite3_finalize(stmt);
-    sqlite3_close_v2(db);
-  }
-
-  Status exec(const char* sql, const char* where) {
-    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_error(rc, where);
-    return ok_status();
-  }
-
-  // A cached prepared statement, reset and unbound when the Query goes away.
-  class Query {
-   public:
-    Query(sqlite3_stmt* s) : s_(s) {}  // NOLINT
-    ~Query() {
-      if (s_) {
-        sqlite3_reset(s_);
-        sqlite3_clear_bindings(s_);
-      }
-    }
-    Query(const Query&) = delete;
-    Query& operator=(const Query&) = delete;
-    Query(Query&& other) noexcept : s_(other.s_) { other.s_ = nullptr; }
-    Query& operator=(Query&&) = delete;
-    Query& blob(int i, ByteView b) {
-      // SQLITE_TRANSIENT: SQLite copies the bytes, so `b` may die before the step.
-      sqlite3_bind_blob(s_, i, b.empty() ? "" : static_cast<const void*>(b.data()),
-                        static_cast<int>(b.size()), SQLITE_TRANSIENT);
-      return *this;
-    }
-    Query& text_as_blob(int i, std::string_view t) { return blob(i, as_bytes(t)); }
-    Query& integer(int i, std::int64_t v) {
-      sqlite3_bind_int64(s_, i, v);
-      return *this;
-    }
-    Query& address(int first, const Address& a) {
-      text_as_blob(first, a.name);
-      return integer(first + 1, to_uint(a.device_id));
-    }
-    // True for a row, false when done.
-    Result<bool> step(const char* where) {
-      const int rc = sqlite3_step(s_);
-      if (rc == SQLITE_ROW) return true;
-      if (rc == SQLITE_DONE) return false;
-      return sqlite_error(rc, where);
-    }
-    Status run(const char* where) {
-      auto r = step(where);
-      if (!r) return r.error();
-      return ok_status();
-    }
-    ByteView column_blob(int i) const {
-      const void* p = sqlite3_column_blob(s_, i);
-      const int n = sqlite3_column_bytes(s_, i);
-      if (p == nullptr || n <= 0) return {};
-      return {static_cast<const std::uint8_t*>(p), static_cast<std::size_t>(n)};
-    }
-    std::int64_t column_int(int i) const { return sqlite3_column_int64(s_, i); }
-    bool column_is_blob(int i) const { return sqlite3_column_type(s_, i) == SQLITE_BLOB; }
-
-   private:
-    sqlite3_stmt* s_;
-  };
-
-  Result<Query> query(const char* sql) {
-    auto it = statements.find(sql);
-    if (it == statements.end()) {
-      sqlite3_stmt* stmt = nullptr;
-      const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-      if (rc != SQLITE_OK) return sqlite_error(rc, "sqlite: prepare");
-      it = statements.emplace(sql, stmt).first;
-    }
-    return Query(it->second);
-  }
-
-  Result<std::int64_t> pragma_int(const char* sql) {
-    auto q = query(sql);
-    if (!q) return q.error();
-    auto row = q->step("sqlite: pragma");
-    if (!row) return row.error();
-    if (!*row) return Error(Errc::kStoreFailure, "sqlite: pragma returned nothing");
-    return q->column_int(0);
-  }
-};
-
-namespace {
-
-// Row identities for sealed columns (the associated data): the table and the row's key.
 Bytes row_id(std::string_view table, std::uint32_t id) {
   Bytes r(table.begin(), table.end());
   r.push_back(0);
@@ -192,7 +47,100 @@ Bytes row_id(std::string_view table, const Address& a) {
   return r;
 }
 
-Result<PublicKey> key_column(const SqliteStore::Impl::Query& q, int column, const char* where) {
+Bytes row_id(std::string_view table, std::string_view key) {
+  Bytes r(table.begin(), table.end());
+  r.push_back(0);
+  r.insert(r.end(), key.begin(), key.end());
+  return r;
+}
+
+Bytes local_identity_row(const PublicKey& public_key) {
+  return row_id("local_identity",
+                std::string_view(reinterpret_cast<const char*>(public_key.u().data()),
+                                 public_key.u().size()));
+}
+
+}  // namespace internal::sqlite
+
+using internal::sqlite::local_identity_row;
+using internal::sqlite::Query;
+using internal::sqlite::row_id;
+using internal::sqlite::sqlite_error;
+
+namespace {
+
+// What the key check row holds, sealed, in a sealed database.
+constexpr std::string_view kKeyCheck = "hush storage key check";
+
+}  // namespace
+
+// ---- the connection ----
+
+SqliteStore::Impl::~Impl() {
+  for (auto& [sql, stmt] : statements)
+    sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+}
+
+Status SqliteStore::Impl::exec(const char* sql, const char* where) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return sqlite_error(rc, where);
+  return ok_status();
+}
+
+Result<Query> SqliteStore::Impl::query(const char* sql) {
+  auto it = statements.find(sql);
+  if (it == statements.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(rc, "sqlite: prepare");
+    it = statements.emplace(sql, stmt).first;
+  }
+  return Query(it->second);
+}
+
+Result<std::int64_t> SqliteStore::Impl::pragma_int(const char* sql) {
+  auto q = query(sql);
+  if (!q) return q.error();
+  auto row = q->step("sqlite: pragma");
+  if (!row) return row.error();
+  if (!*row) return Error(Errc::kStoreFailure, "sqlite: pragma returned nothing");
+  return q->column_int(0);
+}
+
+Result<std::int64_t> SqliteStore::Impl::meta_int(std::string_view key, const char* where) {
+  auto q = query("SELECT value FROM meta WHERE key = ?");
+  if (!q) return q.error();
+  q->text(1, key);  // meta's key column is TEXT
+  auto row = q->step(where);
+  if (!row) return row.error();
+  if (!*row) return Error(Errc::kCorruptState, where);
+  return q->column_int(0);
+}
+
+Result<SecretBytes> SqliteStore::Impl::protect(ByteView row, ByteView plaintext) {
+  if (!sealer) return SecretBytes::copy_of(plaintext);
+  auto sealed = sealer->seal(*random, row, plaintext);
+  if (!sealed) return sealed.error();
+  return SecretBytes::copy_of(*sealed);
+}
+
+Result<SecretBytes> SqliteStore::Impl::unprotect(ByteView row, ByteView stored, std::size_t limit,
+                                                 const char* where) {
+  if (!sealer) {
+    if (stored.size() > limit) return Error(Errc::kCorruptState, where);
+    return SecretBytes::copy_of(stored);
+  }
+  if (stored.size() > limit + internal::crypto::Sealer::kOverhead)
+    return Error(Errc::kCorruptState, where);
+  auto opened = sealer->open(row, stored);
+  if (!opened) return Error(Errc::kCorruptState, "SqliteStore: sealed row does not open");
+  return opened;
+}
+
+namespace {
+
+Result<PublicKey> key_column(const Query& q, int column, const char* where) {
   const ByteView b = q.column_blob(column);
   if (b.size() != 32) return Error(Errc::kCorruptState, where);
   std::array<std::uint8_t, 32> u{};
@@ -221,7 +169,16 @@ Status configure(SqliteStore::Impl& impl, const SqliteStoreOptions& options) {
   return ok_status();
 }
 
-Result<std::unique_ptr<SqliteStore::Impl>> connect(const std::string& path, int flags,
+// The database and the files SQLite keeps beside it hold keys: only the owner may read them.
+// SQLite gives its WAL and shared-memory files the mode of the database file.
+void restrict_permissions(const std::string& path) {
+  for (const std::string& p : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & 077) != 0) (void)::chmod(p.c_str(), 0600);
+  }
+}
+
+Result<std::unique_ptr<SqliteStore::Impl>> connect(const std::string& path, bool create,
                                                    const SqliteStoreOptions& options) {
   if (!options.storage_key.empty() && options.storage_key.size() != 32)
     return Error(Errc::kInvalidArgument, "SqliteStore: storage key must be 32 bytes");
@@ -232,31 +189,22 @@ Result<std::unique_ptr<SqliteStore::Impl>> connect(const std::string& path, int 
     SecretArray<32>::from(options.storage_key, key);
     impl->sealer.emplace(key);
   }
-  const int rc = sqlite3_open_v2(path.c_str(), &impl->db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (options.generation_counter != nullptr) {
+    impl->counter = options.generation_counter;
+  } else {
+    impl->owned_counter = generation_file(path + "-generation");
+    impl->counter = impl->owned_counter.get();
+  }
+  if (create) {
+    // Made here, with mode 0600, before SQLite makes it with the umask's mode.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  const int rc = sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr);
   if (rc != SQLITE_OK) return sqlite_error(rc, "SqliteStore: cannot open the database file");
   if (auto st = configure(*impl, options); !st) return st.error();
   return impl;
-}
-
-// What kind of file this is: empty (no schema), ours (with its version), or foreign.
-struct FileKind {
-  bool empty = false;
-  bool ours = false;
-  std::int64_t version = 0;
-};
-
-Result<FileKind> inspect(SqliteStore::Impl& impl) {
-  auto app = impl.pragma_int("PRAGMA application_id");
-  if (!app) return app.error();
-  auto version = impl.pragma_int("PRAGMA user_version");
-  if (!version) return version.error();
-  auto tables = impl.pragma_int("SELECT count(*) FROM sqlite_schema");
-  if (!tables) return tables.error();
-  FileKind k;
-  k.empty = *app == 0 && *version == 0 && *tables == 0;
-  k.ours = *app == kApplicationId;
-  k.version = *version;
-  return k;
 }
 
 // Runs `body` in an immediate transaction on a connection not yet wrapped in a SqliteStore.
@@ -269,38 +217,9 @@ Status in_transaction(SqliteStore::Impl& impl, Body body) {
   return st;
 }
 
-Status set_schema_version(SqliteStore::Impl& impl, std::int64_t version) {
-  char pragma[64];
-  std::snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", static_cast<int>(version));
-  return impl.exec(pragma, "SqliteStore: user_version");
-}
-
-// Brings a database of version `from` up to kSchemaVersion, one version at a time, inside the
-// caller's transaction. Every step is tested from a database that version really wrote
-// (tests/compat/sqlite-v<N>).
-Status migrate(SqliteStore::Impl& impl, std::int64_t from) {
-  if (from < 1) return Error(Errc::kCorruptState, "SqliteStore: unknown schema version");
-  if (from < 2) {
-    for (const char* sql : kMigrateV1ToV2)
-      if (auto st = impl.exec(sql, "SqliteStore: migrate to v2"); !st) return st;
-  }
-  if (from == SqliteStore::kSchemaVersion) return ok_status();
-  return set_schema_version(impl, SqliteStore::kSchemaVersion);
-}
-
-Result<std::int64_t> meta_int(SqliteStore::Impl& impl, const char* sql, const char* where) {
-  auto q = impl.query(sql);
-  if (!q) return q.error();
-  auto row = q->step(where);
-  if (!row) return row.error();
-  if (!*row) return Error(Errc::kCorruptState, where);
-  return q->column_int(0);
-}
-
 // Checks the storage key against the database: both sealed with the right key, or both not.
 Status check_storage_key(SqliteStore::Impl& impl, const SqliteStoreOptions& options) {
-  auto sealed =
-      meta_int(impl, "SELECT value FROM meta WHERE key = 'sealed'", "SqliteStore: sealed flag");
+  auto sealed = impl.meta_int("sealed", "SqliteStore: sealed flag");
   if (!sealed) return sealed.error();
   if (*sealed == 0) {
     if (!options.storage_key.empty())
@@ -321,6 +240,22 @@ Status check_storage_key(SqliteStore::Impl& impl, const SqliteStoreOptions& opti
   return ok_status();
 }
 
+Result<std::uint64_t> generation(SqliteStore::Impl& impl) {
+  auto g = impl.meta_int("generation", "SqliteStore: generation missing");
+  if (!g) return g.error();
+  if (*g < 0) return Error(Errc::kCorruptState, "SqliteStore: generation");
+  return static_cast<std::uint64_t>(*g);
+}
+
+Status set_generation(SqliteStore::Impl& impl, std::uint64_t value) {
+  if (value > static_cast<std::uint64_t>(INT64_MAX))
+    return Error(Errc::kLimitExceeded, "SqliteStore: generation exhausted");
+  auto q = impl.query("UPDATE meta SET value = ? WHERE key = 'generation'");
+  if (!q) return q.error();
+  q->integer(1, static_cast<std::int64_t>(value));
+  return q->run("SqliteStore: generation");
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -330,20 +265,19 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const std::string& path
                                                          IdentityKeyPair identity,
                                                          std::uint32_t registration_id,
                                                          const SqliteStoreOptions& options) {
-  auto impl = connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options);
+  auto impl = connect(path, /*create=*/true, options);
   if (!impl) return impl.error();
   Impl& db = **impl;
   Status st = in_transaction(db, [&]() -> Status {
-    auto kind = inspect(db);
+    auto kind = internal::sqlite::inspect(db);
     if (!kind) return kind.error();
     if (kind->ours)
       return Error(Errc::kInvalidArgument, "SqliteStore::create: already a hush database");
     if (!kind->empty)
       return Error(Errc::kCorruptState, "SqliteStore::create: not an empty database");
     // A new database is built the way an old one is migrated: version 1, then each step.
-    for (const char* sql : kSchemaV1)
-      if (auto s = db.exec(sql, "SqliteStore::create: schema"); !s) return s;
-    if (auto s = migrate(db, 1); !s) return s;
+    if (auto s = internal::sqlite::create_version_1(db); !s) return s;
+    if (auto s = internal::sqlite::migrate_to_version_2(db, 1); !s) return s;
     if (db.sealer) {
       auto check = db.sealer->seal(*db.random, as_bytes("key_check"), as_bytes(kKeyCheck));
       if (!check) return check.error();
@@ -356,7 +290,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const std::string& path
           !s)
         return s;
     }
-    auto private_key = db.protect(as_bytes("local_identity"), identity.private_key.expose());
+    if (auto s = internal::sqlite::migrate_to_current(db, 2); !s) return s;
+    auto private_key =
+        db.protect(local_identity_row(identity.public_key), identity.private_key.expose());
     if (!private_key) return private_key.error();
     auto q = db.query(
         "INSERT INTO local_identity (singleton, public_key, private_key, registration_id) "
@@ -364,18 +300,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const std::string& path
     if (!q) return q.error();
     q->blob(1, identity.public_key.u()).blob(2, private_key->expose()).integer(3, registration_id);
     if (auto s = q->run("SqliteStore::create: identity"); !s) return s;
-    char pragma[64];
-    std::snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d", kApplicationId);
-    if (auto s = db.exec(pragma, "SqliteStore::create: application_id"); !s) return s;
-    return set_schema_version(db, kSchemaVersion);
+    // A counter left by an earlier database at this path belongs to that one.
+    return db.counter->store(0);
   });
   if (!st) return st.error();
+  if (auto s = db.counter->sync(); !s) return s.error();
+  restrict_permissions(path);
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*impl)));
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                                        const SqliteStoreOptions& options) {
-  auto impl = connect(path, SQLITE_OPEN_READWRITE, options);
+  auto impl = connect(path, /*create=*/false, options);
   if (!impl) {
     if (impl.error().code() == Errc::kStoreFailure)
       return Error(Errc::kInvalidArgument, "SqliteStore::open: no database at that path");
@@ -383,17 +319,78 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   }
   Impl& db = **impl;
   Status st = in_transaction(db, [&]() -> Status {
-    auto kind = inspect(db);
+    auto kind = internal::sqlite::inspect(db);
     if (!kind) return kind.error();
     if (kind->empty) return Error(Errc::kInvalidArgument, "SqliteStore::open: not initialised");
     if (!kind->ours) return Error(Errc::kCorruptState, "SqliteStore::open: not a hush database");
     if (kind->version > kSchemaVersion)
       return Error(Errc::kUnsupported, "SqliteStore::open: written by a newer hush");
-    if (auto s = migrate(db, kind->version); !s) return s;
-    return check_storage_key(db, options);
+    if (auto s = internal::sqlite::migrate_to_version_2(db, kind->version); !s) return s;
+    if (auto s = check_storage_key(db, options); !s) return s;
+    return internal::sqlite::migrate_to_current(db, kind->version);
   });
   if (!st) return st.error();
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*impl)));
+  restrict_permissions(path);
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*impl)));
+  if (auto c = store->check_generation(); !c) return c.error();
+  return store;
+}
+
+// Compares the database's generation with the counter outside it (sqlite_store.h "Restored
+// copies"), and restarts every session of a restored copy, in one transaction.
+Status SqliteStore::check_generation() {
+  RollbackCheck check;
+  Status st = run_transaction([&]() -> Status {
+    auto stored = generation(*impl_);
+    if (!stored) return stored.error();
+    auto counted = impl_->counter->load();
+    if (!counted && counted.error().code() != Errc::kCorruptState) return counted.error();
+    check.database_generation = *stored;
+    if (counted) check.counter_generation = *counted;
+    // No counter for a database that has encrypted: a copy, or a restore with the counter lost.
+    const std::optional<std::uint64_t> c = check.counter_generation;
+    check.rolled_back = c ? *c > *stored : *stored > 0;
+    if (!check.rolled_back) {
+      impl_->known_generation = *stored;
+      if (!c || *c != *stored) return impl_->counter->store(*stored);
+      return ok_status();
+    }
+    // Every current state is closed: it may still decrypt late messages, but never encrypts
+    // again and is never made current again, so no restored chain is ever used for sending.
+    std::vector<Address> addresses;
+    {
+      auto q = impl_->query("SELECT name, device_id FROM sessions ORDER BY name, device_id");
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->step("SqliteStore: restart sessions");
+        if (!row) return row.error();
+        if (!*row) break;
+        const ByteView name = q->column_blob(0);
+        addresses.push_back(Address{std::string(name.begin(), name.end()),
+                                    DeviceId{static_cast<std::uint32_t>(q->column_int(1))}});
+      }
+    }
+    for (const Address& a : addresses) {
+      auto record = load_session(a);
+      if (!record) return record.error();
+      if (!*record || !(*record)->has_current_state()) continue;
+      internal::RecordAccess::data(**record).close_current();
+      if (auto s = store_session(a, std::move(**record)); !s) return s;
+      ++check.sessions_restarted;
+    }
+    const std::uint64_t next = std::max(*stored, c.value_or(0)) + 1;
+    if (auto s = set_generation(*impl_, next); !s) return s;
+    if (auto s = impl_->counter->store(next); !s) return s;
+    impl_->known_generation = next;
+    return ok_status();
+  });
+  if (!st) return st;
+  impl_->rollback = check;
+  return impl_->counter->sync();
+}
+
+const RollbackCheck& SqliteStore::rollback_check() const noexcept {
+  return impl_->rollback;
 }
 
 Status SqliteStore::run_transaction(const std::function<Status()>& body) {
@@ -410,6 +407,8 @@ Status SqliteStore::run_transaction(const std::function<Status()>& body) {
   }
   auto undo = [&] {
     (void)db.exec(level == 1 ? "ROLLBACK" : rollback, "sqlite: rollback");
+    // A generation advance made at this level or deeper is undone with it.
+    if (db.pending_generation && db.pending_depth >= level) db.pending_generation.reset();
     --db.depth;
   };
   if (auto st = db.exec(begin, "sqlite: begin transaction"); !st) {
@@ -427,11 +426,58 @@ Status SqliteStore::run_transaction(const std::function<Status()>& body) {
     undo();
     return st;
   }
-  if (auto c = db.exec(level == 1 ? "COMMIT" : release, "sqlite: commit"); !c) {
+  if (level > 1) {
+    if (auto c = db.exec(release, "sqlite: release savepoint"); !c) {
+      undo();
+      return c;
+    }
+    if (db.pending_generation && db.pending_depth == level) db.pending_depth = level - 1;
+    --db.depth;
+    return ok_status();
+  }
+  // The counter outside the database moves first: a copy of the database taken before this
+  // commit is then behind it, whatever happens next (a crash here only makes the next open
+  // restart the sessions).
+  if (db.pending_generation) {
+    if (auto c = db.counter->store(*db.pending_generation); !c) {
+      undo();
+      return c;
+    }
+  }
+  if (auto c = db.exec("COMMIT", "sqlite: commit"); !c) {
     undo();
     return c;
   }
   --db.depth;
+  if (db.pending_generation) {
+    db.known_generation = std::max(db.known_generation, *db.pending_generation);
+    db.pending_generation.reset();
+    // Committed; the ciphertext leaves only once the counter would survive a power loss too.
+    return db.counter->sync();
+  }
+  return ok_status();
+}
+
+int SqliteStore::transaction_depth() {
+  // A transaction holds the mutex from start to end: another thread waits here until it is over.
+  std::lock_guard lock(impl_->mutex);
+  return impl_->depth;
+}
+
+Status SqliteStore::record_key_use() {
+  std::lock_guard lock(impl_->mutex);
+  Impl& db = *impl_;
+  if (db.depth == 0)
+    return Error(Errc::kInvalidArgument, "SqliteStore::record_key_use: outside a transaction");
+  auto g = generation(db);
+  if (!g) return g.error();
+  if (*g < db.known_generation)
+    return Error(Errc::kStoreRolledBack,
+                 "SqliteStore: the database was replaced by an older copy while open");
+  const std::uint64_t next = *g + 1;
+  if (auto st = set_generation(db, next); !st) return st;
+  db.pending_depth = db.pending_generation ? std::min(db.pending_depth, db.depth) : db.depth;
+  db.pending_generation = next;
   return ok_status();
 }
 
@@ -446,7 +492,7 @@ Result<IdentityKeyPair> SqliteStore::identity_key_pair() {
   if (!*row) return Error(Errc::kCorruptState, "SqliteStore: identity missing");
   auto pub = key_column(*q, 0, "SqliteStore: identity public key");
   if (!pub) return pub.error();
-  auto stored = impl_->unprotect(as_bytes("local_identity"), q->column_blob(1), PrivateKey::kSize,
+  auto stored = impl_->unprotect(local_identity_row(*pub), q->column_blob(1), PrivateKey::kSize,
                                  "SqliteStore: identity private key size");
   if (!stored) return stored.error();
   auto priv = PrivateKey::parse(stored->expose());
@@ -466,36 +512,42 @@ Result<std::uint32_t> SqliteStore::local_registration_id() {
   return static_cast<std::uint32_t>(v);
 }
 
-Result<std::optional<IdentityKey>> SqliteStore::identity(const Address& address) {
+Result<std::optional<IdentityKey>> SqliteStore::identity(std::string_view name) {
   std::lock_guard lock(impl_->mutex);
-  auto q = impl_->query("SELECT identity_key FROM identities WHERE name = ? AND device_id = ?");
+  auto q = impl_->query("SELECT identity_key FROM person_identities WHERE name = ?");
   if (!q) return q.error();
-  q->address(1, address);
+  q->text_as_blob(1, name);
   auto row = q->step("SqliteStore: load identity");
   if (!row) return row.error();
   if (!*row) return std::optional<IdentityKey>();
-  auto key = key_column(*q, 0, "SqliteStore: stored identity key");
-  if (!key) return key.error();
-  return std::optional<IdentityKey>(*key);
+  auto bytes = impl_->unprotect(row_id("identities", name), q->column_blob(0), 32,
+                                "SqliteStore: stored identity key");
+  if (!bytes) return bytes.error();
+  std::array<std::uint8_t, 32> u{};
+  if (bytes->size() != u.size()) return Error(Errc::kCorruptState, "SqliteStore: identity key");
+  std::copy(bytes->expose().begin(), bytes->expose().end(), u.begin());
+  return std::optional<IdentityKey>(PublicKey::from_u(u));
 }
 
-Result<IdentityChange> SqliteStore::save_identity(const Address& address,
+Result<IdentityChange> SqliteStore::save_identity(std::string_view name,
                                                   const IdentityKey& identity_key) {
   std::lock_guard lock(impl_->mutex);
-  auto existing = identity(address);
+  auto existing = identity(name);
   if (!existing) return existing.error();
   if (*existing && **existing == identity_key) return IdentityChange::kNewOrUnchanged;
-  auto q = impl_->query(
-      "INSERT OR REPLACE INTO identities (name, device_id, identity_key) VALUES (?, ?, ?)");
+  auto stored = impl_->protect(row_id("identities", name), identity_key.u());
+  if (!stored) return stored.error();
+  auto q =
+      impl_->query("INSERT OR REPLACE INTO person_identities (name, identity_key) VALUES (?, ?)");
   if (!q) return q.error();
-  q->address(1, address).blob(3, identity_key.u());
+  q->text_as_blob(1, name).blob(2, stored->expose());
   if (auto st = q->run("SqliteStore: save identity"); !st) return st.error();
   return *existing ? IdentityChange::kReplacedExisting : IdentityChange::kNewOrUnchanged;
 }
 
-Result<bool> SqliteStore::is_trusted_identity(const Address& address,
+Result<bool> SqliteStore::is_trusted_identity(std::string_view name,
                                               const IdentityKey& identity_key, Direction) {
-  auto existing = identity(address);
+  auto existing = identity(name);
   if (!existing) return existing.error();
   return !*existing || **existing == identity_key;
 }
@@ -602,8 +654,7 @@ Result<std::vector<PreKeyId>> SqliteStore::pre_key_ids() {
 
 Result<PreKeyId> SqliteStore::next_pre_key_id() {
   std::lock_guard lock(impl_->mutex);
-  auto v = meta_int(*impl_, "SELECT value FROM meta WHERE key = 'next_pre_key_id'",
-                    "SqliteStore: next prekey id missing");
+  auto v = impl_->meta_int("next_pre_key_id", "SqliteStore: next prekey id missing");
   if (!v) return v.error();
   if (*v < 1 || *v > std::int64_t{UINT32_MAX})
     return Error(Errc::kCorruptState, "SqliteStore: next prekey id");
@@ -619,11 +670,34 @@ Status SqliteStore::store_signed_pre_key(const SignedPreKeyRecord& record) {
 }
 
 Status SqliteStore::remove_signed_pre_key(SignedPreKeyId id) {
-  return remove_key_record(*impl_, kSignedPreKeys, id);
+  return run_transaction([&]() -> Status {
+    if (auto st = remove_key_record(*impl_, kSignedPreKeys, id); !st) return st;
+    auto q = impl_->query("DELETE FROM accepted_base_keys WHERE signed_pre_key_id = ?");
+    if (!q) return q.error();
+    q->integer(1, to_uint(id));
+    return q->run("SqliteStore: forget base keys");
+  });
 }
 
 Result<std::vector<SignedPreKeyId>> SqliteStore::signed_pre_key_ids() {
   return key_record_ids<SignedPreKeyId>(*impl_, kSignedPreKeys);
+}
+
+Result<bool> SqliteStore::has_accepted_base_key(const PublicKey& base_key) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT 1 FROM accepted_base_keys WHERE base_key = ?");
+  if (!q) return q.error();
+  q->blob(1, base_key.u());
+  return q->step("SqliteStore: accepted base key");
+}
+
+Status SqliteStore::record_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query(
+      "INSERT OR REPLACE INTO accepted_base_keys (base_key, signed_pre_key_id) VALUES (?, ?)");
+  if (!q) return q.error();
+  q->blob(1, base_key.u()).integer(2, to_uint(id));
+  return q->run("SqliteStore: record base key");
 }
 
 // ---- sessions ----
@@ -655,13 +729,34 @@ Status SqliteStore::store_session(const Address& address, SessionRecord record) 
   return q->run("SqliteStore: store session");
 }
 
+Result<std::vector<DeviceId>> SqliteStore::session_devices(std::string_view name) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("SELECT device_id FROM sessions WHERE name = ? ORDER BY device_id");
+  if (!q) return q.error();
+  q->text_as_blob(1, name);
+  std::vector<DeviceId> out;
+  for (;;) {
+    auto row = q->step("SqliteStore: session devices");
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::int64_t v = q->column_int(0);
+    if (v < 0 || v > UINT32_MAX) return Error(Errc::kCorruptState, "SqliteStore: device id");
+    out.push_back(DeviceId{static_cast<std::uint32_t>(v)});
+  }
+  return out;
+}
+
 // ---- application data ----
 
 Status SqliteStore::put_app_data(std::string_view key, ByteView value) {
+  if (value.size() > kMaxAppDataBytes)
+    return Error(Errc::kLimitExceeded, "SqliteStore::put_app_data: value too large");
   std::lock_guard lock(impl_->mutex);
+  auto stored = impl_->protect(row_id("app_data", key), value);
+  if (!stored) return stored.error();
   auto q = impl_->query("INSERT OR REPLACE INTO app_data (key, value) VALUES (?, ?)");
   if (!q) return q.error();
-  q->text_as_blob(1, key).blob(2, value);
+  q->text_as_blob(1, key).blob(2, stored->expose());
   return q->run("SqliteStore: put app data");
 }
 
@@ -673,8 +768,10 @@ Result<std::optional<Bytes>> SqliteStore::app_data(std::string_view key) {
   auto row = q->step("SqliteStore: app data");
   if (!row) return row.error();
   if (!*row) return std::optional<Bytes>();
-  const ByteView v = q->column_blob(0);
-  return std::optional<Bytes>(Bytes(v.begin(), v.end()));
+  auto value = impl_->unprotect(row_id("app_data", key), q->column_blob(0), kMaxAppDataBytes,
+                                "SqliteStore: app data size");
+  if (!value) return value.error();
+  return std::optional<Bytes>(Bytes(value->expose().begin(), value->expose().end()));
 }
 
 Status SqliteStore::erase_app_data(std::string_view key) {
@@ -698,19 +795,22 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
     if (!next) return next.error();
     internal::SnapshotWriter w(*identity, *registration_id, to_uint(*next));
 
-    auto ids = impl_->query(
-        "SELECT name, device_id, identity_key FROM identities ORDER BY name, device_id");
-    if (!ids) return ids.error();
-    for (;;) {
-      auto row = ids->step("SqliteStore: export identities");
-      if (!row) return row.error();
-      if (!*row) break;
-      const ByteView name = ids->column_blob(0);
-      auto key = key_column(*ids, 2, "SqliteStore: stored identity key");
+    std::vector<std::string> names;
+    {
+      auto q = impl_->query("SELECT name FROM person_identities ORDER BY name");
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->step("SqliteStore: export identities");
+        if (!row) return row.error();
+        if (!*row) break;
+        const ByteView name = q->column_blob(0);
+        names.emplace_back(name.begin(), name.end());
+      }
+    }
+    for (const std::string& name : names) {
+      auto key = this->identity(name);
       if (!key) return key.error();
-      w.add_identity(Address{std::string(name.begin(), name.end()),
-                             DeviceId{static_cast<std::uint32_t>(ids->column_int(1))}},
-                     *key);
+      w.add_identity(name, **key);
     }
     // Records go through load + serialize so that the export is canonical and validated.
     auto pre = pre_key_ids();
@@ -727,21 +827,35 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
       if (!r) return r.error();
       w.add_signed_pre_key((*r)->serialize().expose());
     }
-    auto sessions = impl_->query("SELECT name, device_id FROM sessions ORDER BY name, device_id");
-    if (!sessions) return sessions.error();
     std::vector<Address> addresses;
-    for (;;) {
-      auto row = sessions->step("SqliteStore: export sessions");
-      if (!row) return row.error();
-      if (!*row) break;
-      const ByteView name = sessions->column_blob(0);
-      addresses.push_back(Address{std::string(name.begin(), name.end()),
-                                  DeviceId{static_cast<std::uint32_t>(sessions->column_int(1))}});
+    {
+      auto q = impl_->query("SELECT name, device_id FROM sessions ORDER BY name, device_id");
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->step("SqliteStore: export sessions");
+        if (!row) return row.error();
+        if (!*row) break;
+        const ByteView name = q->column_blob(0);
+        addresses.push_back(Address{std::string(name.begin(), name.end()),
+                                    DeviceId{static_cast<std::uint32_t>(q->column_int(1))}});
+      }
     }
     for (const Address& a : addresses) {
       auto r = load_session(a);
       if (!r) return r.error();
       w.add_session(a, (*r)->serialize().expose());
+    }
+    auto keys = impl_->query(
+        "SELECT base_key, signed_pre_key_id FROM accepted_base_keys ORDER BY base_key");
+    if (!keys) return keys.error();
+    for (;;) {
+      auto row = keys->step("SqliteStore: export base keys");
+      if (!row) return row.error();
+      if (!*row) break;
+      auto key = key_column(*keys, 0, "SqliteStore: accepted base key");
+      if (!key) return key.error();
+      w.add_accepted_base_key(SignedPreKeyId{static_cast<std::uint32_t>(keys->column_int(1))},
+                              *key);
     }
     out = w.finish();
     return ok_status();

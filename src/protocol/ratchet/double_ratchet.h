@@ -20,7 +20,7 @@
 #include <hush/secret.h>
 
 #include "crypto/crypto.h"
-#include "ratchet/session_state.h"
+#include "protocol/ratchet/session_state.h"
 
 namespace hush::internal {
 

@@ -3,8 +3,8 @@
 #include <hush/session_record.h>
 
 #include "proto_util.h"
-#include "ratchet/session_state.h"
-#include "record_access.h"
+#include "protocol/ratchet/session_state.h"
+#include "protocol/record_access.h"
 #include "storage.pb.h"
 
 namespace hush {

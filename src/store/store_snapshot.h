@@ -1,14 +1,17 @@
 // hush internal: writes the store snapshot format (storage.proto StoreSnapshot) that
 // InMemoryProtocolStore::serialize and SqliteStore::export_snapshot share. Callers add entries
-// in the canonical order (identities and sessions by address, prekeys by id), so equal stores give
-// equal bytes. Secret fields are wiped when the writer is destroyed.
+// in the canonical order (identities by name, sessions by address, prekeys by id, accepted base
+// keys by key), so equal stores give equal bytes. Secret fields are wiped when the writer is
+// destroyed.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include <hush/address.h>
 #include <hush/keys.h>
+#include <hush/prekey.h>
 #include <hush/secret.h>
 
 namespace hush::storage {
@@ -25,17 +28,18 @@ class SnapshotWriter {
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
 
-  void add_identity(const Address& address, const IdentityKey& key);
+  void add_identity(std::string_view name, const IdentityKey& key);
   void add_pre_key(ByteView serialized_record);
   void add_signed_pre_key(ByteView serialized_record);
   void add_session(const Address& address, ByteView serialized_record);
+  void add_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key);
   SecretBytes finish() const;
 
  private:
   std::unique_ptr<storage::StoreSnapshot> p_;
 };
 
-/// The snapshot format version.
-inline constexpr std::uint32_t kSnapshotFormat = 1;
+/// The snapshot format version: 2 since identities are kept per person (1 kept them per device).
+inline constexpr std::uint32_t kSnapshotFormat = 2;
 
 }  // namespace hush::internal

@@ -1,5 +1,5 @@
 // hush internal: session states and records, and their storage form (see session_state.h).
-#include "ratchet/session_state.h"
+#include "protocol/ratchet/session_state.h"
 
 #include <algorithm>
 
@@ -25,6 +25,7 @@ SessionState SessionState::clone() const {
   out.remote_registration_id = remote_registration_id;
   out.local_registration_id = local_registration_id;
   out.alice_base_key = alice_base_key;
+  out.closed = closed;
   return out;
 }
 
@@ -65,6 +66,12 @@ void RecordData::archive_current() {
         retired_base_keys.begin(),
         retired_base_keys.begin() +
             static_cast<std::ptrdiff_t>(retired_base_keys.size() - kMaxRetiredBaseKeys));
+}
+
+void RecordData::close_current() {
+  if (!current) return;
+  current->closed = true;
+  archive_current();
 }
 
 bool RecordData::retired(const PublicKey& base_key) const {
@@ -139,10 +146,12 @@ void SessionState::to_proto(storage::SessionState& out) const {
     if (pending_pre_key->pre_key_id) p->set_pre_key_id(to_uint(*pending_pre_key->pre_key_id));
     p->set_signed_pre_key_id(to_uint(pending_pre_key->signed_pre_key_id));
     p->set_base_key(key_field(pending_pre_key->base_key));
+    if (pending_pre_key->timestamp_ms != 0) p->set_timestamp_ms(pending_pre_key->timestamp_ms);
   }
   out.set_remote_registration_id(remote_registration_id);
   out.set_local_registration_id(local_registration_id);
   if (alice_base_key) out.set_alice_base_key(key_field(*alice_base_key));
+  if (closed) out.set_closed(true);
 }
 
 Result<SessionState> SessionState::from_proto(const storage::SessionState& in) {
@@ -196,6 +205,7 @@ Result<SessionState> SessionState::from_proto(const storage::SessionState& in) {
     if (!p.has_signed_pre_key_id()) return corrupt("session: pending signed prekey id");
     pending.signed_pre_key_id = SignedPreKeyId{p.signed_pre_key_id()};
     if (!read_key(p.base_key(), pending.base_key)) return corrupt("session: pending base key");
+    pending.timestamp_ms = p.timestamp_ms();
     s.pending_pre_key = pending;
   }
   s.remote_registration_id = in.remote_registration_id();
@@ -205,6 +215,7 @@ Result<SessionState> SessionState::from_proto(const storage::SessionState& in) {
     if (!read_key(in.alice_base_key(), k)) return corrupt("session: base key");
     s.alice_base_key = k;
   }
+  s.closed = in.closed();
   return s;
 }
 

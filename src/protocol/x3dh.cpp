@@ -1,5 +1,5 @@
 // hush internal: X3DH (see x3dh.h; wire spec §3).
-#include "x3dh.h"
+#include "protocol/x3dh.h"
 
 #include <algorithm>
 #include <array>

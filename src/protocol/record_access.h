@@ -3,7 +3,7 @@
 
 #include <hush/session_record.h>
 
-#include "ratchet/session_state.h"
+#include "protocol/ratchet/session_state.h"
 
 namespace hush::internal {
 

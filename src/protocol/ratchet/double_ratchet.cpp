@@ -1,5 +1,5 @@
 // hush internal: the Double Ratchet (see double_ratchet.h; wire spec §4).
-#include "ratchet/double_ratchet.h"
+#include "protocol/ratchet/double_ratchet.h"
 
 #include <algorithm>
 
@@ -83,28 +83,35 @@ Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
           advance_to(crypto.hmac, chain->chain_key.clone(), counter, plan.new_skipped, seed);
     }
   } else {
-    // A new ratchet key: check the bound before spending two DHs on it.
+    // A new ratchet key: check the bound before spending a DH on it.
     if (counter > kMaxForwardJump)
       return Error(Errc::kTooFarInFuture, "decrypt: counter too far ahead");
-    // DH ratchet step (wire spec §4.3): receiving chain, then a new sending key pair.
+    // DH ratchet step (wire spec §4.3), first half: the receiving chain. The second half (a new
+    // sending key pair and its root step) waits until the MAC has verified, so that a forged
+    // message costs one DH per state tried, not a key generation and two DHs.
     auto receiving = root_step(crypto.hmac, state.root_key.expose(),
                                state.sender_chain.ratchet_private.expose(), message.ratchet_key());
     if (!receiving) return receiving.error();
-    auto new_pair = KeyPair::generate(random);
-    if (!new_pair) return new_pair.error();
-    auto sending = root_step(crypto.hmac, receiving->root_key.expose(),
-                             new_pair->private_key.expose(), message.ratchet_key());
-    if (!sending) return sending.error();
     plan.kind = DecryptPlan::Kind::kNewChain;
     plan.next_chain_key =
         advance_to(crypto.hmac, std::move(receiving->chain_key), counter, plan.new_skipped, seed);
-    plan.new_root_key = std::move(sending->root_key);
-    plan.new_sender_chain = SenderChain::from(*new_pair, std::move(sending->chain_key));
+    plan.new_root_key = std::move(receiving->root_key);  // replaced below once authenticated
   }
 
   auto plaintext = open(crypto, state, message, seed.expose());
   if (!plaintext) return plaintext.error();
   plan.plaintext = std::move(*plaintext);
+
+  if (plan.kind == DecryptPlan::Kind::kNewChain) {
+    // Second half of the DH ratchet step: our new sending chain.
+    auto new_pair = KeyPair::generate(random);
+    if (!new_pair) return new_pair.error();
+    auto sending = root_step(crypto.hmac, plan.new_root_key.expose(),
+                             new_pair->private_key.expose(), message.ratchet_key());
+    if (!sending) return sending.error();
+    plan.new_root_key = std::move(sending->root_key);
+    plan.new_sender_chain = SenderChain::from(*new_pair, std::move(sending->chain_key));
+  }
   return plan;
 }
 

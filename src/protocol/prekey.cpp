@@ -40,6 +40,7 @@ SecretBytes PreKeyRecord::serialize() const {
   p.set_format(kRecordFormat);
   p.set_id(to_uint(id));
   write_key_pair(key_pair, p.mutable_key_pair());
+  if (published) p.set_published(true);
   SecretBytes out = internal::serialize_to_secret(p);
   wipe_key_pair(p);
   return out;
@@ -58,7 +59,7 @@ Result<PreKeyRecord> PreKeyRecord::deserialize(ByteView data) {
   if (!p.has_id() || !p.has_key_pair()) return Error(Errc::kCorruptState, "PreKeyRecord: fields");
   auto kp = read_key_pair(p.key_pair());
   if (!kp) return kp.error();
-  return PreKeyRecord{PreKeyId{p.id()}, std::move(*kp)};
+  return PreKeyRecord{PreKeyId{p.id()}, std::move(*kp), p.published()};
 }
 
 SecretBytes SignedPreKeyRecord::serialize() const {
@@ -68,6 +69,7 @@ SecretBytes SignedPreKeyRecord::serialize() const {
   write_key_pair(key_pair, p.mutable_key_pair());
   p.set_signature(internal::to_field(signature.view()));
   p.set_timestamp_ms(timestamp_ms);
+  if (published) p.set_published(true);
   SecretBytes out = internal::serialize_to_secret(p);
   wipe_key_pair(p);
   return out;
@@ -90,7 +92,8 @@ Result<SignedPreKeyRecord> SignedPreKeyRecord::deserialize(ByteView data) {
   if (!kp) return kp.error();
   auto sig = Signature::parse(as_bytes(p.signature()));
   if (!sig) return Error(Errc::kCorruptState, "SignedPreKeyRecord: signature");
-  return SignedPreKeyRecord{SignedPreKeyId{p.id()}, std::move(*kp), *sig, p.timestamp_ms()};
+  return SignedPreKeyRecord{SignedPreKeyId{p.id()}, std::move(*kp), *sig, p.timestamp_ms(),
+                            p.published()};
 }
 
 Status PreKeyBundle::validate() const {

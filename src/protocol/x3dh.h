@@ -13,7 +13,7 @@
 #include <hush/result.h>
 
 #include "crypto/crypto.h"
-#include "ratchet/session_state.h"
+#include "protocol/ratchet/session_state.h"
 
 namespace hush::internal {
 
