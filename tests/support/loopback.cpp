@@ -1,23 +1,33 @@
 // hush tests: the in-process network (see loopback.h).
 #include "support/loopback.h"
 
+#include <algorithm>
+
 namespace hush::test {
 
 Status LoopbackNetwork::Port::send(const Address& recipient, ByteView envelope) {
   if (net_.down) return Error(Errc::kTransportFailure, "loopback: down");
+  ++net_.sends;
   net_.queues_[recipient].emplace_back(envelope.begin(), envelope.end());
   net_.traffic_.emplace_back(envelope.begin(), envelope.end());
   return ok_status();
 }
 
 Status LoopbackNetwork::publish(const Address& self, const PublishedKeys& keys) {
-  if (down) return Error(Errc::kTransportFailure, "loopback: down");
+  if (down || publish_down) return Error(Errc::kTransportFailure, "loopback: down");
   // What a server receives is bytes: go through the wire format.
   auto parsed = PublishedKeys::parse(keys.serialize());
   if (!parsed) return parsed.error();
   Entry& e = directory_[self];
-  for (const auto& k : parsed->pre_keys)
-    e.pre_keys.push_back(k);
+  // Idempotent per prekey id (KeyDirectory::publish): a repeated id replaces, never adds.
+  for (const auto& k : parsed->pre_keys) {
+    auto same = std::find_if(e.pre_keys.begin(), e.pre_keys.end(),
+                             [&](const auto& held) { return held.first == k.first; });
+    if (same != e.pre_keys.end())
+      *same = k;
+    else
+      e.pre_keys.push_back(k);
+  }
   parsed->pre_keys.clear();
   e.keys = *parsed;
   ++publishes;

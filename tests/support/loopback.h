@@ -37,7 +37,15 @@ class LoopbackNetwork final : public KeyDirectory {
   std::function<std::optional<PreKeyBundle>(const Address&)> substitute;
   /// When set, send() fails (the server cannot be reached).
   bool down = false;
+  /// When set, only publish() fails.
+  bool publish_down = false;
   int publishes = 0;
+  int sends = 0;
+  /// The keys published for `self` (nullptr if none).
+  const PublishedKeys* published(const Address& self) const {
+    auto it = directory_.find(self);
+    return it == directory_.end() ? nullptr : &it->second.keys;
+  }
 
  private:
   struct Entry {
