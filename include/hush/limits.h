@@ -38,15 +38,20 @@ inline constexpr std::size_t kMaxRetiredBaseKeys = 200;
 /// Decryption tries at most this many session states per message: first the states that hold a
 /// receiving chain for the message's ratchet key (only they can decrypt it, unless it starts a new
 /// chain), then, for a new ratchet key, the current state and the newest archived ones. Each trial
-/// derives chain keys (up to kMaxForwardJump of them) and, for a new ratchet key, does a DH before
-/// the MAC can be checked, and costs at most what the genuine message it imitates costs; so a
-/// forged message costs at most 20 times a genuine one with the same header, where trying all 41
-/// states of a full record (libsignal-protocol-c's way) cost about 40 times and, before the DH
-/// ratchet step was split around the MAC check, more (bench/README.md "Forged messages"). What is
-/// given up: a message that starts a new chain on a state archived 20 or more sessions ago, which
-/// only a peer still writing on a session we have replaced 20 times can send; it fails as
-/// invalid_message. A late message on a chain already known decrypts from any archived state.
+/// derives chain keys and, for a new ratchet key, does a DH before the MAC can be checked, so
+/// trying all 41 states of a full record (libsignal-protocol-c's way) let one forged message cost
+/// up to 41 genuine ones. What is given up: a message that starts a new chain on a state archived
+/// 20 or more sessions ago, which only a peer still writing on a session we have replaced 20 times
+/// sends; it fails as invalid_message. A late message on a chain already known decrypts from any
+/// archived state. Figures: bench/README.md "Forged messages".
 inline constexpr std::size_t kMaxDecryptTrials = 20;
+
+/// The chain steps (HMACs of a chain key) all the trials of one decryption may derive before a MAC
+/// verifies: two full forward jumps. One trial may always jump kMaxForwardJump; a forged message
+/// that claims a far counter on a new ratchet key then costs about two genuine ones with that
+/// counter, not 20. What is given up: a message far ahead on a new chain of an archived state,
+/// after the current state has spent the budget.
+inline constexpr std::uint64_t kMaxDecryptChainSteps = std::uint64_t{2} * kMaxForwardJump;
 
 /// A session whose prekey messages stay unanswered this long (30 days) is no longer used for
 /// sending: encrypt_message reports kNoSession, and a fresh bundle starts a new one. The peer may

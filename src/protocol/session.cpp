@@ -105,10 +105,11 @@ struct Trial {
 // states: first those holding a receiving chain for the message's ratchet key (only they can
 // decrypt it, unless it starts a new chain), current state first; then, for a new ratchet key,
 // the current state and the newest archived ones. Each trial derives chain keys and may do a DH
-// before the MAC can be checked, so the bound is what keeps a forged message from costing 41
-// states' worth of work. A state that fails with kInvalidMessage or kTooFarInFuture may simply be
-// the wrong state, so the next one is tried; any other error ends the search at once (libsignal's
-// rule). When every trial fails, the error of the first is returned (the most relevant one).
+// before the MAC can be checked, so the bounds (kMaxDecryptTrials states, kMaxDecryptChainSteps
+// chain steps in all) are what keep a forged message from costing 41 states' worth of work. A state
+// that fails with kInvalidMessage or kTooFarInFuture may simply be the wrong state, so the next one
+// is tried; any other error ends the search at once (libsignal's rule). When every trial fails, the
+// error of the first is returned (the most relevant one).
 Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
                          const RecordData& record, const SignalMessage& message) {
   // Candidate states, as indexes: -1 is the current state, i >= 0 is previous[i].
@@ -127,8 +128,23 @@ Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
       order.push_back(i);
   }
   std::optional<Error> first_error;
+  // The chain steps all trials together may derive before a MAC verifies (kMaxDecryptChainSteps):
+  // a trial that would need more than what is left is not made.
+  std::uint64_t steps_left = kMaxDecryptChainSteps;
   for (std::ptrdiff_t i : order) {
-    auto plan = internal::plan_decrypt(crypto, random, state_at(i), message);
+    const SessionState& state = state_at(i);
+    const internal::ReceiverChain* chain = state.find_receiver_chain(message.ratchet_key());
+    const std::uint32_t from = chain ? chain->chain_key.index : 0;
+    const std::uint64_t steps = message.counter() > from ? message.counter() - from : 0;
+    if (steps <= kMaxForwardJump) {
+      if (steps > steps_left) {
+        if (!first_error)
+          first_error = Error(Errc::kInvalidMessage, "decrypt: chain-step budget spent");
+        continue;
+      }
+      steps_left -= steps;
+    }
+    auto plan = internal::plan_decrypt(crypto, random, state, message);
     if (plan) {
       return Trial{std::move(*plan),
                    i < 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(i))};

@@ -553,6 +553,30 @@ TEST_CASE("a late message that starts a chain is tried on the newest states only
   }
 }
 
+TEST_CASE("trials share a budget of chain steps", "[integration][limits]") {
+  // A message that starts a new chain on the third state (two newer sessions), far ahead: the
+  // current and the next state each spend its counter in chain steps before their MACs fail, so
+  // a counter of 1300 (3 x 1300 <= kMaxDecryptChainSteps) reaches it and one of 2000 does not.
+  for (std::uint32_t ahead : {1300u, 2000u}) {
+    DYNAMIC_SECTION("counter " << ahead) {
+      auto alice = Party::create("alice", 127, 0);
+      auto bob = Party::create("bob", 128, 0);
+      establish(alice, bob);
+      for (std::uint32_t i = 0; i < ahead; ++i)
+        (void)encrypt(alice, bob, "lost");
+      auto late = encrypt(alice, bob, "far ahead on a new chain");
+      for (int i = 0; i < 2; ++i) {
+        REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, bob.bundle()));
+        REQUIRE(decrypt(bob, alice, encrypt(alice, bob, "new session")).value() == "new session");
+      }
+      if (3 * std::uint64_t{ahead} <= kMaxDecryptChainSteps)
+        REQUIRE(decrypt(bob, alice, late).value() == "far ahead on a new chain");
+      else
+        require_rejected(bob, alice, late, Errc::kInvalidMessage);
+    }
+  }
+}
+
 TEST_CASE("simultaneous initiation converges on one session", "[integration]") {
   auto alice = Party::create("alice", 27);
   auto bob = Party::create("bob", 28);
