@@ -23,22 +23,11 @@
 
 #include <hush/hush.h>
 
+#include "bench_util.h"
+
 namespace {
 
-template <class T>
-T must(hush::Result<T> r) {
-  if (!r) {
-    std::fprintf(stderr, "bench: %s\n", r.error().where());
-    std::abort();
-  }
-  return std::move(r).value();
-}
-void must(const hush::Status& s) {
-  if (!s) {
-    std::fprintf(stderr, "bench: %s\n", s.error().where());
-    std::abort();
-  }
-}
+using hush_bench::must;
 
 struct Device {
   std::unique_ptr<hush::InMemoryProtocolStore> store;

@@ -19,6 +19,8 @@
 
 #include <hush/hush.h>
 
+#include "bench_util.h"
+
 namespace {
 
 constexpr int kSessions = 100000;
@@ -34,20 +36,7 @@ std::string temp_dir() {
   return t;
 }
 
-template <class T>
-T must(hush::Result<T> r) {
-  if (!r) {
-    std::fprintf(stderr, "bench: %s\n", r.error().where());
-    std::abort();
-  }
-  return std::move(r).value();
-}
-void must(const hush::Status& s) {
-  if (!s) {
-    std::fprintf(stderr, "bench: %s\n", s.error().where());
-    std::abort();
-  }
-}
+using hush_bench::must;
 
 Device make_device(const hush::Context& ctx, const std::string& name, const std::string& db) {
   auto id = must(hush::generate_identity_key_pair(ctx.random));

@@ -1,8 +1,9 @@
 // hush: addresses of remote devices.
 //
-// An `Address` is (name, device id), as in Signal. Sessions are kept per Address; trust decisions
-// are the identity store's and are keyed by Address too. Addresses come from the application or
-// the transport and are never authenticated by themselves: the session's identity key is what
+// An `Address` is (name, device id), as in Signal. The name is a person; the device id one of their
+// devices. Sessions are kept per Address; identities and trust per person (the name: every device
+// of a person shares the person's identity key, see store.h). Addresses come from the application
+// or the transport and are never authenticated by themselves: the session's identity key is what
 // authenticates a peer.
 //
 // Thread-safety: plain values.

@@ -240,6 +240,24 @@ Status check_storage_key(SqliteStore::Impl& impl, const SqliteStoreOptions& opti
   return ok_status();
 }
 
+// Every address with a stored session, in (name, device id) order.
+Result<std::vector<Address>> session_addresses(SqliteStore::Impl& impl) {
+  auto q = impl.query("SELECT name, device_id FROM sessions ORDER BY name, device_id");
+  if (!q) return q.error();
+  std::vector<Address> out;
+  for (;;) {
+    auto row = q->step("SqliteStore: session addresses");
+    if (!row) return row.error();
+    if (!*row) break;
+    const ByteView name = q->column_blob(0);
+    const std::int64_t device = q->column_int(1);
+    if (device < 0 || device > UINT32_MAX) return Error(Errc::kCorruptState, "SqliteStore: device");
+    out.push_back(Address{std::string(name.begin(), name.end()),
+                          DeviceId{static_cast<std::uint32_t>(device)}});
+  }
+  return out;
+}
+
 Result<std::uint64_t> generation(SqliteStore::Impl& impl) {
   auto g = impl.meta_int("generation", "SqliteStore: generation missing");
   if (!g) return g.error();
@@ -357,20 +375,9 @@ Status SqliteStore::check_generation() {
     }
     // Every current state is closed: it may still decrypt late messages, but never encrypts
     // again and is never made current again, so no restored chain is ever used for sending.
-    std::vector<Address> addresses;
-    {
-      auto q = impl_->query("SELECT name, device_id FROM sessions ORDER BY name, device_id");
-      if (!q) return q.error();
-      for (;;) {
-        auto row = q->step("SqliteStore: restart sessions");
-        if (!row) return row.error();
-        if (!*row) break;
-        const ByteView name = q->column_blob(0);
-        addresses.push_back(Address{std::string(name.begin(), name.end()),
-                                    DeviceId{static_cast<std::uint32_t>(q->column_int(1))}});
-      }
-    }
-    for (const Address& a : addresses) {
+    auto addresses = session_addresses(*impl_);
+    if (!addresses) return addresses.error();
+    for (const Address& a : *addresses) {
       auto record = load_session(a);
       if (!record) return record.error();
       if (!*record || !(*record)->has_current_state()) continue;
@@ -827,20 +834,9 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
       if (!r) return r.error();
       w.add_signed_pre_key((*r)->serialize().expose());
     }
-    std::vector<Address> addresses;
-    {
-      auto q = impl_->query("SELECT name, device_id FROM sessions ORDER BY name, device_id");
-      if (!q) return q.error();
-      for (;;) {
-        auto row = q->step("SqliteStore: export sessions");
-        if (!row) return row.error();
-        if (!*row) break;
-        const ByteView name = q->column_blob(0);
-        addresses.push_back(Address{std::string(name.begin(), name.end()),
-                                    DeviceId{static_cast<std::uint32_t>(q->column_int(1))}});
-      }
-    }
-    for (const Address& a : addresses) {
+    auto addresses = session_addresses(*impl_);
+    if (!addresses) return addresses.error();
+    for (const Address& a : *addresses) {
       auto r = load_session(a);
       if (!r) return r.error();
       w.add_session(a, (*r)->serialize().expose());

@@ -16,11 +16,9 @@
 
 #include <sys/stat.h>
 
-#include <sqlite3.h>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -28,6 +26,7 @@
 #include "envelope.pb.h"
 #include "support/forwarding_store.h"
 #include "support/loopback.h"
+#include "support/messenger_user.h"
 #include "support/test_support.h"
 #include "wire.pb.h"
 
@@ -37,41 +36,11 @@ using hush::test::encrypt;
 using hush::test::LoopbackNetwork;
 using hush::test::Party;
 using hush::test::StoreKind;
+using hush::test::take;
+using hush::test::text;
+using hush::test::User;
 
 namespace {
-
-// A device on the loopback network, driven through the Messenger.
-struct User {
-  Party party;
-  LoopbackNetwork::Port port;
-  Messenger messenger;
-  User(const std::string& name, std::uint64_t seed, LoopbackNetwork& net, MessengerOptions o = {},
-       DeviceId device = DeviceId{1})
-      : party(with_device(Party::create(name, seed, 0), device)),
-        port(net),
-        messenger(*party.ctx, *party.store, port, net, party.address, o) {}
-  const Address& address() const { return party.address; }
-  IdentityKey identity() const { return party.store->identity_key_pair()->public_key; }
-
- private:
-  static Party with_device(Party p, DeviceId device) {
-    p.address.device_id = device;
-    return p;
-  }
-};
-
-std::string text(const SecretBytes& b) {
-  return std::string(b.expose().begin(), b.expose().end());
-}
-
-// Takes the oldest envelope queued for `to`.
-Bytes take(LoopbackNetwork& net, const Address& to) {
-  auto& q = net.queue(to);
-  REQUIRE_FALSE(q.empty());
-  Bytes e = std::move(q.front());
-  q.pop_front();
-  return e;
-}
 
 // Sets up a verified conversation alice <-> bob (one message each way).
 void converse(LoopbackNetwork& net, User& alice, User& bob) {
@@ -130,23 +99,6 @@ Bytes relabel(const Bytes& bytes, const Address& sender) {
   std::string out;
   REQUIRE(e.SerializeToString(&out));
   return Bytes(out.begin(), out.end());
-}
-
-// A raw SQL statement on a database file (what a process that can write the file can do).
-void run_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 bool contains(const std::string& haystack, ByteView needle) {
@@ -580,7 +532,7 @@ TEST_CASE("a database put back while open refuses to encrypt",
   encrypt(alice, bob, "one");
   encrypt(alice, bob, "two");
   // Another process puts an older copy in place (here: the generation written back).
-  run_sql(alice.db_path(), "UPDATE meta SET value = 1 WHERE key = 'generation'");
+  test::run_sql(alice.db_path(), "UPDATE meta SET value = 1 WHERE key = 'generation'");
   const Bytes before = alice.snapshot();
   auto m = encrypt_message(*alice.ctx, *alice.store, bob.address, as_bytes("three"));
   REQUIRE_FALSE(m);
@@ -640,19 +592,20 @@ TEST_CASE("with a storage key, plaintexts and the trust store are sealed and bou
   CHECK(store.app_data("inbox/1")->value() == Bytes(secret_text.begin(), secret_text.end()));
   const IdentityKey alice_key = alice.store->identity_key_pair()->public_key;
   bob.store.reset();  // close: the WAL is folded into the file
-  const std::string raw = file_bytes(bob.db_path()) + file_bytes(bob.db_path() + "-wal");
+  const std::string raw =
+      test::file_bytes(bob.db_path()) + test::file_bytes(bob.db_path() + "-wal");
   CHECK_FALSE(contains(raw, as_bytes(secret_text)));
   CHECK_FALSE(contains(raw, as_bytes("555-0199")));
   CHECK_FALSE(contains(raw, alice_key.u()));  // the pinned identity is sealed too
 
   // A process that can write the file swaps rows: alice's pin onto carol's row, an app data value
   // onto another key. Neither opens: sealed rows are bound to their row.
-  run_sql(bob.db_path(),
-          "INSERT INTO person_identities (name, identity_key) SELECT CAST('carol' AS BLOB), "
-          "identity_key FROM person_identities WHERE name = CAST('alice' AS BLOB)");
-  run_sql(bob.db_path(),
-          "UPDATE app_data SET value = (SELECT value FROM app_data WHERE key = "
-          "CAST('inbox/1' AS BLOB)) WHERE key = CAST('contacts/carol' AS BLOB)");
+  test::run_sql(bob.db_path(),
+                "INSERT INTO person_identities (name, identity_key) SELECT CAST('carol' AS BLOB), "
+                "identity_key FROM person_identities WHERE name = CAST('alice' AS BLOB)");
+  test::run_sql(bob.db_path(),
+                "UPDATE app_data SET value = (SELECT value FROM app_data WHERE key = "
+                "CAST('inbox/1' AS BLOB)) WHERE key = CAST('contacts/carol' AS BLOB)");
   SqliteStoreOptions options;
   options.storage_key = key;
   auto reopened = SqliteStore::open(bob.db_path(), options);
@@ -661,8 +614,8 @@ TEST_CASE("with a storage key, plaintexts and the trust store are sealed and bou
   CHECK((*reopened)->app_data("contacts/carol").error().code() == Errc::kCorruptState);
   CHECK((*reopened)->identity("alice")->value() == alice_key);
   // An unsealed key written into a sealed row does not pass for a pin either.
-  run_sql(bob.db_path(), "UPDATE person_identities SET identity_key = x'" + std::string(64, 'a') +
-                             "' WHERE name = CAST('alice' AS BLOB)");
+  test::run_sql(bob.db_path(), "UPDATE person_identities SET identity_key = x'" +
+                                   std::string(64, 'a') + "' WHERE name = CAST('alice' AS BLOB)");
   CHECK((*reopened)->identity("alice").error().code() == Errc::kCorruptState);
 }
 

@@ -14,8 +14,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <sqlite3.h>
-
 #include "protocol/record_access.h"
 #include "support/test_support.h"
 
@@ -34,18 +32,6 @@ void copy_fixture(const std::filesystem::path& dir, const char* name, const test
   const auto counter = dir / (std::string(name) + "-generation");
   if (with_counter && std::filesystem::exists(counter))
     std::filesystem::copy_file(counter, tmp.file(std::string(name) + "-generation"));
-}
-
-// Runs SQL on a database file directly (to build the inputs of a migration).
-void run_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
 }
 
 // The base key of the session `store` holds as responder for `peer` (its current state).
@@ -182,13 +168,13 @@ TEST_CASE("a version-2 database with two identities for one name keeps the lowes
   const std::filesystem::path dir = std::filesystem::path(HUSH_COMPAT_DIR) / "sqlite-v2";
   copy_fixture(dir, "bob.db", tmp);
   const std::string mallory(64, 'e');
-  run_sql(tmp.file("bob.db"),
-          "INSERT INTO identities (name, device_id, identity_key) VALUES "
-          "(CAST('alice' AS BLOB), 2, x'" +
-              mallory +
-              "'), "
-              "(CAST('alice' AS BLOB), 0, x'" +
-              mallory + "')");
+  test::run_sql(tmp.file("bob.db"),
+                "INSERT INTO identities (name, device_id, identity_key) VALUES "
+                "(CAST('alice' AS BLOB), 2, x'" +
+                    mallory +
+                    "'), "
+                    "(CAST('alice' AS BLOB), 0, x'" +
+                    mallory + "')");
   // Device 0 is lower than 1: the lowest device id wins, whatever its key.
   auto bob = SqliteStore::open(tmp.file("bob.db"));
   REQUIRE(bob);
@@ -204,13 +190,13 @@ TEST_CASE("a version-2 database with two identities for one name keeps the lowes
   // Without the conflicting rows, alice's one key is kept.
   test::TempDir tmp2;
   copy_fixture(dir, "bob.db", tmp2);
-  run_sql(tmp2.file("bob.db"),
-          "INSERT INTO identities (name, device_id, identity_key) VALUES "
-          "(CAST('carol' AS BLOB), 3, x'" +
-              mallory +
-              "'), "
-              "(CAST('carol' AS BLOB), 5, x'" +
-              std::string(64, 'd') + "')");
+  test::run_sql(tmp2.file("bob.db"),
+                "INSERT INTO identities (name, device_id, identity_key) VALUES "
+                "(CAST('carol' AS BLOB), 3, x'" +
+                    mallory +
+                    "'), "
+                    "(CAST('carol' AS BLOB), 5, x'" +
+                    std::string(64, 'd') + "')");
   auto bob2 = SqliteStore::open(tmp2.file("bob.db"));
   REQUIRE(bob2);
   CHECK(to_hex((*bob2)->identity("carol")->value().u()) == mallory);

@@ -7,28 +7,16 @@
 #include <random>
 
 #include "support/loopback.h"
+#include "support/messenger_user.h"
 #include "support/test_support.h"
 
 using namespace hush;
 using hush::test::LoopbackNetwork;
 using hush::test::Party;
+using hush::test::text;
+using hush::test::User;
 
 namespace {
-
-struct User {
-  Party party;
-  LoopbackNetwork::Port port;
-  Messenger messenger;
-  User(const std::string& name, std::uint64_t seed, LoopbackNetwork& net, MessengerOptions o = {})
-      : party(Party::create(name, seed, 0)),
-        port(net),
-        messenger(*party.ctx, *party.store, port, net, party.address, o) {}
-  const Address& address() const { return party.address; }
-};
-
-std::string text(const SecretBytes& b) {
-  return std::string(b.expose().begin(), b.expose().end());
-}
 
 // Receives every envelope queued for `u`; returns the plaintexts in order of arrival.
 std::vector<std::string> drain(LoopbackNetwork& net, User& u) {

@@ -7,8 +7,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include <sqlite3.h>
-
 #include "protocol/ratchet/session_state.h"
 #include "protocol/record_access.h"
 #include "support/test_support.h"
@@ -22,18 +20,6 @@ namespace {
 
 const char* kind_name(StoreKind k) {
   return k == StoreKind::kSqlite ? "sqlite" : "in-memory";
-}
-
-// Runs raw SQL against a database file through a second connection.
-void raw_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
 }
 
 PreKeyRecord some_pre_key(Party& p, std::uint32_t id) {
@@ -194,8 +180,8 @@ TEST_CASE("SqliteStore refuses what is not its database", "[integration][store][
     CHECK(c.error().code() == Errc::kCorruptState);
   }
   SECTION("another application's database") {
-    raw_sql(dir.file("other.db"),
-            "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('x');");
+    test::run_sql(dir.file("other.db"),
+                  "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('x');");
     auto r = SqliteStore::open(dir.file("other.db"));
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Errc::kCorruptState);
@@ -204,14 +190,14 @@ TEST_CASE("SqliteStore refuses what is not its database", "[integration][store][
     CHECK(c.error().code() == Errc::kCorruptState);
   }
   SECTION("an empty SQLite database is not initialised") {
-    raw_sql(dir.file("empty.db"), "PRAGMA user_version = 0;");
+    test::run_sql(dir.file("empty.db"), "PRAGMA user_version = 0;");
     auto r = SqliteStore::open(dir.file("empty.db"));
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Errc::kInvalidArgument);
   }
   SECTION("a database written by a newer hush") {
     REQUIRE(SqliteStore::create(dir.file("new.db"), identity(), 1));
-    raw_sql(dir.file("new.db"), "PRAGMA user_version = 999;");
+    test::run_sql(dir.file("new.db"), "PRAGMA user_version = 999;");
     auto r = SqliteStore::open(dir.file("new.db"));
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Errc::kUnsupported);
@@ -236,24 +222,24 @@ TEST_CASE("SqliteStore treats stored records as untrusted", "[integration][store
   alice.store.reset();
 
   SECTION("a damaged session record") {
-    raw_sql(path, "UPDATE sessions SET record = x'0102030405'");
+    test::run_sql(path, "UPDATE sessions SET record = x'0102030405'");
     alice.reopen();
     auto r = encrypt_message(*alice.ctx, *alice.store, bob.address, as_bytes("y"));
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Errc::kCorruptState);
   }
   SECTION("an oversized session record is refused before it is parsed") {
-    raw_sql(path, "UPDATE sessions SET record = zeroblob(" +
-                      std::to_string(kMaxSessionRecordBytes + 1) + ")");
+    test::run_sql(path, "UPDATE sessions SET record = zeroblob(" +
+                            std::to_string(kMaxSessionRecordBytes + 1) + ")");
     alice.reopen();
     auto r = alice.store->load_session(bob.address);
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Errc::kCorruptState);
   }
   SECTION("damaged prekey and identity rows") {
-    raw_sql(path,
-            "UPDATE pre_keys SET record = zeroblob(5000); "
-            "UPDATE local_identity SET public_key = x'05';");
+    test::run_sql(path,
+                  "UPDATE pre_keys SET record = zeroblob(5000); "
+                  "UPDATE local_identity SET public_key = x'05';");
     alice.reopen();
     auto pk = alice.store->load_pre_key(PreKeyId{1});
     REQUIRE_FALSE(pk);
@@ -263,7 +249,7 @@ TEST_CASE("SqliteStore treats stored records as untrusted", "[integration][store
     CHECK(id.error().code() == Errc::kCorruptState);
   }
   SECTION("a prekey record stored under another id") {
-    raw_sql(path, "UPDATE pre_keys SET id = 77 WHERE id = 1");
+    test::run_sql(path, "UPDATE pre_keys SET id = 77 WHERE id = 1");
     alice.reopen();
     auto pk = alice.store->load_pre_key(PreKeyId{77});
     REQUIRE_FALSE(pk);
@@ -357,8 +343,7 @@ TEST_CASE("a sealed database file reveals no key", "[integration][store][sqlite]
   alice.store.reset();
   bob.store.reset();
   for (Party* p : {&alice, &bob}) {
-    std::ifstream in(p->db_path(), std::ios::binary);
-    const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string file = test::file_bytes(p->db_path());
     REQUIRE(file.size() > 4096);
     for (const Bytes& secret : secrets) {
       CHECK(file.find(std::string(secret.begin(), secret.end())) == std::string::npos);
@@ -388,8 +373,7 @@ TEST_CASE("an unsealed database file does hold its keys (the search above can fa
   REQUIRE(id);
   const std::string secret(id->private_key.expose().begin(), id->private_key.expose().end());
   p.store.reset();
-  std::ifstream in(p.db_path(), std::ios::binary);
-  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string file = test::file_bytes(p.db_path());
   CHECK(file.find(secret) != std::string::npos);
 }
 
@@ -411,7 +395,7 @@ TEST_CASE("sealed rows cannot be moved between rows", "[integration][store][sqli
   REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, carol.address, carol.bundle()));
   alice.store.reset();
   // Bob's sealed session blob copied into Carol's row; prekey 1's blob into prekey 2's row.
-  raw_sql(
+  test::run_sql(
       alice.db_path(),
       "UPDATE sessions SET record = (SELECT record FROM sessions WHERE name = CAST('bob' AS BLOB))"
       " WHERE name = CAST('carol' AS BLOB);"

@@ -3,8 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "crypto/kdf.h"
 
@@ -118,6 +121,22 @@ Bytes Party::snapshot() const {
   }
   SecretBytes s = dynamic_cast<InMemoryProtocolStore&>(*store).serialize();
   return Bytes(s.expose().begin(), s.expose().end());
+}
+
+void run_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  INFO((err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 CiphertextMessage encrypt(Party& from, const Party& to, const std::string& text) {

@@ -87,6 +87,13 @@ struct Party {
   Bytes snapshot() const;
 };
 
+/// Runs raw SQL against a database file through a connection of its own (what another process
+/// that can write the file can do); REQUIREs success.
+void run_sql(const std::string& path, const std::string& sql);
+
+/// The whole content of a file ("" if it does not exist).
+std::string file_bytes(const std::string& path);
+
 /// Encrypts `text` from `from` to `to`; REQUIREs success.
 CiphertextMessage encrypt(Party& from, const Party& to, const std::string& text);
 /// Decrypts `msg` at `to` from `from`; returns the plaintext as a string or the error.
