@@ -13,7 +13,10 @@
 //     at least that many DH ratchet steps since sending it (each step needs a new ratchet key
 //     from the peer, so the sender's count of new peer ratchet keys bounds it);
 //   * its session state was dropped (kMaxArchivedStates): possible only once more sessions than
-//     a record holds (current + archived) were started in the run.
+//     a record holds (current + archived) were started in the run;
+//   * it starts a new receiving chain (its ratchet key is in no message decrypted so far) on a
+//     state older than the kMaxDecryptTrials newest: possible only once at least that many
+//     sessions were started in the run.
 //   Too far ahead (kMaxForwardJump) and dropped skipped keys (kMaxSkippedKeysPerChain) cannot
 //   happen: a run has fewer than kMaxSteps messages.
 // - A message delivered again after it decrypted fails with duplicate_message or invalid_message
@@ -23,7 +26,8 @@
 //   else it decrypts again.
 // - Every failed decrypt leaves the receiver's store byte-for-byte unchanged.
 // - At the end the parties quiesce: a few fresh messages each way, delivered in order, all
-//   decrypt (after a fresh bundle if states may have been dropped): the sides still agree.
+//   decrypt (after a fresh bundle if states may have been dropped or lie beyond the trials): the
+//   sides still agree.
 //
 // Links the real library (hush_fuzz_real): see fuzz/CMakeLists.txt.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -158,7 +162,7 @@ class World {
 
   // Fresh messages each way, in order: all must decrypt.
   void quiesce() {
-    if (states_may_be_dropped()) rebundle(0);
+    if (states_may_be_dropped() || sessions_ >= kMaxDecryptTrials) rebundle(0);
     for (int round = 0; round < 3; ++round) {
       for (int from = 0; from < 2; ++from) {
         const std::size_t sent = log_.size();
@@ -242,8 +246,11 @@ class World {
     if (fuzz::snapshot(*r.store) != before) fail(m, "a failed decrypt changed the store", code);
     const bool chain_may_be_dropped =
         s.ratchet_steps - m.sender_steps_at_send >= kMaxReceiverChains;
+    const bool new_chain_beyond_trials =
+        sessions_ >= kMaxDecryptTrials &&
+        !r.peer_ratchet_keys.contains(inner(*parsed).ratchet_key().u());
     const bool explained =
-        (chain_may_be_dropped && code == Errc::kInvalidMessage) ||
+        ((chain_may_be_dropped || new_chain_beyond_trials) && code == Errc::kInvalidMessage) ||
         (states_may_be_dropped() && (code == Errc::kInvalidMessage || code == Errc::kInvalidKeyId ||
                                      code == Errc::kDuplicateMessage));
     if (!explained) fail(m, "a genuine message did not decrypt", code);
