@@ -2,30 +2,45 @@
 // on hush's public API alone (hush::Messenger, hush::SqliteStore).
 //
 // State: DIR/hush.db (hush::SqliteStore) holds our identity, prekeys, sessions and peers'
-// identities, and in its application table our handle, our relay account token and the
-// conversation log. A received plaintext is written to the log inside the transaction that
-// commits the session it advanced (DecryptOptions::before_commit + put_app_data), and only then
-// acknowledged to the relay: a crash can never lose a message (the relay delivers it again; the
-// library answers duplicate_message; it is already in the log).
+// identities, and in its application table our handle, our relay account token, the
+// conversation log and the held messages (held.h). With HUSH_CHAT_STORAGE_KEY (64 hex digits) the
+// database is sealed with that key (SqliteStoreOptions::storage_key): private keys, sessions and
+// all of the application table (log included) are encrypted at rest. A received plaintext is
+// written to the log inside the transaction that commits the session it advanced
+// (ReceiveOptions::before_commit + put_app_data), and only then acknowledged to the relay: a crash
+// can never lose a message (the relay delivers it again; the library answers duplicate_message; it
+// is already in the log). A database found restored from an older copy (rollback_check) is
+// reported at start: the library has restarted every session.
 //
-// The relay is untrusted: it carries envelopes and hands out bundles, and hush checks both. An
-// identity key that differs from the trusted one (a peer that reinstalled, or a relay in the
-// middle) stops sending to that peer, is shown in a box with both keys and both safety numbers,
-// and holds that peer's incoming messages, until the user types /trust.
+// The relay is untrusted: it carries envelopes and hands out bundles, and hush checks both. It
+// names the sender of each delivery by the account it received the envelope from, and we pass
+// that to the Messenger (ReceiveOptions::authenticated_name): an envelope that names somebody
+// else is dropped unread (sender_mismatch), so no account can pose as another. An identity key
+// that differs from the trusted one (a peer that reinstalled, or a relay in the middle) stops
+// sending to that peer, is shown in a box with both keys and both safety numbers, and holds that
+// peer's incoming messages, durably and bounded (held.h), until the user types /trust. A forged
+// message (one that does not authenticate) is invalid_message: dropped, never held.
 //
 // Output lines (stable, for scripts and tests; colours only on a terminal):
 //   * registered NAME at HOST:PORT | * connected to HOST:PORT as NAME
+//   * recovered NAME at HOST:PORT   (--recover: the handle is ours again, under our new identity)
+//   * recovery code for NAME: XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX; write it down: ...
 //   [me -> PEER] TEXT               a message we sent (the relay has it on disk)
 //   [PEER] TEXT                     a message we received
 //   * safety number with PEER: DDDDD DDDDD ... (12 groups of 5 digits)
 //   !! ... WARNING: PEER's identity key has CHANGED ...   (a box of lines starting with "!!")
-//   ! ...                           an error (e.g. "! message to bob not sent: untrusted_identity")
+//   ! ...                           an error (e.g. "! message to bob not sent: untrusted_identity",
+//                                   "! dropped a message from mallory: it names alice as its
+//                                   sender (sender_mismatch)", "! another message from alice is
+//                                   held until you /trust alice", "! this state was restored from
+//                                   an older copy: ...")
 // Exit status: 0; 1 usage, start-up or connection error; 2 a scripted command failed (the script
 // went on); 3 a /wait timed out.
 //
 // Files: chat.cpp (this: commands, deliveries, the Messenger's transport and directory),
-// net.{h,cpp} (the I/O thread), terminal.{h,cpp} (line editing, output), frame.{h,cpp} (wire),
-// connection.{h,cpp} (framed Asio connection).
+// held.{h,cpp} (held messages), net.{h,cpp} (the I/O thread, keepalive pings),
+// terminal.{h,cpp} (line editing, output), frame.{h,cpp} (wire), connection.{h,cpp} (framed Asio
+// connection).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -49,6 +64,7 @@
 #include <hush/hush.h>
 
 #include "frame.h"
+#include "held.h"
 #include "net.h"
 #include "terminal.h"
 
@@ -56,18 +72,29 @@ namespace hush_chat {
 namespace {
 
 constexpr std::string_view kUsage =
-    R"(usage: hush-chat --state DIR --relay HOST:PORT [--handle NAME] [--script FILE] [--timeout S]
+    R"(usage: hush-chat --state DIR --relay HOST:PORT [--handle NAME] [--recover CODE]
+                 [--script FILE] [--timeout S]
 
 An end-to-end encrypted chat client (hush, Signal protocol v3) over hush-relay. The first start
-with a new DIR creates DIR/hush.db with a new identity, registers NAME at the relay and publishes
-our keys; later starts reuse DIR (--handle may then be left out).
+with a new DIR creates DIR/hush.db with a new identity, registers NAME at the relay, shows NAME's
+recovery code once, and publishes our keys; later starts reuse DIR (--handle may then be left out).
 
   --state DIR        our state directory (created if missing)
   --relay HOST:PORT  the relay (hush-relay prints its port)
   --handle NAME      our handle: 1 to 32 of A-Z a-z 0-9 _ . -
+  --recover CODE     take NAME back after losing its state: with a new DIR, --handle NAME and the
+                     recovery code shown when NAME was registered (or last recovered). The relay
+                     then binds NAME to this DIR, forgets the old keys, and shows a new code; your
+                     contacts see your new identity as an identity change.
   --script FILE      run the commands in FILE (one per line, # comments), then quit; without it,
                      commands come from standard input (edited on the terminal if it is one)
   --timeout S        how long to wait for the relay's replies (default 10 seconds)
+
+environment:
+  HUSH_CHAT_STORAGE_KEY  64 hex digits (a 32-byte key): DIR/hush.db is created sealed with it,
+                     and must then always be opened with it (private keys, sessions, the
+                     conversation log and held messages are encrypted at rest). Keep the key
+                     somewhere else than DIR (a password manager, the OS keystore).
 
 commands:
   /msg NAME TEXT     send TEXT to NAME (then plain lines go to NAME too)
@@ -85,6 +112,9 @@ commands:
 
 constexpr std::string_view kHandleKey = "chat/handle";
 constexpr std::string_view kTokenKey = "chat/token";
+// Set once the relay has welcomed this state's account: --recover is for a new state only (a
+// recovery drops the account's queued envelopes and keys).
+constexpr std::string_view kRegisteredKey = "chat/registered";
 constexpr std::string_view kLogNextKey = "chat/log/next";
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kMaintenanceInterval = std::chrono::hours(1);
@@ -97,6 +127,7 @@ struct Options {
   std::string port;
   std::string handle;
   std::string script;
+  std::optional<Bytes> recover;
   std::chrono::milliseconds timeout{10000};
 };
 
@@ -124,6 +155,10 @@ Options parse_options(int argc, char** argv) {
     } else if (arg == "--handle") {
       o.handle = value();
       if (!valid_handle(o.handle)) usage_error("--handle: 1 to 32 of A-Z a-z 0-9 _ . -");
+    } else if (arg == "--recover") {
+      o.recover = parse_recovery_code(value());
+      if (!o.recover)
+        usage_error("--recover: a recovery code is 32 of A-Z 2-7 (in groups, as it was shown)");
     } else if (arg == "--script") {
       o.script = value();
     } else if (arg == "--timeout") {
@@ -138,6 +173,7 @@ Options parse_options(int argc, char** argv) {
     }
   }
   if (o.state.empty()) usage_error("--state DIR is required");
+  if (o.recover && o.handle.empty()) usage_error("--recover needs --handle NAME");
   const auto colon = relay.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == relay.size())
     usage_error("--relay HOST:PORT is required");
@@ -226,6 +262,46 @@ class StateDir {
   int fd_ = -1;
 };
 
+// HUSH_CHAT_STORAGE_KEY: the key DIR/hush.db is sealed with, if set. Our copy is wiped when done
+// (the store keeps its own).
+class StorageKey {
+ public:
+  StorageKey() {
+    const char* hex = std::getenv("HUSH_CHAT_STORAGE_KEY");
+    if (hex == nullptr || *hex == '\0') return;
+    auto bytes = hush::from_hex(hex);
+    if (!bytes || bytes->size() != 32) {
+      if (bytes) hush::secure_wipe(*bytes);
+      usage_error("HUSH_CHAT_STORAGE_KEY must be 64 hex digits (a 32-byte key)");
+    }
+    key_ = std::move(*bytes);
+  }
+  ~StorageKey() { hush::secure_wipe(key_); }
+  StorageKey(const StorageKey&) = delete;
+  StorageKey& operator=(const StorageKey&) = delete;
+  bool set() const { return !key_.empty(); }
+  hush::SqliteStoreOptions options() const {
+    hush::SqliteStoreOptions o;
+    o.storage_key = key_;
+    return o;
+  }
+
+ private:
+  hush::Bytes key_;
+};
+
+// What the relay's refusal reasons mean, for the user.
+std::string describe_refusal(const std::string& reason) {
+  if (reason == "rate_limited") return "the relay refused: too many bundle requests";
+  if (reason == "queue_full") return "the relay refused: the recipient's mailbox is full";
+  if (reason == "sender_share_full")
+    return "the relay refused: too many of our messages already wait in the recipient's mailbox";
+  if (reason == "identity_locked")
+    return "the relay refused: another identity is published for our handle";
+  if (reason == "wrong_recovery_code") return "the relay refused: wrong recovery code";
+  return "the relay refused: " + printable(reason);
+}
+
 // ---- the conversation log (in the store's application table) ----
 //
 // chat/log/next: the number of entries (u64); chat/log/N: direction ('i' in, 'o' out), the
@@ -278,7 +354,8 @@ class Client {
   hush::Result<Message> request(Message m);
 
  private:
-  struct Held {
+  // An envelope as the relay delivered it: its delivery id and the account it came from.
+  struct Delivery {
     std::uint64_t id = 0;
     std::string from;
     Bytes envelope;
@@ -297,7 +374,11 @@ class Client {
   void take_input(const Bytes& data);
   // Deliveries.
   void on_deliver(std::uint64_t id, const std::string& from, const Bytes& envelope);
-  void process(const Held& h);
+  void process(const Delivery& d);
+  bool names_its_sender(const Delivery& d);
+  void hold(const Delivery& d, bool first);
+  void release_held(const std::string& peer, bool at_start);
+  void show_message(const hush::ReceivedMessage& m);
   void ack(std::uint64_t id);
   // Commands.
   void execute(const std::string& line);
@@ -330,7 +411,10 @@ class Client {
   bool connected_ = false;
   std::uint64_t disconnect_handled_ = 0;
   std::uint32_t next_req_ = 0;
-  std::string last_refusal_;
+  std::string last_refusal_;      // why the last request failed, for the user
+  std::string last_error_code_;   // the relay's reason, if it answered kError
+  bool recover_pending_ = false;  // --recover: the first connection says kRecover, not kHello
+  bool registered_ = false;       // the relay has welcomed this state's account (kRegisteredKey)
   std::deque<Event> deferred_;
 
   std::deque<std::string> lines_;
@@ -341,7 +425,7 @@ class Client {
   std::uint64_t received_ = 0;    // messages read
   std::uint64_t deliveries_ = 0;  // envelopes the relay delivered
   std::string current_peer_;
-  std::map<std::string, std::vector<Held>> held_;
+  std::unique_ptr<HeldMessages> held_;
   Clock::time_point next_maintenance_{};
   std::optional<Clock::time_point> reconnect_at_;
   std::chrono::seconds backoff_{1};
@@ -388,6 +472,7 @@ hush::Result<hush::PreKeyBundle> RelayLink::fetch(const hush::Address& remote) {
   if (!reply) return reply.error();
   if (reply->kind == Kind::kError && reply->name == "unknown_handle")
     return hush::Error(hush::Errc::kNoSession, "relay: unknown handle");
+  // (rate_limited and the rest: transport_failure, with the reason in last_refusal_.)
   if (reply->kind != Kind::kBundle)
     return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
   return hush::PreKeyBundle::parse(reply->body);  // untrusted: checked by the library
@@ -397,6 +482,7 @@ hush::Result<hush::PreKeyBundle> RelayLink::fetch(const hush::Address& remote) {
 
 hush::Result<Message> Client::request(Message m) {
   last_refusal_.clear();
+  last_error_code_.clear();
   if (!connected_) {
     last_refusal_ = "not connected to the relay";
     return hush::Error(hush::Errc::kTransportFailure, "relay: not connected");
@@ -424,14 +510,16 @@ hush::Result<Message> Client::request(Message m) {
       }
       if (reply->req != m.req) continue;  // a late reply to a request that timed out
       if (reply->kind == Kind::kError) {
-        last_refusal_ = printable(reply->name);
+        last_error_code_ = reply->name;
+        last_refusal_ = describe_refusal(reply->name);
         return *reply;
       }
       const bool expected =
-          (asked == Kind::kHello && reply->kind == Kind::kWelcome) ||
+          ((asked == Kind::kHello || asked == Kind::kRecover) && reply->kind == Kind::kWelcome) ||
           (asked == Kind::kCount && reply->kind == Kind::kCountIs) ||
           (asked == Kind::kFetch && reply->kind == Kind::kBundle) ||
-          ((asked == Kind::kPublish || asked == Kind::kSend) && reply->kind == Kind::kOk);
+          ((asked == Kind::kPublish || asked == Kind::kSend || asked == Kind::kPing) &&
+           reply->kind == Kind::kOk);
       if (!expected) {
         protocol_violation("a reply of the wrong kind");
         return hush::Error(hush::Errc::kTransportFailure, "relay: protocol violation");
@@ -551,13 +639,20 @@ void Client::schedule_reconnect() {
 bool Client::open_state() {
   dir_ = std::make_unique<StateDir>(options_.state);
   const std::string path = options_.state + "/hush.db";
+  const StorageKey key;  // (exits with a usage error if HUSH_CHAT_STORAGE_KEY is malformed)
   struct stat st {};
   const bool exists = ::stat(path.c_str(), &st) == 0;
   if (exists) {
-    auto store = hush::SqliteStore::open(path);
+    auto store = hush::SqliteStore::open(path, key.options());
     if (!store) {
-      std::fprintf(stderr, "hush-chat: cannot open '%s': %s\n", path.c_str(),
-                   code_name(store.error()).c_str());
+      std::string why;
+      if (store.error().code() == hush::Errc::kWrongStorageKey)
+        why = key.set() ? " (HUSH_CHAT_STORAGE_KEY is not the key it was sealed with)"
+                        : " (it is sealed: set HUSH_CHAT_STORAGE_KEY to its key)";
+      else if (store.error().code() == hush::Errc::kInvalidArgument && key.set())
+        why = " (it is not sealed: unset HUSH_CHAT_STORAGE_KEY, or start a new state with it)";
+      std::fprintf(stderr, "hush-chat: cannot open '%s': %s%s\n", path.c_str(),
+                   code_name(store.error()).c_str(), why.c_str());
       return false;
     }
     store_ = std::move(*store);
@@ -568,7 +663,8 @@ bool Client::open_state() {
       std::fprintf(stderr, "hush-chat: cannot generate an identity\n");
       return false;
     }
-    auto store = hush::SqliteStore::create(path, std::move(*identity), *registration_id);
+    auto store =
+        hush::SqliteStore::create(path, std::move(*identity), *registration_id, key.options());
     if (!store) {
       std::fprintf(stderr, "hush-chat: cannot create '%s': %s\n", path.c_str(),
                    code_name(store.error()).c_str());
@@ -576,9 +672,15 @@ bool Client::open_state() {
     }
     store_ = std::move(*store);
   }
+  if (store_->rollback_check().rolled_back)
+    error(
+        "this state was restored from an older copy: every session was restarted; messages "
+        "read since that copy are missing from /history, and the next message to each "
+        "contact starts a new session");
   auto handle = store_->app_data(kHandleKey);
   auto token = store_->app_data(kTokenKey);
-  if (!handle || !token) {
+  auto registered = store_->app_data(kRegisteredKey);
+  if (!handle || !token || !registered) {
     std::fprintf(stderr, "hush-chat: cannot read '%s'\n", path.c_str());
     return false;
   }
@@ -592,6 +694,13 @@ bool Client::open_state() {
     }
     if (!valid_handle(handle_) || token_.size() != kTokenBytes) {
       std::fprintf(stderr, "hush-chat: '%s' has damaged chat data\n", path.c_str());
+      return false;
+    }
+    if (options_.recover && *registered) {
+      std::fprintf(stderr,
+                   "hush-chat: '%s' is %s's working state: --recover is for a new state, after "
+                   "losing the old one (it would drop what the relay holds for %s)\n",
+                   options_.state.c_str(), handle_.c_str(), handle_.c_str());
       return false;
     }
   } else {
@@ -615,6 +724,14 @@ bool Client::open_state() {
                    code_name(st2.error()).c_str());
       return false;
     }
+  }
+  recover_pending_ = options_.recover.has_value();
+  registered_ = registered->has_value();
+  held_ = std::make_unique<HeldMessages>(*store_);
+  if (auto st2 = held_->load(); !st2) {
+    std::fprintf(stderr, "hush-chat: cannot read the held messages in '%s': %s\n", path.c_str(),
+                 code_name(st2.error()).c_str());
+    return false;
   }
   messenger_ = std::make_unique<hush::Messenger>(ctx_, *store_, link_, link_,
                                                  hush::Address{handle_, hush::DeviceId{1}});
@@ -642,25 +759,54 @@ bool Client::connect_to_relay(bool first) {
       deferred_.push_back(std::move(*ev));
   }
   connected_ = true;
-  held_.clear();  // the relay delivers everything unacknowledged again
   Message hello;
-  hello.kind = Kind::kHello;
+  hello.kind = recover_pending_ ? Kind::kRecover : Kind::kHello;
   hello.name = handle_;
   hello.body = token_;
+  if (recover_pending_) hello.code = *options_.recover;
   auto reply = request(std::move(hello));
   if (!reply || reply->kind != Kind::kWelcome) {
     error("the relay refused " + handle_ + ": " +
-          (last_refusal_.empty() ? std::string("no welcome") : last_refusal_));
-    if (reply && reply->name == "handle_taken")
-      error(handle_ + " is registered at this relay by another client");
+          (!last_error_code_.empty() ? printable(last_error_code_)
+           : last_refusal_.empty()   ? std::string("no welcome")
+                                     : last_refusal_));
+    if (last_error_code_ == "handle_taken")
+      error(handle_ + " is registered at this relay by another client (if it is yours and you " +
+            "lost its state, start a new state with --handle " + handle_ + " --recover CODE)");
+    if (last_error_code_ == "wrong_recovery_code")
+      error("that is not " + handle_ + "'s recovery code (only the latest one works)");
     net_.close(generation_, false);
     connected_ = false;
     return false;
   }
   if (reply->number == 1) {
     info("registered " + handle_ + " at " + where);
+  } else if (reply->number == 2) {
+    info("recovered " + handle_ + " at " + where);
   } else {
     info("connected to " + where + " as " + handle_);
+  }
+  recover_pending_ = false;
+  if (reply->code.size() == kRecoveryCodeBytes) {
+    // Shown once and not kept: whoever has it can take the handle.
+    info("recovery code for " + handle_ + ": " + format_recovery_code(reply->code) +
+         "; write it down: it is the only way to take " + handle_ +
+         " back after losing this device");
+    hush::secure_wipe(reply->code);
+  }
+  if (!registered_) {
+    if (auto st = store_->put_app_data(kRegisteredKey, u64_bytes(1)); !st) {
+      error("cannot write our state: " + code_name(st.error()));
+    } else {
+      registered_ = true;
+    }
+  }
+  if (reply->idle_seconds > 0) {
+    // A third of the relay's idle timeout: two pings may be late before it gives up on us.
+    const auto interval = std::max<std::chrono::milliseconds>(
+        std::chrono::milliseconds(500),
+        std::chrono::milliseconds(std::uint64_t{reply->idle_seconds} * 1000 / 3));
+    net_.keep_alive(generation_, interval);
   }
   backoff_ = std::chrono::seconds(1);
   reconnect_at_.reset();
@@ -685,58 +831,159 @@ void Client::ack(std::uint64_t id) {
 
 void Client::on_deliver(std::uint64_t id, const std::string& from, const Bytes& envelope) {
   ++deliveries_;
-  auto held = held_.find(from);
-  if (held != held_.end()) {
-    // Keep the order: after /trust they are read in turn.
-    for (const Held& h : held->second)
-      if (h.id == id) return;
-    held->second.push_back(Held{id, from, envelope});
-    error("another message from " + from + " is held until you /trust " + from);
+  const Delivery d{id, from, envelope};
+  if (held_->count(from) > 0) {
+    // Behind a held message: keep the order, read them in turn after /trust.
+    if (held_->contains(from, id)) {
+      ack(id);  // held already; our acknowledgement was lost
+      return;
+    }
+    if (names_its_sender(d)) hold(d, false);
     return;
   }
-  process(Held{id, from, envelope});
+  process(d);
 }
 
-void Client::process(const Held& h) {
+// An envelope that names another sender than the account the relay received it from is dropped
+// (and acknowledged) unread: hush would refuse it anyway (sender_mismatch), and it must never
+// show as anyone's message or raise an identity change.
+bool Client::names_its_sender(const Delivery& d) {
+  auto named = hush::Messenger::envelope_sender(d.envelope);
+  if (!named) {
+    ack(d.id);
+    error("dropped a message from " + d.from + ": " + code_name(named.error()));
+    return false;
+  }
+  if (named->name != d.from || named->device_id != hush::DeviceId{1}) {
+    ack(d.id);
+    error("dropped a message from " + d.from + ": it names " + printable(named->name) +
+          " as its sender (sender_mismatch)");
+    return false;
+  }
+  return true;
+}
+
+void Client::show_message(const hush::ReceivedMessage& m) {
+  ++received_;
+  term_.print("[" + printable(m.sender.name) + "] " + printable(text_of(m.plaintext.expose())),
+              Terminal::Style::kIncoming);
+}
+
+void Client::process(const Delivery& d) {
   hush::ReceiveOptions options;
-  // The message goes into the log in the transaction that commits the session, under the sender
-  // its envelope names (the decrypt has authenticated it by then).
+  // Who sent it is what the relay says (the account of the connection it came on), not what the
+  // envelope says: an envelope naming another sender is refused before anything is decrypted.
+  options.authenticated_name = d.from;
+  options.authenticated_device = hush::DeviceId{1};
+  // The message goes into the log in the transaction that commits the session.
   options.before_commit = [&](const hush::Address& sender, hush::ByteView,
                               hush::ByteView plaintext) {
     return log_append(*store_, 'i', sender.name, plaintext);
   };
-  auto r = messenger_->receive(h.envelope, options);
+  auto r = messenger_->receive(d.envelope, options);
   if (r) {
-    ack(h.id);
-    ++received_;
-    const std::string sender = printable(r->sender.name);
-    if (r->sender.name != h.from)
-      error("the relay says the next message is from " + h.from + ", its session says " + sender);
-    term_.print("[" + sender + "] " + printable(text_of(r->plaintext.expose())),
-                Terminal::Style::kIncoming);
+    ack(d.id);
+    show_message(*r);
     return;
   }
   const hush::Errc code = r.error().code();
   if (code == hush::Errc::kDuplicateMessage) {
-    ack(h.id);
-    info("a message from " + h.from + " came twice; the copy was ignored");
+    ack(d.id);
+    info("a message from " + d.from + " came twice; the copy was ignored");
+    return;
+  }
+  if (code == hush::Errc::kSenderMismatch) {
+    names_its_sender(d);  // says so, and acknowledges
     return;
   }
   if (code == hush::Errc::kUntrustedIdentity) {
-    auto named = hush::Messenger::envelope_sender(h.envelope);
-    const hush::Address who = named ? *named : hush::Address{h.from, hush::DeviceId{1}};
-    if (auto change = messenger_->identity_change(who.name)) {
+    // The message authenticated under another identity key than the one we trust for d.from.
+    if (auto change = messenger_->identity_change(d.from)) {
       show_identity_change(*change, true);
-      held_[h.from].push_back(h);
+      hold(d, true);
       return;
     }
   }
   if (code == hush::Errc::kStoreFailure) {
-    error("cannot store a message from " + h.from + " (store_failure); it will come again");
+    error("cannot store a message from " + d.from + " (store_failure); it will come again");
     return;
   }
-  ack(h.id);
-  error("dropped a message from " + h.from + ": " + code_name(r.error()));
+  ack(d.id);
+  error("dropped a message from " + d.from + ": " + code_name(r.error()));
+}
+
+// Keeps `d` in the store until /trust, then acknowledges it: a held message never occupies the
+// relay's window of unacknowledged deliveries.
+void Client::hold(const Delivery& d, bool first) {
+  auto dropped = held_->hold(d.from, d.id, d.envelope);
+  if (!dropped) {
+    error("cannot keep a held message from " + d.from + " (" + code_name(dropped.error()) +
+          "); it will come again");
+    return;  // not acknowledged: the relay delivers it again on the next connection
+  }
+  ack(d.id);
+  for (const auto& x : *dropped) {
+    if (x.per_peer) {
+      error("too many messages held from " + x.entry.peer + ": dropped the oldest (at most " +
+            std::to_string(HeldMessages::kMaxPerPeer) + " per person wait for /trust)");
+    } else {
+      error("too many held messages: dropped the oldest, from " + x.entry.peer + " (at most " +
+            std::to_string(HeldMessages::kMaxTotal) + " wait for /trust)");
+    }
+  }
+  if (!first) error("another message from " + d.from + " is held until you /trust " + d.from);
+}
+
+// Reads the messages held from `peer`, oldest first, until one meets an identity change again (it
+// and the rest stay held). At start, that re-raises the change the held messages wait for (the
+// Messenger forgets pending changes on restart).
+void Client::release_held(const std::string& peer, bool at_start) {
+  while (auto entry = held_->oldest(peer)) {
+    auto envelope = held_->envelope(*entry);
+    if (!envelope) {
+      error("cannot read a message held from " + peer + ": " + code_name(envelope.error()));
+      return;
+    }
+    hush::ReceiveOptions options;
+    options.authenticated_name = peer;
+    options.authenticated_device = hush::DeviceId{1};
+    // Logged, and no longer held, in the transaction that commits the session.
+    options.before_commit = [&](const hush::Address& sender, hush::ByteView,
+                                hush::ByteView plaintext) -> hush::Status {
+      if (auto st = log_append(*store_, 'i', sender.name, plaintext); !st) return st;
+      return held_->remove(entry->seq);
+    };
+    auto r = messenger_->receive(*envelope, options);
+    if (r) {
+      show_message(*r);
+      continue;
+    }
+    (void)held_->load();  // the transaction rolled back: what remove() did in memory too
+    const hush::Errc code = r.error().code();
+    if (code == hush::Errc::kUntrustedIdentity) {
+      if (auto change = messenger_->identity_change(peer)) {
+        show_identity_change(*change, true);
+        if (at_start)
+          info(std::to_string(held_->count(peer)) + " message(s) from " + peer +
+               " are held, unread, until you /trust " + peer);
+        return;
+      }
+    }
+    if (code == hush::Errc::kStoreFailure) {
+      error("cannot store a message held from " + peer + " (store_failure); it stays held");
+      return;
+    }
+    // Anything else will never decrypt: let it go.
+    if (auto st = held_->remove(entry->seq); !st) {
+      error("cannot forget a message held from " + peer + ": " + code_name(st.error()));
+      return;
+    }
+    if (code == hush::Errc::kDuplicateMessage) {
+      info("a message held from " + peer + " came twice; the copy was ignored");
+    } else {
+      error("dropped a message held from " + peer + ": " + code_name(r.error()));
+    }
+  }
 }
 
 void Client::show_identity_change(const hush::IdentityChangeEvent& change, bool incoming) {
@@ -853,7 +1100,7 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
         show_identity_change(*change, false);
     }
     std::string why = code_name(id.error());
-    if (id.error().code() == hush::Errc::kNoSession && last_refusal_ == "unknown_handle")
+    if (id.error().code() == hush::Errc::kNoSession && last_error_code_ == "unknown_handle")
       why += " (" + to + " is not registered at the relay)";
     else if (!last_refusal_.empty())
       why += " (" + last_refusal_ + ")";
@@ -911,15 +1158,7 @@ bool Client::cmd_trust(const std::string& who) {
   info(who + "'s new identity key " + key_hex(change->offered) +
        " is trusted now; safety number: " + number);
   // The messages held for this moment, in order (one may meet yet another change).
-  auto held = std::move(held_[who]);
-  held_.erase(who);
-  for (const Held& h : held) {
-    if (held_.count(who)) {
-      held_[who].push_back(h);
-    } else {
-      process(h);
-    }
-  }
+  release_held(who, false);
   return true;
 }
 
@@ -1054,6 +1293,10 @@ int Client::run() {
     net_.stop();
     return 1;
   }
+  // Messages held since an earlier run: read what can be read now, and show again the identity
+  // change the others wait for.
+  for (const std::string& peer : held_->peers())
+    release_held(peer, true);
   if (term_.interactive()) info("type /help for the commands; /msg NAME TEXT to write to NAME");
   term_.start();
   while (!quit_) {

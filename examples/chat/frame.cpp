@@ -6,7 +6,8 @@ namespace hush_chat {
 namespace {
 
 // The fields of each kind, in order: 'r' req (u32), 'i' delivery id (u64), 'n' number (u32),
-// 's' name (bytes, at most kMaxNameBytes), 't' token (exactly kTokenBytes), 'b' body (bytes).
+// 'k' idle_seconds (u32), 's' name (bytes, at most kMaxNameBytes), 't' token (exactly
+// kTokenBytes), 'c' code (bytes: none or exactly kRecoveryCodeBytes), 'b' body (bytes).
 std::string_view layout(Kind k) {
   switch (k) {
     case Kind::kHello:
@@ -21,8 +22,12 @@ std::string_view layout(Kind k) {
       return "rsb";
     case Kind::kAck:
       return "i";
+    case Kind::kRecover:
+      return "rstc";
+    case Kind::kPing:
+      return "r";
     case Kind::kWelcome:
-      return "rn";
+      return "rnkc";
     case Kind::kOk:
       return "r";
     case Kind::kCountIs:
@@ -38,7 +43,7 @@ std::string_view layout(Kind k) {
 }
 
 bool known_kind(std::uint8_t k) {
-  return (k >= 1 && k <= 6) || (k >= 16 && k <= 21);
+  return (k >= 1 && k <= 8) || (k >= 16 && k <= 21);
 }
 
 void put_u32(Bytes& out, std::uint32_t v) {
@@ -111,6 +116,10 @@ std::string_view kind_name(std::uint8_t kind) {
       return "SEND";
     case 6:
       return "ACK";
+    case 7:
+      return "RECOVER";
+    case 8:
+      return "PING";
     case 16:
       return "WELCOME";
     case 17:
@@ -143,8 +152,14 @@ Bytes encode(const Message& m) {
       case 'n':
         put_u32(out, m.number);
         break;
+      case 'k':
+        put_u32(out, m.idle_seconds);
+        break;
       case 's':
         put_bytes(out, reinterpret_cast<const std::uint8_t*>(m.name.data()), m.name.size());
+        break;
+      case 'c':
+        put_bytes(out, m.code.data(), m.code.size());
         break;
       default:
         put_bytes(out, m.body.data(), m.body.size());
@@ -172,8 +187,15 @@ std::optional<Message> decode(const std::uint8_t* data, std::size_t size) {
       case 'n':
         ok = r.u32(m.number);
         break;
+      case 'k':
+        ok = r.u32(m.idle_seconds);
+        break;
       case 's':
         ok = r.bytes(name, kMaxNameBytes, false);
+        break;
+      case 'c':
+        ok = r.bytes(m.code, kRecoveryCodeBytes, false) &&
+             (m.code.empty() || m.code.size() == kRecoveryCodeBytes);
         break;
       case 't':
         ok = r.bytes(m.body, kTokenBytes, true);
@@ -220,6 +242,58 @@ std::string hex(const std::uint8_t* data, std::size_t size) {
     out.push_back(kDigits[data[i] >> 4]);
     out.push_back(kDigits[data[i] & 0xF]);
   }
+  return out;
+}
+
+namespace {
+constexpr char kBase32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+constexpr std::size_t kCodeChars = kRecoveryCodeBytes * 8 / 5;  // 160 bits, 5 per character
+static_assert(kRecoveryCodeBytes * 8 % 5 == 0, "a recovery code is a whole number of characters");
+}  // namespace
+
+std::string format_recovery_code(const Bytes& code) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  std::size_t chars = 0;
+  for (std::uint8_t b : code) {
+    acc = (acc << 8 | b) & 0xFFFF;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      if (chars > 0 && chars % 4 == 0) out.push_back('-');
+      out.push_back(kBase32[(acc >> bits) & 31]);
+      ++chars;
+    }
+  }
+  return out;
+}
+
+std::optional<Bytes> parse_recovery_code(std::string_view text) {
+  Bytes out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  std::size_t chars = 0;
+  for (char c : text) {
+    if (c == '-' || c == ' ') continue;
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    std::uint32_t v = 0;
+    if (c >= 'A' && c <= 'Z') {
+      v = static_cast<std::uint32_t>(c - 'A');
+    } else if (c >= '2' && c <= '7') {
+      v = static_cast<std::uint32_t>(c - '2' + 26);
+    } else {
+      return std::nullopt;
+    }
+    if (++chars > kCodeChars) return std::nullopt;
+    acc = (acc << 5 | v) & 0xFFFF;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<std::uint8_t>(acc >> bits));
+    }
+  }
+  if (chars != kCodeChars) return std::nullopt;
   return out;
 }
 

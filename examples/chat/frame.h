@@ -13,19 +13,28 @@
 // relay closes the connection, the client drops it and says so.
 //
 //   client -> relay                              relay -> client
-//   kHello    req, handle, token                 kWelcome  req, new_account (0 or 1)
+//   kHello    req, handle, token                 kWelcome  req, account, idle_seconds, code
+//   kRecover  req, handle, new token, code       kWelcome  (as for kHello; account 2)
 //   kPublish  req, PublishedKeys bytes           kOk       req
 //   kCount    req                                kCountIs  req, count
 //   kFetch    req, handle                        kBundle   req, PreKeyBundle bytes
 //   kSend     req, recipient, envelope           kOk       req (the envelope is on disk)
 //   kAck      delivery id                        (no reply)
+//   kPing     req                                kOk       req
 //                                                kDeliver  delivery id, sender, envelope
 //   any request may instead get                  kError    req, reason (a short snake_case word)
 //
 // `req` is a number the client picks to match replies to requests. The relay speaks only after a
-// kHello has been answered with kWelcome (the handle is then bound to this connection); it
-// forwards envelopes with kDeliver, oldest first, and keeps each until the recipient acknowledges
-// it with kAck, so an envelope survives a client crash and is delivered again on reconnect.
+// kHello (or kRecover) has been answered with kWelcome (the handle is then bound to this
+// connection); it forwards envelopes with kDeliver, oldest first, and keeps each until the
+// recipient acknowledges it with kAck, so an envelope survives a client crash and is delivered
+// again on reconnect. The sender of a kDeliver is the handle of the connection the relay received
+// the envelope on (never what the envelope says about itself).
+//
+// kWelcome: `account` is 0 for a known account, 1 for one registered now, 2 for one taken back
+// with kRecover; `code` is empty, or (account 1 and 2) the account's new recovery code, which the
+// relay keeps only as a salted hash; `idle_seconds` is how long the relay lets a connection say
+// nothing before it closes it (0: never), so that the client can send kPing in time.
 // Envelopes, bundles and published keys are hush's own formats (hush::Messenger,
 // hush::PreKeyBundle, hush::PublishedKeys); the relay never sees a key it could decrypt with, nor
 // a plaintext.
@@ -55,6 +64,9 @@ inline constexpr std::size_t kMaxNameBytes = 64;
 inline constexpr std::size_t kTokenBytes = 32;
 /// The longest handle a client may register (a subset of kMaxNameBytes).
 inline constexpr std::size_t kMaxHandleBytes = 32;
+/// The length of a recovery code: 160 random bits, far beyond guessing (so the relay may keep it as
+/// a fast salted hash), and 32 base32 characters to write down.
+inline constexpr std::size_t kRecoveryCodeBytes = 20;
 
 /// What a payload is. Values are stable on the wire.
 enum class Kind : std::uint8_t {
@@ -65,6 +77,8 @@ enum class Kind : std::uint8_t {
   kFetch = 4,
   kSend = 5,
   kAck = 6,
+  kRecover = 7,
+  kPing = 8,
   // relay -> client
   kWelcome = 16,
   kOk = 17,
@@ -83,15 +97,18 @@ constexpr bool from_client(Kind k) {
 }
 
 /// One decoded payload. Only the fields of its kind are meaningful (see the table above):
-/// `req` the request number, `id` the delivery id, `number` new_account or count, `name` a handle,
-/// recipient, sender or reason, `body` a token, keys, bundle or envelope.
+/// `req` the request number, `id` the delivery id, `number` account or count, `idle_seconds` the
+/// relay's idle timeout, `name` a handle, recipient, sender or reason, `body` a token, keys, bundle
+/// or envelope, `code` a recovery code (empty, or exactly kRecoveryCodeBytes).
 struct Message {
   Kind kind = Kind::kError;
   std::uint32_t req = 0;
   std::uint64_t id = 0;
   std::uint32_t number = 0;
+  std::uint32_t idle_seconds = 0;
   std::string name;
   Bytes body;
+  Bytes code;
 };
 
 /// The payload of `m` (without the frame's length prefix).
@@ -113,5 +130,12 @@ bool valid_handle(std::string_view handle);
 
 /// Lowercase hex of `size` bytes.
 std::string hex(const std::uint8_t* data, std::size_t size);
+
+/// A recovery code as people write it down: base32 (RFC 4648: A-Z, 2-7), in eight groups of four
+/// separated by '-'. `code` must be kRecoveryCodeBytes long.
+std::string format_recovery_code(const Bytes& code);
+/// The code in `text` (as format_recovery_code writes it; case, '-' and spaces do not matter), or
+/// nullopt if it is not exactly one code.
+std::optional<Bytes> parse_recovery_code(std::string_view text);
 
 }  // namespace hush_chat

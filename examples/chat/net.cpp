@@ -35,7 +35,10 @@ std::optional<Event> EventQueue::pop(std::optional<Clock::time_point> deadline) 
 }
 
 Net::Net(EventQueue& events)
-    : events_(events), work_(asio::make_work_guard(io_)), signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
+    : events_(events),
+      work_(asio::make_work_guard(io_)),
+      signals_(io_, SIGINT, SIGTERM, SIGHUP),
+      ping_timer_(io_) {}
 
 Net::~Net() {
   stop();
@@ -62,6 +65,7 @@ void Net::stop() {
   asio::post(io_, [this] {
     if (conn_) conn_->close("stopping");
     conn_.reset();
+    ping_timer_.cancel();
     asio::error_code ignored;
     signals_.cancel(ignored);
     if (stdin_) stdin_->close(ignored);
@@ -100,6 +104,7 @@ std::uint64_t Net::connect(const std::string& host, const std::string& port,
   asio::post(io_, [this, host, port, timeout, generation] {
     if (conn_) conn_->close("reconnecting");
     conn_.reset();
+    ping_timer_.cancel();
     conn_generation_ = generation;
     struct Attempt {
       asio::ip::tcp::resolver resolver;
@@ -171,6 +176,24 @@ void Net::close(std::uint64_t generation, bool graceful) {
     } else {
       conn_->close("closed by us");
     }
+  });
+}
+
+void Net::keep_alive(std::uint64_t generation, std::chrono::milliseconds interval) {
+  asio::post(io_, [this, generation, interval] {
+    if (conn_generation_ == generation) ping_later(generation, interval);
+  });
+}
+
+void Net::ping_later(std::uint64_t generation, std::chrono::milliseconds interval) {
+  ping_timer_.expires_after(interval);
+  ping_timer_.async_wait([this, generation, interval](const asio::error_code& ec) {
+    if (ec || !conn_ || conn_generation_ != generation || !conn_->is_open()) return;
+    Message ping;
+    ping.kind = Kind::kPing;
+    ping.req = 0;  // never a request of the main thread's: its reply is ignored
+    conn_->send(encode(ping));
+    ping_later(generation, interval);
   });
 }
 

@@ -10,6 +10,12 @@
 // Each connection attempt has a generation number, carried by its events, so that late events of
 // an old connection are recognised and dropped.
 //
+// Keepalive: the relay closes a connection that sends nothing for its idle timeout (its WELCOME
+// says how long). The I/O thread, not the main thread, sends the pings (a kPing every
+// `keep_alive` interval), so that they go out even while the main thread waits in a command
+// (/wait) or for the user. Their kOk replies carry request number 0, which the client never uses,
+// and are ignored.
+//
 // Thread-safety: EventQueue is thread-safe. Net's public members are called from the main
 // thread only; they post to the I/O thread.
 #pragma once
@@ -79,10 +85,13 @@ class Net {
   void send(std::uint64_t generation, Bytes payload);
   /// Closes connection `generation`: at once, or after writing what is queued.
   void close(std::uint64_t generation, bool graceful);
+  /// Sends a kPing on connection `generation` every `interval` from now on, while it is current.
+  void keep_alive(std::uint64_t generation, std::chrono::milliseconds interval);
 
  private:
   void read_stdin();
   void watch_signals();
+  void ping_later(std::uint64_t generation, std::chrono::milliseconds interval);
 
   EventQueue& events_;
   asio::io_context io_;
@@ -91,6 +100,7 @@ class Net {
   std::unique_ptr<asio::posix::stream_descriptor> stdin_;
   std::uint8_t stdin_buffer_[4096] = {};
   // I/O thread only:
+  asio::steady_timer ping_timer_;
   std::shared_ptr<Connection> conn_;
   std::uint64_t conn_generation_ = 0;
   // Main thread only:

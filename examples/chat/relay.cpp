@@ -7,8 +7,31 @@
 // One thread, Asio. Everything from the network is untrusted: frames are bounded (frame.h), every
 // field is checked, a client that breaks the protocol is disconnected, and the database bounds
 // every queue (relay_db.h). A handle belongs to the first client that says HELLO with it: the
-// client's random account token is recorded and required from then on. (That is the example's
+// client's random account token is recorded and required from then on (compared in constant
+// time). At registration the relay makes a recovery code, sends it to the client once and keeps
+// only a salted hash of it: with the code (RECOVER), a client that lost its state takes the handle
+// back under a new token, and the handle's old keys and queue are dropped. (That is the example's
 // whole account system: no passwords, no TLS. It binds only 127.0.0.1.)
+//
+// What it defends against, beyond malformed input: a client that drains another's one-time
+// prekeys (bundle fetches are rate-limited per requesting account: a token bucket of
+// --fetch-burst fetches, one more every --fetch-interval seconds); a client that floods a mailbox
+// (one sender may fill at most a quarter of a recipient's queue, so others still get through); a
+// client that claims another sender (a delivery names the account the envelope came from, never
+// what the envelope says, and hush-chat refuses an envelope that names someone else); a
+// connection that holds a slot and says nothing (closed after --idle-timeout seconds; the
+// WELCOME tells clients the timeout, and hush-chat pings at a third of it); a repeated publish (it
+// replaces the one-time prekeys the relay holds, and never puts back one it handed out); and a
+// token holder who tries to swap the handle's identity (only a recovery changes it).
+//
+// What it cannot defend against: metadata (it sees who writes to whom, when and how much, and
+// every client's address); a relay operator who lies (withholds, delays, drops or replays
+// envelopes, hands out its own keys for a handle, or takes a handle over by resetting its token:
+// hush makes each of these visible or harmless to message content, but the relay cannot prove its
+// own honesty); many accounts acting together (accounts are free, so rate limits and shares are
+// per account, and a Sybil can still drain prekeys or fill a mailbox, only slower); an attacker
+// who reads the database (the account tokens are in it, so they can act as any account at this
+// relay, though not read or forge messages); and everything TLS would give (on 127.0.0.1 only).
 //
 // --impersonate HANDLE makes the relay a man in the middle for that handle: whoever fetches
 // HANDLE's bundle gets a bundle of the relay's own keys instead. It exists to demonstrate that
@@ -16,9 +39,10 @@
 //
 // Output: the first line on stdout is `listening 127.0.0.1:PORT`; then one line per event.
 // --record FILE appends every frame in and out, as `conn N in|out KIND LENGTH HEX`, for tests
-// that check what crossed the wire.
+// that check what crossed the wire (recovery codes are blanked in it: zero bytes of their length).
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +67,7 @@ namespace {
 
 constexpr std::string_view kUsage =
     R"(usage: hush-relay --db PATH [--port N] [--record FILE] [--impersonate HANDLE]...
+                  [--idle-timeout S] [--fetch-burst N] [--fetch-interval S] [--queue-limit N]
        hush-relay --db PATH --dump
 
 The relay of the hush chat example (hush-chat is the client). Listens on 127.0.0.1 only, port N
@@ -58,6 +83,13 @@ options:
   --port N               the TCP port (default 0: any free port)
   --record FILE          append every frame received and sent to FILE (one line each:
                          `conn N in|out KIND LENGTH HEX`), to check what crossed the wire
+                         (recovery codes blanked)
+  --idle-timeout S       close a connection that sends nothing for S seconds (default 120; 0:
+                         never). WELCOME tells the client, which pings in time.
+  --fetch-burst N        bundle fetches one account may make at once (default 20)
+  --fetch-interval S     ... and then one more every S seconds (default 30)
+  --queue-limit N        envelopes queued per recipient (default 1000); one sender may hold at
+                         most a quarter of them (and of the 16 MiB per recipient)
   --impersonate HANDLE   FOR DEMONSTRATIONS AND TESTS ONLY: act as a man in the middle for HANDLE,
                          handing out a bundle of the relay's own keys (made once, kept in the
                          database) to anyone who fetches HANDLE's bundle. It exists to show that
@@ -72,6 +104,19 @@ constexpr std::size_t kMaxBacklog = std::size_t{8} << 20;
 // Deliveries sent and not yet acknowledged, per connection.
 constexpr std::size_t kWindow = 16;
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
+// A connection that says nothing this long is closed: it holds one of kMaxConnections slots, and
+// a client that went away without closing (a laptop that slept) would hold it forever. Two
+// minutes is long for a live client to be silent: hush-chat pings every 40 seconds.
+constexpr std::uint32_t kIdleTimeoutSeconds = 120;
+// Bundle fetches per requesting account: a burst of 20, then one every 30 seconds. hush-chat
+// fetches a bundle only to start a session (the first message to someone, after /reset or
+// /trust), so 20 at once covers writing to a whole contact list after a start, and one every 30
+// seconds is more than a person types. A client that fetches more is draining one-time prekeys
+// (each fetch uses one of the target's; hush-chat publishes 100 and tops up below 20).
+constexpr std::uint32_t kFetchBurst = 20;
+constexpr std::uint32_t kFetchIntervalSeconds = 30;
+
+using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::string db;
@@ -79,7 +124,14 @@ struct Options {
   std::string record;
   std::set<std::string> impersonate;
   bool dump = false;
+  std::uint32_t idle_timeout_seconds = kIdleTimeoutSeconds;
+  std::uint32_t fetch_burst = kFetchBurst;
+  std::uint32_t fetch_interval_seconds = kFetchIntervalSeconds;
+  QueueLimits queue;
 };
+
+std::uint32_t number_option(const std::string& name, const std::string& v, std::uint32_t min,
+                            std::uint32_t max);
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr, "hush-relay: %s\n(hush-relay --help for usage)\n", message.c_str());
@@ -116,12 +168,30 @@ Options parse_options(int argc, char** argv) {
       o.impersonate.insert(h);
     } else if (arg == "--dump") {
       o.dump = true;
+    } else if (arg == "--idle-timeout") {
+      o.idle_timeout_seconds = number_option("--idle-timeout", value(), 0, 86400);
+    } else if (arg == "--fetch-burst") {
+      o.fetch_burst = number_option("--fetch-burst", value(), 1, 1000000);
+    } else if (arg == "--fetch-interval") {
+      o.fetch_interval_seconds = number_option("--fetch-interval", value(), 1, 86400);
+    } else if (arg == "--queue-limit") {
+      o.queue.envelopes = number_option("--queue-limit", value(), 1, kMaxQueuedEnvelopes);
     } else {
       usage_error("unknown argument: " + std::string(arg));
     }
   }
   if (!have_db || o.db.empty()) usage_error("--db PATH is required");
   return o;
+}
+
+std::uint32_t number_option(const std::string& name, const std::string& v, std::uint32_t min,
+                            std::uint32_t max) {
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || v[0] == '-' || n < min || n > max)
+    usage_error(name + " must be a number from " + std::to_string(min) + " to " +
+                std::to_string(max));
+  return static_cast<std::uint32_t>(n);
 }
 
 void log_line(const std::string& line) {
@@ -144,9 +214,15 @@ class Recorder {
   Recorder& operator=(const Recorder&) = delete;
   void frame(std::uint64_t conn, bool in, const Bytes& payload) {
     if (!file_) return;
+    // A recovery code is the one thing the relay must not keep: blank it (same length).
+    Bytes shown = payload;
+    if (auto m = decode(payload); m && !m->code.empty()) {
+      std::fill(m->code.begin(), m->code.end(), std::uint8_t{0});
+      shown = encode(*m);
+    }
     std::fprintf(file_, "conn %llu %s %s %zu %s\n", static_cast<unsigned long long>(conn),
-                 in ? "in" : "out", kind_name(payload.empty() ? 0 : payload[0]).data(),
-                 payload.size(), hex(payload.data(), payload.size()).c_str());
+                 in ? "in" : "out", kind_name(shown.empty() ? 0 : shown[0]).data(), shown.size(),
+                 hex(shown.data(), shown.size()).c_str());
     std::fflush(file_);
   }
   void event(std::uint64_t conn, const std::string& what) {
@@ -165,9 +241,17 @@ class Relay;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Relay& relay, std::uint64_t id, std::shared_ptr<Connection> conn)
-      : relay_(relay), id_(id), conn_(std::move(conn)), hello_timer_(relay_io()) {}
+      : relay_(relay),
+        id_(id),
+        conn_(std::move(conn)),
+        hello_timer_(relay_io()),
+        idle_timer_(relay_io()) {}
   void start();
   void close(const std::string& reason) { conn_->close(reason); }
+  void stop_timers() {
+    hello_timer_.cancel();
+    idle_timer_.cancel();
+  }
   // Sends what is queued for us, up to kWindow unacknowledged deliveries.
   void pump();
   const std::string& handle() const { return handle_; }
@@ -175,8 +259,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   asio::io_context& relay_io();
+  void watch_idle(Clock::duration wait);
   void on_frame(const Bytes& payload);
   void dispatch(const Message& m);
+  void welcome(std::uint32_t req, std::uint32_t account, const Bytes& code);
   void send(const Message& m);
   void reply(Kind kind, std::uint32_t req, std::uint32_t number = 0) {
     Message m;
@@ -200,6 +286,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t id_;
   std::shared_ptr<Connection> conn_;
   asio::steady_timer hello_timer_;
+  asio::steady_timer idle_timer_;
+  Clock::time_point last_heard_ = Clock::now();
   std::string handle_;
   std::uint64_t last_sent_ = 0;
   std::set<std::uint64_t> in_flight_;
@@ -268,6 +356,22 @@ class Relay {
     slot = session;
   }
 
+  // Takes one of `requester`'s fetch tokens (a bucket of --fetch-burst, refilled one per
+  // --fetch-interval seconds); false if none is left.
+  bool take_fetch_token(const std::string& requester) {
+    const auto now = Clock::now();
+    const double burst = options_.fetch_burst;
+    auto [it, fresh] = fetch_buckets_.try_emplace(requester, Bucket{burst, now});
+    Bucket& b = it->second;
+    const double refilled = std::chrono::duration<double>(now - b.last).count() /
+                            static_cast<double>(options_.fetch_interval_seconds);
+    b.tokens = std::min(burst, b.tokens + refilled);
+    b.last = now;
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
+  }
+
   // Envelopes were queued for `handle`: deliver them if it is connected.
   void notify(const std::string& handle) {
     auto it = online_.find(handle);
@@ -330,6 +434,12 @@ class Relay {
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
   std::map<std::string, std::weak_ptr<Session>> online_;
   std::map<std::string, Bytes> impostor_bundles_;
+  // Per account (so at most kMaxAccounts), in memory: a restart refills every bucket.
+  struct Bucket {
+    double tokens = 0;
+    Clock::time_point last;
+  };
+  std::map<std::string, Bucket> fetch_buckets_;
 };
 
 asio::io_context& Session::relay_io() {
@@ -344,7 +454,7 @@ void Session::start() {
       },
       [weak](const std::string& reason) {
         if (auto s = weak.lock()) {
-          s->hello_timer_.cancel();
+          s->stop_timers();
           s->relay_.closed(s, reason);
         }
       });
@@ -352,6 +462,36 @@ void Session::start() {
   hello_timer_.async_wait([weak](const asio::error_code& ec) {
     if (auto s = weak.lock(); s && !ec && s->handle_.empty()) s->close("no HELLO in time");
   });
+  const std::uint32_t idle = relay_.options().idle_timeout_seconds;
+  if (idle > 0) watch_idle(std::chrono::seconds(idle));
+}
+
+// Wakes when the connection may have been silent for the idle timeout: closes it if it was, else
+// sleeps until it might be (every frame received moves last_heard_).
+void Session::watch_idle(Clock::duration wait) {
+  std::weak_ptr<Session> weak = shared_from_this();
+  idle_timer_.expires_after(wait);
+  idle_timer_.async_wait([weak](const asio::error_code& ec) {
+    auto s = weak.lock();
+    if (!s || ec || !s->conn_->is_open()) return;
+    const auto idle = std::chrono::seconds(s->relay_.options().idle_timeout_seconds);
+    const auto quiet = Clock::now() - s->last_heard_;
+    if (quiet >= idle) {
+      s->close("idle for " + std::to_string(idle.count()) + " s");
+      return;
+    }
+    s->watch_idle(idle - quiet);
+  });
+}
+
+void Session::welcome(std::uint32_t req, std::uint32_t account, const Bytes& code) {
+  Message m;
+  m.kind = Kind::kWelcome;
+  m.req = req;
+  m.number = account;
+  m.idle_seconds = relay_.options().idle_timeout_seconds;
+  m.code = code;
+  send(m);
 }
 
 void Session::send(const Message& m) {
@@ -362,12 +502,13 @@ void Session::send(const Message& m) {
 
 void Session::on_frame(const Bytes& payload) {
   relay_.recorder().frame(id_, true, payload);
+  last_heard_ = Clock::now();
   const auto m = decode(payload);
   if (!m || !from_client(m->kind)) {
     close("malformed frame");
     return;
   }
-  if (handle_.empty() && m->kind != Kind::kHello) {
+  if (handle_.empty() && m->kind != Kind::kHello && m->kind != Kind::kRecover) {
     close("request before HELLO");
     return;
   }
@@ -382,7 +523,8 @@ void Session::on_frame(const Bytes& payload) {
 void Session::dispatch(const Message& m) {
   RelayDb& db = relay_.db();
   switch (m.kind) {
-    case Kind::kHello: {
+    case Kind::kHello:
+    case Kind::kRecover: {
       if (!handle_.empty()) {
         close("second HELLO");
         return;
@@ -392,7 +534,32 @@ void Session::dispatch(const Message& m) {
         conn_->close_after_writes("invalid handle");
         return;
       }
-      const auto account = db.hello(m.name, m.body);
+      if (m.kind == Kind::kRecover) {
+        if (m.code.size() != kRecoveryCodeBytes) {
+          close("malformed frame");
+          return;
+        }
+        const auto r = db.recover(m.name, m.body, m.code);
+        if (r.result != RelayDb::Recovery::kRecovered) {
+          const bool unknown = r.result == RelayDb::Recovery::kUnknownHandle;
+          log_line("relay: " + who() + ": RECOVER " + m.name +
+                   " refused: " + (unknown ? "no such handle" : "wrong recovery code"));
+          error(m.req, unknown ? "unknown_handle" : "wrong_recovery_code");
+          // One guess per connection. (160 random bits need no more than that against guessing.)
+          conn_->close_after_writes(unknown ? "unknown handle" : "wrong recovery code");
+          return;
+        }
+        handle_ = m.name;
+        hello_timer_.cancel();
+        relay_.bind(shared_from_this());  // closes the lost device's connection, if it has one
+        log_line("relay: " + who() + ": recovered " + handle_ +
+                 ": new token and recovery code; its keys, prekeys and " +
+                 std::to_string(r.dropped) + " queued envelopes dropped");
+        welcome(m.req, 2, r.recovery_code);
+        return;
+      }
+      const auto hello = db.hello(m.name, m.body);
+      const auto account = hello.account;
       if (account == RelayDb::Account::kWrongToken || account == RelayDb::Account::kFull) {
         const bool taken = account == RelayDb::Account::kWrongToken;
         log_line("relay: " + who() + ": HELLO " + m.name + " refused: " +
@@ -406,7 +573,7 @@ void Session::dispatch(const Message& m) {
       relay_.bind(shared_from_this());
       const bool is_new = account == RelayDb::Account::kNew;
       log_line("relay: " + who() + ": " + (is_new ? "registered " : "connected ") + handle_);
-      reply(Kind::kWelcome, m.req, is_new ? 1 : 0);
+      welcome(m.req, is_new ? 1 : 0, hello.recovery_code);
       pump();
       return;
     }
@@ -416,18 +583,33 @@ void Session::dispatch(const Message& m) {
         error(m.req, std::string(hush::to_string(keys.error().code())));
         return;
       }
-      const std::size_t added = db.publish(handle_, *keys);
-      log_line("relay: " + who() + ": published keys (+" + std::to_string(added) +
-               " one-time prekeys)");
+      const auto r = db.publish(handle_, *keys);
+      if (!r.accepted) {
+        log_line("relay: " + who() + ": publish refused: another identity than the published one");
+        error(m.req, "identity_locked");
+        return;
+      }
+      log_line("relay: " + who() + ": published keys (+" + std::to_string(r.added) +
+               " one-time prekeys; " + std::to_string(r.replaced) + " repeated, " +
+               std::to_string(r.spent) + " already handed out, " + std::to_string(r.over) +
+               " over the limit)");
       reply(Kind::kOk, m.req);
       return;
     }
     case Kind::kCount:
       reply(Kind::kCountIs, m.req, db.count_pre_keys(handle_));
       return;
+    case Kind::kPing:
+      reply(Kind::kOk, m.req);
+      return;
     case Kind::kFetch: {
       if (!valid_handle(m.name)) {
         error(m.req, "invalid_handle");
+        return;
+      }
+      if (!relay_.take_fetch_token(handle_)) {
+        log_line("relay: " + who() + ": FETCH " + m.name + " refused: too many bundle requests");
+        error(m.req, "rate_limited");
         return;
       }
       Message out;
@@ -457,9 +639,18 @@ void Session::dispatch(const Message& m) {
         return;
       }
       std::uint64_t id = 0;
-      if (db.enqueue(m.name, handle_, m.body, &id) == RelayDb::Enqueue::kQueueFull) {
-        error(m.req, "queue_full");
-        return;
+      switch (db.enqueue(m.name, handle_, m.body, relay_.options().queue, &id)) {
+        case RelayDb::Enqueue::kQueueFull:
+          log_line("relay: " + who() + ": envelope for " + m.name + " refused: queue full");
+          error(m.req, "queue_full");
+          return;
+        case RelayDb::Enqueue::kSenderShareFull:
+          log_line("relay: " + who() + ": envelope for " + m.name +
+                   " refused: the sender's share of the queue is full");
+          error(m.req, "sender_share_full");
+          return;
+        case RelayDb::Enqueue::kOk:
+          break;
       }
       log_line("relay: " + who() + ": envelope #" + std::to_string(id) + " for " + m.name + " (" +
                std::to_string(m.body.size()) + " bytes) queued");

@@ -3,6 +3,13 @@
 
 #include <sqlite3.h>
 
+#include <hush/keys.h>
+#include <hush/limits.h>
+#include <hush/random.h>
+#include <hush/secret.h>
+
+#include <algorithm>
+#include <array>
 #include <utility>
 
 namespace hush_chat {
@@ -16,7 +23,8 @@ constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS accounts(
   handle TEXT PRIMARY KEY,
   token BLOB NOT NULL,
-  keys BLOB);
+  keys BLOB,
+  recovery BLOB);
 CREATE TABLE IF NOT EXISTS prekeys(
   handle TEXT NOT NULL,
   id INTEGER NOT NULL,
@@ -28,10 +36,55 @@ CREATE TABLE IF NOT EXISTS queue(
   sender TEXT NOT NULL,
   envelope BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS queue_by_recipient ON queue(recipient, id);
+CREATE TABLE IF NOT EXISTS spent_prekeys(
+  handle TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY(handle, id));
 CREATE TABLE IF NOT EXISTS impostors(
   handle TEXT PRIMARY KEY,
   store BLOB NOT NULL);
 )sql";
+
+// A recovery code is kept as salt || P, where P is the Curve25519 public key of the private key
+// code || salt (32 bytes, clamped): a one-way function of the code, so the file does not give the
+// code away. The code has 160 random bits (157 after clamping), so nobody can try them all, and
+// the salt makes a table of precomputed keys useless. (A code people chose would need a slow
+// password hash instead.) hush has no public hash function, and the examples use hush's public
+// API only, so the one-way map is hush's own key derivation rather than a digest.
+constexpr std::size_t kSaltBytes = hush::PrivateKey::kSize - kRecoveryCodeBytes;
+constexpr std::size_t kStoredBytes = kSaltBytes + hush::PublicKey::kSerializedSize;
+
+Bytes random_bytes(std::size_t n) {
+  Bytes out(n);
+  if (!hush::system_random().fill(out)) throw DbError("no randomness");
+  return out;
+}
+
+std::array<std::uint8_t, hush::PublicKey::kSerializedSize> code_key(hush::ByteView salt,
+                                                                    hush::ByteView code) {
+  Bytes scalar(code.begin(), code.end());
+  scalar.insert(scalar.end(), salt.begin(), salt.end());
+  auto key = hush::PrivateKey::parse(scalar);
+  hush::secure_wipe(scalar);
+  if (!key) throw DbError("recovery code: no key");
+  return key->public_key().serialize();
+}
+
+// A new code, and what the database keeps of it.
+std::pair<Bytes, Bytes> new_recovery_code() {
+  Bytes code = random_bytes(kRecoveryCodeBytes);
+  Bytes stored = random_bytes(kSaltBytes);
+  const auto key = code_key(stored, code);
+  stored.insert(stored.end(), key.begin(), key.end());
+  return {std::move(code), std::move(stored)};
+}
+
+bool code_matches(const Bytes& stored, const Bytes& code) {
+  if (stored.size() != kStoredBytes || code.size() != kRecoveryCodeBytes) return false;
+  const hush::ByteView salt = hush::ByteView(stored).first(kSaltBytes);
+  const auto key = code_key(salt, code);
+  return hush::constant_time_equals(hush::ByteView(stored).subspan(kSaltBytes), key);
+}
 
 // One prepared statement; binds by position (from 1), finalized on destruction.
 class Stmt {
@@ -144,6 +197,14 @@ std::unique_ptr<RelayDb> RelayDb::open(const std::string& path, bool read_only) 
   out->exec("PRAGMA synchronous=FULL");
   out->exec("PRAGMA secure_delete=ON");
   out->exec(kSchema);
+  bool has_recovery = false;
+  {
+    Stmt columns(db, "PRAGMA table_info(accounts)");
+    while (columns.step())
+      has_recovery = has_recovery || columns.text(1) == "recovery";
+  }
+  // A database from before recovery codes: its accounts have none (they cannot be recovered).
+  if (!has_recovery) out->exec("ALTER TABLE accounts ADD COLUMN recovery BLOB");
   out->exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
   return out;
 }
@@ -161,21 +222,49 @@ void RelayDb::exec(const char* sql) {
   }
 }
 
-RelayDb::Account RelayDb::hello(const std::string& handle, const Bytes& token) {
+RelayDb::Hello RelayDb::hello(const std::string& handle, const Bytes& token) {
   Transaction tx(db_);
   Stmt find(db_, "SELECT token FROM accounts WHERE handle=?");
   find.bind(1, handle);
-  if (find.step()) return find.blob(0) == token ? Account::kKnown : Account::kWrongToken;
+  if (find.step())
+    return Hello{
+        hush::constant_time_equals(find.blob(0), token) ? Account::kKnown : Account::kWrongToken,
+        {}};
   Stmt count(db_, "SELECT count(*) FROM accounts");
   if (count.step() && static_cast<std::size_t>(count.integer(0)) >= kMaxAccounts)
-    return Account::kFull;
+    return Hello{Account::kFull, {}};
   count.reset();
-  Stmt(db_, "INSERT INTO accounts(handle, token) VALUES(?, ?)")
+  auto [code, stored] = new_recovery_code();
+  Stmt(db_, "INSERT INTO accounts(handle, token, recovery) VALUES(?, ?, ?)")
       .bind(1, handle)
       .bind(2, token)
+      .bind(3, stored)
       .run();
   tx.commit();
-  return Account::kNew;
+  return Hello{Account::kNew, std::move(code)};
+}
+
+RelayDb::Recover RelayDb::recover(const std::string& handle, const Bytes& token,
+                                  const Bytes& code) {
+  Transaction tx(db_);
+  Stmt find(db_, "SELECT recovery FROM accounts WHERE handle=?");
+  find.bind(1, handle);
+  if (!find.step()) return Recover{Recovery::kUnknownHandle, {}, 0};
+  const bool matches = find.type(0) == SQLITE_BLOB && code_matches(find.blob(0), code);
+  find.reset();
+  if (!matches) return Recover{Recovery::kWrongCode, {}, 0};
+  auto [fresh, stored] = new_recovery_code();
+  Stmt(db_, "UPDATE accounts SET token=?, keys=NULL, recovery=? WHERE handle=?")
+      .bind(1, token)
+      .bind(2, stored)
+      .bind(3, handle)
+      .run();
+  Stmt(db_, "DELETE FROM prekeys WHERE handle=?").bind(1, handle).run();
+  Stmt(db_, "DELETE FROM spent_prekeys WHERE handle=?").bind(1, handle).run();
+  Stmt(db_, "DELETE FROM queue WHERE recipient=?").bind(1, handle).run();
+  const auto dropped = static_cast<std::size_t>(sqlite3_changes(db_));
+  tx.commit();
+  return Recover{Recovery::kRecovered, std::move(fresh), dropped};
 }
 
 bool RelayDb::has_account(const std::string& handle) {
@@ -184,7 +273,7 @@ bool RelayDb::has_account(const std::string& handle) {
   return find.step();
 }
 
-std::size_t RelayDb::publish(const std::string& handle, const hush::PublishedKeys& keys) {
+RelayDb::Publish RelayDb::publish(const std::string& handle, const hush::PublishedKeys& keys) {
   Transaction tx(db_);
   hush::PublishedKeys stored = keys;
   stored.pre_keys.clear();
@@ -193,30 +282,54 @@ std::size_t RelayDb::publish(const std::string& handle, const hush::PublishedKey
   if (!old.step()) throw DbError("publish: no account");
   if (old.type(0) == SQLITE_BLOB) {
     auto previous = hush::PublishedKeys::parse(old.blob(0));
-    // Another identity: the one-time prekeys of the old one are useless to anyone.
-    if (!previous || !(previous->identity_key == keys.identity_key))
-      Stmt(db_, "DELETE FROM prekeys WHERE handle=?").bind(1, handle).run();
+    // The identity of a handle changes only through a recovery (which forgets the old keys):
+    // whoever else holds the token cannot quietly put another identity under the handle.
+    if (previous && !(previous->identity_key == keys.identity_key)) return Publish{};
+    if (!previous) Stmt(db_, "DELETE FROM prekeys WHERE handle=?").bind(1, handle).run();
   }
   old.reset();
   Stmt(db_, "UPDATE accounts SET keys=? WHERE handle=?")
       .bind(1, stored.serialize())
       .bind(2, handle)
       .run();
+  Publish out;
+  out.accepted = true;
   std::size_t have = count_pre_keys(handle);
-  std::size_t added = 0;
+  Stmt held(db_, "SELECT 1 FROM prekeys WHERE handle=? AND id=?");
+  Stmt spent(db_, "SELECT 1 FROM spent_prekeys WHERE handle=? AND id=?");
   for (const auto& [id, key] : keys.pre_keys) {
-    if (have >= kMaxPreKeysPerHandle) break;
+    const auto n = static_cast<std::int64_t>(hush::to_uint(id));
+    held.reset();
+    held.bind(1, handle).bind(2, n);
+    const bool replacing = held.step();
+    held.reset();
+    spent.reset();
+    spent.bind(1, handle).bind(2, n);
+    const bool used = spent.step();
+    spent.reset();
+    if (used) {  // handed out already: its owner deletes it when the message comes
+      ++out.spent;
+      continue;
+    }
+    if (!replacing && have >= kMaxPreKeysPerHandle) {
+      ++out.over;
+      continue;
+    }
     const auto k = key.serialize();
     Stmt(db_, "INSERT OR REPLACE INTO prekeys(handle, id, key) VALUES(?, ?, ?)")
         .bind(1, handle)
-        .bind(2, static_cast<std::int64_t>(hush::to_uint(id)))
+        .bind(2, n)
         .bind(3, k.data(), k.size())
         .run();
-    ++added;
-    have = count_pre_keys(handle);
+    if (replacing) {
+      ++out.replaced;
+    } else {
+      ++out.added;
+      ++have;
+    }
   }
   tx.commit();
-  return added;
+  return out;
 }
 
 std::uint32_t RelayDb::count_pre_keys(const std::string& handle) {
@@ -243,6 +356,16 @@ std::optional<Bytes> RelayDb::fetch_bundle(const std::string& handle) {
     if (!key || id <= 0 || id > 0xFFFFFF) throw DbError("stored prekey does not parse");
     one_time.emplace(hush::PreKeyId{static_cast<std::uint32_t>(id)}, *key);
     Stmt(db_, "DELETE FROM prekeys WHERE handle=? AND id=?").bind(1, handle).bind(2, id).run();
+    Stmt(db_, "INSERT OR IGNORE INTO spent_prekeys(handle, id) VALUES(?, ?)")
+        .bind(1, handle)
+        .bind(2, id)
+        .run();
+    Stmt(db_,
+         "DELETE FROM spent_prekeys WHERE handle=?1 AND id NOT IN (SELECT id FROM spent_prekeys "
+         "WHERE handle=?1 ORDER BY id DESC LIMIT ?2)")
+        .bind(1, handle)
+        .bind(2, static_cast<std::int64_t>(kMaxSpentPreKeysPerHandle))
+        .run();
   }
   Bytes bundle = keys->bundle(one_time).serialize();
   tx.commit();
@@ -250,16 +373,26 @@ std::optional<Bytes> RelayDb::fetch_bundle(const std::string& handle) {
 }
 
 RelayDb::Enqueue RelayDb::enqueue(const std::string& recipient, const std::string& sender,
-                                  const Bytes& envelope, std::uint64_t* id) {
+                                  const Bytes& envelope, const QueueLimits& limits,
+                                  std::uint64_t* id) {
   Transaction tx(db_);
+  // The whole queue, and this sender's part of it (a share rounded down, but at least one).
   Stmt size(db_,
-            "SELECT count(*), coalesce(sum(length(envelope)), 0) FROM queue WHERE recipient=?");
-  size.bind(1, recipient);
-  if (size.step() &&
-      (static_cast<std::size_t>(size.integer(0)) >= kMaxQueuedEnvelopes ||
-       static_cast<std::size_t>(size.integer(1)) + envelope.size() > kMaxQueuedBytes))
-    return Enqueue::kQueueFull;
+            "SELECT count(*), coalesce(sum(length(envelope)), 0), "
+            "coalesce(sum(sender=?2), 0), coalesce(sum(CASE WHEN sender=?2 THEN length(envelope) "
+            "ELSE 0 END), 0) FROM queue WHERE recipient=?1");
+  size.bind(1, recipient).bind(2, sender);
+  if (!size.step()) throw DbError("enqueue: no count");
+  const auto count = static_cast<std::size_t>(size.integer(0));
+  const auto bytes = static_cast<std::size_t>(size.integer(1));
+  const auto mine = static_cast<std::size_t>(size.integer(2));
+  const auto my_bytes = static_cast<std::size_t>(size.integer(3));
   size.reset();
+  if (count >= limits.envelopes || bytes + envelope.size() > limits.bytes)
+    return Enqueue::kQueueFull;
+  const std::size_t share = std::max<std::size_t>(1, limits.envelopes / kSenderShareDivisor);
+  const std::size_t byte_share = std::max<std::size_t>(1, limits.bytes / kSenderShareDivisor);
+  if (mine >= share || my_bytes + envelope.size() > byte_share) return Enqueue::kSenderShareFull;
   Stmt(db_, "INSERT INTO queue(recipient, sender, envelope) VALUES(?, ?, ?)")
       .bind(1, recipient)
       .bind(2, sender)
@@ -307,7 +440,7 @@ void RelayDb::set_impostor(const std::string& handle, const Bytes& snapshot) {
 }
 
 void RelayDb::dump(std::FILE* out) {
-  for (const char* table : {"accounts", "prekeys", "queue", "impostors"}) {
+  for (const char* table : {"accounts", "prekeys", "spent_prekeys", "queue", "impostors"}) {
     Stmt count(db_, (std::string("SELECT count(*) FROM ") + table).c_str());
     std::fprintf(out, "table %s: %lld rows\n", table,
                  static_cast<long long>(count.step() ? count.integer(0) : 0));

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # hush chat example, end to end: hush-relay and hush-chat processes on loopback.
 #
-# usage: bash tests/chat/chat_test.sh EXAMPLES_DIR SCENARIO
-#   EXAMPLES_DIR holds hush-relay and hush-chat; SCENARIO is one of
+# usage: bash tests/chat/chat_test.sh EXAMPLES_DIR SCENARIO [HOSTILE]
+#   EXAMPLES_DIR holds hush-relay and hush-chat; HOSTILE is the hostile client
+#   (tests/chat/hostile_client.cpp, needed by hostile and limits); SCENARIO is one of
 #   conversation  two clients talk both ways, concurrently; messages queued while the recipient
 #                 is offline arrive when it connects, in order, and once only; both sides show
 #                 the same safety number; the log survives a restart
@@ -10,6 +11,11 @@
 #                 database (the raw files and every row) nor the relay's traffic (every frame, in
 #                 and out, recorded with --record) contains any of the plaintexts, while the same
 #                 search finds them in the clients' own databases
+#   sealed        the acid test with HUSH_CHAT_STORAGE_KEY set: the same search finds none of the
+#                 plaintexts (nor the conversation log) in the clients' raw database files either;
+#                 /history still shows them; a wrong or missing key is a clear start-up error
+#   rollback      bob's database is put back to an older copy: hush-chat warns at start, and
+#                 bob's next message (a new session) still reaches alice
 #   mitm-known    alice and bob have talked; the relay turns man in the middle (--impersonate bob)
 #                 and alice's session is gone (/reset): her message is refused with
 #                 untrusted_identity, shown loudly, and nothing reaches the relay
@@ -18,6 +24,20 @@
 #                 for carol; and bob's real answer is then flagged at carol as an identity change
 #   robustness    a relay fed oversized, empty, truncated, malformed and out-of-order frames, a
 #                 wrong token and random bytes drops each such connection and keeps serving
+#   hostile       envelopes that name alice but come from mallory's account are dropped unread
+#                 (sender_mismatch: no message, no identity change); 20 forged envelopes from
+#                 alice's account (a stolen token) are dropped as invalid_message and do not stop
+#                 carol's message behind them
+#   limits        a relay with small limits: one sender fills only its share of bob's mailbox
+#                 and carol still gets through; a fetch flood is refused after the burst (and
+#                 hush-chat says so); an idle connection is closed while an idle hush-chat is
+#                 kept alive by its pings; a repeated publish replaces one-time prekeys instead
+#                 of doubling them, never puts back one handed out, and cannot change the identity
+#   recovery      alice loses her state and takes her handle back with her recovery code (kept
+#                 only as a hash at the relay; the old code and the old device stop working);
+#                 her 53 messages from the new identity are held at bob (bounded: the 3 oldest
+#                 dropped), acknowledged, and do not stop carol's message behind them; after a
+#                 restart they are still held, and /trust alice reads them in order
 #
 # Synchronisation is by conditions with timeouts (the relay's "listening" line, the clients'
 # /wait and /sync, process exits), never by fixed sleeps. Prints each check; exits non-zero at
@@ -26,8 +46,9 @@
 set -euo pipefail
 export LC_ALL=C  # bytes, not characters, in ${#s}, ${s:i:n} and grep
 
-BIN=${1:?usage: chat_test.sh EXAMPLES_DIR SCENARIO}
-SCENARIO=${2:?usage: chat_test.sh EXAMPLES_DIR SCENARIO}
+BIN=${1:?usage: chat_test.sh EXAMPLES_DIR SCENARIO [HOSTILE]}
+SCENARIO=${2:?usage: chat_test.sh EXAMPLES_DIR SCENARIO [HOSTILE]}
+HOSTILE=${3:-}
 RELAY=$BIN/hush-relay
 CHAT=$BIN/hush-chat
 [[ -x $RELAY && -x $CHAT ]] || { echo "FAIL: no hush-relay / hush-chat in '$BIN'" >&2; exit 1; }
@@ -94,13 +115,20 @@ stop_relay() {
   ok "relay $1 stopped cleanly"
 }
 
+# The storage key of state STATE (for HUSH_CHAT_STORAGE_KEY): $KEY_STATE, empty (none) if unset.
+key_of() {
+  local v="KEY_${1//[^A-Za-z0-9_]/_}"
+  printf '%s' "${!v:-}"
+}
+
 # chat NAME STATE EXPECTED_RC [--handle H] <<< SCRIPT: runs hush-chat with the script from stdin;
 # output in $WORK/NAME.out.
 chat() {
   local name=$1 state=$2 want=$3 rc=0
   shift 3
   cat >"$WORK/$name.script"
-  "$CHAT" --state "$WORK/$state" --relay "127.0.0.1:$PORT" --script "$WORK/$name.script" \
+  HUSH_CHAT_STORAGE_KEY=$(key_of "$state") \
+    "$CHAT" --state "$WORK/$state" --relay "127.0.0.1:$PORT" --script "$WORK/$name.script" \
     --timeout "$WAIT" "$@" \
     >"$WORK/$name.out" 2>&1 </dev/null || rc=$?
   ((rc == want)) || { show "$WORK/$name.out"; die "hush-chat $name exited $rc, expected $want"; }
@@ -111,11 +139,33 @@ chat_bg() {
   local name=$1 state=$2
   shift 2
   cat >"$WORK/$name.script"
-  "$CHAT" --state "$WORK/$state" --relay "127.0.0.1:$PORT" --script "$WORK/$name.script" \
+  HUSH_CHAT_STORAGE_KEY=$(key_of "$state") \
+    "$CHAT" --state "$WORK/$state" --relay "127.0.0.1:$PORT" --script "$WORK/$name.script" \
     --timeout "$WAIT" "$@" \
     >"$WORK/$name.out" 2>&1 </dev/null &
   BG_PID=$!
 }
+
+# hostile NAME ARGS...: runs the hostile client against the relay (output in $WORK/NAME.out).
+hostile() {
+  local name=$1
+  shift
+  [[ -x $HOSTILE ]] || die "this scenario needs the hostile client (third argument)"
+  "$HOSTILE" --relay "127.0.0.1:$PORT" "$@" >"$WORK/$name.out" 2>&1 ||
+    { show "$WORK/$name.out"; die "the hostile client $name failed"; }
+}
+
+# wait_for FILE PATTERN COUNT: until FILE has COUNT lines matching the grep PATTERN (bounded).
+wait_for() {
+  local deadline=$((SECONDS + WAIT))
+  until (($(grep -c -- "$2" "$1" 2>/dev/null || true) >= $3)); do
+    ((SECONDS < deadline)) || { show "$1"; die "$(basename "$1"): fewer than $3 lines match '$2'"; }
+    sleep 0.05
+  done
+}
+
+# A random storage key (64 hex digits).
+new_key() { head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n'; }
 
 # wait_bg NAME EXPECTED_RC
 wait_bg() {
@@ -176,6 +226,28 @@ pieces() {
 register() {  # STATE HANDLE
   chat "register-$2" "$1" 0 --handle "$2" </dev/null
   expect_line "$WORK/register-$2.out" "* registered $2 at 127.0.0.1:$PORT"
+}
+
+# The recovery code FILE shows for HANDLE (last one).
+recovery_code() {
+  sed -n "s/^\* recovery code for $2: \([A-Z2-7-]*\); write it down: .*/\1/p" "$1" | tail -n 1
+}
+
+# The bytes of a recovery code (base32, RFC 4648, with dashes), in hex.
+code_hex() {
+  local s=${1//-/} alphabet=ABCDEFGHIJKLMNOPQRSTUVWXYZ234567 acc=0 bits=0 out="" c v i
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    v=${alphabet%%"$c"*}
+    v=${#v}
+    acc=$(((acc << 5 | v) & 0xFFFF))
+    bits=$((bits + 5))
+    if ((bits >= 8)); then
+      bits=$((bits - 8))
+      out+=$(printf '%02x' $(((acc >> bits) & 255)))
+    fi
+  done
+  printf '%s' "$out"
 }
 
 # ---- scenarios ----
@@ -273,7 +345,14 @@ EOF
   stop_relay relay
 }
 
+# acid [sealed]: with "sealed", alice and bob run with storage keys, and the clients' own database
+# files must not hold the plaintexts either.
 acid() {
+  local sealed=${1:-}
+  if [[ -n $sealed ]]; then
+    KEY_alice=$(new_key)
+    KEY_bob=$(new_key)
+  fi
   local -a plain=(
     "acid-1: the eagle lands at midnight"
     "acid-2: bob answers, password swordfish"
@@ -329,11 +408,17 @@ EOF
   local i=0 p
   for p in "${plain[@]}"; do
     pieces "$p" "$WORK/pieces.$i"
-    grep -qaF -f "$WORK/pieces.$i" "$WORK"/alice/hush.db* ||
-      die "alice's own database does not contain '${p:0:40}'"
     i=$((i + 1))
   done
-  ok "handles are found in the relay's files; every plaintext is found in alice's own log"
+  if [[ -z $sealed ]]; then
+    i=0
+    for p in "${plain[@]}"; do
+      grep -qaF -f "$WORK/pieces.$i" "$WORK"/alice/hush.db* ||
+        die "alice's own database does not contain '${p:0:40}'"
+      i=$((i + 1))
+    done
+    ok "handles are found in the relay's files; every plaintext is found in alice's own log"
+  fi
 
   step "the acid test: no plaintext at the relay"
   i=0
@@ -350,6 +435,35 @@ EOF
   done
   ok "relay database: $bytes bytes in ${#files[@]} file(s), $(grep -c '' "$dump") dumped lines; traffic: $(wc -c <"$WORK/relay.rec") bytes of record"
   ok "0 of ${#plain[@]} plaintexts found (searched whole, and in every 16-byte piece, as text and hex)"
+  if [[ -n $sealed ]]; then
+    step "sealed with HUSH_CHAT_STORAGE_KEY: the clients' own files hold no plaintext either"
+    grep -qaF "chat/log/" "$WORK"/alice/hush.db* || die "alice's database has no log entries to search"
+    local own=("$WORK"/alice/hush.db* "$WORK"/bob/hush.db*)
+    i=0
+    for p in "${plain[@]}"; do
+      if grep -qaF -f "$WORK/pieces.$i" "${own[@]}"; then
+        die "a client's sealed database contains '${p:0:40}'"
+      fi
+      i=$((i + 1))
+    done
+    ok "0 of ${#plain[@]} plaintexts in alice's and bob's ${#own[@]} database files ($(cat "${own[@]}" | wc -c) bytes), though their logs are there"
+    start_relay relay2
+    chat history alice 0 <<EOF
+/history 10
+EOF
+    expect_line "$WORK/history.out" "  [me -> bob] ${plain[0]}"
+    expect_line "$WORK/history.out" "  [bob] ${plain[4]}"
+    ok "with the key, alice's /history shows the conversation"
+    step "a wrong, a missing or a malformed key is a clear start-up error"
+    KEY_alice=$(new_key) chat wrong-key alice 1 </dev/null
+    expect_grep "$WORK/wrong-key.out" "wrong_storage_key (HUSH_CHAT_STORAGE_KEY is not the key it was sealed with)"
+    KEY_alice="" chat no-key alice 1 </dev/null
+    expect_grep "$WORK/no-key.out" "wrong_storage_key (it is sealed: set HUSH_CHAT_STORAGE_KEY to its key)"
+    KEY_alice=12ab chat bad-key alice 1 </dev/null
+    expect_grep "$WORK/bad-key.out" "HUSH_CHAT_STORAGE_KEY must be 64 hex digits"
+    ok "each refused, saying why"
+    stop_relay relay2
+  fi
 }
 
 mitm_known() {
@@ -492,6 +606,10 @@ robustness() {
   frame "01$(u32 1)$(str alice)$(u32 32)$(printf '%064d' 0)" | poke "alice's handle with a wrong token" "handle taken"
   frame "01$(u32 1)$(str alice)$(u32 31)$(printf '%062d' 0)" | poke "a short token" "malformed frame"
   { printf '\x00\x01\x00\x00'; head -c 65536 /dev/urandom; } | poke "a frame of 64 KiB of random bytes" "malformed frame"
+  frame "07$(u32 1)$(str alice)$(u32 32)$(printf '%064d' 0)$(u32 0)" | poke "a RECOVER without a code" "malformed frame"
+  frame "07$(u32 1)$(str alice)$(u32 32)$(printf '%064d' 0)$(u32 19)$(printf '%038d' 0)" | poke "a RECOVER with a short code" "malformed frame"
+  frame "07$(u32 1)$(str alice)$(u32 32)$(printf '%064d' 0)$(u32 20)$(printf '%040d' 0)" | poke "a RECOVER with a wrong code" "wrong recovery code"
+  expect_grep "$WORK/relay.log" "RECOVER alice refused: wrong recovery code"
   expect_grep "$WORK/relay.log" "HELLO alice refused: the handle belongs to another client"
 
   step "the relay still serves its real clients"
@@ -507,9 +625,309 @@ EOF
   stop_relay relay
 }
 
+rollback() {
+  step "alice and bob talk; a copy of bob's state is taken; they talk on"
+  start_relay relay
+  register alice alice
+  register bob bob
+  chat_bg bob bob <<EOF
+/wait 1 $WAIT
+/msg alice hi alice
+EOF
+  chat alice alice 0 <<EOF
+/msg bob hi bob
+/wait 1 $WAIT
+EOF
+  wait_bg bob 0
+  mkdir "$WORK/bob-copy"
+  local f
+  for f in "$WORK"/bob/hush.db*; do
+    [[ $f == *-generation* ]] || cp "$f" "$WORK/bob-copy/"
+  done
+  chat bob2 bob 0 <<EOF
+/msg alice after the copy
+EOF
+  chat alice2 alice 0 <<EOF
+/wait 1 $WAIT
+EOF
+  expect_messages "$WORK/alice2.out" "[bob] after the copy"
+  ok "the copy holds bob's database (not its generation counter, which stays where it is)"
+
+  step "bob's database is put back to the copy"
+  rm -f "$WORK"/bob/hush.db-wal "$WORK"/bob/hush.db-shm
+  cp "$WORK"/bob-copy/* "$WORK/bob/"
+  chat bob3 bob 0 <<EOF
+/msg alice from the restored copy
+EOF
+  expect_line "$WORK/bob3.out" "! this state was restored from an older copy: every session was restarted; messages read since that copy are missing from /history, and the next message to each contact starts a new session"
+  ok "hush-chat warns at start"
+  chat alice3 alice 0 <<EOF
+/wait 1 $WAIT
+EOF
+  expect_messages "$WORK/alice3.out" "[bob] from the restored copy"
+  chat bob4 bob 0 <<EOF
+/sync
+EOF
+  expect_no_grep "$WORK/bob4.out" "restored from an older copy"
+  ok "bob's next message (a new session) reaches alice; the next start has no warning"
+  stop_relay relay
+}
+
+hostile_scenario() {
+  start_relay relay
+  register alice alice
+  register bob bob
+  register carol carol
+  chat_bg bob bob <<EOF
+/wait 1 $WAIT
+/msg alice hi alice
+EOF
+  chat alice alice 0 <<EOF
+/msg bob hi bob
+/wait 1 $WAIT
+EOF
+  wait_bg bob 0
+  ok "bob knows alice's identity"
+
+  step "mallory's account sends envelopes that name alice (and dave) as their sender"
+  hostile mallory --handle mallory send alice bob 3
+  expect_line "$WORK/mallory.out" "send: 3 sent, 0 refused (-)"
+  hostile mallory2 --handle mallory2 send dave bob 1
+  expect_line "$WORK/mallory2.out" "send: 1 sent, 0 refused (-)"
+  chat bob2 bob 0 <<EOF
+/sync
+EOF
+  [[ $(grep -c "^! dropped a message from mallory: it names alice as its sender (sender_mismatch)$" "$WORK/bob2.out") == 3 ]] ||
+    { show "$WORK/bob2.out"; die "bob must drop the three envelopes naming alice (sender_mismatch)"; }
+  expect_line "$WORK/bob2.out" "! dropped a message from mallory2: it names dave as its sender (sender_mismatch)"
+  expect_no_grep "$WORK/bob2.out" "!!"
+  expect_messages "$WORK/bob2.out" ""
+  ok "refused (sender_mismatch) and shown as nobody's message; no identity change for alice"
+  stop_relay relay
+  "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
+  expect_line "$WORK/relay.dump" "table queue: 0 rows"
+  ok "and acknowledged: nothing left at the relay"
+
+  step "20 forged envelopes from alice's account (a stolen token), then a message from carol"
+  start_relay relay2
+  hostile forger --as "$WORK/alice" send alice bob 20 forge
+  expect_line "$WORK/forger.out" "send: 20 sent, 0 refused (-)"
+  chat carol carol 0 <<EOF
+/msg bob hello bob, carol here
+EOF
+  chat bob3 bob 0 <<EOF
+/wait 1 $WAIT
+/sync
+EOF
+  [[ $(grep -c "^! dropped a message from alice: invalid_message$" "$WORK/bob3.out") == 20 ]] ||
+    { show "$WORK/bob3.out"; die "bob must drop the 20 forged envelopes as invalid_message"; }
+  expect_no_grep "$WORK/bob3.out" "!!"
+  expect_messages "$WORK/bob3.out" "[carol] hello bob, carol here"
+  ok "all 20 dropped as invalid_message, none held, no identity change; carol's message arrives"
+  chat alice2 alice 0 <<EOF
+/sync
+/msg bob still me
+EOF
+  chat bob4 bob 0 <<EOF
+/wait 1 $WAIT
+EOF
+  expect_messages "$WORK/bob4.out" "[alice] still me"
+  ok "alice and bob still talk"
+  stop_relay relay2
+}
+
+limits() {
+  start_relay relay --idle-timeout 2 --fetch-burst 5 --fetch-interval 3600 --queue-limit 20
+  register bob bob
+  register carol carol
+
+  step "one sender floods bob's mailbox (20 envelopes, the relay's --queue-limit)"
+  hostile flood --handle mallory send mallory bob 20
+  expect_line "$WORK/flood.out" "send: 5 sent, 15 refused (sender_share_full)"
+  ok "the relay took 5 (a quarter of 20) and refused the rest"
+  chat carol carol 0 <<EOF
+/msg bob carol gets through
+EOF
+  expect_messages "$WORK/carol.out" "[me -> bob] carol gets through"
+  chat bob bob 0 <<EOF
+/wait 6 $WAIT
+EOF
+  expect_line "$WORK/bob.out" "[carol] carol gets through"
+  ok "carol's message still reaches bob, after mallory's 5"
+
+  step "a fetch flood: drainer asks for bob's bundle 8 times"
+  hostile fetcher --handle drainer fetch bob 8
+  expect_line "$WORK/fetcher.out" "fetch: 5 bundles, 3 refused (rate_limited)"
+  expect_grep "$WORK/relay.log" "(drainer): FETCH bob refused: too many bundle requests"
+  ok "refused after the burst of 5"
+  chat carol2 carol 2 <<EOF
+/reset bob
+/msg bob two
+/reset bob
+/msg bob three
+/reset bob
+/msg bob four
+/reset bob
+/msg bob five
+/reset bob
+/msg bob six
+EOF
+  [[ $(grep -c '^\[me -> bob\]' "$WORK/carol2.out") == 4 ]] || { show "$WORK/carol2.out"; die "carol's fetches 2 to 5 must succeed"; }
+  expect_line "$WORK/carol2.out" "! message to bob not sent: transport_failure (the relay refused: too many bundle requests)"
+  ok "per requester: carol's own burst was untouched by drainer's; her sixth fetch is refused, and she is told why"
+  chat bob-drain bob 0 <<EOF
+/sync
+EOF
+
+  step "an idle connection is closed; an idle hush-chat is kept alive"
+  hostile idler --handle idler idle 20
+  [[ $(cat "$WORK/idler.out") =~ ^idle:\ closed\ after\ ([0-9]+)\.[0-9]\ s$ ]] &&
+    ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] < 10)) || { show "$WORK/idler.out"; die "the idle connection was not closed after about 2 s"; }
+  expect_grep "$WORK/relay.log" "(idler) closed: idle for 2 s"
+  ok "a connection that said nothing for 2 s (--idle-timeout 2) was closed"
+  local pings
+  pings=$(grep -c ' in PING ' "$WORK/relay.rec" || true)
+  chat_bg bob2 bob <<EOF
+/wait 1 $WAIT
+EOF
+  wait_for "$WORK/relay.rec" ' in PING ' $((pings + 5))
+  chat dave dave 0 --handle dave <<EOF
+/msg bob after a long silence
+EOF
+  wait_bg bob2 0
+  expect_messages "$WORK/bob2.out" "[dave] after a long silence"
+  expect_no_grep "$WORK/relay.log" "(bob) closed: idle"
+  ok "bob said nothing for more than 2 s but pinged, and stayed connected"
+
+  step "a repeated publish of the same one-time prekeys"
+  hostile publisher --handle publisher publish
+  expect_line "$WORK/publisher.out" "publish: counts 5 5 4 4, other identity: identity_locked"
+  ok "5 held, 5 after the repeat (replaced, not doubled), 4 after a fetch, still 4 after another repeat"
+  ok "(the handed-out prekey is not put back), and another identity is refused"
+  stop_relay relay
+}
+
+recovery() {
+  start_relay relay
+  register alice alice
+  register bob bob
+  register carol carol
+  local code
+  code=$(recovery_code "$WORK/register-alice.out" alice)
+  [[ $code =~ ^[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$ ]] || { show "$WORK/register-alice.out"; die "no recovery code shown at registration"; }
+  ok "alice's recovery code, shown once at registration: $code"
+  chat_bg bob bob <<EOF
+/wait 1 $WAIT
+/msg alice hi alice
+EOF
+  chat alice alice 0 <<EOF
+/msg bob hi bob
+/wait 1 $WAIT
+EOF
+  wait_bg bob 0
+  ok "alice and bob talk: bob knows alice's identity"
+
+  step "alice loses her state; a new state cannot just take the handle"
+  chat alice-new alice-new 1 --handle alice </dev/null
+  expect_line "$WORK/alice-new.out" "! the relay refused alice: handle_taken"
+  expect_grep "$WORK/alice-new.out" "start a new state with --handle alice --recover CODE"
+  chat alice-guess alice-new 1 --handle alice --recover "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH" </dev/null
+  expect_line "$WORK/alice-guess.out" "! the relay refused alice: wrong_recovery_code"
+  ok "refused without the code, and with a wrong one"
+
+  step "alice recovers her handle with the code"
+  chat alice-rec alice-new 0 --handle alice --recover "$code" </dev/null
+  expect_line "$WORK/alice-rec.out" "* recovered alice at 127.0.0.1:$PORT"
+  local code2
+  code2=$(recovery_code "$WORK/alice-rec.out" alice)
+  [[ -n $code2 && $code2 != "$code" ]] || { show "$WORK/alice-rec.out"; die "no new recovery code"; }
+  expect_grep "$WORK/relay.log" "recovered alice: new token and recovery code"
+  ok "recovered; a new code: $code2"
+  chat alice-old alice 1 </dev/null
+  expect_line "$WORK/alice-old.out" "! the relay refused alice: handle_taken"
+  chat alice-twice alice-x 1 --handle alice --recover "$code" </dev/null
+  expect_line "$WORK/alice-twice.out" "! the relay refused alice: wrong_recovery_code"
+  ok "the old device's token and the old code no longer work"
+  chat alice-again alice-new 1 --handle alice --recover "$code2" </dev/null
+  expect_grep "$WORK/alice-again.out" "--recover is for a new state"
+  ok "--recover on a working state is refused"
+
+  step "the relay keeps only a hash of the codes"
+  stop_relay relay
+  "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
+  local c h
+  for c in "$code" "$code2"; do
+    h=$(code_hex "$c")
+    ((${#h} == 40)) || die "cannot decode the code '$c'"
+    if grep -qaF -e "$c" -e "${c//-/}" "$WORK"/relay.db* "$WORK/relay.dump" "$WORK/relay.rec" "$WORK/relay.log"; then
+      die "the relay's files contain the code $c"
+    fi
+    if grep -qF "$h" "$WORK/relay.dump" "$WORK/relay.rec" || grep -qaF "$(printf "$(sed 's/../\\x&/g' <<<"$h")")" "$WORK"/relay.db*; then
+      die "the relay's files contain the bytes of the code $c"
+    fi
+  done
+  ok "neither code (as text, or its 20 bytes, raw or in hex) is in the relay's database, dump, log or record"
+  start_relay relay2
+
+  step "the new alice writes 53 messages to bob (offline), then carol writes one"
+  local i script=""
+  for ((i = 1; i <= 53; i++)); do script+="/msg bob from the new alice $i"$'\n'; done
+  chat alice-new2 alice-new 0 <<<"$script"
+  chat carol carol 0 <<EOF
+/msg bob hello bob, carol here
+EOF
+  chat bob2 bob 0 <<EOF
+/wait 1 $WAIT
+/sync
+EOF
+  expect_line "$WORK/bob2.out" "!! WARNING: alice's identity key has CHANGED"
+  expect_line "$WORK/bob2.out" "!! A message from alice came with the new key; it is held, unread."
+  expect_messages "$WORK/bob2.out" "[carol] hello bob, carol here"
+  [[ $(grep -c "^! too many messages held from alice: dropped the oldest" "$WORK/bob2.out") == 3 ]] ||
+    { show "$WORK/bob2.out"; die "bob must drop the 3 oldest of 53 held messages (50 per person)"; }
+  ok "an identity change at bob, nothing from the new alice shown; 50 held (3 oldest dropped, with a notice)"
+  ok "and carol's message, behind all 53, arrives"
+  stop_relay relay2
+  "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
+  expect_line "$WORK/relay.dump" "table queue: 0 rows"
+  ok "the held messages were acknowledged: the relay holds nothing for bob"
+  start_relay relay3
+
+  step "bob restarts: still held; /trust alice reads them in order"
+  chat bob3 bob 0 <<EOF
+/trust alice
+/verify alice
+/msg alice welcome back
+EOF
+  expect_line "$WORK/bob3.out" "!! WARNING: alice's identity key has CHANGED"
+  expect_line "$WORK/bob3.out" "* 50 message(s) from alice are held, unread, until you /trust alice"
+  local want=""
+  for ((i = 4; i <= 53; i++)); do want+="[alice] from the new alice $i"$'\n'; done
+  want+="[me -> alice] welcome back"
+  expect_messages "$WORK/bob3.out" "$want"
+  ok "held across the restart; after /trust alice all 50 are read, in order"
+  chat alice-new3 alice-new 0 <<EOF
+/wait 1 $WAIT
+/verify bob
+EOF
+  expect_messages "$WORK/alice-new3.out" "[bob] welcome back"
+  local a b
+  a=$(safety "$WORK/alice-new3.out" bob)
+  b=$(safety "$WORK/bob3.out" alice)
+  expect_safety_format "$a"
+  [[ $a == "$b" ]] || die "safety numbers differ after the recovery: '$a' and '$b'"
+  ok "bob's answer reaches the new alice; their safety numbers agree: $a"
+  stop_relay relay3
+}
+
 case $SCENARIO in
   conversation) conversation ;;
   acid) acid ;;
+  sealed) acid sealed ;;
+  rollback) rollback ;;
+  hostile) hostile_scenario ;;
+  limits) limits ;;
+  recovery) recovery ;;
   mitm-known) mitm_known ;;
   mitm-new) mitm_new ;;
   robustness) robustness ;;

@@ -19,13 +19,16 @@ Message make(Kind kind) {
   m.req = 0x01020304;
   m.id = 0x0102030405060708ull;
   m.number = 7;
+  m.idle_seconds = 120;
   m.name = "alice";
-  m.body = kind == Kind::kHello ? Bytes(kTokenBytes, 0xAB) : Bytes{1, 2, 3};
+  const bool token = kind == Kind::kHello || kind == Kind::kRecover;
+  m.body = token ? Bytes(kTokenBytes, 0xAB) : Bytes{1, 2, 3};
+  if (kind == Kind::kRecover || kind == Kind::kWelcome) m.code = Bytes(kRecoveryCodeBytes, 0xCD);
   return m;
 }
 
-const Kind kAll[] = {Kind::kHello,   Kind::kPublish, Kind::kCount,   Kind::kFetch,
-                     Kind::kSend,    Kind::kAck,     Kind::kWelcome, Kind::kOk,
+const Kind kAll[] = {Kind::kHello,   Kind::kPublish, Kind::kCount,   Kind::kFetch,   Kind::kSend,
+                     Kind::kAck,     Kind::kRecover, Kind::kPing,    Kind::kWelcome, Kind::kOk,
                      Kind::kCountIs, Kind::kBundle,  Kind::kDeliver, Kind::kError};
 
 }  // namespace
@@ -46,6 +49,48 @@ TEST_CASE("every kind survives encode and decode", "[chat][frame]") {
   CHECK(send->body == Bytes{1, 2, 3});
   const auto deliver = decode(encode(make(Kind::kDeliver)));
   CHECK(deliver->id == 0x0102030405060708ull);
+  const auto welcome = decode(encode(make(Kind::kWelcome)));
+  CHECK(welcome->number == 7);
+  CHECK(welcome->idle_seconds == 120);
+  CHECK(welcome->code == Bytes(kRecoveryCodeBytes, 0xCD));
+  const auto recover = decode(encode(make(Kind::kRecover)));
+  CHECK(recover->name == "alice");
+  CHECK(recover->body == Bytes(kTokenBytes, 0xAB));
+  CHECK(recover->code == Bytes(kRecoveryCodeBytes, 0xCD));
+}
+
+TEST_CASE("a recovery code field is empty or exactly kRecoveryCodeBytes", "[chat][frame]") {
+  Message welcome = make(Kind::kWelcome);
+  welcome.code.clear();
+  CHECK(decode(encode(welcome)));  // a known account: no code
+  welcome.code.assign(kRecoveryCodeBytes - 1, 1);
+  CHECK_FALSE(decode(encode(welcome)));
+  welcome.code.assign(kRecoveryCodeBytes + 1, 1);
+  CHECK_FALSE(decode(encode(welcome)));
+}
+
+TEST_CASE("recovery codes are written and read back", "[chat][frame]") {
+  Bytes code(kRecoveryCodeBytes);
+  for (std::size_t i = 0; i < code.size(); ++i)
+    code[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  const std::string text = format_recovery_code(code);
+  REQUIRE(text.size() == 8 * 4 + 7);
+  for (std::size_t i = 0; i < text.size(); ++i)
+    CHECK((i % 5 == 4 ? text[i] == '-'
+                      : (text[i] >= 'A' && text[i] <= 'Z') || (text[i] >= '2' && text[i] <= '7')));
+  CHECK(parse_recovery_code(text) == code);
+  std::string loose;  // lower case, spaces instead of dashes
+  for (char c : text)
+    loose.push_back(c == '-' ? ' ' : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+  CHECK(parse_recovery_code(loose) == code);
+  CHECK(format_recovery_code(Bytes(kRecoveryCodeBytes, 0)) ==
+        "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA");
+  CHECK(format_recovery_code(Bytes(kRecoveryCodeBytes, 0xFF)) ==
+        "7777-7777-7777-7777-7777-7777-7777-7777");
+  CHECK_FALSE(parse_recovery_code(text.substr(0, text.size() - 1)));            // a character short
+  CHECK_FALSE(parse_recovery_code(text + "A"));                                 // one too many
+  CHECK_FALSE(parse_recovery_code("AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAA1"));  // not base32
+  CHECK_FALSE(parse_recovery_code(""));
 }
 
 TEST_CASE("truncated, extended and unknown payloads are refused", "[chat][frame]") {
@@ -58,7 +103,7 @@ TEST_CASE("truncated, extended and unknown payloads are refused", "[chat][frame]
     CHECK_FALSE(decode(longer));
   }
   for (int k = 0; k < 256; ++k) {
-    const bool known = (k >= 1 && k <= 6) || (k >= 16 && k <= 21);
+    const bool known = (k >= 1 && k <= 8) || (k >= 16 && k <= 21);
     if (!known) CHECK_FALSE(decode(Bytes{static_cast<std::uint8_t>(k), 0, 0, 0, 0, 0, 0, 0, 0}));
   }
   // A token must be exactly kTokenBytes; a name at most kMaxNameBytes.
@@ -83,7 +128,7 @@ TEST_CASE("random payloads never crash the decoder", "[chat][frame]") {
     Bytes b(rng() % 64);
     for (auto& x : b)
       x = static_cast<std::uint8_t>(rng());
-    if (!b.empty() && i % 2) b[0] = static_cast<std::uint8_t>(1 + rng() % 6);
+    if (!b.empty() && i % 2) b[0] = static_cast<std::uint8_t>(1 + rng() % 8);
     if (auto m = decode(b)) CHECK(encode(*m) == b);  // what decodes is exactly one message
   }
 }

@@ -1,0 +1,417 @@
+// hush chat tests: a hostile client of hush-relay, speaking the frame protocol (examples/chat/
+// frame.h) directly, for the attacks chat_test.sh checks the relay and hush-chat against.
+//
+// usage: hush_chat_hostile --relay HOST:PORT (--handle NAME | --as DIR) COMMAND ARGS...
+//   --handle NAME   say HELLO as NAME with a new random token (registers NAME if it is free)
+//   --as DIR        say HELLO with the handle and token stolen from hush-chat's (unsealed) DIR
+// commands, one per run (each prints one result line, parsed by chat_test.sh):
+//   fetch NAME N          N bundle fetches of NAME
+//                         -> "fetch: OK bundles, REFUSED refused (REASON)"
+//   send CLAIM TO N [forge] [TEXT]
+//                         N messages for TO from a throwaway identity whose envelopes name CLAIM
+//                         as their sender (Messenger over an in-memory store; the bundle is
+//                         fetched through this connection); "forge" breaks each Signal message's
+//                         MAC -> "send: OK sent, REFUSED refused (REASON)"
+//   idle S                say nothing, for at most S seconds, until the relay closes the
+//                         connection -> "idle: closed after T.T s" or "idle: still open after S s"
+//   publish               publish keys with one-time prekeys 1..5 twice, fetch our own bundle
+//                         (using one), publish them again, then another identity
+//                         -> "publish: counts A B C D, other identity: REASON"
+// Exit status: 0 when the command ran (whatever the relay answered), 1 on a usage or connection
+// error, or a relay that refused the HELLO.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <hush/hush.h>
+#include <hush/sqlite_store.h>
+
+#include "frame.h"
+
+namespace {
+
+using hush_chat::Bytes;
+using hush_chat::Kind;
+using hush_chat::Message;
+
+[[noreturn]] void fail(const std::string& why) {
+  std::fprintf(stderr, "hush_chat_hostile: %s\n", why.c_str());
+  std::exit(1);
+}
+
+// One blocking connection to the relay.
+class Link {
+ public:
+  explicit Link(const std::string& relay) {
+    const auto colon = relay.rfind(':');
+    if (colon == std::string::npos) fail("--relay HOST:PORT");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(std::atoi(relay.c_str() + colon + 1)));
+    if (::inet_pton(AF_INET, relay.substr(0, colon).c_str(), &addr.sin_addr) != 1)
+      fail("--relay: an IPv4 address");
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+      fail("cannot connect to " + relay);
+    set_timeout(30);
+  }
+  ~Link() { ::close(fd_); }
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  void set_timeout(int seconds) {
+    timeval tv{};
+    tv.tv_sec = seconds;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
+  void send(const Message& m) {
+    const Bytes payload = hush_chat::encode(m);
+    Bytes frame(4);
+    hush_chat::put_length(frame.data(), static_cast<std::uint32_t>(payload.size()));
+    frame.insert(frame.end(), payload.begin(), payload.end());
+    if (!write_all(frame)) fail("cannot write to the relay");
+  }
+
+  // The next frame that is not a delivery (deliveries are acknowledged and set aside); nullopt
+  // when the relay closed the connection or said nothing in time.
+  std::optional<Message> receive() {
+    for (;;) {
+      std::uint8_t header[4];
+      if (!read_all(header, 4)) return std::nullopt;
+      const auto n = hush_chat::read_length(header);
+      if (!n) fail("the relay sent a frame out of bounds");
+      Bytes payload(*n);
+      if (!read_all(payload.data(), payload.size())) return std::nullopt;
+      auto m = hush_chat::decode(payload);
+      if (!m) fail("the relay sent a malformed frame");
+      if (m->kind != Kind::kDeliver) return m;
+      Message ack;
+      ack.kind = Kind::kAck;
+      ack.id = m->id;
+      send(ack);
+    }
+  }
+
+  // Sends a request and returns its reply (fails if there is none).
+  Message request(Message m) {
+    m.req = ++next_req_;
+    send(m);
+    auto reply = receive();
+    if (!reply) fail("no reply from the relay");
+    return *reply;
+  }
+
+ private:
+  bool write_all(const Bytes& b) {
+    std::size_t done = 0;
+    while (done < b.size()) {
+      const ssize_t n = ::send(fd_, b.data() + done, b.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  bool read_all(std::uint8_t* p, std::size_t size) {
+    std::size_t done = 0;
+    while (done < size) {
+      const ssize_t n = ::recv(fd_, p + done, size - done, 0);
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  int fd_ = -1;
+  std::uint32_t next_req_ = 0;
+};
+
+std::string reason_of(const Message& m) {
+  return m.kind == Kind::kError
+             ? m.name
+             : std::string(hush_chat::kind_name(static_cast<std::uint8_t>(m.kind)));
+}
+
+// The refusals of a run, counted by reason: "N refused (a, b)".
+struct Tally {
+  std::size_t ok = 0;
+  std::size_t refused = 0;
+  std::map<std::string, std::size_t> reasons;
+  void count(bool good, const Message& reply) {
+    if (good) {
+      ++ok;
+    } else {
+      ++refused;
+      ++reasons[reason_of(reply)];
+    }
+  }
+  std::string why() const {
+    std::string out;
+    for (const auto& [r, n] : reasons)
+      out += (out.empty() ? "" : ", ") + r;
+    return out.empty() ? "-" : out;
+  }
+};
+
+// A throwaway device whose envelopes name `claim`, fetching bundles through `link`.
+class Impostor final : public hush::Transport, public hush::KeyDirectory {
+ public:
+  Impostor(Link& link, const std::string& claim)
+      : link_(link),
+        ctx_(hush::default_context()),
+        store_(hush::generate_identity_key_pair(ctx_.random).value(),
+               hush::generate_registration_id(ctx_.random).value()),
+        messenger_(ctx_, store_, *this, *this, hush::Address{claim, hush::DeviceId{1}}) {}
+  // An envelope carrying `text` for `to`; nullopt if the bundle fetch was refused (then `refusal`
+  // holds the reply).
+  std::optional<Bytes> make(const std::string& to, const std::string& text, Message& refusal) {
+    envelope_.reset();
+    auto id = messenger_.send(hush::Address{to, hush::DeviceId{1}}, hush::as_bytes(text));
+    if (!id) {
+      refusal = last_;
+      return std::nullopt;
+    }
+    return envelope_;
+  }
+  hush::Status send(const hush::Address&, hush::ByteView envelope) override {
+    envelope_ = Bytes(envelope.begin(), envelope.end());
+    return hush::ok_status();
+  }
+  hush::Status publish(const hush::Address&, const hush::PublishedKeys&) override {
+    return hush::ok_status();
+  }
+  hush::Result<std::uint32_t> available_pre_keys(const hush::Address&) override { return 100; }
+  hush::Result<hush::PreKeyBundle> fetch(const hush::Address& remote) override {
+    Message m;
+    m.kind = Kind::kFetch;
+    m.name = remote.name;
+    last_ = link_.request(m);
+    if (last_.kind != Kind::kBundle)
+      return hush::Error(hush::Errc::kTransportFailure, "hostile: the relay refused a fetch");
+    return hush::PreKeyBundle::parse(last_.body);
+  }
+
+ private:
+  Link& link_;
+  hush::Context ctx_;
+  hush::InMemoryProtocolStore store_;
+  hush::Messenger messenger_;
+  std::optional<Bytes> envelope_;
+  Message last_;
+};
+
+// Protobuf, as far as forge() needs it: the value of length-delimited field `number` in
+// data[begin, end), as {offset, length}; nullopt if absent or malformed.
+std::optional<std::pair<std::size_t, std::size_t>> field(const Bytes& data, std::size_t begin,
+                                                         std::size_t end, std::uint32_t number) {
+  auto varint = [&](std::size_t& at, std::uint64_t& v) {
+    v = 0;
+    for (int shift = 0; at < end && shift < 64; shift += 7) {
+      const std::uint8_t b = data[at++];
+      v |= std::uint64_t{b & 0x7Fu} << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  };
+  std::size_t at = begin;
+  while (at < end) {
+    std::uint64_t key = 0, v = 0;
+    if (!varint(at, key)) return std::nullopt;
+    switch (key & 7) {
+      case 0:
+        if (!varint(at, v)) return std::nullopt;
+        break;
+      case 2:
+        if (!varint(at, v) || v > end - at) return std::nullopt;
+        if (key >> 3 == number) return std::make_pair(at, static_cast<std::size_t>(v));
+        at += static_cast<std::size_t>(v);
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+// Breaks the MAC of the Signal message in an envelope: the envelope's body (field 5) is a
+// PreKeySignalMessage (a version byte, then a protobuf whose field 4 is the SignalMessage) or a
+// SignalMessage, and a SignalMessage ends with its 8-byte MAC.
+void forge(Bytes& envelope) {
+  const auto body = field(envelope, 0, envelope.size(), 5);
+  if (!body || body->second < 10) fail("unexpected envelope layout: cannot forge");
+  std::size_t last = body->first + body->second - 1;  // a SignalMessage's last MAC byte
+  if (auto inner = field(envelope, body->first + 1, body->first + body->second, 4);
+      inner && inner->second >= 9)
+    last = inner->first + inner->second - 1;
+  envelope[last] ^= 0x01;
+}
+
+hush::PublishedKeys make_keys(const hush::Context& ctx, const hush::IdentityKeyPair& identity,
+                              const std::vector<hush::PreKeyRecord>& pre_keys) {
+  auto spk = hush::generate_signed_pre_key(ctx, identity, hush::SignedPreKeyId{1}).value();
+  hush::PublishedKeys keys;
+  keys.registration_id = 1;
+  keys.identity_key = identity.public_key;
+  keys.signed_pre_key_id = spk.id;
+  keys.signed_pre_key = spk.key_pair.public_key;
+  keys.signed_pre_key_signature = spk.signature;
+  for (const auto& r : pre_keys)
+    keys.pre_keys.emplace_back(r.id, r.key_pair.public_key);
+  return keys;
+}
+
+std::uint32_t count_pre_keys(Link& link) {
+  Message m;
+  m.kind = Kind::kCount;
+  const Message reply = link.request(m);
+  if (reply.kind != Kind::kCountIs) fail("COUNT refused: " + reason_of(reply));
+  return reply.number;
+}
+
+std::string publish(Link& link, const hush::PublishedKeys& keys) {
+  Message m;
+  m.kind = Kind::kPublish;
+  m.body = keys.serialize();
+  return reason_of(link.request(m));
+}
+
+std::size_t number(const char* s) {
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(s, &end, 10);
+  if (*s == '\0' || *end != '\0') fail(std::string("not a number: ") + s);
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string relay, handle, as;
+  int i = 1;
+  for (; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    if (arg == "--relay") {
+      relay = argv[i + 1];
+    } else if (arg == "--handle") {
+      handle = argv[i + 1];
+    } else if (arg == "--as") {
+      as = argv[i + 1];
+    } else {
+      break;
+    }
+  }
+  if (relay.empty() || (handle.empty() == as.empty()) || i >= argc)
+    fail("usage: hush_chat_hostile --relay HOST:PORT (--handle NAME | --as DIR) COMMAND ARGS...");
+  const std::string command = argv[i];
+  const std::vector<std::string> args(argv + i + 1, argv + argc);
+  const hush::Context ctx = hush::default_context();
+
+  Bytes token(hush_chat::kTokenBytes);
+  if (!as.empty()) {
+    // What a thief who copied hush-chat's (unsealed) state directory has.
+    auto store = hush::SqliteStore::open(as + "/hush.db");
+    if (!store) fail("cannot open " + as + "/hush.db");
+    auto h = (*store)->app_data("chat/handle");
+    auto t = (*store)->app_data("chat/token");
+    if (!h || !*h || !t || !*t) fail("no chat account in " + as);
+    handle.assign((**h).begin(), (**h).end());
+    token = **t;
+  } else if (!ctx.random.fill(token)) {
+    fail("no randomness");
+  }
+
+  Link link(relay);
+  Message hello;
+  hello.kind = Kind::kHello;
+  hello.name = handle;
+  hello.body = token;
+  const Message welcome = link.request(hello);
+  if (welcome.kind != Kind::kWelcome) fail("HELLO " + handle + " refused: " + reason_of(welcome));
+
+  if (command == "fetch" && args.size() == 2) {
+    Tally t;
+    for (std::size_t k = 0, n = number(args[1].c_str()); k < n; ++k) {
+      Message m;
+      m.kind = Kind::kFetch;
+      m.name = args[0];
+      const Message reply = link.request(m);
+      t.count(reply.kind == Kind::kBundle, reply);
+    }
+    std::printf("fetch: %zu bundles, %zu refused (%s)\n", t.ok, t.refused, t.why().c_str());
+  } else if (command == "send" && args.size() >= 3) {
+    const std::string& claim = args[0];
+    const std::string& to = args[1];
+    const std::size_t n = number(args[2].c_str());
+    bool forged = false;
+    std::string text = "from a hostile client";
+    for (std::size_t k = 3; k < args.size(); ++k) {
+      if (args[k] == "forge") {
+        forged = true;
+      } else {
+        text = args[k];
+      }
+    }
+    Impostor impostor(link, claim);
+    Tally t;
+    for (std::size_t k = 1; k <= n; ++k) {
+      Message refusal;
+      auto envelope = impostor.make(to, text + " " + std::to_string(k), refusal);
+      if (!envelope) {
+        t.count(false, refusal);
+        continue;
+      }
+      if (forged) forge(*envelope);
+      Message m;
+      m.kind = Kind::kSend;
+      m.name = to;
+      m.body = std::move(*envelope);
+      const Message reply = link.request(m);
+      t.count(reply.kind == Kind::kOk, reply);
+    }
+    std::printf("send: %zu sent, %zu refused (%s)\n", t.ok, t.refused, t.why().c_str());
+  } else if (command == "idle" && args.size() == 1) {
+    const auto seconds = static_cast<int>(number(args[0].c_str()));
+    link.set_timeout(seconds);
+    const auto start = std::chrono::steady_clock::now();
+    const bool closed = !link.receive();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (closed && took < seconds - 0.5) {
+      std::printf("idle: closed after %.1f s\n", took);
+    } else {
+      std::printf("idle: still open after %d s\n", seconds);
+    }
+  } else if (command == "publish" && args.empty()) {
+    auto identity = hush::generate_identity_key_pair(ctx.random).value();
+    auto pre_keys = hush::generate_pre_keys(ctx, hush::PreKeyId{1}, 5).value();
+    const hush::PublishedKeys keys = make_keys(ctx, identity, pre_keys);
+    std::vector<std::uint32_t> counts;
+    if (publish(link, keys) != "OK") fail("publish refused");
+    counts.push_back(count_pre_keys(link));
+    if (publish(link, keys) != "OK") fail("repeated publish refused");
+    counts.push_back(count_pre_keys(link));
+    Message fetch;
+    fetch.kind = Kind::kFetch;
+    fetch.name = handle;
+    if (link.request(fetch).kind != Kind::kBundle) fail("cannot fetch our own bundle");
+    counts.push_back(count_pre_keys(link));
+    if (publish(link, keys) != "OK") fail("third publish refused");
+    counts.push_back(count_pre_keys(link));
+    auto other = hush::generate_identity_key_pair(ctx.random).value();
+    const std::string why = publish(link, make_keys(ctx, other, pre_keys));
+    std::printf("publish: counts %u %u %u %u, other identity: %s\n", counts[0], counts[1],
+                counts[2], counts[3], why.c_str());
+  } else {
+    fail("unknown command or wrong arguments: " + command);
+  }
+  return 0;
+}
