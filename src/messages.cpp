@@ -8,6 +8,7 @@
 #include <hush/messages.h>
 #include <algorithm>
 
+#include "crypto/ct.h"
 #include "messages_internal.h"
 #include "proto_util.h"
 #include "wire.pb.h"
@@ -131,7 +132,7 @@ bool verify_mac(crypto::HmacSha256& hmac, ByteView mac_key, const IdentityKey& s
   (void)constant_time_equals(expected, message.mac());
   return true;
 #else
-  return constant_time_equals(expected, message.mac());
+  return crypto::declassified(constant_time_equals(expected, message.mac()));
 #endif
 }
 

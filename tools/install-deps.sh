@@ -4,7 +4,8 @@
 #                                   example needs standalone Asio, header-only: libasio-dev)
 #   tools/install-deps.sh --test    also what the test suite needs (Catch2, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
-#                                   libsignal-protocol-c for interop tests only)
+#                                   libsignal-protocol-c for interop tests only, valgrind for
+#                                   the constant-time check)
 #   tools/install-deps.sh --bench   also what bench/ needs (Google Benchmark, and the peers
 #                                   libsignal-protocol-c and libolm, for benchmarks only)
 set -euo pipefail
@@ -13,7 +14,7 @@ packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev pro
           libspdlog-dev libsqlite3-dev libasio-dev)
 case "${1:-}" in
   "") ;;
-  --test) packages+=(catch2 libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev) ;;
+  --test) packages+=(catch2 libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;
   --bench) packages+=(libbenchmark-dev libsignal-protocol-c-dev libolm-dev) ;;
   *)
     echo "usage: $0 [--test | --bench]" >&2

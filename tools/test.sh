@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds hush and runs every test (ctest), three times over, then the fuzz targets:
-#   1. an optimised build with warnings as errors: the whole suite;
+#   1. an optimised build with warnings as errors: the whole suite (with the constant-time check,
+#      tests/ct/, under valgrind memcheck);
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: the whole suite;
 #   3. a ThreadSanitizer build: the concurrency tests;
 #   4. a clang libFuzzer build (ASan + UBSan): every fuzz target for HUSH_FUZZ_SECONDS seconds

@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 
 #include <hush/secret.h>
+#include "crypto/ct.h"
 #include "crypto/ossl.h"
 
 namespace hush::internal::crypto {
@@ -56,8 +57,11 @@ HmacSha256::~HmacSha256() = default;
 
 void HmacSha256::init(ByteView key) {
   Impl& d = *impl_;
-  const bool same = d.keyed && key.size() <= kBlockSize && key.size() == d.key_len &&
-                    constant_time_equals(key, ByteView(d.key.expose()).first(d.key_len));
+  // Whether the key repeats the last one is a verdict on two whole keys (it follows the protocol's
+  // public sequence of operations), so it is declassified for the constant-time check.
+  const bool same =
+      d.keyed && key.size() <= kBlockSize && key.size() == d.key_len &&
+      declassified(constant_time_equals(key, ByteView(d.key.expose()).first(d.key_len)));
   if (!same) {
     // K0: the key, hashed first if longer than a block, zero-padded to a block (RFC 2104 §2).
     SecretArray<kBlockSize> k0;

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include <hush/secret.h>
+#include "crypto/ct.h"
 #include "crypto/field25519.h"
 #include "crypto/hash.h"
 #include "crypto/sodium.h"
@@ -32,7 +33,9 @@ std::array<std::uint8_t, 64> curve25519_sign(std::span<const std::uint8_t, 32> p
   ensure_sodium();
   // A = a*B with the clamped scalar used directly (not hashed), as curve25519_sign does.
   std::array<std::uint8_t, 32> A{};
-  if (crypto_scalarmult_ed25519_base_noclamp(A.data(), private_scalar.data()) != 0) std::abort();
+  // The return codes below are verdicts (tests/ct/ suppresses libsodium's own branch on them).
+  if (declassified(crypto_scalarmult_ed25519_base_noclamp(A.data(), private_scalar.data())) != 0)
+    std::abort();
   const std::uint8_t sign_bit = A[31] & 0x80;
 
   // r = SHA-512(0xFE || 0xFF*31 || a || M || Z) mod L (sign_modified.c).
@@ -51,7 +54,8 @@ std::array<std::uint8_t, 64> curve25519_sign(std::span<const std::uint8_t, 32> p
 
   std::array<std::uint8_t, 64> sig{};
   // r == 0 has probability 2^-252; libsodium refuses it, and so do we.
-  if (crypto_scalarmult_ed25519_base_noclamp(sig.data(), r.expose().data()) != 0) std::abort();
+  if (declassified(crypto_scalarmult_ed25519_base_noclamp(sig.data(), r.expose().data())) != 0)
+    std::abort();
 
   // S = r + SHA-512(R || A || M) * a mod L.
   h.update(ByteView(sig.data(), 32));

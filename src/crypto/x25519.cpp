@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "crypto/ct.h"
 #include "crypto/field25519.h"
 #include "crypto/sodium.h"
 
@@ -36,8 +37,10 @@ std::array<std::uint8_t, 32> x25519_public(std::span<const std::uint8_t, 32> pri
   x25519_clamp(k.expose_mut());
   std::array<std::uint8_t, 32> a{};
   std::array<std::uint8_t, 32> out{};
-  // Cannot fail for a clamped scalar (the result is never the identity).
-  if (crypto_scalarmult_ed25519_base_noclamp(a.data(), k.expose().data()) != 0) std::abort();
+  // Cannot fail for a clamped scalar (the result is never the identity). The return code is a
+  // verdict (tests/ct/ suppresses libsodium's own branch on it).
+  if (declassified(crypto_scalarmult_ed25519_base_noclamp(a.data(), k.expose().data())) != 0)
+    std::abort();
   edwards_to_montgomery(a, out);
   return out;
 }
@@ -48,9 +51,11 @@ Result<SecretArray<32>> x25519(std::span<const std::uint8_t, 32> private_scalar,
   SecretArray<32> out;
   // libsodium returns -1 when the output is all zeros (a low-order peer key, RFC 7748 §6.1);
   // check the output in constant time as well, so the refusal does not depend on that detail.
+  // Both checks run (no short circuit), and only their joint verdict is branched on.
   const int rc =
       crypto_scalarmult_curve25519(out.expose_mut().data(), private_scalar.data(), their_u.data());
-  if (rc != 0 || sodium_is_zero(out.expose().data(), 32) == 1)
+  const int zero = sodium_is_zero(out.expose().data(), 32);
+  if (declassified(static_cast<int>(rc != 0) | zero) != 0)
     return Error(Errc::kInvalidKey, "x25519: low-order public key");
   return out;
 }
