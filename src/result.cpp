@@ -57,6 +57,10 @@ std::string_view to_string(Errc code) noexcept {
       return "sender_mismatch";
     case Errc::kStoreRolledBack:
       return "store_rolled_back";
+    case Errc::kStaleDeviceList:
+      return "stale_device_list";
+    case Errc::kUnknownDevice:
+      return "unknown_device";
   }
   return "unknown_error";
 }

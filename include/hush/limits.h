@@ -103,6 +103,68 @@ inline constexpr std::size_t kMaxAddressNameBytes = 1024;
 /// sender's name and the other fields.
 inline constexpr std::size_t kMaxEnvelopeBytes = kMaxMessageBytes + kMaxAddressNameBytes + 256;
 
+/// The most devices one person may have at once (one device list). Signal allows a phone and five
+/// linked devices, WhatsApp a phone and four; 32 covers a household of one person's phones,
+/// laptops, tablets and bots with room to spare, while bounding what one message to a person
+/// costs (an encryption per device, for the sender and for each of its own devices) and what a
+/// device list may make a receiver parse and keep.
+inline constexpr std::size_t kMaxDevicesPerPerson = 32;
+
+/// The largest serialized signed device list accepted (a name, an identity key, 32 device ids, a
+/// version and a signature need about 1.2 KB with the longest name).
+inline constexpr std::size_t kMaxDeviceListBytes = 2048;
+
+/// The most trusted identities of contacts one link message carries to a new device. An address
+/// book of ten thousand people; beyond it the new device learns the rest by trust on first use.
+inline constexpr std::size_t kMaxLinkContacts = 10000;
+
+/// The most application bytes a link message carries (the application's own account data, group
+/// memberships): enough for a large group list, small enough to hold in memory.
+inline constexpr std::size_t kMaxLinkApplicationDataBytes = std::size_t{1} << 20;
+
+/// The largest link message accepted: the contacts at their longest, the application data, the
+/// device list and the keys, with room for the encoding.
+inline constexpr std::size_t kMaxLinkMessageBytes =
+    kMaxLinkContacts * (kMaxAddressNameBytes + 48) + kMaxLinkApplicationDataBytes +
+    kMaxDeviceListBytes + 1024;
+
+/// How long the Messenger keeps a sent message so that it can send it again when a device of the
+/// recipient reports that it could not decrypt it (a retry request), and how long a receiver
+/// remembers a message id to show a message sent again only once. Seven days: a device that was
+/// offline for a week still heals. Signal keeps such messages for a day.
+inline constexpr std::uint64_t kResendWindowMs = std::uint64_t{7} * 24 * 3600 * 1000;
+
+/// The most messages the Messenger's outbox keeps (sent ones for resending, and ones the transport
+/// could not take yet). When every kept message is still waiting for the transport, send refuses
+/// a new one (kLimitExceeded) rather than drop what the user wrote.
+inline constexpr std::size_t kMaxOutboxMessages = 1000;
+
+/// The most plaintext bytes the outbox keeps for resending (the oldest sent messages are dropped
+/// beyond it); bounds the disk the window can take.
+inline constexpr std::size_t kMaxOutboxBytes = std::size_t{64} << 20;
+
+/// How many times one message is sent again to one device on retry requests: enough for a
+/// reinstall and a lost state in a row; a device that keeps failing does not make a loop.
+inline constexpr std::uint32_t kMaxResendsPerDevice = 3;
+
+/// A device asks a given device of another person to send again at most once per this interval
+/// (60 s), however many of its messages fail: one request names the first failed message, and the
+/// sender sends that one and every later one again. A forged or replayed failure costs at most
+/// one request per interval.
+inline constexpr std::uint64_t kRetryRequestIntervalMs = 60 * 1000;
+
+/// A sender restarts its session with a device on a retry request at most once per this interval
+/// (and fetches one bundle for it): requests that arrive together cause one new session.
+inline constexpr std::uint64_t kSessionRestartIntervalMs = 60 * 1000;
+
+/// The most message ids a retry request names.
+inline constexpr std::size_t kMaxRetryEnvelopeIds = 16;
+
+/// The most message ids a device remembers to show each message once (a message sent again after
+/// a retry request, or by two devices' flushes, decrypts again but is not shown again). Forgotten
+/// after kResendWindowMs, the oldest first beyond this count.
+inline constexpr std::size_t kMaxSeenMessageIds = 50000;
+
 /// Registration ids are generated in libsignal's range 1..16380.
 inline constexpr std::uint32_t kMaxRegistrationId = 16380;
 

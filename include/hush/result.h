@@ -56,6 +56,10 @@ enum class Errc : std::uint8_t {
                           ///< the transport authenticated.
   kStoreRolledBack = 24,  ///< "store_rolled_back": the store was put back to an older copy of
                           ///< itself while open; reopen it (sessions are then restarted).
+  kStaleDeviceList = 25,  ///< "stale_device_list": a device list older than one already seen for
+                          ///< the person (or another list with the same version): a rollback.
+  kUnknownDevice = 26,    ///< "unknown_device": a device that is not on its person's signed
+                          ///< device list (never added, or removed).
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that

@@ -24,13 +24,16 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <hush/address.h>
 #include <hush/keys.h>
 #include <hush/prekey.h>
 #include <hush/result.h>
+#include <hush/secret.h>
 #include <hush/session_record.h>
 
 namespace hush {
@@ -65,6 +68,9 @@ class IdentityKeyStore {
                                            Direction direction) = 0;
   /// The identity stored for the person `name`, or nullopt.
   virtual Result<std::optional<IdentityKey>> identity(std::string_view name) = 0;
+  /// Every person with a stored identity and that identity, ascending by name (what a new device
+  /// of ours learns when it is linked).
+  virtual Result<std::vector<std::pair<std::string, IdentityKey>>> identities() = 0;
 };
 
 /// Our one-time prekeys. A prekey is removed after its first successful use.
@@ -123,11 +129,42 @@ class SessionStore {
   virtual Result<std::vector<DeviceId>> session_devices(std::string_view name) = 0;
 };
 
+/// The kinds of record the Messenger keeps beside the protocol state (messenger.h).
+enum class MessengerRecordKind : std::uint8_t {
+  kDeviceList = 1,  ///< A person's signed device list, the newest seen (key: the name).
+  kOutbox = 2,      ///< A message kept for sending or resending (key: a sequence number).
+  kSeenMessage = 3, ///< A message id already shown (key: the sender's name and the id).
+  kHealing = 4,     ///< Retry requests asked and sessions restarted (key: the peer's device).
+};
+
+/// The longest key of a Messenger record.
+inline constexpr std::size_t kMaxMessengerRecordKeyBytes = 2048;
+
+/// The Messenger's own state: small records by kind and key, written in the same transactions as
+/// the protocol state. Values hold plaintexts (the outbox), so a store that seals anything seals
+/// them. Values are opaque to the store and parsed strictly by the Messenger (untrusted input).
+class MessengerStateStore {
+ public:
+  virtual ~MessengerStateStore() = default;
+  /// The record of `kind` under `key`, or nullopt.
+  virtual Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,
+                                                                   std::string_view key) = 0;
+  /// Stores `value` under (`kind`, `key`), replacing any. kLimitExceeded for a key longer than
+  /// kMaxMessengerRecordKeyBytes or a value larger than kMaxAppDataBytes.
+  virtual Status store_messenger_record(MessengerRecordKind kind, std::string_view key,
+                                        ByteView value) = 0;
+  /// Removes the record; removing an absent one is not an error.
+  virtual Status remove_messenger_record(MessengerRecordKind kind, std::string_view key) = 0;
+  /// The keys of every record of `kind`, ascending (bytewise).
+  virtual Result<std::vector<std::string>> messenger_record_keys(MessengerRecordKind kind) = 0;
+};
+
 /// Everything an operation may touch, with a transaction around it.
 class ProtocolStore : public IdentityKeyStore,
                       public PreKeyStore,
                       public SignedPreKeyStore,
-                      public SessionStore {
+                      public SessionStore,
+                      public MessengerStateStore {
  public:
   /// Runs `body`, which reads and writes through this store, atomically: if `body` returns an error
   /// (or throws), none of its writes take effect; if it succeeds, all of them do, durably for a
