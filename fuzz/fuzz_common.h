@@ -14,10 +14,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -342,15 +344,50 @@ class CaptureTransport final : public Transport {
   Bytes last;
 };
 
-/// A directory that accepts everything and knows no one: fetch fails with kNoSession, and it
-/// reports plenty of one-time prekeys, so key maintenance publishes nothing.
-class NullDirectory final : public KeyDirectory {
+/// A directory that holds device lists and no keys: fetch fails with kNoSession, and it reports
+/// plenty of one-time prekeys, so key maintenance publishes nothing.
+class ListDirectory final : public KeyDirectory {
  public:
   Status publish(const Address&, const PublishedKeys&) override { return ok_status(); }
   Result<std::uint32_t> available_pre_keys(const Address&) override { return 1000U; }
   Result<PreKeyBundle> fetch(const Address&) override {
     return Error(Errc::kNoSession, "fuzz directory: no keys");
   }
+  Status publish_device_list(std::string_view name, ByteView list) override {
+    lists.insert_or_assign(std::string(name), Bytes(list.begin(), list.end()));
+    return ok_status();
+  }
+  Result<std::optional<Bytes>> fetch_device_list(std::string_view name) override {
+    auto it = lists.find(name);
+    if (it == lists.end()) return std::optional<Bytes>();
+    return std::optional<Bytes>(it->second);
+  }
+  std::map<std::string, Bytes, std::less<>> lists;
 };
+
+/// The signed device list of `d`'s person (version 1, device 1), the same bytes on every run
+/// (signed with randomness of its own, so the device's stream is untouched).
+inline Bytes device_list_of(const Device& d) {
+  FuzzRandom random(0x11575);
+  auto identity = d.store->identity_key_pair();
+  check(identity.has_value(), "identity");
+  DeviceList list{d.address.name, identity->public_key, 1, {DeviceId{1}}, DeviceId{2}};
+  auto signed_list = SignedDeviceList::sign(random, std::move(list), *identity);
+  check(signed_list.has_value(), "sign device list");
+  return signed_list->serialized();
+}
+
+/// The store without the Messenger's healing records (when a receive fails, the Messenger records
+/// the envelope to ask for again: a follow-up of its own, not a change by the failed decrypt).
+inline Bytes snapshot_without_healing(InMemoryProtocolStore& store) {
+  auto copy = InMemoryProtocolStore::deserialize(store.serialize().expose());
+  check(copy.has_value(), "copy store");
+  auto keys = (*copy)->messenger_record_keys(MessengerRecordKind::kHealing);
+  check(keys.has_value(), "healing keys");
+  for (const std::string& k : *keys)
+    check((*copy)->remove_messenger_record(MessengerRecordKind::kHealing, k).has_value(),
+          "remove healing record");
+  return snapshot(**copy);
+}
 
 }  // namespace hush::fuzz

@@ -8,10 +8,12 @@
 #include <hush/bytes.h>
 #include <hush/clock.h>
 #include <hush/context.h>
+#include <hush/device_list.h>
 #include <hush/fingerprint.h>
 #include <hush/in_memory_store.h>
 #include <hush/keys.h>
 #include <hush/limits.h>
+#include <hush/link.h>
 #include <hush/messages.h>
 #include <hush/messenger.h>
 #include <hush/prekey.h>

@@ -153,10 +153,6 @@ inline constexpr std::uint32_t kMaxResendsPerDevice = 3;
 /// one request per interval.
 inline constexpr std::uint64_t kRetryRequestIntervalMs = 60 * 1000;
 
-/// A sender restarts its session with a device on a retry request at most once per this interval
-/// (and fetches one bundle for it): requests that arrive together cause one new session.
-inline constexpr std::uint64_t kSessionRestartIntervalMs = 60 * 1000;
-
 /// The most message ids a retry request names.
 inline constexpr std::size_t kMaxRetryEnvelopeIds = 16;
 

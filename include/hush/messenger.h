@@ -1,62 +1,96 @@
-// hush: Messenger, a façade an application drives to send and receive end-to-end encrypted
-// messages through its own transport and key directory.
+// hush: Messenger, a façade an application drives to carry a conversation between people, each
+// with one or more devices, through its own transport and key directory.
 //
-// `send` sets up a session on first use (fetching the peer's bundle from the KeyDirectory),
-// encrypts, wraps the message in an Envelope (proto/envelope.proto: sender, type, body, message
-// id) and hands it to the Transport. `receive` takes envelope bytes and returns the decrypted
-// message or a typed error. `maintain_keys` publishes our keys, replenishes one-time prekeys below
-// a threshold and rotates the signed prekey on a schedule.
+// People and devices. A person (a name) has devices 1..N, all holding the person's identity key,
+// each with its own registration id, prekeys and sessions (device_list.h). `send(person, ...)`
+// encrypts the message once for every device on the person's signed device list and once for
+// every other device of ours (a copy marked as sent by us, so that all our devices show the
+// conversation), setting up a session first where there is none, and returns what happened per
+// device. Before every send it fetches both device lists from the directory: a device added
+// mid-conversation gets the next message; a removed device gets nothing more, and its sessions
+// are closed. A list signed by another key than the person's trusted identity is an identity
+// change; one older than the newest seen is refused (kStaleDeviceList). `receive` says which
+// person and device a message came from, and refuses a message from a device that is not on its
+// person's newest list (kUnknownDevice) before decrypting it.
 //
-// Identities belong to people: all devices of a name share the person's identity key. An identity
-// change is a typed event: when a bundle, or a prekey message that authenticated (X3DH and MAC
-// verified), carries an identity other than the one trusted for that name, the operation fails
-// with kUntrustedIdentity and `identity_change(name)` tells which key is trusted, which was
-// offered, and by which device; nothing is sent to any device of that person until the
-// application calls `approve_identity()` (after the user compared safety numbers, say). A forged
+// Linking (link.h): `link_device` gives a new device of ours an id, publishes the person's new
+// device list and seals a link message for the code the new device showed; `unlink_device`
+// removes one.
+//
+// Inside the encryption travels a Content (proto/envelope.proto): a message id (16 random bytes,
+// authenticated, the same for every device and every resend), the sending time, and one of: a
+// message for the person, a copy of a message we sent (for our other devices), or a retry request.
+// The envelope around it (sender, type, envelope id) is not authenticated by itself.
+//
+// Healing. When a device cannot decrypt a message from a listed device (no session, a MAC that
+// fails because the peer reinstalled or restored a copy, an unknown signed prekey), it sends that
+// device a retry request naming the failed envelope, at most one per device per
+// kRetryRequestIntervalMs, carrying no plaintext. The request travels over a new session made
+// from the device's bundle (the current one may be what broke), so it authenticates both sides
+// and the device that receives it now has a fresh session to answer over: it sends the named
+// message and every later one to the requester again from its outbox, at most
+// kMaxResendsPerDevice times each. The receiver shows each message id once (a resend decrypts,
+// and receive returns nothing for it), so healing loses nothing inside kResendWindowMs, shows
+// nothing twice and cannot loop. A retry request from a person whose identity changed waits,
+// like their messages, until the application approves the new identity.
+//
+// Outbox. Every message is kept (in the store, sealed with its storage key) until every device got
+// it and kResendWindowMs passed, at most kMaxOutboxMessages and kMaxOutboxBytes. A message the
+// transport could not take (the server is down) stays queued for that device and `flush()` sends
+// it; so does a message for a listed device that has not published keys yet. Nothing the user
+// wrote is lost: when the outbox is full of messages still waiting for the transport, send
+// refuses a new one (kLimitExceeded). A crash between encrypting and recording the delivery sends
+// the message again later; the receiver shows it once.
+//
+// Identity changes. When a device list, a bundle, or a prekey message that authenticated (X3DH and
+// MAC verified), carries an identity other than the one trusted for the person, the operation
+// fails with kUntrustedIdentity and `identity_change(name)` tells which key is trusted and which
+// was offered; nothing is sent to any device of that person until `approve_identity()`. A forged
 // message (one that does not authenticate) is kInvalidMessage and raises nothing.
 //
-// Key upkeep: `maintain_keys` decides a signed prekey rotation in one store transaction (so two
-// processes sharing a store rotate once), remembers in the key records what the directory has
-// acknowledged, and publishes until it has (a failed publish is retried on the next call; the
-// directory must accept a repeated one-time prekey id idempotently). Time arithmetic saturates: a
-// clock that goes backwards delays rotation and deletion, never hastens them.
-//
-// The envelope (sender, type, message id) is not authenticated by itself: only the Signal message
-// inside is. `ReceiveOptions::authenticated_name` lets a transport that knows who sent an envelope
-// (the server authenticated the sender's connection) refuse one that names somebody else before
-// anything is decrypted. The message id is chosen by the sender and carried in the clear: a relay
-// can change it. Never let it select what a stored message replaces (key stored messages by
-// something of your own, as examples/chat does; README "Storing messages").
+// Key upkeep: `maintain_keys` decides a signed prekey rotation in one store transaction, publishes
+// until the directory acknowledged, and publishes the first device list of a person's first
+// device. Time arithmetic saturates: a clock that goes backwards delays, never hastens.
 //
 // What the server (transport and directory) can still do: withhold, delay, reorder or replay
-// envelopes (replays are refused), relabel senders (the message then fails to decrypt, or is
-// refused before decryption with authenticated_name), hand out its own bundle for a person we
+// envelopes (replays and resends are shown once), relabel senders (the message then fails to
+// decrypt, or is refused before decryption with ReceiveOptions::authenticated_name), withhold the
+// newest device list (a device added since gets nothing until it is served; a removed device is
+// never brought back), make a device ask for resends (at most once a minute per device pair; the
+// resends go only to the person's real devices), hand out its own keys and list for a person we
 // have never talked to (trust on first use: safety numbers differ), drain one-time prekeys, and
-// see who talks to whom and when.
+// see who talks to whom, when and to how many devices.
 //
-// Not responsible for: networking, threads, retries or message persistence (the application's;
-// DecryptOptions::before_commit stores plaintexts atomically with the session), and it has no
-// crypto of its own.
+// Not responsible for: networking, threads or timers (call flush() when the transport is back, and
+// maintain_keys() now and then), and it has no crypto of its own.
 //
-// Thread-safety: a Messenger is not synchronised: call it from one thread at a time. The store
-// may be shared with other Messengers and threads (its transactions serialise operations).
+// Thread-safety: a Messenger is not synchronised: call it from one thread at a time. The store may
+// be shared with other Messengers and threads (its transactions serialise operations).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <hush/address.h>
 #include <hush/context.h>
+#include <hush/device_list.h>
 #include <hush/fingerprint.h>
+#include <hush/link.h>
 #include <hush/session.h>
 #include <hush/store.h>
 #include <hush/transport.h>
 
 namespace hush {
+
+namespace internal {
+class DeviceLists;
+}  // namespace internal
 
 /// Key maintenance policy.
 struct MessengerOptions {
@@ -72,19 +106,28 @@ struct MessengerOptions {
 
 /// A decrypted message.
 struct ReceivedMessage {
+  /// The device it came from (authenticated by the session).
   Address sender;
+  /// The person the conversation is with: the sender's name, or for a copy of a message another
+  /// device of ours sent, its recipient.
+  std::string conversation;
+  /// True for a copy of a message another device of ours sent to `conversation`.
+  bool sent_by_us = false;
+  /// The message id (16 bytes, authenticated: the same on every device and for every resend).
   Bytes message_id;
+  /// When the sender says it sent the message (its clock, milliseconds since the epoch).
+  std::uint64_t sent_ms = 0;
+  /// The message.
   SecretBytes plaintext;
 };
 
 /// Options for Messenger::receive.
 struct ReceiveOptions {
-  /// If set, called with the decrypted message (its sender, message id and plaintext) inside the
-  /// store's transaction, before anything is written; an error fails the receive and writes
-  /// nothing. Lets an application store the message atomically with the session it advanced. The
-  /// message id is not authenticated: do not let it choose what a stored message replaces.
-  std::function<Status(const Address& sender, ByteView message_id, ByteView plaintext)>
-      before_commit;
+  /// If set, called with a decrypted message inside the store's transaction, before anything is
+  /// written; an error fails the receive and writes nothing. Lets an application store the message
+  /// atomically with the session it advanced. Not called for what shows nothing (a message already
+  /// shown, a retry request).
+  std::function<Status(const ReceivedMessage& message)> before_commit;
   /// The sender's name as the transport authenticated it (for example the account of the
   /// connection the server received the envelope on). If set, an envelope that names another
   /// sender is refused with kSenderMismatch before anything is decrypted.
@@ -93,11 +136,57 @@ struct ReceiveOptions {
   std::optional<DeviceId> authenticated_device;
 };
 
+/// What happened to one message for one device.
+enum class DeliveryState : std::uint8_t {
+  kSent,     ///< Handed to the transport.
+  kQueued,   ///< Kept in the outbox: the transport failed, or the device has no keys yet; flush()
+             ///< sends it.
+  kFailed,   ///< Not sent and not kept for this device (see `error`).
+};
+
+/// One device's outcome of a send.
+struct DeviceDelivery {
+  /// The device (the recipient's, or one of ours for the copy).
+  Address device;
+  DeliveryState state = DeliveryState::kSent;
+  /// Why it was queued or failed (kTransportFailure, kNoSession, ...); absent when sent.
+  std::optional<Error> error;
+};
+
+/// What send() did.
+struct SendResult {
+  /// The message id (authenticated; the same on every device).
+  Bytes message_id;
+  /// One entry per device of the recipient, then one per other device of ours.
+  std::vector<DeviceDelivery> deliveries;
+};
+
+/// What flush() did.
+struct FlushResult {
+  /// Deliveries handed to the transport now (queued ones, and resends).
+  std::size_t sent = 0;
+  /// Deliveries still queued.
+  std::size_t queued = 0;
+  /// Outbox messages dropped because every device got them and the window passed.
+  std::size_t expired = 0;
+};
+
+/// What link_device() did.
+struct LinkResult {
+  /// The new device's id.
+  DeviceId device_id{1};
+  /// Where to deliver `message` (the code's mailbox).
+  LinkMailbox mailbox{};
+  /// The sealed link message for the new device (carries the identity key pair, encrypted).
+  Bytes message;
+};
+
 /// A person's identity differs from the one we trust for them.
 struct IdentityChangeEvent {
   /// The person (the name shared by all their devices).
   std::string person;
-  /// The device whose bundle or message offered the new identity.
+  /// The device whose bundle or message offered the new identity (device 0 if it was the
+  /// person's device list).
   Address device;
   /// The identity we trust for the person (the one stored), if any.
   std::optional<IdentityKey> trusted;
@@ -105,54 +194,84 @@ struct IdentityChangeEvent {
   IdentityKey offered;
 };
 
-/// Drives sessions, envelopes and key maintenance over caller-supplied I/O.
+/// Drives sessions, envelopes, device lists, healing and key maintenance over caller-supplied I/O.
 class Messenger {
  public:
-  /// A messenger for the device `self` whose keys are in `store`. The referents must outlive it.
+  /// A messenger for our device `self` (our name and device id) whose keys are in `store`. The
+  /// referents must outlive it.
   Messenger(const Context& ctx, ProtocolStore& store, Transport& transport, KeyDirectory& directory,
             Address self, MessengerOptions options = {});
+  ~Messenger();
+  Messenger(const Messenger&) = delete;
+  Messenger& operator=(const Messenger&) = delete;
 
-  /// Publishes our identity, signed prekey and one-time prekeys as needed: everything on first
-  /// use; a new signed prekey when the current one is due for rotation (deleting replaced ones
-  /// past the grace period), decided in one transaction; more one-time prekeys when the directory
-  /// holds fewer than the low water mark; and whatever an earlier publish failed to deliver,
-  /// until the directory has acknowledged it. Call at start-up and now and then. Errors: the
-  /// directory's, kStoreFailure, kCryptoFailure, kInvalidArgument (prekey ids exhausted).
+  /// Publishes our identity, signed prekey and one-time prekeys as needed (everything on first
+  /// use; a new signed prekey when due, deleting replaced ones past the grace period; more
+  /// one-time prekeys when the directory runs low; whatever an earlier publish failed to deliver),
+  /// and, for device 1 of a person with no device list yet, the first list. Call at start-up and
+  /// now and then. Errors: the directory's, kUnknownDevice (this device is no longer on our
+  /// list), kStoreFailure, kCryptoFailure, kInvalidArgument (prekey ids exhausted).
   Status maintain_keys();
 
-  /// Encrypts `plaintext` for `to` and hands the envelope to the transport; sets up a session
-  /// first if there is none (or if the current one was never answered for
-  /// kMaxUnacknowledgedSessionAgeMs). Returns the message id. Errors: kUntrustedIdentity (see
-  /// identity_change(); also while a change for `to.name` is pending), kNoSession (the directory
-  /// has no keys for `to`), kTransportFailure, and those of process_prekey_bundle and
-  /// encrypt_message. The session advances even if the transport then fails (the message is lost,
-  /// never re-encrypted with the same key).
-  Result<Bytes> send(const Address& to, ByteView plaintext);
+  /// Sends `plaintext` to every device of the person `person` and a copy to every other device of
+  /// ours. Fails as a whole (nothing kept, nothing sent) with: kUntrustedIdentity (an identity
+  /// change for `person` is pending, or the directory's list or a bundle carries another
+  /// identity: see identity_change()), kStaleDeviceList, kNoSession (the person has no device list
+  /// and none was seen), kUnknownDevice (this device was removed from our list), kLimitExceeded
+  /// (the plaintext is too large, or the outbox is full of messages still waiting for the
+  /// transport), kInvalidArgument (sending to ourselves), and store errors. A directory that cannot
+  /// be reached is not a failure: the newest lists seen are used and what cannot go now is queued.
+  /// Otherwise the message is in the outbox and each device's outcome is in the result.
+  Result<SendResult> send(std::string_view person, ByteView plaintext);
 
-  /// Decrypts envelope bytes (untrusted input). Errors: kLimitExceeded, kInvalidProtobuf,
-  /// kInvalidMessage (malformed envelope, or a message that does not authenticate),
-  /// kSenderMismatch (see ReceiveOptions), kUntrustedIdentity (see identity_change()), and those
-  /// of decrypt_message. After a prekey message that used one of our one-time prekeys, calls
-  /// maintain_keys(); a failure there does not fail the receive (it is retried next time).
-  Result<ReceivedMessage> receive(ByteView envelope, const ReceiveOptions& options = {});
+  /// Sends what the outbox holds for sending: messages the transport did not take, messages for
+  /// devices that had no keys yet, and resends asked for by retry requests; then forgets what
+  /// every device got once the window passed. Call when the transport is back, and now and then.
+  /// Errors: store errors only (a transport that still fails leaves the messages queued).
+  Result<FlushResult> flush();
 
-  /// The sender an envelope names (not authenticated: only the decrypt says who really sent it),
-  /// for example to find the identity_change() after receive failed. Errors as for receive's
-  /// parsing: kLimitExceeded, kInvalidProtobuf, kInvalidMessage.
+  /// Decrypts envelope bytes (untrusted input). Returns the message, or nullopt when the envelope
+  /// carried nothing to show (a message already shown, a retry request, which this answers).
+  /// Errors: kLimitExceeded, kInvalidProtobuf, kInvalidMessage (malformed envelope or content, or a
+  /// message that does not authenticate), kSenderMismatch (see ReceiveOptions), kUnknownDevice
+  /// (the sender's device is not on its person's device list), kUntrustedIdentity (see
+  /// identity_change()), and those of decrypt_message. A message that does not decrypt from a
+  /// listed device also sends that device a retry request (see the header comment); the error is
+  /// still returned.
+  Result<std::optional<ReceivedMessage>> receive(ByteView envelope,
+                                                 const ReceiveOptions& options = {});
+
+  /// The sender an envelope names (not authenticated: only the decrypt says who really sent it).
+  /// Errors as for receive's parsing: kLimitExceeded, kInvalidProtobuf, kInvalidMessage.
   static Result<Address> envelope_sender(ByteView envelope);
 
-  /// Archives the current session with `peer` (its archived states stay, for late messages), so
-  /// the next send fetches a new bundle; the peer's identity stays trusted ("reset secure
-  /// session"). Errors: kStoreFailure, kCorruptState.
+  /// Links a new device of ours: reads the code it showed (kInvalidArgument if mistyped), gives it
+  /// the next device id, publishes our device list with it (kLimitExceeded beyond
+  /// kMaxDevicesPerPerson; kStaleDeviceList if another device changed the list meanwhile: try
+  /// again), and seals the link message with `application_data` (at most
+  /// kMaxLinkApplicationDataBytes). Deliver the message to the mailbox; if it never arrives,
+  /// unlink the device id.
+  Result<LinkResult> link_device(std::string_view code, ByteView application_data = {});
+
+  /// Removes one of our devices from our device list and publishes it; senders stop encrypting to
+  /// it. kInvalidArgument for ourselves or a device not on the list.
+  Status unlink_device(DeviceId device);
+
+  /// The devices of the person `person` (ourselves included), after fetching their list from the
+  /// directory (the newest seen if it cannot be reached). Errors as for send's list checks.
+  Result<DeviceList> devices(std::string_view person);
+
+  /// Closes the current session with one device of a person (its archived states stay, for late
+  /// messages), so the next send fetches a new bundle ("reset secure session").
   Status reset_session(const Address& peer);
 
-  /// The pending identity change for the person `name`, recorded when send or receive failed with
+  /// The pending identity change for the person `name`, recorded when an operation failed with
   /// kUntrustedIdentity (forgotten when approved, and on restart).
   std::optional<IdentityChangeEvent> identity_change(std::string_view name) const;
 
   /// Trusts `identity` for the person `name` (the user approved the change): sessions of their
-  /// devices with the old identity are closed, so the next send fetches a new bundle. Errors:
-  /// kStoreFailure, kCorruptState.
+  /// devices with the old identity are closed, and a device list signed by the new identity is
+  /// accepted whatever its version. Errors: kStoreFailure, kCorruptState.
   Status approve_identity(std::string_view name, const IdentityKey& identity);
 
   /// The safety number with the person `name` (Signal's: 5200 iterations, scannable version 1),
@@ -163,7 +282,7 @@ class Messenger {
   const Address& self() const noexcept { return self_; }
 
  private:
-  void note_identity_change(const Address& device, const IdentityKey& offered);
+  struct Impl;
   const Context& ctx_;
   ProtocolStore& store_;
   Transport& transport_;
@@ -171,6 +290,7 @@ class Messenger {
   Address self_;
   MessengerOptions options_;
   std::map<std::string, IdentityChangeEvent, std::less<>> changes_;
+  std::unique_ptr<internal::DeviceLists> lists_;  // the newest lists seen (cached)
 };
 
 }  // namespace hush

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,14 @@
 
 namespace hush {
 
+/// One envelope for one device, as Transport::send_batch takes it.
+struct OutgoingEnvelope {
+  /// The device.
+  Address recipient;
+  /// The envelope bytes.
+  Bytes envelope;
+};
+
 /// Delivers opaque envelope bytes to a peer. Supplied by the application.
 class Transport {
  public:
@@ -33,6 +42,15 @@ class Transport {
   /// Queues `envelope` for `recipient`. Returns kTransportFailure if it cannot be queued.
   /// Must not call back into the Messenger.
   virtual Status send(const Address& recipient, ByteView envelope) = 0;
+  /// Queues several envelopes (one message to every device of a person and of ours) and returns
+  /// one status per envelope, in order. The default calls send() for each; a transport whose
+  /// server takes one upload for many recipients (a multi-recipient envelope) overrides it.
+  virtual std::vector<Status> send_batch(const std::vector<OutgoingEnvelope>& envelopes) {
+    std::vector<Status> out;
+    out.reserve(envelopes.size());
+    for (const OutgoingEnvelope& e : envelopes) out.push_back(send(e.recipient, e.envelope));
+    return out;
+  }
 };
 
 /// What a device publishes to a directory: its identity, its current signed prekey, and one-time
@@ -70,6 +88,13 @@ class KeyDirectory {
   /// A bundle for `remote`, consuming one of its one-time prekeys if any is left. kNoSession if
   /// the directory knows no keys for `remote`; kTransportFailure if it cannot be reached.
   virtual Result<PreKeyBundle> fetch(const Address& remote) = 0;
+  /// Records the signed device list of the person `name` (device_list.h), if its version is
+  /// higher than the one held (an honest directory refuses others with kStaleDeviceList; the
+  /// Messenger does not rely on it). kTransportFailure if it cannot be reached.
+  virtual Status publish_device_list(std::string_view name, ByteView signed_list) = 0;
+  /// The signed device list of the person `name`, or nullopt if none was published.
+  /// kTransportFailure if the directory cannot be reached.
+  virtual Result<std::optional<Bytes>> fetch_device_list(std::string_view name) = 0;
 };
 
 }  // namespace hush

@@ -1,27 +1,22 @@
-// hush: Messenger (see messenger.h). No crypto of its own: sessions through session.h, envelopes
-// through proto/envelope.proto, I/O through the caller's Transport and KeyDirectory.
+// hush: Messenger (see messenger.h): sending to people, receiving, the outbox and healing. No
+// crypto of its own: sessions through session.h, device lists through device_list.h, envelopes and
+// contents through proto/envelope.proto and proto/content.proto, I/O through the caller's
+// Transport and KeyDirectory.
 #include <hush/limits.h>
 #include <hush/messenger.h>
 
-#include "envelope.pb.h"
-#include "proto_util.h"
+#include <algorithm>
+
+#include "messenger/healing.h"
+#include "messenger/messenger_impl.h"
 
 namespace hush {
 
-namespace {
-
-constexpr std::uint32_t kEnvelopeFormat = 1;
-constexpr std::size_t kMessageIdBytes = 16;
-// A message id longer than this is not one hush made; refused so it cannot bloat app storage.
-constexpr std::size_t kMaxMessageIdBytes = 64;
-
-// Saturating: a clock that went backwards gives an age of 0, so it delays rotation and deletion
-// and never makes every key look ancient at once.
-std::uint64_t age_ms(std::uint64_t now, std::uint64_t then) {
-  return now > then ? now - then : 0;
-}
-
-}  // namespace
+using internal::ContentKind;
+using internal::EnvelopeId;
+using internal::MessageId;
+using internal::OutboxDelivery;
+using internal::OutboxEntry;
 
 Messenger::Messenger(const Context& ctx, ProtocolStore& store, Transport& transport,
                      KeyDirectory& directory, Address self, MessengerOptions options)
@@ -30,241 +25,423 @@ Messenger::Messenger(const Context& ctx, ProtocolStore& store, Transport& transp
       transport_(transport),
       directory_(directory),
       self_(std::move(self)),
-      options_(options) {}
+      options_(options),
+      lists_(std::make_unique<internal::DeviceLists>(store, directory, self_)) {}
 
-Status Messenger::maintain_keys() {
-  const std::uint64_t now = ctx_.clock.now_ms();
-  // The signed prekey: make one if there is none, replace it when it is due, and delete replaced
-  // ones past their grace period, all in one transaction, so that two processes sharing the store
-  // cannot both rotate (the second one sees the first one's new key, not yet due).
-  auto rotated = store_.run_transaction([&]() -> Status {
-    auto ids = store_.signed_pre_key_ids();
-    if (!ids) return ids.error();
-    std::optional<SignedPreKeyRecord> current;
-    if (!ids->empty()) {
-      auto r = store_.load_signed_pre_key(ids->back());
-      if (!r) return r.error();
-      if (*r) current = std::move(**r);
-    }
-    if (!current || age_ms(now, current->timestamp_ms) >= options_.signed_pre_key_rotation_ms) {
-      auto identity = store_.identity_key_pair();
-      if (!identity) return identity.error();
-      if (current && to_uint(current->id) == UINT32_MAX)
-        return Error(Errc::kInvalidArgument, "maintain_keys: signed prekey ids exhausted");
-      const SignedPreKeyId next{current ? to_uint(current->id) + 1 : 1};
-      auto fresh = generate_signed_pre_key(ctx_, *identity, next);
-      if (!fresh) return fresh.error();
-      if (auto st = store_.store_signed_pre_key(*fresh); !st) return st;
-      ids->push_back(next);
-    }
-    // A replaced signed prekey is kept for a grace period after it was replaced (when the next one
-    // was made), for prekey messages still in flight that name it.
-    for (std::size_t i = 0; i + 1 < ids->size(); ++i) {
-      auto successor = store_.load_signed_pre_key((*ids)[i + 1]);
-      if (!successor) return successor.error();
-      if (*successor && age_ms(now, (*successor)->timestamp_ms) >= options_.signed_pre_key_grace_ms)
-        if (auto st = store_.remove_signed_pre_key((*ids)[i]); !st) return st;
-    }
-    return ok_status();
-  });
-  if (!rotated) return rotated;
+Messenger::~Messenger() = default;
 
-  // What the directory has not acknowledged yet: the current signed prekey, and one-time prekeys
-  // (those of a publish that failed, and new ones when the directory runs low).
-  auto spk_ids = store_.signed_pre_key_ids();
-  if (!spk_ids) return spk_ids.error();
-  if (spk_ids->empty()) return Error(Errc::kCorruptState, "maintain_keys: no signed prekey");
-  auto spk = store_.load_signed_pre_key(spk_ids->back());
-  if (!spk) return spk.error();
-  if (!*spk) return Error(Errc::kCorruptState, "maintain_keys: signed prekey vanished");
-  auto unpublished = [&]() -> Result<std::vector<PreKeyRecord>> {
-    auto ids = store_.pre_key_ids();
-    if (!ids) return ids.error();
-    std::vector<PreKeyRecord> out;
-    for (PreKeyId id : *ids) {
-      if (out.size() == kMaxPublishedPreKeys) break;  // the rest go with the next call
-      auto r = store_.load_pre_key(id);
-      if (!r) return r.error();
-      if (*r && !(*r)->published) out.push_back(std::move(**r));
-    }
-    return out;
-  };
-  auto pending = unpublished();
-  if (!pending) return pending.error();
-  auto available = directory_.available_pre_keys(self_);
-  if (!available) return available.error();
-  if (std::uint64_t{*available} + pending->size() < options_.pre_key_low_water) {
-    auto added = replenish_pre_keys(ctx_, store_, options_.pre_key_batch);
-    if (!added) return added.error();
-    pending = unpublished();
-    if (!pending) return pending.error();
-  }
-  if ((*spk)->published && pending->empty()) return ok_status();
+// ---- private steps ----
 
-  auto identity = store_.identity_key_pair();
-  if (!identity) return identity.error();
-  auto registration_id = store_.local_registration_id();
-  if (!registration_id) return registration_id.error();
-  PublishedKeys keys;
-  keys.registration_id = *registration_id;
-  keys.device_id = self_.device_id;
-  keys.identity_key = identity->public_key;
-  keys.signed_pre_key_id = (*spk)->id;
-  keys.signed_pre_key = (*spk)->key_pair.public_key;
-  keys.signed_pre_key_signature = (*spk)->signature;
-  for (const PreKeyRecord& r : *pending)
-    keys.pre_keys.emplace_back(r.id, r.key_pair.public_key);
-  if (auto st = directory_.publish(self_, keys); !st) return st;
-
-  // Acknowledged: remember it, so that it is not sent again (a crash before this commit only
-  // makes the next call publish the same keys again, which the directory takes idempotently).
-  return store_.run_transaction([&]() -> Status {
-    auto current = store_.load_signed_pre_key(keys.signed_pre_key_id);
-    if (!current) return current.error();
-    if (*current && !(*current)->published) {
-      (*current)->published = true;
-      if (auto st = store_.store_signed_pre_key(**current); !st) return st;
-    }
-    for (PreKeyRecord& r : *pending) {
-      auto still = store_.load_pre_key(r.id);
-      if (!still) return still.error();
-      if (!*still) continue;  // used meanwhile
-      (*still)->published = true;
-      if (auto st = store_.store_pre_key(**still); !st) return st;
-    }
-    return ok_status();
-  });
-}
-
-void Messenger::note_identity_change(const Address& device, const IdentityKey& offered) {
-  auto trusted = store_.identity(device.name);
-  changes_.insert_or_assign(
+void Messenger::Impl::note_identity_change(Messenger& m, const Address& device,
+                                           const IdentityKey& offered) {
+  auto trusted = m.store_.identity(device.name);
+  m.changes_.insert_or_assign(
       device.name,
       IdentityChangeEvent{device.name, device, trusted ? *trusted : std::nullopt, offered});
 }
 
-Result<Bytes> Messenger::send(const Address& to, ByteView plaintext) {
-  // Nothing goes to a person whose identity change the user has not approved yet, on any device,
-  // not even through a session made with the old identity.
-  if (changes_.find(to.name) != changes_.end())
-    return Error(Errc::kUntrustedIdentity, "Messenger::send: identity change not approved");
-  auto info = session_info(store_, to);
-  if (!info) return info.error();
-  auto set_up = [&]() -> Status {
-    auto bundle = directory_.fetch(to);
-    if (!bundle) return bundle.error();
-    if (auto st = process_prekey_bundle(ctx_, store_, to, *bundle); !st) {
-      // Only a validly signed bundle gets as far as the identity check.
-      if (st.error().code() == Errc::kUntrustedIdentity)
-        note_identity_change(to, bundle->identity_key);
-      return st.error();
-    }
-    return ok_status();
-  };
-  if (!info->exists) {
-    if (auto st = set_up(); !st) return st.error();
-  }
-  auto message = encrypt_message(ctx_, store_, to, plaintext);
-  if (!message && message.error().code() == Errc::kNoSession && info->exists) {
-    // The session was never answered for too long: start a new one.
-    if (auto st = set_up(); !st) return st.error();
-    message = encrypt_message(ctx_, store_, to, plaintext);
-  }
-  if (!message) {
-    if (message.error().code() == Errc::kUntrustedIdentity && info->remote_identity)
-      note_identity_change(to, *info->remote_identity);
-    return message.error();
-  }
-  Bytes id(kMessageIdBytes);
-  if (auto st = ctx_.random.fill(id); !st) return st.error();
-  envelope::Envelope e;
-  e.set_format(kEnvelopeFormat);
-  e.set_sender_name(self_.name);
-  e.set_sender_device(to_uint(self_.device_id));
-  e.set_type(static_cast<std::uint32_t>(message->type()));
-  e.set_body(internal::to_field(message->serialized()));
-  e.set_message_id(internal::to_field(id));
-  Bytes bytes(e.ByteSizeLong());
-  e.SerializeWithCachedSizesToArray(bytes.data());
-  if (auto st = transport_.send(to, bytes); !st)
-    return Error(Errc::kTransportFailure, "Messenger::send: transport");
-  return id;
+Result<DeviceList> Messenger::Impl::refresh_list(Messenger& m, std::string_view person) {
+  std::optional<IdentityKey> offered;
+  auto list = m.lists_->refresh(person, &offered);
+  if (!list && list.error().code() == Errc::kUntrustedIdentity && offered)
+    note_identity_change(m, Address{std::string(person), DeviceId{0}}, *offered);
+  return list;
 }
 
-namespace {
+Status Messenger::Impl::new_session(Messenger& m, const Address& device) {
+  auto bundle = m.directory_.fetch(device);
+  if (!bundle) return bundle.error();
+  if (auto st = process_prekey_bundle(m.ctx_, m.store_, device, *bundle); !st) {
+    // Only a validly signed bundle gets as far as the identity check.
+    if (st.error().code() == Errc::kUntrustedIdentity)
+      note_identity_change(m, device, bundle->identity_key);
+    return st;
+  }
+  return ok_status();
+}
 
-// A parsed, checked envelope.
-struct ParsedEnvelope {
-  Address sender;
-  MessageType type = MessageType::kWhisper;
-  envelope::Envelope proto;
-};
+Status Messenger::Impl::ensure_session(Messenger& m, const Address& device) {
+  auto info = session_info(m.store_, device);
+  if (!info) return info.error();
+  if (info->exists) return ok_status();
+  return new_session(m, device);
+}
 
-Result<ParsedEnvelope> parse_envelope(ByteView bytes) {
-  if (bytes.size() > kMaxEnvelopeBytes) return Error(Errc::kLimitExceeded, "envelope: too large");
-  ParsedEnvelope out;
-  envelope::Envelope& e = out.proto;
-  if (!internal::parse_from(e, bytes)) return Error(Errc::kInvalidProtobuf, "envelope: protobuf");
-  if (!e.has_format() || e.format() != kEnvelopeFormat)
-    return Error(Errc::kInvalidMessage, "envelope: unknown format");
-  if (!e.has_sender_name() || !e.has_sender_device() || !e.has_type() || !e.has_body() ||
-      !e.has_message_id())
-    return Error(Errc::kInvalidMessage, "envelope: missing field");
-  if (e.sender_name().size() > kMaxAddressNameBytes || e.message_id().size() > kMaxMessageIdBytes)
-    return Error(Errc::kLimitExceeded, "envelope: field too long");
-  if (e.type() != static_cast<std::uint32_t>(MessageType::kWhisper) &&
-      e.type() != static_cast<std::uint32_t>(MessageType::kPreKey))
-    return Error(Errc::kInvalidMessage, "envelope: message type");
-  out.sender = Address{e.sender_name(), DeviceId{e.sender_device()}};
-  out.type = static_cast<MessageType>(e.type());
+Result<std::vector<DeviceDelivery>> Messenger::Impl::deliver(
+    Messenger& m, OutboxEntry& entry, const std::vector<std::size_t>& indices) {
+  std::vector<DeviceDelivery> outcome;
+  outcome.reserve(indices.size());
+  struct Job {
+    std::size_t index;  // into entry.deliveries
+    std::size_t out;    // into outcome
+  };
+  std::vector<Job> ready;
+  for (std::size_t i : indices) {
+    const Address& to = entry.deliveries[i].device;
+    outcome.push_back(DeviceDelivery{to, DeliveryState::kQueued, std::nullopt});
+    if (m.changes_.count(to.name) != 0) {
+      outcome.back().error = Error(Errc::kUntrustedIdentity, "send: identity change pending");
+      continue;
+    }
+    if (auto st = ensure_session(m, to); !st) {
+      outcome.back().error = st.error();
+      continue;
+    }
+    ready.push_back(Job{i, outcome.size() - 1});
+  }
+
+  // One transaction for every encryption when it can; one by one otherwise (a session that was
+  // never answered for too long needs a new one first).
+  auto plaintext_for = [&](const Job& j) -> ByteView {
+    return entry.deliveries[j.index].device.name == m.self_.name ? entry.copy.expose()
+                                                                 : entry.content.expose();
+  };
+  std::vector<std::optional<CiphertextMessage>> sealed(ready.size());
+  {
+    std::vector<OutgoingMessage> batch;
+    batch.reserve(ready.size());
+    for (const Job& j : ready)
+      batch.push_back(OutgoingMessage{entry.deliveries[j.index].device, plaintext_for(j)});
+    auto all = batch.empty() ? Result<std::vector<CiphertextMessage>>(
+                                   std::vector<CiphertextMessage>{})
+                             : encrypt_messages(m.ctx_, m.store_, batch);
+    if (all) {
+      for (std::size_t k = 0; k < ready.size(); ++k) sealed[k] = std::move((*all)[k]);
+    } else {
+      for (std::size_t k = 0; k < ready.size(); ++k) {
+        const Address& to = entry.deliveries[ready[k].index].device;
+        auto one = encrypt_message(m.ctx_, m.store_, to, plaintext_for(ready[k]));
+        if (!one && one.error().code() == Errc::kNoSession) {
+          if (auto st = new_session(m, to); !st) {
+            outcome[ready[k].out].error = st.error();
+            continue;
+          }
+          one = encrypt_message(m.ctx_, m.store_, to, plaintext_for(ready[k]));
+        }
+        if (!one) {
+          outcome[ready[k].out].error = one.error();
+          continue;
+        }
+        sealed[k] = std::move(*one);
+      }
+    }
+  }
+
+  std::vector<OutgoingEnvelope> envelopes;
+  std::vector<std::size_t> sent_jobs;  // indices into ready
+  std::vector<EnvelopeId> ids;
+  for (std::size_t k = 0; k < ready.size(); ++k) {
+    if (!sealed[k]) continue;
+    auto id = random_id<internal::kEnvelopeIdBytes>(m);
+    if (!id) {
+      outcome[ready[k].out].error = id.error();
+      continue;
+    }
+    const Address& to = entry.deliveries[ready[k].index].device;
+    envelopes.push_back(OutgoingEnvelope{to, internal::build_envelope(m.self_, *sealed[k], *id)});
+    sent_jobs.push_back(k);
+    ids.push_back(*id);
+  }
+  std::vector<Status> statuses;
+  if (!envelopes.empty()) statuses = m.transport_.send_batch(envelopes);
+  for (std::size_t n = 0; n < sent_jobs.size(); ++n) {
+    const Job& j = ready[sent_jobs[n]];
+    OutboxDelivery& d = entry.deliveries[j.index];
+    d.envelope_ids.push_back(ids[n]);
+    if (n < statuses.size() && statuses[n]) {
+      d.state = OutboxDelivery::State::kSent;
+      d.error.reset();
+      outcome[j.out].state = DeliveryState::kSent;
+      outcome[j.out].error.reset();
+    } else {
+      outcome[j.out].error = Error(Errc::kTransportFailure, "send: transport");
+    }
+  }
+  // What is still queued says why.
+  for (std::size_t n = 0; n < indices.size(); ++n) {
+    OutboxDelivery& d = entry.deliveries[indices[n]];
+    if (d.state == OutboxDelivery::State::kQueued && outcome[n].error)
+      d.error = outcome[n].error->code();
+  }
+
+  // Recorded in the entry as it is now (a flush in another process may have changed it meanwhile:
+  // only the deliveries handled here are written).
+  internal::Outbox outbox(m.store_);
+  auto st = m.store_.run_transaction([&]() -> Status {
+    auto current = outbox.load(entry.seq);
+    if (!current) return current.error();
+    if (!*current) return ok_status();  // dropped meanwhile
+    for (std::size_t i : indices) {
+      for (OutboxDelivery& d : (*current)->deliveries)
+        if (d.device == entry.deliveries[i].device) d = entry.deliveries[i];
+    }
+    return outbox.save(**current);
+  });
+  if (!st) return st.error();
+  return outcome;
+}
+
+void Messenger::Impl::request_retry(Messenger& m, const Address& device, const EnvelopeId& id) {
+  if (!internal::RetryRequests(m.store_).add(device, id)) return;
+  (void)send_retry_request(m, device);
+}
+
+Status Messenger::Impl::send_retry_request(Messenger& m, const Address& device) {
+  internal::RetryRequests requests(m.store_);
+  const std::uint64_t now = m.ctx_.clock.now_ms();
+  auto ids = requests.due(device, now);
+  if (!ids) return ids.error();
+  if (ids->empty()) return ok_status();
+  // A new session: the one we have may be what broke. The device adopts it when the request
+  // arrives, and sends again over it.
+  if (auto st = new_session(m, device); !st) return st;
+  auto request_id = random_id<internal::kMessageIdBytes>(m);
+  if (!request_id) return request_id.error();
+  auto envelope_id = random_id<internal::kEnvelopeIdBytes>(m);
+  if (!envelope_id) return envelope_id.error();
+  const SecretBytes content = internal::build_retry_content(*request_id, now, *ids);
+  auto message = encrypt_message(m.ctx_, m.store_, device, content.expose());
+  if (!message) return message.error();
+  if (auto st =
+          m.transport_.send(device, internal::build_envelope(m.self_, *message, *envelope_id));
+      !st)
+    return st;
+  return requests.sent(device, *ids);
+}
+
+Result<std::size_t> Messenger::Impl::mark_resends(Messenger& m, const Address& device,
+                                                  const std::vector<EnvelopeId>& ids) {
+  internal::Outbox outbox(m.store_);
+  auto seqs = outbox.seqs();
+  if (!seqs) return seqs.error();
+  bool found = false;
+  std::size_t marked = 0;
+  for (std::uint64_t s : *seqs) {
+    auto e = outbox.load(s);
+    if (!e) return e.error();
+    if (!*e) continue;
+    bool changed = false;
+    for (OutboxDelivery& d : (*e)->deliveries) {
+      if (d.device != device) continue;
+      if (!found)
+        found = std::any_of(d.envelope_ids.begin(), d.envelope_ids.end(), [&](const EnvelopeId& x) {
+          return std::find(ids.begin(), ids.end(), x) != ids.end();
+        });
+      if (!found || d.state != OutboxDelivery::State::kSent) continue;
+      if (d.resends >= kMaxResendsPerDevice) continue;
+      d.state = OutboxDelivery::State::kQueued;
+      d.resends += 1;
+      d.error.reset();
+      changed = true;
+      ++marked;
+    }
+    if (changed)
+      if (auto st = outbox.save(**e); !st) return st.error();
+  }
+  return marked;
+}
+
+// ---- sending ----
+
+Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) {
+  if (person.empty() || person.size() > kMaxAddressNameBytes)
+    return Error(Errc::kInvalidArgument, "Messenger::send: person name");
+  if (person == self_.name)
+    return Error(Errc::kInvalidArgument, "Messenger::send: to ourselves");
+  // Encryption refuses to run nested (a rolled-back outer transaction would undo the chain's
+  // advance after the ciphertext left); refused here before anything is kept.
+  if (store_.transaction_depth() > 0)
+    return Error(Errc::kInTransaction, "Messenger::send: inside a store transaction");
+  if (plaintext.size() > internal::max_message_body_bytes())
+    return Error(Errc::kLimitExceeded, "Messenger::send: message too large");
+  // Nothing goes to a person whose identity change the user has not approved yet.
+  if (changes_.find(person) != changes_.end())
+    return Error(Errc::kUntrustedIdentity, "Messenger::send: identity change not approved");
+  auto theirs = Impl::refresh_list(*this, person);
+  if (!theirs) return theirs.error();
+  auto ours = Impl::refresh_list(*this, self_.name);
+  if (!ours) return ours.error();
+  if (!ours->contains(self_.device_id))
+    return Error(Errc::kUnknownDevice, "Messenger::send: this device is not on our device list");
+
+  auto id = Impl::random_id<internal::kMessageIdBytes>(*this);
+  if (!id) return id.error();
+  const std::uint64_t now = ctx_.clock.now_ms();
+  OutboxEntry entry;
+  entry.recipient = std::string(person);
+  entry.content = internal::build_message_content(*id, now, plaintext);
+  entry.copy = internal::build_copy_content(*id, now, person, plaintext);
+  entry.created_ms = now;
+  for (DeviceId d : theirs->devices)
+    entry.deliveries.push_back(OutboxDelivery{Address{std::string(person), d}, {}, {}, 0, {}});
+  for (DeviceId d : ours->devices)
+    if (d != self_.device_id)
+      entry.deliveries.push_back(OutboxDelivery{Address{self_.name, d}, {}, {}, 0, {}});
+  if (auto st = internal::Outbox(store_).add(entry); !st) return st.error();
+
+  std::vector<std::size_t> all(entry.deliveries.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  auto outcome = Impl::deliver(*this, entry, all);
+  if (!outcome) return outcome.error();
+  return SendResult{Bytes(id->begin(), id->end()), std::move(*outcome)};
+}
+
+Result<FlushResult> Messenger::flush() {
+  if (store_.transaction_depth() > 0)
+    return Error(Errc::kInTransaction, "Messenger::flush: inside a store transaction");
+  FlushResult out;
+  internal::Outbox outbox(store_);
+  const std::uint64_t now = ctx_.clock.now_ms();
+  auto expired = outbox.prune(now);
+  if (!expired) return expired.error();
+  out.expired = *expired;
+  auto seqs = outbox.seqs();
+  if (!seqs) return seqs.error();
+  for (std::uint64_t s : *seqs) {
+    auto e = outbox.load(s);
+    if (!e) return e.error();
+    if (!*e || !(*e)->waiting()) continue;
+    // Deliveries to devices that left their person's list are given up.
+    std::vector<std::size_t> queued;
+    for (std::size_t i = 0; i < (*e)->deliveries.size(); ++i) {
+      OutboxDelivery& d = (*e)->deliveries[i];
+      if (d.state != OutboxDelivery::State::kQueued) continue;
+      auto list = lists_->known(d.device.name);
+      if (!list) return list.error();
+      if (*list && !(*list)->contains(d.device.device_id)) {
+        d.state = OutboxDelivery::State::kGivenUp;
+        d.error = Errc::kUnknownDevice;
+        continue;
+      }
+      queued.push_back(i);
+    }
+    if (queued.empty()) {
+      if (auto st = outbox.save(**e); !st) return st.error();
+      continue;
+    }
+    auto outcome = Impl::deliver(*this, **e, queued);
+    if (!outcome) return outcome.error();
+    for (const DeviceDelivery& d : *outcome)
+      (d.state == DeliveryState::kSent ? out.sent : out.queued) += 1;
+  }
+  // Retry requests that waited for their interval (or for the transport).
+  internal::RetryRequests requests(store_);
+  auto waiting = requests.waiting();
+  if (!waiting) return waiting.error();
+  for (const Address& device : *waiting) {
+    auto st = Impl::send_retry_request(*this, device);
+    if (!st && (st.error().code() == Errc::kStoreFailure ||
+                st.error().code() == Errc::kCorruptState))
+      return st.error();
+  }
+  if (auto st = requests.prune(now); !st) return st.error();
+  auto pruned = internal::SeenMessages(store_).prune(now);
+  if (!pruned) return pruned.error();
   return out;
 }
 
-}  // namespace
+// ---- receiving ----
 
 Result<Address> Messenger::envelope_sender(ByteView envelope) {
-  auto e = parse_envelope(envelope);
+  auto e = internal::parse_envelope(envelope);
   if (!e) return e.error();
   return std::move(e->sender);
 }
 
-Result<ReceivedMessage> Messenger::receive(ByteView bytes, const ReceiveOptions& receive_options) {
-  auto parsed = parse_envelope(bytes);
-  if (!parsed) return parsed.error();
-  const envelope::Envelope& e = parsed->proto;
-  const Address& sender = parsed->sender;
+Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
+                                                          const ReceiveOptions& receive_options) {
+  auto parts = internal::parse_envelope(bytes);
+  if (!parts) return parts.error();
+  const Address& sender = parts->sender;
   // The transport knows who handed it this envelope; the envelope's own claim is just bytes.
   if ((receive_options.authenticated_name && *receive_options.authenticated_name != sender.name) ||
       (receive_options.authenticated_device &&
        *receive_options.authenticated_device != sender.device_id))
     return Error(Errc::kSenderMismatch,
                  "Messenger::receive: the envelope names another sender than the transport's");
-  auto message = CiphertextMessage::parse(parsed->type, as_bytes(e.body()));
-  if (!message) return message.error();
-  DecryptOptions options;
-  if (receive_options.before_commit) {
-    options.before_commit = [&](ByteView plaintext) {
-      return receive_options.before_commit(sender, as_bytes(e.message_id()), plaintext);
-    };
+  if (sender == self_)
+    return Error(Errc::kInvalidMessage, "Messenger::receive: an envelope from this very device");
+  // Only devices on their person's signed list may speak for the person.
+  auto known = lists_->known(sender.name);
+  if (!known) return known.error();
+  if (!*known || !(*known)->contains(sender.device_id)) {
+    auto fresh = Impl::refresh_list(*this, sender.name);
+    if (!fresh) return fresh.error();
+    if (!fresh->contains(sender.device_id))
+      return Error(Errc::kUnknownDevice, "Messenger::receive: the sender's device is not listed");
   }
+  auto message = CiphertextMessage::parse(parts->type, parts->body);
+  if (!message) return message.error();
+
+  const std::uint64_t now = ctx_.clock.now_ms();
+  std::optional<ReceivedMessage> out;
+  bool content_refused = false;
+  bool resend = false;
+  DecryptOptions options;
+  options.before_commit = [&](ByteView plaintext) -> Status {
+    out.reset();
+    resend = false;
+    auto content = internal::parse_content(plaintext);
+    if (!content) {
+      content_refused = true;
+      return content.error();
+    }
+    if (content->kind == ContentKind::kRetryRequest) {
+      auto marked = Impl::mark_resends(*this, sender, content->retry_ids);
+      if (!marked) return marked.error();
+      resend = *marked > 0;
+      return ok_status();
+    }
+    const bool copy = content->kind == ContentKind::kSentCopy;
+    // Our devices send us copies; other people send messages.
+    if (copy != (sender.name == self_.name)) {
+      content_refused = true;
+      return Error(Errc::kInvalidMessage, "Messenger::receive: content of the wrong kind");
+    }
+    internal::SeenMessages seen(store_);
+    auto shown = seen.contains(sender.name, content->id);
+    if (!shown) return shown.error();
+    if (*shown) return ok_status();  // a resend of a message already shown
+    if (auto st = seen.insert(sender.name, content->id, now); !st) return st;
+    ReceivedMessage r;
+    r.sender = sender;
+    r.conversation = copy ? content->recipient : sender.name;
+    r.sent_by_us = copy;
+    r.message_id.assign(content->id.begin(), content->id.end());
+    r.sent_ms = content->sent_ms;
+    r.plaintext = std::move(content->body);
+    if (receive_options.before_commit)
+      if (auto st = receive_options.before_commit(r); !st) return st;
+    out = std::move(r);
+    return ok_status();
+  };
   auto plaintext = decrypt_message(ctx_, store_, sender, *message, options);
   if (!plaintext) {
+    const Errc code = plaintext.error().code();
     // A prekey message refused as untrusted authenticated under its identity key (the library
-    // checks trust only after X3DH and the MAC): a real identity change for that person. A
-    // whisper message refused as untrusted belongs to a session whose identity was replaced.
-    if (plaintext.error().code() == Errc::kUntrustedIdentity && message->prekey_message())
-      note_identity_change(sender, message->prekey_message()->identity_key());
+    // checks trust only after X3DH and the MAC): a real identity change for that person.
+    if (code == Errc::kUntrustedIdentity && message->prekey_message())
+      Impl::note_identity_change(*this, sender, message->prekey_message()->identity_key());
+    // A listed device sent something we cannot decrypt: ask it to send again (rate-limited).
+    if (!content_refused &&
+        (code == Errc::kNoSession || code == Errc::kInvalidMessage || code == Errc::kInvalidKeyId))
+      Impl::request_retry(*this, sender, parts->id);
     return plaintext.error();
   }
+  if (resend) (void)flush();
   // A one-time prekey of ours was used up: publish more if the directory runs low. Best effort:
   // the message is already committed, and the next maintain_keys() will try again.
   if (const auto* pre = message->prekey_message(); pre && pre->pre_key_id()) {
     auto still = store_.load_pre_key(*pre->pre_key_id());
     if (still && !*still) (void)maintain_keys();
   }
-  ReceivedMessage out{sender, Bytes(e.message_id().begin(), e.message_id().end()),
-                      std::move(*plaintext)};
   return out;
+}
+
+// ---- people ----
+
+Result<DeviceList> Messenger::devices(std::string_view person) {
+  return Impl::refresh_list(*this, person);
 }
 
 std::optional<IdentityChangeEvent> Messenger::identity_change(std::string_view name) const {
@@ -280,6 +457,7 @@ Status Messenger::reset_session(const Address& peer) {
 Status Messenger::approve_identity(std::string_view name, const IdentityKey& identity) {
   if (auto st = trust_identity(store_, name, identity); !st) return st;
   if (auto it = changes_.find(name); it != changes_.end()) changes_.erase(it);
+  lists_->forget(name);
   return ok_status();
 }
 

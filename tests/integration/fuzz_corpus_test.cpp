@@ -161,7 +161,10 @@ void write_wire_formats(CorpusWriter& w, const fuzz::FixedSession& s) {
   // (on a copy of her store), and prekey messages from a new device, carol, with and without one
   // of bob's one-time prekeys.
   fuzz::CaptureTransport transport;
-  fuzz::NullDirectory directory;
+  fuzz::ListDirectory directory;
+  auto carol_keys = fuzz::make_device("carol", 3, 0);  // carol's identity, for her device list
+  for (const fuzz::Device* d : {s.alice.get(), s.bob.get(), carol_keys.get()})
+    directory.lists[d->address.name] = fuzz::device_list_of(*d);
   auto alice_store = InMemoryProtocolStore::deserialize(fuzz::snapshot(*s.alice->store));
   REQUIRE(alice_store);
   Messenger alice(s.alice->ctx, **alice_store, transport, directory, s.alice->address);
@@ -173,9 +176,10 @@ void write_wire_formats(CorpusWriter& w, const fuzz::FixedSession& s) {
     Messenger bob(s.bob->ctx, **bob_store, transport, directory, s.bob->address);
     auto received = bob.receive(envelope);
     REQUIRE(received);
-    return received->sender;
+    REQUIRE(*received);
+    return (*received)->sender;
   };
-  REQUIRE(alice.send(s.bob->address, as_bytes("hello bob")));
+  REQUIRE(alice.send("bob", as_bytes("hello bob")));
   w.write("envelope", "alice-whisper", transport.last);
   CHECK(opens(transport.last) == s.alice->address);
   int n = 0;
@@ -183,7 +187,7 @@ void write_wire_formats(CorpusWriter& w, const fuzz::FixedSession& s) {
     auto carol = fuzz::make_device("carol", 3, 0);
     REQUIRE(process_prekey_bundle(carol->ctx, *carol->store, s.bob->address, bundle));
     Messenger m(carol->ctx, *carol->store, transport, directory, carol->address);
-    REQUIRE(m.send(s.bob->address, as_bytes("hi, carol here")));
+    REQUIRE(m.send("bob", as_bytes("hi, carol here")));
     w.write("envelope", "carol-prekey-" + std::to_string(n++), transport.last);
     CHECK(opens(transport.last) == carol->address);
   }

@@ -28,6 +28,7 @@ Status LoopbackNetwork::publish(const Address& self, const PublishedKeys& keys) 
     else
       e.pre_keys.push_back(k);
   }
+  traffic_.push_back(keys.serialize());
   parsed->pre_keys.clear();
   e.keys = *parsed;
   ++publishes;
@@ -53,6 +54,33 @@ Result<PreKeyBundle> LoopbackNetwork::fetch(const Address& remote) {
     it->second.pre_keys.pop_front();
   }
   return PreKeyBundle::parse(it->second.keys.bundle(otk).serialize());
+}
+
+Status LoopbackNetwork::publish_device_list(std::string_view name, ByteView signed_list) {
+  if (down || publish_down) return Error(Errc::kTransportFailure, "loopback: down");
+  auto fresh = SignedDeviceList::parse(signed_list);
+  if (!fresh) return fresh.error();
+  if (fresh->list().name != name) return Error(Errc::kInvalidMessage, "loopback: list name");
+  if (auto it = lists_.find(name); it != lists_.end()) {
+    auto held = SignedDeviceList::parse(it->second);
+    if (held && held->list().identity == fresh->list().identity &&
+        fresh->list().version <= held->list().version)
+      return Error(Errc::kStaleDeviceList, "loopback: not newer than the list held");
+  }
+  traffic_.emplace_back(signed_list.begin(), signed_list.end());
+  lists_.insert_or_assign(std::string(name), Bytes(signed_list.begin(), signed_list.end()));
+  return ok_status();
+}
+
+Result<std::optional<Bytes>> LoopbackNetwork::fetch_device_list(std::string_view name) {
+  if (down) return Error(Errc::kTransportFailure, "loopback: down");
+  ++list_fetches;
+  if (substitute_list) {
+    if (auto lie = substitute_list(name)) return *lie;
+  }
+  auto it = lists_.find(name);
+  if (it == lists_.end()) return std::optional<Bytes>();
+  return std::optional<Bytes>(it->second);
 }
 
 }  // namespace hush::test

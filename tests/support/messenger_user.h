@@ -1,8 +1,11 @@
-// hush tests: a device driven through the Messenger on the in-process network (loopback.h), and
-// small helpers for Messenger scenarios.
+// hush tests: devices driven through the Messenger on the in-process network (loopback.h): a User
+// is one device (a Party with a Messenger); people with several devices are Users sharing a name,
+// linked through the real link flow. Helpers receive what is queued and summarise it.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -16,12 +19,17 @@ struct User {
   Party party;
   LoopbackNetwork::Port port;
   Messenger messenger;
+  /// Device `device` of a new person `name` (a fresh identity).
   User(const std::string& name, std::uint64_t seed, LoopbackNetwork& net, MessengerOptions o = {},
        DeviceId device = DeviceId{1})
-      : party(on_device(Party::create(name, seed, 0), device)),
+      : User(on_device(Party::create(name, seed, 0), device), net, o) {}
+  /// A device made from a prepared party.
+  User(Party p, LoopbackNetwork& net, MessengerOptions o = {})
+      : party(std::move(p)),
         port(net),
         messenger(*party.ctx, *party.store, port, net, party.address, o) {}
   const Address& address() const { return party.address; }
+  const std::string& name() const { return party.address.name; }
   IdentityKey identity() const { return party.store->identity_key_pair()->public_key; }
 
  private:
@@ -31,9 +39,66 @@ struct User {
   }
 };
 
+/// Links a new device to `existing`'s person through the whole flow: a LinkRequest, its code
+/// entered at `existing` (link_device), the link message (carried through the network's traffic
+/// log, as a relay would see it), opened, imported into a new store, and the new device's keys
+/// published. REQUIREs every step.
+inline std::unique_ptr<User> link_new_device(User& existing, std::uint64_t seed,
+                                             LoopbackNetwork& net, MessengerOptions o = {},
+                                             StoreKind kind = default_store_kind()) {
+  SeededRandom random(seed ^ 0x5eed);
+  auto request = LinkRequest::create(random);
+  REQUIRE(request);
+  auto linked = existing.messenger.link_device(request->code(), as_bytes("app data"));
+  REQUIRE(linked);
+  REQUIRE(linked->mailbox == request->mailbox());
+  net.record(linked->message);
+  auto contents = request->open(linked->message);
+  REQUIRE(contents);
+  REQUIRE(contents->device_id == linked->device_id);
+  Party p = Party::create_with_identity(contents->name, contents->device_id, seed,
+                                        contents->identity.clone(), 0, kind);
+  REQUIRE(import_link(*p.store, *contents));
+  auto user = std::make_unique<User>(std::move(p), net, o);
+  REQUIRE(user->messenger.maintain_keys());
+  return user;
+}
+
+/// What a receive showed, in short.
+struct Got {
+  Address from;
+  std::string conversation;
+  bool sent_by_us = false;
+  std::string text;
+  friend bool operator==(const Got&, const Got&) = default;
+};
+
 /// A plaintext as a string.
 inline std::string text(const SecretBytes& b) {
   return std::string(b.expose().begin(), b.expose().end());
+}
+
+/// Receives every envelope queued for `u` (also those its receives cause to be queued), REQUIRing
+/// each to succeed; returns what was shown, in order.
+inline std::vector<Got> drain_all(LoopbackNetwork& net, User& u) {
+  std::vector<Got> out;
+  auto& q = net.queue(u.address());
+  while (!q.empty()) {
+    Bytes e = std::move(q.front());
+    q.pop_front();
+    auto r = u.messenger.receive(e);
+    REQUIRE(r);
+    if (*r) out.push_back(Got{(*r)->sender, (*r)->conversation, (*r)->sent_by_us,
+                              text((*r)->plaintext)});
+  }
+  return out;
+}
+
+/// The texts drain_all shows.
+inline std::vector<std::string> drain(LoopbackNetwork& net, User& u) {
+  std::vector<std::string> out;
+  for (const Got& g : drain_all(net, u)) out.push_back(g.text);
+  return out;
 }
 
 /// Takes the oldest envelope queued for `to` (REQUIREs one).
@@ -43,6 +108,18 @@ inline Bytes take(LoopbackNetwork& net, const Address& to) {
   Bytes e = std::move(q.front());
   q.pop_front();
   return e;
+}
+
+/// Sends and REQUIREs every device to have been reached.
+inline SendResult send_ok(User& from, const std::string& to, const std::string& message) {
+  auto r = from.messenger.send(to, as_bytes(message));
+  REQUIRE(r);
+  for (const DeviceDelivery& d : r->deliveries) {
+    INFO("device " << d.device.name << "." << to_uint(d.device.device_id) << ": "
+                   << (d.error ? to_string(d.error->code()) : "ok"));
+    CHECK(d.state == DeliveryState::kSent);
+  }
+  return std::move(*r);
 }
 
 }  // namespace hush::test

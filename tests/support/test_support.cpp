@@ -71,16 +71,22 @@ void Party::reopen() {
   }
 }
 
-Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys,
-                    StoreKind kind, ByteView storage_key) {
+namespace {
+
+// A party of `kind` for device `device` of `name` with `identity_pair`. With `skip`, the identity
+// was drawn from the start of this seed's stream (create()): the party's own stream draws past it,
+// so that its later keys are the ones create() always made.
+Party make_party(const std::string& name, DeviceId device, std::uint64_t seed,
+                 IdentityKeyPair identity_pair, std::uint32_t pre_keys, StoreKind kind,
+                 ByteView storage_key, bool skip) {
   Party p;
   p.kind = kind;
-  p.address = Address{name, DeviceId{1}};
+  p.address = Address{name, device};
   p.random = std::make_unique<SeededRandom>(seed);
   p.clock = std::make_unique<FixedClock>();
   p.ctx = std::make_unique<Context>(Context{*p.random, *p.clock, nullptr});
-  auto identity = generate_identity_key_pair(*p.random);
-  REQUIRE(identity);
+  if (skip) REQUIRE(generate_identity_key_pair(*p.random));
+  Result<IdentityKeyPair> identity(std::move(identity_pair));
   auto reg = generate_registration_id(*p.random);
   REQUIRE(reg);
   auto spk = generate_signed_pre_key(*p.ctx, *identity, p.signed_pre_key_id);
@@ -99,6 +105,23 @@ Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t p
   REQUIRE(p.store->store_signed_pre_key(*spk));
   if (pre_keys > 0) REQUIRE(replenish_pre_keys(*p.ctx, *p.store, pre_keys));
   return p;
+}
+
+}  // namespace
+
+Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys,
+                    StoreKind kind, ByteView storage_key) {
+  SeededRandom random(seed);
+  auto identity = generate_identity_key_pair(random);
+  REQUIRE(identity);
+  return make_party(name, DeviceId{1}, seed, std::move(*identity), pre_keys, kind, storage_key,
+                    true);
+}
+
+Party Party::create_with_identity(const std::string& name, DeviceId device, std::uint64_t seed,
+                                  IdentityKeyPair identity, std::uint32_t pre_keys,
+                                  StoreKind kind, ByteView storage_key) {
+  return make_party(name, device, seed, std::move(identity), pre_keys, kind, storage_key, false);
 }
 
 PreKeyBundle Party::bundle(std::optional<PreKeyId> pre_key) const {

@@ -71,6 +71,11 @@ struct Party {
   /// `storage_key` if one is given and the kind is SqliteStore).
   static Party create(const std::string& name, std::uint64_t seed, std::uint32_t pre_keys = 10,
                       StoreKind kind = default_store_kind(), ByteView storage_key = {});
+  /// As create(), for device `device` of a person whose identity is `identity` (a linked device).
+  static Party create_with_identity(const std::string& name, DeviceId device, std::uint64_t seed,
+                                    IdentityKeyPair identity, std::uint32_t pre_keys = 10,
+                                    StoreKind kind = default_store_kind(),
+                                    ByteView storage_key = {});
 
   /// The database path (SqliteStore only).
   std::string db_path() const;

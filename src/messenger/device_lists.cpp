@@ -1,0 +1,124 @@
+// hush internal: the Messenger's device lists (see device_lists.h).
+#include "messenger/device_lists.h"
+
+#include <algorithm>
+
+#include <hush/session.h>
+
+namespace hush::internal {
+
+namespace {
+
+Result<std::optional<SignedDeviceList>> load_stored(ProtocolStore& store,
+                                                    std::string_view person) {
+  auto bytes = store.load_messenger_record(MessengerRecordKind::kDeviceList, person);
+  if (!bytes) return bytes.error();
+  if (!*bytes) return std::optional<SignedDeviceList>();
+  auto parsed = SignedDeviceList::parse((*bytes)->expose());
+  if (!parsed) return Error(Errc::kCorruptState, "device lists: stored list does not parse");
+  if (parsed->list().name != person)
+    return Error(Errc::kCorruptState, "device lists: stored list of another person");
+  return std::optional<SignedDeviceList>(std::move(*parsed));
+}
+
+}  // namespace
+
+Result<std::optional<DeviceList>> DeviceLists::known(std::string_view person) {
+  if (auto it = cache_.find(person); it != cache_.end())
+    return std::optional<DeviceList>(it->second.list);
+  auto stored = load_stored(store_, person);
+  if (!stored) return stored.error();
+  if (!*stored) return std::optional<DeviceList>();
+  cache_.insert_or_assign(std::string(person),
+                          Cached{(*stored)->list(), (*stored)->serialized()});
+  return std::optional<DeviceList>((*stored)->list());
+}
+
+Result<DeviceList> DeviceLists::refresh(std::string_view person,
+                                        std::optional<IdentityKey>* offered) {
+  auto fetched = directory_.fetch_device_list(person);
+  if (!fetched || !*fetched) {
+    // Down, or it has none: the newest list seen still holds (a directory that withholds the
+    // list can only keep new devices from being reached, not bring removed ones back).
+    auto seen = known(person);
+    if (!seen) return seen.error();
+    if (*seen) return std::move(**seen);
+    if (!fetched) return fetched.error();
+    return Error(Errc::kNoSession, "device lists: the person has no device list");
+  }
+  if (auto it = cache_.find(person); it != cache_.end() && it->second.serialized == **fetched)
+    return it->second.list;
+  auto parsed = SignedDeviceList::parse(**fetched);
+  if (!parsed) return parsed.error();
+  if (parsed->list().name != person)
+    return Error(Errc::kInvalidMessage, "device lists: a list of another person");
+  if (auto st = apply(person, *parsed, offered); !st) return st.error();
+  return parsed->list();
+}
+
+Status DeviceLists::keep(const SignedDeviceList& list) {
+  return apply(list.list().name, list, nullptr);
+}
+
+Status DeviceLists::apply(std::string_view person, const SignedDeviceList& fresh,
+                          std::optional<IdentityKey>* offered) {
+  const DeviceList& list = fresh.list();
+  std::vector<DeviceId> removed;
+  auto st = store_.run_transaction([&]() -> Status {
+    removed.clear();
+    if (person == self_.name) {
+      auto ours = store_.identity_key_pair();
+      if (!ours) return ours.error();
+      if (!(ours->public_key == list.identity))
+        return Error(Errc::kUnknownDevice,
+                     "device lists: our name's list is signed by another identity");
+    } else {
+      auto trusted = store_.identity(person);
+      if (!trusted) return trusted.error();
+      if (*trusted && !(**trusted == list.identity)) {
+        if (offered != nullptr) *offered = list.identity;
+        return Error(Errc::kUntrustedIdentity, "device lists: signed by another identity");
+      }
+      auto allowed = store_.is_trusted_identity(person, list.identity, Direction::kSending);
+      if (!allowed) return allowed.error();
+      if (!*allowed) {
+        if (offered != nullptr) *offered = list.identity;
+        return Error(Errc::kUntrustedIdentity, "device lists: identity not trusted");
+      }
+      if (!*trusted) {
+        auto saved = store_.save_identity(person, list.identity);
+        if (!saved) return saved.error();
+      }
+    }
+    auto stored = load_stored(store_, person);
+    if (!stored) return stored.error();
+    if (*stored && (*stored)->list().identity == list.identity) {
+      const DeviceList& old = (*stored)->list();
+      if (list.version < old.version)
+        return Error(Errc::kStaleDeviceList, "device lists: older than the newest seen");
+      if (list.version == old.version) {
+        if ((*stored)->serialized() == fresh.serialized()) return ok_status();
+        return Error(Errc::kStaleDeviceList, "device lists: another list with the same version");
+      }
+      for (DeviceId d : old.devices)
+        if (!list.contains(d)) removed.push_back(d);
+    } else if (*stored) {
+      // A newly trusted identity: the old identity's devices are gone.
+      removed = (*stored)->list().devices;
+    }
+    if (auto s = store_.store_messenger_record(MessengerRecordKind::kDeviceList, person,
+                                               fresh.serialized());
+        !s)
+      return s;
+    for (DeviceId d : removed) {
+      if (person == self_.name && d == self_.device_id) continue;
+      if (auto s = reset_session(store_, Address{std::string(person), d}); !s) return s;
+    }
+    return ok_status();
+  });
+  if (!st) return st;
+  cache_.insert_or_assign(std::string(person), Cached{list, fresh.serialized()});
+  return ok_status();
+}
+
+}  // namespace hush::internal

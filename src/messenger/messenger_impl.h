@@ -1,0 +1,68 @@
+// hush internal: the Messenger's private steps, shared by its source files (messenger.cpp: send,
+// receive, flush, identity; key_upkeep.cpp: maintain_keys; linking.cpp: link and unlink).
+//
+// Not responsible for: anything the public header does not promise.
+// Thread-safety: as Messenger (not synchronised).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <hush/messenger.h>
+
+#include "messenger/content.h"
+#include "messenger/device_lists.h"
+#include "messenger/envelope.h"
+#include "messenger/outbox.h"
+
+namespace hush {
+
+struct Messenger::Impl {
+  /// The person's newest device list (fetched; the newest seen if the directory is down), noting
+  /// an identity change.
+  static Result<DeviceList> refresh_list(Messenger& m, std::string_view person);
+
+  /// Makes sure there is a session that can encrypt to `device` (fetching its bundle if not),
+  /// noting an identity change.
+  static Status ensure_session(Messenger& m, const Address& device);
+
+  /// Starts a new session with `device` from its bundle (archiving the current one).
+  static Status new_session(Messenger& m, const Address& device);
+
+  /// Encrypts the entry for the deliveries at `indices` (queued ones), hands them to the
+  /// transport and records what happened. Returns the outcome per index.
+  static Result<std::vector<DeviceDelivery>> deliver(Messenger& m, internal::OutboxEntry& entry,
+                                                     const std::vector<std::size_t>& indices);
+
+  /// Records that envelope `id` from `device` did not decrypt, and asks the device to send it
+  /// again if the interval allows (else the next flush asks).
+  static void request_retry(Messenger& m, const Address& device, const internal::EnvelopeId& id);
+
+  /// Sends `device` a retry request for the envelopes waiting to be asked for, if any and if the
+  /// interval allows.
+  static Status send_retry_request(Messenger& m, const Address& device);
+
+  /// Marks for sending again, to `device`, the outbox message that went out in one of `ids` and
+  /// every later one (joins the caller's transaction). Returns how many were marked.
+  static Result<std::size_t> mark_resends(Messenger& m, const Address& device,
+                                          const std::vector<internal::EnvelopeId>& ids);
+
+  /// Publishes our person's first device list (device 1), or ours again where the directory lost
+  /// it or serves an older one; kUnknownDevice if we are not on it.
+  static Status maintain_own_list(Messenger& m);
+
+  /// Records an identity change for the person of `device`.
+  static void note_identity_change(Messenger& m, const Address& device, const IdentityKey& offered);
+
+  /// A fresh random message or envelope id.
+  template <std::size_t N>
+  static Result<std::array<std::uint8_t, N>> random_id(Messenger& m) {
+    std::array<std::uint8_t, N> id{};
+    if (auto st = m.ctx_.random.fill(id); !st) return st.error();
+    return id;
+  }
+};
+
+}  // namespace hush
