@@ -11,6 +11,7 @@
 // Header-only, not part of the library; never include it from src/.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -388,6 +389,44 @@ inline Bytes snapshot_without_healing(InMemoryProtocolStore& store) {
     check((*copy)->remove_messenger_record(MessengerRecordKind::kHealing, k).has_value(),
           "remove healing record");
   return snapshot(**copy);
+}
+
+// ---- link_message_fuzzer's fixed request and input layout ----
+//
+// The first byte's bit 0 picks what the rest is: 0, a link message, opened with the fixed
+// request; 1, a plaintext (a LinkContents protobuf or anything else), which the harness seals for
+// the fixed request's code (internal::seal_link_plaintext, randomness FuzzRandom(kLinkSealSeed))
+// and then opens, so that fuzzed contents get past AES-GCM.
+
+/// The fixed new device's LinkRequest, in LinkRequest::serialize()'s form (made once from
+/// FuzzRandom(0x4c494e4b) and kept as bytes, so that the target and the seeds agree whatever
+/// changes in how requests are made). Its code is
+/// HUSHLINK1-67NJ6WOH-IXLLEJS7-JFET4MCI-H7LXRXNN-KQN64L2W-UGBAUWTW-AVF7KZUO-Q4J6HO5K-LF7UGGCD-
+/// Z4HPPH7E-ZXTJSPIV-3AEKTVGH-VQWF4EI.
+inline constexpr std::array<std::uint8_t, 97> kFixedLinkRequest = {
+    0x01, 0x60, 0x21, 0xae, 0x46, 0xd1, 0x01, 0x45, 0x11, 0xc5, 0x6e, 0xbb, 0x0c, 0x18,
+    0x8e, 0x51, 0xea, 0x8f, 0xe4, 0xde, 0xac, 0x19, 0x37, 0x91, 0xd2, 0xa4, 0x27, 0x67,
+    0x14, 0x69, 0xff, 0xa1, 0x77, 0xf7, 0xda, 0x9f, 0x59, 0xc7, 0x45, 0xd6, 0xb2, 0x26,
+    0x5f, 0x49, 0x49, 0x3e, 0x30, 0x48, 0x3f, 0xd7, 0x78, 0xdd, 0xad, 0x54, 0x1b, 0xee,
+    0x2f, 0x56, 0xa1, 0x82, 0x0a, 0x5a, 0x76, 0x05, 0x4b, 0xf5, 0x66, 0x8e, 0x87, 0x13,
+    0xe3, 0xbb, 0xaa, 0x59, 0x7f, 0x43, 0x18, 0x43, 0xcf, 0x0e, 0xf7, 0x9f, 0xe4, 0xcd,
+    0xe6, 0x99, 0x3d, 0x15, 0xd8, 0x08, 0xa9, 0xd4, 0xc7, 0xac, 0x2c, 0x5e, 0x11};
+
+/// The seed of the randomness the link target seals plaintexts with.
+inline constexpr std::uint64_t kLinkSealSeed = 0x5345414c;  // "SEAL"
+
+/// The fixed request (aborts if the bytes no longer deserialize).
+inline LinkRequest fixed_link_request() {
+  auto r = LinkRequest::deserialize(kFixedLinkRequest);
+  check(r.has_value(), "the fixed link request does not deserialize");
+  return std::move(*r);
+}
+
+/// The code of the fixed request, as an existing device reads it.
+inline LinkCode fixed_link_code() {
+  auto c = LinkCode::parse(fixed_link_request().code());
+  check(c.has_value(), "the fixed link request's code does not parse");
+  return std::move(*c);
 }
 
 }  // namespace hush::fuzz

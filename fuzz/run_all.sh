@@ -31,6 +31,8 @@ targets=(
   prekey_bundle:prekey_bundle
   bundle_wire:bundle_wire
   fingerprint:fingerprint
+  device_list:device_list
+  link_message:link_message
   envelope:envelope
   chat_frame:chat_frame
   decrypt:decrypt

@@ -1,5 +1,6 @@
 // hush: writes the fuzz targets' seed corpora (fuzz/corpus/<target>/): real messages, records,
-// snapshots and bundles from real sessions, and action scripts for the interaction fuzzer.
+// snapshots and bundles from real sessions, action scripts for the interaction fuzzer, signed
+// device lists, and link messages for the fixed link request.
 //
 // Hidden ([.corpus]); run it by hand with HUSH_FUZZ_CORPUS_DIR set, then minimise the output into
 // fuzz/corpus with -merge=1 (fuzz/README.md). The fixed session comes from fuzz/fuzz_common.h, the
@@ -11,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "../../fuzz/fuzz_common.h"
+#include "protocol/link_internal.h"
 
 using namespace hush;
 
@@ -290,6 +293,76 @@ void write_interactions(CorpusWriter& w) {
   }
 }
 
+// device_list: signed lists of several shapes (one device, a gap, the most devices, the longest
+// name), each checked to parse.
+void write_device_lists(CorpusWriter& w) {
+  fuzz::FuzzRandom random(21);
+  auto identity = KeyPair::generate(random);
+  REQUIRE(identity);
+  auto one = [&](const std::string& file, std::string name, std::vector<std::uint32_t> devices,
+                 std::uint32_t next, std::uint64_t version) {
+    DeviceList list;
+    list.name = std::move(name);
+    list.identity = identity->public_key;
+    list.version = version;
+    for (auto d : devices)
+      list.devices.push_back(DeviceId{d});
+    list.next_device_id = DeviceId{next};
+    auto s = SignedDeviceList::sign(random, std::move(list), *identity);
+    REQUIRE(s);
+    CHECK(SignedDeviceList::parse(s->serialized()));
+    w.write("device_list", file, s->serialized());
+  };
+  one("one-device", "alice", {1}, 2, 1);
+  one("with-gap", "alice", {1, 4, 5}, 9, 12);
+  std::vector<std::uint32_t> many;
+  for (std::uint32_t d = 1; d <= kMaxDevicesPerPerson; ++d)
+    many.push_back(d * 200);  // two-byte varints
+  one("most-devices", "bob", many, 0x7fffffff, 0xffffffffffULL);
+  one("longest-name", std::string(kMaxAddressNameBytes, 'n'), {2}, 3, 2);
+}
+
+// link_message: link messages sealed for the fixed request (selector 0), each checked to open
+// there, and the plaintexts of contents (selector 1), which the target seals itself.
+void write_link_messages(CorpusWriter& w) {
+  fuzz::FuzzRandom random(22);
+  const LinkCode code = fuzz::fixed_link_code();
+  const LinkRequest request = fuzz::fixed_link_request();
+  auto identity = KeyPair::generate(random);
+  auto bob = KeyPair::generate(random);
+  REQUIRE(identity);
+  REQUIRE(bob);
+  auto contents = [&](std::vector<std::uint32_t> devices, std::uint32_t device, bool extras) {
+    DeviceList list;
+    list.name = "alice";
+    list.identity = identity->public_key;
+    list.version = 2;
+    for (auto d : devices)
+      list.devices.push_back(DeviceId{d});
+    list.next_device_id = DeviceId{devices.back() + 1};
+    auto signed_list = SignedDeviceList::sign(random, std::move(list), *identity);
+    REQUIRE(signed_list);
+    LinkContents c{"alice", DeviceId{device}, identity->clone(), std::move(*signed_list), {}, {}};
+    if (extras) {
+      c.contacts.emplace_back("bob", bob->public_key);
+      c.contacts.emplace_back("carol", identity->public_key);
+      c.application_data = SecretBytes::copy_of(as_bytes(std::string("groups: family, work")));
+    }
+    return c;
+  };
+  auto one = [&](const std::string& file, const LinkContents& c) {
+    auto m = seal_link_message(random, code, c);
+    REQUIRE(m);
+    CHECK(request.open(*m));
+    w.write("link_message", file, 0, *m);
+    const SecretBytes plaintext = internal::serialize_link_contents(c);
+    w.write("link_message", file + "-plaintext", 1, plaintext.expose());
+  };
+  one("second-device", contents({1, 2}, 2, true));
+  one("bare", contents({1, 3}, 3, false));
+  one("with-gap", contents({1, 4, 7}, 7, true));
+}
+
 }  // namespace
 
 TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
@@ -306,6 +379,8 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_bundles(w, s);
   write_wire_formats(w, s);
   write_interactions(w);
+  write_device_lists(w);
+  write_link_messages(w);
   INFO("wrote " << w.written() << " files under " << dir);
   CHECK(w.written() > 0);
 }
