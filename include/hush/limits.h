@@ -124,9 +124,9 @@ inline constexpr std::size_t kMaxLinkApplicationDataBytes = std::size_t{1} << 20
 
 /// The largest link message accepted: the contacts at their longest, the application data, the
 /// device list and the keys, with room for the encoding.
-inline constexpr std::size_t kMaxLinkMessageBytes =
-    kMaxLinkContacts * (kMaxAddressNameBytes + 48) + kMaxLinkApplicationDataBytes +
-    kMaxDeviceListBytes + 1024;
+inline constexpr std::size_t kMaxLinkMessageBytes = kMaxLinkContacts * (kMaxAddressNameBytes + 48) +
+                                                    kMaxLinkApplicationDataBytes +
+                                                    kMaxDeviceListBytes + 1024;
 
 /// How long the Messenger keeps a sent message so that it can send it again when a device of the
 /// recipient reports that it could not decrypt it (a retry request), and how long a receiver

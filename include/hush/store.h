@@ -131,10 +131,10 @@ class SessionStore {
 
 /// The kinds of record the Messenger keeps beside the protocol state (messenger.h).
 enum class MessengerRecordKind : std::uint8_t {
-  kDeviceList = 1,  ///< A person's signed device list, the newest seen (key: the name).
-  kOutbox = 2,      ///< A message kept for sending or resending (key: a sequence number).
-  kSeenMessage = 3, ///< A message id already shown (key: the sender's name and the id).
-  kHealing = 4,     ///< Retry requests asked and sessions restarted (key: the peer's device).
+  kDeviceList = 1,   ///< A person's signed device list, the newest seen (key: the name).
+  kOutbox = 2,       ///< A message kept for sending or resending (key: a sequence number).
+  kSeenMessage = 3,  ///< A message id already shown (key: the sender's name and the id).
+  kHealing = 4,      ///< Retry requests asked and sessions restarted (key: the peer's device).
 };
 
 /// The longest key of a Messenger record.
