@@ -37,9 +37,11 @@ class InMemoryProtocolStore final : public ProtocolStore {
   InMemoryProtocolStore(const InMemoryProtocolStore&) = delete;
   InMemoryProtocolStore& operator=(const InMemoryProtocolStore&) = delete;
 
-  /// A deterministic snapshot of the whole store (secrets included; protect it as a secret).
+  /// A deterministic snapshot of the whole store (secrets and the Messenger's records included,
+  /// plaintexts of its outbox among them; protect it as a secret).
   SecretBytes serialize() const;
-  /// Restores a snapshot made by `serialize()`. Anything malformed is kCorruptState.
+  /// Restores a snapshot made by `serialize()` (of this or an earlier format). Anything malformed
+  /// or beyond the stores' bounds is kCorruptState.
   static Result<std::unique_ptr<InMemoryProtocolStore>> deserialize(ByteView snapshot);
 
   // IdentityKeyStore
@@ -49,6 +51,7 @@ class InMemoryProtocolStore final : public ProtocolStore {
   Result<bool> is_trusted_identity(std::string_view name, const IdentityKey& identity,
                                    Direction direction) override;
   Result<std::optional<IdentityKey>> identity(std::string_view name) override;
+  Result<std::vector<std::pair<std::string, IdentityKey>>> identities() override;
 
   // PreKeyStore
   Result<std::optional<PreKeyRecord>> load_pre_key(PreKeyId id) override;
@@ -69,6 +72,14 @@ class InMemoryProtocolStore final : public ProtocolStore {
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;
   Status store_session(const Address& address, SessionRecord record) override;
   Result<std::vector<DeviceId>> session_devices(std::string_view name) override;
+
+  // MessengerStateStore (a kind outside MessengerRecordKind's named values is kInvalidArgument)
+  Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,
+                                                           std::string_view key) override;
+  Status store_messenger_record(MessengerRecordKind kind, std::string_view key,
+                                ByteView value) override;
+  Status remove_messenger_record(MessengerRecordKind kind, std::string_view key) override;
+  Result<std::vector<std::string>> messenger_record_keys(MessengerRecordKind kind) override;
 
   // ProtocolStore
   Status run_transaction(const std::function<Status()>& body) override;

@@ -91,10 +91,11 @@ struct SqliteStoreOptions {
   /// How long a transaction waits for another connection's lock before failing.
   std::chrono::milliseconds busy_timeout{10000};
   /// Encryption at rest: empty (the default) for none, or exactly 32 bytes. With a key, private
-  /// keys and session state are sealed with AES-256-GCM under a key derived per row, with the row's
-  /// identity as associated data, so a copied database file reveals no key and rows cannot be
-  /// swapped. The store keeps its own copy (wiped when it closes); the caller keeps and protects
-  /// the original. A database created with a key can only be opened with that key.
+  /// keys, session state, identities, application data and the Messenger's records are sealed with
+  /// AES-256-GCM under a key derived per row, with the row's identity as associated data, so a
+  /// copied database file reveals no key and rows cannot be swapped. The store keeps its own copy
+  /// (wiped when it closes); the caller keeps and protects the original. A database created with a
+  /// key can only be opened with that key.
   ByteView storage_key;
   /// Randomness for sealing; null means system_random(). Must outlive the store.
   RandomSource* random = nullptr;
@@ -112,8 +113,10 @@ class SqliteStore final : public ProtocolStore {
   /// in `meta`; version-1 databases become unsealed version-2 databases). Version 3: identities
   /// per person (one per name; of a name's device identities the lowest device's is kept), the
   /// store-wide record of accepted base keys (filled from the stored sessions), the generation
-  /// counter, and, in a sealed database, application data and identities sealed too.
-  static constexpr int kSchemaVersion = 3;
+  /// counter, and, in a sealed database, application data and identities sealed too. Version 4:
+  /// the Messenger's records (MessengerStateStore; a table of (kind, key, value), values sealed
+  /// for their row in a sealed database; older databases get an empty table).
+  static constexpr int kSchemaVersion = 4;
 
   /// Creates a new database at `path` (mode 0600) for a device with `identity` and
   /// `registration_id`, sealed if `options.storage_key` is set, and sets its generation counter to
@@ -150,8 +153,10 @@ class SqliteStore final : public ProtocolStore {
   /// Removes `key` from the application table (absent keys are not an error).
   Status erase_app_data(std::string_view key);
 
-  /// A deterministic snapshot of all protocol state, in InMemoryProtocolStore::serialize()'s format
-  /// (so `InMemoryProtocolStore::deserialize` can load it). Application data is not included.
+  /// A deterministic snapshot of all protocol state and the Messenger's records, in
+  /// InMemoryProtocolStore::serialize()'s format (so `InMemoryProtocolStore::deserialize` can load
+  /// it); the records' values are in clear in it. Application data is not included.
+  /// kCorruptState if a stored row is damaged.
   Result<SecretBytes> export_snapshot();
 
   // IdentityKeyStore
@@ -161,6 +166,8 @@ class SqliteStore final : public ProtocolStore {
   Result<bool> is_trusted_identity(std::string_view name, const IdentityKey& identity,
                                    Direction direction) override;
   Result<std::optional<IdentityKey>> identity(std::string_view name) override;
+  /// kCorruptState if a stored identity is damaged (or, sealed, does not open).
+  Result<std::vector<std::pair<std::string, IdentityKey>>> identities() override;
 
   // PreKeyStore
   Result<std::optional<PreKeyRecord>> load_pre_key(PreKeyId id) override;
@@ -181,6 +188,16 @@ class SqliteStore final : public ProtocolStore {
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;
   Status store_session(const Address& address, SessionRecord record) override;
   Result<std::vector<DeviceId>> session_devices(std::string_view name) override;
+
+  // MessengerStateStore: values are sealed for their (kind, key) in a sealed database, like
+  // application data. A kind outside MessengerRecordKind's named values is kInvalidArgument; a
+  // stored row beyond the bounds (or, sealed, that does not open) is kCorruptState.
+  Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,
+                                                           std::string_view key) override;
+  Status store_messenger_record(MessengerRecordKind kind, std::string_view key,
+                                ByteView value) override;
+  Status remove_messenger_record(MessengerRecordKind kind, std::string_view key) override;
+  Result<std::vector<std::string>> messenger_record_keys(MessengerRecordKind kind) override;
 
   // ProtocolStore
   Status run_transaction(const std::function<Status()>& body) override;

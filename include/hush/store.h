@@ -143,6 +143,8 @@ inline constexpr std::size_t kMaxMessengerRecordKeyBytes = 2048;
 /// The Messenger's own state: small records by kind and key, written in the same transactions as
 /// the protocol state. Values hold plaintexts (the outbox), so a store that seals anything seals
 /// them. Values are opaque to the store and parsed strictly by the Messenger (untrusted input).
+/// The library's stores refuse a kind outside MessengerRecordKind's named values
+/// (kInvalidArgument), and read a stored record beyond these bounds as kCorruptState.
 class MessengerStateStore {
  public:
   virtual ~MessengerStateStore() = default;

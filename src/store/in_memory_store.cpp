@@ -6,6 +6,9 @@
 #include <hush/in_memory_store.h>
 #include <hush/limits.h>
 
+#include <string>
+#include <utility>
+
 #include "proto_util.h"
 #include "storage.pb.h"
 #include "store/store_snapshot.h"
@@ -13,6 +16,9 @@
 namespace hush {
 
 using BaseKeyBytes = std::array<std::uint8_t, 32>;
+// A Messenger record's place: its kind, then its key. std::string orders bytewise (as unsigned
+// char), so the map's order is the snapshot's canonical (kind, key) order.
+using RecordKey = std::pair<std::uint8_t, std::string>;
 
 struct InMemoryProtocolStore::State {
   KeyPair identity;
@@ -23,6 +29,7 @@ struct InMemoryProtocolStore::State {
   std::map<std::uint32_t, SignedPreKeyRecord> signed_pre_keys;
   std::map<Address, SessionRecord> sessions;
   std::map<BaseKeyBytes, std::uint32_t> accepted_base_keys;  // base key -> signed prekey id
+  std::map<RecordKey, SecretBytes> messenger_records;
 };
 
 // The previous values of everything a transaction changed (first change of each key only).
@@ -33,6 +40,7 @@ struct InMemoryProtocolStore::Undo {
   std::map<std::uint32_t, std::optional<SignedPreKeyRecord>> signed_pre_keys;
   std::map<Address, std::optional<SessionRecord>> sessions;
   std::map<BaseKeyBytes, std::optional<std::uint32_t>> accepted_base_keys;
+  std::map<RecordKey, std::optional<SecretBytes>> messenger_records;
 };
 
 namespace {
@@ -62,7 +70,7 @@ void restore(Map& live, UndoMap& undo) {
 InMemoryProtocolStore::InMemoryProtocolStore(IdentityKeyPair identity,
                                              std::uint32_t registration_id)
     : state_(std::make_unique<State>(
-          State{std::move(identity), registration_id, {}, {}, 1, {}, {}, {}})) {}
+          State{std::move(identity), registration_id, {}, {}, 1, {}, {}, {}, {}})) {}
 
 InMemoryProtocolStore::~InMemoryProtocolStore() = default;
 
@@ -91,6 +99,7 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     restore(state_->signed_pre_keys, u.signed_pre_keys);
     restore(state_->sessions, u.sessions);
     restore(state_->accepted_base_keys, u.accepted_base_keys);
+    restore(state_->messenger_records, u.messenger_records);
     undo_.pop_back();
   };
   Status st;
@@ -114,6 +123,7 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     merge_into(parent.signed_pre_keys, inner.signed_pre_keys);
     merge_into(parent.sessions, inner.sessions);
     merge_into(parent.accepted_base_keys, inner.accepted_base_keys);
+    merge_into(parent.messenger_records, inner.messenger_records);
   } else {
     undo_.pop_back();
   }
@@ -160,6 +170,15 @@ Result<std::optional<IdentityKey>> InMemoryProtocolStore::identity(std::string_v
   auto it = state_->identities.find(name);
   if (it == state_->identities.end()) return std::optional<IdentityKey>();
   return std::optional<IdentityKey>(it->second);
+}
+
+Result<std::vector<std::pair<std::string, IdentityKey>>> InMemoryProtocolStore::identities() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, IdentityKey>> out;
+  out.reserve(state_->identities.size());
+  for (const auto& [name, key] : state_->identities)
+    out.emplace_back(name, key);
+  return out;
 }
 
 // ---- prekeys ----
@@ -302,6 +321,77 @@ Result<std::vector<DeviceId>> InMemoryProtocolStore::session_devices(std::string
   return out;
 }
 
+// ---- Messenger records ----
+
+namespace {
+Status check_kind(MessengerRecordKind kind) {
+  if (!internal::is_messenger_record_kind(static_cast<std::uint32_t>(kind)))
+    return Error(Errc::kInvalidArgument, "messenger record: unknown kind");
+  return ok_status();
+}
+}  // namespace
+
+Result<std::optional<SecretBytes>> InMemoryProtocolStore::load_messenger_record(
+    MessengerRecordKind kind, std::string_view key) {
+  if (auto st = check_kind(kind); !st) return st.error();
+  std::lock_guard lock(mutex_);
+  auto it = state_->messenger_records.find(RecordKey(static_cast<std::uint8_t>(kind), key));
+  if (it == state_->messenger_records.end()) return std::optional<SecretBytes>();
+  return std::optional<SecretBytes>(it->second.clone());
+}
+
+Status InMemoryProtocolStore::store_messenger_record(MessengerRecordKind kind, std::string_view key,
+                                                     ByteView value) {
+  if (auto st = check_kind(kind); !st) return st;
+  if (key.size() > kMaxMessengerRecordKeyBytes)
+    return Error(Errc::kLimitExceeded, "messenger record: key too long");
+  if (value.size() > kMaxAppDataBytes)
+    return Error(Errc::kLimitExceeded, "messenger record: value too large");
+  SecretBytes copy = SecretBytes::copy_of(value);  // may throw: before anything changes
+  std::lock_guard lock(mutex_);
+  RecordKey k(static_cast<std::uint8_t>(kind), key);
+  auto& records = state_->messenger_records;
+  auto it = records.find(k);
+  if (Undo* u = top_undo(); u != nullptr && u->messenger_records.count(k) == 0) {
+    // The replaced value itself goes to the undo log (moved, not copied).
+    if (it == records.end())
+      u->messenger_records.emplace(k, std::nullopt);
+    else
+      u->messenger_records.emplace(k, std::move(it->second));
+  }
+  if (it == records.end())
+    records.emplace(std::move(k), std::move(copy));
+  else
+    it->second = std::move(copy);
+  return ok_status();
+}
+
+Status InMemoryProtocolStore::remove_messenger_record(MessengerRecordKind kind,
+                                                      std::string_view key) {
+  if (auto st = check_kind(kind); !st) return st;
+  std::lock_guard lock(mutex_);
+  RecordKey k(static_cast<std::uint8_t>(kind), key);
+  auto& records = state_->messenger_records;
+  auto it = records.find(k);
+  if (it == records.end()) return ok_status();
+  if (Undo* u = top_undo(); u != nullptr && u->messenger_records.count(k) == 0)
+    u->messenger_records.emplace(k, std::move(it->second));
+  records.erase(it);
+  return ok_status();
+}
+
+Result<std::vector<std::string>> InMemoryProtocolStore::messenger_record_keys(
+    MessengerRecordKind kind) {
+  if (auto st = check_kind(kind); !st) return st.error();
+  std::lock_guard lock(mutex_);
+  const auto k = static_cast<std::uint8_t>(kind);
+  std::vector<std::string> out;
+  for (auto it = state_->messenger_records.lower_bound(RecordKey(k, std::string()));
+       it != state_->messenger_records.end() && it->first.first == k; ++it)
+    out.push_back(it->first.second);
+  return out;
+}
+
 int InMemoryProtocolStore::transaction_depth() {
   // A transaction holds the mutex from start to end: another thread waits here until it is over,
   // and then sees none of it.
@@ -324,6 +414,8 @@ SecretBytes InMemoryProtocolStore::serialize() const {
     w.add_session(address, record.serialize().expose());
   for (const auto& [key, id] : state_->accepted_base_keys)
     w.add_accepted_base_key(SignedPreKeyId{id}, PublicKey::from_u(key));
+  for (const auto& [key, value] : state_->messenger_records)
+    w.add_messenger_record(static_cast<MessengerRecordKind>(key.first), key.second, value.expose());
   return w.finish();
 }
 
@@ -343,12 +435,17 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
         internal::wipe(&s);
       for (auto& s : *p.mutable_sessions())
         internal::wipe(s.mutable_record());
+      for (auto& r : *p.mutable_messenger_records())
+        internal::wipe(r.mutable_value());
     }
   } wiper{p};
   if (!parsed) return Error(Errc::kCorruptState, "store snapshot: protobuf");
-  // Format 1 (identities per address) is still read: see identities below.
-  if (p.format() != internal::kSnapshotFormat && p.format() != 1)
+  // Formats 1 (identities per address, see identities below) and 2 (no Messenger records) are
+  // still read.
+  if (p.format() < 1 || p.format() > internal::kSnapshotFormat)
     return Error(Errc::kCorruptState, "store snapshot: format");
+  if (p.format() < 3 && p.messenger_records_size() != 0)
+    return Error(Errc::kCorruptState, "store snapshot: Messenger records before format 3");
   std::array<std::uint8_t, 32> pub{};
   if (!p.has_identity() || !internal::read_fixed(p.identity().public_key(), pub))
     return Error(Errc::kCorruptState, "store snapshot: identity");
@@ -389,6 +486,18 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
     if (!internal::read_fixed(e.base_key(), u))
       return Error(Errc::kCorruptState, "store snapshot: accepted base key");
     st.accepted_base_keys.insert_or_assign(u, e.signed_pre_key_id());
+  }
+  // Bounded as store_messenger_record bounds them; a key twice is ambiguous, so refused.
+  for (const auto& e : p.messenger_records()) {
+    if (!internal::is_messenger_record_kind(e.kind()))
+      return Error(Errc::kCorruptState, "store snapshot: Messenger record kind");
+    if (e.key().size() > kMaxMessengerRecordKeyBytes || e.value().size() > kMaxAppDataBytes)
+      return Error(Errc::kCorruptState, "store snapshot: Messenger record size");
+    const bool added = st.messenger_records
+                           .try_emplace(RecordKey(static_cast<std::uint8_t>(e.kind()), e.key()),
+                                        SecretBytes::copy_of(as_bytes(e.value())))
+                           .second;
+    if (!added) return Error(Errc::kCorruptState, "store snapshot: Messenger record twice");
   }
   st.next_pre_key_id = p.next_pre_key_id();
   if (st.next_pre_key_id == 0 ||

@@ -87,6 +87,9 @@ class Query {
 Bytes row_id(std::string_view table, std::uint32_t id);
 Bytes row_id(std::string_view table, const Address& a);
 Bytes row_id(std::string_view table, std::string_view key);
+/// A Messenger record's row: the table, the kind in four bytes, then the key (so no two (kind,
+/// key) pairs share a row identity).
+Bytes row_id(std::string_view table, MessengerRecordKind kind, std::string_view key);
 /// The local identity's row: its public key is bound to the sealed private key.
 Bytes local_identity_row(const PublicKey& public_key);
 

@@ -47,6 +47,13 @@ constexpr const char* kMigrateV2ToV3[] = {
     "INSERT INTO meta (key, value) VALUES ('generation', 0)",
 };
 
+// Version 4: the Messenger's records (store.h MessengerStateStore), sealed like application data
+// in a sealed database. The key is a BLOB, so that SQLite orders keys bytewise.
+constexpr const char* kMigrateV3ToV4[] = {
+    "CREATE TABLE messenger_records (kind INTEGER NOT NULL, key BLOB NOT NULL,"
+    " value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID",
+};
+
 Status set_schema_version(SqliteStore::Impl& impl, std::int64_t version) {
   char pragma[64];
   std::snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", static_cast<int>(version));
@@ -226,6 +233,10 @@ Status migrate_to_current(SqliteStore::Impl& impl, std::int64_t from) {
     if (auto st = move_identities_to_people(impl); !st) return st;
     if (auto st = fill_accepted_base_keys(impl); !st) return st;
     if (auto st = reseal(impl); !st) return st;
+  }
+  if (from < 4) {
+    for (const char* sql : kMigrateV3ToV4)
+      if (auto st = impl.exec(sql, "SqliteStore: migrate to v4"); !st) return st;
   }
   if (from == SqliteStore::kSchemaVersion) return ok_status();
   return set_schema_version(impl, SqliteStore::kSchemaVersion);

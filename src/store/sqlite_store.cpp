@@ -54,6 +54,12 @@ Bytes row_id(std::string_view table, std::string_view key) {
   return r;
 }
 
+Bytes row_id(std::string_view table, MessengerRecordKind kind, std::string_view key) {
+  Bytes r = row_id(table, static_cast<std::uint32_t>(kind));
+  r.insert(r.end(), key.begin(), key.end());
+  return r;
+}
+
 Bytes local_identity_row(const PublicKey& public_key) {
   return row_id("local_identity",
                 std::string_view(reinterpret_cast<const char*>(public_key.u().data()),
@@ -536,6 +542,29 @@ Result<std::optional<IdentityKey>> SqliteStore::identity(std::string_view name) 
   return std::optional<IdentityKey>(PublicKey::from_u(u));
 }
 
+Result<std::vector<std::pair<std::string, IdentityKey>>> SqliteStore::identities() {
+  std::lock_guard lock(impl_->mutex);
+  // Names are BLOBs, so SQLite orders them bytewise, as std::string does.
+  auto q = impl_->query("SELECT name, identity_key FROM person_identities ORDER BY name");
+  if (!q) return q.error();
+  std::vector<std::pair<std::string, IdentityKey>> out;
+  for (;;) {
+    auto row = q->step("SqliteStore: identities");
+    if (!row) return row.error();
+    if (!*row) break;
+    const ByteView name_bytes = q->column_blob(0);
+    std::string name(name_bytes.begin(), name_bytes.end());
+    auto bytes = impl_->unprotect(row_id("identities", name), q->column_blob(1), 32,
+                                  "SqliteStore: stored identity key");
+    if (!bytes) return bytes.error();
+    std::array<std::uint8_t, 32> u{};
+    if (bytes->size() != u.size()) return Error(Errc::kCorruptState, "SqliteStore: identity key");
+    std::copy(bytes->expose().begin(), bytes->expose().end(), u.begin());
+    out.emplace_back(std::move(name), PublicKey::from_u(u));
+  }
+  return out;
+}
+
 Result<IdentityChange> SqliteStore::save_identity(std::string_view name,
                                                   const IdentityKey& identity_key) {
   std::lock_guard lock(impl_->mutex);
@@ -789,6 +818,86 @@ Status SqliteStore::erase_app_data(std::string_view key) {
   return q->run("SqliteStore: erase app data");
 }
 
+// ---- Messenger records ----
+
+namespace {
+
+Status check_kind(MessengerRecordKind kind) {
+  if (!internal::is_messenger_record_kind(static_cast<std::uint32_t>(kind)))
+    return Error(Errc::kInvalidArgument, "SqliteStore: unknown Messenger record kind");
+  return ok_status();
+}
+
+// The value of one Messenger record, opened for its row and bounded; nullopt if there is none.
+Result<std::optional<SecretBytes>> load_record(SqliteStore::Impl& impl, MessengerRecordKind kind,
+                                               std::string_view key) {
+  auto q = impl.query("SELECT value FROM messenger_records WHERE kind = ? AND key = ?");
+  if (!q) return q.error();
+  q->integer(1, static_cast<std::int64_t>(kind)).text_as_blob(2, key);
+  auto row = q->step("SqliteStore: load Messenger record");
+  if (!row) return row.error();
+  if (!*row) return std::optional<SecretBytes>();
+  auto value = impl.unprotect(row_id("messenger_records", kind, key), q->column_blob(0),
+                              kMaxAppDataBytes, "SqliteStore: Messenger record size");
+  if (!value) return value.error();
+  return std::optional<SecretBytes>(std::move(*value));
+}
+
+}  // namespace
+
+Result<std::optional<SecretBytes>> SqliteStore::load_messenger_record(MessengerRecordKind kind,
+                                                                      std::string_view key) {
+  if (auto st = check_kind(kind); !st) return st.error();
+  std::lock_guard lock(impl_->mutex);
+  return load_record(*impl_, kind, key);
+}
+
+Status SqliteStore::store_messenger_record(MessengerRecordKind kind, std::string_view key,
+                                           ByteView value) {
+  if (auto st = check_kind(kind); !st) return st;
+  if (key.size() > kMaxMessengerRecordKeyBytes)
+    return Error(Errc::kLimitExceeded, "SqliteStore: Messenger record key too long");
+  if (value.size() > kMaxAppDataBytes)
+    return Error(Errc::kLimitExceeded, "SqliteStore: Messenger record value too large");
+  std::lock_guard lock(impl_->mutex);
+  auto stored = impl_->protect(row_id("messenger_records", kind, key), value);
+  if (!stored) return stored.error();
+  auto q =
+      impl_->query("INSERT OR REPLACE INTO messenger_records (kind, key, value) VALUES (?, ?, ?)");
+  if (!q) return q.error();
+  q->integer(1, static_cast<std::int64_t>(kind)).text_as_blob(2, key).blob(3, stored->expose());
+  return q->run("SqliteStore: store Messenger record");
+}
+
+Status SqliteStore::remove_messenger_record(MessengerRecordKind kind, std::string_view key) {
+  if (auto st = check_kind(kind); !st) return st;
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query("DELETE FROM messenger_records WHERE kind = ? AND key = ?");
+  if (!q) return q.error();
+  q->integer(1, static_cast<std::int64_t>(kind)).text_as_blob(2, key);
+  return q->run("SqliteStore: remove Messenger record");
+}
+
+Result<std::vector<std::string>> SqliteStore::messenger_record_keys(MessengerRecordKind kind) {
+  if (auto st = check_kind(kind); !st) return st.error();
+  std::lock_guard lock(impl_->mutex);
+  // Keys are BLOBs, so SQLite orders them bytewise.
+  auto q = impl_->query("SELECT key FROM messenger_records WHERE kind = ? ORDER BY key");
+  if (!q) return q.error();
+  q->integer(1, static_cast<std::int64_t>(kind));
+  std::vector<std::string> keys;
+  for (;;) {
+    auto row = q->step("SqliteStore: Messenger record keys");
+    if (!row) return row.error();
+    if (!*row) break;
+    const ByteView key = q->column_blob(0);
+    if (key.size() > kMaxMessengerRecordKeyBytes)
+      return Error(Errc::kCorruptState, "SqliteStore: Messenger record key");
+    keys.emplace_back(key.begin(), key.end());
+  }
+  return keys;
+}
+
 // ---- export ----
 
 Result<SecretBytes> SqliteStore::export_snapshot() {
@@ -802,23 +911,10 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
     if (!next) return next.error();
     internal::SnapshotWriter w(*identity, *registration_id, to_uint(*next));
 
-    std::vector<std::string> names;
-    {
-      auto q = impl_->query("SELECT name FROM person_identities ORDER BY name");
-      if (!q) return q.error();
-      for (;;) {
-        auto row = q->step("SqliteStore: export identities");
-        if (!row) return row.error();
-        if (!*row) break;
-        const ByteView name = q->column_blob(0);
-        names.emplace_back(name.begin(), name.end());
-      }
-    }
-    for (const std::string& name : names) {
-      auto key = this->identity(name);
-      if (!key) return key.error();
-      w.add_identity(name, **key);
-    }
+    auto people = identities();
+    if (!people) return people.error();
+    for (const auto& [name, key] : *people)
+      w.add_identity(name, key);
     // Records go through load + serialize so that the export is canonical and validated.
     auto pre = pre_key_ids();
     if (!pre) return pre.error();
@@ -852,6 +948,36 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
       if (!key) return key.error();
       w.add_accepted_base_key(SignedPreKeyId{static_cast<std::uint32_t>(keys->column_int(1))},
                               *key);
+    }
+    // The Messenger's records in (kind, key) order; a kind this version does not know cannot
+    // have been written by it.
+    struct RecordRow {
+      std::int64_t kind;
+      std::string key;
+    };
+    std::vector<RecordRow> records;
+    {
+      auto q = impl_->query("SELECT kind, key FROM messenger_records ORDER BY kind, key");
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->step("SqliteStore: export Messenger records");
+        if (!row) return row.error();
+        if (!*row) break;
+        const std::int64_t kind = q->column_int(0);
+        const ByteView key = q->column_blob(1);
+        if (kind < 0 || kind > UINT32_MAX ||
+            !internal::is_messenger_record_kind(static_cast<std::uint32_t>(kind)) ||
+            key.size() > kMaxMessengerRecordKeyBytes)
+          return Error(Errc::kCorruptState, "SqliteStore: Messenger record row");
+        records.push_back(RecordRow{kind, std::string(key.begin(), key.end())});
+      }
+    }
+    for (const RecordRow& r : records) {
+      const auto kind = static_cast<MessengerRecordKind>(r.kind);
+      auto value = load_record(*impl_, kind, r.key);
+      if (!value) return value.error();
+      if (!*value) return Error(Errc::kCorruptState, "SqliteStore: Messenger record vanished");
+      w.add_messenger_record(kind, r.key, (*value)->expose());
     }
     out = w.finish();
     return ok_status();

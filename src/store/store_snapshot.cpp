@@ -24,6 +24,8 @@ SnapshotWriter::~SnapshotWriter() {
     wipe(&s);
   for (auto& s : *p_->mutable_sessions())
     wipe(s.mutable_record());
+  for (auto& r : *p_->mutable_messenger_records())
+    wipe(r.mutable_value());
 }
 
 void SnapshotWriter::add_identity(std::string_view name, const IdentityKey& key) {
@@ -51,6 +53,14 @@ void SnapshotWriter::add_accepted_base_key(SignedPreKeyId id, const PublicKey& b
   auto* e = p_->add_accepted_base_keys();
   e->set_signed_pre_key_id(to_uint(id));
   e->set_base_key(to_field(base_key.u()));
+}
+
+void SnapshotWriter::add_messenger_record(MessengerRecordKind kind, std::string_view key,
+                                          ByteView value) {
+  auto* e = p_->add_messenger_records();
+  e->set_kind(static_cast<std::uint32_t>(kind));
+  e->set_key(std::string(key));
+  e->set_value(to_field(value));
 }
 
 SecretBytes SnapshotWriter::finish() const {

@@ -1,7 +1,8 @@
 // hush internal: writes the store snapshot format (storage.proto StoreSnapshot) that
 // InMemoryProtocolStore::serialize and SqliteStore::export_snapshot share. Callers add entries
 // in the canonical order (identities by name, sessions by address, prekeys by id, accepted base
-// keys by key), so equal stores give equal bytes. Secret fields are wiped when the writer is
+// keys by key, Messenger records by kind and then key, bytewise), so equal stores give equal bytes.
+// Secret fields (private keys, records, Messenger record values) are wiped when the writer is
 // destroyed.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <hush/keys.h>
 #include <hush/prekey.h>
 #include <hush/secret.h>
+#include <hush/store.h>
 
 namespace hush::storage {
 class StoreSnapshot;
@@ -33,13 +35,21 @@ class SnapshotWriter {
   void add_signed_pre_key(ByteView serialized_record);
   void add_session(const Address& address, ByteView serialized_record);
   void add_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key);
+  void add_messenger_record(MessengerRecordKind kind, std::string_view key, ByteView value);
   SecretBytes finish() const;
 
  private:
   std::unique_ptr<storage::StoreSnapshot> p_;
 };
 
-/// The snapshot format version: 2 since identities are kept per person (1 kept them per device).
-inline constexpr std::uint32_t kSnapshotFormat = 2;
+/// The snapshot format version: 3 since it holds the Messenger's records; 2 kept identities per
+/// person, 1 per device. Readers take all three.
+inline constexpr std::uint32_t kSnapshotFormat = 3;
+
+/// Whether `kind` is one of MessengerRecordKind's named values (the only ones a store keeps).
+constexpr bool is_messenger_record_kind(std::uint32_t kind) {
+  return kind >= static_cast<std::uint32_t>(MessengerRecordKind::kDeviceList) &&
+         kind <= static_cast<std::uint32_t>(MessengerRecordKind::kHealing);
+}
 
 }  // namespace hush::internal

@@ -92,6 +92,9 @@ class CrashingStore final : public hush::ProtocolStore {
   hush::Result<std::optional<hush::IdentityKey>> identity(std::string_view name) override {
     return inner_->identity(name);
   }
+  hush::Result<std::vector<std::pair<std::string, hush::IdentityKey>>> identities() override {
+    return inner_->identities();
+  }
   hush::Result<std::optional<hush::PreKeyRecord>> load_pre_key(hush::PreKeyId id) override {
     return inner_->load_pre_key(id);
   }
@@ -137,6 +140,24 @@ class CrashingStore final : public hush::ProtocolStore {
   }
   hush::Result<std::vector<hush::DeviceId>> session_devices(std::string_view name) override {
     return inner_->session_devices(name);
+  }
+  hush::Result<std::optional<hush::SecretBytes>> load_messenger_record(
+      hush::MessengerRecordKind kind, std::string_view key) override {
+    return inner_->load_messenger_record(kind, key);
+  }
+  hush::Status store_messenger_record(hush::MessengerRecordKind kind, std::string_view key,
+                                      hush::ByteView value) override {
+    crash_point();
+    return inner_->store_messenger_record(kind, key, value);
+  }
+  hush::Status remove_messenger_record(hush::MessengerRecordKind kind,
+                                       std::string_view key) override {
+    crash_point();
+    return inner_->remove_messenger_record(kind, key);
+  }
+  hush::Result<std::vector<std::string>> messenger_record_keys(
+      hush::MessengerRecordKind kind) override {
+    return inner_->messenger_record_keys(kind);
   }
   int transaction_depth() override { return inner_->transaction_depth(); }
   hush::Status record_key_use() override {

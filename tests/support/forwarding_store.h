@@ -22,6 +22,9 @@ class ForwardingStore : public ProtocolStore {
   Result<std::optional<IdentityKey>> identity(std::string_view name) override {
     return inner_.identity(name);
   }
+  Result<std::vector<std::pair<std::string, IdentityKey>>> identities() override {
+    return inner_.identities();
+  }
   Result<std::optional<PreKeyRecord>> load_pre_key(PreKeyId id) override {
     return inner_.load_pre_key(id);
   }
@@ -55,6 +58,20 @@ class ForwardingStore : public ProtocolStore {
   }
   Result<std::vector<DeviceId>> session_devices(std::string_view name) override {
     return inner_.session_devices(name);
+  }
+  Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,
+                                                           std::string_view key) override {
+    return inner_.load_messenger_record(kind, key);
+  }
+  Status store_messenger_record(MessengerRecordKind kind, std::string_view key,
+                                ByteView value) override {
+    return inner_.store_messenger_record(kind, key, value);
+  }
+  Status remove_messenger_record(MessengerRecordKind kind, std::string_view key) override {
+    return inner_.remove_messenger_record(kind, key);
+  }
+  Result<std::vector<std::string>> messenger_record_keys(MessengerRecordKind kind) override {
+    return inner_.messenger_record_keys(kind);
   }
   Status run_transaction(const std::function<Status()>& body) override {
     return inner_.run_transaction(body);
