@@ -7,7 +7,10 @@
 // case below wrote them; run it with HUSH_GOLDEN_DIR set once, when a new schema version is
 // introduced, and never regenerate an old version's fixtures. From version 3 on, each database
 // comes with its generation counter (alice.db-generation, bob.db-generation), and holds an
-// application data row ("golden/note").
+// application data row ("golden/note"); from version 4 on, Messenger records too (kGoldenRecords).
+// The sealed fixtures are written with HUSH_GOLDEN_SEALED=1 as well (storage key kGoldenKey). For
+// version N: HUSH_GOLDEN_DIR=tests/compat/sqlite-vN build/tests/integration/hush_integration_tests
+// "[.generate]", then the same with HUSH_GOLDEN_SEALED=1 into tests/compat/sqlite-vN-sealed.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -24,6 +27,20 @@ using hush::test::StoreKind;
 namespace {
 const Bytes kGoldenKey(32, 0x42);
 constexpr std::string_view kNote = "golden application data";
+
+// The Messenger records each version-4 fixture holds (kind, key, value), in (kind, key) order.
+struct GoldenRecord {
+  MessengerRecordKind kind;
+  std::string_view key;
+  std::string_view value;
+};
+constexpr GoldenRecord kGoldenRecords[] = {
+    {MessengerRecordKind::kDeviceList, "carol", "golden device list"},
+    {MessengerRecordKind::kOutbox, "00000001", "golden outbox plaintext, sent"},
+    {MessengerRecordKind::kOutbox, "00000002", "golden outbox plaintext, waiting"},
+    {MessengerRecordKind::kSeenMessage, "carol/1", ""},
+    {MessengerRecordKind::kHealing, "carol.2", "golden healing"},
+};
 
 // Copies a fixture database, and its generation counter if it has one, into `tmp`.
 void copy_fixture(const std::filesystem::path& dir, const char* name, const test::TempDir& tmp,
@@ -66,8 +83,11 @@ TEST_CASE("write the golden databases of this schema version", "[.generate]") {
   hold(alice, bob, "held-a1");
   hold(alice, bob, "held-a2");
   hold(bob, alice, "held-b1");
-  for (Party* p : {&alice, &bob})
+  for (Party* p : {&alice, &bob}) {
     REQUIRE(dynamic_cast<SqliteStore&>(*p->store).put_app_data("golden/note", as_bytes(kNote)));
+    for (const GoldenRecord& r : kGoldenRecords)
+      REQUIRE(p->store->store_messenger_record(r.kind, r.key, as_bytes(r.value)));
+  }
   alice.store.reset();
   bob.store.reset();
   for (Party* p : {&alice, &bob}) {
@@ -122,6 +142,37 @@ TEST_CASE("databases of every earlier schema version open and carry on", "[integ
         CHECK(*(*bob)->has_accepted_base_key(*base_key));
         if (v >= 3)
           CHECK((*alice)->app_data("golden/note")->value() == Bytes(kNote.begin(), kNote.end()));
+        // Everyone with a stored identity is listed (identities migrated from every version).
+        for (SqliteStore* s : {alice->get(), bob->get()}) {
+          auto people = s->identities();
+          REQUIRE(people);
+          REQUIRE(people->size() == 1);
+          CHECK(people->front().first == (s == alice->get() ? "bob" : "alice"));
+          CHECK(people->front().second == (s == alice->get() ? bob_key : alice_key));
+        }
+        // The Messenger's records: those a version-4 database holds; none before (the table is
+        // made by the migration).
+        for (SqliteStore* s : {alice->get(), bob->get()}) {
+          for (const MessengerRecordKind kind :
+               {MessengerRecordKind::kDeviceList, MessengerRecordKind::kOutbox,
+                MessengerRecordKind::kSeenMessage, MessengerRecordKind::kHealing}) {
+            std::vector<std::string> expected;
+            if (v >= 4)
+              for (const GoldenRecord& r : kGoldenRecords)
+                if (r.kind == kind) expected.emplace_back(r.key);
+            CHECK(*s->messenger_record_keys(kind) == expected);
+          }
+          if (v >= 4) {
+            for (const GoldenRecord& r : kGoldenRecords) {
+              auto value = s->load_messenger_record(r.kind, r.key);
+              REQUIRE(value);
+              REQUIRE(*value);
+              CHECK(std::string((*value)->expose().begin(), (*value)->expose().end()) == r.value);
+            }
+          }
+        }
+        REQUIRE((*alice)->store_messenger_record(MessengerRecordKind::kOutbox, "after migration",
+                                                 as_bytes("kept")));
         std::ifstream in(dir / "pending.txt");
         std::string line;
         int delivered = 0;
@@ -150,9 +201,17 @@ TEST_CASE("databases of every earlier schema version open and carry on", "[integ
           REQUIRE(r);
           REQUIRE(decrypt_message(ctx, **alice, b, *r));
         }
-        // Reopening a migrated database needs no further migration.
+        // Reopening a migrated database needs no further migration, and keeps what it holds.
         alice->reset();
-        REQUIRE(SqliteStore::open(tmp.file("alice.db"), options));
+        auto again = SqliteStore::open(tmp.file("alice.db"), options);
+        REQUIRE(again);
+        auto kept =
+            (*again)->load_messenger_record(MessengerRecordKind::kOutbox, "after migration");
+        REQUIRE(kept);
+        REQUIRE(*kept);
+        CHECK(std::string((*kept)->expose().begin(), (*kept)->expose().end()) == "kept");
+        // The export (every row read and opened) works on every migrated database.
+        REQUIRE((*again)->export_snapshot());
       }
     }
   }
