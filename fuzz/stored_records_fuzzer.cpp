@@ -1,11 +1,14 @@
 // hush fuzz target: the other stored formats. The first input byte chooses (modulo 3) what the
 // rest is: a PreKeyRecord, a SignedPreKeyRecord, or an InMemoryProtocolStore snapshot. Whatever
 // deserializes must serialize, deserialize again, and serialize to the same bytes. A restored
-// store is then used: prekey replenishment and the fixed session's messages to bob (if the store
-// is bob's, mutated, they reach X3DH and the ratchet with odd stored keys); a failed operation must
-// leave it unchanged.
+// store is then used: its Messenger records are listed and loaded (within their bounds) and
+// rewritten in a transaction that fails, then prekey replenishment and the fixed session's
+// messages to bob (if the store is bob's, mutated, they reach X3DH and the ratchet with odd stored
+// keys); a failed operation must leave it unchanged.
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <hush/hush.h>
 
@@ -57,6 +60,40 @@ void signed_pre_key_record(ByteView data) {
               "SignedPreKeyRecord: fields differ");
 }
 
+// Every listed record loads within the bounds; a failed transaction that replaces, removes and adds
+// records leaves the store as `snapshot` (its serialization) was.
+void messenger_records(InMemoryProtocolStore& st, const Bytes& snapshot) {
+  constexpr MessengerRecordKind kinds[] = {
+      MessengerRecordKind::kDeviceList, MessengerRecordKind::kOutbox,
+      MessengerRecordKind::kSeenMessage, MessengerRecordKind::kHealing};
+  std::vector<std::pair<MessengerRecordKind, std::string>> present;
+  for (const MessengerRecordKind kind : kinds) {
+    auto keys = st.messenger_record_keys(kind);
+    fuzz::check(keys.has_value(), "messenger_record_keys failed");
+    for (std::string& key : *keys) {
+      fuzz::check(key.size() <= kMaxMessengerRecordKeyBytes, "Messenger record key too long");
+      auto value = st.load_messenger_record(kind, key);
+      fuzz::check(value.has_value() && value->has_value(), "listed Messenger record not loaded");
+      fuzz::check((*value)->size() <= kMaxAppDataBytes, "Messenger record value too large");
+      present.emplace_back(kind, std::move(key));
+    }
+  }
+  Status failed = st.run_transaction([&]() -> Status {
+    for (std::size_t i = 0; i < present.size(); ++i) {
+      const auto& [kind, key] = present[i];
+      Status w = i % 2 == 0 ? st.remove_messenger_record(kind, key)
+                            : st.store_messenger_record(kind, key, as_bytes("replaced"));
+      fuzz::check(w.has_value(), "Messenger record write failed");
+    }
+    for (const MessengerRecordKind kind : kinds)
+      fuzz::check(st.store_messenger_record(kind, "fuzz: new", as_bytes("new")).has_value(),
+                  "Messenger record store failed");
+    return Error(Errc::kStoreFailure, "fuzz: roll back");
+  });
+  fuzz::check(!failed.has_value(), "the transaction did not fail");
+  fuzz::check(fuzz::snapshot(st) == snapshot, "a failed transaction changed the Messenger records");
+}
+
 void store_snapshot(ByteView data) {
   auto store = InMemoryProtocolStore::deserialize(data);
   if (!store) return;
@@ -65,12 +102,14 @@ void store_snapshot(ByteView data) {
   fuzz::check(again.has_value(), "snapshot: a serialized store does not deserialize");
   fuzz::check(fuzz::snapshot(**again) == first, "snapshot: not stable");
 
-  // Use the store.
+  // Use the store: first the Messenger records.
+  InMemoryProtocolStore& st = **store;
+  messenger_records(st, first);
+
   const Setup& s = setup();
   fuzz::FuzzRandom random(21);
   fuzz::FuzzClock clock;
   const Context ctx{random, clock, nullptr};
-  InMemoryProtocolStore& st = **store;
   Bytes before = fuzz::snapshot(st);
   auto ids = replenish_pre_keys(ctx, st, 2);
   if (!ids) fuzz::check(fuzz::snapshot(st) == before, "failed replenish changed the store");

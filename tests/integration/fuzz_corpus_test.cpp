@@ -76,6 +76,19 @@ void write_records(CorpusWriter& w, fuzz::FixedSession& s) {
     w.write("session_record", "record-" + std::to_string(i), s.records[i]);
   for (std::size_t i = 0; i < s.snapshots.size(); ++i)
     w.write("stored_records", "snapshot-" + std::to_string(i), 2, s.snapshots[i]);
+  // Bob's store with Messenger records of every kind (a snapshot of format 3).
+  auto bob = InMemoryProtocolStore::deserialize(fuzz::snapshot(*s.bob->store));
+  REQUIRE(bob);
+  const Bytes binary = {0x00, 0x01, 0x7F, 0x80, 0xFF};
+  REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kDeviceList, "alice",
+                                         as_bytes("alice's device list")));
+  REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kOutbox, "00000001",
+                                         as_bytes("an outbox plaintext")));
+  REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kOutbox, "00000002", binary));
+  REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kSeenMessage,
+                                         std::string("alice\0id", 8), ByteView()));
+  REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kHealing, "", as_bytes("healing")));
+  w.write("stored_records", "snapshot-messenger-records", 2, fuzz::snapshot(**bob));
   for (fuzz::Device* d : {s.alice.get(), s.bob.get()}) {
     auto ids = d->store->pre_key_ids();
     REQUIRE(ids);
