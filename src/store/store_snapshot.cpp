@@ -60,7 +60,8 @@ void SnapshotWriter::add_messenger_record(MessengerRecordKind kind, std::string_
   auto* e = p_->add_messenger_records();
   e->set_kind(static_cast<std::uint32_t>(kind));
   e->set_key(std::string(key));
-  e->set_value(to_field(value));
+  // Copied straight into the field (no temporary string left holding the plaintext).
+  e->mutable_value()->assign(value.begin(), value.end());
 }
 
 SecretBytes SnapshotWriter::finish() const {
