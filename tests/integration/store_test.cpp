@@ -722,7 +722,7 @@ TEST_CASE("store contract: identities() lists every person once, ascending by na
   }
 }
 
-TEST_CASE("store snapshots carry the Messenger records, bounded; older formats still load",
+TEST_CASE("store snapshots carry the Messenger records, bounded, and older formats still load",
           "[integration][store]") {
   auto p = Party::create("owner", 527, 2, StoreKind::kInMemory);
   auto& memory = dynamic_cast<InMemoryProtocolStore&>(*p.store);
