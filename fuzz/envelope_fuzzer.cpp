@@ -76,7 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   fuzz::check(sender.has_value(), "receive took what envelope_sender refused");
   if (*received)
-    fuzz::check((*received)->sender == *sender, "receive names another sender than envelope_sender");
+    fuzz::check((*received)->sender == *sender,
+                "receive names another sender than envelope_sender");
   fuzz::check(transport.last.empty(), "receive sent something");
   const Bytes after = fuzz::snapshot(store);
   auto again = bob.receive(input);

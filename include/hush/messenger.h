@@ -138,10 +138,10 @@ struct ReceiveOptions {
 
 /// What happened to one message for one device.
 enum class DeliveryState : std::uint8_t {
-  kSent,     ///< Handed to the transport.
-  kQueued,   ///< Kept in the outbox: the transport failed, or the device has no keys yet; flush()
-             ///< sends it.
-  kFailed,   ///< Not sent and not kept for this device (see `error`).
+  kSent,    ///< Handed to the transport.
+  kQueued,  ///< Kept in the outbox: the transport failed, or the device has no keys yet; flush()
+            ///< sends it.
+  kFailed,  ///< Not sent and not kept for this device (see `error`).
 };
 
 /// One device's outcome of a send.

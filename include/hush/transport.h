@@ -48,7 +48,8 @@ class Transport {
   virtual std::vector<Status> send_batch(const std::vector<OutgoingEnvelope>& envelopes) {
     std::vector<Status> out;
     out.reserve(envelopes.size());
-    for (const OutgoingEnvelope& e : envelopes) out.push_back(send(e.recipient, e.envelope));
+    for (const OutgoingEnvelope& e : envelopes)
+      out.push_back(send(e.recipient, e.envelope));
     return out;
   }
 };

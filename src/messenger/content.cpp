@@ -56,7 +56,8 @@ SecretBytes build_copy_content(const MessageId& id, std::uint64_t sent_ms,
 SecretBytes build_retry_content(const MessageId& id, std::uint64_t sent_ms,
                                 const std::vector<EnvelopeId>& ids) {
   content::Content c = header(id, sent_ms);
-  for (const EnvelopeId& e : ids) c.mutable_retry()->add_envelope_ids(to_field(e));
+  for (const EnvelopeId& e : ids)
+    c.mutable_retry()->add_envelope_ids(to_field(e));
   return finish(c);
 }
 

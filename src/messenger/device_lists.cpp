@@ -9,8 +9,7 @@ namespace hush::internal {
 
 namespace {
 
-Result<std::optional<SignedDeviceList>> load_stored(ProtocolStore& store,
-                                                    std::string_view person) {
+Result<std::optional<SignedDeviceList>> load_stored(ProtocolStore& store, std::string_view person) {
   auto bytes = store.load_messenger_record(MessengerRecordKind::kDeviceList, person);
   if (!bytes) return bytes.error();
   if (!*bytes) return std::optional<SignedDeviceList>();
@@ -29,39 +28,54 @@ Result<std::optional<DeviceList>> DeviceLists::known(std::string_view person) {
   auto stored = load_stored(store_, person);
   if (!stored) return stored.error();
   if (!*stored) return std::optional<DeviceList>();
-  cache_.insert_or_assign(std::string(person),
-                          Cached{(*stored)->list(), (*stored)->serialized()});
+  cache_.insert_or_assign(std::string(person), Cached{(*stored)->list(), (*stored)->serialized()});
   return std::optional<DeviceList>((*stored)->list());
 }
 
-Result<DeviceList> DeviceLists::refresh(std::string_view person,
-                                        std::optional<IdentityKey>* offered) {
+Result<SignedDeviceList> DeviceLists::fetch(std::string_view person,
+                                            std::optional<IdentityKey>* offered) {
   auto fetched = directory_.fetch_device_list(person);
   if (!fetched || !*fetched) {
     // Down, or it has none: the newest list seen still holds (a directory that withholds the
     // list can only keep new devices from being reached, not bring removed ones back).
-    auto seen = known(person);
-    if (!seen) return seen.error();
-    if (*seen) return std::move(**seen);
+    auto stored = load_stored(store_, person);
+    if (!stored) return stored.error();
+    if (*stored) return std::move(**stored);
     if (!fetched) return fetched.error();
     return Error(Errc::kNoSession, "device lists: the person has no device list");
   }
-  if (auto it = cache_.find(person); it != cache_.end() && it->second.serialized == **fetched)
-    return it->second.list;
   auto parsed = SignedDeviceList::parse(**fetched);
   if (!parsed) return parsed.error();
   if (parsed->list().name != person)
     return Error(Errc::kInvalidMessage, "device lists: a list of another person");
-  if (auto st = apply(person, *parsed, offered); !st) return st.error();
-  return parsed->list();
+  if (auto it = cache_.find(person); it != cache_.end() && it->second.serialized == **fetched)
+    return std::move(*parsed);
+  if (auto st = apply(person, *parsed, offered, false); !st) return st.error();
+  return std::move(*parsed);
 }
 
-Status DeviceLists::keep(const SignedDeviceList& list) {
-  return apply(list.list().name, list, nullptr);
+Result<DeviceList> DeviceLists::refresh(std::string_view person,
+                                        std::optional<IdentityKey>* offered) {
+  auto fresh = fetch(person, offered);
+  if (!fresh) return fresh.error();
+  if (auto it = cache_.find(person);
+      it != cache_.end() && it->second.serialized == fresh->serialized())
+    return it->second.list;
+  if (auto st = keep(*fresh, offered); !st) return st.error();
+  remember(*fresh);
+  return fresh->list();
+}
+
+Status DeviceLists::keep(const SignedDeviceList& list, std::optional<IdentityKey>* offered) {
+  return apply(list.list().name, list, offered, true);
+}
+
+void DeviceLists::remember(const SignedDeviceList& list) {
+  cache_.insert_or_assign(list.list().name, Cached{list.list(), list.serialized()});
 }
 
 Status DeviceLists::apply(std::string_view person, const SignedDeviceList& fresh,
-                          std::optional<IdentityKey>* offered) {
+                          std::optional<IdentityKey>* offered, bool write) {
   const DeviceList& list = fresh.list();
   std::vector<DeviceId> removed;
   auto st = store_.run_transaction([&]() -> Status {
@@ -85,7 +99,7 @@ Status DeviceLists::apply(std::string_view person, const SignedDeviceList& fresh
         if (offered != nullptr) *offered = list.identity;
         return Error(Errc::kUntrustedIdentity, "device lists: identity not trusted");
       }
-      if (!*trusted) {
+      if (!*trusted && write) {
         auto saved = store_.save_identity(person, list.identity);
         if (!saved) return saved.error();
       }
@@ -102,10 +116,11 @@ Status DeviceLists::apply(std::string_view person, const SignedDeviceList& fresh
       }
       for (DeviceId d : old.devices)
         if (!list.contains(d)) removed.push_back(d);
-    } else if (*stored) {
-      // A newly trusted identity: the old identity's devices are gone.
-      removed = (*stored)->list().devices;
     }
+    if (!write) return ok_status();
+    // A list under a newly trusted identity replaces the old one whatever its version; the old
+    // identity's sessions were closed when the new one was trusted (trust_identity), and those made
+    // since are with the new identity, so none is closed here.
     if (auto s = store_.store_messenger_record(MessengerRecordKind::kDeviceList, person,
                                                fresh.serialized());
         !s)
@@ -116,9 +131,7 @@ Status DeviceLists::apply(std::string_view person, const SignedDeviceList& fresh
     }
     return ok_status();
   });
-  if (!st) return st;
-  cache_.insert_or_assign(std::string(person), Cached{list, fresh.serialized()});
-  return ok_status();
+  return st;
 }
 
 }  // namespace hush::internal

@@ -45,9 +45,17 @@ class DeviceLists {
   /// errors.
   Result<DeviceList> refresh(std::string_view person, std::optional<IdentityKey>* offered);
 
-  /// Keeps `list` (our own, just published) as the newest seen for its person, closing the
-  /// sessions of devices it no longer has.
-  Status keep(const SignedDeviceList& list);
+  /// Fetches `person`'s list and checks it by the rules above without keeping anything (the newest
+  /// seen if the directory cannot be reached or has none). Errors as for refresh().
+  Result<SignedDeviceList> fetch(std::string_view person, std::optional<IdentityKey>* offered);
+
+  /// Keeps `list` as the newest seen for its person (checking it again by the rules), closing the
+  /// sessions of devices it no longer has: one transaction, or part of the caller's. The cache
+  /// learns it only with `remember`, once that transaction committed.
+  Status keep(const SignedDeviceList& list, std::optional<IdentityKey>* offered = nullptr);
+
+  /// Makes the cache hold `list` (kept and committed).
+  void remember(const SignedDeviceList& list);
 
   /// Forgets what is cached in memory for `person` (after a trust change).
   void forget(std::string_view person) {
@@ -55,9 +63,10 @@ class DeviceLists {
   }
 
  private:
-  // Checks `fresh` against the stored list and keeps it (one transaction).
+  // Checks `fresh` against the trusted identity and the stored list; with `write`, also keeps it
+  // (one transaction).
   Status apply(std::string_view person, const SignedDeviceList& fresh,
-               std::optional<IdentityKey>* offered);
+               std::optional<IdentityKey>* offered, bool write);
 
   ProtocolStore& store_;
   KeyDirectory& directory_;

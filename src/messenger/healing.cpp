@@ -172,7 +172,8 @@ Result<HealingRecord> load_healing(ProtocolStore& store, const std::string& key)
 Status save_healing(ProtocolStore& store, const std::string& key, const HealingRecord& rec) {
   messenger_state::Healing h;
   h.set_last_request_ms(rec.last_request_ms);
-  for (const EnvelopeId& e : rec.pending) h.add_pending_ids(to_field(e));
+  for (const EnvelopeId& e : rec.pending)
+    h.add_pending_ids(to_field(e));
   return store.store_messenger_record(MessengerRecordKind::kHealing, key, to_bytes(h));
 }
 

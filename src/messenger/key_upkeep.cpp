@@ -51,7 +51,9 @@ Status Messenger::Impl::maintain_own_list(Messenger& m) {
     if (!signed_list) return signed_list.error();
     if (auto st = m.directory_.publish_device_list(m.self_.name, signed_list->serialized()); !st)
       return st;
-    return m.lists_->keep(*signed_list);
+    if (auto st = m.lists_->keep(*signed_list); !st) return st;
+    m.lists_->remember(*signed_list);
+    return ok_status();
   }
   auto list = refresh_list(m, m.self_.name);
   if (!list && list.error().code() == Errc::kStaleDeviceList) {

@@ -24,6 +24,7 @@ Status publish_ours(const Context& ctx, ProtocolStore& store, KeyDirectory& dire
       !st)
     return st;
   if (auto st = lists.keep(*signed_list); !st) return st;
+  lists.remember(*signed_list);
   if (published != nullptr) *published = std::move(*signed_list);
   return ok_status();
 }
@@ -58,12 +59,9 @@ Result<LinkResult> Messenger::link_device(std::string_view code, ByteView applic
   if (!contacts) return contacts.error();
   // Beyond the limit the new device learns the rest by trust on first use.
   if (contacts->size() > kMaxLinkContacts) contacts->resize(kMaxLinkContacts);
-  LinkContents contents{self_.name,
-                        added,
-                        std::move(*identity),
-                        std::move(*published),
-                        std::move(*contacts),
-                        SecretBytes::copy_of(application_data)};
+  LinkContents contents{self_.name,           added,
+                        std::move(*identity), std::move(*published),
+                        std::move(*contacts), SecretBytes::copy_of(application_data)};
   auto message = seal_link_message(ctx_.random, *parsed, contents);
   if (!message) return message.error();
   return LinkResult{added, parsed->mailbox, std::move(*message)};

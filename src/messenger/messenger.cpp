@@ -102,11 +102,12 @@ Result<std::vector<DeviceDelivery>> Messenger::Impl::deliver(
     batch.reserve(ready.size());
     for (const Job& j : ready)
       batch.push_back(OutgoingMessage{entry.deliveries[j.index].device, plaintext_for(j)});
-    auto all = batch.empty() ? Result<std::vector<CiphertextMessage>>(
-                                   std::vector<CiphertextMessage>{})
-                             : encrypt_messages(m.ctx_, m.store_, batch);
+    auto all = batch.empty()
+                   ? Result<std::vector<CiphertextMessage>>(std::vector<CiphertextMessage>{})
+                   : encrypt_messages(m.ctx_, m.store_, batch);
     if (all) {
-      for (std::size_t k = 0; k < ready.size(); ++k) sealed[k] = std::move((*all)[k]);
+      for (std::size_t k = 0; k < ready.size(); ++k)
+        sealed[k] = std::move((*all)[k]);
     } else {
       for (std::size_t k = 0; k < ready.size(); ++k) {
         const Address& to = entry.deliveries[ready[k].index].device;
@@ -246,8 +247,7 @@ Result<std::size_t> Messenger::Impl::mark_resends(Messenger& m, const Address& d
 Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) {
   if (person.empty() || person.size() > kMaxAddressNameBytes)
     return Error(Errc::kInvalidArgument, "Messenger::send: person name");
-  if (person == self_.name)
-    return Error(Errc::kInvalidArgument, "Messenger::send: to ourselves");
+  if (person == self_.name) return Error(Errc::kInvalidArgument, "Messenger::send: to ourselves");
   // Encryption refuses to run nested (a rolled-back outer transaction would undo the chain's
   // advance after the ciphertext left); refused here before anything is kept.
   if (store_.transaction_depth() > 0)
@@ -272,15 +272,20 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) 
   entry.content = internal::build_message_content(*id, now, plaintext);
   entry.copy = internal::build_copy_content(*id, now, person, plaintext);
   entry.created_ms = now;
+  auto add_delivery = [&](Address to) {
+    OutboxDelivery d;
+    d.device = std::move(to);
+    entry.deliveries.push_back(std::move(d));
+  };
   for (DeviceId d : theirs->devices)
-    entry.deliveries.push_back(OutboxDelivery{Address{std::string(person), d}, {}, {}, 0, {}});
+    add_delivery(Address{std::string(person), d});
   for (DeviceId d : ours->devices)
-    if (d != self_.device_id)
-      entry.deliveries.push_back(OutboxDelivery{Address{self_.name, d}, {}, {}, 0, {}});
+    if (d != self_.device_id) add_delivery(Address{self_.name, d});
   if (auto st = internal::Outbox(store_).add(entry); !st) return st.error();
 
   std::vector<std::size_t> all(entry.deliveries.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    all[i] = i;
   auto outcome = Impl::deliver(*this, entry, all);
   if (!outcome) return outcome.error();
   return SendResult{Bytes(id->begin(), id->end()), std::move(*outcome)};
@@ -330,8 +335,8 @@ Result<FlushResult> Messenger::flush() {
   if (!waiting) return waiting.error();
   for (const Address& device : *waiting) {
     auto st = Impl::send_retry_request(*this, device);
-    if (!st && (st.error().code() == Errc::kStoreFailure ||
-                st.error().code() == Errc::kCorruptState))
+    if (!st &&
+        (st.error().code() == Errc::kStoreFailure || st.error().code() == Errc::kCorruptState))
       return st.error();
   }
   if (auto st = requests.prune(now); !st) return st.error();
@@ -361,17 +366,30 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
                  "Messenger::receive: the envelope names another sender than the transport's");
   if (sender == self_)
     return Error(Errc::kInvalidMessage, "Messenger::receive: an envelope from this very device");
-  // Only devices on their person's signed list may speak for the person.
+  auto message = CiphertextMessage::parse(parts->type, parts->body);
+  if (!message) return message.error();
+  // Only devices on their person's signed list may speak for the person. A list learned here is
+  // kept in the decrypt's transaction: a receive that fails keeps nothing.
+  std::optional<SignedDeviceList> learned;
   auto known = lists_->known(sender.name);
   if (!known) return known.error();
   if (!*known || !(*known)->contains(sender.device_id)) {
-    auto fresh = Impl::refresh_list(*this, sender.name);
-    if (!fresh) return fresh.error();
-    if (!fresh->contains(sender.device_id))
+    std::optional<IdentityKey> offered;
+    auto fresh = lists_->fetch(sender.name, &offered);
+    if (!fresh) {
+      if (fresh.error().code() == Errc::kUntrustedIdentity && offered)
+        Impl::note_identity_change(*this, Address{sender.name, DeviceId{0}}, *offered);
+      return fresh.error();
+    }
+    if (!fresh->list().contains(sender.device_id))
       return Error(Errc::kUnknownDevice, "Messenger::receive: the sender's device is not listed");
+    // A person met for the first time: the list and the message must carry one identity.
+    if (const auto* pre = message->prekey_message();
+        pre && !(pre->identity_key() == fresh->list().identity))
+      return Error(Errc::kUntrustedIdentity,
+                   "Messenger::receive: the message and the device list carry other identities");
+    learned = std::move(*fresh);
   }
-  auto message = CiphertextMessage::parse(parts->type, parts->body);
-  if (!message) return message.error();
 
   const std::uint64_t now = ctx_.clock.now_ms();
   std::optional<ReceivedMessage> out;
@@ -381,6 +399,8 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
   options.before_commit = [&](ByteView plaintext) -> Status {
     out.reset();
     resend = false;
+    if (learned)
+      if (auto st = lists_->keep(*learned); !st) return st;
     auto content = internal::parse_content(plaintext);
     if (!content) {
       content_refused = true;
@@ -428,6 +448,7 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
       Impl::request_retry(*this, sender, parts->id);
     return plaintext.error();
   }
+  if (learned) lists_->remember(*learned);
   if (resend) (void)flush();
   // A one-time prekey of ours was used up: publish more if the directory runs low. Best effort:
   // the message is already committed, and the next maintain_keys() will try again.

@@ -100,9 +100,9 @@ SecretBytes serialize_entry(const OutboxEntry& entry) {
     d->set_name(o.device.name);
     d->set_device(to_uint(o.device.device_id));
     d->set_state(static_cast<std::uint32_t>(o.state));
-    const std::size_t skip =
-        o.envelope_ids.size() > kMaxEnvelopeIdsKept ? o.envelope_ids.size() - kMaxEnvelopeIdsKept
-                                                    : 0;
+    const std::size_t skip = o.envelope_ids.size() > kMaxEnvelopeIdsKept
+                                 ? o.envelope_ids.size() - kMaxEnvelopeIdsKept
+                                 : 0;
     for (std::size_t i = skip; i < o.envelope_ids.size(); ++i)
       d->add_envelope_ids(to_field(o.envelope_ids[i]));
     d->set_resends(o.resends);
@@ -235,7 +235,8 @@ Result<std::size_t> Outbox::prune(std::uint64_t now_ms) {
       if (!e) return e.error();
       if (!*e) continue;
       OutboxEntry& entry = **e;
-      const bool expired = now_ms > entry.created_ms && now_ms - entry.created_ms >= kResendWindowMs;
+      const bool expired =
+          now_ms > entry.created_ms && now_ms - entry.created_ms >= kResendWindowMs;
       if (expired) {
         bool changed = false;
         for (OutboxDelivery& d : entry.deliveries) {

@@ -87,8 +87,9 @@ CiphertextMessage break_mac(const CiphertextMessage& m) {
   pb.set_message(inner);
   std::string body;
   REQUIRE(pb.SerializeToString(&body));
-  Bytes out{s[0]};
-  out.insert(out.end(), body.begin(), body.end());
+  Bytes out(1 + body.size());
+  out[0] = s[0];
+  std::copy(body.begin(), body.end(), out.begin() + 1);
   auto parsed = CiphertextMessage::parse(MessageType::kPreKey, out);
   REQUIRE(parsed);
   return std::move(*parsed);
@@ -147,6 +148,7 @@ TEST_CASE("a prekey message from a new device of a known person with another key
   REQUIRE(m);
   const Bytes forged = envelope_of(*m, Address{"alice", DeviceId{2}});
   REQUIRE(*Messenger::envelope_sender(forged) == Address{"alice", DeviceId{2}});
+  REQUIRE(bob.messenger.devices("alice"));  // bob knows alice's list with the tablet
   Bytes before = bob.party.snapshot();
   auto r = bob.messenger.receive(forged);
   REQUIRE_FALSE(r);
@@ -343,17 +345,20 @@ TEST_CASE("a forged prekey message is invalid_message and blocks nothing",
   auto bundle = net.fetch(bob.address());
   REQUIRE(bundle);
   REQUIRE(process_prekey_bundle(*mallory.ctx, *mallory.store, bob.address(), *bundle));
-  auto genuine = encrypt_message(*mallory.ctx, *mallory.store, bob.address(),
-                                 content("let me in").expose());
+  auto genuine =
+      encrypt_message(*mallory.ctx, *mallory.store, bob.address(), content("let me in").expose());
   REQUIRE(genuine);
   const CiphertextMessage forged = break_mac(*genuine);
   // The first failure makes bob ask alice's device to send again (a retry request, over a new
-  // session: that is all it changes); the next ones change nothing at all.
-  auto first = bob.messenger.receive(envelope_of(forged, alice.address()));
-  REQUIRE_FALSE(first);
-  CHECK(first.error().code() == Errc::kInvalidMessage);
+  // session); the second is noted for the next request, a minute later at the earliest. That is
+  // all they change; the next ones change nothing at all.
+  for (int i = 0; i < 2; ++i) {
+    auto r = bob.messenger.receive(envelope_of(forged, alice.address()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == Errc::kInvalidMessage);
+  }
   const Bytes before = bob.party.snapshot();
-  for (int i = 0; i < 15; ++i) {
+  for (int i = 0; i < 14; ++i) {
     auto r = bob.messenger.receive(envelope_of(forged, alice.address()));
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Errc::kInvalidMessage);
@@ -806,6 +811,14 @@ TEST_CASE("two processes sharing a store rotate the signed prekey once",
     Result<PreKeyBundle> fetch(const Address& remote) override {
       std::lock_guard lock(mutex);
       return net.fetch(remote);
+    }
+    Status publish_device_list(std::string_view name, ByteView list) override {
+      std::lock_guard lock(mutex);
+      return net.publish_device_list(name, list);
+    }
+    Result<std::optional<Bytes>> fetch_device_list(std::string_view name) override {
+      std::lock_guard lock(mutex);
+      return net.fetch_device_list(name);
     }
   };
   struct SlowStore final : test::ForwardingStore {

@@ -52,8 +52,16 @@ Outcome receive_all(LoopbackNetwork& net, User& u) {
   return out;
 }
 
-// The envelope with a byte of its Signal message flipped: the 8-byte MAC ends the message, and
-// the 16-byte envelope id (with its 2-byte tag and length) ends the envelope.
+// One message each way, so that what follows are whisper messages (SignalMessages).
+void converse(LoopbackNetwork& net, User& a, User& b) {
+  send_ok(a, b.name(), "hi");
+  REQUIRE(drain(net, b).size() == 1);
+  send_ok(b, a.name(), "hi");
+  REQUIRE(drain(net, a).size() == 1);
+}
+
+// A whisper message's envelope with a byte of its Signal message flipped: the 8-byte MAC ends
+// the message, and the 16-byte envelope id (with its 2-byte tag and length) ends the envelope.
 Bytes break_message(Bytes envelope, std::size_t i) {
   envelope[envelope.size() - 19 - i % 24] ^= 0x40;
   return envelope;
@@ -66,7 +74,7 @@ std::size_t queued(LoopbackNetwork& net, const Address& to) {
 
 }  // namespace
 
-TEST_CASE("a reinstalled device gets what was sent while it was gone, once",
+TEST_CASE("a reinstalled device gets once what was sent while it was gone",
           "[integration][healing]") {
   LoopbackNetwork net;
   User alice("alice", 1201, net), bob("bob", 1202, net);
@@ -79,14 +87,18 @@ TEST_CASE("a reinstalled device gets what was sent while it was gone, once",
 
   // Bob's phone is wiped; alice writes three messages while he sets up again. They wait at the
   // relay, encrypted for the lost phone.
-  for (const char* m : {"m1", "m2", "m3"}) send_ok(alice, "bob", m);
+  for (const char* m : {"m1", "m2", "m3"})
+    send_ok(alice, "bob", m);
   User bob2("bob", 1203, net);
   REQUIRE(bob2.messenger.maintain_keys());
   // The new phone cannot read them: it asks alice, once, to send again.
   const int sends_before = net.sends;
   auto at_bob = receive_all(net, bob2);
   CHECK(at_bob.shown.empty());
-  CHECK(at_bob.failures[Errc::kNoSession] == 3);
+  // The first has no session at all; by the second, the new phone has started one of its own with
+  // alice (for its request), which cannot decrypt the old session's messages either.
+  CHECK(at_bob.failures[Errc::kNoSession] == 1);
+  CHECK(at_bob.failures[Errc::kInvalidMessage] == 2);
   CHECK(net.sends - sends_before == 1);  // one retry request, not three
   REQUIRE(queued(net, alice.address()) == 1);
   // The request comes from bob's new identity: alice's user approves it (receive_all does), and
@@ -143,8 +155,7 @@ TEST_CASE("a device restored from an old backup heals", "[integration][healing]"
   CHECK(drain(net, alice) == std::vector<std::string>{"back"});
 }
 
-TEST_CASE("a message naming a signed prekey the receiver deleted heals",
-          "[integration][healing]") {
+TEST_CASE("a message naming a signed prekey the receiver deleted heals", "[integration][healing]") {
   LoopbackNetwork net;
   MessengerOptions o;
   o.signed_pre_key_rotation_ms = 1000;
@@ -171,6 +182,7 @@ TEST_CASE("forged failures cost one retry request a minute and show nothing twic
   User alice("alice", 1231, net), bob("bob", 1232, net);
   REQUIRE(alice.messenger.maintain_keys());
   REQUIRE(bob.messenger.maintain_keys());
+  converse(net, alice, bob);  // whisper messages from here on
   send_ok(alice, "bob", "real");
   const Bytes real = test::take(net, bob.address());
   // The relay holds it back and sends bob 20 copies with the message broken instead.
@@ -180,7 +192,9 @@ TEST_CASE("forged failures cost one retry request a minute and show nothing twic
     auto r = bob.messenger.receive(break_message(real, i));
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Errc::kInvalidMessage);
-    if (i > 0) CHECK(bob.party.snapshot() == before);  // the first one recorded its request
+    // The first records the request it sent, the second that its envelope waits to be asked for
+    // again; the rest change nothing.
+    if (i > 1) CHECK(bob.party.snapshot() == before);
   }
   CHECK(net.sends - sends_before == 1);  // one request
   // Alice answers it by sending "real" again (its envelope id was named); then the relay lets the
@@ -206,6 +220,7 @@ TEST_CASE("a message is sent again at most kMaxResendsPerDevice times", "[integr
   User alice("alice", 1241, net), bob("bob", 1242, net);
   REQUIRE(alice.messenger.maintain_keys());
   REQUIRE(bob.messenger.maintain_keys());
+  converse(net, alice, bob);
   send_ok(alice, "bob", "hello");
   const Bytes envelope = test::take(net, bob.address());
   int resends = 0;

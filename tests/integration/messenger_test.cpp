@@ -26,6 +26,7 @@ TEST_CASE("a conversation through the Messenger", "[integration][messenger]") {
   CHECK(*net.available_pre_keys(bob.address()) == MessengerOptions{}.pre_key_batch);
 
   auto sent = alice.messenger.send("bob", as_bytes("hello bob"));
+  INFO((sent ? "" : sent.error().where()));
   REQUIRE(sent);
   CHECK(sent->message_id.size() == 16);
   REQUIRE(sent->deliveries.size() == 1);  // bob's one device; alice has no other
@@ -260,8 +261,8 @@ TEST_CASE("a directory in the middle is caught", "[integration][messenger]") {
   CHECK(change->offered == mallory.store->identity_key_pair()->public_key);
   CHECK(alice.messenger.send("bob", as_bytes("again")).error().code() == Errc::kUntrustedIdentity);
   // A list of the directory's own, signed by its key under bob's name: refused as well.
-  DeviceList fake{"bob", mallory.store->identity_key_pair()->public_key, 9, {DeviceId{1}},
-                  DeviceId{2}};
+  DeviceList fake{
+      "bob", mallory.store->identity_key_pair()->public_key, 9, {DeviceId{1}}, DeviceId{2}};
   auto fake_signed =
       SignedDeviceList::sign(*mallory.random, fake, *mallory.store->identity_key_pair());
   REQUIRE(fake_signed);
@@ -281,8 +282,8 @@ TEST_CASE("a directory in the middle is caught", "[integration][messenger]") {
   send_ok(carol, "bob", "hi bob");
   auto carol_view = carol.messenger.safety_number("bob");
   REQUIRE(carol_view);
-  auto bob_view = make_fingerprint(kFingerprintIterations, "bob", bob.identity(), "carol",
-                                   carol.identity());
+  auto bob_view =
+      make_fingerprint(kFingerprintIterations, "bob", bob.identity(), "carol", carol.identity());
   REQUIRE(bob_view);
   CHECK(carol_view->displayable != bob_view->displayable);
   CHECK_FALSE(*compare_scannable_fingerprints(carol_view->scannable, bob_view->scannable));
@@ -348,7 +349,7 @@ TEST_CASE("a message written while the transport is down is sent later, never tw
   CHECK(drain(net, bob) == std::vector<std::string>{"one", "three", "two"});
 }
 
-TEST_CASE("receive stores the message atomically; reset_session starts over",
+TEST_CASE("receive stores the message atomically and reset_session starts over",
           "[integration][messenger]") {
   LoopbackNetwork net;
   User alice("alice", 821, net), bob("bob", 822, net);

@@ -19,6 +19,8 @@ Status LoopbackNetwork::publish(const Address& self, const PublishedKeys& keys) 
   auto parsed = PublishedKeys::parse(keys.serialize());
   if (!parsed) return parsed.error();
   Entry& e = directory_[self];
+  // Another identity under this address (a reinstall): the old one's prekeys are useless.
+  if (e.keys.identity_key.u() != parsed->identity_key.u()) e.pre_keys.clear();
   // Idempotent per prekey id (KeyDirectory::publish): a repeated id replaces, never adds.
   for (const auto& k : parsed->pre_keys) {
     auto same = std::find_if(e.pre_keys.begin(), e.pre_keys.end(),

@@ -87,9 +87,11 @@ inline std::vector<Got> drain_all(LoopbackNetwork& net, User& u) {
     Bytes e = std::move(q.front());
     q.pop_front();
     auto r = u.messenger.receive(e);
+    INFO("at " << u.name() << "." << to_uint(u.address().device_id) << ": "
+               << (r ? "" : to_string(r.error().code())) << " " << (r ? "" : r.error().where()));
     REQUIRE(r);
-    if (*r) out.push_back(Got{(*r)->sender, (*r)->conversation, (*r)->sent_by_us,
-                              text((*r)->plaintext)});
+    if (*r)
+      out.push_back(Got{(*r)->sender, (*r)->conversation, (*r)->sent_by_us, text((*r)->plaintext)});
   }
   return out;
 }
@@ -97,7 +99,8 @@ inline std::vector<Got> drain_all(LoopbackNetwork& net, User& u) {
 /// The texts drain_all shows.
 inline std::vector<std::string> drain(LoopbackNetwork& net, User& u) {
   std::vector<std::string> out;
-  for (const Got& g : drain_all(net, u)) out.push_back(g.text);
+  for (const Got& g : drain_all(net, u))
+    out.push_back(g.text);
   return out;
 }
 
@@ -113,6 +116,7 @@ inline Bytes take(LoopbackNetwork& net, const Address& to) {
 /// Sends and REQUIREs every device to have been reached.
 inline SendResult send_ok(User& from, const std::string& to, const std::string& message) {
   auto r = from.messenger.send(to, as_bytes(message));
+  INFO(from.name() << " -> " << to << ": " << (r ? "" : r.error().where()));
   REQUIRE(r);
   for (const DeviceDelivery& d : r->deliveries) {
     INFO("device " << d.device.name << "." << to_uint(d.device.device_id) << ": "

@@ -119,8 +119,8 @@ Party Party::create(const std::string& name, std::uint64_t seed, std::uint32_t p
 }
 
 Party Party::create_with_identity(const std::string& name, DeviceId device, std::uint64_t seed,
-                                  IdentityKeyPair identity, std::uint32_t pre_keys,
-                                  StoreKind kind, ByteView storage_key) {
+                                  IdentityKeyPair identity, std::uint32_t pre_keys, StoreKind kind,
+                                  ByteView storage_key) {
   return make_party(name, device, seed, std::move(identity), pre_keys, kind, storage_key, false);
 }
 
