@@ -391,6 +391,63 @@ inline Bytes snapshot_without_healing(InMemoryProtocolStore& store) {
   return snapshot(**copy);
 }
 
+// ---- content_fuzzer's two devices ----
+
+/// Alice and bob with whisper sessions both ways, their device lists in a directory, and three
+/// messages bob sent alice through his Messenger (kept in his outbox, their envelope ids known),
+/// so that a retry request from alice can name them. Deterministic: the target and the seeds that
+/// tests/integration/fuzz_corpus_test.cpp writes build the same.
+struct ContentSetup {
+  std::unique_ptr<Device> alice = make_device("alice", 11, 2);
+  std::unique_ptr<Device> bob = make_device("bob", 12, 2);
+  ListDirectory directory;
+  /// The envelope ids of bob's three messages to alice.
+  std::vector<Bytes> bob_envelope_ids;
+  Bytes alice_snapshot;
+  Bytes bob_snapshot;
+
+  ContentSetup() {
+    for (const Device* d : {alice.get(), bob.get()})
+      directory.lists[d->address.name] = device_list_of(*d);
+    check(process_prekey_bundle(alice->ctx, *alice->store, bob->address, bob->bundle(PreKeyId{1}))
+              .has_value(),
+          "process_prekey_bundle");
+    auto first = encrypt_message(alice->ctx, *alice->store, bob->address, as_bytes("x"));
+    check(first.has_value() &&
+              decrypt_message(bob->ctx, *bob->store, alice->address, *first).has_value(),
+          "first message");
+    class Capture final : public Transport {
+     public:
+      Status send(const Address&, ByteView e) override {
+        envelopes.emplace_back(e.begin(), e.end());
+        return ok_status();
+      }
+      std::vector<Bytes> envelopes;
+    } transport;
+    Messenger bob_messenger(bob->ctx, *bob->store, transport, directory, bob->address);
+    check(bob_messenger.devices("alice").has_value(), "bob learns alice's list");
+    for (const char* text : {"m1", "m2", "m3"})
+      check(bob_messenger.send("alice", as_bytes(text)).has_value(), "bob sends");
+    Messenger alice_messenger(alice->ctx, *alice->store, transport, directory, alice->address);
+    for (const Bytes& e : transport.envelopes) {
+      auto r = alice_messenger.receive(e);
+      check(r.has_value() && r->has_value(), "alice receives");
+      auto id = envelope_id_of(e);
+      bob_envelope_ids.push_back(id);
+    }
+    alice_snapshot = snapshot(*alice->store);
+    bob_snapshot = snapshot(*bob->store);
+  }
+  ContentSetup(const ContentSetup&) = delete;
+  ContentSetup& operator=(const ContentSetup&) = delete;
+
+  /// The 16-byte envelope id at the end of an envelope (field 6, written last).
+  static Bytes envelope_id_of(const Bytes& envelope) {
+    check(envelope.size() > 18, "envelope size");
+    return Bytes(envelope.end() - 16, envelope.end());
+  }
+};
+
 // ---- link_message_fuzzer's fixed request and input layout ----
 //
 // The first byte's bit 0 picks what the rest is: 0, a link message, opened with the fixed

@@ -34,6 +34,7 @@ targets=(
   device_list:device_list
   link_message:link_message
   envelope:envelope
+  content:content
   chat_frame:chat_frame
   decrypt:decrypt
   decrypt_no_fuzzer_mode:decrypt

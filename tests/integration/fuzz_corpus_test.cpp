@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../../fuzz/fuzz_common.h"
+#include "messenger/content.h"
 #include "protocol/link_internal.h"
 
 using namespace hush;
@@ -376,6 +377,31 @@ void write_link_messages(CorpusWriter& w) {
   one("with-gap", contents({1, 4, 7}, 7, true));
 }
 
+// content: Contents as alice's session carries them to bob (fuzz_common.h ContentSetup): a
+// message, an empty one, a copy (which alice may not send), retry requests naming bob's second
+// envelope, several of his, and none of his.
+void write_contents(CorpusWriter& w) {
+  const fuzz::ContentSetup s;
+  internal::MessageId id{};
+  id.fill(0x42);
+  auto env = [&](std::size_t i) {
+    internal::EnvelopeId e{};
+    std::copy(s.bob_envelope_ids[i].begin(), s.bob_envelope_ids[i].end(), e.begin());
+    return e;
+  };
+  internal::EnvelopeId unknown{};
+  unknown.fill(0x55);
+  w.write("content", "message",
+          internal::build_message_content(id, 7, as_bytes("hi bob")).expose());
+  w.write("content", "empty-message", internal::build_message_content(id, 0, {}).expose());
+  w.write("content", "copy",
+          internal::build_copy_content(id, 7, "carol", as_bytes("to carol")).expose());
+  w.write("content", "retry-second", internal::build_retry_content(id, 9, {env(1)}).expose());
+  w.write("content", "retry-several",
+          internal::build_retry_content(id, 9, {unknown, env(2), env(0)}).expose());
+  w.write("content", "retry-unknown", internal::build_retry_content(id, 9, {unknown}).expose());
+}
+
 }  // namespace
 
 TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
@@ -394,6 +420,7 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_interactions(w);
   write_device_lists(w);
   write_link_messages(w);
+  write_contents(w);
   INFO("wrote " << w.written() << " files under " << dir);
   CHECK(w.written() > 0);
 }

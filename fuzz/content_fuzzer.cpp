@@ -1,0 +1,102 @@
+// hush fuzz target: what travels inside the encryption of a Messenger envelope (a Content: a
+// message, a copy of our own message, a retry request) as bob's Messenger::receive handles it,
+// authenticated: the input is the plaintext alice's session encrypts, so every input reaches
+// content parsing, the check of who may send which kind, the record of message ids already shown,
+// and retry requests against bob's outbox (fuzz_common.h ContentSetup), restored for every input.
+// Checks: an input that is not a Content of a kind alice may send fails with a content error and
+// changes nothing at bob; a message shows with its text, once (the same content again shows
+// nothing); a retry request shows nothing, and bob sends again exactly when it names one of the
+// envelopes he sent alice.
+//
+// Links the real library (hush_fuzz_real).
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include <hush/hush.h>
+
+#include "fuzz_common.h"
+#include "messenger/content.h"
+#include "messenger/envelope.h"
+
+using namespace hush;
+
+namespace {
+
+const fuzz::ContentSetup& setup() {
+  static const fuzz::ContentSetup* s = new fuzz::ContentSetup();
+  return *s;
+}
+
+class Capture final : public Transport {
+ public:
+  Status send(const Address&, ByteView e) override {
+    envelopes.emplace_back(e.begin(), e.end());
+    return ok_status();
+  }
+  std::vector<Bytes> envelopes;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const fuzz::ContentSetup& s = setup();
+  const ByteView input(data, size);
+  if (size > kMaxPlaintextBytes) return 0;
+  auto alice_store = InMemoryProtocolStore::deserialize(s.alice_snapshot);
+  auto bob_store = InMemoryProtocolStore::deserialize(s.bob_snapshot);
+  fuzz::check(alice_store.has_value() && bob_store.has_value(), "restore the stores");
+  fuzz::FuzzRandom random(44);
+  fuzz::FuzzClock clock;
+  const Context ctx{random, clock, nullptr};
+  fuzz::ListDirectory directory = s.directory;
+  Capture transport;
+  Messenger bob(ctx, **bob_store, transport, directory, s.bob->address);
+
+  auto seal = [&]() {
+    auto m = encrypt_message(ctx, **alice_store, s.bob->address, input);
+    fuzz::check(m.has_value(), "alice encrypts");
+    internal::EnvelopeId id{};
+    id.fill(0xEE);
+    return internal::build_envelope(s.alice->address, *m, id);
+  };
+  const Bytes before = fuzz::snapshot(**bob_store);
+  auto parsed = internal::parse_content(input);
+  auto received = bob.receive(seal());
+  if (!parsed || parsed->kind == internal::ContentKind::kSentCopy) {
+    fuzz::check(!received, "bob took a content that is not one alice may send");
+    const Errc code = received.error().code();
+    fuzz::check(code == Errc::kInvalidProtobuf || code == Errc::kInvalidMessage ||
+                    code == Errc::kLimitExceeded,
+                "an undocumented content error");
+    fuzz::check(fuzz::snapshot(**bob_store) == before, "a refused content changed bob's store");
+    fuzz::check(transport.envelopes.empty(), "a refused content made bob send");
+    return 0;
+  }
+  fuzz::check(received.has_value(), "bob refused a valid content");
+  if (parsed->kind == internal::ContentKind::kMessage) {
+    fuzz::check(received->has_value(), "a message showed nothing");
+    const ReceivedMessage& m = **received;
+    fuzz::check(m.sender == s.alice->address && m.conversation == "alice" && !m.sent_by_us,
+                "a message from the wrong person");
+    fuzz::check(m.plaintext.size() == parsed->body.size() &&
+                    std::equal(m.plaintext.expose().begin(), m.plaintext.expose().end(),
+                               parsed->body.expose().begin()),
+                "a message with another text");
+    fuzz::check(transport.envelopes.empty(), "a message made bob send");
+    auto again = bob.receive(seal());
+    fuzz::check(again.has_value() && !again->has_value(), "a message shown twice");
+    return 0;
+  }
+  // A retry request.
+  fuzz::check(!received->has_value(), "a retry request showed something");
+  const bool names_ours = std::any_of(
+      parsed->retry_ids.begin(), parsed->retry_ids.end(), [&](const internal::EnvelopeId& id) {
+        return std::any_of(
+            s.bob_envelope_ids.begin(), s.bob_envelope_ids.end(),
+            [&](const Bytes& e) { return std::equal(e.begin(), e.end(), id.begin()); });
+      });
+  fuzz::check(names_ours == !transport.envelopes.empty(),
+              "bob sent again without being asked, or did not when asked");
+  return 0;
+}
