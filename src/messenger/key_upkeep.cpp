@@ -75,6 +75,7 @@ Status Messenger::Impl::maintain_own_list(Messenger& m) {
 }
 
 Status Messenger::maintain_keys() {
+  if (auto st = Impl::pin_self(*this); !st) return st;
   const std::uint64_t now = ctx_.clock.now_ms();
   // The signed prekey: make one if there is none, replace it when it is due, and delete replaced
   // ones past their grace period, all in one transaction, so that two processes sharing the store

@@ -40,6 +40,15 @@ void Messenger::Impl::note_identity_change(Messenger& m, const Address& device,
       IdentityChangeEvent{device.name, device, trusted ? *trusted : std::nullopt, offered});
 }
 
+Status Messenger::Impl::pin_self(Messenger& m) {
+  auto ours = m.store_.identity_key_pair();
+  if (!ours) return ours.error();
+  auto pinned = m.store_.identity(m.self_.name);
+  if (!pinned) return pinned.error();
+  if (*pinned && **pinned == ours->public_key) return ok_status();
+  return trust_identity(m.store_, m.self_.name, ours->public_key);
+}
+
 Result<DeviceList> Messenger::Impl::refresh_list(Messenger& m, std::string_view person) {
   std::optional<IdentityKey> offered;
   auto list = m.lists_->refresh(person, &offered);
@@ -257,6 +266,7 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) 
   // Nothing goes to a person whose identity change the user has not approved yet.
   if (changes_.find(person) != changes_.end())
     return Error(Errc::kUntrustedIdentity, "Messenger::send: identity change not approved");
+  if (auto st = Impl::pin_self(*this); !st) return st.error();
   auto theirs = Impl::refresh_list(*this, person);
   if (!theirs) return theirs.error();
   auto ours = Impl::refresh_list(*this, self_.name);
@@ -294,6 +304,7 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) 
 Result<FlushResult> Messenger::flush() {
   if (store_.transaction_depth() > 0)
     return Error(Errc::kInTransaction, "Messenger::flush: inside a store transaction");
+  if (auto st = Impl::pin_self(*this); !st) return st.error();
   FlushResult out;
   internal::Outbox outbox(store_);
   const std::uint64_t now = ctx_.clock.now_ms();
@@ -366,6 +377,8 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
                  "Messenger::receive: the envelope names another sender than the transport's");
   if (sender == self_)
     return Error(Errc::kInvalidMessage, "Messenger::receive: an envelope from this very device");
+  if (sender.name == self_.name)
+    if (auto st = Impl::pin_self(*this); !st) return st.error();
   auto message = CiphertextMessage::parse(parts->type, parts->body);
   if (!message) return message.error();
   // Only devices on their person's signed list may speak for the person. A list learned here is

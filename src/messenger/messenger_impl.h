@@ -53,6 +53,11 @@ struct Messenger::Impl {
   /// it or serves an older one; kUnknownDevice if we are not on it.
   static Status maintain_own_list(Messenger& m);
 
+  /// Makes sure the store trusts our own identity for our own name (our other devices hold it), so
+  /// that no bundle or message under another key is ever taken for one of our devices by trust on
+  /// first use. Writes only the first time.
+  static Status pin_self(Messenger& m);
+
   /// Records an identity change for the person of `device`.
   static void note_identity_change(Messenger& m, const Address& device, const IdentityKey& offered);
 

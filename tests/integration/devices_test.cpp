@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include "messenger/content.h"
+#include "messenger/envelope.h"
 #include "support/loopback.h"
 #include "support/messenger_user.h"
 #include "support/test_support.h"
@@ -314,4 +316,49 @@ TEST_CASE("a message from a device not on its person's list is refused unread",
   CHECK(r.error().code() == Errc::kUnknownDevice);
   CHECK(alice.party.snapshot() == before);
   CHECK(net.queue(mallory.address()).empty());  // no retry request to it either
+}
+
+TEST_CASE("our own other devices are held to our identity, never trusted on first use",
+          "[integration][devices][attack]") {
+  LoopbackNetwork net;
+  User alice("alice", 1061, net), bob("bob", 1062, net);
+  REQUIRE(alice.messenger.maintain_keys());
+  REQUIRE(bob.messenger.maintain_keys());
+  auto laptop = link_new_device(alice, 1063, net);  // device 2; the phone has no session with it
+  auto mallory = test::Party::create("alice", 1064, 2);
+  mallory.address.device_id = DeviceId{2};
+  // The directory hands out its own bundle as alice's laptop: the copy of alice's message must not
+  // go to it.
+  net.substitute = [&](const Address& a) -> std::optional<PreKeyBundle> {
+    if (a == laptop->address()) return mallory.bundle();
+    return std::nullopt;
+  };
+  auto r = alice.messenger.send("bob", as_bytes("not for the server"));
+  REQUIRE(r);
+  REQUIRE(r->deliveries.size() == 2);
+  CHECK(r->deliveries[1].device == laptop->address());
+  CHECK(r->deliveries[1].state == DeliveryState::kQueued);
+  REQUIRE(r->deliveries[1].error);
+  CHECK(r->deliveries[1].error->code() == Errc::kUntrustedIdentity);
+  CHECK(net.queue(laptop->address()).empty());
+  CHECK(*alice.party.store->identity("alice") == alice.identity());
+  net.substitute = nullptr;
+  // A prekey message that claims to come from alice's laptop under another key is refused too,
+  // and raises an identity change for alice herself (which only her own key can resolve).
+  REQUIRE(process_prekey_bundle(*mallory.ctx, *mallory.store, alice.address(),
+                                *net.fetch(alice.address())));
+  internal::MessageId id{};
+  id.fill(3);
+  auto m =
+      encrypt_message(*mallory.ctx, *mallory.store, alice.address(),
+                      internal::build_copy_content(id, 1, "bob", as_bytes("a copy?")).expose());
+  REQUIRE(m);
+  internal::EnvelopeId envelope_id{};
+  envelope_id.fill(4);
+  const Bytes before = alice.party.snapshot();
+  auto got = alice.messenger.receive(internal::build_envelope(laptop->address(), *m, envelope_id));
+  REQUIRE_FALSE(got);
+  CHECK(got.error().code() == Errc::kUntrustedIdentity);
+  CHECK(alice.party.snapshot() == before);
+  CHECK(*alice.party.store->identity("alice") == alice.identity());
 }
