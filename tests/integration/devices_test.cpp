@@ -362,3 +362,45 @@ TEST_CASE("our own other devices are held to our identity, never trusted on firs
   CHECK(alice.party.snapshot() == before);
   CHECK(*alice.party.store->identity("alice") == alice.identity());
 }
+
+TEST_CASE("a transport that carries one upload to many devices gets one batch per message",
+          "[integration][devices]") {
+  // A multi-recipient transport: it overrides send_batch, and counts uploads.
+  struct Batching final : Transport {
+    explicit Batching(LoopbackNetwork& n) : port(n) {}
+    Status send(const Address& to, ByteView e) override {
+      ++singles;
+      return port.send(to, e);
+    }
+    std::vector<Status> send_batch(const std::vector<OutgoingEnvelope>& envelopes) override {
+      ++uploads;
+      sizes.push_back(envelopes.size());
+      std::vector<Status> out;
+      for (const OutgoingEnvelope& e : envelopes)
+        out.push_back(port.send(e.recipient, e.envelope));
+      return out;
+    }
+    LoopbackNetwork::Port port;
+    int uploads = 0;
+    int singles = 0;
+    std::vector<std::size_t> sizes;
+  };
+  LoopbackNetwork net;
+  User bob("bob", 1071, net);
+  REQUIRE(bob.messenger.maintain_keys());
+  std::vector<std::unique_ptr<User>> bobs;
+  for (std::uint64_t i = 0; i < 3; ++i)
+    bobs.push_back(link_new_device(bob, 1072 + i, net));
+  auto alice_party = test::Party::create("alice", 1079, 0);
+  Batching transport(net);
+  Messenger alice(*alice_party.ctx, *alice_party.store, transport, net, alice_party.address);
+  REQUIRE(alice.maintain_keys());
+  auto r = alice.send("bob", as_bytes("one upload"));
+  REQUIRE(r);
+  CHECK(transport.uploads == 1);
+  CHECK(transport.singles == 0);
+  CHECK(transport.sizes == std::vector<std::size_t>{4});
+  CHECK(drain(net, bob) == std::vector<std::string>{"one upload"});
+  for (auto& d : bobs)
+    CHECK(drain(net, *d) == std::vector<std::string>{"one upload"});
+}
