@@ -384,3 +384,29 @@ TEST_CASE("receive stores the message atomically and reset_session starts over",
   CHECK(drain(net, bob) == std::vector<std::string>{"again"});
   CHECK(session_info(*alice.party.store, bob.address())->previous_states >= 1);
 }
+
+TEST_CASE("the outbox is sealed at rest with the store's key", "[integration][messenger][outbox]") {
+  LoopbackNetwork net;
+  const Bytes key(32, 0x6b);
+  User alice(Party::create("alice", 824, 0, hush::test::StoreKind::kSqlite, key), net);
+  User bob("bob", 825, net);
+  REQUIRE(alice.messenger.maintain_keys());
+  REQUIRE(bob.messenger.maintain_keys());
+  send_ok(alice, "bob", "first");
+  net.down = true;
+  const std::string secret = "queued while the relay is down: the vault code is 7431";
+  auto r = alice.messenger.send("bob", as_bytes(secret));
+  REQUIRE(r);
+  CHECK(r->deliveries[0].state == DeliveryState::kQueued);
+  // Neither the database nor its WAL holds the queued (or the sent) plaintext.
+  alice.party.reopen();
+  for (const char* suffix : {"", "-wal"}) {
+    const std::string bytes = hush::test::file_bytes(alice.party.db_path() + suffix);
+    CHECK(bytes.find(secret) == std::string::npos);
+    CHECK(bytes.find("first") == std::string::npos);
+  }
+  net.down = false;
+  Messenger restarted(*alice.party.ctx, *alice.party.store, alice.port, net, alice.address());
+  REQUIRE(restarted.flush());
+  CHECK(drain(net, bob) == std::vector<std::string>{"first", secret});
+}
