@@ -74,11 +74,13 @@ commands:
       Print what is known about the session with the peer's device as JSON; trusted_identity is
       the person's (one identity for every device of NAME).
   trust --peer NAME --identity-key HEX
-      Trust that identity for the person NAME, on every device of that name (after
-      untrusted_identity); sessions made with another identity are closed, so sending needs a
-      new process-bundle.
+      Trust that identity for the person NAME, met before (a bundle or message brought an
+      identity for NAME; a first contact is trusted on first use), on every device of that name
+      (after untrusted_identity); sessions made with another identity are closed, so sending
+      needs a new process-bundle.
 
---device defaults to 1 (except for process-bundle). Options may appear anywhere.
+Device ids go from 1 to 4294967295; --device defaults to 1 (except for process-bundle).
+Options may appear anywhere.
 With HUSH_CLI_STORAGE_KEY set to 64 hex digits, DIR/hush.db is encrypted at rest with that key.
 exit status: 0 success, 1 usage or I/O error, 2 protocol error (last stderr line: error: <name>).
 )";
@@ -220,10 +222,20 @@ std::optional<std::uint32_t> optional_u32(const Args& args, std::string_view nam
 
 constexpr std::uint32_t kU32Max = 0xFFFFFFFFu;
 
-hush::Address peer_address(const Args& args, std::uint32_t default_device) {
+const std::string& peer_name(const Args& args) {
   const std::string& name = args.require("peer");
-  if (name.empty()) fail_usage("--peer must not be empty");
-  const std::uint32_t device = optional_u32(args, "device", 0, kU32Max).value_or(default_device);
+  if (name.empty() || name.size() > hush::kMaxAddressNameBytes || !is_valid_utf8(name)) {
+    fail_usage("--peer must be valid UTF-8 of 1 to " + std::to_string(hush::kMaxAddressNameBytes) +
+               " bytes");
+  }
+  return name;
+}
+
+// The peer's device: --device, else `default_device` (device ids start at 1).
+hush::Address peer_address(const Args& args, std::uint32_t default_device) {
+  const std::string& name = peer_name(args);
+  const std::uint32_t device = optional_u32(args, "device", 1, kU32Max).value_or(default_device);
+  if (device == 0) fail_usage("device 0 is not a device id (they start at 1)");
   return hush::Address{name, hush::DeviceId{device}};
 }
 
@@ -457,7 +469,7 @@ constexpr std::uint64_t kMaxTotalPlaintext = std::uint64_t{64} << 20;
 
 int cmd_init(const Args& args, const std::string& dir_path) {
   const auto registration_id = optional_u32(args, "registration-id", 1, kU32Max);
-  const std::uint32_t device_id = optional_u32(args, "device-id", 0, kU32Max).value_or(1);
+  const std::uint32_t device_id = optional_u32(args, "device-id", 1, kU32Max).value_or(1);
   const std::uint32_t prekeys = optional_u32(args, "prekeys", 0, kMaxInitPreKeys).value_or(100);
   std::string name = args.get("name") ? *args.get("name") : default_name(dir_path);
   if (!is_valid_utf8(name) || name.size() > 4096) {
@@ -643,9 +655,20 @@ int cmd_trust(const Args& args, const std::string& dir_path) {
   const hush::IdentityKey key = check(hush::PublicKey::parse(key_bytes), "trust --identity-key");
   StateDir dir(dir_path, StateDir::Mode::kWrite);
   State state = dir.open();
-  // Trust is per person: this trusts the key for every device of the name, and closes the
-  // sessions of any of them made with another key.
-  check(hush::trust_identity(*state.store, peer.name, key), "trust");
+  hush::SqliteStore& store = *state.store;
+  check(store.run_transaction([&]() -> hush::Status {
+    // A name never met is more likely a typing error than a key verified in advance.
+    if (!check(store.identity(peer.name), "trust")) {
+      fail_usage("no identity is known for '" + peer.name +
+                 "' (a first bundle or message is trusted on first use; trust replaces an "
+                 "identity met before)");
+    }
+    // Trust is per person: this trusts the key for every device of the name, and closes the
+    // sessions of any of them made with another key.
+    check(hush::trust_identity(store, peer.name, key), "trust");
+    return hush::ok_status();
+  }),
+        "trust");
   return 0;
 }
 

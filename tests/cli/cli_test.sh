@@ -378,6 +378,15 @@ expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --count 0
 expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --count
 expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --peer carol
 expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --device -1
+expect_fail 1 "" "$T/hello" "$B" encrypt --peer alice --device 0
+expect_fail 1 "" /dev/null "$B" session-info --peer alice --device 0
+expect_fail 1 "" "$T/hello" "$B" encrypt --peer ""
+expect_fail 1 "" /dev/null "$WORK/zero" init --device-id 0
+[[ ! -e $WORK/zero ]] || die "init --device-id 0 created a state directory"
+ok "init refuses device 0, creating nothing"
+expect_fail 1 "" /dev/null "$B" trust --peer nobody --identity-key "$ALICE_KEY2"
+expect_eq "trust of a name never met stores nothing" \
+  "$(jget trusted_identity "$(cli "$B" session-info --peer nobody)")" ""
 printf 'not hex\n' >"$T/bad"
 expect_fail 1 "" "$T/bad" "$B" decrypt --peer alice --type whisper
 printf '{"type":"whisper","body":"33"\n' >"$T/bad"
