@@ -370,4 +370,16 @@ JsonWriter& JsonWriter::add_bool(std::string_view k, bool value) {
   return *this;
 }
 
+JsonWriter& JsonWriter::add_number_array(std::string_view k,
+                                         const std::vector<std::uint64_t>& values) {
+  key(k);
+  out_.push_back('[');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out_.push_back(',');
+    out_ += std::to_string(values[i]);
+  }
+  out_.push_back(']');
+  return *this;
+}
+
 }  // namespace hush_cli

@@ -3,7 +3,8 @@
 // hush-cli exchanges one-line JSON objects whose values are strings, numbers or booleans (bundles,
 // messages, command results). The reader accepts exactly one such object (RFC 8259 syntax, valid
 // UTF-8, surrounding whitespace allowed) and refuses everything else: nested values, arrays, null,
-// duplicate keys, trailing text. The writer produces the same subset on one line.
+// duplicate keys, trailing text. The writer produces the same subset on one line, and arrays of
+// numbers (output only: `devices` prints a device list's ids).
 //
 // Not responsible for: what the keys mean (main.cpp checks which keys a command accepts).
 #pragma once
@@ -57,6 +58,8 @@ class JsonWriter {
   JsonWriter& add_string(std::string_view key, std::string_view value);
   JsonWriter& add_number(std::string_view key, std::uint64_t value);
   JsonWriter& add_bool(std::string_view key, bool value);
+  /// An array of numbers ([1,2,3]; [] when empty).
+  JsonWriter& add_number_array(std::string_view key, const std::vector<std::uint64_t>& values);
   /// The object followed by "\n".
   std::string line() const { return out_ + "}\n"; }
 

@@ -9,8 +9,16 @@
 // decrypted plaintext can then be printed again with `received`, and an encrypted message that
 // was not printed is simply lost (its message key is never used again).
 //
+// Several devices of one person: each device is a state directory holding the person's identity
+// key pair, and the person's signed device list (hush/device_list.h) says which devices exist.
+// `init` makes device 1 and the first list; `link-code` (in the new device's directory), `link`
+// (on an existing device) and `link --accept` (in the new one) add a device as hush/link.h
+// describes, the link message travelling through the script; `devices` shows and imports lists,
+// `unlink` removes a device. Peers address a device with `--peer NAME --device N`.
+//
 // Files: main.cpp (arguments and commands), json.{h,cpp} (flat JSON), state.{h,cpp} (storage:
-// one SqliteStore database per state directory).
+// one SqliteStore database per state directory, and the kept link request), devices.{h,cpp}
+// (device lists: the rules for accepting one, ours and the peers').
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -36,6 +44,7 @@
 
 #include <hush/hush.h>
 
+#include "devices.h"
 #include "json.h"
 #include "state.h"
 
@@ -48,13 +57,21 @@ A scriptable Signal-protocol (v3) peer. Each invocation opens its state in DIR (
 database, DIR/hush.db), does one operation as one transaction and exits; output is printed only
 after the new state is committed. Keys and message bodies are lowercase hex.
 
+A person (a name) may have several devices, each with a DIR of its own: all hold the person's
+identity key, and the person's device list, signed with it, says which devices exist. init makes
+device 1 and the first list; link-code, link and link --accept add a device.
+
 commands:
   init [--registration-id N] [--device-id N] [--name S] [--prekeys N] [--force]
       Create DIR (if missing) with a new identity, signed prekey 1 and N one-time prekeys
       (default 100, at most 10000). Refuses an initialised DIR unless --force (new identity).
-      The name defaults to the last component of DIR. Prints a JSON summary.
+      The name (1 to 1024 bytes) defaults to the last component of DIR. As device 1 (the
+      default) it also makes the person's first device list (version 1, devices [1]); with
+      --device-id N, N > 1 (for older scripts), it makes none, and that state cannot link or
+      unlink devices. Prints a JSON summary.
   identity
-      Print our identity key, registration id, device id, name and prekeys left as JSON.
+      Print our name, registration id, device id, identity key, signed prekey id, prekeys left
+      and our device list's version (0: none) as JSON.
   bundle [--prekey-id N | --no-prekey]
       Print our prekey bundle as one JSON line; offers the lowest-numbered one-time prekey left
       unless told otherwise. Consumes nothing.
@@ -66,7 +83,7 @@ commands:
       {"type":"prekey"|"whisper","body":"<hex>"}.
   decrypt --peer NAME [--device N] [--type prekey|whisper]
       Read one message on stdin (a JSON line as printed by encrypt, or bare hex with --type);
-      write the plaintext to stdout.
+      write the plaintext to stdout. --device is the sender's device (a message does not say).
   received [--type prekey|whisper]
       Read a message on stdin, as for decrypt, that was already decrypted; write its plaintext
       again (for a decrypt that was interrupted before it printed; the last 64 are kept).
@@ -74,13 +91,48 @@ commands:
       Print what is known about the session with the peer's device as JSON; trusted_identity is
       the person's (one identity for every device of NAME).
   trust --peer NAME --identity-key HEX
-      Trust that identity for the person NAME, met before (a bundle or message brought an
-      identity for NAME; a first contact is trusted on first use), on every device of that name
-      (after untrusted_identity); sessions made with another identity are closed, so sending
-      needs a new process-bundle.
+      Trust that identity for the person NAME, met before (a bundle, message or device list
+      brought an identity for NAME; a first contact is trusted on first use), on every device of
+      that name (after untrusted_identity); sessions made with another identity are closed, so
+      sending needs a new process-bundle, and a device list of NAME under another identity is
+      dropped.
 
-Device ids go from 1 to 4294967295; --device defaults to 1 (except for process-bundle).
-Options may appear anywhere.
+devices of a person:
+  link-code [--force]
+      In a new DIR (created if missing): make a link request, keep it in DIR/link-request (mode
+      0600: it is secret) and print {"code":"HUSHLINK1-...","mailbox":"<hex>"}. Give the code to
+      an existing device of the person. --force replaces a request kept before.
+  link --code CODE [--data HEX]
+      On an existing device: give the new device the next device id, sign and store our new
+      device list (one version up; at most 32 devices), and seal a link message for CODE with
+      our name, the device id, the identity key pair, the list, the identities we trust for our
+      contacts, and the application data HEX if given. Prints {"device_id":N,"mailbox":"<hex>",
+      "message":"<hex>","device_list":"<hex>"}. The message opens only with the code's request.
+  link --accept [--registration-id N] [--prekeys N]
+      In the DIR of link-code: read the JSON printed by link (or the message alone, as hex) on
+      stdin, open the message with the kept request, and create DIR/hush.db as that device of
+      the person: the identity, a registration id of its own, signed prekey 1, N one-time
+      prekeys (default 100), the contacts' identities and the device list. The request is then
+      wiped and removed. Prints the JSON summary init prints, with the number of contacts and
+      the application data (hex) if the link carried any.
+  devices [--peer NAME] [--import]
+      Print our device list, or the one stored for NAME, as JSON: name, identity_key, version,
+      devices, next_device_id, and device_list (the signed list, hex). With --import, first
+      read a signed list (hex) on stdin and store it as the newest of NAME (without --peer:
+      ours, from another of our devices), after the checks the Messenger makes: its signature
+      (invalid_signature); it names NAME (invalid_message); its identity is the one trusted for
+      NAME, or with none trusted yet it becomes the trusted one (untrusted_identity); it is not
+      older than the stored list under that identity, and a list of the same version is the same
+      list (stale_device_list). Sessions with devices that left the list are closed.
+  unlink --device N
+      Remove our device N from our device list (one version up), sign and store the list, and
+      print it as devices does. Refuses this device and a device not on the list
+      (invalid_argument).
+
+--device (except for unlink) is a device of the peer NAME; device ids go from 1 to 4294967295.
+It defaults to 1 (except for process-bundle). Once a device list is stored for NAME (devices
+--import), process-bundle, encrypt and decrypt refuse a device of NAME not on it
+(unknown_device). Options may appear anywhere.
 With HUSH_CLI_STORAGE_KEY set to 64 hex digits, DIR/hush.db is encrypted at rest with that key.
 exit status: 0 success, 1 usage or I/O error, 2 protocol error (last stderr line: error: <name>).
 )";
@@ -96,7 +148,8 @@ constexpr OptionSpec kOptions[] = {
     {"state", true},        {"registration-id", true}, {"device-id", true}, {"name", true},
     {"prekeys", true},      {"force", false},          {"prekey-id", true}, {"no-prekey", false},
     {"peer", true},         {"device", true},          {"count", true},     {"type", true},
-    {"identity-key", true}, {"help", false},
+    {"identity-key", true}, {"help", false},           {"code", true},      {"data", true},
+    {"accept", false},      {"import", false},
 };
 
 struct CommandSpec {
@@ -115,6 +168,10 @@ const std::vector<CommandSpec>& commands() {
       {"received", {"type"}},
       {"session-info", {"peer", "device"}},
       {"trust", {"peer", "identity-key"}},
+      {"link-code", {"force"}},
+      {"link", {"code", "data", "accept", "registration-id", "prekeys"}},
+      {"devices", {"peer", "import"}},
+      {"unlink", {"device"}},
   };
   return kCommands;
 }
@@ -239,17 +296,7 @@ hush::Address peer_address(const Args& args, std::uint32_t default_device) {
   return hush::Address{name, hush::DeviceId{device}};
 }
 
-// ---- library results ----
-
-template <class T>
-T check(hush::Result<T> result, std::string_view what) {
-  if (!result) throw Failure(result.error(), std::string(what) + ": " + result.error().where());
-  return std::move(result).value();
-}
-
-void check(const hush::Status& status, std::string_view what) {
-  if (!status) throw Failure(status.error(), std::string(what) + ": " + status.error().where());
-}
+// ---- values ----
 
 std::string key_hex(const hush::PublicKey& key) {
   const auto bytes = key.serialize();
@@ -467,19 +514,45 @@ constexpr std::uint32_t kMaxCount = 10000;
 // encrypt --count K: at most this much plaintext in total (K copies).
 constexpr std::uint64_t kMaxTotalPlaintext = std::uint64_t{64} << 20;
 
+// What init and link --accept print.
+JsonWriter state_summary(const State& state, std::uint32_t registration_id,
+                         const hush::IdentityKey& identity_key,
+                         const std::vector<hush::PreKeyId>& pre_key_ids,
+                         std::uint64_t device_list_version) {
+  JsonWriter out;
+  out.add_number("registration_id", registration_id)
+      .add_number("device_id", state.meta.device_id)
+      .add_string("name", state.meta.name)
+      .add_string("identity_key", key_hex(identity_key))
+      .add_number("signed_prekey_id", state.meta.signed_pre_key_id);
+  if (!pre_key_ids.empty()) out.add_number("first_prekey_id", hush::to_uint(pre_key_ids.front()));
+  out.add_number("prekey_count", pre_key_ids.size())
+      .add_number("device_list_version", device_list_version);
+  return out;
+}
+
 int cmd_init(const Args& args, const std::string& dir_path) {
   const auto registration_id = optional_u32(args, "registration-id", 1, kU32Max);
   const std::uint32_t device_id = optional_u32(args, "device-id", 1, kU32Max).value_or(1);
   const std::uint32_t prekeys = optional_u32(args, "prekeys", 0, kMaxInitPreKeys).value_or(100);
   std::string name = args.get("name") ? *args.get("name") : default_name(dir_path);
-  if (!is_valid_utf8(name) || name.size() > 4096) {
-    fail_usage("--name must be valid UTF-8 of at most 4096 bytes");
+  if (!args.get("name") && name.empty()) {
+    fail_usage("cannot take a name from '" + dir_path + "': give --name");
+  }
+  // The name is the person's: device lists and link messages carry it.
+  if (name.empty() || name.size() > hush::kMaxAddressNameBytes || !is_valid_utf8(name)) {
+    fail_usage("--name must be valid UTF-8 of 1 to " + std::to_string(hush::kMaxAddressNameBytes) +
+               " bytes");
   }
 
   StateDir dir(dir_path, StateDir::Mode::kCreate);
   if (dir.initialised() && !args.has("force")) {
     fail_usage("'" + dir_path +
                "' is already initialised (use --force to start over with a new identity)");
+  }
+  if (dir.has_link_request() && !args.has("force")) {
+    fail_usage("'" + dir_path +
+               "' waits for a link (link --accept; or --force to drop the request and init)");
   }
   const hush::Context ctx = hush::default_context();
   hush::IdentityKeyPair identity = check(hush::generate_identity_key_pair(ctx.random), "init");
@@ -490,24 +563,28 @@ int cmd_init(const Args& args, const std::string& dir_path) {
   const hush::SignedPreKeyRecord signed_pre_key =
       check(hush::generate_signed_pre_key(ctx, identity, kSignedPreKeyId), "init");
   const hush::IdentityKey identity_key = identity.public_key;
+  // Device 1 of a new person: the person's first device list. A device made with another id
+  // (older scripts did that) gets none: only a link gives a device a list that names it.
+  std::optional<hush::SignedDeviceList> first_list;
+  if (device_id == 1) first_list = first_device_list(name, identity);
 
   std::vector<hush::PreKeyId> ids;
   const State state =
-      dir.create(Metadata{std::move(name), device_id, hush::to_uint(kSignedPreKeyId)},
-                 std::move(identity), reg_id, [&](hush::SqliteStore& store) {
+      dir.create(Metadata{name, device_id, hush::to_uint(kSignedPreKeyId)}, std::move(identity),
+                 reg_id, [&](hush::SqliteStore& store) {
                    check(store.store_signed_pre_key(signed_pre_key), "init");
                    if (prekeys > 0)
                      ids = check(hush::replenish_pre_keys(ctx, store, prekeys), "init");
+                   if (first_list) {
+                     check(store.store_messenger_record(hush::MessengerRecordKind::kDeviceList,
+                                                        name, first_list->serialized()),
+                           "init");
+                   }
                  });
-  JsonWriter out;
-  out.add_number("registration_id", reg_id)
-      .add_number("device_id", device_id)
-      .add_string("name", state.meta.name)
-      .add_string("identity_key", key_hex(identity_key))
-      .add_number("signed_prekey_id", state.meta.signed_pre_key_id);
-  if (!ids.empty()) out.add_number("first_prekey_id", hush::to_uint(ids.front()));
-  out.add_number("prekey_count", ids.size());
-  write_stdout(hush::as_bytes(out.line()));
+  if (dir.has_link_request()) dir.remove_link_request();  // --force: the request is dropped
+  write_stdout(hush::as_bytes(
+      state_summary(state, reg_id, identity_key, ids, first_list ? first_list->list().version : 0)
+          .line()));
   return 0;
 }
 
@@ -517,13 +594,15 @@ int cmd_identity(const std::string& dir_path) {
   const hush::IdentityKeyPair identity = check(state.store->identity_key_pair(), "identity");
   const std::uint32_t reg_id = check(state.store->local_registration_id(), "identity");
   const auto ids = check(state.store->pre_key_ids(), "identity");
+  const auto list = stored_device_list(*state.store, state.meta.name);
   JsonWriter out;
   out.add_string("name", state.meta.name)
       .add_number("registration_id", reg_id)
       .add_number("device_id", state.meta.device_id)
       .add_string("identity_key", key_hex(identity.public_key))
       .add_number("signed_prekey_id", state.meta.signed_pre_key_id)
-      .add_number("prekeys_left", ids.size());
+      .add_number("prekeys_left", ids.size())
+      .add_number("device_list_version", list ? list->list().version : 0);
   write_stdout(hush::as_bytes(out.line()));
   return 0;
 }
@@ -568,6 +647,7 @@ int cmd_process_bundle(const Args& args, const std::string& dir_path) {
   const hush::Address peer = peer_address(args, hush::to_uint(bundle.device_id));
   StateDir dir(dir_path, StateDir::Mode::kWrite);
   State state = dir.open();
+  check_listed(*state.store, peer, "process-bundle");
   check(hush::process_prekey_bundle(hush::default_context(), *state.store, peer, bundle),
         "process-bundle");
   return 0;
@@ -583,6 +663,7 @@ int cmd_encrypt(const Args& args, const std::string& dir_path) {
   }
   StateDir dir(dir_path, StateDir::Mode::kWrite);
   State state = dir.open();
+  check_listed(*state.store, peer, "encrypt");
   const hush::Context ctx = hush::default_context();
   std::string out;
   // All K messages in one transaction (encrypt_messages): nothing is saved unless all of them
@@ -606,6 +687,8 @@ int cmd_decrypt(const Args& args, const std::string& dir_path) {
   const hush::CiphertextMessage message = read_message(args);
   StateDir dir(dir_path, StateDir::Mode::kWrite);
   State state = dir.open();
+  // As the Messenger does: a device its person's list does not name is refused unread.
+  check_listed(*state.store, peer, "decrypt");
   // The plaintext is kept in the same transaction as the new session state, so a decrypt that
   // dies after its commit but before printing loses nothing: `received` shows it again.
   hush::DecryptOptions options;
@@ -660,15 +743,286 @@ int cmd_trust(const Args& args, const std::string& dir_path) {
     // A name never met is more likely a typing error than a key verified in advance.
     if (!check(store.identity(peer.name), "trust")) {
       fail_usage("no identity is known for '" + peer.name +
-                 "' (a first bundle or message is trusted on first use; trust replaces an "
-                 "identity met before)");
+                 "' (a first bundle, message or device list is trusted on first use; trust "
+                 "replaces an identity met before)");
     }
     // Trust is per person: this trusts the key for every device of the name, and closes the
     // sessions of any of them made with another key.
     check(hush::trust_identity(store, peer.name, key), "trust");
+    // A device list signed by the old identity no longer says which devices the person has.
+    if (const auto list = stored_device_list(store, peer.name);
+        list && !(list->list().identity == key)) {
+      check(store.remove_messenger_record(hush::MessengerRecordKind::kDeviceList, peer.name),
+            "trust");
+    }
     return hush::ok_status();
   }),
         "trust");
+  return 0;
+}
+
+// ---- devices of a person ----
+
+// A signed device list in hex on stdin, with surrounding whitespace.
+constexpr std::size_t kMaxDeviceListInput = 2 * hush::kMaxDeviceListBytes + 64;
+// The JSON line `link` prints: the link message and the list in hex, and a little more.
+constexpr std::size_t kMaxLinkInput =
+    2 * hush::kMaxLinkMessageBytes + 2 * hush::kMaxDeviceListBytes + 4096;
+
+std::string mailbox_hex(const hush::LinkMailbox& mailbox) {
+  return hush::to_hex(hush::ByteView(mailbox.data(), mailbox.size()));
+}
+
+// A device list as `devices` prints it.
+std::string device_list_line(const hush::SignedDeviceList& signed_list) {
+  const hush::DeviceList& list = signed_list.list();
+  std::vector<std::uint64_t> devices;
+  devices.reserve(list.devices.size());
+  for (const hush::DeviceId d : list.devices)
+    devices.push_back(hush::to_uint(d));
+  // A name that is not UTF-8 cannot be written as JSON text; a list that carries one was refused
+  // before it was stored (names come from --peer and --name, both checked).
+  if (!is_valid_utf8(list.name)) fail_usage("the device list's name is not UTF-8");
+  return JsonWriter()
+      .add_string("name", list.name)
+      .add_string("identity_key", key_hex(list.identity))
+      .add_number("version", list.version)
+      .add_number_array("devices", devices)
+      .add_number("next_device_id", hush::to_uint(list.next_device_id))
+      .add_string("device_list", hush::to_hex(signed_list.serialized()))
+      .line();
+}
+
+hush::Address self_address(const State& state) {
+  return hush::Address{state.meta.name, hush::DeviceId{state.meta.device_id}};
+}
+
+int cmd_link_code(const Args& args, const std::string& dir_path) {
+  StateDir dir(dir_path, StateDir::Mode::kCreate);
+  if (dir.initialised()) {
+    fail_usage("'" + dir_path +
+               "' is initialised: link-code makes a new device, in a directory of its own");
+  }
+  const hush::LinkRequest request =
+      check(hush::LinkRequest::create(hush::system_random()), "link-code");
+  dir.keep_link_request(request.serialize(), args.has("force"));
+  write_stdout(hush::as_bytes(JsonWriter()
+                                  .add_string("code", request.code())
+                                  .add_string("mailbox", mailbox_hex(request.mailbox()))
+                                  .line()));
+  return 0;
+}
+
+int cmd_link_offer(const Args& args, const std::string& dir_path) {
+  for (const std::string_view accept_only : {"registration-id", "prekeys"}) {
+    if (args.has(accept_only)) fail_usage("--" + std::string(accept_only) + " goes with --accept");
+  }
+  const hush::LinkCode code = check(hush::LinkCode::parse(args.require("code")), "link --code");
+  hush::SecretBytes application_data;
+  if (const std::string* data = args.get("data")) {
+    hush::Bytes bytes = hex_bytes(*data, "--data");
+    if (bytes.size() > hush::kMaxLinkApplicationDataBytes) {
+      hush::secure_wipe(bytes);
+      fail_usage("--data is larger than " + std::to_string(hush::kMaxLinkApplicationDataBytes) +
+                 " bytes");
+    }
+    application_data = hush::SecretBytes::copy_of(bytes);
+    hush::secure_wipe(bytes);
+  }
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  State state = dir.open();
+  hush::SqliteStore& store = *state.store;
+  const hush::Address self = self_address(state);
+  constexpr std::string_view kWhat = "link";
+  std::optional<hush::SignedDeviceList> list;
+  hush::DeviceId added{0};
+  hush::Bytes message;
+  // The new list and the link message in one transaction: a failed seal keeps no list.
+  check(store.run_transaction([&]() -> hush::Status {
+    hush::DeviceList next = own_list_to_change(store, self);
+    if (next.devices.size() >= hush::kMaxDevicesPerPerson)
+      fail_protocol(hush::Errc::kLimitExceeded, "the person has the most devices allowed", kWhat);
+    if (hush::to_uint(next.next_device_id) == kU32Max)
+      fail_protocol(hush::Errc::kLimitExceeded, "device ids exhausted", kWhat);
+    added = next.next_device_id;
+    next.devices.push_back(added);
+    std::sort(next.devices.begin(), next.devices.end());
+    next.next_device_id = hush::DeviceId{hush::to_uint(added) + 1};
+    next.version += 1;
+    list = store_own_list(store, self, std::move(next));
+    auto contacts = check(store.identities(), kWhat);
+    // Beyond the limit the new device learns the rest by trust on first use (as the Messenger).
+    if (contacts.size() > hush::kMaxLinkContacts) contacts.resize(hush::kMaxLinkContacts);
+    const hush::LinkContents contents{self.name,
+                                      added,
+                                      check(store.identity_key_pair(), kWhat),
+                                      *list,
+                                      std::move(contacts),
+                                      std::move(application_data)};
+    message = check(hush::seal_link_message(hush::system_random(), code, contents), kWhat);
+    return hush::ok_status();
+  }),
+        kWhat);
+  write_stdout(hush::as_bytes(JsonWriter()
+                                  .add_number("device_id", hush::to_uint(added))
+                                  .add_string("mailbox", mailbox_hex(code.mailbox))
+                                  .add_string("message", hush::to_hex(message))
+                                  .add_string("device_list", hush::to_hex(list->serialized()))
+                                  .line()));
+  return 0;
+}
+
+// What link --accept reads: the JSON line link printed, or the link message alone in hex.
+struct LinkInput {
+  hush::Bytes message;
+  std::optional<hush::Bytes> mailbox;
+  std::optional<std::uint32_t> device_id;
+  std::optional<hush::Bytes> device_list;
+};
+
+LinkInput parse_link_input(std::string_view text) {
+  LinkInput in;
+  if (text.empty()) fail_usage("no link on standard input (the JSON line link printed)");
+  if (text.front() != '{') {
+    in.message = hex_bytes(text, "the link message");
+    return in;
+  }
+  constexpr std::string_view kWhat = "the link";
+  const JsonObject obj =
+      parse_json(text, kWhat, {"device_id", "mailbox", "message", "device_list"});
+  const auto message = json_string(obj, "message", kWhat);
+  if (!message) fail_usage("the link has no \"message\"");
+  in.message = hex_bytes(*message, "the link's \"message\"");
+  if (const auto mailbox = json_string(obj, "mailbox", kWhat))
+    in.mailbox = hex_bytes(*mailbox, "the link's \"mailbox\"");
+  in.device_id = json_u32(obj, "device_id", kWhat);
+  if (const auto list = json_string(obj, "device_list", kWhat))
+    in.device_list = hex_bytes(*list, "the link's \"device_list\"");
+  return in;
+}
+
+int cmd_link_accept(const Args& args, const std::string& dir_path) {
+  for (const std::string_view offer_only : {"code", "data"}) {
+    if (args.has(offer_only))
+      fail_usage("--" + std::string(offer_only) + " and --accept exclude each other");
+  }
+  const auto registration_id = optional_u32(args, "registration-id", 1, kU32Max);
+  const std::uint32_t prekeys = optional_u32(args, "prekeys", 0, kMaxInitPreKeys).value_or(100);
+  const hush::SecretBytes input = read_stdin(kMaxLinkInput);
+  const LinkInput in = parse_link_input(trim(as_text(input)));
+
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  if (dir.initialised()) fail_usage("'" + dir_path + "' is already initialised");
+  const hush::SecretBytes kept = dir.load_link_request();
+  auto restored = hush::LinkRequest::deserialize(kept.expose());
+  if (!restored) fail_usage("'" + dir_path + "/link-request' is damaged (make a new link-code)");
+  const hush::LinkRequest request = std::move(*restored);
+  const hush::LinkMailbox& mailbox = request.mailbox();
+  if (in.mailbox &&
+      !std::equal(in.mailbox->begin(), in.mailbox->end(), mailbox.begin(), mailbox.end())) {
+    fail_usage("the link is for another mailbox than this directory's link code");
+  }
+  constexpr std::string_view kWhat = "link --accept";
+  hush::LinkContents contents = check(request.open(in.message), kWhat);
+  // The fields beside the sealed message are unauthenticated copies: they must agree with it.
+  if ((in.device_id && *in.device_id != hush::to_uint(contents.device_id)) ||
+      (in.device_list && *in.device_list != contents.device_list.serialized())) {
+    fail_protocol(hush::Errc::kInvalidMessage,
+                  "the link's device_id or device_list is not the sealed message's", kWhat);
+  }
+  if (!is_valid_utf8(contents.name))
+    fail_protocol(hush::Errc::kInvalidMessage, "the name is not UTF-8", kWhat);
+
+  const hush::Context ctx = hush::default_context();
+  const std::uint32_t reg_id =
+      registration_id ? *registration_id : check(hush::generate_registration_id(ctx.random), kWhat);
+  constexpr hush::SignedPreKeyId kSignedPreKeyId{1};
+  const hush::SignedPreKeyRecord signed_pre_key =
+      check(hush::generate_signed_pre_key(ctx, contents.identity, kSignedPreKeyId), kWhat);
+  std::vector<hush::PreKeyId> ids;
+  const State state = dir.create(
+      Metadata{contents.name, hush::to_uint(contents.device_id), hush::to_uint(kSignedPreKeyId)},
+      contents.identity.clone(), reg_id, [&](hush::SqliteStore& store) {
+        check(store.store_signed_pre_key(signed_pre_key), kWhat);
+        if (prekeys > 0) ids = check(hush::replenish_pre_keys(ctx, store, prekeys), kWhat);
+        check(hush::import_link(store, contents), kWhat);
+      });
+  // The database holds the identity now; the request (which opens the link message, and so the
+  // identity key pair, for whoever also has the message) goes.
+  dir.remove_link_request();
+  JsonWriter out = state_summary(state, reg_id, contents.identity.public_key, ids,
+                                 contents.device_list.list().version);
+  out.add_number("contacts", contents.contacts.size());
+  if (!contents.application_data.empty())
+    out.add_string("application_data", hush::to_hex(contents.application_data.expose()));
+  write_stdout(hush::as_bytes(out.line()));
+  return 0;
+}
+
+int cmd_link(const Args& args, const std::string& dir_path) {
+  if (args.has("accept")) return cmd_link_accept(args, dir_path);
+  if (!args.has("code")) fail_usage("link needs --code CODE (or --accept)");
+  return cmd_link_offer(args, dir_path);
+}
+
+int cmd_devices(const Args& args, const std::string& dir_path) {
+  const std::string* peer = args.get("peer") ? &peer_name(args) : nullptr;
+  if (!args.has("import")) {
+    StateDir dir(dir_path, StateDir::Mode::kRead);
+    State state = dir.open();
+    const std::string& person = peer ? *peer : state.meta.name;
+    const auto list = stored_device_list(*state.store, person);
+    if (!list) {
+      if (peer) fail_usage("no device list is stored for '" + person + "' (devices --import)");
+      fail_usage("this state has no device list of ours (made by init --device-id N, N > 1)");
+    }
+    write_stdout(hush::as_bytes(device_list_line(*list)));
+    return 0;
+  }
+  const hush::SecretBytes input = read_stdin(kMaxDeviceListInput);
+  const std::string_view text = trim(as_text(input));
+  if (text.empty()) fail_usage("no device list on standard input (hex, as devices prints it)");
+  const hush::Bytes bytes = hex_bytes(text, "the device list");
+  const hush::SignedDeviceList list =
+      check(hush::SignedDeviceList::parse(bytes), "devices --import");
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  State state = dir.open();
+  const std::string& person = peer ? *peer : state.meta.name;
+  const hush::Address self = self_address(state);
+  import_device_list(*state.store, self, person, list);
+  if (person == self.name && !list.list().contains(self.device_id)) {
+    std::fprintf(stderr,
+                 "hush-cli: note: this device (%u) is not on our device list: it was "
+                 "unlinked, and can no longer link or unlink devices\n",
+                 hush::to_uint(self.device_id));
+  }
+  write_stdout(hush::as_bytes(device_list_line(list)));
+  return 0;
+}
+
+int cmd_unlink(const Args& args, const std::string& dir_path) {
+  const hush::DeviceId device{parse_u32(args, "device", 1, kU32Max)};
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  State state = dir.open();
+  hush::SqliteStore& store = *state.store;
+  const hush::Address self = self_address(state);
+  constexpr std::string_view kWhat = "unlink";
+  if (device == self.device_id)
+    fail_protocol(hush::Errc::kInvalidArgument, "this device itself (unlink it from another)",
+                  kWhat);
+  std::optional<hush::SignedDeviceList> list;
+  check(store.run_transaction([&]() -> hush::Status {
+    hush::DeviceList next = own_list_to_change(store, self);
+    const auto it = std::find(next.devices.begin(), next.devices.end(), device);
+    if (it == next.devices.end())
+      fail_protocol(hush::Errc::kInvalidArgument, "the device is not on our device list", kWhat);
+    next.devices.erase(it);
+    next.version += 1;
+    list = store_own_list(store, self, std::move(next));
+    return hush::ok_status();
+  }),
+        kWhat);
+  write_stdout(hush::as_bytes(device_list_line(*list)));
   return 0;
 }
 
@@ -695,6 +1049,10 @@ int run(int argc, char** argv) {
   if (c == "received") return cmd_received(args, dir);
   if (c == "session-info") return cmd_session_info(args, dir);
   if (c == "trust") return cmd_trust(args, dir);
+  if (c == "link-code") return cmd_link_code(args, dir);
+  if (c == "link") return cmd_link(args, dir);
+  if (c == "devices") return cmd_devices(args, dir);
+  if (c == "unlink") return cmd_unlink(args, dir);
   fail_usage("unknown command '" + c + "'");
 }
 

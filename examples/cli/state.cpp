@@ -18,6 +18,10 @@ namespace {
 
 constexpr const char* kDatabase = "hush.db";
 constexpr const char* kNewDatabase = ".hush.db.new";
+constexpr const char* kLinkRequest = "link-request";
+constexpr const char* kNewLinkRequest = ".link-request.new";
+// A kept LinkRequest is 97 bytes; anything much larger is not one.
+constexpr std::size_t kMaxLinkRequestFile = 4096;
 constexpr std::string_view kNameKey = "cli/name";
 constexpr std::string_view kDeviceKey = "cli/device_id";
 constexpr std::string_view kSignedPreKeyKey = "cli/signed_prekey_id";
@@ -132,8 +136,11 @@ bool StateDir::initialised() const {
 }
 
 State StateDir::open() const {
-  if (!initialised())
+  if (!initialised()) {
+    if (has_link_request())
+      fail_usage("'" + path_ + "' is waiting for a link (run: hush-cli --state DIR link --accept)");
     fail_usage("'" + path_ + "' is not initialised (run: hush-cli --state DIR init)");
+  }
   const StoreOptions o;
   const std::string file = path_ + "/" + kDatabase;
   State state;
@@ -205,6 +212,101 @@ State StateDir::create(const Metadata& meta, hush::IdentityKeyPair identity,
     fail_usage("cannot put '" + fresh + "' in place: " + errno_text());
   sync_directory(fd_, path_);
   return open();
+}
+
+bool StateDir::has_link_request() const {
+  struct stat st {};
+  if (::fstatat(fd_, kLinkRequest, &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+  if (errno == ENOENT) return false;
+  fail_usage("cannot inspect '" + path_ + "/" + kLinkRequest + "': " + errno_text());
+}
+
+void StateDir::keep_link_request(const hush::SecretBytes& request, bool replace) {
+  if (!replace && has_link_request())
+    fail_usage("'" + path_ + "' already waits for a link (use --force to make a new code)");
+  const std::string fresh = path_ + "/" + kNewLinkRequest;
+  if (::unlinkat(fd_, kNewLinkRequest, 0) != 0 && errno != ENOENT)
+    fail_usage("cannot remove '" + fresh + "': " + errno_text());
+  const int fd =
+      ::openat(fd_, kNewLinkRequest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) fail_usage("cannot create '" + fresh + "': " + errno_text());
+  hush::ByteView data = request.expose();
+  bool written = true;
+  while (written && !data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      written = false;
+    } else {
+      data = data.subspan(static_cast<std::size_t>(n));
+    }
+  }
+  if (written && ::fsync(fd) != 0) written = false;
+  const std::string why = errno_text();
+  ::close(fd);
+  if (!written) {
+    ::unlinkat(fd_, kNewLinkRequest, 0);
+    fail_usage("cannot write '" + fresh + "': " + why);
+  }
+  if (::renameat(fd_, kNewLinkRequest, fd_, kLinkRequest) != 0) {
+    const std::string rename_why = errno_text();
+    ::unlinkat(fd_, kNewLinkRequest, 0);
+    fail_usage("cannot put '" + fresh + "' in place: " + rename_why);
+  }
+  sync_directory(fd_, path_);
+}
+
+hush::SecretBytes StateDir::load_link_request() const {
+  const std::string file = path_ + "/" + kLinkRequest;
+  const int fd = ::openat(fd_, kLinkRequest, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      fail_usage("'" + path_ + "' waits for no link (run: hush-cli --state DIR link-code)");
+    fail_usage("cannot open '" + file + "': " + errno_text());
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+      static_cast<std::uint64_t>(st.st_size) > kMaxLinkRequestFile) {
+    ::close(fd);
+    fail_usage("'" + file + "' is not a link request");
+  }
+  hush::SecretBytes buf(kMaxLinkRequestFile + 1);
+  std::size_t len = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.expose_mut().data() + len, buf.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = errno_text();
+      ::close(fd);
+      fail_usage("cannot read '" + file + "': " + why);
+    }
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+    if (len == buf.size()) break;
+  }
+  ::close(fd);
+  if (len > kMaxLinkRequestFile) fail_usage("'" + file + "' is not a link request");
+  buf.truncate(len);
+  return buf;
+}
+
+void StateDir::remove_link_request() {
+  const std::string file = path_ + "/" + kLinkRequest;
+  const int fd = ::openat(fd_, kLinkRequest, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        static_cast<std::uint64_t>(st.st_size) <= kMaxLinkRequestFile) {
+      const hush::Bytes zeros(static_cast<std::size_t>(st.st_size), 0);
+      // Best effort: the file is removed below whatever this achieves.
+      if (::pwrite(fd, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size()))
+        (void)::fsync(fd);
+    }
+    ::close(fd);
+  }
+  if (::unlinkat(fd_, kLinkRequest, 0) != 0 && errno != ENOENT)
+    fail_usage("cannot remove '" + file + "': " + errno_text());
+  sync_directory(fd_, path_);
 }
 
 void StateDir::keep_plaintext(hush::SqliteStore& store, hush::ByteView message,

@@ -1,11 +1,16 @@
 // hush-cli: the state directory (the one place that knows how the CLI's state is stored).
 //
 // A state directory holds one SQLite database, `hush.db` (hush::SqliteStore): the protocol state,
-// and in its application table the CLI's metadata (name, device id, signed prekey id) and the
-// plaintexts of the last messages decrypted. Every command that changes state runs as one
-// transaction on it, so an interrupted or failed command (even `kill -9`) leaves the state of
-// before the command, or the state after it, never a mix. Output is printed only after the
-// commit: a ciphertext is never shown before the chain advance that produced it is on disk.
+// the device lists (the Messenger's kDeviceList records: ours and the peers' imported ones), and
+// in its application table the CLI's metadata (name, device id, signed prekey id) and the
+// plaintexts of the last messages decrypted. A directory waiting to become a linked device holds,
+// instead of a database, `link-request` (mode 0600): the kept hush::LinkRequest, a secret (its
+// private key opens the link message, which carries the identity key pair), removed (overwritten,
+// then unlinked) once the database made from the link message is in place. Every command that
+// changes state runs as one transaction on it, so an interrupted or failed command (even `kill -9`)
+// leaves the state of before the command, or the state after it, never a mix. Output is printed
+// only after the commit: a ciphertext is never shown before the chain advance that produced it is
+// on disk.
 //
 // If the environment variable HUSH_CLI_STORAGE_KEY holds 64 hex digits, the database is sealed
 // with that 32-byte key (encryption at rest); the same key is then needed to open it.
@@ -23,6 +28,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <hush/hush.h>
 
@@ -50,6 +57,25 @@ class Failure : public std::runtime_error {
 /// A usage or I/O error: exit code 1.
 [[noreturn]] inline void fail_usage(const std::string& message) {
   throw Failure(1, message);
+}
+
+/// A protocol error found by the CLI itself, under the library's error code: exit code 2, `what`
+/// (the command) and `where` (a static description) on stderr, then `error: <name>`.
+[[noreturn]] inline void fail_protocol(hush::Errc code, const char* where, std::string_view what) {
+  throw Failure(hush::Error(code, where), std::string(what) + ": " + where);
+}
+
+/// The value of a library result; a library error ends the command (exit 2, `error: <name>`),
+/// with `what` (the command) and the library's static description on stderr.
+template <class T>
+T check(hush::Result<T> result, std::string_view what) {
+  if (!result) throw Failure(result.error(), std::string(what) + ": " + result.error().where());
+  return std::move(result).value();
+}
+
+/// As above, for a library status.
+inline void check(const hush::Status& status, std::string_view what) {
+  if (!status) throw Failure(status.error(), std::string(what) + ": " + status.error().where());
 }
 
 /// The CLI's own metadata, kept next to the store snapshot.
@@ -90,9 +116,21 @@ class StateDir {
   State open() const;
   /// Builds a new database for `meta` and `identity` in a temporary file, lets `populate` fill it
   /// (in one transaction), and only then puts it in place of any old database. Throws Failure on
-  /// any error, leaving the old database as it was. Requires kCreate.
+  /// any error, leaving the old database as it was. Requires an exclusive lock (kCreate or kWrite).
   State create(const Metadata& meta, hush::IdentityKeyPair identity, std::uint32_t registration_id,
                const std::function<void(hush::SqliteStore&)>& populate);
+
+  /// True when a link request is kept here (`link-code` ran, `link --accept` did not yet).
+  bool has_link_request() const;
+  /// Keeps a serialized link request in a new file of mode 0600 (synced), replacing a kept one
+  /// only with `replace`. Throws Failure (exit 1) if it cannot. Requires an exclusive lock.
+  void keep_link_request(const hush::SecretBytes& request, bool replace);
+  /// The kept link request's bytes (at most a few hundred). Throws Failure (exit 1) if there is
+  /// none or it cannot be read.
+  hush::SecretBytes load_link_request() const;
+  /// Overwrites the kept link request with zeros and removes it (best effort: a file system may
+  /// keep old blocks). Throws Failure (exit 1) if it cannot be removed.
+  void remove_link_request();
 
   /// Keeps `plaintext` as the plaintext of the message `message` (inside the caller's
   /// transaction), so that `received` can show it again if the command dies before printing it.

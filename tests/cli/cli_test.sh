@@ -38,6 +38,7 @@ expect_eq "alice device_id" "$(jget device_id "$out")" 1
 expect_eq "alice prekey_count" "$(jget prekey_count "$out")" 100
 expect_eq "alice first_prekey_id" "$(jget first_prekey_id "$out")" 1
 expect_eq "alice signed_prekey_id" "$(jget signed_prekey_id "$out")" 1
+expect_eq "alice's first device list (device 1)" "$(jget device_list_version "$out")" 1
 ALICE_KEY=$(jget identity_key "$out")
 [[ $ALICE_KEY =~ ^05[0-9a-f]{64}$ ]] || die "alice identity_key is not 33 bytes of 05||u: $ALICE_KEY"
 ok "alice identity_key is 33 bytes starting with 05"
@@ -55,6 +56,8 @@ expect_fail 1 "" /dev/null "$B" init
 out=$(cli "$B" identity)
 expect_eq "bob identity_key" "$(jget identity_key "$out")" "$BOB_KEY"
 expect_eq "bob prekeys_left" "$(jget prekeys_left "$out")" 5
+expect_eq "bob device_id" "$(jget device_id "$out")" 1
+expect_eq "bob device_list_version" "$(jget device_list_version "$out")" 1
 out=$("$CLI" identity --state "$A" 2>/dev/null) || die "--state after the command failed"
 expect_eq "--state may follow the command" "$(jget identity_key "$out")" "$ALICE_KEY"
 
@@ -249,6 +252,7 @@ expect_fail 1 "" "$T/badbundle" "$D" process-bundle --peer bob
 step "process-bundle takes --device from the bundle"
 cli "$D" init --force --device-id 7 --prekeys 2 >"$T/out"
 DAVE_KEY=$(jget identity_key "$(cat "$T/out")")
+expect_eq "init --device-id 7 makes no device list" "$(jget device_list_version "$(cat "$T/out")")" 0
 cli "$D" bundle >"$T/dave_bundle"
 expect_eq "dave's bundle device_id" "$(jget device_id "$(cat "$T/dave_bundle")")" 7
 cli "$C" process-bundle --peer dave <"$T/dave_bundle"
@@ -383,7 +387,10 @@ expect_fail 1 "" /dev/null "$B" session-info --peer alice --device 0
 expect_fail 1 "" "$T/hello" "$B" encrypt --peer ""
 expect_fail 1 "" /dev/null "$WORK/zero" init --device-id 0
 [[ ! -e $WORK/zero ]] || die "init --device-id 0 created a state directory"
-ok "init refuses device 0, creating nothing"
+expect_fail 1 "" /dev/null "$WORK/noname" init --name ""
+expect_fail 1 "" /dev/null "$WORK/longname" init --name "$(printf 'n%.0s' $(seq 1025))"
+[[ ! -e $WORK/noname && ! -e $WORK/longname ]] || die "init with a bad name created a directory"
+ok "init refuses device 0 and names a device list cannot carry, creating nothing"
 expect_fail 1 "" /dev/null "$B" trust --peer nobody --identity-key "$ALICE_KEY2"
 expect_eq "trust of a name never met stores nothing" \
   "$(jget trusted_identity "$(cli "$B" session-info --peer nobody)")" ""
