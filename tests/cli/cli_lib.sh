@@ -1,4 +1,5 @@
-# Shared helpers of the hush-cli script tests (sourced by cli_test.sh).
+# shellcheck shell=bash
+# Shared helpers of the hush-cli script tests (sourced by cli_test.sh and cli_devices_test.sh).
 #
 # The sourcing script sets CLI (the hush-cli binary) and T (a scratch directory) first, and runs
 # under `set -euo pipefail`. Every check prints what it checked, and a failure exits non-zero
@@ -11,13 +12,14 @@ die() {
   exit 1
 }
 
-# A fingerprint of a state directory: its listing (no leftover temporary, WAL or journal files)
-# and the database file (in WAL mode a rolled-back transaction never touches it, and every command
-# checkpoints its committed changes into it when it closes).
+# A fingerprint of a state directory: its listing (no leftover temporary, WAL or journal files),
+# the database file (in WAL mode a rolled-back transaction never touches it, and every command
+# checkpoints its committed changes into it when it closes) and a kept link request.
 state_sum() {
   if [[ -d $1 ]]; then
     ls -A "$1"
     if [[ -f $1/hush.db ]]; then sha256sum <"$1/hush.db"; fi
+    if [[ -f $1/link-request ]]; then sha256sum <"$1/link-request"; fi
   else
     echo "no directory"
   fi
@@ -61,6 +63,11 @@ jget() {
   fi
 }
 jhas() { [[ $2 =~ \"$1\": ]]; }
+# jarray KEY JSON : the numbers of the array KEY in a one-line JSON object, comma-separated.
+jarray() {
+  [[ $2 =~ \"$1\":\[([0-9,]*)\] ]] || die "no number array '$1' in: $2"
+  printf '%s' "${BASH_REMATCH[1]}"
+}
 
 # expect_eq WHAT ACTUAL EXPECTED
 expect_eq() {
@@ -85,8 +92,12 @@ check_message_line() {
     die "not a $2 message line: ${1:0:120}"
 }
 
-# deliver FROM_NAME TO_DIR MESSAGE_FILE EXPECTED_PLAINTEXT_FILE : decrypt and compare.
+# deliver FROM_NAME TO_DIR MESSAGE_FILE EXPECTED_PLAINTEXT_FILE [DECRYPT_OPTION...] : decrypt
+# (with the options, such as --device N) and compare.
 deliver() {
-  cli "$2" decrypt --peer "$1" <"$3" >"$T/plain"
-  expect_same_file "$(basename "$2") decrypts $(basename "$3") from $1" "$T/plain" "$4"
+  local from=$1 to=$2 message=$3 expected=$4
+  shift 4
+  cli "$to" decrypt --peer "$from" "$@" <"$message" >"$T/plain"
+  expect_same_file "$(basename "$to") decrypts $(basename "$message") from $from${*:+ $*}" \
+    "$T/plain" "$expected"
 }
