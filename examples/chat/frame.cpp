@@ -6,26 +6,40 @@ namespace hush_chat {
 namespace {
 
 // The fields of each kind, in order: 'r' req (u32), 'i' delivery id (u64), 'n' number (u32),
-// 'k' idle_seconds (u32), 's' name (bytes, at most kMaxNameBytes), 't' token (exactly
-// kTokenBytes), 'c' code (bytes: none or exactly kRecoveryCodeBytes), 'b' body (bytes).
+// 'k' idle_seconds (u32), 'd' device (u32, 1..kMaxDeviceId), 's' name (bytes, at most
+// kMaxNameBytes), 't' token (exactly kTokenBytes), 'c' code (bytes: none or exactly
+// kRecoveryCodeBytes), 'm' mailbox (exactly kMailboxBytes), 'L' device list (body, at most
+// kMaxListBytes), 'M' link message (body, 1..kMaxLinkMessageBytes), 'b' body (bytes).
 std::string_view layout(Kind k) {
   switch (k) {
     case Kind::kHello:
-      return "rst";
+      return "rsdt";
     case Kind::kPublish:
       return "rb";
     case Kind::kCount:
       return "r";
     case Kind::kFetch:
-      return "rs";
+      return "rsd";
     case Kind::kSend:
-      return "rsb";
+      return "rsdb";
     case Kind::kAck:
       return "i";
     case Kind::kRecover:
       return "rstc";
     case Kind::kPing:
       return "r";
+    case Kind::kPublishList:
+      return "rL";
+    case Kind::kFetchList:
+      return "rs";
+    case Kind::kAddDevice:
+      return "rdt";
+    case Kind::kRemoveDevice:
+      return "rd";
+    case Kind::kLinkWait:
+      return "rm";
+    case Kind::kLinkPost:
+      return "rmM";
     case Kind::kWelcome:
       return "rnkc";
     case Kind::kOk:
@@ -35,15 +49,19 @@ std::string_view layout(Kind k) {
     case Kind::kBundle:
       return "rb";
     case Kind::kDeliver:
-      return "isb";
+      return "isdb";
     case Kind::kError:
       return "rs";
+    case Kind::kList:
+      return "rL";
+    case Kind::kLinkMessage:
+      return "rM";
   }
   return {};
 }
 
 bool known_kind(std::uint8_t k) {
-  return (k >= 1 && k <= 8) || (k >= 16 && k <= 21);
+  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23);
 }
 
 void put_u32(Bytes& out, std::uint32_t v) {
@@ -120,6 +138,18 @@ std::string_view kind_name(std::uint8_t kind) {
       return "RECOVER";
     case 8:
       return "PING";
+    case 9:
+      return "PUBLISH_LIST";
+    case 10:
+      return "FETCH_LIST";
+    case 11:
+      return "ADD_DEVICE";
+    case 12:
+      return "REMOVE_DEVICE";
+    case 13:
+      return "LINK_WAIT";
+    case 14:
+      return "LINK_POST";
     case 16:
       return "WELCOME";
     case 17:
@@ -132,6 +162,10 @@ std::string_view kind_name(std::uint8_t kind) {
       return "DELIVER";
     case 21:
       return "ERROR";
+    case 22:
+      return "LIST";
+    case 23:
+      return "LINK_MESSAGE";
     default:
       return "?";
   }
@@ -154,6 +188,12 @@ Bytes encode(const Message& m) {
         break;
       case 'k':
         put_u32(out, m.idle_seconds);
+        break;
+      case 'd':
+        put_u32(out, m.device);
+        break;
+      case 'm':
+        put_bytes(out, m.mailbox.data(), m.mailbox.size());
         break;
       case 's':
         put_bytes(out, reinterpret_cast<const std::uint8_t*>(m.name.data()), m.name.size());
@@ -189,6 +229,18 @@ std::optional<Message> decode(const std::uint8_t* data, std::size_t size) {
         break;
       case 'k':
         ok = r.u32(m.idle_seconds);
+        break;
+      case 'd':
+        ok = r.u32(m.device) && m.device >= 1 && m.device <= kMaxDeviceId;
+        break;
+      case 'm':
+        ok = r.bytes(m.mailbox, kMailboxBytes, true);
+        break;
+      case 'L':
+        ok = r.bytes(m.body, kMaxListBytes, false);
+        break;
+      case 'M':
+        ok = r.bytes(m.body, kMaxLinkMessageBytes, false) && !m.body.empty();
         break;
       case 's':
         ok = r.bytes(name, kMaxNameBytes, false);

@@ -6,38 +6,64 @@
 //
 // Payload. One kind byte, then the fields of that kind in a fixed order. A field is a u32 (4 bytes,
 // big-endian), a u64 (8 bytes, big-endian), or a byte string (a u32 length, then that many bytes).
-// Nothing may follow the last field; every byte string has its own limit (kMaxNameBytes for
-// handles and reasons, exactly kTokenBytes for a token, the frame for a body). We chose this
-// over a protobuf of our own because it is a dozen lines to read and to check by hand, and every
-// field is bounded before it is copied. Anything that does not decode is a protocol error: the
-// relay closes the connection, the client drops it and says so.
+// Nothing may follow the last field; every field has its own bound (kMaxNameBytes for handles and
+// reasons, exactly kTokenBytes for a token, exactly kMailboxBytes for a mailbox, 1..kMaxDeviceId
+// for a device, kMaxListBytes for a device list, kMaxLinkMessageBytes for a link message, the
+// frame for a body). We chose this over a protobuf of our own because it is a dozen lines to read
+// and to check by hand, and every field is bounded before it is copied. Anything that does not
+// decode is a protocol error: the relay closes the connection, the client drops it and says so.
 //
-//   client -> relay                              relay -> client
-//   kHello    req, handle, token                 kWelcome  req, account, idle_seconds, code
-//   kRecover  req, handle, new token, code       kWelcome  (as for kHello; account 2)
-//   kPublish  req, PublishedKeys bytes           kOk       req
-//   kCount    req                                kCountIs  req, count
-//   kFetch    req, handle                        kBundle   req, PreKeyBundle bytes
-//   kSend     req, recipient, envelope           kOk       req (the envelope is on disk)
-//   kAck      delivery id                        (no reply)
-//   kPing     req                                kOk       req
-//                                                kDeliver  delivery id, sender, envelope
-//   any request may instead get                  kError    req, reason (a short snake_case word)
+//   client -> relay                                  relay -> client
+//   kHello      req, handle, device, token           kWelcome  req, account, idle_seconds, code
+//   kRecover    req, handle, new token, code         kWelcome  (as for kHello; account 2)
+//   kPublish    req, PublishedKeys bytes             kOk       req
+//   kCount      req                                  kCountIs  req, count
+//   kFetch      req, handle, device                  kBundle   req, PreKeyBundle bytes
+//   kSend       req, recipient, device, envelope     kOk       req (the envelope is on disk)
+//   kAck        delivery id                          (no reply)
+//   kPing       req                                  kOk       req
+//   kPublishList req, SignedDeviceList bytes         kOk       req
+//   kFetchList  req, handle                          kList     req, SignedDeviceList bytes (empty:
+//                                                              none published)
+//   kAddDevice  req, device, token                   kOk       req
+//   kRemoveDevice req, device                        kOk       req
+//   kLinkWait   req, mailbox                         kWelcome  req, account 3, idle_seconds; later
+//                                                    kLinkMessage req (the wait's), link message
+//   kLinkPost   req, mailbox, link message           kOk       req (forwarded, or kept to forward)
+//                                                    kDeliver  delivery id, sender, sender's
+//                                                              device, envelope
+//   any request may instead get                      kError    req, reason (a short snake_case
+//                                                              word)
 //
-// `req` is a number the client picks to match replies to requests. The relay speaks only after a
-// kHello (or kRecover) has been answered with kWelcome (the handle is then bound to this
+// `req` is a number the client picks to match replies to requests. An account is a device of a
+// handle: (handle, device) with its own token, keys and queue. The relay speaks only after a
+// kHello (or kRecover) has been answered with kWelcome (the device is then bound to this
 // connection); it forwards envelopes with kDeliver, oldest first, and keeps each until the
-// recipient acknowledges it with kAck, so an envelope survives a client crash and is delivered
-// again on reconnect. The sender of a kDeliver is the handle of the connection the relay received
-// the envelope on (never what the envelope says about itself).
+// recipient device acknowledges it with kAck, so an envelope survives a client crash and is
+// delivered again on reconnect. The sender of a kDeliver is the (handle, device) of the
+// connection the relay received the envelope on (never what the envelope says about itself).
 //
-// kWelcome: `account` is 0 for a known account, 1 for one registered now, 2 for one taken back
-// with kRecover; `code` is empty, or (account 1 and 2) the account's new recovery code, which the
-// relay keeps only as a salted hash; `idle_seconds` is how long the relay lets a connection say
-// nothing before it closes it (0: never), so that the client can send kPing in time.
-// Envelopes, bundles and published keys are hush's own formats (hush::Messenger,
-// hush::PreKeyBundle, hush::PublishedKeys); the relay never sees a key it could decrypt with, nor
-// a plaintext.
+// kWelcome: `account` is 0 for a known device, 1 for a handle registered now (its device 1), 2 for
+// a handle taken back with kRecover (device 1, under the new token), 3 for a connection now
+// waiting at a link mailbox; `code` is empty, or (account 1 and 2) the handle's new recovery code,
+// which the relay keeps only as a salted hash; `idle_seconds` is how long the relay lets a
+// connection say nothing before it closes it (0: never), so that the client can send kPing in
+// time.
+//
+// Devices: kAddDevice registers the token of a new device of the connection's handle (the device
+// must be on the handle's newest device list, and have no token yet); kRemoveDevice revokes a
+// device's token and drops its keys and queue (the device must be off the newest list already).
+// kPublishList keeps the newest signed device list of the connection's handle (a higher version
+// under the handle's identity, or any version under a new identity right after a recovery).
+//
+// Linking: kLinkWait is the one request allowed before kHello (with kPing while waiting): the
+// connection waits at a 16-byte mailbox; a device of any handle posts a link message there with
+// kLinkPost, and the relay forwards it once (kLinkMessage) and forgets it. A waiting connection
+// may then say kHello as the new device.
+//
+// Envelopes, bundles, published keys, device lists and link messages are hush's own formats
+// (hush::Messenger, hush::PreKeyBundle, hush::PublishedKeys, hush::SignedDeviceList,
+// hush::seal_link_message); the relay never sees a key it could decrypt with, nor a plaintext.
 //
 // Thread-safety: pure functions on values.
 #pragma once
@@ -67,6 +93,18 @@ inline constexpr std::size_t kMaxHandleBytes = 32;
 /// The length of a recovery code: 160 random bits, far beyond guessing (so the relay may keep it as
 /// a fast salted hash), and 32 base32 characters to write down.
 inline constexpr std::size_t kRecoveryCodeBytes = 20;
+/// The highest device id on the wire. hush never reuses a device id (each link takes the next), so
+/// this bounds how many devices a handle may link over its whole life: one a day for 27 years.
+inline constexpr std::uint32_t kMaxDeviceId = 10000;
+/// The length of a link mailbox id (hush::LinkMailbox).
+inline constexpr std::size_t kMailboxBytes = 16;
+/// The largest signed device list on the wire: hush's own bound (hush::kMaxDeviceListBytes, 2048:
+/// 32 devices and a long name) with room to spare; relay.cpp checks the two agree.
+inline constexpr std::size_t kMaxListBytes = 4096;
+/// The largest link message on the wire. hush allows far larger ones (10000 contacts and 1 MiB of
+/// application data), but hush-chat's carry a handle and a token, and one contact costs about 80
+/// bytes: 192 KiB is some 2300 contacts, and stays well inside a frame.
+inline constexpr std::size_t kMaxLinkMessageBytes = std::size_t{192} << 10;
 
 /// What a payload is. Values are stable on the wire.
 enum class Kind : std::uint8_t {
@@ -79,6 +117,12 @@ enum class Kind : std::uint8_t {
   kAck = 6,
   kRecover = 7,
   kPing = 8,
+  kPublishList = 9,
+  kFetchList = 10,
+  kAddDevice = 11,
+  kRemoveDevice = 12,
+  kLinkWait = 13,
+  kLinkPost = 14,
   // relay -> client
   kWelcome = 16,
   kOk = 17,
@@ -86,6 +130,8 @@ enum class Kind : std::uint8_t {
   kBundle = 19,
   kDeliver = 20,
   kError = 21,
+  kList = 22,
+  kLinkMessage = 23,
 };
 
 /// The name of a kind ("SEND"), or "?" for a value that is not one.
@@ -98,17 +144,21 @@ constexpr bool from_client(Kind k) {
 
 /// One decoded payload. Only the fields of its kind are meaningful (see the table above):
 /// `req` the request number, `id` the delivery id, `number` account or count, `idle_seconds` the
-/// relay's idle timeout, `name` a handle, recipient, sender or reason, `body` a token, keys, bundle
-/// or envelope, `code` a recovery code (empty, or exactly kRecoveryCodeBytes).
+/// relay's idle timeout, `device` a device id (1..kMaxDeviceId), `name` a handle, recipient, sender
+/// or reason, `body` a token, keys, bundle, envelope, device list or link message, `code` a
+/// recovery code (empty, or exactly kRecoveryCodeBytes), `mailbox` a link mailbox (exactly
+/// kMailboxBytes).
 struct Message {
   Kind kind = Kind::kError;
   std::uint32_t req = 0;
   std::uint64_t id = 0;
   std::uint32_t number = 0;
   std::uint32_t idle_seconds = 0;
+  std::uint32_t device = 1;
   std::string name;
   Bytes body;
   Bytes code;
+  Bytes mailbox;
 };
 
 /// The payload of `m` (without the frame's length prefix).

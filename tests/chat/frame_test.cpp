@@ -20,16 +20,25 @@ Message make(Kind kind) {
   m.id = 0x0102030405060708ull;
   m.number = 7;
   m.idle_seconds = 120;
+  m.device = 3;
   m.name = "alice";
-  const bool token = kind == Kind::kHello || kind == Kind::kRecover;
+  const bool token = kind == Kind::kHello || kind == Kind::kRecover || kind == Kind::kAddDevice;
   m.body = token ? Bytes(kTokenBytes, 0xAB) : Bytes{1, 2, 3};
   if (kind == Kind::kRecover || kind == Kind::kWelcome) m.code = Bytes(kRecoveryCodeBytes, 0xCD);
+  if (kind == Kind::kLinkWait || kind == Kind::kLinkPost) m.mailbox = Bytes(kMailboxBytes, 0xEF);
   return m;
 }
 
-const Kind kAll[] = {Kind::kHello,   Kind::kPublish, Kind::kCount,   Kind::kFetch,   Kind::kSend,
-                     Kind::kAck,     Kind::kRecover, Kind::kPing,    Kind::kWelcome, Kind::kOk,
-                     Kind::kCountIs, Kind::kBundle,  Kind::kDeliver, Kind::kError};
+const Kind kAll[] = {Kind::kHello,       Kind::kPublish,    Kind::kCount,     Kind::kFetch,
+                     Kind::kSend,        Kind::kAck,        Kind::kRecover,   Kind::kPing,
+                     Kind::kPublishList, Kind::kFetchList,  Kind::kAddDevice, Kind::kRemoveDevice,
+                     Kind::kLinkWait,    Kind::kLinkPost,   Kind::kWelcome,   Kind::kOk,
+                     Kind::kCountIs,     Kind::kBundle,     Kind::kDeliver,   Kind::kError,
+                     Kind::kList,        Kind::kLinkMessage};
+
+bool known(int k) {
+  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23);
+}
 
 }  // namespace
 
@@ -57,6 +66,63 @@ TEST_CASE("every kind survives encode and decode", "[chat][frame]") {
   CHECK(recover->name == "alice");
   CHECK(recover->body == Bytes(kTokenBytes, 0xAB));
   CHECK(recover->code == Bytes(kRecoveryCodeBytes, 0xCD));
+  const auto hello = decode(encode(make(Kind::kHello)));
+  CHECK(hello->device == 3);
+  CHECK(hello->body == Bytes(kTokenBytes, 0xAB));
+  CHECK(decode(encode(make(Kind::kSend)))->device == 3);
+  CHECK(decode(encode(make(Kind::kDeliver)))->device == 3);
+  CHECK(decode(encode(make(Kind::kFetch)))->device == 3);
+  const auto add = decode(encode(make(Kind::kAddDevice)));
+  CHECK(add->device == 3);
+  CHECK(add->body == Bytes(kTokenBytes, 0xAB));
+  const auto post = decode(encode(make(Kind::kLinkPost)));
+  CHECK(post->mailbox == Bytes(kMailboxBytes, 0xEF));
+  CHECK(post->body == Bytes{1, 2, 3});
+  CHECK(decode(encode(make(Kind::kLinkWait)))->mailbox == Bytes(kMailboxBytes, 0xEF));
+  CHECK(decode(encode(make(Kind::kList)))->body == Bytes{1, 2, 3});
+}
+
+TEST_CASE("device ids, mailboxes, device lists and link messages are bounded", "[chat][frame]") {
+  for (Kind k : {Kind::kHello, Kind::kFetch, Kind::kSend, Kind::kAddDevice, Kind::kRemoveDevice,
+                 Kind::kDeliver}) {
+    Message m = make(k);
+    m.device = 1;
+    CHECK(decode(encode(m)));
+    m.device = kMaxDeviceId;
+    CHECK(decode(encode(m)));
+    m.device = 0;  // no device 0 on the wire
+    CHECK_FALSE(decode(encode(m)));
+    m.device = kMaxDeviceId + 1;
+    CHECK_FALSE(decode(encode(m)));
+  }
+  for (Kind k : {Kind::kLinkWait, Kind::kLinkPost}) {
+    Message m = make(k);
+    m.mailbox.pop_back();
+    CHECK_FALSE(decode(encode(m)));
+    m.mailbox.assign(kMailboxBytes + 1, 1);
+    CHECK_FALSE(decode(encode(m)));
+  }
+  for (Kind k : {Kind::kPublishList, Kind::kList}) {
+    Message m = make(k);
+    m.body.clear();  // (a LIST of none is empty)
+    CHECK(decode(encode(m)));
+    m.body.assign(kMaxListBytes, 1);
+    CHECK(decode(encode(m)));
+    m.body.push_back(1);
+    CHECK_FALSE(decode(encode(m)));
+  }
+  for (Kind k : {Kind::kLinkPost, Kind::kLinkMessage}) {
+    Message m = make(k);
+    m.body.assign(kMaxLinkMessageBytes, 1);
+    CHECK(decode(encode(m)));
+    m.body.push_back(1);
+    CHECK_FALSE(decode(encode(m)));
+    m.body.clear();  // a link message is never empty
+    CHECK_FALSE(decode(encode(m)));
+  }
+  Message add = make(Kind::kAddDevice);
+  add.body.pop_back();  // a token is exactly kTokenBytes
+  CHECK_FALSE(decode(encode(add)));
 }
 
 TEST_CASE("a recovery code field is empty or exactly kRecoveryCodeBytes", "[chat][frame]") {
@@ -103,8 +169,7 @@ TEST_CASE("truncated, extended and unknown payloads are refused", "[chat][frame]
     CHECK_FALSE(decode(longer));
   }
   for (int k = 0; k < 256; ++k) {
-    const bool known = (k >= 1 && k <= 8) || (k >= 16 && k <= 21);
-    if (!known) CHECK_FALSE(decode(Bytes{static_cast<std::uint8_t>(k), 0, 0, 0, 0, 0, 0, 0, 0}));
+    if (!known(k)) CHECK_FALSE(decode(Bytes{static_cast<std::uint8_t>(k), 0, 0, 0, 0, 0, 0, 0, 0}));
   }
   // A token must be exactly kTokenBytes; a name at most kMaxNameBytes.
   Message hello = make(Kind::kHello);
@@ -128,7 +193,7 @@ TEST_CASE("random payloads never crash the decoder", "[chat][frame]") {
     Bytes b(rng() % 64);
     for (auto& x : b)
       x = static_cast<std::uint8_t>(rng());
-    if (!b.empty() && i % 2) b[0] = static_cast<std::uint8_t>(1 + rng() % 8);
+    if (!b.empty() && i % 2) b[0] = static_cast<std::uint8_t>(1 + rng() % 23);
     if (auto m = decode(b)) CHECK(encode(*m) == b);  // what decodes is exactly one message
   }
 }
