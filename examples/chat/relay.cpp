@@ -1,41 +1,55 @@
-// hush-relay: the server of the chat example. It stores the keys clients publish, hands out one
-// bundle (with one one-time prekey) per fetch, queues envelopes per recipient in SQLite and
-// forwards them to the recipient while it is connected (and again when it reconnects, until it
-// acknowledges them). It holds no user's private key and never sees a plaintext: what it stores
-// and forwards are hush's public key formats and envelopes whose bodies are Signal messages.
+// hush-relay: the server of the chat example. It stores the keys and signed device lists clients
+// publish, hands out one bundle (with one one-time prekey) per fetch, queues envelopes per
+// recipient device in SQLite and forwards them to the device while it is connected (and again
+// when it reconnects, until it acknowledges them), and carries link messages from an existing
+// device to a new one. It holds no user's private key and never sees a plaintext: what it stores
+// and forwards are hush's public key formats, signed device lists, sealed link messages and
+// envelopes whose bodies are Signal messages.
 //
 // One thread, Asio. Everything from the network is untrusted: frames are bounded (frame.h), every
 // field is checked, a client that breaks the protocol is disconnected, and the database bounds
-// every queue (relay_db.h). A handle belongs to the first client that says HELLO with it: the
-// client's random account token is recorded and required from then on (compared in constant
-// time). At registration the relay makes a recovery code, sends it to the client once and keeps
-// only a salted hash of it: with the code (RECOVER), a client that lost its state takes the handle
-// back under a new token, and the handle's old keys and queue are dropped. (That is the example's
-// whole account system: no passwords, no TLS. It binds only 127.0.0.1.)
+// every queue (relay_db.h). Accounts are per device: a handle belongs to the first client that
+// says HELLO with it as device 1, whose random account token is recorded and required from then
+// on (compared in constant time). At registration the relay makes a recovery code, sends it to the
+// client once and keeps only a salted hash of it: with the code (RECOVER), a client that lost its
+// state takes the handle back as device 1 under a new token; the handle's other devices are
+// removed, and the envelopes queued for device 1 are kept (the new device cannot read them, and
+// asks their senders to send them again). A device of the handle adds another (ADD_DEVICE, for a
+// device on the handle's signed list) and removes one (REMOVE_DEVICE, once off the list). (That is
+// the example's whole account system: no passwords, no TLS. It binds only 127.0.0.1.)
+//
+// Linking: a new device waits at a 16-byte mailbox (LINK_WAIT, before any HELLO); a device posts
+// a sealed link message there (LINK_POST); the relay forwards it once and forgets it. At most
+// kMaxMailboxes mailboxes exist at once (kMaxMailboxesPerHandle posted by one handle), each for at
+// most kMailboxSeconds, holding one message of at most kMaxLinkMessageBytes, in memory only.
 //
 // What it defends against, beyond malformed input: a client that drains another's one-time
-// prekeys (bundle fetches are rate-limited per requesting account: a token bucket of
+// prekeys (bundle fetches are rate-limited per requesting handle: a token bucket of
 // --fetch-burst fetches, one more every --fetch-interval seconds); a client that floods a mailbox
-// (one sender may fill at most a quarter of a recipient's queue, so others still get through); a
-// client that claims another sender (a delivery names the account the envelope came from, never
-// what the envelope says, and hush-chat refuses an envelope that names someone else); a
-// connection that holds a slot and says nothing (closed after --idle-timeout seconds; the
-// WELCOME tells clients the timeout, and hush-chat pings at a third of it); a repeated publish (it
-// replaces the one-time prekeys the relay holds, and never puts back one it handed out); and a
-// token holder who tries to swap the handle's identity (only a recovery changes it).
+// (one sender may fill at most a quarter of a recipient device's queue, so others still get
+// through); a client that claims another sender (a delivery names the device the envelope came
+// from, never what the envelope says, and hush-chat refuses an envelope that names someone
+// else); a connection that holds a slot and says nothing (closed after --idle-timeout seconds;
+// the WELCOME tells clients the timeout, and hush-chat pings at a third of it); a repeated publish
+// (it replaces the one-time prekeys the relay holds, and never puts back one it handed out); a
+// token holder who tries to swap the handle's identity (keys and device lists under another
+// identity are refused: only a recovery changes it); a rolled-back device list (only a higher
+// version is kept); and link mailboxes used as storage (bounded in number, size and lifetime).
 //
-// What it cannot defend against: metadata (it sees who writes to whom, when and how much, and
-// every client's address); a relay operator who lies (withholds, delays, drops or replays
-// envelopes, hands out its own keys for a handle, or takes a handle over by resetting its token:
-// hush makes each of these visible or harmless to message content, but the relay cannot prove its
-// own honesty); many accounts acting together (accounts are free, so rate limits and shares are
-// per account, and a Sybil can still drain prekeys or fill a mailbox, only slower); an attacker
-// who reads the database (the account tokens are in it, so they can act as any account at this
-// relay, though not read or forge messages); and everything TLS would give (on 127.0.0.1 only).
+// What it cannot defend against: metadata (it sees who writes to whom, when and how much, to how
+// many devices, and every client's address); a relay operator who lies (withholds, delays, drops
+// or replays envelopes, hands out its own keys and lists for a handle, withholds a newer device
+// list, or takes a handle over by resetting its token: hush makes each of these visible or
+// harmless to message content, but the relay cannot prove its own honesty); many accounts acting
+// together (accounts are free, so rate limits and shares are per handle, and a Sybil can still
+// drain prekeys or fill a mailbox, only slower); an attacker who reads the database (the account
+// tokens are in it, so they can act as any device at this relay, though not read or forge
+// messages); and everything TLS would give (on 127.0.0.1 only).
 //
 // --impersonate HANDLE makes the relay a man in the middle for that handle: whoever fetches
-// HANDLE's bundle gets a bundle of the relay's own keys instead. It exists to demonstrate that
-// hush detects this (see --help and tests/chat/).
+// HANDLE's bundle or device list (except HANDLE itself) gets the relay's own keys, and a list
+// signed by them, instead.
+// It exists to demonstrate that hush detects this (see --help and tests/chat/).
 //
 // Output: the first line on stdout is `listening 127.0.0.1:PORT`; then one line per event.
 // --record FILE appends every frame in and out, as `conn N in|out KIND LENGTH HEX`, for tests
@@ -74,9 +88,11 @@ The relay of the hush chat example (hush-chat is the client). Listens on 127.0.0
 (0, the default, picks a free port). The first line on standard output is
 `listening 127.0.0.1:PORT`; events follow, one per line. Stops on SIGINT or SIGTERM.
 
-It stores published public keys and queued envelopes in the SQLite database PATH (created if
-missing) and forwards envelopes to their recipients. It never holds a user's private key and never
-sees a plaintext.
+It stores published public keys, signed device lists and queued envelopes in the SQLite database
+PATH (created if missing), forwards envelopes to their recipients' devices, and carries link
+messages from a device to a new one (in memory, once). Accounts are per device: a handle's device
+1 registers it (and gets a recovery code), its other devices are added by a device of the handle.
+It never holds a user's private key and never sees a plaintext.
 
 options:
   --db PATH              the relay's database
@@ -88,11 +104,12 @@ options:
                          never). WELCOME tells the client, which pings in time.
   --fetch-burst N        bundle fetches one account may make at once (default 20)
   --fetch-interval S     ... and then one more every S seconds (default 30)
-  --queue-limit N        envelopes queued per recipient (default 1000); one sender may hold at
-                         most a quarter of them (and of the 16 MiB per recipient)
+  --queue-limit N        envelopes queued per recipient device (default 1000); one sender may hold
+                         at most a quarter of them (and of the 16 MiB per recipient device)
   --impersonate HANDLE   FOR DEMONSTRATIONS AND TESTS ONLY: act as a man in the middle for HANDLE,
                          handing out a bundle of the relay's own keys (made once, kept in the
-                         database) to anyone who fetches HANDLE's bundle. It exists to show that
+                         database) and a device list signed by them to anyone who fetches
+                         HANDLE's bundle or list. It exists to show that
                          hush detects this: a client that already knows HANDLE refuses to send
                          (untrusted_identity), and a new one sees a safety number that differs from
                          the one HANDLE sees. May be repeated.
@@ -115,6 +132,16 @@ constexpr std::uint32_t kIdleTimeoutSeconds = 120;
 // (each fetch uses one of the target's; hush-chat publishes 100 and tops up below 20).
 constexpr std::uint32_t kFetchBurst = 20;
 constexpr std::uint32_t kFetchIntervalSeconds = 30;
+// Link mailboxes, in memory. A mailbox lives while a new device waits at it, or while a posted
+// link message waits for its device: 64 at once is far more than people link devices at one
+// relay, and bounds the memory to 64 x kMaxLinkMessageBytes (12 MiB).
+constexpr std::size_t kMaxMailboxes = 64;
+// One handle may have this many posted link messages waiting at once: a user links one device at
+// a time, and a hostile account cannot take every mailbox.
+constexpr std::size_t kMaxMailboxesPerHandle = 4;
+// How long a mailbox lives: ten minutes to type or scan a code on the other device. A waiting
+// connection is closed then ("link timed out"), and a message nobody took is forgotten.
+constexpr std::uint32_t kMailboxSeconds = 600;
 
 using Clock = std::chrono::steady_clock;
 
@@ -237,6 +264,13 @@ class Recorder {
 
 class Relay;
 
+// A device account: (handle, device).
+using DeviceKey = std::pair<std::string, std::uint32_t>;
+
+std::string device_name(const std::string& handle, std::uint32_t device) {
+  return handle + ":" + std::to_string(device);
+}
+
 // One client connection.
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -254,14 +288,21 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   // Sends what is queued for us, up to kWindow unacknowledged deliveries.
   void pump();
+  // Forwards a link message to this connection, which waits at a mailbox.
+  void link_message(const Bytes& message);
   const std::string& handle() const { return handle_; }
+  std::uint32_t device() const { return device_; }
   std::uint64_t id() const { return id_; }
+  const std::optional<Bytes>& waiting_at() const { return mailbox_; }
 
  private:
   asio::io_context& relay_io();
   void watch_idle(Clock::duration wait);
   void on_frame(const Bytes& payload);
   void dispatch(const Message& m);
+  void hello(const Message& m);
+  void link_wait(const Message& m);
+  void link_post(const Message& m);
   void welcome(std::uint32_t req, std::uint32_t account, const Bytes& code);
   void send(const Message& m);
   void reply(Kind kind, std::uint32_t req, std::uint32_t number = 0) {
@@ -279,7 +320,8 @@ class Session : public std::enable_shared_from_this<Session> {
     send(m);
   }
   std::string who() const {
-    return "conn " + std::to_string(id_) + (handle_.empty() ? "" : " (" + handle_ + ")");
+    return "conn " + std::to_string(id_) +
+           (handle_.empty() ? "" : " (" + device_name(handle_, device_) + ")");
   }
 
   Relay& relay_;
@@ -289,8 +331,12 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer idle_timer_;
   Clock::time_point last_heard_ = Clock::now();
   std::string handle_;
+  std::uint32_t device_ = 0;
   std::uint64_t last_sent_ = 0;
   std::set<std::uint64_t> in_flight_;
+  // LINK_WAIT: the mailbox this connection waits at, and the request to answer.
+  std::optional<Bytes> mailbox_;
+  std::uint32_t mailbox_req_ = 0;
 };
 
 class Relay {
@@ -316,7 +362,8 @@ class Relay {
       s->close("relay stopping");
   }
 
-  // The bundle of the relay's own keys for `handle`, made once and kept in the database.
+  // The relay's own keys for `handle`, made once and kept in the database, and a device list
+  // signed by them.
   void prepare_impostor(const std::string& handle) {
     const hush::Context ctx = hush::default_context();
     std::unique_ptr<hush::InMemoryProtocolStore> store;
@@ -335,25 +382,49 @@ class Relay {
       const hush::SecretBytes snapshot = store->serialize();
       db_.set_impostor(handle, Bytes(snapshot.expose().begin(), snapshot.expose().end()));
     }
-    auto bundle =
-        hush::make_bundle(*store, hush::DeviceId{1}, hush::SignedPreKeyId{1}, std::nullopt);
-    if (!bundle) usage_error("cannot make the impostor bundle");
-    impostor_bundles_[handle] = bundle->serialize();
-    const auto key = bundle->identity_key.serialize();
+    auto identity = store->identity_key_pair();
+    if (!identity) usage_error("cannot read the impostor keys");
+    hush::DeviceList list;
+    list.name = handle;
+    list.identity = identity->public_key;
+    list.version = 1;
+    list.devices = {hush::DeviceId{1}};
+    list.next_device_id = hush::DeviceId{2};
+    auto signed_list = hush::SignedDeviceList::sign(ctx.random, std::move(list), *identity);
+    if (!signed_list) usage_error("cannot sign the impostor's device list");
+    const auto key = identity->public_key.serialize();
+    impostors_[handle] = Impostor{std::move(store), signed_list->serialized()};
     log_line("relay: --impersonate " + handle + ": handing out the relay's own keys (identity " +
-             hex(key.data(), key.size()) + ") to whoever fetches " + handle + "'s bundle");
+             hex(key.data(), key.size()) + ") to whoever fetches " + handle +
+             "'s bundle or device list");
   }
 
-  const Bytes* impostor_bundle(const std::string& handle) const {
-    auto it = impostor_bundles_.find(handle);
-    return it == impostor_bundles_.end() ? nullptr : &it->second;
+  // The impostor's bundle for (handle, device), if the relay impersonates `handle`.
+  std::optional<Bytes> impostor_bundle(const std::string& handle, std::uint32_t device) const {
+    auto it = impostors_.find(handle);
+    if (it == impostors_.end()) return std::nullopt;
+    auto bundle = hush::make_bundle(*it->second.store, hush::DeviceId{device},
+                                    hush::SignedPreKeyId{1}, std::nullopt);
+    if (!bundle) return std::nullopt;
+    return bundle->serialize();
+  }
+  const Bytes* impostor_list(const std::string& handle) const {
+    auto it = impostors_.find(handle);
+    return it == impostors_.end() ? nullptr : &it->second.list;
   }
 
-  // `session` is now the one connection of its handle; an older one is closed.
+  // `session` is now the one connection of its device; an older one is closed.
   void bind(const std::shared_ptr<Session>& session) {
-    auto& slot = online_[session->handle()];
+    auto& slot = online_[DeviceKey{session->handle(), session->device()}];
     if (auto old = slot.lock(); old && old != session) old->close("replaced by a new connection");
     slot = session;
+  }
+
+  // Closes the connection of (handle, device), if there is one.
+  void disconnect(const std::string& handle, std::uint32_t device, const std::string& why) {
+    auto it = online_.find(DeviceKey{handle, device});
+    if (it == online_.end()) return;
+    if (auto s = it->second.lock()) s->close(why);
   }
 
   // Takes one of `requester`'s fetch tokens (a bucket of --fetch-burst, refilled one per
@@ -372,21 +443,75 @@ class Relay {
     return true;
   }
 
-  // Envelopes were queued for `handle`: deliver them if it is connected.
-  void notify(const std::string& handle) {
-    auto it = online_.find(handle);
+  // Envelopes were queued for (handle, device): deliver them if it is connected.
+  void notify(const std::string& handle, std::uint32_t device) {
+    auto it = online_.find(DeviceKey{handle, device});
     if (it == online_.end()) return;
     if (auto s = it->second.lock()) s->pump();
   }
 
+  // ---- link mailboxes ----
+
+  enum class Wait { kWaiting, kDelivered, kBusy, kFull };
+  // `session` waits at `mailbox`; a message posted there already is forwarded at once.
+  Wait wait_at(const Bytes& mailbox, const std::shared_ptr<Session>& session) {
+    expire_mailboxes();
+    auto it = mailboxes_.find(mailbox);
+    if (it == mailboxes_.end()) {
+      if (mailboxes_.size() >= kMaxMailboxes) return Wait::kFull;
+      mailboxes_[mailbox] = Mailbox{session, std::nullopt, {}, Clock::now() + mailbox_lifetime()};
+      return Wait::kWaiting;
+    }
+    if (it->second.waiter.lock()) return Wait::kBusy;
+    if (it->second.message) {
+      const Bytes message = std::move(*it->second.message);
+      mailboxes_.erase(it);
+      session->link_message(message);
+      return Wait::kDelivered;
+    }
+    it->second.waiter = session;
+    return Wait::kWaiting;
+  }
+
+  enum class Post { kForwarded, kKept, kOccupied, kFull, kHandleFull };
+  // A device of `poster` posts a link message to `mailbox`: forwarded to its waiter, or kept for
+  // one until the mailbox expires.
+  Post post_to(const Bytes& mailbox, const std::string& poster, const Bytes& message) {
+    expire_mailboxes();
+    auto it = mailboxes_.find(mailbox);
+    if (it != mailboxes_.end()) {
+      if (it->second.message) return Post::kOccupied;
+      if (auto waiter = it->second.waiter.lock()) {
+        mailboxes_.erase(it);
+        waiter->link_message(message);
+        return Post::kForwarded;
+      }
+      mailboxes_.erase(it);  // its waiter left
+    }
+    if (mailboxes_.size() >= kMaxMailboxes) return Post::kFull;
+    const auto mine = std::count_if(mailboxes_.begin(), mailboxes_.end(),
+                                    [&](const auto& m) { return m.second.poster == poster; });
+    if (static_cast<std::size_t>(mine) >= kMaxMailboxesPerHandle) return Post::kHandleFull;
+    mailboxes_[mailbox] = Mailbox{{}, message, poster, Clock::now() + mailbox_lifetime()};
+    return Post::kKept;
+  }
+
+  static Clock::duration mailbox_lifetime() { return std::chrono::seconds(kMailboxSeconds); }
+
   void closed(const std::shared_ptr<Session>& session, const std::string& reason) {
     recorder_.event(session->id(), "close " + reason);
     log_line("relay: conn " + std::to_string(session->id()) +
-             (session->handle().empty() ? "" : " (" + session->handle() + ")") +
+             (session->handle().empty()
+                  ? ""
+                  : " (" + device_name(session->handle(), session->device()) + ")") +
              " closed: " + reason);
     if (!session->handle().empty()) {
-      auto it = online_.find(session->handle());
+      auto it = online_.find(DeviceKey{session->handle(), session->device()});
       if (it != online_.end() && it->second.lock() == session) online_.erase(it);
+    }
+    if (const auto& mailbox = session->waiting_at()) {
+      auto it = mailboxes_.find(*mailbox);
+      if (it != mailboxes_.end() && !it->second.message) mailboxes_.erase(it);
     }
     sessions_.erase(session->id());
   }
@@ -424,6 +549,29 @@ class Relay {
     });
   }
 
+  // Forgets the mailboxes past their lifetime (their waiters' own timers close those).
+  void expire_mailboxes() {
+    const auto now = Clock::now();
+    for (auto it = mailboxes_.begin(); it != mailboxes_.end();) {
+      if (it->second.expires <= now) {
+        it = mailboxes_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  struct Impostor {
+    std::unique_ptr<hush::InMemoryProtocolStore> store;
+    Bytes list;
+  };
+  struct Mailbox {
+    std::weak_ptr<Session> waiter;
+    std::optional<Bytes> message;  // posted, waiting for its device
+    std::string poster;            // the handle that posted it
+    Clock::time_point expires;
+  };
+
   asio::io_context& io_;
   const Options& options_;
   RelayDb& db_;
@@ -432,9 +580,10 @@ class Relay {
   asio::steady_timer retry_;
   std::uint64_t next_id_ = 0;
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
-  std::map<std::string, std::weak_ptr<Session>> online_;
-  std::map<std::string, Bytes> impostor_bundles_;
-  // Per account (so at most kMaxAccounts), in memory: a restart refills every bucket.
+  std::map<DeviceKey, std::weak_ptr<Session>> online_;
+  std::map<std::string, Impostor> impostors_;
+  std::map<Bytes, Mailbox> mailboxes_;  // at most kMaxMailboxes
+  // Per handle (so at most kMaxAccounts), in memory: a restart refills every bucket.
   struct Bucket {
     double tokens = 0;
     Clock::time_point last;
@@ -500,6 +649,23 @@ void Session::send(const Message& m) {
   conn_->send(payload);
 }
 
+void Session::link_message(const Bytes& message) {
+  Message m;
+  m.kind = Kind::kLinkMessage;
+  m.req = mailbox_req_;
+  m.body = message;
+  log_line("relay: " + who() + ": link message (" + std::to_string(message.size()) +
+           " bytes) forwarded and forgotten");
+  send(m);
+  mailbox_.reset();
+  // It may say HELLO as its new device now; until then the usual HELLO timeout runs.
+  std::weak_ptr<Session> weak = shared_from_this();
+  hello_timer_.expires_after(kHelloTimeout);
+  hello_timer_.async_wait([weak](const asio::error_code& ec) {
+    if (auto s = weak.lock(); s && !ec && s->handle_.empty()) s->close("no HELLO in time");
+  });
+}
+
 void Session::on_frame(const Bytes& payload) {
   relay_.recorder().frame(id_, true, payload);
   last_heard_ = Clock::now();
@@ -508,7 +674,8 @@ void Session::on_frame(const Bytes& payload) {
     close("malformed frame");
     return;
   }
-  if (handle_.empty() && m->kind != Kind::kHello && m->kind != Kind::kRecover) {
+  if (handle_.empty() && m->kind != Kind::kHello && m->kind != Kind::kRecover &&
+      m->kind != Kind::kLinkWait && !(m->kind == Kind::kPing && mailbox_)) {
     close("request before HELLO");
     return;
   }
@@ -520,72 +687,167 @@ void Session::on_frame(const Bytes& payload) {
   }
 }
 
+void Session::hello(const Message& m) {
+  RelayDb& db = relay_.db();
+  if (!handle_.empty() || mailbox_) {
+    close("second HELLO");
+    return;
+  }
+  if (!valid_handle(m.name)) {
+    error(m.req, "invalid_handle");
+    conn_->close_after_writes("invalid handle");
+    return;
+  }
+  if (m.kind == Kind::kRecover) {
+    if (m.code.size() != kRecoveryCodeBytes) {
+      close("malformed frame");
+      return;
+    }
+    const auto r = db.recover(m.name, m.body, m.code);
+    if (r.result != RelayDb::Recovery::kRecovered) {
+      const bool unknown = r.result == RelayDb::Recovery::kUnknownHandle;
+      log_line("relay: " + who() + ": RECOVER " + m.name +
+               " refused: " + (unknown ? "no such handle" : "wrong recovery code"));
+      error(m.req, unknown ? "unknown_handle" : "wrong_recovery_code");
+      // One guess per connection. (160 random bits need no more than that against guessing.)
+      conn_->close_after_writes(unknown ? "unknown handle" : "wrong recovery code");
+      return;
+    }
+    handle_ = m.name;
+    device_ = 1;
+    hello_timer_.cancel();
+    relay_.bind(shared_from_this());  // closes the lost device's connection, if it has one
+    for (std::uint32_t d : r.removed)
+      relay_.disconnect(handle_, d, "its handle was recovered");
+    log_line("relay: " + who() + ": recovered " + handle_ +
+             ": new token and recovery code; its keys and prekeys dropped, " +
+             std::to_string(r.removed.size()) + " other devices removed, " +
+             std::to_string(r.kept) + " queued envelopes kept");
+    welcome(m.req, 2, r.recovery_code);
+    pump();
+    return;
+  }
+  const auto hello = db.hello(m.name, m.device, m.body);
+  const auto account = hello.account;
+  if (account != RelayDb::Account::kNew && account != RelayDb::Account::kKnown) {
+    std::string why = "the handle belongs to another client";
+    std::string reason = "handle_taken";
+    std::string closing = "handle taken";
+    if (account == RelayDb::Account::kFull) {
+      why = closing = "too many accounts";
+      reason = "relay_full";
+    } else if (account == RelayDb::Account::kUnknownDevice) {
+      why = closing = "no such device";
+      reason = "unknown_device";
+    } else if (m.device != 1) {
+      why = closing = "wrong token";
+      reason = "wrong_token";
+    }
+    log_line("relay: " + who() + ": HELLO " + device_name(m.name, m.device) + " refused: " + why);
+    error(m.req, reason);
+    conn_->close_after_writes(closing);
+    return;
+  }
+  handle_ = m.name;
+  device_ = m.device;
+  hello_timer_.cancel();
+  relay_.bind(shared_from_this());
+  const bool is_new = account == RelayDb::Account::kNew;
+  log_line("relay: " + who() + ": " + (is_new ? "registered " : "connected ") +
+           device_name(handle_, device_));
+  welcome(m.req, is_new ? 1 : 0, hello.recovery_code);
+  pump();
+}
+
+void Session::link_wait(const Message& m) {
+  if (!handle_.empty() || mailbox_) {
+    close("LINK_WAIT after HELLO or LINK_WAIT");
+    return;
+  }
+  mailbox_ = m.mailbox;
+  mailbox_req_ = m.req;
+  hello_timer_.cancel();
+  const auto waiting = relay_.wait_at(m.mailbox, shared_from_this());
+  switch (waiting) {
+    case Relay::Wait::kFull:
+    case Relay::Wait::kBusy: {
+      const bool busy = waiting == Relay::Wait::kBusy;
+      mailbox_.reset();
+      log_line("relay: " + who() + ": LINK_WAIT refused: " +
+               (busy ? "someone waits at that mailbox" : "too many mailboxes"));
+      error(m.req, busy ? "mailbox_busy" : "relay_busy");
+      conn_->close_after_writes(busy ? "mailbox busy" : "too many mailboxes");
+      return;
+    }
+    case Relay::Wait::kDelivered:
+      return;  // link_message() said so
+    case Relay::Wait::kWaiting:
+      break;
+  }
+  log_line("relay: " + who() + ": waiting at a link mailbox (for at most " +
+           std::to_string(kMailboxSeconds) + " s)");
+  welcome(m.req, 3, {});
+  std::weak_ptr<Session> weak = shared_from_this();
+  hello_timer_.expires_after(Relay::mailbox_lifetime());
+  hello_timer_.async_wait([weak](const asio::error_code& ec) {
+    if (auto s = weak.lock(); s && !ec && s->mailbox_) s->close("link timed out");
+  });
+}
+
+void Session::link_post(const Message& m) {
+  const char* reason = nullptr;
+  switch (relay_.post_to(m.mailbox, handle_, m.body)) {
+    case Relay::Post::kForwarded:
+      log_line("relay: " + who() + ": link message (" + std::to_string(m.body.size()) +
+               " bytes) posted to a waiting device");
+      reply(Kind::kOk, m.req);
+      return;
+    case Relay::Post::kKept:
+      log_line("relay: " + who() + ": link message (" + std::to_string(m.body.size()) +
+               " bytes) kept until its device comes (at most " + std::to_string(kMailboxSeconds) +
+               " s)");
+      reply(Kind::kOk, m.req);
+      return;
+    case Relay::Post::kOccupied:
+      reason = "mailbox_busy";
+      break;
+    case Relay::Post::kFull:
+      reason = "relay_busy";
+      break;
+    case Relay::Post::kHandleFull:
+      reason = "too_many_links";
+      break;
+  }
+  log_line("relay: " + who() + ": LINK_POST refused: " + reason);
+  error(m.req, reason);
+}
+
 void Session::dispatch(const Message& m) {
   RelayDb& db = relay_.db();
   switch (m.kind) {
     case Kind::kHello:
-    case Kind::kRecover: {
-      if (!handle_.empty()) {
-        close("second HELLO");
-        return;
-      }
-      if (!valid_handle(m.name)) {
-        error(m.req, "invalid_handle");
-        conn_->close_after_writes("invalid handle");
-        return;
-      }
-      if (m.kind == Kind::kRecover) {
-        if (m.code.size() != kRecoveryCodeBytes) {
-          close("malformed frame");
-          return;
-        }
-        const auto r = db.recover(m.name, m.body, m.code);
-        if (r.result != RelayDb::Recovery::kRecovered) {
-          const bool unknown = r.result == RelayDb::Recovery::kUnknownHandle;
-          log_line("relay: " + who() + ": RECOVER " + m.name +
-                   " refused: " + (unknown ? "no such handle" : "wrong recovery code"));
-          error(m.req, unknown ? "unknown_handle" : "wrong_recovery_code");
-          // One guess per connection. (160 random bits need no more than that against guessing.)
-          conn_->close_after_writes(unknown ? "unknown handle" : "wrong recovery code");
-          return;
-        }
-        handle_ = m.name;
-        hello_timer_.cancel();
-        relay_.bind(shared_from_this());  // closes the lost device's connection, if it has one
-        log_line("relay: " + who() + ": recovered " + handle_ +
-                 ": new token and recovery code; its keys, prekeys and " +
-                 std::to_string(r.dropped) + " queued envelopes dropped");
-        welcome(m.req, 2, r.recovery_code);
-        return;
-      }
-      const auto hello = db.hello(m.name, m.body);
-      const auto account = hello.account;
-      if (account == RelayDb::Account::kWrongToken || account == RelayDb::Account::kFull) {
-        const bool taken = account == RelayDb::Account::kWrongToken;
-        log_line("relay: " + who() + ": HELLO " + m.name + " refused: " +
-                 (taken ? "the handle belongs to another client" : "too many accounts"));
-        error(m.req, taken ? "handle_taken" : "relay_full");
-        conn_->close_after_writes(taken ? "handle taken" : "relay full");
-        return;
-      }
-      handle_ = m.name;
-      hello_timer_.cancel();
-      relay_.bind(shared_from_this());
-      const bool is_new = account == RelayDb::Account::kNew;
-      log_line("relay: " + who() + ": " + (is_new ? "registered " : "connected ") + handle_);
-      welcome(m.req, is_new ? 1 : 0, hello.recovery_code);
-      pump();
+    case Kind::kRecover:
+      hello(m);
       return;
-    }
+    case Kind::kLinkWait:
+      link_wait(m);
+      return;
+    case Kind::kLinkPost:
+      link_post(m);
+      return;
     case Kind::kPublish: {
       auto keys = hush::PublishedKeys::parse(m.body);
       if (!keys) {
         error(m.req, std::string(hush::to_string(keys.error().code())));
         return;
       }
-      const auto r = db.publish(handle_, *keys);
+      if (hush::to_uint(keys->device_id) != device_) {
+        error(m.req, "wrong_device");
+        return;
+      }
+      const auto r = db.publish(handle_, device_, *keys);
       if (!r.accepted) {
-        log_line("relay: " + who() + ": publish refused: another identity than the published one");
+        log_line("relay: " + who() + ": publish refused: another identity than the handle's");
         error(m.req, "identity_locked");
         return;
       }
@@ -597,7 +859,7 @@ void Session::dispatch(const Message& m) {
       return;
     }
     case Kind::kCount:
-      reply(Kind::kCountIs, m.req, db.count_pre_keys(handle_));
+      reply(Kind::kCountIs, m.req, db.count_pre_keys(handle_, device_));
       return;
     case Kind::kPing:
       reply(Kind::kOk, m.req);
@@ -608,30 +870,122 @@ void Session::dispatch(const Message& m) {
         return;
       }
       if (!relay_.take_fetch_token(handle_)) {
-        log_line("relay: " + who() + ": FETCH " + m.name + " refused: too many bundle requests");
+        log_line("relay: " + who() + ": FETCH " + device_name(m.name, m.device) +
+                 " refused: too many bundle requests");
         error(m.req, "rate_limited");
         return;
       }
       Message out;
       out.kind = Kind::kBundle;
       out.req = m.req;
-      if (const Bytes* fake = relay_.impostor_bundle(m.name)) {
-        log_line("relay: " + who() + ": FETCH " + m.name +
+      // (The impostor lies to everyone but the handle itself, which would notice its own keys
+      // missing.)
+      std::optional<Bytes> fake;
+      if (m.name != handle_) fake = relay_.impostor_bundle(m.name, m.device);
+      if (fake) {
+        log_line("relay: " + who() + ": FETCH " + device_name(m.name, m.device) +
                  " -> the relay's OWN bundle (--impersonate " + m.name + ")");
-        out.body = *fake;
-      } else if (auto bundle = db.fetch_bundle(m.name)) {
-        log_line("relay: " + who() + ": FETCH " + m.name + " -> its bundle");
+        out.body = std::move(*fake);
+      } else if (auto bundle = db.fetch_bundle(m.name, m.device)) {
+        log_line("relay: " + who() + ": FETCH " + device_name(m.name, m.device) + " -> its bundle");
         out.body = std::move(*bundle);
       } else {
-        error(m.req, "unknown_handle");
+        error(m.req, db.has_device(m.name, m.device) ? "no_keys" : "unknown_handle");
         return;
       }
       send(out);
       return;
     }
+    case Kind::kPublishList: {
+      auto list = hush::SignedDeviceList::parse(m.body);
+      if (!list) {
+        error(m.req, std::string(hush::to_string(list.error().code())));
+        return;
+      }
+      if (list->list().name != handle_) {
+        error(m.req, "wrong_handle");
+        return;
+      }
+      switch (db.publish_list(handle_, *list)) {
+        case RelayDb::ListResult::kIdentityLocked:
+          log_line("relay: " + who() + ": device list refused: another identity than the handle's");
+          error(m.req, "identity_locked");
+          return;
+        case RelayDb::ListResult::kStale:
+          log_line("relay: " + who() + ": device list refused: not newer than the one held");
+          error(m.req, "stale_device_list");
+          return;
+        case RelayDb::ListResult::kAccepted:
+          break;
+      }
+      std::string devices;
+      for (hush::DeviceId d : list->list().devices)
+        devices += (devices.empty() ? "" : ",") + std::to_string(hush::to_uint(d));
+      log_line("relay: " + who() + ": device list of " + handle_ + " version " +
+               std::to_string(list->list().version) + ": devices " + devices);
+      reply(Kind::kOk, m.req);
+      return;
+    }
+    case Kind::kFetchList: {
+      if (!valid_handle(m.name)) {
+        error(m.req, "invalid_handle");
+        return;
+      }
+      Message out;
+      out.kind = Kind::kList;
+      out.req = m.req;
+      if (const Bytes* fake = m.name != handle_ ? relay_.impostor_list(m.name) : nullptr) {
+        log_line("relay: " + who() + ": FETCH_LIST " + m.name +
+                 " -> the relay's OWN list (--impersonate " + m.name + ")");
+        out.body = *fake;
+      } else if (auto list = db.device_list(m.name)) {
+        out.body = std::move(*list);
+      }
+      send(out);
+      return;
+    }
+    case Kind::kAddDevice: {
+      switch (db.add_device(handle_, m.device, m.body)) {
+        case RelayDb::AddDevice::kAdded:
+          log_line("relay: " + who() + ": added device " + device_name(handle_, m.device));
+          reply(Kind::kOk, m.req);
+          return;
+        case RelayDb::AddDevice::kNotListed:
+          error(m.req, "not_listed");
+          return;
+        case RelayDb::AddDevice::kExists:
+          error(m.req, "device_exists");
+          return;
+        case RelayDb::AddDevice::kFull:
+          error(m.req, "too_many_devices");
+          return;
+      }
+      return;
+    }
+    case Kind::kRemoveDevice: {
+      if (m.device == device_) {
+        error(m.req, "own_device");
+        return;
+      }
+      switch (db.remove_device(handle_, m.device)) {
+        case RelayDb::RemoveDevice::kRemoved:
+          log_line("relay: " + who() + ": removed device " + device_name(handle_, m.device) +
+                   ": token revoked, keys and queue dropped");
+          relay_.disconnect(handle_, m.device, "device removed");
+          reply(Kind::kOk, m.req);
+          return;
+        case RelayDb::RemoveDevice::kStillListed:
+          error(m.req, "still_listed");
+          return;
+        case RelayDb::RemoveDevice::kUnknown:
+          error(m.req, "unknown_device");
+          return;
+      }
+      return;
+    }
     case Kind::kSend: {
-      if (!valid_handle(m.name) || !db.has_account(m.name)) {
-        error(m.req, "unknown_handle");
+      if (!valid_handle(m.name) || !db.has_device(m.name, m.device)) {
+        error(m.req, "unknown_device");
         return;
       }
       if (m.body.empty()) {
@@ -639,28 +993,29 @@ void Session::dispatch(const Message& m) {
         return;
       }
       std::uint64_t id = 0;
-      switch (db.enqueue(m.name, handle_, m.body, relay_.options().queue, &id)) {
+      const std::string to = device_name(m.name, m.device);
+      switch (db.enqueue(m.name, m.device, handle_, device_, m.body, relay_.options().queue, &id)) {
         case RelayDb::Enqueue::kQueueFull:
-          log_line("relay: " + who() + ": envelope for " + m.name + " refused: queue full");
+          log_line("relay: " + who() + ": envelope for " + to + " refused: queue full");
           error(m.req, "queue_full");
           return;
         case RelayDb::Enqueue::kSenderShareFull:
-          log_line("relay: " + who() + ": envelope for " + m.name +
+          log_line("relay: " + who() + ": envelope for " + to +
                    " refused: the sender's share of the queue is full");
           error(m.req, "sender_share_full");
           return;
         case RelayDb::Enqueue::kOk:
           break;
       }
-      log_line("relay: " + who() + ": envelope #" + std::to_string(id) + " for " + m.name + " (" +
+      log_line("relay: " + who() + ": envelope #" + std::to_string(id) + " for " + to + " (" +
                std::to_string(m.body.size()) + " bytes) queued");
       reply(Kind::kOk, m.req);
-      relay_.notify(m.name);
+      relay_.notify(m.name, m.device);
       return;
     }
     case Kind::kAck:
       if (in_flight_.erase(m.id) == 1) {
-        if (db.ack(handle_, m.id))
+        if (db.ack(handle_, device_, m.id))
           log_line("relay: " + who() + ": envelope #" + std::to_string(m.id) + " delivered");
         pump();
       }
@@ -675,13 +1030,14 @@ void Session::pump() {
   if (handle_.empty()) return;
   try {
     while (conn_->is_open() && in_flight_.size() < kWindow) {
-      auto batch = relay_.db().pending(handle_, last_sent_, kWindow - in_flight_.size());
+      auto batch = relay_.db().pending(handle_, device_, last_sent_, kWindow - in_flight_.size());
       if (batch.empty()) return;
       for (auto& p : batch) {
         Message m;
         m.kind = Kind::kDeliver;
         m.id = p.id;
         m.name = std::move(p.sender);
+        m.device = p.sender_device;
         m.body = std::move(p.envelope);
         send(m);
         in_flight_.insert(p.id);

@@ -20,30 +20,62 @@ namespace {
 constexpr int kApplicationId = 0x68726c79;
 
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS accounts(
+CREATE TABLE IF NOT EXISTS handles(
   handle TEXT PRIMARY KEY,
+  recovery BLOB,
+  identity BLOB);
+CREATE TABLE IF NOT EXISTS devices(
+  handle TEXT NOT NULL,
+  device INTEGER NOT NULL,
   token BLOB NOT NULL,
   keys BLOB,
-  recovery BLOB);
-CREATE TABLE IF NOT EXISTS prekeys(
+  PRIMARY KEY(handle, device));
+CREATE TABLE IF NOT EXISTS device_prekeys(
   handle TEXT NOT NULL,
+  device INTEGER NOT NULL,
   id INTEGER NOT NULL,
   key BLOB NOT NULL,
-  PRIMARY KEY(handle, id));
-CREATE TABLE IF NOT EXISTS queue(
+  PRIMARY KEY(handle, device, id));
+CREATE TABLE IF NOT EXISTS device_spent_prekeys(
+  handle TEXT NOT NULL,
+  device INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY(handle, device, id));
+CREATE TABLE IF NOT EXISTS inbox(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   recipient TEXT NOT NULL,
+  device INTEGER NOT NULL,
   sender TEXT NOT NULL,
+  sender_device INTEGER NOT NULL,
   envelope BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS queue_by_recipient ON queue(recipient, id);
-CREATE TABLE IF NOT EXISTS spent_prekeys(
-  handle TEXT NOT NULL,
-  id INTEGER NOT NULL,
-  PRIMARY KEY(handle, id));
+CREATE INDEX IF NOT EXISTS inbox_by_recipient ON inbox(recipient, device, id);
+CREATE TABLE IF NOT EXISTS device_lists(
+  handle TEXT PRIMARY KEY,
+  identity BLOB NOT NULL,
+  version INTEGER NOT NULL,
+  list BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS impostors(
   handle TEXT PRIMARY KEY,
   store BLOB NOT NULL);
 )sql";
+
+// The tables of the format before devices, which migrate() moves into the ones above.
+constexpr const char* kMigration = R"sql(
+INSERT INTO handles(handle, recovery) SELECT handle, recovery FROM accounts;
+INSERT INTO devices(handle, device, token, keys) SELECT handle, 1, token, keys FROM accounts;
+INSERT INTO device_prekeys(handle, device, id, key) SELECT handle, 1, id, key FROM prekeys;
+INSERT INTO device_spent_prekeys(handle, device, id) SELECT handle, 1, id FROM spent_prekeys;
+INSERT INTO inbox(id, recipient, device, sender, sender_device, envelope)
+  SELECT id, recipient, 1, sender, 1, envelope FROM queue;
+DROP TABLE accounts;
+DROP TABLE prekeys;
+DROP TABLE spent_prekeys;
+DROP TABLE queue;
+)sql";
+
+static_assert(kMaxDevicesPerHandle == hush::kMaxDevicesPerPerson,
+              "a handle has as many device tokens as hush allows devices on a list");
+static_assert(kMaxListBytes >= hush::kMaxDeviceListBytes, "a device list fits its frame field");
 
 // A recovery code is kept as salt || P, where P is the Curve25519 public key of the private key
 // code || salt (32 bytes, clamped): a one-way function of the code, so the file does not give the
@@ -197,16 +229,43 @@ std::unique_ptr<RelayDb> RelayDb::open(const std::string& path, bool read_only) 
   out->exec("PRAGMA synchronous=FULL");
   out->exec("PRAGMA secure_delete=ON");
   out->exec(kSchema);
-  bool has_recovery = false;
-  {
-    Stmt columns(db, "PRAGMA table_info(accounts)");
-    while (columns.step())
-      has_recovery = has_recovery || columns.text(1) == "recovery";
-  }
-  // A database from before recovery codes: its accounts have none (they cannot be recovered).
-  if (!has_recovery) out->exec("ALTER TABLE accounts ADD COLUMN recovery BLOB");
+  out->migrate();
   out->exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
   return out;
+}
+
+void RelayDb::migrate() {
+  bool old_accounts = false;
+  bool has_recovery = false;
+  {
+    Stmt columns(db_, "PRAGMA table_info(accounts)");
+    while (columns.step()) {
+      old_accounts = true;
+      has_recovery = has_recovery || columns.text(1) == "recovery";
+    }
+  }
+  if (!old_accounts) return;
+  Transaction tx(db_);
+  // A database from before recovery codes: its accounts have none (they cannot be recovered).
+  if (!has_recovery) exec("ALTER TABLE accounts ADD COLUMN recovery BLOB");
+  exec(kMigration);
+  // The identity lock, from the keys each handle published.
+  std::vector<std::pair<std::string, Bytes>> identities;
+  {
+    Stmt keys(db_, "SELECT handle, keys FROM devices WHERE keys IS NOT NULL");
+    while (keys.step()) {
+      auto parsed = hush::PublishedKeys::parse(keys.blob(1));
+      if (!parsed) throw DbError("migration: stored keys do not parse");
+      const auto k = parsed->identity_key.serialize();
+      identities.emplace_back(keys.text(0), Bytes(k.begin(), k.end()));
+    }
+  }
+  for (const auto& [handle, identity] : identities)
+    Stmt(db_, "UPDATE handles SET identity=? WHERE handle=?")
+        .bind(1, identity)
+        .bind(2, handle)
+        .run();
+  tx.commit();
 }
 
 RelayDb::~RelayDb() {
@@ -222,23 +281,32 @@ void RelayDb::exec(const char* sql) {
   }
 }
 
-RelayDb::Hello RelayDb::hello(const std::string& handle, const Bytes& token) {
+RelayDb::Hello RelayDb::hello(const std::string& handle, std::uint32_t device, const Bytes& token) {
   Transaction tx(db_);
-  Stmt find(db_, "SELECT token FROM accounts WHERE handle=?");
-  find.bind(1, handle);
+  Stmt find(db_, "SELECT token FROM devices WHERE handle=? AND device=?");
+  find.bind(1, handle).bind(2, std::int64_t{device});
   if (find.step())
     return Hello{
         hush::constant_time_equals(find.blob(0), token) ? Account::kKnown : Account::kWrongToken,
         {}};
-  Stmt count(db_, "SELECT count(*) FROM accounts");
+  find.reset();
+  Stmt known(db_, "SELECT 1 FROM handles WHERE handle=?");
+  known.bind(1, handle);
+  if (known.step()) return Hello{device == 1 ? Account::kWrongToken : Account::kUnknownDevice, {}};
+  known.reset();
+  if (device != 1) return Hello{Account::kUnknownDevice, {}};
+  Stmt count(db_, "SELECT count(*) FROM handles");
   if (count.step() && static_cast<std::size_t>(count.integer(0)) >= kMaxAccounts)
     return Hello{Account::kFull, {}};
   count.reset();
   auto [code, stored] = new_recovery_code();
-  Stmt(db_, "INSERT INTO accounts(handle, token, recovery) VALUES(?, ?, ?)")
+  Stmt(db_, "INSERT INTO handles(handle, recovery) VALUES(?, ?)")
+      .bind(1, handle)
+      .bind(2, stored)
+      .run();
+  Stmt(db_, "INSERT INTO devices(handle, device, token) VALUES(?, 1, ?)")
       .bind(1, handle)
       .bind(2, token)
-      .bind(3, stored)
       .run();
   tx.commit();
   return Hello{Account::kNew, std::move(code)};
@@ -247,79 +315,104 @@ RelayDb::Hello RelayDb::hello(const std::string& handle, const Bytes& token) {
 RelayDb::Recover RelayDb::recover(const std::string& handle, const Bytes& token,
                                   const Bytes& code) {
   Transaction tx(db_);
-  Stmt find(db_, "SELECT recovery FROM accounts WHERE handle=?");
+  Stmt find(db_, "SELECT recovery FROM handles WHERE handle=?");
   find.bind(1, handle);
-  if (!find.step()) return Recover{Recovery::kUnknownHandle, {}, 0};
+  if (!find.step()) return Recover{Recovery::kUnknownHandle, {}, 0, {}};
   const bool matches = find.type(0) == SQLITE_BLOB && code_matches(find.blob(0), code);
   find.reset();
-  if (!matches) return Recover{Recovery::kWrongCode, {}, 0};
+  if (!matches) return Recover{Recovery::kWrongCode, {}, 0, {}};
+  Recover out;
+  out.result = Recovery::kRecovered;
+  {
+    Stmt others(db_, "SELECT device FROM devices WHERE handle=? AND device<>1 ORDER BY device");
+    others.bind(1, handle);
+    while (others.step())
+      out.removed.push_back(static_cast<std::uint32_t>(others.integer(0)));
+  }
   auto [fresh, stored] = new_recovery_code();
-  Stmt(db_, "UPDATE accounts SET token=?, keys=NULL, recovery=? WHERE handle=?")
-      .bind(1, token)
-      .bind(2, stored)
-      .bind(3, handle)
+  Stmt(db_, "UPDATE handles SET recovery=?, identity=NULL WHERE handle=?")
+      .bind(1, stored)
+      .bind(2, handle)
       .run();
-  Stmt(db_, "DELETE FROM prekeys WHERE handle=?").bind(1, handle).run();
-  Stmt(db_, "DELETE FROM spent_prekeys WHERE handle=?").bind(1, handle).run();
-  Stmt(db_, "DELETE FROM queue WHERE recipient=?").bind(1, handle).run();
-  const auto dropped = static_cast<std::size_t>(sqlite3_changes(db_));
+  Stmt(db_, "INSERT OR REPLACE INTO devices(handle, device, token, keys) VALUES(?, 1, ?, NULL)")
+      .bind(1, handle)
+      .bind(2, token)
+      .run();
+  Stmt(db_, "DELETE FROM devices WHERE handle=? AND device<>1").bind(1, handle).run();
+  Stmt(db_, "DELETE FROM device_prekeys WHERE handle=?").bind(1, handle).run();
+  Stmt(db_, "DELETE FROM device_spent_prekeys WHERE handle=?").bind(1, handle).run();
+  Stmt(db_, "DELETE FROM inbox WHERE recipient=? AND device<>1").bind(1, handle).run();
+  Stmt kept(db_, "SELECT count(*) FROM inbox WHERE recipient=? AND device=1");
+  kept.bind(1, handle);
+  out.kept = kept.step() ? static_cast<std::size_t>(kept.integer(0)) : 0;
+  kept.reset();
   tx.commit();
-  return Recover{Recovery::kRecovered, std::move(fresh), dropped};
+  out.recovery_code = std::move(fresh);
+  return out;
 }
 
-bool RelayDb::has_account(const std::string& handle) {
-  Stmt find(db_, "SELECT 1 FROM accounts WHERE handle=?");
-  find.bind(1, handle);
+bool RelayDb::has_device(const std::string& handle, std::uint32_t device) {
+  Stmt find(db_, "SELECT 1 FROM devices WHERE handle=? AND device=?");
+  find.bind(1, handle).bind(2, std::int64_t{device});
   return find.step();
 }
 
-RelayDb::Publish RelayDb::publish(const std::string& handle, const hush::PublishedKeys& keys) {
+RelayDb::Publish RelayDb::publish(const std::string& handle, std::uint32_t device,
+                                  const hush::PublishedKeys& keys) {
+  if (hush::to_uint(keys.device_id) != device) return Publish{};
   Transaction tx(db_);
+  const auto identity = keys.identity_key.serialize();
+  {
+    // The identity of a handle changes only through a recovery (which clears it): whoever else
+    // holds a token cannot quietly put another identity under the handle.
+    Stmt lock(db_, "SELECT identity FROM handles WHERE handle=?");
+    lock.bind(1, handle);
+    if (!lock.step()) throw DbError("publish: no account");
+    if (lock.type(0) == SQLITE_BLOB &&
+        !hush::constant_time_equals(lock.blob(0), hush::ByteView(identity)))
+      return Publish{};
+  }
+  Stmt(db_, "UPDATE handles SET identity=? WHERE handle=? AND identity IS NULL")
+      .bind(1, identity.data(), identity.size())
+      .bind(2, handle)
+      .run();
   hush::PublishedKeys stored = keys;
   stored.pre_keys.clear();
-  Stmt old(db_, "SELECT keys FROM accounts WHERE handle=?");
-  old.bind(1, handle);
-  if (!old.step()) throw DbError("publish: no account");
-  if (old.type(0) == SQLITE_BLOB) {
-    auto previous = hush::PublishedKeys::parse(old.blob(0));
-    // The identity of a handle changes only through a recovery (which forgets the old keys):
-    // whoever else holds the token cannot quietly put another identity under the handle.
-    if (previous && !(previous->identity_key == keys.identity_key)) return Publish{};
-    if (!previous) Stmt(db_, "DELETE FROM prekeys WHERE handle=?").bind(1, handle).run();
-  }
-  old.reset();
-  Stmt(db_, "UPDATE accounts SET keys=? WHERE handle=?")
+  const auto dev = std::int64_t{device};
+  Stmt(db_, "UPDATE devices SET keys=? WHERE handle=? AND device=?")
       .bind(1, stored.serialize())
       .bind(2, handle)
+      .bind(3, dev)
       .run();
   Publish out;
   out.accepted = true;
-  std::size_t have = count_pre_keys(handle);
-  Stmt held(db_, "SELECT 1 FROM prekeys WHERE handle=? AND id=?");
-  Stmt spent(db_, "SELECT 1 FROM spent_prekeys WHERE handle=? AND id=?");
+  std::size_t have = count_pre_keys(handle, device);
+  Stmt held(db_, "SELECT 1 FROM device_prekeys WHERE handle=? AND device=? AND id=?");
+  Stmt spent(db_, "SELECT 1 FROM device_spent_prekeys WHERE handle=? AND device=? AND id=?");
   for (const auto& [id, key] : keys.pre_keys) {
     const auto n = static_cast<std::int64_t>(hush::to_uint(id));
     held.reset();
-    held.bind(1, handle).bind(2, n);
+    held.bind(1, handle).bind(2, dev).bind(3, n);
     const bool replacing = held.step();
     held.reset();
     spent.reset();
-    spent.bind(1, handle).bind(2, n);
+    spent.bind(1, handle).bind(2, dev).bind(3, n);
     const bool used = spent.step();
     spent.reset();
     if (used) {  // handed out already: its owner deletes it when the message comes
       ++out.spent;
       continue;
     }
-    if (!replacing && have >= kMaxPreKeysPerHandle) {
+    if (!replacing && have >= kMaxPreKeysPerDevice) {
       ++out.over;
       continue;
     }
     const auto k = key.serialize();
-    Stmt(db_, "INSERT OR REPLACE INTO prekeys(handle, id, key) VALUES(?, ?, ?)")
+    Stmt(db_, "INSERT OR REPLACE INTO device_prekeys(handle, device, id, key) VALUES(?, ?, ?, ?)")
         .bind(1, handle)
-        .bind(2, n)
-        .bind(3, k.data(), k.size())
+        .bind(2, dev)
+        .bind(3, n)
+        .bind(4, k.data(), k.size())
         .run();
     if (replacing) {
       ++out.replaced;
@@ -332,39 +425,47 @@ RelayDb::Publish RelayDb::publish(const std::string& handle, const hush::Publish
   return out;
 }
 
-std::uint32_t RelayDb::count_pre_keys(const std::string& handle) {
-  Stmt count(db_, "SELECT count(*) FROM prekeys WHERE handle=?");
-  count.bind(1, handle);
+std::uint32_t RelayDb::count_pre_keys(const std::string& handle, std::uint32_t device) {
+  Stmt count(db_, "SELECT count(*) FROM device_prekeys WHERE handle=? AND device=?");
+  count.bind(1, handle).bind(2, std::int64_t{device});
   return count.step() ? static_cast<std::uint32_t>(count.integer(0)) : 0;
 }
 
-std::optional<Bytes> RelayDb::fetch_bundle(const std::string& handle) {
+std::optional<Bytes> RelayDb::fetch_bundle(const std::string& handle, std::uint32_t device) {
   Transaction tx(db_);
-  Stmt find(db_, "SELECT keys FROM accounts WHERE handle=? AND keys IS NOT NULL");
-  find.bind(1, handle);
+  const auto dev = std::int64_t{device};
+  Stmt find(db_, "SELECT keys FROM devices WHERE handle=? AND device=? AND keys IS NOT NULL");
+  find.bind(1, handle).bind(2, dev);
   if (!find.step()) return std::nullopt;
   auto keys = hush::PublishedKeys::parse(find.blob(0));
   find.reset();
   if (!keys) throw DbError("stored keys do not parse");
   std::optional<std::pair<hush::PreKeyId, hush::PublicKey>> one_time;
-  Stmt pre(db_, "SELECT id, key FROM prekeys WHERE handle=? ORDER BY id LIMIT 1");
-  pre.bind(1, handle);
+  Stmt pre(db_,
+           "SELECT id, key FROM device_prekeys WHERE handle=? AND device=? ORDER BY id LIMIT 1");
+  pre.bind(1, handle).bind(2, dev);
   if (pre.step()) {
     const auto id = pre.integer(0);
     auto key = hush::PublicKey::parse(pre.blob(1));
     pre.reset();
     if (!key || id <= 0 || id > 0xFFFFFF) throw DbError("stored prekey does not parse");
     one_time.emplace(hush::PreKeyId{static_cast<std::uint32_t>(id)}, *key);
-    Stmt(db_, "DELETE FROM prekeys WHERE handle=? AND id=?").bind(1, handle).bind(2, id).run();
-    Stmt(db_, "INSERT OR IGNORE INTO spent_prekeys(handle, id) VALUES(?, ?)")
+    Stmt(db_, "DELETE FROM device_prekeys WHERE handle=? AND device=? AND id=?")
         .bind(1, handle)
-        .bind(2, id)
+        .bind(2, dev)
+        .bind(3, id)
+        .run();
+    Stmt(db_, "INSERT OR IGNORE INTO device_spent_prekeys(handle, device, id) VALUES(?, ?, ?)")
+        .bind(1, handle)
+        .bind(2, dev)
+        .bind(3, id)
         .run();
     Stmt(db_,
-         "DELETE FROM spent_prekeys WHERE handle=?1 AND id NOT IN (SELECT id FROM spent_prekeys "
-         "WHERE handle=?1 ORDER BY id DESC LIMIT ?2)")
+         "DELETE FROM device_spent_prekeys WHERE handle=?1 AND device=?2 AND id NOT IN (SELECT id "
+         "FROM device_spent_prekeys WHERE handle=?1 AND device=?2 ORDER BY id DESC LIMIT ?3)")
         .bind(1, handle)
-        .bind(2, static_cast<std::int64_t>(kMaxSpentPreKeysPerHandle))
+        .bind(2, dev)
+        .bind(3, static_cast<std::int64_t>(kMaxSpentPreKeysPerDevice))
         .run();
   }
   Bytes bundle = keys->bundle(one_time).serialize();
@@ -372,16 +473,104 @@ std::optional<Bytes> RelayDb::fetch_bundle(const std::string& handle) {
   return bundle;
 }
 
-RelayDb::Enqueue RelayDb::enqueue(const std::string& recipient, const std::string& sender,
+RelayDb::ListResult RelayDb::publish_list(const std::string& handle,
+                                          const hush::SignedDeviceList& list) {
+  Transaction tx(db_);
+  const auto identity = list.list().identity.serialize();
+  const hush::ByteView id(identity);
+  {
+    Stmt lock(db_, "SELECT identity FROM handles WHERE handle=?");
+    lock.bind(1, handle);
+    if (!lock.step()) throw DbError("publish_list: no account");
+    if (lock.type(0) == SQLITE_BLOB && !hush::constant_time_equals(lock.blob(0), id))
+      return ListResult::kIdentityLocked;
+  }
+  {
+    Stmt held(db_, "SELECT identity, version FROM device_lists WHERE handle=?");
+    held.bind(1, handle);
+    if (held.step() && held.blob(0) == Bytes(id.begin(), id.end()) &&
+        static_cast<std::uint64_t>(held.integer(1)) >= list.list().version)
+      return ListResult::kStale;
+  }
+  if (list.list().version > static_cast<std::uint64_t>(INT64_MAX)) return ListResult::kStale;
+  Stmt(db_, "UPDATE handles SET identity=? WHERE handle=? AND identity IS NULL")
+      .bind(1, id.data(), id.size())
+      .bind(2, handle)
+      .run();
+  Stmt(db_, "INSERT OR REPLACE INTO device_lists(handle, identity, version, list) VALUES(?,?,?,?)")
+      .bind(1, handle)
+      .bind(2, id.data(), id.size())
+      .bind(3, static_cast<std::int64_t>(list.list().version))
+      .bind(4, list.serialized())
+      .run();
+  tx.commit();
+  return ListResult::kAccepted;
+}
+
+std::optional<Bytes> RelayDb::device_list(const std::string& handle) {
+  Stmt find(db_, "SELECT list FROM device_lists WHERE handle=?");
+  find.bind(1, handle);
+  if (!find.step()) return std::nullopt;
+  return find.blob(0);
+}
+
+std::vector<std::uint32_t> RelayDb::listed(const std::string& handle) {
+  auto bytes = device_list(handle);
+  if (!bytes) return {};
+  auto parsed = hush::SignedDeviceList::parse(*bytes);
+  if (!parsed || parsed->list().name != handle) throw DbError("stored device list does not parse");
+  std::vector<std::uint32_t> out;
+  for (hush::DeviceId d : parsed->list().devices)
+    out.push_back(hush::to_uint(d));
+  return out;
+}
+
+RelayDb::AddDevice RelayDb::add_device(const std::string& handle, std::uint32_t device,
+                                       const Bytes& token) {
+  Transaction tx(db_);
+  const auto on = listed(handle);
+  if (std::find(on.begin(), on.end(), device) == on.end()) return AddDevice::kNotListed;
+  if (has_device(handle, device)) return AddDevice::kExists;
+  Stmt count(db_, "SELECT count(*) FROM devices WHERE handle=?");
+  count.bind(1, handle);
+  if (count.step() && static_cast<std::size_t>(count.integer(0)) >= kMaxDevicesPerHandle)
+    return AddDevice::kFull;
+  count.reset();
+  Stmt(db_, "INSERT INTO devices(handle, device, token) VALUES(?, ?, ?)")
+      .bind(1, handle)
+      .bind(2, std::int64_t{device})
+      .bind(3, token)
+      .run();
+  tx.commit();
+  return AddDevice::kAdded;
+}
+
+RelayDb::RemoveDevice RelayDb::remove_device(const std::string& handle, std::uint32_t device) {
+  Transaction tx(db_);
+  if (!has_device(handle, device)) return RemoveDevice::kUnknown;
+  const auto on = listed(handle);
+  if (std::find(on.begin(), on.end(), device) != on.end()) return RemoveDevice::kStillListed;
+  const auto dev = std::int64_t{device};
+  for (const char* sql : {"DELETE FROM devices WHERE handle=? AND device=?",
+                          "DELETE FROM device_prekeys WHERE handle=? AND device=?",
+                          "DELETE FROM device_spent_prekeys WHERE handle=? AND device=?",
+                          "DELETE FROM inbox WHERE recipient=? AND device=?"})
+    Stmt(db_, sql).bind(1, handle).bind(2, dev).run();
+  tx.commit();
+  return RemoveDevice::kRemoved;
+}
+
+RelayDb::Enqueue RelayDb::enqueue(const std::string& recipient, std::uint32_t device,
+                                  const std::string& sender, std::uint32_t sender_device,
                                   const Bytes& envelope, const QueueLimits& limits,
                                   std::uint64_t* id) {
   Transaction tx(db_);
   // The whole queue, and this sender's part of it (a share rounded down, but at least one).
   Stmt size(db_,
             "SELECT count(*), coalesce(sum(length(envelope)), 0), "
-            "coalesce(sum(sender=?2), 0), coalesce(sum(CASE WHEN sender=?2 THEN length(envelope) "
-            "ELSE 0 END), 0) FROM queue WHERE recipient=?1");
-  size.bind(1, recipient).bind(2, sender);
+            "coalesce(sum(sender=?3), 0), coalesce(sum(CASE WHEN sender=?3 THEN length(envelope) "
+            "ELSE 0 END), 0) FROM inbox WHERE recipient=?1 AND device=?2");
+  size.bind(1, recipient).bind(2, std::int64_t{device}).bind(3, sender);
   if (!size.step()) throw DbError("enqueue: no count");
   const auto count = static_cast<std::size_t>(size.integer(0));
   const auto bytes = static_cast<std::size_t>(size.integer(1));
@@ -393,34 +582,46 @@ RelayDb::Enqueue RelayDb::enqueue(const std::string& recipient, const std::strin
   const std::size_t share = std::max<std::size_t>(1, limits.envelopes / kSenderShareDivisor);
   const std::size_t byte_share = std::max<std::size_t>(1, limits.bytes / kSenderShareDivisor);
   if (mine >= share || my_bytes + envelope.size() > byte_share) return Enqueue::kSenderShareFull;
-  Stmt(db_, "INSERT INTO queue(recipient, sender, envelope) VALUES(?, ?, ?)")
+  Stmt(
+      db_,
+      "INSERT INTO inbox(recipient, device, sender, sender_device, envelope) VALUES(?, ?, ?, ?, ?)")
       .bind(1, recipient)
-      .bind(2, sender)
-      .bind(3, envelope)
+      .bind(2, std::int64_t{device})
+      .bind(3, sender)
+      .bind(4, std::int64_t{sender_device})
+      .bind(5, envelope)
       .run();
   *id = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_));
   tx.commit();
   return Enqueue::kOk;
 }
 
-std::vector<RelayDb::Pending> RelayDb::pending(const std::string& recipient, std::uint64_t after,
-                                               std::size_t limit) {
+std::vector<RelayDb::Pending> RelayDb::pending(const std::string& recipient, std::uint32_t device,
+                                               std::uint64_t after, std::size_t limit) {
   std::vector<Pending> out;
   Stmt q(db_,
-         "SELECT id, sender, envelope FROM queue WHERE recipient=? AND id>? ORDER BY id LIMIT ?");
+         "SELECT id, sender, sender_device, envelope FROM inbox WHERE recipient=? AND device=? AND "
+         "id>? ORDER BY id LIMIT ?");
   q.bind(1, recipient)
-      .bind(2, static_cast<std::int64_t>(after))
-      .bind(3, static_cast<std::int64_t>(limit));
-  while (q.step())
-    out.push_back(Pending{static_cast<std::uint64_t>(q.integer(0)), q.text(1), q.blob(2)});
+      .bind(2, std::int64_t{device})
+      .bind(3, static_cast<std::int64_t>(after))
+      .bind(4, static_cast<std::int64_t>(limit));
+  while (q.step()) {
+    const auto sender_device = q.integer(2);
+    if (sender_device < 1 || sender_device > kMaxDeviceId)
+      throw DbError("a stored envelope names no valid sender device");
+    out.push_back(Pending{static_cast<std::uint64_t>(q.integer(0)), q.text(1),
+                          static_cast<std::uint32_t>(sender_device), q.blob(3)});
+  }
   return out;
 }
 
-bool RelayDb::ack(const std::string& recipient, std::uint64_t id) {
+bool RelayDb::ack(const std::string& recipient, std::uint32_t device, std::uint64_t id) {
   if (id > static_cast<std::uint64_t>(INT64_MAX)) return false;
-  Stmt(db_, "DELETE FROM queue WHERE id=? AND recipient=?")
+  Stmt(db_, "DELETE FROM inbox WHERE id=? AND recipient=? AND device=?")
       .bind(1, static_cast<std::int64_t>(id))
       .bind(2, recipient)
+      .bind(3, std::int64_t{device})
       .run();
   return sqlite3_changes(db_) == 1;
 }
@@ -440,7 +641,8 @@ void RelayDb::set_impostor(const std::string& handle, const Bytes& snapshot) {
 }
 
 void RelayDb::dump(std::FILE* out) {
-  for (const char* table : {"accounts", "prekeys", "spent_prekeys", "queue", "impostors"}) {
+  for (const char* table : {"handles", "devices", "device_prekeys", "device_spent_prekeys", "inbox",
+                            "device_lists", "impostors"}) {
     Stmt count(db_, (std::string("SELECT count(*) FROM ") + table).c_str());
     std::fprintf(out, "table %s: %lld rows\n", table,
                  static_cast<long long>(count.step() ? count.integer(0) : 0));

@@ -1,26 +1,35 @@
 // hush chat example: hush-relay's database (SQLite, linked directly; one file).
 //
-// Tables: accounts (handle, the account token that binds it, a salted one-way image of its
-// recovery code, the published identity and signed prekey as hush::PublishedKeys bytes),
-// prekeys (one-time public prekeys, handed out one per fetch and deleted), spent_prekeys (the ids
-// handed out, so that a repeated publish cannot put a used prekey back), queue (envelopes waiting
-// for their recipient, deleted when acknowledged) and impostors (the keys `--impersonate` uses).
-// Nothing in it is secret to the users' messages: public keys, and envelopes whose bodies are
-// Signal messages. The account tokens let whoever reads the file act as those accounts at this
-// relay (send as them, take their queued envelopes); the recovery codes are not in it, only their
-// one-way images. WAL mode, synchronous=FULL (an envelope is on disk before the sender is told OK),
-// secure_delete (acknowledged envelopes are overwritten).
+// Accounts are per device. A handle (table handles) has a salted one-way image of its recovery
+// code and the identity key all its devices share (the identity lock: keys or a device list under
+// another identity are refused, until a recovery clears it); each of its devices (table devices)
+// has its own account token and its published identity and signed prekey as hush::PublishedKeys
+// bytes. Per device too: prekeys (one-time public prekeys, handed out one per fetch and deleted),
+// spent_prekeys (the ids handed out, so that a repeated publish cannot put a used prekey back) and
+// inbox (envelopes waiting for their recipient device, deleted when acknowledged). device_lists
+// keeps each handle's newest signed device list (hush::SignedDeviceList bytes), and impostors the
+// keys `--impersonate` uses. Nothing in it is secret to the users' messages: public keys, signed
+// lists of device ids, and envelopes whose bodies are Signal messages. The account tokens let
+// whoever reads the file act as those devices at this relay (send as them, take their queued
+// envelopes); the recovery codes are not in it, only their one-way images. WAL mode,
+// synchronous=FULL (an envelope is on disk before the sender is told OK), secure_delete
+// (acknowledged envelopes are overwritten).
 //
-// Every limit is enforced here: kMaxAccounts, kMaxPreKeysPerHandle, kMaxSpentPreKeysPerHandle,
-// and per recipient QueueLimits (by default kMaxQueuedEnvelopes and kMaxQueuedBytes), of which
-// one sender may fill at most a 1/kSenderShareDivisor share.
+// Every limit is enforced here: kMaxAccounts handles, kMaxDevicesPerHandle devices each (device
+// ids up to kMaxDeviceId), kMaxPreKeysPerDevice, kMaxSpentPreKeysPerDevice, one device list per
+// handle (at most kMaxListBytes), and per recipient device QueueLimits (by default
+// kMaxQueuedEnvelopes and kMaxQueuedBytes), of which one sender (a handle, all its devices
+// together) may fill at most a 1/kSenderShareDivisor share.
+//
+// A database of the format before devices (one account per handle) is migrated when opened: each
+// handle becomes device 1 of itself, with its token, keys, prekeys and queue.
 //
 // Secrets: account tokens and recovery codes are compared in constant time
 // (hush::constant_time_equals), so that the time of a refusal tells nothing about how much of a
 // guess was right. Recovery codes and their salts come from hush::system_random().
 //
 // Errors: SQLite failures throw DbError (the relay answers the request with an error and goes
-// on).
+// on); so does a stored row that does not parse (a damaged or tampered file).
 //
 // Thread-safety: none; the relay uses it from its one thread.
 #pragma once
@@ -33,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include <hush/device_list.h>
 #include <hush/transport.h>
 
 #include "frame.h"
@@ -42,19 +52,23 @@ struct sqlite3;
 namespace hush_chat {
 
 inline constexpr std::size_t kMaxAccounts = 10000;
-inline constexpr std::size_t kMaxPreKeysPerHandle = 2000;
-/// Handed-out prekey ids remembered per handle. hush's prekey ids only grow and a publish carries
+/// Devices (tokens) per handle: hush's own bound on a person's device list
+/// (hush::kMaxDevicesPerPerson; relay_db.cpp checks the two agree).
+inline constexpr std::size_t kMaxDevicesPerHandle = 32;
+inline constexpr std::size_t kMaxPreKeysPerDevice = 2000;
+/// Handed-out prekey ids remembered per device. hush's prekey ids only grow and a publish carries
 /// at most hush::kMaxPublishedPreKeys (1000), so a repeated publish never names an id this far
 /// below the newest; the oldest are forgotten beyond it.
-inline constexpr std::size_t kMaxSpentPreKeysPerHandle = 10000;
+inline constexpr std::size_t kMaxSpentPreKeysPerDevice = 10000;
 inline constexpr std::size_t kMaxQueuedEnvelopes = 1000;
 inline constexpr std::size_t kMaxQueuedBytes = std::size_t{16} << 20;
-/// One sender may hold at most 1/4 of a recipient's queue (envelopes and bytes): a hostile client
-/// that floods bob fills its own quarter, and everyone else can still reach bob. (Four hostile
-/// accounts together still can fill it: accounts are free here; see README.)
+/// One sender may hold at most 1/4 of a recipient device's queue (envelopes and bytes): a hostile
+/// client that floods bob fills its own quarter, and everyone else can still reach bob. (Four
+/// hostile accounts together still can fill it: accounts are free here; see README.)
 inline constexpr std::size_t kSenderShareDivisor = 4;
 
-/// The bounds of one recipient's queue (hush-relay --queue-limit changes `envelopes`, for tests).
+/// The bounds of one recipient device's queue (hush-relay --queue-limit changes `envelopes`, for
+/// tests).
 struct QueueLimits {
   std::size_t envelopes = kMaxQueuedEnvelopes;
   std::size_t bytes = kMaxQueuedBytes;
@@ -74,66 +88,92 @@ class RelayDb {
   RelayDb(const RelayDb&) = delete;
   RelayDb& operator=(const RelayDb&) = delete;
 
-  enum class Account { kNew, kKnown, kWrongToken, kFull };
+  enum class Account { kNew, kKnown, kWrongToken, kUnknownDevice, kFull };
   struct Hello {
     Account account = Account::kKnown;
-    /// For kNew: the account's recovery code (kRecoveryCodeBytes), to show its owner once; only
-    /// a salted hash of it is stored.
+    /// For kNew: the handle's recovery code (kRecoveryCodeBytes), to show its owner once; only a
+    /// salted hash of it is stored.
     Bytes recovery_code;
   };
-  /// Registers `handle` with `token` if it is new (making a recovery code); else checks the token.
-  Hello hello(const std::string& handle, const Bytes& token);
-  /// True if `handle` has an account.
-  bool has_account(const std::string& handle);
+  /// Device 1 of a new handle registers it with `token` (making a recovery code); a known device
+  /// has its token checked; any other device of a known handle is kUnknownDevice (a device is
+  /// added by another device of its handle, add_device), and so is a device > 1 of a new handle.
+  Hello hello(const std::string& handle, std::uint32_t device, const Bytes& token);
+  /// True if `handle` has a device `device` (a token).
+  bool has_device(const std::string& handle, std::uint32_t device);
 
   enum class Recovery { kRecovered, kWrongCode, kUnknownHandle };
   struct Recover {
     Recovery result = Recovery::kWrongCode;
     /// For kRecovered: the new recovery code (the old one no longer works).
     Bytes recovery_code;
-    /// For kRecovered: how many envelopes queued for the handle were dropped (they were encrypted
-    /// for the lost device's keys; the new one cannot read them).
-    std::size_t dropped = 0;
+    /// For kRecovered: envelopes kept for device 1 (the new device cannot decrypt them, and asks
+    /// their senders to send them again: hush's healing), and the other devices removed.
+    std::size_t kept = 0;
+    std::vector<std::uint32_t> removed;
   };
   /// Takes `handle` back for a client that lost its state: if `code` is the handle's recovery code,
-  /// binds the handle to `token`, forgets its published keys, one-time prekeys and queued
-  /// envelopes (the new client publishes its own keys), and replaces the code with a new one.
+  /// binds device 1 to `token`, forgets device 1's published keys and one-time prekeys (the new
+  /// client publishes its own), removes every other device (tokens, keys, queues: they hold the
+  /// old identity), clears the identity lock (the new client has a new identity), keeps the
+  /// envelopes queued for device 1, and replaces the code with a new one.
   Recover recover(const std::string& handle, const Bytes& token, const Bytes& code);
 
   struct Publish {
-    /// False if refused: the keys carry another identity than the one published for the handle
-    /// (only a recovery may change it).
+    /// False if refused: the keys carry another identity than the handle's (only a recovery may
+    /// change it), or name another device.
     bool accepted = false;
     std::size_t added = 0;     // one-time prekeys new to the relay
     std::size_t replaced = 0;  // ids it already held (a repeated publish): replaced, not doubled
     std::size_t spent = 0;     // ids it has handed out already: not put back
-    std::size_t over = 0;      // beyond kMaxPreKeysPerHandle: dropped
+    std::size_t over = 0;      // beyond kMaxPreKeysPerDevice: dropped
   };
-  /// Records `keys` for `handle`: replaces its signed prekey, and its identity if none is
-  /// published; adds its one-time prekeys (up to kMaxPreKeysPerHandle). Idempotent per one-time
-  /// prekey id: an id the relay holds is replaced, one it has handed out is not taken again.
-  Publish publish(const std::string& handle, const hush::PublishedKeys& keys);
-  /// How many one-time prekeys of `handle` are left.
-  std::uint32_t count_pre_keys(const std::string& handle);
-  /// A serialized hush::PreKeyBundle for `handle`, consuming its lowest one-time prekey (none
-  /// when all are used); nullopt if it never published keys.
-  std::optional<Bytes> fetch_bundle(const std::string& handle);
+  /// Records `keys` for (handle, device): replaces its signed prekey, and the handle's identity if
+  /// none is locked; adds its one-time prekeys (up to kMaxPreKeysPerDevice). Idempotent per
+  /// one-time prekey id: an id the relay holds is replaced, one it has handed out is not taken
+  /// again.
+  Publish publish(const std::string& handle, std::uint32_t device, const hush::PublishedKeys& keys);
+  /// How many one-time prekeys of (handle, device) are left.
+  std::uint32_t count_pre_keys(const std::string& handle, std::uint32_t device);
+  /// A serialized hush::PreKeyBundle for (handle, device), consuming its lowest one-time prekey
+  /// (none when all are used); nullopt if it never published keys.
+  std::optional<Bytes> fetch_bundle(const std::string& handle, std::uint32_t device);
+
+  enum class ListResult { kAccepted, kStale, kIdentityLocked };
+  /// Keeps `list` (verified, and named `handle`, by the caller) as the handle's newest device list
+  /// if its identity is the handle's (or no identity is locked: a new or just recovered handle,
+  /// which it then locks) and, under the same identity as the list held, its version is higher.
+  ListResult publish_list(const std::string& handle, const hush::SignedDeviceList& list);
+  /// The handle's newest signed device list, if it published one.
+  std::optional<Bytes> device_list(const std::string& handle);
+
+  enum class AddDevice { kAdded, kNotListed, kExists, kFull };
+  /// Registers `token` for a new device of `handle`: it must be on the handle's newest device list
+  /// (kNotListed), have no token yet (kExists), and the handle fewer than kMaxDevicesPerHandle.
+  AddDevice add_device(const std::string& handle, std::uint32_t device, const Bytes& token);
+  enum class RemoveDevice { kRemoved, kStillListed, kUnknown };
+  /// Removes a device of `handle` that is off its newest device list (kStillListed otherwise):
+  /// revokes its token, drops its keys, prekeys and queue.
+  RemoveDevice remove_device(const std::string& handle, std::uint32_t device);
 
   enum class Enqueue { kOk, kQueueFull, kSenderShareFull };
-  /// Queues `envelope` from `sender` for `recipient` (durably) and sets `*id`, unless the queue is
-  /// at `limits` (kQueueFull) or `sender` holds its share of them already (kSenderShareFull).
-  Enqueue enqueue(const std::string& recipient, const std::string& sender, const Bytes& envelope,
-                  const QueueLimits& limits, std::uint64_t* id);
+  /// Queues `envelope` from (sender, sender_device) for (recipient, device) (durably) and sets
+  /// `*id`, unless the queue is at `limits` (kQueueFull) or `sender` holds its share of them
+  /// already (kSenderShareFull).
+  Enqueue enqueue(const std::string& recipient, std::uint32_t device, const std::string& sender,
+                  std::uint32_t sender_device, const Bytes& envelope, const QueueLimits& limits,
+                  std::uint64_t* id);
   struct Pending {
     std::uint64_t id = 0;
     std::string sender;
+    std::uint32_t sender_device = 1;
     Bytes envelope;
   };
-  /// Up to `limit` envelopes for `recipient` with ids above `after`, oldest first.
-  std::vector<Pending> pending(const std::string& recipient, std::uint64_t after,
-                               std::size_t limit);
-  /// Deletes envelope `id` if it is queued for `recipient`; false otherwise.
-  bool ack(const std::string& recipient, std::uint64_t id);
+  /// Up to `limit` envelopes for (recipient, device) with ids above `after`, oldest first.
+  std::vector<Pending> pending(const std::string& recipient, std::uint32_t device,
+                               std::uint64_t after, std::size_t limit);
+  /// Deletes envelope `id` if it is queued for (recipient, device); false otherwise.
+  bool ack(const std::string& recipient, std::uint32_t device, std::uint64_t id);
 
   /// The stored impostor keys for `handle` (an InMemoryProtocolStore snapshot), if any.
   std::optional<Bytes> impostor(const std::string& handle);
@@ -145,6 +185,9 @@ class RelayDb {
  private:
   explicit RelayDb(sqlite3* db) : db_(db) {}
   void exec(const char* sql);
+  void migrate();
+  // The devices on the handle's stored list (empty if none).
+  std::vector<std::uint32_t> listed(const std::string& handle);
   sqlite3* db_;
 };
 
