@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages hush needs that are missing (run as root; uses apt-get).
 #   tools/install-deps.sh           what building the library and examples needs (the chat
-#                                   example needs standalone Asio, header-only: libasio-dev)
+#                                   example needs standalone Asio, header-only: libasio-dev,
+#                                   and libqrencode-dev for link codes as QR codes)
 #   tools/install-deps.sh --test    also what the test suite needs (Catch2, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
 #                                   libsignal-protocol-c for interop tests only, valgrind for
@@ -11,7 +12,7 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
-          libspdlog-dev libsqlite3-dev libasio-dev)
+          libspdlog-dev libsqlite3-dev libasio-dev libqrencode-dev)
 case "${1:-}" in
   "") ;;
   --test) packages+=(catch2 libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;

@@ -1,43 +1,70 @@
 // hush-chat: the client of the chat example, an interactive terminal chat over hush-relay, built
-// on hush's public API alone (hush::Messenger, hush::SqliteStore).
+// on hush's public API alone (hush::Messenger, hush::SqliteStore), with libqrencode for link codes.
 //
-// State: DIR/hush.db (hush::SqliteStore) holds our identity, prekeys, sessions and peers'
-// identities, and in its application table our handle, our relay account token, the
-// conversation log and the held messages (held.h). With HUSH_CHAT_STORAGE_KEY (64 hex digits) the
-// database is sealed with that key (SqliteStoreOptions::storage_key): private keys, sessions and
-// all of the application table (log included) are encrypted at rest. A received plaintext is
-// written to the log inside the transaction that commits the session it advanced
-// (ReceiveOptions::before_commit + put_app_data), and only then acknowledged to the relay: a crash
-// can never lose a message (the relay delivers it again; the library answers duplicate_message; it
-// is already in the log). A database found restored from an older copy (rollback_check) is
-// reported at start: the library has restarted every session.
+// People and devices: a person (a handle) may have several devices, each a hush-chat with its own
+// state directory. A message to a person goes to every device on their signed device list, and a
+// copy to every other device of ours, so that all devices of both people show the conversation.
+// The first device registers the handle; `hush-chat --link` starts another: it shows a link code
+// (as text and as a QR code) and waits at the relay; `/link CODE` on an existing device registers
+// the new device at the relay and sends it, sealed, the person's identity, the device list, the
+// trusted contacts and the new device's relay token (hush::Messenger::link_device). `/devices`
+// lists a person's devices, `/unlink N` removes one of ours.
 //
-// The relay is untrusted: it carries envelopes and hands out bundles, and hush checks both. It
-// names the sender of each delivery by the account it received the envelope from, and we pass
-// that to the Messenger (ReceiveOptions::authenticated_name): an envelope that names somebody
+// State: DIR/hush.db (hush::SqliteStore) holds our identity, prekeys, sessions, peers' identities,
+// device lists and the Messenger's outbox, and in its application table our handle, our device
+// id, our relay account token, the conversation log and the held messages (held.h). With
+// HUSH_CHAT_STORAGE_KEY (64 hex digits) the database is sealed with that key
+// (SqliteStoreOptions::storage_key): private keys, sessions and all of the application table (log
+// included) are encrypted at rest. A received plaintext is written to the log inside the
+// transaction that commits the session it advanced (ReceiveOptions::before_commit + put_app_data),
+// and only then acknowledged to the relay: a crash can never lose a message (the relay delivers it
+// again; the library shows it once; it is already in the log). A database found restored from an
+// older copy (rollback_check) is reported at start: the library has restarted every session.
+//
+// The relay is untrusted: it carries envelopes, device lists and link messages and hands out
+// bundles, and hush checks all of them. It names the sender of each delivery by the device
+// account it received the envelope from, and we pass that to the Messenger
+// (ReceiveOptions::authenticated_name and authenticated_device): an envelope that names somebody
 // else is dropped unread (sender_mismatch), so no account can pose as another. An identity key
 // that differs from the trusted one (a peer that reinstalled, or a relay in the middle) stops
 // sending to that peer, is shown in a box with both keys and both safety numbers, and holds that
 // peer's incoming messages, durably and bounded (held.h), until the user types /trust. A forged
 // message (one that does not authenticate) is invalid_message: dropped, never held.
 //
+// Offline and healing: a message typed while the relay is unreachable stays in the Messenger's
+// outbox and is sent when hush-chat reconnects (it flushes the outbox then, and every
+// kFlushInterval). A device that cannot decrypt a message (its peer reinstalled, restored a copy)
+// asks the sender's device to send it again; the sender's hush-chat does so without the user
+// (after /trust, if the asking device has a new identity); each message shows once.
+//
 // Output lines (stable, for scripts and tests; colours only on a terminal):
-//   * registered NAME at HOST:PORT | * connected to HOST:PORT as NAME
+//   * registered NAME at HOST:PORT | * connected to HOST:PORT as NAME[ (device N)]
 //   * recovered NAME at HOST:PORT   (--recover: the handle is ours again, under our new identity)
 //   * recovery code for NAME: XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX; write it down: ...
-//   [me -> PEER] TEXT               a message we sent (the relay has it on disk)
-//   [PEER] TEXT                     a message we received
+//   [me -> PEER] TEXT               a message we sent from this device (the relay has it on disk
+//                                   for at least one of PEER's devices)
+//   [me:N -> PEER] TEXT             a message we sent from our device N (its copy)
+//   [PEER] TEXT                     a message we received from PEER's device 1
+//   [PEER:N] TEXT                   a message we received from PEER's device N (N > 1)
+//   * queued: [me -> PEER] TEXT (the relay is unreachable); it will be sent when the relay is back
+//   * not yet delivered to PEER:N, me:M (REASON); kept, and sent later
+//   * sent N queued deliveries      (the outbox was flushed: after a reconnect, a /trust...)
 //   * safety number with PEER: DDDDD DDDDD ... (12 groups of 5 digits)
+//   * link code: HUSHLINK1-...      (--link; a QR code of the same text is printed above it)
+//   * linked: this is device N of NAME (...)          (--link, once the link message opened)
+//   * linked device N of NAME: ...                    (/link CODE, on the existing device)
+//   * NAME's devices: 1 (this device), 2 (signed list version V)
+//   * unlinked device N of NAME: ...
 //   !! ... WARNING: PEER's identity key has CHANGED ...   (a box of lines starting with "!!")
 //   ! ...                           an error (e.g. "! message to bob not sent: untrusted_identity",
 //                                   "! dropped a message from mallory: it names alice as its
 //                                   sender (sender_mismatch)", "! another message from alice is
 //                                   held until you /trust alice", "! this state was restored from
-//                                   an older copy: ...")
-// Exit status: 0; 1 usage, start-up or connection error; 2 a scripted command failed (the script
-// went on); 3 a /wait timed out.
+//                                   an older copy: ...", "! the relay refused alice: ...")
+// Exit status: 0; 1 usage, start-up or connection error (also: the relay no longer accepts this
+// device); 2 a scripted command failed (the script went on); 3 a /wait timed out.
 //
-// Files: chat.cpp (this: commands, deliveries, the Messenger's transport and directory),
+// Files: chat.cpp (this: commands, deliveries, linking, the Messenger's transport and directory),
 // held.{h,cpp} (held messages), net.{h,cpp} (the I/O thread, keepalive pings),
 // terminal.{h,cpp} (line editing, output), frame.{h,cpp} (wire), connection.{h,cpp} (framed Asio
 // connection).
@@ -61,6 +88,8 @@
 #include <string_view>
 #include <vector>
 
+#include <qrencode.h>
+
 #include <hush/hush.h>
 
 #include "frame.h"
@@ -74,18 +103,24 @@ namespace {
 constexpr std::string_view kUsage =
     R"(usage: hush-chat --state DIR --relay HOST:PORT [--handle NAME] [--recover CODE]
                  [--script FILE] [--timeout S]
+       hush-chat --state DIR --relay HOST:PORT --link [--script FILE] [--timeout S]
 
 An end-to-end encrypted chat client (hush, Signal protocol v3) over hush-relay. The first start
-with a new DIR creates DIR/hush.db with a new identity, registers NAME at the relay, shows NAME's
-recovery code once, and publishes our keys; later starts reuse DIR (--handle may then be left out).
+with a new DIR creates DIR/hush.db with a new identity, registers NAME at the relay (as its device
+1), shows NAME's recovery code once, and publishes our keys; later starts reuse DIR (--handle may
+then be left out). A person may have several devices: what they send and receive shows on all.
 
   --state DIR        our state directory (created if missing)
   --relay HOST:PORT  the relay (hush-relay prints its port)
   --handle NAME      our handle: 1 to 32 of A-Z a-z 0-9 _ . -
+  --link             make DIR a new device of a person who has hush-chat on another device:
+                     shows a link code (text and QR code) and waits at the relay; type
+                     /link CODE on the other device. Then goes on as that person's new device.
   --recover CODE     take NAME back after losing its state: with a new DIR, --handle NAME and the
                      recovery code shown when NAME was registered (or last recovered). The relay
-                     then binds NAME to this DIR, forgets the old keys, and shows a new code; your
-                     contacts see your new identity as an identity change.
+                     then binds NAME's device 1 to this DIR, removes NAME's other devices, and
+                     shows a new code; your contacts see your new identity as an identity change,
+                     and send again (after /trust) what they wrote while you were away.
   --script FILE      run the commands in FILE (one per line, # comments), then quit; without it,
                      commands come from standard input (edited on the terminal if it is one)
   --timeout S        how long to wait for the relay's replies (default 10 seconds)
@@ -97,12 +132,17 @@ environment:
                      somewhere else than DIR (a password manager, the OS keystore).
 
 commands:
-  /msg NAME TEXT     send TEXT to NAME (then plain lines go to NAME too)
+  /msg NAME TEXT     send TEXT to every device of NAME, and a copy to our other devices (then
+                     plain lines go to NAME too). Typed while the relay is unreachable, it is
+                     kept and sent when hush-chat reconnects.
   /verify NAME       show the safety number with NAME: compare it with NAME's, in person
   /trust NAME        accept NAME's new identity key after an identity change (compare first!)
+  /devices [NAME]    the devices on NAME's signed device list (ours without NAME)
+  /link CODE         add the device that shows CODE (hush-chat --link) as a device of ours
+  /unlink N          remove our device N (from our device list, and from the relay)
   /history [N]       show the last N (default 20) messages of the conversation log
-  /reset NAME        forget the session with NAME (NAME's identity stays trusted); the next
-                     message fetches a new bundle. For demonstrations and tests.
+  /reset NAME        forget the sessions with NAME's devices (NAME's identity stays trusted); the
+                     next message fetches new bundles. For demonstrations and tests.
   /wait N [S]        (scripts) wait until N messages have arrived since start (at most S
                      seconds, default 30)
   /sync              (scripts) show everything the relay has queued for us by now
@@ -116,8 +156,16 @@ constexpr std::string_view kTokenKey = "chat/token";
 // recovery drops the account's queued envelopes and keys).
 constexpr std::string_view kRegisteredKey = "chat/registered";
 constexpr std::string_view kLogNextKey = "chat/log/next";
+// Our device id (u64; absent in a state from before devices, which is device 1).
+constexpr std::string_view kDeviceKey = "chat/device";
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kMaintenanceInterval = std::chrono::hours(1);
+// How often the outbox is flushed while connected (besides after every reconnect and /trust):
+// what a transport refused in between (a relay that refused a moment, a device that had no keys
+// yet) goes out within half a minute.
+constexpr auto kFlushInterval = std::chrono::seconds(30);
+// The longest wait between two attempts to reach the relay again.
+constexpr auto kMaxBackoff = std::chrono::seconds(30);
 constexpr auto kCloseTimeout = std::chrono::seconds(3);
 constexpr std::size_t kMaxInputLine = std::size_t{80} << 10;
 
@@ -128,6 +176,7 @@ struct Options {
   std::string handle;
   std::string script;
   std::optional<Bytes> recover;
+  bool link = false;
   std::chrono::milliseconds timeout{10000};
 };
 
@@ -159,6 +208,8 @@ Options parse_options(int argc, char** argv) {
       o.recover = parse_recovery_code(value());
       if (!o.recover)
         usage_error("--recover: a recovery code is 32 of A-Z 2-7 (in groups, as it was shown)");
+    } else if (arg == "--link") {
+      o.link = true;
     } else if (arg == "--script") {
       o.script = value();
     } else if (arg == "--timeout") {
@@ -174,6 +225,8 @@ Options parse_options(int argc, char** argv) {
   }
   if (o.state.empty()) usage_error("--state DIR is required");
   if (o.recover && o.handle.empty()) usage_error("--recover needs --handle NAME");
+  if (o.link && (o.recover || !o.handle.empty()))
+    usage_error("--link takes no --handle or --recover: the link brings the handle");
   const auto colon = relay.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == relay.size())
     usage_error("--relay HOST:PORT is required");
@@ -299,6 +352,12 @@ std::string describe_refusal(const std::string& reason) {
   if (reason == "identity_locked")
     return "the relay refused: another identity is published for our handle";
   if (reason == "wrong_recovery_code") return "the relay refused: wrong recovery code";
+  if (reason == "unknown_device") return "the relay refused: no such device";
+  if (reason == "stale_device_list")
+    return "the relay refused: it holds a newer device list of ours";
+  if (reason == "mailbox_busy") return "the relay refused: that link mailbox is in use";
+  if (reason == "relay_busy" || reason == "too_many_links")
+    return "the relay refused: too many links waiting; try again later";
   return "the relay refused: " + printable(reason);
 }
 
@@ -322,6 +381,67 @@ hush::Status log_append(hush::SqliteStore& store, char direction, const std::str
   return store.put_app_data(kLogNextKey, u64_bytes(n + 1));
 }
 
+// ---- link messages' application data ----
+//
+// What hush-chat puts in a link message for the new device (LinkContents::application_data,
+// sealed with the rest): a format byte (1), the handle's length (one byte), the handle, and the
+// new device's relay token (kTokenBytes). Untrusted when it arrives (though it opened under our
+// own code): parsed strictly.
+
+constexpr std::uint8_t kLinkDataFormat = 1;
+
+hush::SecretBytes link_data(const std::string& handle, const Bytes& token) {
+  hush::Bytes out;
+  out.push_back(kLinkDataFormat);
+  out.push_back(static_cast<std::uint8_t>(handle.size()));  // valid handles are <= 32 bytes
+  out.insert(out.end(), handle.begin(), handle.end());
+  out.insert(out.end(), token.begin(), token.end());
+  hush::SecretBytes secret = hush::SecretBytes::copy_of(out);
+  hush::secure_wipe(out);
+  return secret;
+}
+
+// The handle and token in a link message's application data, or nullopt.
+std::optional<std::pair<std::string, Bytes>> parse_link_data(hush::ByteView data) {
+  if (data.size() < 2 || data[0] != kLinkDataFormat) return std::nullopt;
+  const std::size_t len = data[1];
+  if (data.size() != 2 + len + kTokenBytes) return std::nullopt;
+  std::string handle = text_of(data.subspan(2, len));
+  if (!valid_handle(handle)) return std::nullopt;
+  const auto token = data.subspan(2 + len);
+  return std::make_pair(std::move(handle), Bytes(token.begin(), token.end()));
+}
+
+// ---- QR codes ----
+
+// `text` as a QR code (libqrencode, error correction level L, a quiet zone of kQuietZone modules)
+// drawn with Unicode half blocks, two rows of modules per line of text. Light modules are drawn,
+// dark ones left blank: right for a terminal with light text on a dark background (as
+// `qrencode -t UTF8` does). Empty if it cannot be encoded.
+std::string qr_text(const std::string& text) {
+  constexpr int kQuietZone = 2;  // the standard asks 4; phone scanners read 2 on a screen
+  QRcode* qr = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+  if (qr == nullptr) return {};
+  const int width = qr->width;
+  auto dark = [&](int x, int y) {
+    if (x < 0 || y < 0 || x >= width || y >= width) return false;
+    return (qr->data[static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+                     static_cast<std::size_t>(x)] &
+            1) != 0;
+  };
+  std::string out;
+  for (int y = -kQuietZone; y < width + kQuietZone; y += 2) {
+    if (!out.empty()) out += '\n';
+    for (int x = -kQuietZone; x < width + kQuietZone; ++x) {
+      const bool top = !dark(x, y);
+      const bool bottom = y + 1 < width + kQuietZone && !dark(x, y + 1);
+      out += top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ";
+    }
+  }
+  QRcode_free(qr);
+  return out;
+}
+
 // ---- the client ----
 
 class Client;
@@ -331,9 +451,13 @@ class RelayLink final : public hush::Transport, public hush::KeyDirectory {
  public:
   explicit RelayLink(Client& client) : client_(client) {}
   hush::Status send(const hush::Address& recipient, hush::ByteView envelope) override;
+  std::vector<hush::Status> send_batch(
+      const std::vector<hush::OutgoingEnvelope>& envelopes) override;
   hush::Status publish(const hush::Address& self, const hush::PublishedKeys& keys) override;
   hush::Result<std::uint32_t> available_pre_keys(const hush::Address& self) override;
   hush::Result<hush::PreKeyBundle> fetch(const hush::Address& remote) override;
+  hush::Status publish_device_list(std::string_view name, hush::ByteView signed_list) override;
+  hush::Result<std::optional<hush::Bytes>> fetch_device_list(std::string_view name) override;
 
  private:
   Client& client_;
@@ -352,33 +476,43 @@ class Client {
   // Sends a request and waits for its reply (setting other events aside); a refusal is returned
   // as the kError reply, its reason also kept in last_refusal_.
   hush::Result<Message> request(Message m);
+  // Sends several requests at once (pipelined on the one connection) and waits for every reply.
+  std::vector<hush::Result<Message>> request_all(std::vector<Message> ms);
 
  private:
-  // An envelope as the relay delivered it: its delivery id and the account it came from.
+  // An envelope as the relay delivered it: its delivery id and the device it came from.
   struct Delivery {
     std::uint64_t id = 0;
     std::string from;
+    std::uint32_t from_device = 1;
     Bytes envelope;
   };
 
   // Start-up.
   bool open_state();
+  bool link_here();
+  bool finish_state(const std::string& path);
+  bool open_connection();
   bool connect_to_relay(bool first);
-  // Events.
+  // Events and timers.
   std::optional<Event> next_event(std::optional<Clock::time_point> deadline);
   void handle_event(Event ev);
   void handle_frame(const Bytes& payload);
   void on_disconnect(const std::string& why);
   void schedule_reconnect();
+  std::optional<Clock::time_point> next_timer() const;
+  void run_timers();
+  void flush_outbox(bool quiet);
   void protocol_violation(const std::string& what);
   void take_input(const Bytes& data);
   // Deliveries.
-  void on_deliver(std::uint64_t id, const std::string& from, const Bytes& envelope);
+  void on_deliver(const Delivery& d);
   void process(const Delivery& d);
   bool names_its_sender(const Delivery& d);
   void hold(const Delivery& d, bool first);
   void release_held(const std::string& peer, bool at_start);
   void show_message(const hush::ReceivedMessage& m);
+  hush::Status log_received(const hush::ReceivedMessage& m);
   void ack(std::uint64_t id);
   // Commands.
   void execute(const std::string& line);
@@ -389,11 +523,18 @@ class Client {
   bool cmd_history(const std::string& count);
   bool cmd_wait(const std::vector<std::string>& args);
   bool cmd_sync();
+  bool cmd_link(const std::string& code);
+  bool cmd_devices(const std::string& who);
+  bool cmd_unlink(const std::string& device);
   void show_identity_change(const hush::IdentityChangeEvent& change, bool incoming);
   void quit();
   // Output.
   void info(const std::string& s) { term_.print("* " + s, Terminal::Style::kInfo); }
   void error(const std::string& s) { term_.print("! " + s, Terminal::Style::kError); }
+  std::string device_label(const std::string& name, std::uint32_t device) const {
+    return device == 1 ? name : name + ":" + std::to_string(device);
+  }
+  std::string self_label() const { return device_label(handle_, device_); }
 
   Options options_;
   Terminal term_;
@@ -405,6 +546,7 @@ class Client {
   std::unique_ptr<hush::SqliteStore> store_;
   std::unique_ptr<hush::Messenger> messenger_;
   std::string handle_;
+  std::uint32_t device_ = 1;
   Bytes token_;
 
   std::uint64_t generation_ = 0;
@@ -427,6 +569,7 @@ class Client {
   std::string current_peer_;
   std::unique_ptr<HeldMessages> held_;
   Clock::time_point next_maintenance_{};
+  Clock::time_point next_flush_{};
   std::optional<Clock::time_point> reconnect_at_;
   std::chrono::seconds backoff_{1};
 };
@@ -434,14 +577,36 @@ class Client {
 // ---- RelayLink ----
 
 hush::Status RelayLink::send(const hush::Address& recipient, hush::ByteView envelope) {
-  Message m;
-  m.kind = Kind::kSend;
-  m.name = recipient.name;
-  m.body.assign(envelope.begin(), envelope.end());
-  auto reply = client_.request(std::move(m));
-  if (!reply) return reply.error();
-  if (reply->kind != Kind::kOk) return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
-  return hush::ok_status();
+  return send_batch(
+             {hush::OutgoingEnvelope{recipient, hush::Bytes(envelope.begin(), envelope.end())}})
+      .front();
+}
+
+// One SEND per device, all written before the first reply is awaited: a message to a person with
+// three devices and a copy for two of ours costs one round trip, not five.
+std::vector<hush::Status> RelayLink::send_batch(
+    const std::vector<hush::OutgoingEnvelope>& envelopes) {
+  std::vector<Message> requests;
+  requests.reserve(envelopes.size());
+  for (const hush::OutgoingEnvelope& e : envelopes) {
+    Message m;
+    m.kind = Kind::kSend;
+    m.name = e.recipient.name;
+    m.device = hush::to_uint(e.recipient.device_id);
+    m.body = e.envelope;
+    requests.push_back(std::move(m));
+  }
+  std::vector<hush::Status> out;
+  for (auto& reply : client_.request_all(std::move(requests))) {
+    if (!reply) {
+      out.push_back(reply.error());
+    } else if (reply->kind != Kind::kOk) {
+      out.push_back(hush::Error(hush::Errc::kTransportFailure, "relay: refused"));
+    } else {
+      out.push_back(hush::ok_status());
+    }
+  }
+  return out;
 }
 
 hush::Status RelayLink::publish(const hush::Address&, const hush::PublishedKeys& keys) {
@@ -465,78 +630,140 @@ hush::Result<std::uint32_t> RelayLink::available_pre_keys(const hush::Address&) 
 }
 
 hush::Result<hush::PreKeyBundle> RelayLink::fetch(const hush::Address& remote) {
+  const std::uint32_t device = hush::to_uint(remote.device_id);
+  if (device < 1 || device > kMaxDeviceId)
+    return hush::Error(hush::Errc::kNoSession, "relay: no such device");
   Message m;
   m.kind = Kind::kFetch;
   m.name = remote.name;
+  m.device = device;
   auto reply = client_.request(std::move(m));
   if (!reply) return reply.error();
-  if (reply->kind == Kind::kError && reply->name == "unknown_handle")
-    return hush::Error(hush::Errc::kNoSession, "relay: unknown handle");
+  if (reply->kind == Kind::kError && (reply->name == "unknown_handle" || reply->name == "no_keys"))
+    return hush::Error(hush::Errc::kNoSession, "relay: no keys for that device");
   // (rate_limited and the rest: transport_failure, with the reason in last_refusal_.)
   if (reply->kind != Kind::kBundle)
     return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
   return hush::PreKeyBundle::parse(reply->body);  // untrusted: checked by the library
 }
 
+hush::Status RelayLink::publish_device_list(std::string_view, hush::ByteView signed_list) {
+  Message m;
+  m.kind = Kind::kPublishList;
+  m.body.assign(signed_list.begin(), signed_list.end());
+  if (m.body.size() > kMaxListBytes)
+    return hush::Error(hush::Errc::kLimitExceeded, "relay: device list too large");
+  auto reply = client_.request(std::move(m));
+  if (!reply) return reply.error();
+  if (reply->kind == Kind::kError && reply->name == "stale_device_list")
+    return hush::Error(hush::Errc::kStaleDeviceList, "relay: a newer list is held");
+  if (reply->kind != Kind::kOk) return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
+  return hush::ok_status();
+}
+
+hush::Result<std::optional<hush::Bytes>> RelayLink::fetch_device_list(std::string_view name) {
+  Message m;
+  m.kind = Kind::kFetchList;
+  m.name = std::string(name);
+  auto reply = client_.request(std::move(m));
+  if (!reply) return reply.error();
+  if (reply->kind != Kind::kList)
+    return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
+  if (reply->body.empty()) return std::optional<hush::Bytes>();
+  return std::optional<hush::Bytes>(std::move(reply->body));  // untrusted: checked by the library
+}
+
 // ---- requests and events ----
 
 hush::Result<Message> Client::request(Message m) {
+  std::vector<Message> one;
+  one.push_back(std::move(m));
+  return std::move(request_all(std::move(one)).front());
+}
+
+std::vector<hush::Result<Message>> Client::request_all(std::vector<Message> ms) {
   last_refusal_.clear();
   last_error_code_.clear();
+  std::vector<hush::Result<Message>> out(
+      ms.size(), hush::Error(hush::Errc::kTransportFailure, "relay: no reply"));
   if (!connected_) {
     last_refusal_ = "not connected to the relay";
-    return hush::Error(hush::Errc::kTransportFailure, "relay: not connected");
+    for (auto& r : out)
+      r = hush::Error(hush::Errc::kTransportFailure, "relay: not connected");
+    return out;
   }
-  m.req = ++next_req_;
-  const Kind asked = m.kind;
-  net_.send(generation_, encode(m));
+  std::map<std::uint32_t, std::size_t> waiting;  // req -> index
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    ms[i].req = ++next_req_;
+    if (next_req_ == 0) ms[i].req = ++next_req_;  // 0 is the pings'
+    waiting[ms[i].req] = i;
+    net_.send(generation_, encode(ms[i]));
+  }
   const auto deadline = Clock::now() + options_.timeout;
-  for (;;) {
+  while (!waiting.empty()) {
     auto ev = events_.pop(deadline);
     if (!ev) {
       last_refusal_ = "the relay did not answer in time";
-      return hush::Error(hush::Errc::kTransportFailure, "relay: no reply");
+      return out;
     }
     const bool current = ev->generation == generation_;
     if (ev->type == Event::Type::kFrame && current) {
       auto reply = decode(ev->data);
       if (!reply || from_client(reply->kind)) {
         protocol_violation("a malformed frame");
-        return hush::Error(hush::Errc::kTransportFailure, "relay: protocol violation");
+        for (auto& [req, i] : waiting)
+          out[i] = hush::Error(hush::Errc::kTransportFailure, "relay: protocol violation");
+        return out;
       }
       if (reply->kind == Kind::kDeliver) {
         deferred_.push_back(std::move(*ev));
         continue;
       }
-      if (reply->req != m.req) continue;  // a late reply to a request that timed out
+      auto it = waiting.find(reply->req);
+      if (it == waiting.end()) continue;  // a late reply to a request that timed out, or a ping's
+      const std::size_t i = it->second;
+      waiting.erase(it);
       if (reply->kind == Kind::kError) {
         last_error_code_ = reply->name;
         last_refusal_ = describe_refusal(reply->name);
-        return *reply;
+        out[i] = std::move(*reply);
+        continue;
       }
+      const Kind asked = ms[i].kind;
       const bool expected =
-          ((asked == Kind::kHello || asked == Kind::kRecover) && reply->kind == Kind::kWelcome) ||
+          ((asked == Kind::kHello || asked == Kind::kRecover || asked == Kind::kLinkWait) &&
+           reply->kind == Kind::kWelcome) ||
           (asked == Kind::kCount && reply->kind == Kind::kCountIs) ||
           (asked == Kind::kFetch && reply->kind == Kind::kBundle) ||
-          ((asked == Kind::kPublish || asked == Kind::kSend || asked == Kind::kPing) &&
+          (asked == Kind::kFetchList && reply->kind == Kind::kList) ||
+          ((asked == Kind::kPublish || asked == Kind::kSend || asked == Kind::kPing ||
+            asked == Kind::kPublishList || asked == Kind::kAddDevice ||
+            asked == Kind::kRemoveDevice || asked == Kind::kLinkPost) &&
            reply->kind == Kind::kOk);
       if (!expected) {
         protocol_violation("a reply of the wrong kind");
-        return hush::Error(hush::Errc::kTransportFailure, "relay: protocol violation");
+        out[i] = hush::Error(hush::Errc::kTransportFailure, "relay: protocol violation");
+        for (auto& [req, j] : waiting)
+          out[j] = hush::Error(hush::Errc::kTransportFailure, "relay: protocol violation");
+        return out;
       }
-      return *reply;
+      out[i] = std::move(*reply);
+      continue;
     }
     if (ev->type == Event::Type::kClosed && current) {
       connected_ = false;
       last_refusal_ = "lost the connection to the relay";
       deferred_.push_back(std::move(*ev));
-      return hush::Error(hush::Errc::kTransportFailure, "relay: connection lost");
+      for (auto& [req, i] : waiting)
+        out[i] = hush::Error(hush::Errc::kTransportFailure, "relay: connection lost");
+      return out;
     }
     if (ev->type == Event::Type::kFrame || ev->type == Event::Type::kClosed ||
         ev->type == Event::Type::kConnected || ev->type == Event::Type::kConnectFailed)
       continue;  // an old connection's
     deferred_.push_back(std::move(*ev));
   }
+  return out;
 }
 
 std::optional<Event> Client::next_event(std::optional<Clock::time_point> deadline) {
@@ -615,23 +842,57 @@ void Client::handle_frame(const Bytes& payload) {
     protocol_violation("a delivery with an invalid sender");
     return;
   }
-  on_deliver(m->id, m->name, m->body);
+  on_deliver(Delivery{m->id, m->name, m->device, std::move(m->body)});
 }
 
+// The relay went away: what the user types meanwhile is kept (the Messenger's outbox) and sent
+// when we are back.
 void Client::on_disconnect(const std::string& why) {
   error("lost the connection to the relay (" + printable(why) + ")");
-  if (!term_.interactive()) {
-    exit_code_ = 1;
-    quit_ = true;
-    return;
-  }
   schedule_reconnect();
 }
 
 void Client::schedule_reconnect() {
-  info("reconnecting in " + std::to_string(backoff_.count()) + " s; commands fail meanwhile");
+  info("reconnecting in " + std::to_string(backoff_.count()) +
+       " s; messages typed meanwhile are kept and sent then");
   reconnect_at_ = Clock::now() + backoff_;
-  backoff_ = std::min(backoff_ * 2, std::chrono::seconds(30));
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+}
+
+std::optional<Clock::time_point> Client::next_timer() const {
+  std::optional<Clock::time_point> t;
+  if (connected_) t = std::min(next_maintenance_, next_flush_);
+  if (reconnect_at_) t = t ? std::min(*t, *reconnect_at_) : *reconnect_at_;
+  return t;
+}
+
+// Reconnects, maintains our keys and flushes the outbox when each is due.
+void Client::run_timers() {
+  const auto now = Clock::now();
+  if (reconnect_at_ && now >= *reconnect_at_) {
+    reconnect_at_.reset();
+    if (!connect_to_relay(false) && !quit_) schedule_reconnect();
+  }
+  if (connected_ && now >= next_maintenance_) {
+    if (auto st = messenger_->maintain_keys(); !st)
+      error("key maintenance failed: " + code_name(st.error()));
+    next_maintenance_ = now + kMaintenanceInterval;
+  }
+  if (connected_ && now >= next_flush_) flush_outbox(true);
+}
+
+// Sends what the outbox holds (messages typed while the relay was unreachable, resends asked
+// for, retry requests). `quiet`: say nothing if nothing went.
+void Client::flush_outbox(bool quiet) {
+  next_flush_ = Clock::now() + kFlushInterval;
+  auto flushed = messenger_->flush();
+  if (!flushed) {
+    error("cannot send the queued messages: " + code_name(flushed.error()));
+    return;
+  }
+  if (flushed->sent > 0 || !quiet)
+    info("sent " + std::to_string(flushed->sent) + " queued deliveries" +
+         (flushed->queued > 0 ? "; " + std::to_string(flushed->queued) + " still queued" : ""));
 }
 
 // ---- start-up ----
@@ -680,13 +941,22 @@ bool Client::open_state() {
   auto handle = store_->app_data(kHandleKey);
   auto token = store_->app_data(kTokenKey);
   auto registered = store_->app_data(kRegisteredKey);
-  if (!handle || !token || !registered) {
+  auto device = store_->app_data(kDeviceKey);
+  if (!handle || !token || !registered || !device) {
     std::fprintf(stderr, "hush-chat: cannot read '%s'\n", path.c_str());
     return false;
   }
   if (*handle && *token) {
     handle_ = text_of(**handle);
     token_ = **token;
+    if (*device) {  // (absent in a state from before devices: device 1)
+      const auto d = read_u64(**device);
+      if (!d || *d < 1 || *d > kMaxDeviceId) {
+        std::fprintf(stderr, "hush-chat: '%s' has damaged chat data\n", path.c_str());
+        return false;
+      }
+      device_ = static_cast<std::uint32_t>(*d);
+    }
     if (!options_.handle.empty() && options_.handle != handle_) {
       std::fprintf(stderr, "hush-chat: '%s' belongs to %s, not %s\n", options_.state.c_str(),
                    printable(handle_).c_str(), options_.handle.c_str());
@@ -699,14 +969,14 @@ bool Client::open_state() {
     if (options_.recover && *registered) {
       std::fprintf(stderr,
                    "hush-chat: '%s' is %s's working state: --recover is for a new state, after "
-                   "losing the old one (it would drop what the relay holds for %s)\n",
+                   "losing the old one (it would remove %s's other devices)\n",
                    options_.state.c_str(), handle_.c_str(), handle_.c_str());
       return false;
     }
   } else {
     // A new state (or one whose creation was interrupted before this point).
     if (options_.handle.empty()) {
-      std::fprintf(stderr, "hush-chat: a new state needs --handle NAME\n");
+      std::fprintf(stderr, "hush-chat: a new state needs --handle NAME (or --link)\n");
       return false;
     }
     handle_ = options_.handle;
@@ -717,6 +987,7 @@ bool Client::open_state() {
     }
     const auto st2 = store_->run_transaction([&]() -> hush::Status {
       if (auto s = store_->put_app_data(kHandleKey, hush::as_bytes(handle_)); !s) return s;
+      if (auto s = store_->put_app_data(kDeviceKey, u64_bytes(1)); !s) return s;
       return store_->put_app_data(kTokenKey, token_);
     });
     if (!st2) {
@@ -727,18 +998,149 @@ bool Client::open_state() {
   }
   recover_pending_ = options_.recover.has_value();
   registered_ = registered->has_value();
+  return finish_state(path);
+}
+
+// What every start does once the store is open and our handle, device and token are known.
+bool Client::finish_state(const std::string& path) {
   held_ = std::make_unique<HeldMessages>(*store_);
-  if (auto st2 = held_->load(); !st2) {
+  if (auto st = held_->load(); !st) {
     std::fprintf(stderr, "hush-chat: cannot read the held messages in '%s': %s\n", path.c_str(),
-                 code_name(st2.error()).c_str());
+                 code_name(st.error()).c_str());
     return false;
   }
   messenger_ = std::make_unique<hush::Messenger>(ctx_, *store_, link_, link_,
-                                                 hush::Address{handle_, hush::DeviceId{1}});
+                                                 hush::Address{handle_, hush::DeviceId{device_}});
   return true;
 }
 
-bool Client::connect_to_relay(bool first) {
+// --link: a new state for a new device of a person who already has one. Shows a link code (text
+// and QR code), waits at the code's mailbox at the relay for the link message, opens it, and makes
+// the state from what it brought: the person's identity (with a registration id of our own), the
+// device id, the device list and the trusted contacts, and the relay token the other device
+// registered for us.
+bool Client::link_here() {
+  dir_ = std::make_unique<StateDir>(options_.state);
+  const std::string path = options_.state + "/hush.db";
+  const StorageKey key;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    std::fprintf(stderr, "hush-chat: '%s' has a state already: --link makes a new one\n",
+                 options_.state.c_str());
+    return false;
+  }
+  auto request = hush::LinkRequest::create(ctx_.random);
+  if (!request) {
+    std::fprintf(stderr, "hush-chat: cannot make a link code: %s\n",
+                 code_name(request.error()).c_str());
+    return false;
+  }
+  if (!open_connection()) return false;
+  Message wait;
+  wait.kind = Kind::kLinkWait;
+  wait.mailbox.assign(request->mailbox().begin(), request->mailbox().end());
+  auto waiting = this->request(std::move(wait));
+  if (!waiting || waiting->kind != Kind::kWelcome) {
+    error("the relay refused to wait for the link message: " +
+          (!last_error_code_.empty() ? printable(last_error_code_) : last_refusal_));
+    return false;
+  }
+  const std::uint32_t wait_req = waiting->req;
+  if (waiting->idle_seconds > 0)
+    net_.keep_alive(
+        generation_,
+        std::max<std::chrono::milliseconds>(
+            std::chrono::milliseconds(500),
+            std::chrono::milliseconds(std::uint64_t{waiting->idle_seconds} * 1000 / 3)));
+  const std::string code = request->code();
+  if (const std::string qr = qr_text(code); !qr.empty()) term_.print(qr);
+  info("link code: " + code);
+  info("on a device of yours that has hush-chat, type: /link " + code +
+       " (or scan the QR code); waiting at the relay...");
+  // Commands typed meanwhile are kept for after the link.
+  Bytes message;
+  std::deque<Event> later;
+  for (;;) {
+    std::optional<Event> ev;
+    if (!deferred_.empty()) {
+      ev = std::move(deferred_.front());
+      deferred_.pop_front();
+    } else {
+      ev = events_.pop(std::nullopt);
+    }
+    if (!ev) continue;
+    if (ev->type == Event::Type::kSignal) return false;
+    if (ev->type == Event::Type::kInput || ev->type == Event::Type::kInputEnd) {
+      later.push_back(std::move(*ev));
+      continue;
+    }
+    if (ev->generation != generation_) continue;
+    if (ev->type == Event::Type::kClosed) {
+      error("lost the connection to the relay while waiting for the link message (" +
+            printable(ev->text) + ")");
+      return false;
+    }
+    if (ev->type != Event::Type::kFrame) continue;
+    auto m = decode(ev->data);
+    if (!m || from_client(m->kind) || (m->kind == Kind::kLinkMessage && m->req != wait_req)) {
+      protocol_violation("a malformed frame");
+      return false;
+    }
+    if (m->kind != Kind::kLinkMessage) continue;  // a ping's reply
+    message = std::move(m->body);
+    break;
+  }
+  for (Event& e : later)
+    deferred_.push_back(std::move(e));
+  auto contents = request->open(message);
+  if (!contents) {
+    error("the link message does not open: " + code_name(contents.error()) +
+          " (not made for this code, or altered on the way)");
+    return false;
+  }
+  auto account = parse_link_data(contents->application_data.expose());
+  if (!account || account->first != contents->name) {
+    error("the link message carries no hush-chat account for " + printable(contents->name));
+    return false;
+  }
+  const std::uint32_t device = hush::to_uint(contents->device_id);
+  if (device < 2 || device > kMaxDeviceId) {
+    error("the link message names a device id hush-chat cannot use");
+    return false;
+  }
+  auto registration_id = hush::generate_registration_id(ctx_.random);
+  if (!registration_id) {
+    error("cannot generate a registration id");
+    return false;
+  }
+  auto store =
+      hush::SqliteStore::create(path, contents->identity.clone(), *registration_id, key.options());
+  if (!store) {
+    error("cannot create '" + path + "': " + code_name(store.error()));
+    return false;
+  }
+  store_ = std::move(*store);
+  handle_ = contents->name;
+  device_ = device;
+  token_ = std::move(account->second);
+  auto saved = hush::import_link(*store_, *contents);
+  if (saved)
+    saved = store_->run_transaction([&]() -> hush::Status {
+      if (auto s = store_->put_app_data(kHandleKey, hush::as_bytes(handle_)); !s) return s;
+      if (auto s = store_->put_app_data(kDeviceKey, u64_bytes(device_)); !s) return s;
+      return store_->put_app_data(kTokenKey, token_);
+    });
+  if (!saved) {
+    error("cannot write '" + path + "': " + code_name(saved.error()));
+    return false;
+  }
+  info("linked: this is device " + std::to_string(device_) + " of " + handle_ + " (" +
+       std::to_string(contents->contacts.size()) + " trusted contacts came with the link)");
+  return finish_state(path);
+}
+
+// Opens a connection to the relay (nothing said yet).
+bool Client::open_connection() {
   const std::string where = options_.host + ":" + options_.port;
   generation_ = net_.connect(options_.host, options_.port, kConnectTimeout);
   connected_ = false;
@@ -759,9 +1161,16 @@ bool Client::connect_to_relay(bool first) {
       deferred_.push_back(std::move(*ev));
   }
   connected_ = true;
+  return true;
+}
+
+bool Client::connect_to_relay(bool first) {
+  const std::string where = options_.host + ":" + options_.port;
+  if (!open_connection()) return false;
   Message hello;
   hello.kind = recover_pending_ ? Kind::kRecover : Kind::kHello;
   hello.name = handle_;
+  hello.device = device_;
   hello.body = token_;
   if (recover_pending_) hello.code = *options_.recover;
   auto reply = request(std::move(hello));
@@ -775,16 +1184,26 @@ bool Client::connect_to_relay(bool first) {
             "lost its state, start a new state with --handle " + handle_ + " --recover CODE)");
     if (last_error_code_ == "wrong_recovery_code")
       error("that is not " + handle_ + "'s recovery code (only the latest one works)");
+    if (last_error_code_ == "unknown_device" || last_error_code_ == "wrong_token")
+      error("the relay no longer knows this device (" + self_label() +
+            "): it was unlinked, or its handle recovered elsewhere");
     net_.close(generation_, false);
     connected_ = false;
+    if (!last_error_code_.empty() && !first) {
+      // The relay will not take us back: trying again would not help.
+      exit_code_ = 1;
+      quit_ = true;
+    }
     return false;
   }
+  const std::string as =
+      device_ == 1 ? handle_ : handle_ + " (device " + std::to_string(device_) + ")";
   if (reply->number == 1) {
     info("registered " + handle_ + " at " + where);
   } else if (reply->number == 2) {
     info("recovered " + handle_ + " at " + where);
   } else {
-    info("connected to " + where + " as " + handle_);
+    info("connected to " + where + " as " + as);
   }
   recover_pending_ = false;
   if (reply->code.size() == kRecoveryCodeBytes) {
@@ -811,11 +1230,18 @@ bool Client::connect_to_relay(bool first) {
   backoff_ = std::chrono::seconds(1);
   reconnect_at_.reset();
   if (auto st = messenger_->maintain_keys(); !st) {
-    error("cannot publish our keys: " + code_name(st.error()) +
-          (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+    if (st.error().code() == hush::Errc::kUnknownDevice) {
+      error("this device (" + self_label() + ") is no longer on " + handle_ +
+            "'s device list: it was unlinked");
+    } else {
+      error("cannot publish our keys: " + code_name(st.error()) +
+            (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+    }
     if (first && !connected_) return false;
   }
   next_maintenance_ = Clock::now() + kMaintenanceInterval;
+  // What was typed while the relay was away, and what waits for a resend.
+  if (connected_) flush_outbox(true);
   return true;
 }
 
@@ -829,13 +1255,12 @@ void Client::ack(std::uint64_t id) {
   net_.send(generation_, encode(m));
 }
 
-void Client::on_deliver(std::uint64_t id, const std::string& from, const Bytes& envelope) {
+void Client::on_deliver(const Delivery& d) {
   ++deliveries_;
-  const Delivery d{id, from, envelope};
-  if (held_->count(from) > 0) {
+  if (held_->count(d.from) > 0) {
     // Behind a held message: keep the order, read them in turn after /trust.
-    if (held_->contains(from, id)) {
-      ack(id);  // held already; our acknowledgement was lost
+    if (held_->contains(d.from, d.id)) {
+      ack(d.id);  // held already; our acknowledgement was lost
       return;
     }
     if (names_its_sender(d)) hold(d, false);
@@ -844,19 +1269,21 @@ void Client::on_deliver(std::uint64_t id, const std::string& from, const Bytes& 
   process(d);
 }
 
-// An envelope that names another sender than the account the relay received it from is dropped
+// An envelope that names another sender than the device the relay received it from is dropped
 // (and acknowledged) unread: hush would refuse it anyway (sender_mismatch), and it must never
 // show as anyone's message or raise an identity change.
 bool Client::names_its_sender(const Delivery& d) {
+  const std::string from = device_label(d.from, d.from_device);
   auto named = hush::Messenger::envelope_sender(d.envelope);
   if (!named) {
     ack(d.id);
-    error("dropped a message from " + d.from + ": " + code_name(named.error()));
+    error("dropped a message from " + from + ": " + code_name(named.error()));
     return false;
   }
-  if (named->name != d.from || named->device_id != hush::DeviceId{1}) {
+  if (named->name != d.from || hush::to_uint(named->device_id) != d.from_device) {
     ack(d.id);
-    error("dropped a message from " + d.from + ": it names " + printable(named->name) +
+    error("dropped a message from " + from + ": it names " +
+          printable(device_label(named->name, hush::to_uint(named->device_id))) +
           " as its sender (sender_mismatch)");
     return false;
   }
@@ -865,31 +1292,41 @@ bool Client::names_its_sender(const Delivery& d) {
 
 void Client::show_message(const hush::ReceivedMessage& m) {
   ++received_;
-  term_.print("[" + printable(m.sender.name) + "] " + printable(text_of(m.plaintext.expose())),
+  const std::string text = printable(text_of(m.plaintext.expose()));
+  const std::uint32_t device = hush::to_uint(m.sender.device_id);
+  if (m.sent_by_us) {
+    term_.print("[me:" + std::to_string(device) + " -> " + printable(m.conversation) + "] " + text,
+                Terminal::Style::kOutgoing);
+    return;
+  }
+  term_.print("[" + printable(device_label(m.sender.name, device)) + "] " + text,
               Terminal::Style::kIncoming);
 }
 
+// A received message goes into the log: ours (a copy from another of our devices) as outgoing.
+hush::Status Client::log_received(const hush::ReceivedMessage& m) {
+  return log_append(*store_, m.sent_by_us ? 'o' : 'i', m.conversation, m.plaintext.expose());
+}
+
 void Client::process(const Delivery& d) {
+  const std::string from = device_label(d.from, d.from_device);
   hush::ReceiveOptions options;
-  // Who sent it is what the relay says (the account of the connection it came on), not what the
+  // Who sent it is what the relay says (the device of the connection it came on), not what the
   // envelope says: an envelope naming another sender is refused before anything is decrypted.
   options.authenticated_name = d.from;
-  options.authenticated_device = hush::DeviceId{1};
+  options.authenticated_device = hush::DeviceId{d.from_device};
   // The message goes into the log in the transaction that commits the session.
-  options.before_commit = [&](const hush::Address& sender, hush::ByteView,
-                              hush::ByteView plaintext) {
-    return log_append(*store_, 'i', sender.name, plaintext);
-  };
+  options.before_commit = [&](const hush::ReceivedMessage& m) { return log_received(m); };
   auto r = messenger_->receive(d.envelope, options);
   if (r) {
     ack(d.id);
-    show_message(*r);
+    if (*r) show_message(**r);  // (nothing to show: a resend already shown, a retry request)
     return;
   }
   const hush::Errc code = r.error().code();
   if (code == hush::Errc::kDuplicateMessage) {
     ack(d.id);
-    info("a message from " + d.from + " came twice; the copy was ignored");
+    info("a message from " + from + " came twice; the copy was ignored");
     return;
   }
   if (code == hush::Errc::kSenderMismatch) {
@@ -905,17 +1342,17 @@ void Client::process(const Delivery& d) {
     }
   }
   if (code == hush::Errc::kStoreFailure) {
-    error("cannot store a message from " + d.from + " (store_failure); it will come again");
+    error("cannot store a message from " + from + " (store_failure); it will come again");
     return;
   }
   ack(d.id);
-  error("dropped a message from " + d.from + ": " + code_name(r.error()));
+  error("dropped a message from " + from + ": " + code_name(r.error()));
 }
 
 // Keeps `d` in the store until /trust, then acknowledges it: a held message never occupies the
 // relay's window of unacknowledged deliveries.
 void Client::hold(const Delivery& d, bool first) {
-  auto dropped = held_->hold(d.from, d.id, d.envelope);
+  auto dropped = held_->hold(d.from, d.from_device, d.id, d.envelope);
   if (!dropped) {
     error("cannot keep a held message from " + d.from + " (" + code_name(dropped.error()) +
           "); it will come again");
@@ -946,16 +1383,21 @@ void Client::release_held(const std::string& peer, bool at_start) {
     }
     hush::ReceiveOptions options;
     options.authenticated_name = peer;
-    options.authenticated_device = hush::DeviceId{1};
+    options.authenticated_device = hush::DeviceId{entry->device};
     // Logged, and no longer held, in the transaction that commits the session.
-    options.before_commit = [&](const hush::Address& sender, hush::ByteView,
-                                hush::ByteView plaintext) -> hush::Status {
-      if (auto st = log_append(*store_, 'i', sender.name, plaintext); !st) return st;
+    options.before_commit = [&](const hush::ReceivedMessage& m) -> hush::Status {
+      if (auto st = log_received(m); !st) return st;
       return held_->remove(entry->seq);
     };
     auto r = messenger_->receive(*envelope, options);
     if (r) {
-      show_message(*r);
+      if (*r) {
+        show_message(**r);
+      } else if (auto st = held_->remove(entry->seq); !st) {
+        // Nothing to show (a retry request, now answered; a resend already shown): not held.
+        error("cannot forget a message held from " + peer + ": " + code_name(st.error()));
+        return;
+      }
       continue;
     }
     (void)held_->load();  // the transaction rolled back: what remove() did in memory too
@@ -1058,6 +1500,12 @@ void Client::execute(const std::string& raw) {
       ok = cmd_sync();
     } else if (cmd == "/wait") {
       ok = cmd_wait(split_words(line, 4));
+    } else if (cmd == "/link" && words.size() >= 2) {
+      ok = cmd_link(std::string(line.substr(line.find(' ') + 1)));
+    } else if (cmd == "/devices" && words.size() <= 2) {
+      ok = cmd_devices(arg(1));
+    } else if (cmd == "/unlink" && words.size() == 2) {
+      ok = cmd_unlink(arg(1));
     } else if ((cmd == "/quit" || cmd == "/exit") && words.size() == 1) {
       quit_ = true;
     } else if (cmd == "/help") {
@@ -1084,23 +1532,27 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
     error("message too long (at most " + std::to_string(kMaxTextBytes) + " bytes)");
     return false;
   }
+  if (to == handle_) {
+    error("message to " + to + " not sent: that is us (what we send shows on all our devices)");
+    return false;
+  }
   current_peer_ = to;
-  const hush::Address peer{to, hush::DeviceId{1}};
   // An identity change seen on a message from the peer is pending: the session we have is with
   // the old key, and nothing may go out until the user decided.
-  if (auto change = messenger_->identity_change(peer.name)) {
+  if (auto change = messenger_->identity_change(to)) {
     show_identity_change(*change, false);
     error("message to " + to + " not sent: untrusted_identity");
     return false;
   }
-  auto id = messenger_->send(peer, hush::as_bytes(text));
-  if (!id) {
-    if (id.error().code() == hush::Errc::kUntrustedIdentity) {
-      if (auto change = messenger_->identity_change(peer.name))
-        show_identity_change(*change, false);
+  auto sent = messenger_->send(to, hush::as_bytes(text));
+  if (!sent) {
+    if (sent.error().code() == hush::Errc::kUntrustedIdentity) {
+      if (auto change = messenger_->identity_change(to)) show_identity_change(*change, false);
     }
-    std::string why = code_name(id.error());
-    if (id.error().code() == hush::Errc::kNoSession && last_error_code_ == "unknown_handle")
+    std::string why = code_name(sent.error());
+    if (sent.error().code() == hush::Errc::kNoSession && !connected_)
+      why += " (we have never written to " + to + ", and the relay is unreachable)";
+    else if (sent.error().code() == hush::Errc::kNoSession)
       why += " (" + to + " is not registered at the relay)";
     else if (!last_refusal_.empty())
       why += " (" + last_refusal_ + ")";
@@ -1111,7 +1563,48 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
           [&] { return log_append(*store_, 'o', to, hush::as_bytes(text)); });
       !st)
     error("sent, but cannot write the log: " + code_name(st.error()));
-  term_.print("[me -> " + to + "] " + printable(text), Terminal::Style::kOutgoing);
+  // What happened per device: sent (the relay has it on disk), queued (kept in the outbox, sent
+  // by a later flush), or failed.
+  std::size_t sent_to_them = 0;
+  std::vector<std::string> queued, failed;
+  std::optional<hush::Errc> queued_why;
+  for (const hush::DeviceDelivery& d : sent->deliveries) {
+    const std::string label = d.device.name == handle_
+                                  ? "me:" + std::to_string(hush::to_uint(d.device.device_id))
+                                  : device_label(d.device.name, hush::to_uint(d.device.device_id));
+    const std::string why = d.error ? code_name(*d.error) : "?";
+    if (d.state == hush::DeliveryState::kSent) {
+      if (d.device.name == to) ++sent_to_them;
+    } else if (d.state == hush::DeliveryState::kQueued) {
+      queued.push_back(label);
+      if (d.error) queued_why = d.error->code();
+    } else {
+      failed.push_back(label + " (" + why + ")");
+    }
+  }
+  const std::string shown = "[me -> " + to + "] " + printable(text);
+  const bool unreachable = !connected_;
+  std::string reason = last_refusal_.empty() ? "the relay did not take it" : last_refusal_;
+  if (unreachable) {
+    reason = "the relay is unreachable";
+  } else if (queued_why == hush::Errc::kNoSession) {
+    reason = "no keys published yet";
+  } else if (queued_why == hush::Errc::kUntrustedIdentity) {
+    reason = "an identity change waits for /trust";
+  }
+  if (sent_to_them == 0 && failed.empty() && !queued.empty()) {
+    info("queued: " + shown + " (" + reason + "); it will be sent " +
+         (unreachable ? std::string("when the relay is back") : std::string("later")));
+  } else {
+    term_.print(shown, Terminal::Style::kOutgoing);
+    std::string list;
+    for (const auto& q : queued)
+      list += (list.empty() ? "" : ", ") + q;
+    if (!queued.empty())
+      info("not yet delivered to " + list + " (" + reason + "); kept, and sent later");
+  }
+  for (const auto& f : failed)
+    error("message to " + to + " not delivered to " + f);
   return true;
 }
 
@@ -1120,8 +1613,7 @@ bool Client::cmd_verify(const std::string& who) {
     error("usage: /verify NAME");
     return false;
   }
-  const hush::Address peer{who, hush::DeviceId{1}};
-  auto number = messenger_->safety_number(peer.name);
+  auto number = messenger_->safety_number(who);
   if (!number) {
     if (number.error().code() == hush::Errc::kNoSession) {
       error("no identity known for " + who + " yet: exchange a message first");
@@ -1131,7 +1623,7 @@ bool Client::cmd_verify(const std::string& who) {
     return false;
   }
   info("safety number with " + who + ": " + grouped(number->displayable));
-  if (messenger_->identity_change(peer.name))
+  if (messenger_->identity_change(who))
     error(who + " has offered another identity key since: see the warning, and /trust " + who +
           " only after comparing the new number");
   return true;
@@ -1142,23 +1634,24 @@ bool Client::cmd_trust(const std::string& who) {
     error("usage: /trust NAME");
     return false;
   }
-  const hush::Address peer{who, hush::DeviceId{1}};
-  auto change = messenger_->identity_change(peer.name);
+  auto change = messenger_->identity_change(who);
   if (!change) {
     error("no identity change is pending for " + who + " (one shows when a message to or from " +
           who + " meets a new key)");
     return false;
   }
-  if (auto st = messenger_->approve_identity(peer.name, change->offered); !st) {
+  if (auto st = messenger_->approve_identity(who, change->offered); !st) {
     error("cannot trust the new key: " + code_name(st.error()));
     return false;
   }
   std::string number;
-  if (auto n = messenger_->safety_number(peer.name)) number = grouped(n->displayable);
+  if (auto n = messenger_->safety_number(who)) number = grouped(n->displayable);
   info(who + "'s new identity key " + key_hex(change->offered) +
        " is trusted now; safety number: " + number);
-  // The messages held for this moment, in order (one may meet yet another change).
+  // The messages held for this moment, in order (one may meet yet another change); a retry
+  // request among them makes the Messenger send its messages again.
   release_held(who, false);
+  if (connected_) flush_outbox(true);
   return true;
 }
 
@@ -1167,11 +1660,18 @@ bool Client::cmd_reset(const std::string& who) {
     error("usage: /reset NAME");
     return false;
   }
-  // The current session is archived (late messages still decrypt); the peer's identity stays
-  // stored, and trusted.
-  if (auto st = messenger_->reset_session(hush::Address{who, hush::DeviceId{1}}); !st) {
-    error("cannot reset: " + code_name(st.error()));
+  // The current sessions (with each of the person's devices) are archived (late messages still
+  // decrypt); the person's identity stays stored, and trusted.
+  auto devices = store_->session_devices(who);
+  if (!devices) {
+    error("cannot reset: " + code_name(devices.error()));
     return false;
+  }
+  for (hush::DeviceId d : *devices) {
+    if (auto st = messenger_->reset_session(hush::Address{who, d}); !st) {
+      error("cannot reset: " + code_name(st.error()));
+      return false;
+    }
   }
   info("forgot the session with " + who + " (" + who +
        "'s identity stays trusted); the next message fetches a new bundle");
@@ -1225,17 +1725,23 @@ bool Client::cmd_wait(const std::vector<std::string>& args) {
   }
   const auto deadline = Clock::now() + std::chrono::seconds(*s);
   while (received_ < static_cast<std::uint64_t>(*n) && !quit_) {
-    auto ev = next_event(deadline);
-    if (!ev) {
-      error("/wait " + std::to_string(*n) + ": timed out after " + std::to_string(*s) + " s with " +
-            std::to_string(received_) + " messages");
-      if (!term_.interactive()) {
-        exit_code_ = 3;
-        quit_ = true;
-      }
-      return false;
+    const auto timer = next_timer();
+    auto ev = next_event(timer ? std::min(*timer, deadline) : deadline);
+    if (ev) {
+      handle_event(std::move(*ev));
+      continue;
     }
-    handle_event(std::move(*ev));
+    if (Clock::now() < deadline) {
+      run_timers();  // (the relay may be away: we reconnect meanwhile)
+      continue;
+    }
+    error("/wait " + std::to_string(*n) + ": timed out after " + std::to_string(*s) + " s with " +
+          std::to_string(received_) + " messages");
+    if (!term_.interactive()) {
+      exit_code_ = 3;
+      quit_ = true;
+    }
+    return false;
   }
   return true;
 }
@@ -1262,6 +1768,140 @@ bool Client::cmd_sync() {
   }
 }
 
+// /link CODE: the code a new device of ours shows (hush-chat --link). Gives it a device id and
+// publishes our new device list (Messenger::link_device), registers a relay token for it, and
+// posts the sealed link message (with the token and our handle inside) to the code's mailbox.
+bool Client::cmd_link(const std::string& code) {
+  Bytes token(kTokenBytes);
+  if (!ctx_.random.fill(token)) {
+    error("cannot link: no randomness");
+    return false;
+  }
+  const hush::SecretBytes data = link_data(handle_, token);
+  auto linked = messenger_->link_device(code, data.expose());
+  if (!linked) {
+    hush::secure_wipe(token);
+    if (linked.error().code() == hush::Errc::kInvalidArgument) {
+      error("cannot link: that is not a link code (mistyped?)");
+    } else {
+      error("cannot link: " + code_name(linked.error()) +
+            (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+    }
+    return false;
+  }
+  const std::uint32_t device = hush::to_uint(linked->device_id);
+  // Undoes the link when the new device cannot be reached: off our list, and off the relay.
+  auto undo = [&](bool registered) {
+    if (auto st = messenger_->unlink_device(linked->device_id); !st)
+      error("and cannot take device " + std::to_string(device) + " off our list again: " +
+            code_name(st.error()) + " (/unlink " + std::to_string(device) + " later)");
+    if (!registered) return;
+    Message remove;
+    remove.kind = Kind::kRemoveDevice;
+    remove.device = device;
+    (void)request(std::move(remove));
+  };
+  if (device > kMaxDeviceId) {
+    hush::secure_wipe(token);
+    error("cannot link: device ids are used up at this relay");
+    undo(false);
+    return false;
+  }
+  Message add;
+  add.kind = Kind::kAddDevice;
+  add.device = device;
+  add.body = token;
+  hush::secure_wipe(token);
+  auto added = request(std::move(add));
+  if (!added || added->kind != Kind::kOk) {
+    error("cannot link: the relay did not register device " + std::to_string(device) + " (" +
+          (last_refusal_.empty() ? std::string("no answer") : last_refusal_) + ")");
+    undo(false);
+    return false;
+  }
+  Message post;
+  post.kind = Kind::kLinkPost;
+  post.mailbox.assign(linked->mailbox.begin(), linked->mailbox.end());
+  post.body = std::move(linked->message);
+  if (post.body.size() > kMaxLinkMessageBytes) {
+    error("cannot link: the link message is too large for the relay (too many contacts)");
+    undo(true);
+    return false;
+  }
+  auto posted = request(std::move(post));
+  if (!posted || posted->kind != Kind::kOk) {
+    error("cannot link: the relay did not take the link message (" +
+          (last_refusal_.empty() ? std::string("no answer") : last_refusal_) + ")");
+    undo(true);
+    return false;
+  }
+  info("linked device " + std::to_string(device) + " of " + handle_ +
+       ": it shows our conversations from now on (/devices lists them, /unlink " +
+       std::to_string(device) + " removes it)");
+  return true;
+}
+
+// /devices [NAME]: the devices on a person's signed list (ours by default).
+bool Client::cmd_devices(const std::string& who_arg) {
+  const std::string who = who_arg.empty() ? handle_ : who_arg;
+  if (!valid_handle(who)) {
+    error("usage: /devices [NAME]");
+    return false;
+  }
+  auto list = messenger_->devices(who);
+  if (!list) {
+    if (list.error().code() == hush::Errc::kUntrustedIdentity) {
+      if (auto change = messenger_->identity_change(who)) show_identity_change(*change, false);
+    }
+    error(
+        "cannot list " + who + "'s devices: " + code_name(list.error()) +
+        (list.error().code() == hush::Errc::kNoSession ? " (" + who + " has published none)" : ""));
+    return false;
+  }
+  std::string ids;
+  for (hush::DeviceId d : list->devices) {
+    ids += (ids.empty() ? "" : ", ") + std::to_string(hush::to_uint(d));
+    if (who == handle_ && hush::to_uint(d) == device_) ids += " (this device)";
+  }
+  info(who + "'s devices: " + ids + " (signed list version " + std::to_string(list->version) + ")");
+  return true;
+}
+
+// /unlink N: takes device N of ours off our signed list (senders stop encrypting to it) and off
+// the relay (its token revoked, its keys and queue dropped).
+bool Client::cmd_unlink(const std::string& arg) {
+  char* end = nullptr;
+  const long n = std::strtol(arg.c_str(), &end, 10);
+  if (arg.empty() || *end != '\0' || n < 1 || n > static_cast<long>(kMaxDeviceId)) {
+    error("usage: /unlink N (a device id: /devices lists them)");
+    return false;
+  }
+  const auto device = static_cast<std::uint32_t>(n);
+  if (device == device_) {
+    error("cannot unlink this device itself: do it from another device of " + handle_);
+    return false;
+  }
+  if (auto st = messenger_->unlink_device(hush::DeviceId{device}); !st) {
+    error("cannot unlink device " + arg + ": " + code_name(st.error()) +
+          (st.error().code() == hush::Errc::kInvalidArgument ? " (not on our device list)"
+           : last_refusal_.empty()                           ? ""
+                                                             : " (" + last_refusal_ + ")"));
+    return false;
+  }
+  Message remove;
+  remove.kind = Kind::kRemoveDevice;
+  remove.device = device;
+  auto removed = request(std::move(remove));
+  if (!removed || removed->kind != Kind::kOk) {
+    error("device " + arg + " is off our device list, but the relay did not remove it (" +
+          (last_refusal_.empty() ? std::string("no answer") : last_refusal_) + ")");
+    return false;
+  }
+  info("unlinked device " + arg + " of " + handle_ +
+       ": off our device list, and the relay no longer accepts it");
+  return true;
+}
+
 void Client::quit() {
   if (!connected_) return;
   // Write what is queued (acknowledgements), then wait for the relay to close its side.
@@ -1275,7 +1915,6 @@ void Client::quit() {
 }
 
 int Client::run() {
-  if (!open_state()) return 1;
   ::signal(SIGPIPE, SIG_IGN);
   if (!options_.script.empty()) {
     std::ifstream in(options_.script);
@@ -1288,7 +1927,16 @@ int Client::run() {
       lines_.push_back(line);
     input_ended_ = true;
   }
-  net_.start(options_.script.empty());
+  if (options_.link) {
+    net_.start(options_.script.empty());
+    if (!link_here()) {
+      net_.stop();
+      return 1;
+    }
+  } else {
+    if (!open_state()) return 1;
+    net_.start(options_.script.empty());
+  }
   if (!connect_to_relay(true)) {
     net_.stop();
     return 1;
@@ -1313,24 +1961,12 @@ int Client::run() {
       execute(line);
     }
     if (quit_ || (input_ended_ && lines_.empty())) break;
-    std::optional<Clock::time_point> deadline;  // none: wait for input
-    if (connected_) deadline = next_maintenance_;
-    if (reconnect_at_) deadline = deadline ? std::min(*deadline, *reconnect_at_) : *reconnect_at_;
-    auto ev = next_event(deadline);
+    auto ev = next_event(next_timer());  // none: wait for input
     if (ev) {
       handle_event(std::move(*ev));
       continue;
     }
-    const auto now = Clock::now();
-    if (reconnect_at_ && now >= *reconnect_at_) {
-      reconnect_at_.reset();
-      if (!connect_to_relay(false)) schedule_reconnect();
-    }
-    if (connected_ && now >= next_maintenance_) {
-      if (auto st = messenger_->maintain_keys(); !st)
-        error("key maintenance failed: " + code_name(st.error()));
-      next_maintenance_ = now + kMaintenanceInterval;
-    }
+    run_timers();
   }
   quit();
   net_.stop();

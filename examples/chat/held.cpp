@@ -1,6 +1,8 @@
 // hush chat example: hush-chat's held messages (see held.h).
 #include "held.h"
 
+#include "frame.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -8,7 +10,8 @@ namespace hush_chat {
 
 namespace {
 
-constexpr std::string_view kIndexKey = "chat/held/index";
+constexpr std::string_view kIndexKey = "chat/held/list";
+constexpr std::string_view kOldIndexKey = "chat/held/index";  // before devices
 
 std::string data_key(std::uint64_t seq) {
   return "chat/held/" + std::to_string(seq);
@@ -58,6 +61,12 @@ class Reader {
 hush::Status HeldMessages::load() {
   auto stored = store_.app_data(kIndexKey);
   if (!stored) return stored.error();
+  bool with_devices = true;
+  if (!*stored) {
+    stored = store_.app_data(kOldIndexKey);
+    if (!stored) return stored.error();
+    with_devices = false;
+  }
   entries_.clear();
   next_seq_ = 0;
   if (!*stored) return hush::ok_status();
@@ -69,7 +78,8 @@ hush::Status HeldMessages::load() {
     return hush::Error(hush::Errc::kCorruptState, "held messages: damaged index");
   for (std::uint32_t i = 0; i < n; ++i) {
     Entry e;
-    if (!r.u64(e.seq) || !r.u64(e.relay_id) || !r.name(e.peer) || e.seq >= next)
+    if (!r.u64(e.seq) || !r.u64(e.relay_id) || !r.name(e.peer) || e.seq >= next ||
+        (with_devices && (!r.u32(e.device) || e.device < 1 || e.device > kMaxDeviceId)))
       return hush::Error(hush::Errc::kCorruptState, "held messages: damaged index");
     entries.push_back(std::move(e));
   }
@@ -121,15 +131,19 @@ hush::Status HeldMessages::write_index(std::uint64_t next_seq, const std::deque<
     const std::size_t len = std::min<std::size_t>(e.peer.size(), 255);  // handles are <= 32
     out.push_back(static_cast<std::uint8_t>(len));
     out.insert(out.end(), e.peer.begin(), e.peer.begin() + static_cast<std::ptrdiff_t>(len));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<std::uint8_t>(e.device >> shift));
   }
+  if (auto st = store_.erase_app_data(kOldIndexKey); !st) return st;
   return store_.put_app_data(kIndexKey, out);
 }
 
 hush::Result<std::vector<HeldMessages::Dropped>> HeldMessages::hold(const std::string& peer,
+                                                                    std::uint32_t device,
                                                                     std::uint64_t relay_id,
                                                                     hush::ByteView envelope) {
   std::deque<Entry> entries = entries_;
-  const Entry added{next_seq_, relay_id, peer};
+  const Entry added{next_seq_, relay_id, peer, device};
   entries.push_back(added);
   std::vector<Dropped> dropped;
   // The oldest of this sender's first, then the oldest of all.

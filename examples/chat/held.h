@@ -13,9 +13,14 @@
 // is invalid_message and is dropped at once), and the relay names the sender by the connection
 // it came from, so only the sender's own account (or the relay itself) can fill its part.
 //
-// Layout: chat/held/index: u64 next sequence number, u32 count, then per message (oldest first)
-// u64 sequence number, u64 relay delivery id, u8 sender length, sender; chat/held/SEQ: the
-// envelope.
+// A sender is a person: all of a person's devices share one identity, so a message from any of
+// them waits behind the first one held from that person. Each entry keeps the sending device (the
+// one the relay named), for ReceiveOptions::authenticated_device when it is read.
+//
+// Layout: chat/held/list: u64 next sequence number, u32 count, then per message (oldest first)
+// u64 sequence number, u64 relay delivery id, u8 sender length, sender, u32 sending device;
+// chat/held/SEQ: the envelope. (chat/held/index, the layout before devices, without the device,
+// is read as device 1 and replaced at the next change.)
 //
 // Thread-safety: none; hush-chat's main thread only.
 #pragma once
@@ -45,6 +50,7 @@ class HeldMessages {
     std::uint64_t seq = 0;
     std::uint64_t relay_id = 0;
     std::string peer;
+    std::uint32_t device = 1;
   };
   struct Dropped {
     Entry entry;
@@ -65,10 +71,10 @@ class HeldMessages {
   std::optional<Entry> oldest(std::string_view peer) const;
   /// The envelope of a held message.
   hush::Result<hush::Bytes> envelope(const Entry& entry);
-  /// Holds `envelope` from `peer` (in one transaction), dropping the oldest beyond the bounds;
-  /// returns what was dropped.
-  hush::Result<std::vector<Dropped>> hold(const std::string& peer, std::uint64_t relay_id,
-                                          hush::ByteView envelope);
+  /// Holds `envelope` from `peer`'s device `device` (in one transaction), dropping the oldest
+  /// beyond the bounds; returns what was dropped.
+  hush::Result<std::vector<Dropped>> hold(const std::string& peer, std::uint32_t device,
+                                          std::uint64_t relay_id, hush::ByteView envelope);
   /// Removes held message `seq` (joining the caller's transaction, if one is open). If that
   /// transaction then rolls back, call load() to forget what this did in memory.
   hush::Status remove(std::uint64_t seq);
