@@ -33,6 +33,8 @@
 #                 hush-chat says so); an idle connection is closed while an idle hush-chat is
 #                 kept alive by its pings; a repeated publish replaces one-time prekeys instead
 #                 of doubling them, never puts back one handed out, and cannot change the identity
+#                 (keys or device list); a device list is not replaced by the same version; link
+#                 messages waiting at mailboxes are bounded per handle
 #   recovery      alice loses her state and takes her handle back with her recovery code (kept
 #                 only as a hash at the relay; the old code and the old device stop working);
 #                 her 53 messages from the new identity are held at bob (bounded: the 3 oldest
@@ -390,7 +392,7 @@ EOF
 
   local dump=$WORK/relay.dump
   "$RELAY" --db "$WORK/relay.db" --dump >"$dump"
-  expect_line "$dump" "table queue: 1 rows"
+  expect_line "$dump" "table inbox: 1 rows"
   ok "the relay's database still holds the queued envelope"
   local files=("$WORK"/relay.db*)
   local bytes
@@ -509,8 +511,8 @@ EOF
   [[ $(safety "$WORK/alice2.out" bob) == "$good" ]] || die "alice's safety number for bob changed"
   ok "alice is refused with untrusted_identity (twice), warned with both keys, and still trusts bob's real key"
   if grep -q '^conn [0-9]* in SEND ' "$WORK/evil.rec"; then die "an envelope reached the relay"; fi
-  expect_grep "$WORK/evil.rec" " out BUNDLE "
-  ok "the lying relay handed out its bundle but received no envelope"
+  expect_grep "$WORK/evil.rec" " out LIST "
+  ok "the lying relay handed out its device list for bob but received no envelope"
   chat bob2 bob 0 <<EOF
 /sync
 EOF
@@ -518,7 +520,7 @@ EOF
   ok "bob receives nothing"
   stop_relay evil
   "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
-  expect_line "$WORK/relay.dump" "table queue: 0 rows"
+  expect_line "$WORK/relay.dump" "table inbox: 0 rows"
 }
 
 mitm_new() {
@@ -600,17 +602,24 @@ robustness() {
   printf '\x00\x00\x00\x10abc' | poke "a frame cut short" "closed by peer in a frame" --close
   frame 63 | poke "an unknown kind" "malformed frame"
   frame "03$(u32 1)00" | poke "a trailing byte" "malformed frame"
-  frame "04$(u32 1)$(str bob)" | poke "a request before HELLO" "request before HELLO"
+  frame "04$(u32 1)$(str bob)$(u32 1)" | poke "a request before HELLO" "request before HELLO"
+  frame "0e$(u32 1)$(u32 16)$(printf '%032d' 0)$(u32 3)414243" | poke "a LINK_POST before HELLO" "request before HELLO"
+  frame "08$(u32 1)" | poke "a PING before HELLO (not waiting at a mailbox)" "request before HELLO"
+  frame "0d$(u32 1)$(u32 15)$(printf '%030d' 0)" | poke "a LINK_WAIT with a short mailbox" "malformed frame"
+  frame "01$(u32 1)$(str alice)$(u32 0)$(u32 32)$(printf '%064d' 0)" | poke "a HELLO for device 0" "malformed frame"
+  frame "01$(u32 1)$(str alice)$(u32 10001)$(u32 32)$(printf '%064d' 0)" | poke "a HELLO for a device id above the limit" "malformed frame"
+  frame "01$(u32 1)$(str alice)$(u32 2)$(u32 32)$(printf '%064d' 0)" | poke "a HELLO for a device alice never added" "no such device"
+  frame "01$(u32 1)$(str carol)$(u32 2)$(u32 32)$(printf '%064d' 0)" | poke "a HELLO registering a new handle as device 2" "no such device"
   frame "11$(u32 1)" | poke "a relay-to-client kind from a client" "malformed frame"
-  frame "01$(u32 1)$(str 'bad handle!')$(u32 32)$(printf '%064d' 0)" | poke "an invalid handle" "invalid handle"
-  frame "01$(u32 1)$(str alice)$(u32 32)$(printf '%064d' 0)" | poke "alice's handle with a wrong token" "handle taken"
-  frame "01$(u32 1)$(str alice)$(u32 31)$(printf '%062d' 0)" | poke "a short token" "malformed frame"
+  frame "01$(u32 1)$(str 'bad handle!')$(u32 1)$(u32 32)$(printf '%064d' 0)" | poke "an invalid handle" "invalid handle"
+  frame "01$(u32 1)$(str alice)$(u32 1)$(u32 32)$(printf '%064d' 0)" | poke "alice's handle with a wrong token" "handle taken"
+  frame "01$(u32 1)$(str alice)$(u32 1)$(u32 31)$(printf '%062d' 0)" | poke "a short token" "malformed frame"
   { printf '\x00\x01\x00\x00'; head -c 65536 /dev/urandom; } | poke "a frame of 64 KiB of random bytes" "malformed frame"
   frame "07$(u32 1)$(str alice)$(u32 32)$(printf '%064d' 0)$(u32 0)" | poke "a RECOVER without a code" "malformed frame"
   frame "07$(u32 1)$(str alice)$(u32 32)$(printf '%064d' 0)$(u32 19)$(printf '%038d' 0)" | poke "a RECOVER with a short code" "malformed frame"
   frame "07$(u32 1)$(str alice)$(u32 32)$(printf '%064d' 0)$(u32 20)$(printf '%040d' 0)" | poke "a RECOVER with a wrong code" "wrong recovery code"
   expect_grep "$WORK/relay.log" "RECOVER alice refused: wrong recovery code"
-  expect_grep "$WORK/relay.log" "HELLO alice refused: the handle belongs to another client"
+  expect_grep "$WORK/relay.log" "HELLO alice:1 refused: the handle belongs to another client"
 
   step "the relay still serves its real clients"
   chat_bg bob bob <<EOF
@@ -705,7 +714,7 @@ EOF
   ok "refused (sender_mismatch) and shown as nobody's message; no identity change for alice"
   stop_relay relay
   "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
-  expect_line "$WORK/relay.dump" "table queue: 0 rows"
+  expect_line "$WORK/relay.dump" "table inbox: 0 rows"
   ok "and acknowledged: nothing left at the relay"
 
   step "20 forged envelopes from alice's account (a stolen token), then a message from carol"
@@ -758,9 +767,9 @@ EOF
   step "a fetch flood: drainer asks for bob's bundle 8 times"
   hostile fetcher --handle drainer fetch bob 8
   expect_line "$WORK/fetcher.out" "fetch: 5 bundles, 3 refused (rate_limited)"
-  expect_grep "$WORK/relay.log" "(drainer): FETCH bob refused: too many bundle requests"
+  expect_grep "$WORK/relay.log" "(drainer:1): FETCH bob:1 refused: too many bundle requests"
   ok "refused after the burst of 5"
-  chat carol2 carol 2 <<EOF
+  chat carol2 carol 0 <<EOF
 /reset bob
 /msg bob two
 /reset bob
@@ -773,8 +782,8 @@ EOF
 /msg bob six
 EOF
   [[ $(grep -c '^\[me -> bob\]' "$WORK/carol2.out") == 4 ]] || { show "$WORK/carol2.out"; die "carol's fetches 2 to 5 must succeed"; }
-  expect_line "$WORK/carol2.out" "! message to bob not sent: transport_failure (the relay refused: too many bundle requests)"
-  ok "per requester: carol's own burst was untouched by drainer's; her sixth fetch is refused, and she is told why"
+  expect_line "$WORK/carol2.out" "* queued: [me -> bob] six (the relay refused: too many bundle requests); it will be sent later"
+  ok "per requester: carol's own burst was untouched by drainer's; her sixth fetch is refused, she is told why, and the message is kept for later"
   chat bob-drain bob 0 <<EOF
 /sync
 EOF
@@ -783,7 +792,7 @@ EOF
   hostile idler --handle idler idle 20
   [[ $(cat "$WORK/idler.out") =~ ^idle:\ closed\ after\ ([0-9]+)\.[0-9]\ s$ ]] &&
     ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] < 10)) || { show "$WORK/idler.out"; die "the idle connection was not closed after about 2 s"; }
-  expect_grep "$WORK/relay.log" "(idler) closed: idle for 2 s"
+  expect_grep "$WORK/relay.log" "(idler:1) closed: idle for 2 s"
   ok "a connection that said nothing for 2 s (--idle-timeout 2) was closed"
   local pings
   pings=$(grep -c ' in PING ' "$WORK/relay.rec" || true)
@@ -796,14 +805,22 @@ EOF
 EOF
   wait_bg bob2 0
   expect_messages "$WORK/bob2.out" "[dave] after a long silence"
-  expect_no_grep "$WORK/relay.log" "(bob) closed: idle"
+  expect_no_grep "$WORK/relay.log" "(bob:1) closed: idle"
   ok "bob said nothing for more than 2 s but pinged, and stayed connected"
 
   step "a repeated publish of the same one-time prekeys"
   hostile publisher --handle publisher publish
-  expect_line "$WORK/publisher.out" "publish: counts 5 5 4 4, other identity: identity_locked"
+  expect_line "$WORK/publisher.out" "publish: counts 5 5 4 4, other identity: identity_locked, other identity's list: identity_locked, list: OK, same version again: stale_device_list"
   ok "5 held, 5 after the repeat (replaced, not doubled), 4 after a fetch, still 4 after another repeat"
-  ok "(the handed-out prekey is not put back), and another identity is refused"
+  ok "(the handed-out prekey is not put back), and another identity is refused, for keys and device lists;"
+  ok "a device list is kept, and the same version again refused"
+
+  step "link mailboxes are bounded: one account posts link messages to fresh mailboxes"
+  hostile linker --handle linker link-flood
+  expect_line "$WORK/linker.out" "link-flood: 4 posted, then too_many_links"
+  hostile linker2 --handle linker2 link-flood
+  expect_line "$WORK/linker2.out" "link-flood: 4 posted, then too_many_links"
+  ok "4 waiting link messages per handle, then too_many_links (and the next handle has its own 4)"
   stop_relay relay
 }
 
@@ -855,14 +872,17 @@ EOF
   step "the relay keeps only a hash of the codes"
   stop_relay relay
   "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
-  local c h
+  local c h raw_hex
+  raw_hex=$(cat "$WORK"/relay.db* | od -An -v -tx1 | tr -d ' \n')
   for c in "$code" "$code2"; do
     h=$(code_hex "$c")
     ((${#h} == 40)) || die "cannot decode the code '$c'"
     if grep -qaF -e "$c" -e "${c//-/}" "$WORK"/relay.db* "$WORK/relay.dump" "$WORK/relay.rec" "$WORK/relay.log"; then
       die "the relay's files contain the code $c"
     fi
-    if grep -qF "$h" "$WORK/relay.dump" "$WORK/relay.rec" || grep -qaF "$(printf "$(sed 's/../\\x&/g' <<<"$h")")" "$WORK"/relay.db*; then
+    # (The raw files are searched in hex too: a code's bytes may hold a zero, which no shell
+    # string can.)
+    if grep -qF "$h" "$WORK/relay.dump" "$WORK/relay.rec" || [[ $raw_hex == *"$h"* ]]; then
       die "the relay's files contain the bytes of the code $c"
     fi
   done
@@ -889,7 +909,7 @@ EOF
   ok "and carol's message, behind all 53, arrives"
   stop_relay relay2
   "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
-  expect_line "$WORK/relay.dump" "table queue: 0 rows"
+  expect_line "$WORK/relay.dump" "table inbox: 0 rows"
   ok "the held messages were acknowledged: the relay holds nothing for bob"
   start_relay relay3
 

@@ -2,8 +2,11 @@
 // frame.h) directly, for the attacks chat_test.sh checks the relay and hush-chat against.
 //
 // usage: hush_chat_hostile --relay HOST:PORT (--handle NAME | --as DIR) COMMAND ARGS...
-//   --handle NAME   say HELLO as NAME with a new random token (registers NAME if it is free)
-//   --as DIR        say HELLO with the handle and token stolen from hush-chat's (unsealed) DIR
+//        hush_chat_hostile --as DIR secrets
+//   --handle NAME   say HELLO as NAME's device 1 with a new random token (registers NAME if it is
+//                   free)
+//   --as DIR        say HELLO with the handle, device and token stolen from hush-chat's DIR
+//                   (sealed: with HUSH_CHAT_STORAGE_KEY set to its key)
 // commands, one per run (each prints one result line, parsed by chat_test.sh):
 //   fetch NAME N          N bundle fetches of NAME
 //                         -> "fetch: OK bundles, REFUSED refused (REASON)"
@@ -15,8 +18,14 @@
 //   idle S                say nothing, for at most S seconds, until the relay closes the
 //                         connection -> "idle: closed after T.T s" or "idle: still open after S s"
 //   publish               publish keys with one-time prekeys 1..5 twice, fetch our own bundle
-//                         (using one), publish them again, then another identity
-//                         -> "publish: counts A B C D, other identity: REASON"
+//                         (using one), publish them again, then another identity, then a device
+//                         list under another identity, then our own list twice (the same version)
+//                         -> "publish: counts A B C D, other identity: REASON, other identity's
+//                            list: REASON, list: OK, same version again: REASON"
+//   link-flood            post link messages to fresh mailboxes until the relay refuses
+//                         -> "link-flood: N posted, then REASON"
+//   secrets               (no connection) print what a link must never show the relay, in hex:
+//                         "token HEX" and "identity-private HEX" of DIR
 // Exit status: 0 when the command ran (whatever the relay answered), 1 on a usage or connection
 // error, or a relay that refused the HELLO.
 #include <arpa/inet.h>
@@ -163,29 +172,57 @@ struct Tally {
   }
 };
 
-// A throwaway device whose envelopes name `claim`, fetching bundles through `link`.
+// A throwaway device whose envelopes name `claim` (device 1), fetching bundles and the
+// recipient's device list through `link`; its own device list (for `claim`) it signs itself.
 class Impostor final : public hush::Transport, public hush::KeyDirectory {
  public:
   Impostor(Link& link, const std::string& claim)
       : link_(link),
+        claim_(claim),
         ctx_(hush::default_context()),
         store_(hush::generate_identity_key_pair(ctx_.random).value(),
                hush::generate_registration_id(ctx_.random).value()),
-        messenger_(ctx_, store_, *this, *this, hush::Address{claim, hush::DeviceId{1}}) {}
-  // An envelope carrying `text` for `to`; nullopt if the bundle fetch was refused (then `refusal`
-  // holds the reply).
-  std::optional<Bytes> make(const std::string& to, const std::string& text, Message& refusal) {
-    envelope_.reset();
-    auto id = messenger_.send(hush::Address{to, hush::DeviceId{1}}, hush::as_bytes(text));
-    if (!id) {
-      refusal = last_;
-      return std::nullopt;
-    }
-    return envelope_;
+        messenger_(ctx_, store_, *this, *this, hush::Address{claim, hush::DeviceId{1}}) {
+    hush::DeviceList list;
+    list.name = claim;
+    list.identity = store_.identity_key_pair().value().public_key;
+    list.devices = {hush::DeviceId{1}};
+    own_list_ = hush::SignedDeviceList::sign(ctx_.random, std::move(list),
+                                             store_.identity_key_pair().value())
+                    .value()
+                    .serialized();
   }
-  hush::Status send(const hush::Address&, hush::ByteView envelope) override {
-    envelope_ = Bytes(envelope.begin(), envelope.end());
+  // The envelopes carrying `text` for `to`'s devices; empty if the bundle fetch was refused (then
+  // `refusal` holds the reply).
+  std::vector<hush::OutgoingEnvelope> make(const std::string& to, const std::string& text,
+                                           Message& refusal) {
+    envelopes_.clear();
+    auto sent = messenger_.send(to, hush::as_bytes(text));
+    if (!sent) {
+      refusal = last_;
+      return {};
+    }
+    return envelopes_;
+  }
+  // Our own device list (signed by our throwaway identity), for publishing under our handle.
+  const Bytes& own_list() const { return own_list_; }
+  hush::Status send(const hush::Address& to, hush::ByteView envelope) override {
+    envelopes_.push_back(hush::OutgoingEnvelope{to, Bytes(envelope.begin(), envelope.end())});
     return hush::ok_status();
+  }
+  hush::Status publish_device_list(std::string_view, hush::ByteView) override {
+    return hush::ok_status();
+  }
+  hush::Result<std::optional<Bytes>> fetch_device_list(std::string_view name) override {
+    if (name == claim_) return std::optional<Bytes>(own_list_);
+    Message m;
+    m.kind = Kind::kFetchList;
+    m.name = std::string(name);
+    last_ = link_.request(m);
+    if (last_.kind != Kind::kList)
+      return hush::Error(hush::Errc::kTransportFailure, "hostile: the relay refused a list");
+    if (last_.body.empty()) return std::optional<Bytes>();
+    return std::optional<Bytes>(last_.body);
   }
   hush::Status publish(const hush::Address&, const hush::PublishedKeys&) override {
     return hush::ok_status();
@@ -195,6 +232,7 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
     Message m;
     m.kind = Kind::kFetch;
     m.name = remote.name;
+    m.device = hush::to_uint(remote.device_id);
     last_ = link_.request(m);
     if (last_.kind != Kind::kBundle)
       return hush::Error(hush::Errc::kTransportFailure, "hostile: the relay refused a fetch");
@@ -203,10 +241,12 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
 
  private:
   Link& link_;
+  std::string claim_;
   hush::Context ctx_;
   hush::InMemoryProtocolStore store_;
   hush::Messenger messenger_;
-  std::optional<Bytes> envelope_;
+  Bytes own_list_;
+  std::vector<hush::OutgoingEnvelope> envelopes_;
   Message last_;
 };
 
@@ -309,22 +349,43 @@ int main(int argc, char** argv) {
       break;
     }
   }
-  if (relay.empty() || (handle.empty() == as.empty()) || i >= argc)
+  if ((relay.empty() && !(i < argc && std::string(argv[i]) == "secrets")) ||
+      (handle.empty() == as.empty()) || i >= argc)
     fail("usage: hush_chat_hostile --relay HOST:PORT (--handle NAME | --as DIR) COMMAND ARGS...");
   const std::string command = argv[i];
   const std::vector<std::string> args(argv + i + 1, argv + argc);
   const hush::Context ctx = hush::default_context();
 
   Bytes token(hush_chat::kTokenBytes);
+  std::uint32_t device = 1;
   if (!as.empty()) {
-    // What a thief who copied hush-chat's (unsealed) state directory has.
-    auto store = hush::SqliteStore::open(as + "/hush.db");
+    // What a thief who copied hush-chat's state directory has (and its storage key, if sealed).
+    hush::SqliteStoreOptions options;
+    if (const char* key = std::getenv("HUSH_CHAT_STORAGE_KEY"); key && *key) {
+      auto bytes = hush::from_hex(key);
+      if (!bytes || bytes->size() != 32) fail("HUSH_CHAT_STORAGE_KEY: 64 hex digits");
+      options.storage_key = *bytes;
+    }
+    auto store = hush::SqliteStore::open(as + "/hush.db", options);
     if (!store) fail("cannot open " + as + "/hush.db");
     auto h = (*store)->app_data("chat/handle");
     auto t = (*store)->app_data("chat/token");
-    if (!h || !*h || !t || !*t) fail("no chat account in " + as);
+    auto d = (*store)->app_data("chat/device");
+    if (!h || !*h || !t || !*t || !d) fail("no chat account in " + as);
     handle.assign((**h).begin(), (**h).end());
     token = **t;
+    if (*d) {
+      device = 0;
+      for (std::uint8_t b : **d)
+        device = device << 8 | b;
+    }
+    if (command == "secrets") {
+      auto identity = (*store)->identity_key_pair();
+      if (!identity) fail("no identity in " + as);
+      std::printf("token %s\n", hush::to_hex(token).c_str());
+      std::printf("identity-private %s\n", hush::to_hex(identity->private_key.expose()).c_str());
+      return 0;
+    }
   } else if (!ctx.random.fill(token)) {
     fail("no randomness");
   }
@@ -333,6 +394,7 @@ int main(int argc, char** argv) {
   Message hello;
   hello.kind = Kind::kHello;
   hello.name = handle;
+  hello.device = device;
   hello.body = token;
   const Message welcome = link.request(hello);
   if (welcome.kind != Kind::kWelcome) fail("HELLO " + handle + " refused: " + reason_of(welcome));
@@ -361,21 +423,32 @@ int main(int argc, char** argv) {
       }
     }
     Impostor impostor(link, claim);
+    if (claim == handle && as.empty()) {
+      // Under our own (new) name: our device list, so that the recipient can tell our device is
+      // ours.
+      Message list;
+      list.kind = Kind::kPublishList;
+      list.body = impostor.own_list();
+      if (link.request(list).kind != Kind::kOk) fail("our own device list was refused");
+    }
     Tally t;
     for (std::size_t k = 1; k <= n; ++k) {
       Message refusal;
-      auto envelope = impostor.make(to, text + " " + std::to_string(k), refusal);
-      if (!envelope) {
+      auto envelopes = impostor.make(to, text + " " + std::to_string(k), refusal);
+      if (envelopes.empty()) {
         t.count(false, refusal);
         continue;
       }
-      if (forged) forge(*envelope);
-      Message m;
-      m.kind = Kind::kSend;
-      m.name = to;
-      m.body = std::move(*envelope);
-      const Message reply = link.request(m);
-      t.count(reply.kind == Kind::kOk, reply);
+      for (auto& e : envelopes) {  // (one per device of `to`; the tests' have one)
+        if (forged) forge(e.envelope);
+        Message m;
+        m.kind = Kind::kSend;
+        m.name = e.recipient.name;
+        m.device = hush::to_uint(e.recipient.device_id);
+        m.body = std::move(e.envelope);
+        const Message reply = link.request(m);
+        t.count(reply.kind == Kind::kOk, reply);
+      }
     }
     std::printf("send: %zu sent, %zu refused (%s)\n", t.ok, t.refused, t.why().c_str());
   } else if (command == "idle" && args.size() == 1) {
@@ -408,8 +481,42 @@ int main(int argc, char** argv) {
     counts.push_back(count_pre_keys(link));
     auto other = hush::generate_identity_key_pair(ctx.random).value();
     const std::string why = publish(link, make_keys(ctx, other, pre_keys));
-    std::printf("publish: counts %u %u %u %u, other identity: %s\n", counts[0], counts[1],
-                counts[2], counts[3], why.c_str());
+    // Device lists: one under another identity, then ours, then ours again (the same version).
+    auto list_of = [&](const hush::IdentityKeyPair& key) {
+      hush::DeviceList list;
+      list.name = handle;
+      list.identity = key.public_key;
+      list.devices = {hush::DeviceId{1}};
+      Message m;
+      m.kind = Kind::kPublishList;
+      m.body = hush::SignedDeviceList::sign(ctx.random, std::move(list), key).value().serialized();
+      return reason_of(link.request(m));
+    };
+    const std::string other_list = list_of(other);
+    const std::string own_list = list_of(identity);
+    const std::string again = list_of(identity);
+    std::printf(
+        "publish: counts %u %u %u %u, other identity: %s, other identity's list: %s, list: %s, "
+        "same version again: %s\n",
+        counts[0], counts[1], counts[2], counts[3], why.c_str(), other_list.c_str(),
+        own_list.c_str(), again.c_str());
+  } else if (command == "link-flood" && args.empty()) {
+    std::size_t posted = 0;
+    std::string why = "-";
+    for (std::size_t k = 0; k < 1000; ++k) {
+      Message m;
+      m.kind = Kind::kLinkPost;
+      m.mailbox.assign(hush_chat::kMailboxBytes, 0);
+      if (!ctx.random.fill(m.mailbox)) fail("no randomness");
+      m.body.assign(1000, 0x5A);
+      const Message reply = link.request(m);
+      if (reply.kind != Kind::kOk) {
+        why = reason_of(reply);
+        break;
+      }
+      ++posted;
+    }
+    std::printf("link-flood: %zu posted, then %s\n", posted, why.c_str());
   } else {
     fail("unknown command or wrong arguments: " + command);
   }
