@@ -35,6 +35,19 @@
 #                 of doubling them, never puts back one handed out, and cannot change the identity
 #                 (keys or device list); a device list is not replaced by the same version; link
 #                 messages waiting at mailboxes are bounded per handle
+#   devices       alice links a second device (hush-chat --link, its code typed as /link CODE on
+#                 her first): bob's messages show on both, the phone's on bob's side as
+#                 [alice:2] and on alice's first as a copy; /devices on every side; /unlink 2
+#                 takes the phone off her list and off the relay (its token refused), and bob's
+#                 next message goes to device 1 only
+#   healing       bob reinstalls (--recover) while alice writes to him; the relay keeps his queue,
+#                 his new device cannot read it and asks again; after alice's /trust bob her
+#                 device sends both again by itself, and bob's new device shows each once
+#   offline       the relay stops while alice's hush-chat runs: what she types is queued (and she
+#                 is told); when the relay is back she reconnects and sends it, once
+#   link-relay    what the relay saw of a link (its record and database): the mailbox, but not
+#                 the code's secret, the new device's token inside the link message, or the
+#                 identity private key; its database keeps nothing of the link
 #   recovery      alice loses her state and takes her handle back with her recovery code (kept
 #                 only as a hash at the relay; the old code and the old device stop working);
 #                 her 53 messages from the new identity are held at bob (bounded: the 3 oldest
@@ -159,8 +172,10 @@ hostile() {
 
 # wait_for FILE PATTERN COUNT: until FILE has COUNT lines matching the grep PATTERN (bounded).
 wait_for() {
-  local deadline=$((SECONDS + WAIT))
-  until (($(grep -c -- "$2" "$1" 2>/dev/null || true) >= $3)); do
+  local deadline=$((SECONDS + WAIT)) n=0
+  while :; do
+    n=$(grep -c -- "$2" "$1" 2>/dev/null) || true  # (nothing yet when the file is not there)
+    ((${n:-0} >= $3)) && return 0
     ((SECONDS < deadline)) || { show "$1"; die "$(basename "$1"): fewer than $3 lines match '$2'"; }
     sleep 0.05
   done
@@ -940,6 +955,278 @@ EOF
   stop_relay relay3
 }
 
+
+# link_code FILE: the link code a hush-chat --link printed.
+link_code() { sed -n 's/^\* link code: \(HUSHLINK1-[A-Z2-7-]*\)$/\1/p' "$1" | tail -n 1; }
+
+# link NEW_NAME NEW_STATE EXISTING_STATE <<< SCRIPT: starts hush-chat --link for NEW_STATE in the
+# background (then running SCRIPT), waits for its code, types /link CODE on EXISTING_STATE (output
+# in link-NEW_NAME.out), and waits until the new device says it is linked; sets BG_PID and CODE.
+link() {
+  local name=$1 state=$2 existing=$3
+  chat_bg "$name" "$state" --link
+  wait_for "$WORK/$name.out" '^\* link code: HUSHLINK1-' 1
+  CODE=$(link_code "$WORK/$name.out")
+  [[ -n $CODE ]] || { show "$WORK/$name.out"; die "no link code in $name.out"; }
+  chat "link-$name" "$existing" 0 <<<"/link $CODE"
+  wait_for "$WORK/$name.out" '^\* linked: this is device ' 1
+}
+
+devices() {
+  start_relay relay
+  register alice alice
+  register bob bob
+  chat alice0 alice 0 <<<"/msg bob hi bob"
+  chat bob0 bob 0 <<<"/wait 1 $WAIT"
+  ok "alice and bob talk (one device each)"
+
+  step "alice links a second device: hush-chat --link shows a code (and a QR code), /link CODE on her first"
+  link phone alice-phone alice <<END
+/devices
+/wait 1 $WAIT
+/msg bob hi bob, from alice's phone
+/devices bob
+END
+  local phone_pid=$BG_PID
+  [[ $CODE =~ ^HUSHLINK1(-[A-Z2-7]{1,8})+$ ]] || die "not a link code: $CODE"
+  grep -q $'\xe2\x96\x88' "$WORK/phone.out" || { show "$WORK/phone.out"; die "no QR code (half blocks) above the code"; }
+  expect_line "$WORK/link-phone.out" "* linked device 2 of alice: it shows our conversations from now on (/devices lists them, /unlink 2 removes it)"
+  expect_line "$WORK/phone.out" "* linked: this is device 2 of alice (1 trusted contacts came with the link)"
+  wait_for "$WORK/relay.log" '(alice:2): published keys' 1
+  wait_for "$WORK/phone.out" "^\* alice's devices: 1, 2 (this device) (signed list version 2)$" 1
+  ok "linked as device 2 (with alice's contact bob); it published its keys; alice's list is at version 2"
+
+  step "bob writes to alice: both of her devices show it"
+  chat bob1 bob 0 <<<"/msg alice hello alice, all of you"
+  expect_messages "$WORK/bob1.out" "[me -> alice] hello alice, all of you"
+  BG_PID=$phone_pid
+  wait_bg phone 0
+  expect_messages "$WORK/phone.out" "[bob] hello alice, all of you
+[me -> bob] hi bob, from alice's phone"
+  expect_line "$WORK/phone.out" "* bob's devices: 1 (signed list version 1)"
+  chat alice1 alice 0 <<END
+/wait 2 $WAIT
+/devices
+END
+  expect_messages "$WORK/alice1.out" "[bob] hello alice, all of you
+[me:2 -> bob] hi bob, from alice's phone"
+  expect_line "$WORK/alice1.out" "* alice's devices: 1 (this device), 2 (signed list version 2)"
+  ok "the phone shows bob's message; alice's first device shows it too, and the copy of what the phone sent"
+
+  step "bob sees which device wrote; his answer reaches both of alice's devices"
+  chat bob2 bob 0 <<END
+/wait 1 $WAIT
+/devices alice
+/msg alice got it, both of you
+END
+  expect_messages "$WORK/bob2.out" "[alice:2] hi bob, from alice's phone
+[me -> alice] got it, both of you"
+  expect_line "$WORK/bob2.out" "* alice's devices: 1, 2 (signed list version 2)"
+  chat phone2 alice-phone 0 <<<"/wait 1 $WAIT"
+  chat alice2 alice 0 <<<"/wait 1 $WAIT"
+  expect_messages "$WORK/phone2.out" "[bob] got it, both of you"
+  expect_messages "$WORK/alice2.out" "[bob] got it, both of you"
+  ok "[alice:2] at bob; his answer on both devices"
+
+  step "alice unlinks her phone: off her list, refused by the relay, and sent nothing more"
+  chat alice3 alice 0 <<END
+/unlink 2
+/devices
+END
+  expect_line "$WORK/alice3.out" "* unlinked device 2 of alice: off our device list, and the relay no longer accepts it"
+  expect_line "$WORK/alice3.out" "* alice's devices: 1 (this device) (signed list version 3)"
+  expect_grep "$WORK/relay.log" "(alice:1): removed device alice:2: token revoked, keys and queue dropped"
+  chat phone3 alice-phone 1 </dev/null
+  expect_line "$WORK/phone3.out" "! the relay refused alice: unknown_device"
+  expect_grep "$WORK/phone3.out" "the relay no longer knows this device (alice:2)"
+  local before
+  before=$(grep -c ' for alice:2 ' "$WORK/relay.log" || true)
+  chat bob3 bob 0 <<END
+/devices alice
+/msg alice only your first device now
+END
+  expect_line "$WORK/bob3.out" "* alice's devices: 1 (signed list version 3)"
+  expect_messages "$WORK/bob3.out" "[me -> alice] only your first device now"
+  chat alice4 alice 0 <<<"/wait 1 $WAIT"
+  expect_messages "$WORK/alice4.out" "[bob] only your first device now"
+  (($(grep -c ' for alice:2 ' "$WORK/relay.log" || true) == before)) || die "something was still sent to alice:2"
+  if "$HOSTILE" --relay "127.0.0.1:$PORT" --as "$WORK/alice-phone" fetch bob 1 >"$WORK/thief.out" 2>&1; then
+    show "$WORK/thief.out"
+    die "the unlinked device's token still works"
+  fi
+  expect_grep "$WORK/thief.out" "refused: unknown_device"
+  stop_relay relay
+  "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
+  expect_no_grep "$WORK/relay.dump" "handle=alice device=2 "
+  ok "the unlinked device is refused (its token revoked), bob's messages go to device 1 only"
+}
+
+# healing: bob reinstalls (--recover); alice's messages from while he was away reach his new
+# device once, after alice trusts his new identity (hush's retry requests and resends).
+healing() {
+  start_relay relay
+  register alice alice
+  register bob bob
+  local code
+  code=$(recovery_code "$WORK/register-bob.out" bob)
+  chat_bg bob bob <<END
+/wait 1 $WAIT
+/msg alice hi alice
+END
+  chat alice alice 0 <<END
+/msg bob hi bob
+/wait 1 $WAIT
+END
+  wait_bg bob 0
+  ok "alice and bob talk"
+
+  step "bob loses his phone; alice writes twice while he is away"
+  chat alice2 alice 0 <<END
+/msg bob while you were away (1)
+/msg bob while you were away (2)
+END
+  expect_messages "$WORK/alice2.out" "[me -> bob] while you were away (1)
+[me -> bob] while you were away (2)"
+
+  step "bob reinstalls: a new state with --recover; the relay kept his queue"
+  chat bob-new bob-new 0 --handle bob --recover "$code" <<<"/sync"
+  expect_line "$WORK/bob-new.out" "* recovered bob at 127.0.0.1:$PORT"
+  expect_grep "$WORK/relay.log" "recovered bob: new token and recovery code; its keys and prekeys dropped, 0 other devices removed, 2 queued envelopes kept"
+  expect_messages "$WORK/bob-new.out" ""
+  [[ $(grep -c '^! dropped a message from alice: ' "$WORK/bob-new.out") == 2 ]] ||
+    { show "$WORK/bob-new.out"; die "bob's new device must fail to read the two old envelopes"; }
+  ok "the new device cannot read the two (made for the lost keys), and asks alice to send them again"
+
+  step "alice's hush-chat gets the request from bob's new identity: held until /trust bob"
+  chat alice3 alice 0 <<END
+/sync
+/trust bob
+/sync
+END
+  expect_line "$WORK/alice3.out" "!! WARNING: bob's identity key has CHANGED"
+  expect_grep "$WORK/alice3.out" "* bob's new identity key "
+  expect_messages "$WORK/alice3.out" ""
+  local resends
+  resends=$(grep -c '(alice:1): envelope #[0-9]* for bob:1 ' "$WORK/relay.log" || true)
+  ((resends == 5)) || { show "$WORK/relay.log"; die "expected alice's 3 messages, then 2 resends, for bob:1; the relay queued $resends"; }
+  ok "after /trust bob, alice's device sent both again without being asked to (no user action)"
+
+  step "bob's new device shows them, exactly once"
+  chat bob-new2 bob-new 0 <<END
+/wait 2 $WAIT
+/sync
+END
+  expect_messages "$WORK/bob-new2.out" "[alice] while you were away (1)
+[alice] while you were away (2)"
+  chat bob-new3 bob-new 0 <<<"/sync"
+  chat alice4 alice 0 <<<"/sync"
+  expect_messages "$WORK/bob-new3.out" ""
+  expect_messages "$WORK/alice4.out" ""
+  resends=$(grep -c '(alice:1): envelope #[0-9]* for bob:1 ' "$WORK/relay.log" || true)
+  ((resends == 5)) || die "more was sent again ($resends): healing must not loop"
+  chat bob-new4 bob-new 0 <<<"/msg alice back, with a new phone"
+  chat alice5 alice 0 <<<"/wait 1 $WAIT"
+  expect_messages "$WORK/alice5.out" "[bob] back, with a new phone"
+  ok "both shown once, nothing sent again after that, and they talk on"
+  stop_relay relay
+}
+
+# offline: text typed while the relay is stopped is kept, and sent (once) when it is back.
+offline() {
+  start_relay relay
+  register alice alice
+  register bob bob
+  chat alice0 alice 0 <<<"/msg bob hi bob"
+  chat bob0 bob 0 <<<"/wait 1 $WAIT"
+  ok "alice and bob have talked"
+
+  step "alice's hush-chat runs (commands from a pipe); the relay stops"
+  mkfifo "$WORK/alice.in"
+  "$CHAT" --state "$WORK/alice" --relay "127.0.0.1:$PORT" --timeout "$WAIT" \
+    <"$WORK/alice.in" >"$WORK/alice.out" 2>&1 &
+  local alice_pid=$!
+  exec 4>"$WORK/alice.in"
+  wait_for "$WORK/alice.out" '^\* connected to ' 1
+  stop_relay relay
+  wait_for "$WORK/alice.out" '^! lost the connection to the relay' 1
+  printf '/msg bob typed while the relay was down\n' >&4
+  wait_for "$WORK/alice.out" '^\* queued: ' 1
+  expect_line "$WORK/alice.out" "* queued: [me -> bob] typed while the relay was down (the relay is unreachable); it will be sent when the relay is back"
+  ok "the message is kept, and alice is told"
+
+  step "the relay comes back (same port): alice's hush-chat reconnects and sends it"
+  start_relay relay2 --port "$PORT"
+  wait_for "$WORK/alice.out" '^\* sent 1 queued deliveries$' 1
+  printf '/quit\n' >&4
+  exec 4>&-
+  local rc=0
+  wait "$alice_pid" || rc=$?
+  ((rc == 0)) || { show "$WORK/alice.out"; die "hush-chat alice exited $rc"; }
+  chat bob1 bob 0 <<END
+/wait 1 $WAIT
+/sync
+END
+  expect_messages "$WORK/bob1.out" "[alice] typed while the relay was down"
+  chat bob2 bob 0 <<<"/sync"
+  expect_messages "$WORK/bob2.out" ""
+  [[ $(grep -c ' for bob:1 ' "$WORK/relay2.log") == 1 ]] || { show "$WORK/relay2.log"; die "the message must be sent once"; }
+  ok "sent once on reconnect, and bob reads it once"
+  stop_relay relay2
+}
+
+# link-relay: what the relay saw of a link carries no secret of it: neither the code's secret,
+# nor the new device's token (inside the link message), nor the identity private key.
+link_relay() {
+  [[ -x $HOSTILE ]] || die "this scenario needs the hostile client (third argument)"
+  start_relay relay
+  register alice alice
+  register bob bob
+  chat alice0 alice 0 <<<"/msg bob hi"
+  KEY_alice_phone=$(new_key)
+  link phone alice-phone alice <<<"/sync"
+  wait_bg phone 0
+  stop_relay relay
+  HUSH_CHAT_STORAGE_KEY=$KEY_alice_phone "$HOSTILE" --as "$WORK/alice-phone" secrets >"$WORK/secrets.out" ||
+    { show "$WORK/secrets.out"; die "cannot read the phone's secrets"; }
+  local token identity raw secret mailbox
+  token=$(sed -n 's/^token \([0-9a-f]*\)$/\1/p' "$WORK/secrets.out")
+  identity=$(sed -n 's/^identity-private \([0-9a-f]*\)$/\1/p' "$WORK/secrets.out")
+  ((${#token} == 64 && ${#identity} == 64)) || { show "$WORK/secrets.out"; die "no token and identity key"; }
+  raw=$(code_hex "${CODE#HUSHLINK1-}")
+  ((${#raw} == 128)) || die "the code does not decode to 64 bytes: $CODE"
+  secret=${raw:64:32}
+  mailbox=${raw:96:32}
+  local post delivered
+  post=$(grep -m1 '^conn [0-9]* in LINK_POST ' "$WORK/relay.rec" | awk '{ print $6 }')
+  delivered=$(grep -m1 '^conn [0-9]* out LINK_MESSAGE ' "$WORK/relay.rec" | awk '{ print $6 }')
+  [[ -n $post && -n $delivered ]] || die "no LINK_POST and LINK_MESSAGE frames in the record"
+  [[ $post == *"$mailbox"* ]] || die "the search does not find the mailbox in the LINK_POST frame"
+  grep -q "^conn [0-9]* in LINK_WAIT .*$mailbox" "$WORK/relay.rec" || die "no LINK_WAIT for the mailbox"
+  grep -q "^conn [0-9]* in ADD_DEVICE .*$token" "$WORK/relay.rec" ||
+    die "the search does not find the token where the relay must see it (ADD_DEVICE)"
+  ok "the record holds the link (LINK_WAIT, LINK_POST, LINK_MESSAGE: $((${#post} / 2)) bytes), its mailbox,"
+  ok "and the new device's token where the relay must see it (ADD_DEVICE)"
+  local f
+  for f in "$post" "$delivered"; do
+    [[ $f != *"$token"* ]] || die "a link frame holds the new device's token in clear"
+    [[ $f != *"$identity"* && $f != *"$secret"* ]] ||
+      die "a link frame holds the identity private key or the code's secret in clear"
+  done
+  if grep -qF -e "$secret" -e "$identity" "$WORK/relay.rec" "$WORK/relay.log"; then
+    die "the relay's record or log holds the code's secret or the identity private key"
+  fi
+  "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
+  local raw_db
+  raw_db=$(cat "$WORK"/relay.db* | od -An -v -tx1 | tr -d ' \n')
+  for f in "$secret" "$identity" "$mailbox" "${post:0:64}"; do
+    if grep -qF "$f" "$WORK/relay.dump" || [[ $raw_db == *"$f"* ]]; then
+      die "the relay's database holds a part of the link (it must forget it)"
+    fi
+  done
+  ok "neither the code's secret, nor the token inside the link message, nor alice's identity private key"
+  ok "crossed the relay in clear; its database kept none of them, nor the mailbox or the message"
+}
+
 case $SCENARIO in
   conversation) conversation ;;
   acid) acid ;;
@@ -951,6 +1238,10 @@ case $SCENARIO in
   mitm-known) mitm_known ;;
   mitm-new) mitm_new ;;
   robustness) robustness ;;
+  devices) devices ;;
+  healing) healing ;;
+  offline) offline ;;
+  link-relay) link_relay ;;
   *) die "unknown scenario '$SCENARIO'" ;;
 esac
 printf '\nPASS: %s\n' "$SCENARIO"

@@ -361,13 +361,16 @@ int main(int argc, char** argv) {
   if (!as.empty()) {
     // What a thief who copied hush-chat's state directory has (and its storage key, if sealed).
     hush::SqliteStoreOptions options;
-    if (const char* key = std::getenv("HUSH_CHAT_STORAGE_KEY"); key && *key) {
-      auto bytes = hush::from_hex(key);
+    hush::Bytes key;  // (options only views it)
+    if (const char* hex = std::getenv("HUSH_CHAT_STORAGE_KEY"); hex && *hex) {
+      auto bytes = hush::from_hex(hex);
       if (!bytes || bytes->size() != 32) fail("HUSH_CHAT_STORAGE_KEY: 64 hex digits");
-      options.storage_key = *bytes;
+      key = std::move(*bytes);
+      options.storage_key = key;
     }
     auto store = hush::SqliteStore::open(as + "/hush.db", options);
-    if (!store) fail("cannot open " + as + "/hush.db");
+    if (!store)
+      fail("cannot open " + as + "/hush.db: " + std::string(hush::to_string(store.error().code())));
     auto h = (*store)->app_data("chat/handle");
     auto t = (*store)->app_data("chat/token");
     auto d = (*store)->app_data("chat/device");
