@@ -1134,8 +1134,10 @@ bool Client::link_here() {
     error("cannot write '" + path + "': " + code_name(saved.error()));
     return false;
   }
+  const std::size_t contacts = contents->contacts.size();
   info("linked: this is device " + std::to_string(device_) + " of " + handle_ + " (" +
-       std::to_string(contents->contacts.size()) + " trusted contacts came with the link)");
+       std::to_string(contacts) + (contacts == 1 ? " trusted contact" : " trusted contacts") +
+       " came with the link)");
   return finish_state(path);
 }
 

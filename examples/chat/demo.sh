@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The chat demo: a relay, two scripted clients (alice and bob) that talk both ways through it, each
-# side's safety number, a relay that lies about bob's keys and is caught, and a search of
-# everything the relay stored and everything that crossed the wire for the plaintexts: none.
+# side's safety number, alice linking a second device (messages then show on every device of both
+# people), bob reinstalling and getting what alice wrote meanwhile (healed: sent again, shown
+# once), a relay that lies about bob's keys and is caught, and a search of everything the relay
+# stored and everything that crossed the wire for the plaintexts: none.
 #
 # usage: examples/chat/demo.sh BUILD_DIR      (BUILD_DIR/examples holds hush-relay and hush-chat)
 #
@@ -80,6 +82,14 @@ chat() {
 }
 
 safety() { sed -n "s/^\* safety number with $2: //p" "$1" | tail -n 1; }
+# until FILE has a line matching PATTERN (bounded)
+await() {
+  local deadline=$((SECONDS + WAIT))
+  until grep -q -- "$2" "$1" 2>/dev/null; do
+    ((SECONDS < deadline)) || { cat "$1" >&2; fail "no line '$2' in $(basename "$1")"; }
+    sleep 0.05
+  done
+}
 hexof() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 # Every 16-byte window of TEXT at 8-byte steps, as text (FILE) and hex (FILE.hex): SQLite may
 # store a long value in pieces, and any stretch of 24 bytes or more holds a whole window.
@@ -98,7 +108,10 @@ B1="Hi Alice, Friday works. The usual place at 12:30?"
 A2="Yes, the usual place. I'll book a table for two."
 B2="Great, see you then. Bring the photos!"
 SECRET="Bob, the door code is 4711-0815. Don't tell anyone."
-PLAIN=("$A1" "$B1" "$A2" "$B2" "$SECRET")
+B3="Alice, the photos are in: what a view from that balcony!"
+P1="Writing from my new phone: the balcony is the best part."
+A3="Bob? Your phone is off. Call me when you read this, please."
+PLAIN=("$A1" "$B1" "$A2" "$B2" "$SECRET" "$B3" "$P1" "$A3")
 
 title "1. A relay on 127.0.0.1 (it stores keys and envelopes in SQLite, and sees no plaintext)"
 start_relay relay
@@ -142,9 +155,75 @@ say "alice's safety number with bob:  $SA"
 say "bob's safety number with alice:  $SB"
 [[ -n $SA && $SA == "$SB" ]] || fail "the safety numbers differ"
 say "${G}equal: no one substituted a key between them${R}"
+
+title "5. alice links a second device: every device of both people shows the conversation"
+say "on her phone: hush-chat --state alice-phone --relay ... --link   (shows a code, and waits)"
+chat phone alice-phone --link <<EOF &
+/wait 1 $WAIT
+/msg bob $P1
+EOF
+PHONE_PID=$!
+await "$WORK/phone.out" '^\* link code: '
+CODE=$(sed -n 's/^\* link code: //p' "$WORK/phone.out")
+grep -v '^\* on a device' "$WORK/phone.out" | indent
+say "on her laptop she types /link with that code (or scans the QR code):"
+chat link alice <<<"/link $CODE" || { cat "$WORK/link.out" >&2; fail "alice could not link her phone"; }
+grep '^\* linked' "$WORK/link.out" | indent
+await "$WORK/phone.out" '^\* linked: this is device 2 of alice'
+await "$WORK/relay.log" '(alice:2): published keys'
+chat bob3 bob <<EOF || { cat "$WORK/bob3.out" >&2; fail "bob's session failed"; }
+/msg alice $B3
+/wait 1 $WAIT
+/devices alice
+EOF
+wait "$PHONE_PID" || { cat "$WORK/phone.out" >&2; fail "the phone's session failed"; }
+chat alice3 alice <<EOF || { cat "$WORK/alice3.out" >&2; fail "alice's session failed"; }
+/wait 2 $WAIT
+/devices
+EOF
+say "bob's screen:"
+grep -e '^\[' -e "^\* alice's devices" "$WORK/bob3.out" | indent
+say "alice's phone:"
+grep -e '^\* linked:' -e '^\[' "$WORK/phone.out" | indent
+say "alice's laptop:"
+grep -e '^\[' -e "^\* alice's devices" "$WORK/alice3.out" | indent
+[[ $(grep '^\[' "$WORK/phone.out") == "$(printf '[bob] %s\n[me -> bob] %s' "$B3" "$P1")" ]] ||
+  fail "the phone's screen is not as expected"
+[[ $(grep '^\[' "$WORK/alice3.out") == "$(printf '[bob] %s\n[me:2 -> bob] %s' "$B3" "$P1")" ]] ||
+  fail "the laptop's screen is not as expected"
+grep -qxF "[alice:2] $P1" "$WORK/bob3.out" || fail "bob did not get the phone's message"
+say "${G}bob's message is on both of alice's devices; what her phone wrote shows on her laptop too${R}"
+
+title "6. bob loses his phone; alice writes meanwhile; bob reinstalls and gets it (healing)"
+chat alice4 alice <<<"/msg bob $A3" || fail "alice could not write"
+grep '^\[' "$WORK/alice4.out" | indent
+CODE_BOB=$(sed -n 's/^\* recovery code for bob: \([A-Z2-7-]*\);.*/\1/p' "$WORK/register-bob.out")
+say "bob, on a new phone: hush-chat --state bob-new --handle bob --recover $CODE_BOB"
+chat bob-new bob-new --handle bob --recover "$CODE_BOB" <<<"/sync" ||
+  { cat "$WORK/bob-new.out" >&2; fail "bob could not recover his handle"; }
+grep -e '^\* recovered' -e '^!' "$WORK/bob-new.out" | indent
+say "   (his new device cannot read what was encrypted for the lost one: hush asks alice's device"
+say "    to send it again, over a new session that authenticates the new identity)"
+say "alice's laptop: bob's new identity shows as a change; she compares safety numbers, then:"
+chat alice5 alice <<EOF || { cat "$WORK/alice5.out" >&2; fail "alice's session failed"; }
+/sync
+/trust bob
+EOF
+grep -e 'WARNING' -e "^\* bob's new identity" "$WORK/alice5.out" |
+  sed -E 's/(key [0-9a-f]{10})[0-9a-f]+/\1.../' | indent
+chat bob-new2 bob-new <<EOF || { cat "$WORK/bob-new2.out" >&2; fail "bob's new device did not get it"; }
+/wait 1 $WAIT
+/sync
+EOF
+chat bob-new3 bob-new <<<"/sync" || fail "bob's new device failed"
+say "bob's new phone (after /trust at alice: no one had to send anything again by hand):"
+grep '^\[' "$WORK/bob-new2.out" "$WORK/bob-new3.out" | sed 's/^[^:]*://' | indent
+[[ $(cat "$WORK/bob-new2.out" "$WORK/bob-new3.out" | grep -c '^\[') == 1 ]] &&
+  grep -qxF "[alice] $A3" "$WORK/bob-new2.out" || fail "bob's new device must show alice's message once"
+say "${G}healed: alice's message reached bob's new device exactly once${R}"
 stop_relay
 
-title "5. The relay turns man in the middle: it hands out its own keys as bob's"
+title "7. The relay turns man in the middle: it hands out its own keys as bob's"
 start_relay evil-relay --impersonate bob
 say "hush-relay ... --impersonate bob   (a test flag: the relay lies about bob's keys)"
 say "alice has lost her session with bob (/reset bob) and writes to him again:"
@@ -160,7 +239,7 @@ grep -q '^\[me -> bob\]' "$WORK/alice2.out" && fail "alice's message went out"
 say "${G}refused: alice knows bob's real identity key, and the relay's differs; nothing was sent${R}"
 stop_relay
 
-title "6. What the relay stored and saw"
+title "8. What the relay stored and saw"
 files=("$WORK"/relay.db*)
 "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
 bytes=$(cat "${files[@]}" | wc -c)

@@ -991,7 +991,7 @@ END
   [[ $CODE =~ ^HUSHLINK1(-[A-Z2-7]{1,8})+$ ]] || die "not a link code: $CODE"
   grep -q $'\xe2\x96\x88' "$WORK/phone.out" || { show "$WORK/phone.out"; die "no QR code (half blocks) above the code"; }
   expect_line "$WORK/link-phone.out" "* linked device 2 of alice: it shows our conversations from now on (/devices lists them, /unlink 2 removes it)"
-  expect_line "$WORK/phone.out" "* linked: this is device 2 of alice (1 trusted contacts came with the link)"
+  expect_line "$WORK/phone.out" "* linked: this is device 2 of alice (1 trusted contact came with the link)"
   wait_for "$WORK/relay.log" '(alice:2): published keys' 1
   wait_for "$WORK/phone.out" "^\* alice's devices: 1, 2 (this device) (signed list version 2)$" 1
   ok "linked as device 2 (with alice's contact bob); it published its keys; alice's list is at version 2"
