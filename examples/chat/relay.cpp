@@ -108,8 +108,8 @@ options:
                          at most a quarter of them (and of the 16 MiB per recipient device)
   --impersonate HANDLE   FOR DEMONSTRATIONS AND TESTS ONLY: act as a man in the middle for HANDLE,
                          handing out a bundle of the relay's own keys (made once, kept in the
-                         database) and a device list signed by them to anyone who fetches
-                         HANDLE's bundle or list. It exists to show that
+                         database) and a device list signed by them to anyone but HANDLE
+                         who fetches HANDLE's bundle or list. It exists to show that
                          hush detects this: a client that already knows HANDLE refuses to send
                          (untrusted_identity), and a new one sees a safety number that differs from
                          the one HANDLE sees. May be repeated.
