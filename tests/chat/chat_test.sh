@@ -508,6 +508,7 @@ EOF
   step "the relay turns man in the middle for bob; alice's session is gone"
   start_relay evil --impersonate bob
   local fake
+  wait_for "$WORK/evil.log" ': --impersonate bob: ' 1  # (said after the "listening" line)
   fake=$(sed -n 's/.*--impersonate bob: .*(identity \([0-9a-f]*\)).*/\1/p' "$WORK/evil.log")
   [[ -n $fake ]] || { show "$WORK/evil.log"; die "the relay did not name its impostor key"; }
   chat alice2 alice 2 <<EOF
