@@ -23,7 +23,8 @@
 #                 (trust on first use), but carol's safety number for bob differs from bob's
 #                 for carol; and bob's real answer is then flagged at carol as an identity change
 #   robustness    a relay fed oversized, empty, truncated, malformed and out-of-order frames, a
-#                 wrong token and random bytes drops each such connection and keeps serving
+#                 wrong token, unknown or out-of-range devices, a second waiter at a link mailbox
+#                 and random bytes drops each such connection and keeps serving
 #   hostile       envelopes that name alice but come from mallory's account are dropped unread
 #                 (sender_mismatch: no message, no identity change); 20 forged envelopes from
 #                 alice's account (a stolen token) are dropped as invalid_message and do not stop
@@ -626,6 +627,13 @@ robustness() {
   frame "01$(u32 1)$(str alice)$(u32 10001)$(u32 32)$(printf '%064d' 0)" | poke "a HELLO for a device id above the limit" "malformed frame"
   frame "01$(u32 1)$(str alice)$(u32 2)$(u32 32)$(printf '%064d' 0)" | poke "a HELLO for a device alice never added" "no such device"
   frame "01$(u32 1)$(str carol)$(u32 2)$(u32 32)$(printf '%064d' 0)" | poke "a HELLO registering a new handle as device 2" "no such device"
+  # One waiter per link mailbox: a second LINK_WAIT at a mailbox someone waits at is refused.
+  exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+  frame "0d$(u32 1)$(u32 16)$(printf '%032d' 7)" >&5
+  wait_for "$WORK/relay.log" ': waiting at a link mailbox' 1
+  frame "0d$(u32 1)$(u32 16)$(printf '%032d' 7)" | poke "a second LINK_WAIT at the same mailbox" "mailbox busy"
+  expect_grep "$WORK/relay.log" "LINK_WAIT refused: someone waits at that mailbox"
+  exec 5<&-
   frame "11$(u32 1)" | poke "a relay-to-client kind from a client" "malformed frame"
   frame "01$(u32 1)$(str 'bad handle!')$(u32 1)$(u32 32)$(printf '%064d' 0)" | poke "an invalid handle" "invalid handle"
   frame "01$(u32 1)$(str alice)$(u32 1)$(u32 32)$(printf '%064d' 0)" | poke "alice's handle with a wrong token" "handle taken"
