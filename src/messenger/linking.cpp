@@ -57,6 +57,8 @@ Result<LinkResult> Messenger::link_device(std::string_view code, ByteView applic
   if (!identity) return identity.error();
   auto contacts = store_.identities();
   if (!contacts) return contacts.error();
+  // Our own name is pinned to our own identity on every device of ours; it is not a contact.
+  std::erase_if(*contacts, [&](const auto& c) { return c.first == self_.name; });
   // Beyond the limit the new device learns the rest by trust on first use.
   if (contacts->size() > kMaxLinkContacts) contacts->resize(kMaxLinkContacts);
   LinkContents contents{self_.name,           added,
