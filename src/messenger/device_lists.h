@@ -71,11 +71,8 @@ class DeviceLists {
   ProtocolStore& store_;
   KeyDirectory& directory_;
   const Address& self_;
-  struct Cached {
-    DeviceList list;
-    Bytes serialized;
-  };
-  std::map<std::string, Cached, std::less<>> cache_;
+  // The newest list seen per person, as kept (parsed, verified and checked by the rules).
+  std::map<std::string, SignedDeviceList, std::less<>> cache_;
 };
 
 }  // namespace hush::internal
