@@ -181,9 +181,18 @@ Result<std::vector<DeviceDelivery>> Messenger::Impl::deliver(
     auto current = outbox.load(entry.seq);
     if (!current) return current.error();
     if (!*current) return ok_status();  // dropped meanwhile
+    // A device has one delivery per entry, as a rule at the same index as in `entry` (nothing
+    // reorders them): looked up there first, so that a send to n devices makes n comparisons, not
+    // n * n.
+    std::vector<OutboxDelivery>& kept = (*current)->deliveries;
     for (std::size_t i : indices) {
-      for (OutboxDelivery& d : (*current)->deliveries)
-        if (d.device == entry.deliveries[i].device) d = entry.deliveries[i];
+      const OutboxDelivery& handled = entry.deliveries[i];
+      if (i < kept.size() && kept[i].device == handled.device) {
+        kept[i] = handled;
+        continue;
+      }
+      for (OutboxDelivery& d : kept)
+        if (d.device == handled.device) d = handled;
     }
     return outbox.save(**current);
   });
