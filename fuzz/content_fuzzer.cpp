@@ -28,15 +28,6 @@ const fuzz::ContentSetup& setup() {
   return *s;
 }
 
-class Capture final : public Transport {
- public:
-  Status send(const Address&, ByteView e) override {
-    envelopes.emplace_back(e.begin(), e.end());
-    return ok_status();
-  }
-  std::vector<Bytes> envelopes;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -50,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::FuzzClock clock;
   const Context ctx{random, clock, nullptr};
   fuzz::ListDirectory directory = s.directory;
-  Capture transport;
+  fuzz::CaptureTransport transport;
   Messenger bob(ctx, **bob_store, transport, directory, s.bob->address);
 
   auto seal = [&]() {
@@ -70,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     code == Errc::kLimitExceeded,
                 "an undocumented content error");
     fuzz::check(fuzz::snapshot(**bob_store) == before, "a refused content changed bob's store");
-    fuzz::check(transport.envelopes.empty(), "a refused content made bob send");
+    fuzz::check(transport.all.empty(), "a refused content made bob send");
     return 0;
   }
   fuzz::check(received.has_value(), "bob refused a valid content");
@@ -83,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     std::equal(m.plaintext.expose().begin(), m.plaintext.expose().end(),
                                parsed->body.expose().begin()),
                 "a message with another text");
-    fuzz::check(transport.envelopes.empty(), "a message made bob send");
+    fuzz::check(transport.all.empty(), "a message made bob send");
     auto again = bob.receive(seal());
     fuzz::check(again.has_value() && !again->has_value(), "a message shown twice");
     return 0;
@@ -96,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             s.bob_envelope_ids.begin(), s.bob_envelope_ids.end(),
             [&](const Bytes& e) { return std::equal(e.begin(), e.end(), id.begin()); });
       });
-  fuzz::check(names_ours == !transport.envelopes.empty(),
+  fuzz::check(names_ours == !transport.all.empty(),
               "bob sent again without being asked, or did not when asked");
   return 0;
 }

@@ -335,14 +335,16 @@ class InteractionWriter {
 
 // ---- Messenger I/O for the envelope target and its seeds ----
 
-/// Keeps every envelope handed to it (the last one in `last`).
+/// Keeps every envelope handed to it (in `all`; the last one also in `last`).
 class CaptureTransport final : public Transport {
  public:
   Status send(const Address&, ByteView envelope) override {
     last.assign(envelope.begin(), envelope.end());
+    all.push_back(last);
     return ok_status();
   }
   Bytes last;
+  std::vector<Bytes> all;
 };
 
 /// A directory that holds device lists and no keys: fetch fails with kNoSession, and it reports
@@ -416,20 +418,13 @@ struct ContentSetup {
     check(first.has_value() &&
               decrypt_message(bob->ctx, *bob->store, alice->address, *first).has_value(),
           "first message");
-    class Capture final : public Transport {
-     public:
-      Status send(const Address&, ByteView e) override {
-        envelopes.emplace_back(e.begin(), e.end());
-        return ok_status();
-      }
-      std::vector<Bytes> envelopes;
-    } transport;
+    CaptureTransport transport;
     Messenger bob_messenger(bob->ctx, *bob->store, transport, directory, bob->address);
     check(bob_messenger.devices("alice").has_value(), "bob learns alice's list");
     for (const char* text : {"m1", "m2", "m3"})
       check(bob_messenger.send("alice", as_bytes(text)).has_value(), "bob sends");
     Messenger alice_messenger(alice->ctx, *alice->store, transport, directory, alice->address);
-    for (const Bytes& e : transport.envelopes) {
+    for (const Bytes& e : transport.all) {
       auto r = alice_messenger.receive(e);
       check(r.has_value() && r->has_value(), "alice receives");
       auto id = envelope_id_of(e);

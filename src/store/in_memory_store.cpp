@@ -323,17 +323,11 @@ Result<std::vector<DeviceId>> InMemoryProtocolStore::session_devices(std::string
 
 // ---- Messenger records ----
 
-namespace {
-Status check_kind(MessengerRecordKind kind) {
-  if (!internal::is_messenger_record_kind(static_cast<std::uint32_t>(kind)))
-    return Error(Errc::kInvalidArgument, "messenger record: unknown kind");
-  return ok_status();
-}
-}  // namespace
+namespace {}  // namespace
 
 Result<std::optional<SecretBytes>> InMemoryProtocolStore::load_messenger_record(
     MessengerRecordKind kind, std::string_view key) {
-  if (auto st = check_kind(kind); !st) return st.error();
+  if (auto st = internal::check_messenger_record(kind, key); !st) return st.error();
   std::lock_guard lock(mutex_);
   auto it = state_->messenger_records.find(RecordKey(static_cast<std::uint8_t>(kind), key));
   if (it == state_->messenger_records.end()) return std::optional<SecretBytes>();
@@ -342,11 +336,7 @@ Result<std::optional<SecretBytes>> InMemoryProtocolStore::load_messenger_record(
 
 Status InMemoryProtocolStore::store_messenger_record(MessengerRecordKind kind, std::string_view key,
                                                      ByteView value) {
-  if (auto st = check_kind(kind); !st) return st;
-  if (key.size() > kMaxMessengerRecordKeyBytes)
-    return Error(Errc::kLimitExceeded, "messenger record: key too long");
-  if (value.size() > kMaxAppDataBytes)
-    return Error(Errc::kLimitExceeded, "messenger record: value too large");
+  if (auto st = internal::check_messenger_record(kind, key, value); !st) return st;
   SecretBytes copy = SecretBytes::copy_of(value);  // may throw: before anything changes
   std::lock_guard lock(mutex_);
   RecordKey k(static_cast<std::uint8_t>(kind), key);
@@ -368,7 +358,7 @@ Status InMemoryProtocolStore::store_messenger_record(MessengerRecordKind kind, s
 
 Status InMemoryProtocolStore::remove_messenger_record(MessengerRecordKind kind,
                                                       std::string_view key) {
-  if (auto st = check_kind(kind); !st) return st;
+  if (auto st = internal::check_messenger_record(kind, key); !st) return st;
   std::lock_guard lock(mutex_);
   RecordKey k(static_cast<std::uint8_t>(kind), key);
   auto& records = state_->messenger_records;
@@ -382,7 +372,7 @@ Status InMemoryProtocolStore::remove_messenger_record(MessengerRecordKind kind,
 
 Result<std::vector<std::string>> InMemoryProtocolStore::messenger_record_keys(
     MessengerRecordKind kind) {
-  if (auto st = check_kind(kind); !st) return st.error();
+  if (auto st = internal::check_messenger_record(kind, {}); !st) return st.error();
   std::lock_guard lock(mutex_);
   const auto k = static_cast<std::uint8_t>(kind);
   std::vector<std::string> out;

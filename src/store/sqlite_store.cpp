@@ -822,12 +822,6 @@ Status SqliteStore::erase_app_data(std::string_view key) {
 
 namespace {
 
-Status check_kind(MessengerRecordKind kind) {
-  if (!internal::is_messenger_record_kind(static_cast<std::uint32_t>(kind)))
-    return Error(Errc::kInvalidArgument, "SqliteStore: unknown Messenger record kind");
-  return ok_status();
-}
-
 // The value of one Messenger record, opened for its row and bounded; nullopt if there is none.
 Result<std::optional<SecretBytes>> load_record(SqliteStore::Impl& impl, MessengerRecordKind kind,
                                                std::string_view key) {
@@ -847,18 +841,14 @@ Result<std::optional<SecretBytes>> load_record(SqliteStore::Impl& impl, Messenge
 
 Result<std::optional<SecretBytes>> SqliteStore::load_messenger_record(MessengerRecordKind kind,
                                                                       std::string_view key) {
-  if (auto st = check_kind(kind); !st) return st.error();
+  if (auto st = internal::check_messenger_record(kind, key); !st) return st.error();
   std::lock_guard lock(impl_->mutex);
   return load_record(*impl_, kind, key);
 }
 
 Status SqliteStore::store_messenger_record(MessengerRecordKind kind, std::string_view key,
                                            ByteView value) {
-  if (auto st = check_kind(kind); !st) return st;
-  if (key.size() > kMaxMessengerRecordKeyBytes)
-    return Error(Errc::kLimitExceeded, "SqliteStore: Messenger record key too long");
-  if (value.size() > kMaxAppDataBytes)
-    return Error(Errc::kLimitExceeded, "SqliteStore: Messenger record value too large");
+  if (auto st = internal::check_messenger_record(kind, key, value); !st) return st;
   std::lock_guard lock(impl_->mutex);
   auto stored = impl_->protect(row_id("messenger_records", kind, key), value);
   if (!stored) return stored.error();
@@ -870,7 +860,7 @@ Status SqliteStore::store_messenger_record(MessengerRecordKind kind, std::string
 }
 
 Status SqliteStore::remove_messenger_record(MessengerRecordKind kind, std::string_view key) {
-  if (auto st = check_kind(kind); !st) return st;
+  if (auto st = internal::check_messenger_record(kind, key); !st) return st;
   std::lock_guard lock(impl_->mutex);
   auto q = impl_->query("DELETE FROM messenger_records WHERE kind = ? AND key = ?");
   if (!q) return q.error();
@@ -879,7 +869,7 @@ Status SqliteStore::remove_messenger_record(MessengerRecordKind kind, std::strin
 }
 
 Result<std::vector<std::string>> SqliteStore::messenger_record_keys(MessengerRecordKind kind) {
-  if (auto st = check_kind(kind); !st) return st.error();
+  if (auto st = internal::check_messenger_record(kind, {}); !st) return st.error();
   std::lock_guard lock(impl_->mutex);
   // Keys are BLOBs, so SQLite orders them bytewise.
   auto q = impl_->query("SELECT key FROM messenger_records WHERE kind = ? ORDER BY key");

@@ -1,6 +1,8 @@
 // hush internal: the shared snapshot writer (see store_snapshot.h).
 #include "store/store_snapshot.h"
 
+#include <hush/limits.h>
+
 #include "proto_util.h"
 #include "storage.pb.h"
 
@@ -66,6 +68,17 @@ void SnapshotWriter::add_messenger_record(MessengerRecordKind kind, std::string_
 
 SecretBytes SnapshotWriter::finish() const {
   return serialize_to_secret(*p_);
+}
+
+Status check_messenger_record(MessengerRecordKind kind, std::string_view key,
+                              std::optional<ByteView> value) {
+  if (!is_messenger_record_kind(static_cast<std::uint32_t>(kind)))
+    return Error(Errc::kInvalidArgument, "messenger record: unknown kind");
+  if (key.size() > kMaxMessengerRecordKeyBytes)
+    return Error(Errc::kLimitExceeded, "messenger record: key too long");
+  if (value && value->size() > kMaxAppDataBytes)
+    return Error(Errc::kLimitExceeded, "messenger record: value too large");
+  return ok_status();
 }
 
 }  // namespace hush::internal

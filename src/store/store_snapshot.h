@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <hush/address.h>
+#include <hush/bytes.h>
 #include <hush/keys.h>
 #include <hush/prekey.h>
 #include <hush/secret.h>
@@ -51,5 +53,11 @@ constexpr bool is_messenger_record_kind(std::uint32_t kind) {
   return kind >= static_cast<std::uint32_t>(MessengerRecordKind::kDeviceList) &&
          kind <= static_cast<std::uint32_t>(MessengerRecordKind::kHealing);
 }
+
+/// The checks both stores make on a Messenger record before anything else: a known kind
+/// (kInvalidArgument), a key of at most kMaxMessengerRecordKeyBytes and, when storing, a value of
+/// at most kMaxAppDataBytes (kLimitExceeded).
+Status check_messenger_record(MessengerRecordKind kind, std::string_view key,
+                              std::optional<ByteView> value = std::nullopt);
 
 }  // namespace hush::internal
