@@ -139,9 +139,10 @@ struct ReceiveOptions {
 /// What happened to one message for one device.
 enum class DeliveryState : std::uint8_t {
   kSent,    ///< Handed to the transport.
-  kQueued,  ///< Kept in the outbox: the transport failed, or the device has no keys yet; flush()
-            ///< sends it.
-  kFailed,  ///< Not sent and not kept for this device (see `error`).
+  kQueued,  ///< Kept in the outbox and sent by flush(): the transport failed, the device has no
+            ///< keys yet, or its bundle carried another identity (sent once the change is
+            ///< approved). A delivery still waiting for keys when kResendWindowMs passed is given
+            ///< up; one waiting for the transport never is.
 };
 
 /// One device's outcome of a send.
@@ -149,7 +150,7 @@ struct DeviceDelivery {
   /// The device (the recipient's, or one of ours for the copy).
   Address device;
   DeliveryState state = DeliveryState::kSent;
-  /// Why it was queued or failed (kTransportFailure, kNoSession, ...); absent when sent.
+  /// Why it was queued (kTransportFailure, kNoSession, kUntrustedIdentity, ...); absent when sent.
   std::optional<Error> error;
 };
 
