@@ -16,7 +16,11 @@
 //   encrypt_messages/<store>/bob:B   one encrypt_messages batch to bob's B devices (what send
 //                                    calls once per message)
 //   receive/<store>                  Messenger::receive at bob's device 1 of alice's next
-//                                    envelope, in order (its seen-ids pruned every 256)
+//                                    envelope, in order (the message ids it has shown forgotten
+//                                    every 256, untimed: its clock passes the window)
+//   receive_seen_full/memory         the same with kMaxSeenMessageIds ids shown inside the window
+//                                    (what a device that received 50,000 messages in the last week
+//                                    lives with): every receive forgets the oldest
 //   decrypt_message/<store>          decrypt_message of alice's next message (93 bytes)
 //   link/<store>/contacts:C          the whole flow for one new device of bob's, whose device 1
 //                                    (on <store>) trusts C people: LinkRequest::create,
@@ -70,6 +74,9 @@ constexpr std::size_t kBodyBytes = 64;
 constexpr std::size_t kContentBytes = 93;
 // Untimed upkeep every this many timed operations (outbox, seen ids, envelope queues).
 constexpr std::int64_t kUpkeepEvery = 256;
+// How far a clock jumps for flush() to forget what every device got (the outbox) or what was
+// shown (seen message ids).
+constexpr std::uint64_t kPastTheWindowMs = hush::kResendWindowMs + 3600 * 1000;
 
 void fail(const char* what) {
   std::fprintf(stderr, "bench: %s\n", what);
@@ -176,16 +183,20 @@ std::string temp_dir() {
   return t;
 }
 
+// One device: its own clock (so that one device's clock can pass the resend window while
+// another's stays), store, transport and Messenger.
 struct Device {
+  BenchClock clock;
+  hush::Context ctx{hush::system_random(), clock, nullptr};
   std::unique_ptr<hush::ProtocolStore> store;
   std::unique_ptr<Server::Port> port;
   std::unique_ptr<hush::Messenger> messenger;
   hush::Address address;
 };
 
-// The devices of both people, on one server, with one clock.
+// The devices of both people, on one server.
 struct World {
-  BenchClock clock;
+  BenchClock clock;  // for what no device does (a new device's link flow)
   hush::Context ctx{hush::system_random(), clock, nullptr};
   Server server;
   std::string dir;  // for SQLite databases; removed with the world
@@ -215,7 +226,8 @@ struct World {
     d->store = std::move(store);
     d->port = std::make_unique<Server::Port>(server);
     d->address = std::move(a);
-    d->messenger = std::make_unique<hush::Messenger>(ctx, *d->store, *d->port, server, d->address);
+    d->messenger =
+        std::make_unique<hush::Messenger>(d->ctx, *d->store, *d->port, server, d->address);
     devices.push_back(std::move(d));
     return *devices.back();
   }
@@ -290,9 +302,9 @@ struct Conversation {
     world.drain();
   }
 
-  // Forgets what alice's outbox holds: every device got it, and the clock passes the window.
+  // Forgets what alice's outbox holds: every device got it, and her clock passes the window.
   void prune() {
-    world.clock.advance(hush::kResendWindowMs + 3600 * 1000);
+    alice->clock.advance(kPastTheWindowMs);
     const auto f = must(alice->messenger->flush());
     if (f.queued != 0) fail("flush left deliveries queued");
   }
@@ -327,9 +339,39 @@ Conversation& sending_full(Kind kind, int bob_count) {
   return c;
 }
 
+// Alice sends bob kUpkeepEvery messages, queued for bob's device 1, and forgets them again (her
+// outbox). With `forget_seen`, bob's clock too passes the window and bob's flush() forgets the
+// message ids he has shown.
+void queue_for_bob(Conversation& c, bool forget_seen) {
+  for (std::int64_t i = 0; i < kUpkeepEvery; ++i)
+    must(c.alice->messenger->send("bob", hush::as_bytes(c.body)));
+  c.alice->clock.advance(kPastTheWindowMs);
+  must(c.alice->messenger->flush());
+  if (!forget_seen) return;
+  c.bob->clock.advance(kPastTheWindowMs);
+  must(c.bob->messenger->flush());
+}
+
 Conversation& receiving(Kind kind) {
   static std::map<std::tuple<Kind, int, int>, std::unique_ptr<Conversation>> all;
   return cached(all, kind, 1, 1);
+}
+
+// A conversation in which bob's device 1 remembers kMaxSeenMessageIds message ids, all inside the
+// window (what a device that received 50,000 messages in the last week lives with).
+Conversation& receiving_seen_full(Kind kind) {
+  static std::map<std::tuple<Kind, int, int>, std::unique_ptr<Conversation>> all;
+  const bool fresh = all.find({kind, 1, 1}) == all.end();
+  Conversation& c = cached(all, kind, 1, 1);
+  if (fresh) {
+    auto& queue = c.world.server.queues[c.bob->address];
+    for (std::size_t shown = 0; shown < hush::kMaxSeenMessageIds;) {
+      queue_for_bob(c, false);
+      for (; !queue.empty(); queue.pop_front(), ++shown)
+        must(c.bob->messenger->receive(queue.front()));
+    }
+  }
+  return c;
 }
 
 // ---- the timed operations (out of line, for callgrind) ----
@@ -343,13 +385,13 @@ Conversation& receiving(Kind kind) {
 
 [[gnu::noinline]] void encrypt_once(Conversation& c, const hush::Address& to,
                                     hush::ByteView plaintext) {
-  auto m = must(hush::encrypt_message(c.world.ctx, *c.alice->store, to, plaintext));
+  auto m = must(hush::encrypt_message(c.alice->ctx, *c.alice->store, to, plaintext));
   benchmark::DoNotOptimize(m);
 }
 
 [[gnu::noinline]] void encrypt_batch_once(Conversation& c,
                                           const std::vector<hush::OutgoingMessage>& batch) {
-  auto m = must(hush::encrypt_messages(c.world.ctx, *c.alice->store, batch));
+  auto m = must(hush::encrypt_messages(c.alice->ctx, *c.alice->store, batch));
   benchmark::DoNotOptimize(m);
 }
 
@@ -360,7 +402,7 @@ Conversation& receiving(Kind kind) {
 }
 
 [[gnu::noinline]] void decrypt_once(Conversation& c, const hush::CiphertextMessage& m) {
-  auto p = must(hush::decrypt_message(c.world.ctx, *c.bob->store, c.alice->address, m));
+  auto p = must(hush::decrypt_message(c.bob->ctx, *c.bob->store, c.alice->address, m));
   benchmark::DoNotOptimize(p);
 }
 
@@ -421,21 +463,12 @@ void BM_encrypt_messages(benchmark::State& state, Kind kind) {
 
 // ---- receiving ----
 
-void BM_receive(benchmark::State& state, Kind kind) {
-  Conversation& c = receiving(kind);
+void run_receive(benchmark::State& state, Conversation& c, bool forget_seen) {
   auto& queue = c.world.server.queues[c.bob->address];
-  auto refill = [&] {
-    for (std::int64_t i = 0; i < kUpkeepEvery; ++i)
-      must(c.alice->messenger->send("bob", hush::as_bytes(c.body)));
-    // Bob's seen ids and alice's outbox: forgotten past the window.
-    c.world.clock.advance(hush::kResendWindowMs + 3600 * 1000);
-    must(c.alice->messenger->flush());
-    must(c.bob->messenger->flush());
-  };
   for (auto _ : state) {
     if (queue.empty()) {
       state.PauseTiming();
-      refill();
+      queue_for_bob(c, forget_seen);
       state.ResumeTiming();
     }
     receive_once(c, queue.front());
@@ -449,6 +482,14 @@ void BM_receive(benchmark::State& state, Kind kind) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void BM_receive(benchmark::State& state, Kind kind) {
+  run_receive(state, receiving(kind), true);
+}
+
+void BM_receive_seen_full(benchmark::State& state, Kind kind) {
+  run_receive(state, receiving_seen_full(kind), false);
+}
+
 void BM_decrypt_message(benchmark::State& state, Kind kind) {
   Conversation& c = receiving(kind);
   const std::string plaintext(kContentBytes, 'x');
@@ -457,7 +498,7 @@ void BM_decrypt_message(benchmark::State& state, Kind kind) {
     if (queue.empty()) {
       state.PauseTiming();
       for (std::int64_t i = 0; i < kUpkeepEvery; ++i)
-        queue.push_back(must(hush::encrypt_message(c.world.ctx, *c.alice->store, c.bob->address,
+        queue.push_back(must(hush::encrypt_message(c.alice->ctx, *c.alice->store, c.bob->address,
                                                    hush::as_bytes(plaintext))));
       state.ResumeTiming();
     }
@@ -559,6 +600,8 @@ void register_all() {
     add("encrypt_messages/" + s, BM_encrypt_messages, k)->ArgName("bob")->Arg(1)->Arg(4)->Arg(32);
     add("send_outbox_full/" + s, BM_send_outbox_full, k)->ArgName("bob")->Arg(1)->Arg(32);
     add("receive/" + s, BM_receive, k);
+    // 50,000 receives to set up: in memory only.
+    if (k == Kind::kMemory) add("receive_seen_full/" + s, BM_receive_seen_full, k);
     add("decrypt_message/" + s, BM_decrypt_message, k);
     add("link/" + s, BM_link, k)->ArgName("contacts")->Arg(1)->Arg(100);
   }
@@ -631,6 +674,11 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       line(out, "receive", r);
       line(out, "decrypt_message", d);
       ratio(out, "receive / decrypt_message", r, d);
+      const Time full = time_of("receive_seen_full/" + std::string(store));
+      if (full.wall) {
+        line(out, "receive, 50,000 ids seen", full);
+        ratio(out, "  / receive", full, r);
+      }
     }
     for (const char* store : {"memory", "sqlite"})
       linking(out, store);
