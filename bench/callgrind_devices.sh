@@ -44,12 +44,13 @@ for r in "${runs[@]}"; do
     "$exe" --benchmark_filter="^${name}(/iterations:[0-9]+)?(/real_time)?\$" >/dev/null 2>&1
   total=$(callgrind_annotate "$file" 2>/dev/null |
     awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-  # The calls: the "(Nx)" of the benchmark's caller line ("<") above the function's own line ("*").
+  # The calls: the "(Nx)" of the benchmark's caller lines ("<") above the function's own line ("*").
   calls=$(callgrind_annotate --threshold=100 --tree=caller "$file" 2>/dev/null | awk -v fn="devices_bench.cpp:(anonymous namespace)::${fn}(" '
-    / < .*::BM_/ { if (match($0, /\(([0-9,]+)x\)/)) { c = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", c); n += c } next }
+    / < .*devices_bench.cpp:/ { if (match($0, /\(([0-9,]+)x\)/)) { c = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", c); n += c } next }
     / < / { next }
     / \* / { if (!done && index($0, fn) > 0) { print n; done = 1 } n = 0; next }
     { n = 0 }')
+  [[ -n "$calls" && "$calls" -gt 0 ]] || { echo "callgrind_devices: no calls counted for $name" >&2; exit 1; }
   per[$name]=$((total / calls))
   printf '%-32s %12s %6s %12s\n' "$name" "$total" "$calls" "${per[$name]}"
 done
