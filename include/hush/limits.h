@@ -135,8 +135,10 @@ inline constexpr std::size_t kMaxLinkMessageBytes = kMaxLinkContacts * (kMaxAddr
 inline constexpr std::uint64_t kResendWindowMs = std::uint64_t{7} * 24 * 3600 * 1000;
 
 /// The most messages the Messenger's outbox keeps (sent ones for resending, and ones the transport
-/// could not take yet). When every kept message is still waiting for the transport, send refuses
-/// a new one (kLimitExceeded) rather than drop what the user wrote.
+/// could not take yet). When it is full, the oldest messages no device waits for are dropped, a
+/// tenth of the outbox at once (they can then no longer be resent); when every kept message is
+/// still waiting for the transport, send refuses a new one (kLimitExceeded) rather than drop what
+/// the user wrote.
 inline constexpr std::size_t kMaxOutboxMessages = 1000;
 
 /// The most plaintext bytes the outbox keeps for resending (the oldest sent messages are dropped
@@ -158,7 +160,8 @@ inline constexpr std::size_t kMaxRetryEnvelopeIds = 16;
 
 /// The most message ids a device remembers to show each message once (a message sent again after
 /// a retry request, or by two devices' flushes, decrypts again but is not shown again). Forgotten
-/// after kResendWindowMs, the oldest first beyond this count.
+/// after kResendWindowMs; beyond this count the oldest are forgotten, down to nine tenths of it at
+/// once (so that forgetting, which reads every id, happens once per 5,000 messages, not on each).
 inline constexpr std::size_t kMaxSeenMessageIds = 50000;
 
 /// Registration ids are generated in libsignal's range 1..16380.

@@ -126,9 +126,11 @@ Result<std::size_t> SeenMessages::prune(std::uint64_t now_ms, bool force) {
         kept.emplace_back(t, std::move(k));
       }
     }
+    // Over the count, down to nine tenths of it (the oldest first), so that the next prune is
+    // kMaxSeenMessageIds / 10 receives away rather than the next one.
     if (kept.size() > kMaxSeenMessageIds) {
       std::sort(kept.begin(), kept.end());
-      const std::size_t excess = kept.size() - kMaxSeenMessageIds;
+      const std::size_t excess = kept.size() - kMaxSeenMessageIds + kMaxSeenMessageIds / 10;
       for (std::size_t i = 0; i < excess; ++i) {
         if (auto x =
                 store_.remove_messenger_record(MessengerRecordKind::kSeenMessage, kept[i].second);

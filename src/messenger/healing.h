@@ -3,7 +3,8 @@
 // SeenMessages (MessengerRecordKind::kSeenMessage): the ids of the messages shown, per sender
 // person, so that a message sent again (after a retry request, or twice by a crash between
 // encrypting and recording) decrypts but is not shown again. Each id is kept kResendWindowMs (the
-// sender resends nothing older), at most kMaxSeenMessageIds of them, the oldest dropped first; a
+// sender resends nothing older), at most kMaxSeenMessageIds of them, the oldest dropped first (down
+// to nine tenths of the count at once); a
 // meta record keeps the count, in the same transaction as every insert.
 //
 // RetryRequests (MessengerRecordKind::kHealing): per device of another person, the envelopes we

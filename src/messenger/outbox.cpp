@@ -18,6 +18,8 @@ constexpr const char* kMetaKey = "meta";
 constexpr std::size_t kMaxEnvelopeIdsKept = kMaxResendsPerDevice + 2;
 // Deliveries of one entry: every device of the recipient and every other device of ours.
 constexpr std::size_t kMaxDeliveries = 2 * kMaxDevicesPerPerson;
+// How many entries making room frees at once (when it can): a tenth of the outbox.
+constexpr std::size_t kMakeRoomBatch = kMaxOutboxMessages / 10;
 
 std::string key_of(std::uint64_t seq) {
   char buf[17];
@@ -164,11 +166,16 @@ Status Outbox::add(OutboxEntry& entry) {
       return meta->count < kMaxOutboxMessages && meta->bytes + entry.bytes() <= kMaxOutboxBytes;
     };
     if (!fits()) {
-      // Make room: the oldest entries no device waits for go first.
+      // Make room: the oldest entries no device waits for go first, a tenth of the outbox at once,
+      // so that a full outbox is listed once per kMakeRoomBatch sends, not on every send.
+      auto roomy = [&] {
+        return meta->count + kMakeRoomBatch <= kMaxOutboxMessages &&
+               meta->bytes + entry.bytes() <= kMaxOutboxBytes;
+      };
       auto all = seqs();
       if (!all) return all.error();
       for (std::uint64_t s : *all) {
-        if (fits()) break;
+        if (roomy()) break;
         auto old = load(s);
         if (!old) return old.error();
         if (!*old || (*old)->waiting()) continue;

@@ -4,9 +4,10 @@
 // the next number, the count and the bytes, updated in the same transactions as the entries.
 //
 // Bounds: at most kMaxOutboxMessages entries and kMaxOutboxBytes of content; to make room, the
-// oldest entries that no device waits for are dropped, even inside the window (they can then no
-// longer be resent); when every entry still has a device waiting, add() refuses
-// (kLimitExceeded). Stored entries are parsed strictly and bounded (kCorruptState otherwise).
+// oldest entries that no device waits for are dropped, a tenth of the outbox at once where it can,
+// even inside the window (they can then no longer be resent); when every entry still has a device
+// waiting, add() refuses (kLimitExceeded). Stored entries are parsed strictly and bounded
+// (kCorruptState otherwise).
 //
 // Not responsible for: sending (messenger.cpp) or sealing (the store seals records).
 // Thread-safety: not synchronised; every method is one store transaction (or joins the caller's).

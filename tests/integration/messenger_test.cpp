@@ -4,7 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
+
+#include "messenger/healing.h"
 
 #include "support/loopback.h"
 #include "support/messenger_user.h"
@@ -409,4 +412,67 @@ TEST_CASE("the outbox is sealed at rest with the store's key", "[integration][me
   Messenger restarted(*alice.party.ctx, *alice.party.store, alice.port, net, alice.address());
   REQUIRE(restarted.flush());
   CHECK(drain(net, bob) == std::vector<std::string>{"first", secret});
+}
+
+TEST_CASE("a full outbox makes room in batches, and refuses only when all of it waits",
+          "[integration][messenger][outbox][limits]") {
+  LoopbackNetwork net;
+  User alice(Party::create("alice", 826, 0, hush::test::StoreKind::kInMemory), net);
+  User bob(Party::create("bob", 827, 0, hush::test::StoreKind::kInMemory), net);
+  REQUIRE(alice.messenger.maintain_keys());
+  REQUIRE(bob.messenger.maintain_keys());
+  auto outbox_size = [&] {
+    auto keys = alice.party.store->messenger_record_keys(MessengerRecordKind::kOutbox);
+    REQUIRE(keys);
+    return keys->size() - 1;  // and the meta record
+  };
+  for (std::size_t i = 0; i < kMaxOutboxMessages; ++i)
+    send_ok(alice, "bob", "m");
+  CHECK(outbox_size() == kMaxOutboxMessages);
+  // The next send drops the oldest tenth (every device got them), not one.
+  send_ok(alice, "bob", "one more");
+  CHECK(outbox_size() == kMaxOutboxMessages - kMaxOutboxMessages / 10 + 1);
+  net.queue(bob.address()).clear();
+  // Messages the transport cannot take are never dropped: once the outbox holds only those, a new
+  // one is refused.
+  net.down = true;
+  std::size_t kept = 0;
+  for (;;) {
+    auto r = alice.messenger.send("bob", as_bytes("waiting"));
+    if (!r) {
+      CHECK(r.error().code() == Errc::kLimitExceeded);
+      break;
+    }
+    ++kept;
+    REQUIRE(kept <= kMaxOutboxMessages);
+  }
+  CHECK(kept == kMaxOutboxMessages);
+  CHECK(outbox_size() == kMaxOutboxMessages);
+  net.down = false;
+  auto flushed = alice.messenger.flush();
+  REQUIRE(flushed);
+  CHECK(flushed->sent == kMaxOutboxMessages);
+}
+
+TEST_CASE("seen message ids are forgotten in batches beyond the limit",
+          "[integration][messenger][limits]") {
+  InMemoryProtocolStore store(*generate_identity_key_pair(system_random()), 7);
+  internal::SeenMessages seen(store);
+  internal::MessageId id{};
+  auto count = [&] {
+    auto keys = store.messenger_record_keys(MessengerRecordKind::kSeenMessage);
+    REQUIRE(keys);
+    return keys->size() - 1;  // and the meta record
+  };
+  std::uint64_t t = 1'000'000;
+  for (std::size_t i = 0; i <= kMaxSeenMessageIds; ++i) {
+    std::memcpy(id.data(), &i, sizeof i);
+    REQUIRE(seen.insert("alice", id, ++t));
+  }
+  CHECK(count() == kMaxSeenMessageIds - kMaxSeenMessageIds / 10);
+  // The newest are kept, the oldest gone.
+  CHECK(*seen.contains("alice", id));
+  std::size_t first = 0;
+  std::memcpy(id.data(), &first, sizeof first);
+  CHECK_FALSE(*seen.contains("alice", id));
 }
