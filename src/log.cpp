@@ -1,4 +1,4 @@
-// hush internal: redaction and warning helpers.
+// hush internal: redaction and warning helpers, and the names of log levels.
 #include "log.h"
 
 #include <array>
@@ -36,9 +36,34 @@ std::string key_tag(const PublicKey& key) {
 
 void warn_failure(const Context& ctx, const char* operation, const Address& remote,
                   const Error& error) {
-  if (!ctx.logger) return;
-  ctx.logger->warn("{} with {} failed: {} ({})", operation, redact(remote),
-                   std::string(to_string(error.code())), error.where());
+  if (!ctx.logger || !ctx.logger->enabled(LogLevel::kWarn)) return;
+  std::string line = operation;
+  line += " with ";
+  line += redact(remote);
+  line += " failed: ";
+  line += to_string(error.code());
+  line += " (";
+  line += error.where();
+  line += ")";
+  ctx.logger->log(LogLevel::kWarn, line);
 }
 
 }  // namespace hush::internal
+
+namespace hush {
+
+std::string_view to_string(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+}  // namespace hush

@@ -7,8 +7,6 @@
 
 #include <string>
 
-#include <spdlog/logger.h>
-
 #include <hush/address.h>
 #include <hush/context.h>
 #include <hush/keys.h>

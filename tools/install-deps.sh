@@ -3,7 +3,8 @@
 #   tools/install-deps.sh           what building the library and examples needs (the chat
 #                                   example needs standalone Asio, header-only: libasio-dev,
 #                                   and libqrencode-dev for link codes as QR codes)
-#   tools/install-deps.sh --test    also what the test suite needs (Catch2, clang-format, clang
+#   tools/install-deps.sh --test    also what the test suite needs (Catch2, spdlog for the tests
+#                                   of the opt-in spdlog adapter, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
 #                                   libsignal-protocol-c for interop tests only, valgrind for
 #                                   the constant-time check)
@@ -12,10 +13,10 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
-          libspdlog-dev libsqlite3-dev libasio-dev libqrencode-dev)
+          libsqlite3-dev libasio-dev libqrencode-dev)
 case "${1:-}" in
   "") ;;
-  --test) packages+=(catch2 libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;
+  --test) packages+=(catch2 libspdlog-dev libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;
   --bench) packages+=(libbenchmark-dev libsignal-protocol-c-dev libolm-dev) ;;
   *)
     echo "usage: $0 [--test | --bench]" >&2

@@ -9,15 +9,14 @@
 // logger and the library has no global mutable state at all. A null logger means silence, which is
 // the default.
 //
-// Thread-safety: a Context may be shared by threads if its RandomSource, Clock and logger are
-// thread-safe (the defaults are; use spdlog's `_mt` loggers).
+// Thread-safety: a Context may be shared by threads if its RandomSource, Clock and Logger are
+// thread-safe (the defaults are; `hush/logger.h` says what a Logger must do).
 #pragma once
 
 #include <memory>
 
-#include <spdlog/fwd.h>
-
 #include <hush/clock.h>
+#include <hush/logger.h>
 #include <hush/random.h>
 
 namespace hush {
@@ -31,7 +30,7 @@ struct Context {
   Clock& clock;
   /// Where warnings about peer or protocol anomalies go; null (the default) logs nothing. The
   /// library never logs keys, plaintext, ciphertext or MACs, and logs addresses only redacted.
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<Logger> logger;
 };
 
 /// A Context with `system_random()`, `system_clock()` and no logger.
