@@ -3,7 +3,8 @@
 #   tools/install-deps.sh           what building the library and examples needs (the chat
 #                                   example needs standalone Asio, header-only: libasio-dev,
 #                                   and libqrencode-dev for link codes as QR codes)
-#   tools/install-deps.sh --test    also what the test suite needs (Catch2, spdlog for the tests
+#   tools/install-deps.sh --test    also what the test suite needs (Catch2, Doxygen for the API
+#                                   reference and its test, spdlog for the tests
 #                                   of the opt-in spdlog adapter, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
 #                                   libsignal-protocol-c for interop tests only, valgrind for
@@ -16,7 +17,7 @@ packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev pro
           libsqlite3-dev libasio-dev libqrencode-dev)
 case "${1:-}" in
   "") ;;
-  --test) packages+=(catch2 libspdlog-dev libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;
+  --test) packages+=(catch2 doxygen libspdlog-dev libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;
   --bench) packages+=(libbenchmark-dev libsignal-protocol-c-dev libolm-dev) ;;
   *)
     echo "usage: $0 [--test | --bench]" >&2

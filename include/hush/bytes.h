@@ -1,9 +1,10 @@
-// hush: byte views, byte vectors and hex helpers for NON-secret data.
-//
-// `Bytes` is a plain std::vector and is never wiped: use it only for public keys, ciphertext,
-// serialized messages and other data that is safe to leave in memory. Secrets use secret.h.
-//
-// Thread-safety: free functions only; all are re-entrant.
+/// @file
+/// Byte views, byte vectors and hex helpers for NON-secret data.
+///
+/// `Bytes` is a plain std::vector and is never wiped: use it only for public keys, ciphertext,
+/// serialized messages and other data that is safe to leave in memory. Secrets use secret.h.
+///
+/// Thread-safety: free functions only; all are re-entrant.
 #pragma once
 
 #include <cstdint>

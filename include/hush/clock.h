@@ -1,9 +1,10 @@
-// hush: the source of time.
-//
-// Used only for record timestamps (signed prekey creation) and age checks; never for protocol
-// decisions that a peer can influence. Passed in through `Context` so tests can fix time.
-//
-// Thread-safety: implementations must be safe to call from several threads; `system_clock()` is.
+/// @file
+/// The source of time.
+///
+/// Used only for record timestamps (signed prekey creation) and age checks; never for protocol
+/// decisions that a peer can influence. Passed in through `Context` so tests can fix time.
+///
+/// Thread-safety: implementations must be safe to call from several threads; `system_clock()` is.
 #pragma once
 
 #include <cstdint>

@@ -1,16 +1,17 @@
-// hush: the environment an operation runs in.
-//
-// A `Context` names the randomness, the clock and (optionally) the logger that an operation uses.
-// The library keeps no global mutable state: everything an operation needs arrives through its
-// arguments.
-//
-// Deviation from the design guide (B.8): the logger lives in the Context instead of behind a
-// process-wide `set_logger()`, so that two embedders in one process cannot overwrite each other's
-// logger and the library has no global mutable state at all. A null logger means silence, which is
-// the default.
-//
-// Thread-safety: a Context may be shared by threads if its RandomSource, Clock and Logger are
-// thread-safe (the defaults are; `hush/logger.h` says what a Logger must do).
+/// @file
+/// The environment an operation runs in.
+///
+/// A `Context` names the randomness, the clock and (optionally) the logger that an operation uses.
+/// The library keeps no global mutable state: everything an operation needs arrives through its
+/// arguments.
+///
+/// Deviation from the design guide (B.8): the logger lives in the Context instead of behind a
+/// process-wide `set_logger()`, so that two embedders in one process cannot overwrite each other's
+/// logger and the library has no global mutable state at all. A null logger means silence, which is
+/// the default.
+///
+/// Thread-safety: a Context may be shared by threads if its RandomSource, Clock and Logger are
+/// thread-safe (the defaults are; `hush/logger.h` says what a Logger must do).
 #pragma once
 
 #include <memory>

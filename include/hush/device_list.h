@@ -1,27 +1,28 @@
-// hush: a person's device list, signed with the person's identity key.
-//
-// A person (a name) has devices 1..N (at most kMaxDevicesPerPerson), each with its own
-// registration id, prekeys and sessions, and all holding the person's identity key pair. Which
-// devices a person has is what the device list says: the person's identity key signs it, and its
-// version grows by one with every change. A sender encrypts a message once per device on the list
-// and refuses a list older than one it has seen (kStaleDeviceList), so a directory can neither add
-// a device to someone (it cannot sign) nor silently bring a removed one back (it cannot roll the
-// list back). Signal's server keeps this list unsigned; hush does not trust the server with it.
-//
-// What a directory can still do: withhold the newest list (a sender then keeps using the newest it
-// has seen: a device added since gets nothing from it until the directory serves the new list),
-// and withhold delivery. What a removed device can still do: it held the identity key pair, so if
-// it is in an attacker's hands it can sign lists of its own; only a new identity (an identity
-// change every contact sees) shuts it out for good.
-//
-// Wire form (hush's own, proto/envelope.proto): SignedDeviceList { list, signature }, the list
-// bytes being DeviceList { format, name, identity_key, version, devices, next_device_id } and the
-// signature `curve25519_sign` by the identity key over "hush device list v1" || 0x00 || list.
-//
-// Not responsible for: fetching or publishing (transport.h's KeyDirectory), keeping the newest
-// seen list per person and trusting its key (messenger.h).
-//
-// Thread-safety: DeviceList and SignedDeviceList are plain values.
+/// @file
+/// A person's device list, signed with the person's identity key.
+///
+/// A person (a name) has devices 1..N (at most kMaxDevicesPerPerson), each with its own
+/// registration id, prekeys and sessions, and all holding the person's identity key pair. Which
+/// devices a person has is what the device list says: the person's identity key signs it, and its
+/// version grows by one with every change. A sender encrypts a message once per device on the list
+/// and refuses a list older than one it has seen (kStaleDeviceList), so a directory can neither add
+/// a device to someone (it cannot sign) nor silently bring a removed one back (it cannot roll the
+/// list back). Signal's server keeps this list unsigned; hush does not trust the server with it.
+///
+/// What a directory can still do: withhold the newest list (a sender then keeps using the newest it
+/// has seen: a device added since gets nothing from it until the directory serves the new list),
+/// and withhold delivery. What a removed device can still do: it held the identity key pair, so if
+/// it is in an attacker's hands it can sign lists of its own; only a new identity (an identity
+/// change every contact sees) shuts it out for good.
+///
+/// Wire form (hush's own, proto/envelope.proto): SignedDeviceList { list, signature }, the list
+/// bytes being DeviceList { format, name, identity_key, version, devices, next_device_id } and the
+/// signature `curve25519_sign` by the identity key over "hush device list v1" || 0x00 || list.
+///
+/// Not responsible for: fetching or publishing (transport.h's KeyDirectory), keeping the newest
+/// seen list per person and trusting its key (messenger.h).
+///
+/// Thread-safety: DeviceList and SignedDeviceList are plain values.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,7 @@ struct DeviceList {
   /// kLimitExceeded for more than kMaxDevicesPerPerson devices or a name longer than
   /// kMaxAddressNameBytes.
   Status check() const;
+  /// Equal when every field is equal.
   friend bool operator==(const DeviceList&, const DeviceList&) = default;
 };
 
@@ -79,6 +81,7 @@ class SignedDeviceList {
   const DeviceList& list() const noexcept { return list_; }
   /// The wire form (what parse() read, or what sign() made).
   const Bytes& serialized() const noexcept { return serialized_; }
+  /// Equal when the wire forms are byte for byte equal (the same list with the same signature).
   friend bool operator==(const SignedDeviceList& a, const SignedDeviceList& b) {
     return a.serialized_ == b.serialized_;
   }

@@ -1,14 +1,15 @@
-// hush: safety numbers, byte-compatible with libsignal-protocol-c (wire spec §9).
-//
-// Two users compare a 60-digit number (read aloud, or shown side by side) or scan each other's
-// code; if the numbers match, no one in the middle substituted a key. Each side's half is
-// SHA-512 iterated `iterations` times (5200 in Signal) over its identity key and a stable
-// identifier (a phone number, a handle); both sides compute the same number.
-//
-// Not responsible for: choosing stable identifiers (the application's) or recording that a user
-// verified a number (mark the identity trusted in your IdentityKeyStore).
-//
-// Thread-safety: pure functions.
+/// @file
+/// Safety numbers, byte-compatible with libsignal-protocol-c (wire spec §9).
+///
+/// Two users compare a 60-digit number (read aloud, or shown side by side) or scan each other's
+/// code; if the numbers match, no one in the middle substituted a key. Each side's half is
+/// SHA-512 iterated `iterations` times (5200 in Signal) over its identity key and a stable
+/// identifier (a phone number, a handle); both sides compute the same number.
+///
+/// Not responsible for: choosing stable identifiers (the application's) or recording that a user
+/// verified a number (mark the identity trusted in your IdentityKeyStore).
+///
+/// Thread-safety: pure functions.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
-// hush: umbrella header. Includes the whole public API.
-//
-// hush is an end-to-end encryption library wire-compatible with Signal protocol version 3
-// (libsignal-protocol-c 2.3.3): X3DH prekey bundles and the Double Ratchet.
+/// @file
+/// Umbrella header. Includes the whole public API.
+///
+/// hush is an end-to-end encryption library wire-compatible with Signal protocol version 3
+/// (libsignal-protocol-c 2.3.3): X3DH prekey bundles and the Double Ratchet.
 #pragma once
 
 #include <hush/address.h>
@@ -26,3 +27,7 @@
 #include <hush/store.h>
 #include <hush/transport.h>
 #include <hush/version.h>
+
+/// @namespace hush
+/// The whole public API of the library (the C++ one; `hush::detail` is internal). Start with
+/// hush::Messenger (messenger.h), or, without a Messenger, with the operations in session.h.

@@ -1,20 +1,21 @@
-// hush: a ProtocolStore kept in memory.
-//
-// For tests, examples and applications that persist the whole store themselves: `serialize()`
-// gives a deterministic snapshot of everything (secrets included) and `deserialize()` restores it,
-// so two snapshots are byte-for-byte equal exactly when the stores hold the same state. Nothing is
-// durable unless the caller saves a snapshot.
-//
-// Trust policy: trust on first use per person (the name of an address). A name with no stored
-// identity trusts any identity; afterwards only the stored one is trusted, for every device of that
-// name, until `save_identity` replaces it.
-//
-// Restoring an older snapshot puts every chain back: nothing here detects it, so an application
-// that persists this store through snapshots must never deserialize one older than the last it
-// used for encrypting (SqliteStore detects this with a generation counter).
-//
-// Thread-safety: all methods are safe to call from several threads; transactions are serialised by
-// one internal mutex (a transaction holds it from start to end).
+/// @file
+/// A ProtocolStore kept in memory.
+///
+/// For tests, examples and applications that persist the whole store themselves: `serialize()`
+/// gives a deterministic snapshot of everything (secrets included) and `deserialize()` restores it,
+/// so two snapshots are byte-for-byte equal exactly when the stores hold the same state. Nothing is
+/// durable unless the caller saves a snapshot.
+///
+/// Trust policy: trust on first use per person (the name of an address). A name with no stored
+/// identity trusts any identity; afterwards only the stored one is trusted, for every device of
+/// that name, until `save_identity` replaces it.
+///
+/// Restoring an older snapshot puts every chain back: nothing here detects it, so an application
+/// that persists this store through snapshots must never deserialize one older than the last it
+/// used for encrypting (SqliteStore detects this with a generation counter).
+///
+/// Thread-safety: all methods are safe to call from several threads; transactions are serialised by
+/// one internal mutex (a transaction holds it from start to end).
 #pragma once
 
 #include <cstdint>

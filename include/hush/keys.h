@@ -1,15 +1,17 @@
-// hush: Curve25519 keys and Signal-format signatures.
-//
-// Every key in Signal protocol v3 is a Curve25519 key. A public key travels as 33 bytes
-// `0x05 || u` (u: the X25519 Montgomery coordinate, little-endian); a private key is a clamped
-// 32-byte X25519 scalar. Identity keys are ordinary key pairs used both for DH and for signatures
-// in the `curve25519_sign` format (the Edwards sign bit travels in bit 7 of the signature's last
-// byte; wire spec §7.1), so identities can be imported from and exported to libsignal.
-//
-// Not responsible for: trust decisions (store.h) or key storage (store.h, in_memory_store.h).
-//
-// Thread-safety: `PublicKey` and `Signature` are immutable values that may be shared. `PrivateKey`,
-// `KeyPair` and `IdentityKeyPair` are move-only owners of secrets; one object is not synchronised.
+/// @file
+/// Curve25519 keys and Signal-format signatures.
+///
+/// Every key in Signal protocol v3 is a Curve25519 key. A public key travels as 33 bytes
+/// `0x05 || u` (u: the X25519 Montgomery coordinate, little-endian); a private key is a clamped
+/// 32-byte X25519 scalar. Identity keys are ordinary key pairs used both for DH and for signatures
+/// in the `curve25519_sign` format (the Edwards sign bit travels in bit 7 of the signature's last
+/// byte; wire spec §7.1), so identities can be imported from and exported to libsignal.
+///
+/// Not responsible for: trust decisions (store.h) or key storage (store.h, in_memory_store.h).
+///
+/// Thread-safety: `PublicKey` and `Signature` are immutable values that may be shared.
+/// `PrivateKey`, `KeyPair` and `IdentityKeyPair` are move-only owners of secrets; one object is not
+/// synchronised.
 #pragma once
 
 #include <array>
@@ -35,6 +37,7 @@ struct Signature {
   static Result<Signature> parse(ByteView data);
   /// A view of the 64 bytes.
   ByteView view() const noexcept { return {bytes.data(), bytes.size()}; }
+  /// Equal when the 64 bytes are equal (a signature is public: not a constant-time comparison).
   friend bool operator==(const Signature&, const Signature&) = default;
 };
 
@@ -93,7 +96,9 @@ class PrivateKey {
   /// The raw scalar (for storage). Do not copy it into unwiped memory.
   std::span<const std::uint8_t, 32> expose() const noexcept { return scalar_.expose(); }
 
+  /// Takes the key over; the source is left wiped.
   PrivateKey(PrivateKey&&) noexcept = default;
+  /// Takes the key over, overwriting this object's old key; the source is left wiped.
   PrivateKey& operator=(PrivateKey&&) noexcept = default;
 
  private:
@@ -103,7 +108,9 @@ class PrivateKey {
 
 /// A private key with its public key. Move-only.
 struct KeyPair {
+  /// The public half, which may be published.
   PublicKey public_key;
+  /// The private half (wiped on destruction).
   PrivateKey private_key;
 
   /// A fresh random pair. Fails only if `random` fails (kCryptoFailure).

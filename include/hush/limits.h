@@ -1,10 +1,11 @@
-// hush: every limit the library enforces, each with its reason.
-//
-// This is the one place limits live (libsignal's consts.rs style). The protocol limits are the ones
-// libsignal-protocol-c 2.3.3 uses (wire spec §6), so that anything one library accepts the other
-// accepts too; the size limits bound what untrusted input can make the library allocate.
-//
-// Thread-safety: constants.
+/// @file
+/// Every limit the library enforces, each with its reason.
+///
+/// This is the one place limits live (libsignal's consts.rs style). The protocol limits are the
+/// ones libsignal-protocol-c 2.3.3 uses (wire spec §6), so that anything one library accepts the
+/// other accepts too; the size limits bound what untrusted input can make the library allocate.
+///
+/// Thread-safety: constants.
 #pragma once
 
 #include <cstddef>

@@ -1,35 +1,36 @@
-// hush: linking a new device to a person, without the existing device ever sending a secret in the
-// clear (Signal's "provisioning").
-//
-// 1. The new device makes a LinkRequest: an ephemeral X25519 key pair, a 16-byte secret and a
-//    16-byte mailbox id. It shows `code()` to its user (as text and as a QR code) and waits for a
-//    link message at the mailbox (through the application's relay; the mailbox id is the only part
-//    the relay needs, and the only part it should see).
-// 2. The user enters (or scans) the code on an existing device, whose Messenger::link_device gives
-//    the new device an id, publishes the person's new signed device list, and seals a link message
-//    for the code: the person's name, the new device id, the identity key pair, the device list,
-//    the trusted identities of the person's contacts and the application's own data.
-// 3. The new device opens the link message with its LinkRequest, creates its store with the
-//    identity key pair and a registration id of its own, `import_link`s the contacts and the device
-//    list, and publishes its own prekeys (Messenger::maintain_keys).
-//
-// The link message is sealed with AES-256-GCM under keys derived (HKDF-SHA256) from an X25519
-// agreement between a fresh key of the existing device and the code's ephemeral key, and from the
-// code's secret; the associated data binds both public keys and the mailbox. The code never
-// travels through the relay, so the relay (which carries the link message) can neither read it nor
-// make one the new device accepts: without the secret nothing opens. Whoever sees the code (over
-// the user's shoulder, a photographed QR code) before it is used could make a link message of
-// their own and give the new device an identity of theirs; the new device then shows that
-// identity's safety numbers, and its person's contacts see an unknown key. A LinkRequest is for
-// one use: destroy it (its secrets are wiped) once a link message opened.
-//
-// Text form of a code: "HUSHLINK1-" followed by the base32 (RFC 4648 alphabet, no padding) of
-// ephemeral public key (32) || secret (16) || mailbox (16), in groups of 8 separated by '-'.
-//
-// Not responsible for: carrying the code or the link message (the application's), choosing the
-// new device's id or publishing the device list (Messenger::link_device).
-//
-// Thread-safety: LinkRequest, LinkCode and LinkContents are move-only values.
+/// @file
+/// Linking a new device to a person, without the existing device ever sending a secret in the
+/// clear (Signal's "provisioning").
+///
+/// 1. The new device makes a LinkRequest: an ephemeral X25519 key pair, a 16-byte secret and a
+///    16-byte mailbox id. It shows `code()` to its user (as text and as a QR code) and waits for a
+///    link message at the mailbox (through the application's relay; the mailbox id is the only part
+///    the relay needs, and the only part it should see).
+/// 2. The user enters (or scans) the code on an existing device, whose Messenger::link_device gives
+///    the new device an id, publishes the person's new signed device list, and seals a link message
+///    for the code: the person's name, the new device id, the identity key pair, the device list,
+///    the trusted identities of the person's contacts and the application's own data.
+/// 3. The new device opens the link message with its LinkRequest, creates its store with the
+///    identity key pair and a registration id of its own, `import_link`s the contacts and the
+///    device list, and publishes its own prekeys (Messenger::maintain_keys).
+///
+/// The link message is sealed with AES-256-GCM under keys derived (HKDF-SHA256) from an X25519
+/// agreement between a fresh key of the existing device and the code's ephemeral key, and from the
+/// code's secret; the associated data binds both public keys and the mailbox. The code never
+/// travels through the relay, so the relay (which carries the link message) can neither read it nor
+/// make one the new device accepts: without the secret nothing opens. Whoever sees the code (over
+/// the user's shoulder, a photographed QR code) before it is used could make a link message of
+/// their own and give the new device an identity of theirs; the new device then shows that
+/// identity's safety numbers, and its person's contacts see an unknown key. A LinkRequest is for
+/// one use: destroy it (its secrets are wiped) once a link message opened.
+///
+/// Text form of a code: "HUSHLINK1-" followed by the base32 (RFC 4648 alphabet, no padding) of
+/// ephemeral public key (32) || secret (16) || mailbox (16), in groups of 8 separated by '-'.
+///
+/// Not responsible for: carrying the code or the link message (the application's), choosing the
+/// new device's id or publishing the device list (Messenger::link_device).
+///
+/// Thread-safety: LinkRequest, LinkCode and LinkContents are move-only values.
 #pragma once
 
 #include <array>
@@ -106,7 +107,9 @@ class LinkRequest {
   /// Restores a serialized request. kInvalidArgument if it is not one.
   static Result<LinkRequest> deserialize(ByteView data);
 
+  /// Takes the request over; the source's secrets are left wiped.
   LinkRequest(LinkRequest&&) noexcept = default;
+  /// Takes the request over, overwriting this object's old secrets; the source's are wiped.
   LinkRequest& operator=(LinkRequest&&) noexcept = default;
 
  private:

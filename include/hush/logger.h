@@ -1,15 +1,16 @@
-// hush: where the library's log lines go.
-//
-// The library is silent unless the caller puts a `Logger` in the `Context` it passes. It then logs
-// peer and protocol anomalies (a duplicate message, a bad MAC, an untrusted identity) as one line
-// of text each: an operation name, a redacted address tag, an error name and a static location.
-// It never logs keys, plaintext, ciphertext, MACs or names in the clear, and logs nothing on
-// success paths. This header is not responsible for formatting, sinks or rotation: an
-// application forwards the lines to its own logging (`hush/spdlog_logger.h` does it for spdlog).
-//
-// Thread-safety: the library calls `log()` and `enabled()` from whatever thread runs an operation,
-// and from several threads at once when threads share a Context; implementations must be
-// thread-safe.
+/// @file
+/// Where the library's log lines go.
+///
+/// The library is silent unless the caller puts a `Logger` in the `Context` it passes. It then logs
+/// peer and protocol anomalies (a duplicate message, a bad MAC, an untrusted identity) as one line
+/// of text each: an operation name, a redacted address tag, an error name and a static location.
+/// It never logs keys, plaintext, ciphertext, MACs or names in the clear, and logs nothing on
+/// success paths. This header is not responsible for formatting, sinks or rotation: an
+/// application forwards the lines to its own logging (`hush/spdlog_logger.h` does it for spdlog).
+///
+/// Thread-safety: the library calls `log()` and `enabled()` from whatever thread runs an operation,
+/// and from several threads at once when threads share a Context; implementations must be
+/// thread-safe.
 #pragma once
 
 #include <string_view>

@@ -1,18 +1,19 @@
-// hush: Signal protocol v3 wire messages.
-//
-// SignalMessage (a.k.a. WhisperMessage) is `0x33 || protobuf || mac[8]`; PreKeySignalMessage is
-// `0x33 || protobuf` with a complete SignalMessage inside (wire spec §2). Parsing is strict and
-// treats its input as hostile: version bytes are checked before the protobuf is read, required
-// fields must be present, keys must be 33 bytes with type 0x05, and sizes are bounded
-// (kMaxMessageBytes). Parsing does not check the MAC; decryption does (session.h), in constant
-// time.
-//
-// The message type is not on the wire: the transport must say whether bytes are a prekey message
-// or a whisper message (MessageType).
-//
-// Not responsible for: encryption or MAC computation (session.h does those with session keys).
-//
-// Thread-safety: parsed messages are immutable values and may be shared.
+/// @file
+/// Signal protocol v3 wire messages.
+///
+/// SignalMessage (a.k.a. WhisperMessage) is `0x33 || protobuf || mac[8]`; PreKeySignalMessage is
+/// `0x33 || protobuf` with a complete SignalMessage inside (wire spec §2). Parsing is strict and
+/// treats its input as hostile: version bytes are checked before the protobuf is read, required
+/// fields must be present, keys must be 33 bytes with type 0x05, and sizes are bounded
+/// (kMaxMessageBytes). Parsing does not check the MAC; decryption does (session.h), in constant
+/// time.
+///
+/// The message type is not on the wire: the transport must say whether bytes are a prekey message
+/// or a whisper message (MessageType).
+///
+/// Not responsible for: encryption or MAC computation (session.h does those with session keys).
+///
+/// Thread-safety: parsed messages are immutable values and may be shared.
 #pragma once
 
 #include <cstddef>

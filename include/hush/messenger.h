@@ -1,71 +1,72 @@
-// hush: Messenger, a façade an application drives to carry a conversation between people, each
-// with one or more devices, through its own transport and key directory.
-//
-// People and devices. A person (a name) has devices 1..N, all holding the person's identity key,
-// each with its own registration id, prekeys and sessions (device_list.h). `send(person, ...)`
-// encrypts the message once for every device on the person's signed device list and once for
-// every other device of ours (a copy marked as sent by us, so that all our devices show the
-// conversation), setting up a session first where there is none, and returns what happened per
-// device. Before every send it fetches both device lists from the directory: a device added
-// mid-conversation gets the next message; a removed device gets nothing more, and its sessions
-// are closed. A list signed by another key than the person's trusted identity is an identity
-// change; one older than the newest seen is refused (kStaleDeviceList). `receive` says which
-// person and device a message came from, and refuses a message from a device that is not on its
-// person's newest list (kUnknownDevice) before decrypting it.
-//
-// Linking (link.h): `link_device` gives a new device of ours an id, publishes the person's new
-// device list and seals a link message for the code the new device showed; `unlink_device`
-// removes one.
-//
-// Inside the encryption travels a Content (proto/envelope.proto): a message id (16 random bytes,
-// authenticated, the same for every device and every resend), the sending time, and one of: a
-// message for the person, a copy of a message we sent (for our other devices), or a retry request.
-// The envelope around it (sender, type, envelope id) is not authenticated by itself.
-//
-// Healing. When a device cannot decrypt a message from a listed device (no session, a MAC that
-// fails because the peer reinstalled or restored a copy, an unknown signed prekey), it sends that
-// device a retry request naming the failed envelope, at most one per device per
-// kRetryRequestIntervalMs, carrying no plaintext. The request travels over a new session made
-// from the device's bundle (the current one may be what broke), so it authenticates both sides
-// and the device that receives it now has a fresh session to answer over: it sends the named
-// message and every later one to the requester again from its outbox, at most
-// kMaxResendsPerDevice times each. The receiver shows each message id once (a resend decrypts,
-// and receive returns nothing for it), so healing loses nothing inside kResendWindowMs, shows
-// nothing twice and cannot loop. A retry request from a person whose identity changed waits,
-// like their messages, until the application approves the new identity.
-//
-// Outbox. Every message is kept (in the store, sealed with its storage key) until every device got
-// it and kResendWindowMs passed, at most kMaxOutboxMessages and kMaxOutboxBytes. A message the
-// transport could not take (the server is down) stays queued for that device and `flush()` sends
-// it; so does a message for a listed device that has not published keys yet. Nothing the user
-// wrote is lost: when the outbox is full of messages still waiting for the transport, send
-// refuses a new one (kLimitExceeded). A crash between encrypting and recording the delivery sends
-// the message again later; the receiver shows it once.
-//
-// Identity changes. When a device list, a bundle, or a prekey message that authenticated (X3DH and
-// MAC verified), carries an identity other than the one trusted for the person, the operation
-// fails with kUntrustedIdentity and `identity_change(name)` tells which key is trusted and which
-// was offered; nothing is sent to any device of that person until `approve_identity()`. A forged
-// message (one that does not authenticate) is kInvalidMessage and raises nothing.
-//
-// Key upkeep: `maintain_keys` decides a signed prekey rotation in one store transaction, publishes
-// until the directory acknowledged, and publishes the first device list of a person's first
-// device. Time arithmetic saturates: a clock that goes backwards delays, never hastens.
-//
-// What the server (transport and directory) can still do: withhold, delay, reorder or replay
-// envelopes (replays and resends are shown once), relabel senders (the message then fails to
-// decrypt, or is refused before decryption with ReceiveOptions::authenticated_name), withhold the
-// newest device list (a device added since gets nothing until it is served; a removed device is
-// never brought back), make a device ask for resends (at most once a minute per device pair; the
-// resends go only to the person's real devices), hand out its own keys and list for a person we
-// have never talked to (trust on first use: safety numbers differ), drain one-time prekeys, and
-// see who talks to whom, when and to how many devices.
-//
-// Not responsible for: networking, threads or timers (call flush() when the transport is back, and
-// maintain_keys() now and then), and it has no crypto of its own.
-//
-// Thread-safety: a Messenger is not synchronised: call it from one thread at a time. The store may
-// be shared with other Messengers and threads (its transactions serialise operations).
+/// @file
+/// Messenger, a façade an application drives to carry a conversation between people, each
+/// with one or more devices, through its own transport and key directory.
+///
+/// People and devices. A person (a name) has devices 1..N, all holding the person's identity key,
+/// each with its own registration id, prekeys and sessions (device_list.h). `send(person, ...)`
+/// encrypts the message once for every device on the person's signed device list and once for
+/// every other device of ours (a copy marked as sent by us, so that all our devices show the
+/// conversation), setting up a session first where there is none, and returns what happened per
+/// device. Before every send it fetches both device lists from the directory: a device added
+/// mid-conversation gets the next message; a removed device gets nothing more, and its sessions
+/// are closed. A list signed by another key than the person's trusted identity is an identity
+/// change; one older than the newest seen is refused (kStaleDeviceList). `receive` says which
+/// person and device a message came from, and refuses a message from a device that is not on its
+/// person's newest list (kUnknownDevice) before decrypting it.
+///
+/// Linking (link.h): `link_device` gives a new device of ours an id, publishes the person's new
+/// device list and seals a link message for the code the new device showed; `unlink_device`
+/// removes one.
+///
+/// Inside the encryption travels a Content (proto/envelope.proto): a message id (16 random bytes,
+/// authenticated, the same for every device and every resend), the sending time, and one of: a
+/// message for the person, a copy of a message we sent (for our other devices), or a retry request.
+/// The envelope around it (sender, type, envelope id) is not authenticated by itself.
+///
+/// Healing. When a device cannot decrypt a message from a listed device (no session, a MAC that
+/// fails because the peer reinstalled or restored a copy, an unknown signed prekey), it sends that
+/// device a retry request naming the failed envelope, at most one per device per
+/// kRetryRequestIntervalMs, carrying no plaintext. The request travels over a new session made
+/// from the device's bundle (the current one may be what broke), so it authenticates both sides
+/// and the device that receives it now has a fresh session to answer over: it sends the named
+/// message and every later one to the requester again from its outbox, at most
+/// kMaxResendsPerDevice times each. The receiver shows each message id once (a resend decrypts,
+/// and receive returns nothing for it), so healing loses nothing inside kResendWindowMs, shows
+/// nothing twice and cannot loop. A retry request from a person whose identity changed waits,
+/// like their messages, until the application approves the new identity.
+///
+/// Outbox. Every message is kept (in the store, sealed with its storage key) until every device got
+/// it and kResendWindowMs passed, at most kMaxOutboxMessages and kMaxOutboxBytes. A message the
+/// transport could not take (the server is down) stays queued for that device and `flush()` sends
+/// it; so does a message for a listed device that has not published keys yet. Nothing the user
+/// wrote is lost: when the outbox is full of messages still waiting for the transport, send
+/// refuses a new one (kLimitExceeded). A crash between encrypting and recording the delivery sends
+/// the message again later; the receiver shows it once.
+///
+/// Identity changes. When a device list, a bundle, or a prekey message that authenticated (X3DH and
+/// MAC verified), carries an identity other than the one trusted for the person, the operation
+/// fails with kUntrustedIdentity and `identity_change(name)` tells which key is trusted and which
+/// was offered; nothing is sent to any device of that person until `approve_identity()`. A forged
+/// message (one that does not authenticate) is kInvalidMessage and raises nothing.
+///
+/// Key upkeep: `maintain_keys` decides a signed prekey rotation in one store transaction, publishes
+/// until the directory acknowledged, and publishes the first device list of a person's first
+/// device. Time arithmetic saturates: a clock that goes backwards delays, never hastens.
+///
+/// What the server (transport and directory) can still do: withhold, delay, reorder or replay
+/// envelopes (replays and resends are shown once), relabel senders (the message then fails to
+/// decrypt, or is refused before decryption with ReceiveOptions::authenticated_name), withhold the
+/// newest device list (a device added since gets nothing until it is served; a removed device is
+/// never brought back), make a device ask for resends (at most once a minute per device pair; the
+/// resends go only to the person's real devices), hand out its own keys and list for a person we
+/// have never talked to (trust on first use: safety numbers differ), drain one-time prekeys, and
+/// see who talks to whom, when and to how many devices.
+///
+/// Not responsible for: networking, threads or timers (call flush() when the transport is back, and
+/// maintain_keys() now and then), and it has no crypto of its own.
+///
+/// Thread-safety: a Messenger is not synchronised: call it from one thread at a time. The store may
+/// be shared with other Messengers and threads (its transactions serialise operations).
 #pragma once
 
 #include <cstdint>
@@ -149,6 +150,7 @@ enum class DeliveryState : std::uint8_t {
 struct DeviceDelivery {
   /// The device (the recipient's, or one of ours for the copy).
   Address device;
+  /// Sent, or queued in the outbox (then `error` says why).
   DeliveryState state = DeliveryState::kSent;
   /// Why it was queued (kTransportFailure, kNoSession, kUntrustedIdentity, ...); absent when sent.
   std::optional<Error> error;

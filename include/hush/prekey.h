@@ -1,17 +1,18 @@
-// hush: prekeys, signed prekeys and prekey bundles (X3DH's published keys).
-//
-// A device publishes a `PreKeyBundle`: its identity key, one signed prekey (signed by the identity
-// key over the 33-byte serialized prekey) and optionally one one-time prekey. An initiator
-// validates the bundle and runs X3DH against it (session.h). The private halves live in the
-// device's PreKeyStore and SignedPreKeyStore (store.h).
-//
-// One-time prekey ids are 24-bit (1..0xFFFFFE), as libsignal's; hush hands them out in increasing
-// order and never reuses one (see `generate_pre_keys`). Id 0xFFFFFF is libsignal's "last resort"
-// id: a one-time prekey with that id is never removed after use.
-//
-// Not responsible for: publishing or fetching bundles (transport.h, later) or trust (store.h).
-//
-// Thread-safety: `PreKeyBundle` is a value; records are move-only owners of secrets.
+/// @file
+/// Prekeys, signed prekeys and prekey bundles (X3DH's published keys).
+///
+/// A device publishes a `PreKeyBundle`: its identity key, one signed prekey (signed by the identity
+/// key over the 33-byte serialized prekey) and optionally one one-time prekey. An initiator
+/// validates the bundle and runs X3DH against it (session.h). The private halves live in the
+/// device's PreKeyStore and SignedPreKeyStore (store.h).
+///
+/// One-time prekey ids are 24-bit (1..0xFFFFFE), as libsignal's; hush hands them out in increasing
+/// order and never reuses one (see `generate_pre_keys`). Id 0xFFFFFF is libsignal's "last resort"
+/// id: a one-time prekey with that id is never removed after use.
+///
+/// Not responsible for: publishing or fetching bundles (transport.h, later) or trust (store.h).
+///
+/// Thread-safety: `PreKeyBundle` is a value; records are move-only owners of secrets.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +48,9 @@ inline constexpr PreKeyId kMaxPreKeyId{0xFFFFFE};
 
 /// A one-time prekey with its private key. Move-only.
 struct PreKeyRecord {
+  /// Its id, which a bundle and a prekey message name it by.
   PreKeyId id{};
+  /// The key pair; the public key goes into bundles.
   KeyPair key_pair;
   /// Bookkeeping for Messenger::maintain_keys: the directory has acknowledged this key.
   bool published = false;
@@ -62,7 +65,9 @@ struct PreKeyRecord {
 
 /// A signed prekey with its private key and the identity's signature. Move-only.
 struct SignedPreKeyRecord {
+  /// Its id, which a bundle and a prekey message name it by.
   SignedPreKeyId id{};
+  /// The key pair; the public key goes into bundles with `signature`.
   KeyPair key_pair;
   /// Signature by the identity key over `key_pair.public_key.serialize()` (33 bytes).
   Signature signature;
@@ -113,6 +118,7 @@ struct PreKeyBundle {
   /// signature: call validate() (process_prekey_bundle does).
   static Result<PreKeyBundle> parse(ByteView data);
 
+  /// Equal when every field is equal.
   friend bool operator==(const PreKeyBundle&, const PreKeyBundle&) = default;
 };
 

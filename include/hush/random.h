@@ -1,11 +1,12 @@
-// hush: the source of randomness.
-//
-// Every operation that needs randomness (key generation, X3DH base keys, ratchet keys, signature
-// nonces) draws it from a `RandomSource` passed in through `Context`, so tests can make runs
-// repeatable. The library itself holds no generator state.
-//
-// Thread-safety: implementations must be safe to call from several threads at once;
-// `system_random()` is.
+/// @file
+/// The source of randomness.
+///
+/// Every operation that needs randomness (key generation, X3DH base keys, ratchet keys, signature
+/// nonces) draws it from a `RandomSource` passed in through `Context`, so tests can make runs
+/// repeatable. The library itself holds no generator state.
+///
+/// Thread-safety: implementations must be safe to call from several threads at once;
+/// `system_random()` is.
 #pragma once
 
 #include <cstdint>

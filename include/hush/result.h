@@ -1,15 +1,16 @@
-// hush: the error model.
-//
-// Every failure that untrusted input (wire bytes, bundles, stored records) can cause is returned as
-// a value: `Result<T>` holds either a `T` or an `Error`, and `Status` is `Result<void>`. Exceptions
-// are not used for protocol failures; `std::bad_alloc` propagates (the library is
-// exception-neutral). The member names follow `std::expected` so that a move to C++23 is an alias
-// swap.
-//
-// Not responsible for: logging (see context.h) or turning errors into user-facing text.
-//
-// Thread-safety: `Error`, `Result` and `Status` are plain values; distinct objects may be used from
-// distinct threads.
+/// @file
+/// The error model.
+///
+/// Every failure that untrusted input (wire bytes, bundles, stored records) can cause is returned
+/// as a value: `Result<T>` holds either a `T` or an `Error`, and `Status` is `Result<void>`.
+/// Exceptions are not used for protocol failures; `std::bad_alloc` propagates (the library is
+/// exception-neutral). The member names follow `std::expected` so that a move to C++23 is an alias
+/// swap.
+///
+/// Not responsible for: logging (see context.h) or turning errors into user-facing text.
+///
+/// Thread-safety: `Error`, `Result` and `Status` are plain values; distinct objects may be used
+/// from distinct threads.
 #pragma once
 
 #include <cstdint>
@@ -97,6 +98,7 @@ namespace detail {
 template <class T>
 class [[nodiscard]] Result {
  public:
+  /// The type of the value a successful result holds.
   using value_type = T;
   /// A successful result.
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
@@ -123,10 +125,15 @@ class [[nodiscard]] Result {
     check();
     return std::get<0>(std::move(v_));
   }
+  /// The value, as value(); aborts on an error result, so check the result first.
   T& operator*() & { return value(); }
+  /// The value, as value(); aborts on an error result, so check the result first.
   const T& operator*() const& { return value(); }
+  /// The value, moved out, as value(); aborts on an error result, so check the result first.
   T&& operator*() && { return std::move(*this).value(); }
+  /// A member of the value; aborts on an error result, so check the result first.
   T* operator->() { return &value(); }
+  /// A member of the value; aborts on an error result, so check the result first.
   const T* operator->() const { return &value(); }
 
   /// The error; must only be called on a failed result (aborts otherwise).
@@ -151,6 +158,7 @@ class [[nodiscard]] Result {
 template <>
 class [[nodiscard]] Result<void> {
  public:
+  /// A status holds no value.
   using value_type = void;
   /// A successful status.
   Result() noexcept = default;

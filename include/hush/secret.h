@@ -1,20 +1,21 @@
-// hush: containers for secret bytes (keys, chain keys, message keys, DH outputs).
-//
-// `SecretArray<N>` (fixed size, stored inline) and `SecretBytes` (fixed size, on the heap) are
-// move-only, wipe their memory on destruction and when moved from, cannot be compared with `==`,
-// printed or formatted, and give raw access only through the greppable `expose()`/`expose_mut()`.
-// Use `constant_time_equals()` for every comparison of secret or authenticating data (MACs, keys).
-//
-// Deviation from the design guide (B.6): `SecretArray` is stored inline rather than boxed on the
-// heap. C++ lets the move constructor wipe the source, so a move leaves no copy behind (the reason
-// vodozemac boxes its keys is that Rust moves cannot be hooked), and the message path then makes
-// no heap allocation per key.
-//
-// Wiping is best effort: it cannot reach copies the compiler keeps in registers, or copies the
-// caller made through `expose()`.
-//
-// Thread-safety: distinct objects may be used from distinct threads; one object is not
-// synchronised.
+/// @file
+/// Containers for secret bytes (keys, chain keys, message keys, DH outputs).
+///
+/// `SecretArray<N>` (fixed size, stored inline) and `SecretBytes` (fixed size, on the heap) are
+/// move-only, wipe their memory on destruction and when moved from, cannot be compared with `==`,
+/// printed or formatted, and give raw access only through the greppable `expose()`/`expose_mut()`.
+/// Use `constant_time_equals()` for every comparison of secret or authenticating data (MACs, keys).
+///
+/// Deviation from the design guide (B.6): `SecretArray` is stored inline rather than boxed on the
+/// heap. C++ lets the move constructor wipe the source, so a move leaves no copy behind (the reason
+/// vodozemac boxes its keys is that Rust moves cannot be hooked), and the message path then makes
+/// no heap allocation per key.
+///
+/// Wiping is best effort: it cannot reach copies the compiler keeps in registers, or copies the
+/// caller made through `expose()`.
+///
+/// Thread-safety: distinct objects may be used from distinct threads; one object is not
+/// synchronised.
 #pragma once
 
 #include <array>
@@ -53,6 +54,7 @@ bool constant_time_equals(ByteView a, ByteView b) noexcept;
 template <std::size_t N>
 class SecretArray {
  public:
+  /// The number of bytes, N.
   static constexpr std::size_t kSize = N;
   /// All zeros.
   SecretArray() noexcept = default;

@@ -1,36 +1,38 @@
-// hush: the protocol operations: X3DH session setup, encryption and decryption.
-//
-// Each operation runs inside one `ProtocolStore::run_transaction()`. It loads what it needs,
-// checks trust, computes on copies of the records, and writes only after it has fully succeeded,
-// in one transaction: a failed operation (bad MAC, duplicate, untrusted identity, unknown prekey,
-// store failure...) changes no stored state. A peer's identity is saved only after its message
-// decrypted. Trust is checked when a bundle is processed (kSending), on every encrypt (kSending),
-// and on every decrypt (kReceiving).
-//
-// Trust is per person: all devices of a name share one identity key. A device of a known name that
-// presents another key is refused with kUntrustedIdentity (on bundle processing, encrypt, and
-// decrypt) until the application records the new key with `trust_identity`; the library enforces
-// this whatever the store's `is_trusted_identity` says. On decrypt the refusal comes only after the
-// message authenticated under the offered key (X3DH and MAC): a forged message is kInvalidMessage.
-//
-// What a relay (or anyone who can inject messages) can still do: withhold, delay, reorder and
-// duplicate messages (duplicates are refused: kDuplicateMessage; a prekey message sets a session up
-// once, under any address), deliver a message under another address (it then fails: the session
-// of that address cannot decrypt it, and a new session from a replayed prekey message is refused),
-// and make a first contact with its own identity under a name we have never seen (trust on first
-// use: compare safety numbers). It cannot read messages, forge them, or make a known person's
-// device accept a key other than the person's.
-//
-// Differences from libsignal-protocol-c that interop allows (wire spec "hush's decisions"):
-// low-order keys are refused (kInvalidKey), identities are saved only after a successful decrypt,
-// trust is checked on encrypt and whisper decrypt as well, and errors are more specific
-// (kTooFarInFuture, kInvalidSignature, kInvalidVersion for versions above 3).
-//
-// Not responsible for: transport, bundle publication, or which identity to trust (the store's
-// `is_trusted_identity`).
-//
-// Thread-safety: operations may run concurrently on a thread-safe store; the store's transactions
-// serialise them, so concurrent operations on one address are safe.
+/// @file
+/// The protocol operations: X3DH session setup, encryption and decryption.
+///
+/// Each operation runs inside one `ProtocolStore::run_transaction()`. It loads what it needs,
+/// checks trust, computes on copies of the records, and writes only after it has fully succeeded,
+/// in one transaction: a failed operation (bad MAC, duplicate, untrusted identity, unknown prekey,
+/// store failure...) changes no stored state. A peer's identity is saved only after its message
+/// decrypted. Trust is checked when a bundle is processed (kSending), on every encrypt (kSending),
+/// and on every decrypt (kReceiving).
+///
+/// Trust is per person: all devices of a name share one identity key. A device of a known name that
+/// presents another key is refused with kUntrustedIdentity (on bundle processing, encrypt, and
+/// decrypt) until the application records the new key with `trust_identity`; the library enforces
+/// this whatever the store's `is_trusted_identity` says. On decrypt the refusal comes only after
+/// the message authenticated under the offered key (X3DH and MAC): a forged message is
+/// kInvalidMessage.
+///
+/// What a relay (or anyone who can inject messages) can still do: withhold, delay, reorder and
+/// duplicate messages (duplicates are refused: kDuplicateMessage; a prekey message sets a session
+/// up once, under any address), deliver a message under another address (it then fails: the session
+/// of that address cannot decrypt it, and a new session from a replayed prekey message is refused),
+/// and make a first contact with its own identity under a name we have never seen (trust on first
+/// use: compare safety numbers). It cannot read messages, forge them, or make a known person's
+/// device accept a key other than the person's.
+///
+/// Differences from libsignal-protocol-c that interop allows (wire spec "hush's decisions"):
+/// low-order keys are refused (kInvalidKey), identities are saved only after a successful decrypt,
+/// trust is checked on encrypt and whisper decrypt as well, and errors are more specific
+/// (kTooFarInFuture, kInvalidSignature, kInvalidVersion for versions above 3).
+///
+/// Not responsible for: transport, bundle publication, or which identity to trust (the store's
+/// `is_trusted_identity`).
+///
+/// Thread-safety: operations may run concurrently on a thread-safe store; the store's transactions
+/// serialise them, so concurrent operations on one address are safe.
 #pragma once
 
 #include <cstddef>

@@ -1,17 +1,18 @@
-// hush: the stored state of the sessions with one remote address.
-//
-// A SessionRecord holds the current session state (root key, sending chain, up to
-// kMaxReceiverChains receiving chains with their skipped message keys, the unacknowledged-prekey
-// data) and up to kMaxArchivedStates older states, newest first (wire spec §5.1). It is opaque: the
-// library reads and changes it; applications store and load it through a SessionStore.
-//
-// `serialize()` produces versioned protobuf (proto/storage.proto) holding secrets; `deserialize()`
-// treats its input as untrusted: every length, count and limit is checked and anything wrong is
-// kCorruptState.
-//
-// Not responsible for: persistence (store.h) or the protocol logic (session.h).
-//
-// Thread-safety: move-only, not synchronised; one record must not be used by two threads at once.
+/// @file
+/// The stored state of the sessions with one remote address.
+///
+/// A SessionRecord holds the current session state (root key, sending chain, up to
+/// kMaxReceiverChains receiving chains with their skipped message keys, the unacknowledged-prekey
+/// data) and up to kMaxArchivedStates older states, newest first (wire spec §5.1). It is opaque:
+/// the library reads and changes it; applications store and load it through a SessionStore.
+///
+/// `serialize()` produces versioned protobuf (proto/storage.proto) holding secrets; `deserialize()`
+/// treats its input as untrusted: every length, count and limit is checked and anything wrong is
+/// kCorruptState.
+///
+/// Not responsible for: persistence (store.h) or the protocol logic (session.h).
+///
+/// Thread-safety: move-only, not synchronised; one record must not be used by two threads at once.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +38,10 @@ class SessionRecord {
   /// An empty record (no session).
   SessionRecord();
   ~SessionRecord();
+  /// Takes the sessions over; the source may then only be destroyed or assigned to.
   SessionRecord(SessionRecord&&) noexcept;
+  /// Takes the sessions over (this record's old state is wiped); the source may then only be
+  /// destroyed or assigned to.
   SessionRecord& operator=(SessionRecord&&) noexcept;
   SessionRecord(const SessionRecord&) = delete;
   SessionRecord& operator=(const SessionRecord&) = delete;

@@ -1,15 +1,21 @@
-// hush: an opt-in adapter that sends the library's log lines to an spdlog logger.
-//
-// The hush library itself does not use spdlog, and <hush/hush.h> does not include this header: an
-// application that logs through spdlog includes it and links spdlog itself (in CMake,
-// `spdlog::spdlog`). It is header-only on purpose, so that it compiles against the application's
-// own spdlog and fmt; a compiled adapter would tie the installed hush to the spdlog and fmt that
-// hush was built with, whose ABIs change between versions.
-//
-//   auto sink = spdlog::stderr_color_mt("hush");
-//   ctx.logger = std::make_shared<hush::SpdlogLogger>(sink);
-//
-// Thread-safety: as thread-safe as the spdlog logger it wraps (spdlog's `_mt` loggers are).
+/// @file
+/// An opt-in adapter that sends the library's log lines to an spdlog logger.
+///
+/// The hush library itself does not use spdlog, and `<hush/hush.h>` does not include this header:
+/// an application that logs through spdlog includes it and links spdlog itself (in CMake,
+/// `spdlog::spdlog`). It is header-only on purpose, so that it compiles against the application's
+/// own spdlog and fmt; a compiled adapter would tie the installed hush to the spdlog and fmt that
+/// hush was built with, whose ABIs change between versions.
+///
+/// @code{.cpp}
+/// #include <hush/spdlog_logger.h>
+/// #include <spdlog/sinks/stdout_color_sinks.h>
+///
+/// hush::Context ctx = hush::default_context();
+/// ctx.logger = std::make_shared<hush::SpdlogLogger>(spdlog::stderr_color_mt("hush"));
+/// @endcode
+///
+/// Thread-safety: as thread-safe as the spdlog logger it wraps (spdlog's `_mt` loggers are).
 #pragma once
 
 #include <memory>

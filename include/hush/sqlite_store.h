@@ -1,44 +1,45 @@
-// hush: SqliteStore, the durable ProtocolStore (one SQLite database file).
-//
-// Every store interface lives in one database file, in WAL mode with `synchronous=FULL`, so a
-// committed transaction survives a crash or power loss, and an uncommitted one leaves no trace.
-// Each protocol operation is one transaction (BEGIN IMMEDIATE ... COMMIT): `encrypt_message`
-// returns only after the advanced sending chain is on disk, and a decrypt commits the advanced
-// session, the consumed one-time prekey, the saved identity and whatever the application wrote
-// from its `before_commit` hook (`put_app_data`) together.
-//
-// Stored bytes are untrusted input: every record is bounded and parsed strictly on load; a file
-// that is not SQLite, or another application's database, or a newer schema, is refused with a
-// clear error. New database files (and their WAL and shared-memory files) are created with mode
-// 0600.
-//
-// Restored copies. Putting an older copy of the database back (a backup, a VM snapshot, a copied
-// file) would put every sending chain back, and the next messages would reuse message keys.
-// SqliteStore keeps a generation counter: every encryption advances it in the database and, before
-// the commit, in a GenerationCounter outside it (by default a small file next to the database,
-// PATH-generation, mode 0600). `open()` compares the two: a database behind its counter is a
-// restored copy, and then every session is restarted (its current state archived for late
-// messages, never used to encrypt again; the next send makes a fresh handshake) and
-// `rollback_check()` says so. While open, an encryption that finds the database behind what this
-// object last wrote fails with kStoreRolledBack. What it cannot do: an attacker (or a backup
-// tool) that puts back both the database and its counter file together is not detected (keep the
-// counter where backups and snapshots do not reach it: implement GenerationCounter with the OS
-// keystore, a TPM or a server); messages received after the copy was taken may be delivered and
-// decrypted again, since the copy no longer knows them; and a crash between the counter write and
-// the commit (a window of microseconds) makes the next open restart the sessions needlessly, which
-// is safe. If making the counter durable fails after a commit (an fsync error), the encryption
-// reports kStoreFailure and its ciphertext is discarded: its chain has advanced, so that message
-// is lost and its key never used again. Deleted rows are overwritten (`secure_delete`), so used
-// one-time prekeys and old chain keys do not linger in the database file; note that SQLite's WAL
-// file may keep old pages until the next checkpoint, and that the page cache holds copies in
-// memory.
-//
-// Not responsible for: choosing a file location or protecting the storage key (the caller's job).
-//
-// Thread-safety: all methods may be called from several threads; one connection per object is
-// shared under a mutex, and a transaction holds it from start to end. Several processes (or
-// several SqliteStore objects) may open the same file: SQLite's locking serialises their
-// transactions, waiting up to `busy_timeout` for a lock before reporting kStoreFailure.
+/// @file
+/// SqliteStore, the durable ProtocolStore (one SQLite database file).
+///
+/// Every store interface lives in one database file, in WAL mode with `synchronous=FULL`, so a
+/// committed transaction survives a crash or power loss, and an uncommitted one leaves no trace.
+/// Each protocol operation is one transaction (BEGIN IMMEDIATE ... COMMIT): `encrypt_message`
+/// returns only after the advanced sending chain is on disk, and a decrypt commits the advanced
+/// session, the consumed one-time prekey, the saved identity and whatever the application wrote
+/// from its `before_commit` hook (`put_app_data`) together.
+///
+/// Stored bytes are untrusted input: every record is bounded and parsed strictly on load; a file
+/// that is not SQLite, or another application's database, or a newer schema, is refused with a
+/// clear error. New database files (and their WAL and shared-memory files) are created with mode
+/// 0600.
+///
+/// Restored copies. Putting an older copy of the database back (a backup, a VM snapshot, a copied
+/// file) would put every sending chain back, and the next messages would reuse message keys.
+/// SqliteStore keeps a generation counter: every encryption advances it in the database and, before
+/// the commit, in a GenerationCounter outside it (by default a small file next to the database,
+/// PATH-generation, mode 0600). `open()` compares the two: a database behind its counter is a
+/// restored copy, and then every session is restarted (its current state archived for late
+/// messages, never used to encrypt again; the next send makes a fresh handshake) and
+/// `rollback_check()` says so. While open, an encryption that finds the database behind what this
+/// object last wrote fails with kStoreRolledBack. What it cannot do: an attacker (or a backup
+/// tool) that puts back both the database and its counter file together is not detected (keep the
+/// counter where backups and snapshots do not reach it: implement GenerationCounter with the OS
+/// keystore, a TPM or a server); messages received after the copy was taken may be delivered and
+/// decrypted again, since the copy no longer knows them; and a crash between the counter write and
+/// the commit (a window of microseconds) makes the next open restart the sessions needlessly, which
+/// is safe. If making the counter durable fails after a commit (an fsync error), the encryption
+/// reports kStoreFailure and its ciphertext is discarded: its chain has advanced, so that message
+/// is lost and its key never used again. Deleted rows are overwritten (`secure_delete`), so used
+/// one-time prekeys and old chain keys do not linger in the database file; note that SQLite's WAL
+/// file may keep old pages until the next checkpoint, and that the page cache holds copies in
+/// memory.
+///
+/// Not responsible for: choosing a file location or protecting the storage key (the caller's job).
+///
+/// Thread-safety: all methods may be called from several threads; one connection per object is
+/// shared under a mutex, and a transaction holds it from start to end. Several processes (or
+/// several SqliteStore objects) may open the same file: SQLite's locking serialises their
+/// transactions, waiting up to `busy_timeout` for a lock before reporting kStoreFailure.
 #pragma once
 
 #include <chrono>

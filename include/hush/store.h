@@ -1,24 +1,25 @@
-// hush: the storage interfaces the protocol operations use.
-//
-// The library never persists anything itself: it loads and stores records through these
-// interfaces, which the application implements (or takes from in_memory_store.h). Every operation
-// runs inside one `ProtocolStore::run_transaction()`: it loads what it needs, computes on copies,
-// and writes only at the end, after it has fully succeeded, so a failed operation writes nothing.
-// A store implementation must make the writes of one transaction durable together or not at all.
-//
-// Interfaces are narrow, one line of documentation per method (libsignal's storage traits). Store
-// methods report their own failures as kStoreFailure and should not throw; if one does, the
-// exception propagates, the transaction is rolled back, and the library makes no further calls.
-//
-// Identities belong to people, not devices: the identity store is keyed by the name of an Address
-// (a person), and every device of a person shares the person's identity key, as in Signal. The
-// library enforces the pin itself: whatever `is_trusted_identity` answers, a device that presents
-// an identity other than the one stored for its person is refused (kUntrustedIdentity) until the
-// application records the new one (`trust_identity` in session.h). `is_trusted_identity` can only
-// refuse more (a "verified only" policy, a blocked contact).
-//
-// Not responsible for: trust policy beyond the interface (the application decides in
-// `is_trusted_identity`), or synchronisation (see each implementation).
+/// @file
+/// The storage interfaces the protocol operations use.
+///
+/// The library never persists anything itself: it loads and stores records through these
+/// interfaces, which the application implements (or takes from in_memory_store.h). Every operation
+/// runs inside one `ProtocolStore::run_transaction()`: it loads what it needs, computes on copies,
+/// and writes only at the end, after it has fully succeeded, so a failed operation writes nothing.
+/// A store implementation must make the writes of one transaction durable together or not at all.
+///
+/// Interfaces are narrow, one line of documentation per method (libsignal's storage traits). Store
+/// methods report their own failures as kStoreFailure and should not throw; if one does, the
+/// exception propagates, the transaction is rolled back, and the library makes no further calls.
+///
+/// Identities belong to people, not devices: the identity store is keyed by the name of an Address
+/// (a person), and every device of a person shares the person's identity key, as in Signal. The
+/// library enforces the pin itself: whatever `is_trusted_identity` answers, a device that presents
+/// an identity other than the one stored for its person is refused (kUntrustedIdentity) until the
+/// application records the new one (`trust_identity` in session.h). `is_trusted_identity` can only
+/// refuse more (a "verified only" policy, a blocked contact).
+///
+/// Not responsible for: trust policy beyond the interface (the application decides in
+/// `is_trusted_identity`), or synchronisation (see each implementation).
 #pragma once
 
 #include <cstdint>

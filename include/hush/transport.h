@@ -1,16 +1,17 @@
-// hush: the interfaces an application supplies to the Messenger: a Transport that carries envelope
-// bytes to peers, and a KeyDirectory (the "server" role) that publishes our prekeys and hands out
-// peers' bundles.
-//
-// The library opens no sockets and owns no threads: implementations do the I/O, synchronously,
-// from the thread that calls the Messenger. Nothing a transport or directory returns is trusted:
-// bundles are checked (signature, trust on first use) and messages authenticate themselves; a
-// directory that substitutes its own bundle for a known person (any device id of that name) is
-// refused with kUntrustedIdentity, and for a new person shows up as different safety numbers
-// (fingerprint.h).
-//
-// Not responsible for: delivery guarantees (lost, duplicated or reordered envelopes are handled
-// by the protocol), authentication of the server, or addressing beyond hush::Address.
+/// @file
+/// The interfaces an application supplies to the Messenger: a Transport that carries envelope
+/// bytes to peers, and a KeyDirectory (the "server" role) that publishes our prekeys and hands out
+/// peers' bundles.
+///
+/// The library opens no sockets and owns no threads: implementations do the I/O, synchronously,
+/// from the thread that calls the Messenger. Nothing a transport or directory returns is trusted:
+/// bundles are checked (signature, trust on first use) and messages authenticate themselves; a
+/// directory that substitutes its own bundle for a known person (any device id of that name) is
+/// refused with kUntrustedIdentity, and for a new person shows up as different safety numbers
+/// (fingerprint.h).
+///
+/// Not responsible for: delivery guarantees (lost, duplicated or reordered envelopes are handled
+/// by the protocol), authentication of the server, or addressing beyond hush::Address.
 #pragma once
 
 #include <cstdint>
@@ -57,12 +58,19 @@ class Transport {
 /// What a device publishes to a directory: its identity, its current signed prekey, and one-time
 /// prekeys to add to those the directory holds (proto/envelope.proto PublishedKeys).
 struct PublishedKeys {
+  /// The device's registration id (1..16380, from generate_registration_id; in its bundles).
   std::uint32_t registration_id = 0;
+  /// Which of its person's devices this is.
   DeviceId device_id{1};
+  /// The person's identity key, which signed the signed prekey.
   IdentityKey identity_key;
+  /// The id of the current signed prekey.
   SignedPreKeyId signed_pre_key_id{};
+  /// The current signed prekey; the directory replaces the one it held with it.
   PublicKey signed_pre_key;
+  /// The identity key's signature over `signed_pre_key` (its 33-byte serialized form).
   Signature signed_pre_key_signature;
+  /// One-time prekeys to add to those the directory holds; it hands each out once, in a bundle.
   std::vector<std::pair<PreKeyId, PublicKey>> pre_keys;
 
   /// The bundle a directory would hand out with `pre_key` (or none).
@@ -72,6 +80,7 @@ struct PublishedKeys {
   /// Parses (untrusted input). Errors: kLimitExceeded (more than kMaxPublishedPreKeys prekeys, or
   /// too large), kInvalidProtobuf, kInvalidMessage, kInvalidKey, kInvalidSignature.
   static Result<PublishedKeys> parse(ByteView data);
+  /// Equal when every field is equal.
   friend bool operator==(const PublishedKeys&, const PublishedKeys&) = default;
 };
 
