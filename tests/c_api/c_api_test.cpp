@@ -1,0 +1,414 @@
+// The C API's error paths: NULL handles, short buffers and garbage input each give a typed status
+// and a message a person can read, never a crash; and a failed call changes nothing.
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <hush/c/hush.h>
+#include <hush/result.h>
+#include <catch2/catch.hpp>
+
+namespace {
+
+struct Error {
+  hush_error e{};
+  Error() {
+    e.code = HUSH_ERR_INTERNAL;
+    std::strcpy(e.message, "untouched");
+  }
+  hush_error* operator&() { return &e; }
+  std::string message() const { return e.message; }
+};
+
+// A context, two in-memory stores and a session from alice to bob with one message each way.
+struct Pair {
+  hush_context* ctx = nullptr;
+  hush_store* alice = nullptr;
+  hush_store* bob = nullptr;
+  hush_address alice_addr{"alice", 5, 1};
+  hush_address bob_addr{"bob", 3, 1};
+
+  Pair() {
+    REQUIRE(hush_context_new(&ctx, nullptr) == HUSH_OK);
+    REQUIRE(hush_store_new_in_memory(ctx, &alice, nullptr) == HUSH_OK);
+    REQUIRE(hush_store_new_in_memory(ctx, &bob, nullptr) == HUSH_OK);
+    std::uint32_t first = 0;
+    REQUIRE(hush_prekeys_generate(ctx, bob, 1, 2, &first, nullptr) == HUSH_OK);
+    hush_bytes* bundle = nullptr;
+    REQUIRE(hush_bundle_make(bob, 1, 1, first, &bundle, nullptr) == HUSH_OK);
+    REQUIRE(hush_session_process_bundle(ctx, alice, &bob_addr, hush_bytes_data(bundle),
+                                        hush_bytes_size(bundle), nullptr) == HUSH_OK);
+    hush_bytes_free(bundle);
+  }
+  ~Pair() {
+    hush_store_free(alice);
+    hush_store_free(bob);
+    hush_context_free(ctx);
+  }
+  // Alice encrypts `text`; returns (type, bytes).
+  std::pair<hush_message_type, std::vector<std::uint8_t>> encrypt(const std::string& text) {
+    hush_message_type type{};
+    hush_bytes* wire = nullptr;
+    REQUIRE(hush_session_encrypt(ctx, alice, &bob_addr,
+                                 reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
+                                 &type, &wire, nullptr) == HUSH_OK);
+    std::vector<std::uint8_t> bytes(hush_bytes_data(wire),
+                                    hush_bytes_data(wire) + hush_bytes_size(wire));
+    hush_bytes_free(wire);
+    return {type, bytes};
+  }
+  // Bob encrypts `text` and Alice decrypts it.
+  void reply(const std::string& text) {
+    hush_message_type type{};
+    hush_bytes* wire = nullptr;
+    REQUIRE(hush_session_encrypt(ctx, bob, &alice_addr,
+                                 reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
+                                 &type, &wire, nullptr) == HUSH_OK);
+    hush_bytes* plain = nullptr;
+    REQUIRE(hush_session_decrypt(ctx, alice, &bob_addr, type, hush_bytes_data(wire),
+                                 hush_bytes_size(wire), &plain, nullptr) == HUSH_OK);
+    CHECK(hush_bytes_size(plain) == text.size());
+    hush_bytes_free(plain);
+    hush_bytes_free(wire);
+  }
+  hush_status decrypt(int type, const std::vector<std::uint8_t>& bytes, std::string* text,
+                      hush_error* error) {
+    hush_bytes* plain = nullptr;
+    const hush_status st = hush_session_decrypt(ctx, bob, &alice_addr, type, bytes.data(),
+                                                bytes.size(), &plain, error);
+    if (st == HUSH_OK && text != nullptr)
+      text->assign(reinterpret_cast<const char*>(hush_bytes_data(plain)), hush_bytes_size(plain));
+    if (st != HUSH_OK) CHECK(plain == nullptr);
+    hush_bytes_free(plain);
+    return st;
+  }
+};
+
+// The status is `expected`, recorded in the error with a message naming the function and code.
+void check_error(hush_status got, hush_status expected, const Error& error, const char* function) {
+  CHECK(hush_status_name(got) == std::string(hush_status_name(expected)));
+  CHECK(error.e.code == expected);
+  INFO(error.message());
+  CHECK(error.message().rfind(std::string(function) + ": ", 0) == 0);
+  CHECK(error.message().find(std::string("(") + hush_status_name(expected)) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("C API status names are the library's error names", "[c_api]") {
+  for (int i = 1; i <= 26; ++i) {
+    const auto status = static_cast<hush_status>(i);
+    INFO(i);
+    CHECK(hush::to_string(static_cast<hush::Errc>(i)) == hush_status_name(status));
+    CHECK(std::string(hush_status_description(status)) != "an unknown error code");
+  }
+  for (hush_status s : {HUSH_ERR_NULL_ARGUMENT, HUSH_ERR_BUFFER_TOO_SMALL, HUSH_ERR_OUT_OF_MEMORY,
+                        HUSH_ERR_INTERNAL}) {
+    CHECK(std::string(hush_status_name(s)) != "unknown_error");
+  }
+  CHECK(std::string(hush_status_name(static_cast<hush_status>(77))) == "unknown_error");
+  CHECK(std::string(hush_status_name(HUSH_OK)) == "ok");
+  CHECK(std::string(hush_version_string()).find('.') != std::string::npos);
+}
+
+TEST_CASE("C API success clears the error", "[c_api]") {
+  Error error;
+  hush_context* ctx = nullptr;
+  REQUIRE(hush_context_new(&ctx, &error) == HUSH_OK);
+  CHECK(error.e.code == HUSH_OK);
+  CHECK(error.message().empty());
+  hush_context_free(ctx);
+}
+
+TEST_CASE("C API NULL handles and pointers give null_argument", "[c_api]") {
+  Pair p;
+  std::uint8_t buf[64];
+  std::size_t len = 0;
+  hush_bytes* bytes = nullptr;
+  hush_message_type type{};
+  {
+    Error e;
+    check_error(hush_context_new(nullptr, &e), HUSH_ERR_NULL_ARGUMENT, e, "hush_context_new");
+  }
+  {
+    Error e;
+    hush_store* s = nullptr;
+    check_error(hush_store_new_in_memory(nullptr, &s, &e), HUSH_ERR_NULL_ARGUMENT, e,
+                "hush_store_new_in_memory");
+    CHECK(s == nullptr);
+  }
+  {
+    Error e;
+    hush_store* s = nullptr;
+    check_error(hush_store_open_sqlite(p.ctx, nullptr, 4, nullptr, 0, &s, &e),
+                HUSH_ERR_NULL_ARGUMENT, e, "hush_store_open_sqlite");
+    CHECK(e.message().find("path") != std::string::npos);
+  }
+  {
+    Error e;
+    check_error(hush_store_identity_key(nullptr, buf, sizeof buf, &len, &e), HUSH_ERR_NULL_ARGUMENT,
+                e, "hush_store_identity_key");
+  }
+  {
+    Error e;
+    check_error(
+        hush_session_encrypt(p.ctx, nullptr, &p.bob_addr,
+                             reinterpret_cast<const std::uint8_t*>("x"), 1, &type, &bytes, &e),
+        HUSH_ERR_NULL_ARGUMENT, e, "hush_session_encrypt");
+    CHECK(e.message().find("store") != std::string::npos);
+  }
+  {
+    Error e;  // a plaintext pointer that is NULL with a length
+    check_error(hush_session_encrypt(p.ctx, p.alice, &p.bob_addr, nullptr, 5, &type, &bytes, &e),
+                HUSH_ERR_NULL_ARGUMENT, e, "hush_session_encrypt");
+  }
+  {
+    Error e;  // an address whose name is NULL with a length
+    const hush_address bad{nullptr, 3, 1};
+    check_error(
+        hush_session_encrypt(p.ctx, p.alice, &bad, reinterpret_cast<const std::uint8_t*>("x"), 1,
+                             &type, &bytes, &e),
+        HUSH_ERR_NULL_ARGUMENT, e, "hush_session_encrypt");
+  }
+  {
+    Error e;
+    check_error(
+        hush_session_decrypt(p.ctx, p.bob, nullptr, HUSH_MESSAGE_WHISPER, buf, 4, &bytes, &e),
+        HUSH_ERR_NULL_ARGUMENT, e, "hush_session_decrypt");
+  }
+  {
+    Error e;
+    check_error(hush_messenger_send(nullptr, "bob", 3, buf, 1, nullptr, nullptr, &e),
+                HUSH_ERR_NULL_ARGUMENT, e, "hush_messenger_send");
+  }
+  {
+    Error e;
+    hush_received* got = nullptr;
+    check_error(hush_messenger_receive(nullptr, buf, 1, &got, &e), HUSH_ERR_NULL_ARGUMENT, e,
+                "hush_messenger_receive");
+  }
+  {
+    Error e;
+    int matches = 7;
+    check_error(hush_fingerprint_compare_scanned(nullptr, buf, 1, &matches, &e),
+                HUSH_ERR_NULL_ARGUMENT, e, "hush_fingerprint_compare_scanned");
+  }
+  // A NULL error pointer is allowed, and the free functions and accessors take NULL.
+  CHECK(hush_store_identity_key(nullptr, buf, sizeof buf, &len, nullptr) == HUSH_ERR_NULL_ARGUMENT);
+  hush_bytes_free(nullptr);
+  hush_store_free(nullptr);
+  hush_context_free(nullptr);
+  hush_messenger_free(nullptr);
+  hush_received_free(nullptr);
+  hush_fingerprint_free(nullptr);
+  hush_published_keys_free(nullptr);
+  CHECK(hush_bytes_size(nullptr) == 0);
+  CHECK(hush_bytes_data(nullptr) == nullptr);
+  CHECK(hush_published_keys_pre_key_count(nullptr) == 0);
+  CHECK(hush_received_plaintext(nullptr, &len) == nullptr);
+  CHECK(len == 0);
+  CHECK(std::string(hush_received_conversation(nullptr, nullptr)).empty());
+  hush_address sender{"x", 1, 9};
+  hush_received_sender(nullptr, &sender);
+  CHECK(sender.name_len == 0);
+  CHECK(sender.device_id == 0);
+}
+
+TEST_CASE("C API short buffers give buffer_too_small with the size needed", "[c_api]") {
+  Pair p;
+  std::uint8_t key[HUSH_PUBLIC_KEY_SIZE + 5];
+  std::memset(key, 0xAA, sizeof key);
+  std::size_t len = 0;
+  {
+    Error e;
+    check_error(hush_store_identity_key(p.alice, key, HUSH_PUBLIC_KEY_SIZE - 1, &len, &e),
+                HUSH_ERR_BUFFER_TOO_SMALL, e, "hush_store_identity_key");
+    CHECK(len == HUSH_PUBLIC_KEY_SIZE);
+    CHECK(key[0] == 0xAA);  // nothing written
+  }
+  {
+    Error e;  // a size query: no buffer at all
+    check_error(hush_store_identity_key(p.alice, nullptr, 0, &len, &e), HUSH_ERR_BUFFER_TOO_SMALL,
+                e, "hush_store_identity_key");
+    CHECK(len == HUSH_PUBLIC_KEY_SIZE);
+  }
+  REQUIRE(hush_store_identity_key(p.alice, key, sizeof key, &len, nullptr) == HUSH_OK);
+  CHECK(len == HUSH_PUBLIC_KEY_SIZE);
+  CHECK(key[0] == 0x05);
+
+  std::uint8_t bob_key[HUSH_PUBLIC_KEY_SIZE];
+  REQUIRE(hush_store_identity_key(p.bob, bob_key, sizeof bob_key, &len, nullptr) == HUSH_OK);
+  hush_fingerprint* fp = nullptr;
+  REQUIRE(hush_fingerprint_compute("alice", 5, key, HUSH_PUBLIC_KEY_SIZE, "bob", 3, bob_key,
+                                   sizeof bob_key, &fp, nullptr) == HUSH_OK);
+  char text[HUSH_FINGERPRINT_DISPLAY_MAX];
+  {
+    Error e;  // 60 digits need 61 bytes with the NUL
+    check_error(hush_fingerprint_display(fp, HUSH_FINGERPRINT_DIGITS, text, 60, &len, &e),
+                HUSH_ERR_BUFFER_TOO_SMALL, e, "hush_fingerprint_display");
+    CHECK(len == 60);
+  }
+  REQUIRE(hush_fingerprint_display(fp, HUSH_FINGERPRINT_DIGITS, text, 61, &len, nullptr) ==
+          HUSH_OK);
+  CHECK(std::strlen(text) == 60);
+  REQUIRE(hush_fingerprint_display(fp, HUSH_FINGERPRINT_GROUPED, text, sizeof text, &len,
+                                   nullptr) == HUSH_OK);
+  CHECK(len == 71);
+  CHECK(text[5] == ' ');
+  {
+    Error e;
+    check_error(hush_fingerprint_display(fp, 9, text, sizeof text, &len, &e),
+                HUSH_ERR_INVALID_ARGUMENT, e, "hush_fingerprint_display");
+  }
+  {
+    Error e;
+    std::uint8_t code[4];
+    check_error(hush_fingerprint_scannable(fp, code, sizeof code, &len, &e),
+                HUSH_ERR_BUFFER_TOO_SMALL, e, "hush_fingerprint_scannable");
+    CHECK(len > sizeof code);
+  }
+  hush_fingerprint_free(fp);
+}
+
+TEST_CASE("C API garbage input gives typed errors and changes nothing", "[c_api]") {
+  Pair p;
+  auto first = p.encrypt("first");
+  std::mt19937 rng(20261206);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<std::size_t> length(0, 300);
+
+  for (int i = 0; i < 200; ++i) {
+    std::vector<std::uint8_t> junk(length(rng));
+    for (auto& b : junk)
+      b = static_cast<std::uint8_t>(byte(rng));
+    if (i % 4 == 0 && !junk.empty()) junk[0] = 0x33;  // the right version byte, a bad body
+    INFO("garbage " << i << " of " << junk.size() << " bytes");
+    for (hush_message_type type : {HUSH_MESSAGE_WHISPER, HUSH_MESSAGE_PREKEY}) {
+      Error e;
+      const hush_status st = p.decrypt(type, junk, nullptr, &e);
+      CHECK(st != HUSH_OK);
+      CHECK(st < HUSH_ERR_NULL_ARGUMENT);  // a library error code, not a boundary failure
+      CHECK(e.e.code == st);
+      CHECK(std::string(hush_status_name(st)) != "unknown_error");
+    }
+    {
+      Error e;
+      const hush_status st =
+          hush_session_process_bundle(p.ctx, p.alice, &p.bob_addr, junk.data(), junk.size(), &e);
+      CHECK(st != HUSH_OK);
+      CHECK(e.e.code == st);
+    }
+    {
+      Error e;
+      hush_published_keys* keys = nullptr;
+      CHECK(hush_published_keys_parse(junk.data(), junk.size(), &keys, &e) != HUSH_OK);
+      CHECK(keys == nullptr);
+    }
+    {
+      Error e;
+      std::uint64_t version = 0;
+      char name[16];
+      std::size_t name_len = 0;
+      CHECK(hush_device_list_version(junk.data(), junk.size(), &version, name, sizeof name,
+                                     &name_len, &e) != HUSH_OK);
+    }
+  }
+  {
+    Error e;  // an unknown message type
+    check_error(p.decrypt(7, first.second, nullptr, &e), HUSH_ERR_INVALID_ARGUMENT, e,
+                "hush_session_decrypt");
+  }
+  // None of it changed Bob's state: the real message still decrypts, once.
+  std::string text;
+  REQUIRE(p.decrypt(first.first, first.second, &text, nullptr) == HUSH_OK);
+  CHECK(text == "first");
+  {
+    Error e;
+    check_error(p.decrypt(first.first, first.second, nullptr, &e), HUSH_ERR_DUPLICATE_MESSAGE, e,
+                "hush_session_decrypt");
+    CHECK(e.message() ==
+          "hush_session_decrypt: this message was already decrypted (duplicate_message; " +
+              e.message().substr(e.message().find("; ") + 2));
+  }
+  // Bob answers, so Alice's next message is a whisper message; with a flipped bit in its MAC it
+  // does not authenticate, and the untampered one still decrypts.
+  p.reply("answer");
+  auto second = p.encrypt("second");
+  REQUIRE(second.first == HUSH_MESSAGE_WHISPER);
+  auto tampered = second.second;
+  tampered.back() ^= 1;
+  {
+    Error e;
+    check_error(p.decrypt(second.first, tampered, nullptr, &e), HUSH_ERR_INVALID_MESSAGE, e,
+                "hush_session_decrypt");
+  }
+  REQUIRE(p.decrypt(second.first, second.second, &text, nullptr) == HUSH_OK);
+  CHECK(text == "second");
+}
+
+TEST_CASE("C API stores refuse bad paths and keys", "[c_api]") {
+  hush_context* ctx = nullptr;
+  REQUIRE(hush_context_new(&ctx, nullptr) == HUSH_OK);
+  hush_store* s = nullptr;
+  {
+    Error e;
+    const char path[] = "/nonexistent-dir/hush.db";
+    check_error(hush_store_open_sqlite(ctx, path, sizeof path - 1, nullptr, 0, &s, &e),
+                HUSH_ERR_INVALID_ARGUMENT, e, "hush_store_open_sqlite");
+  }
+  {
+    Error e;  // a NUL inside the path
+    const char path[] = "/tmp/a\0b.db";
+    check_error(hush_store_create_sqlite(ctx, path, sizeof path - 1, nullptr, 0, &s, &e),
+                HUSH_ERR_INVALID_ARGUMENT, e, "hush_store_create_sqlite");
+  }
+  {
+    Error e;  // a storage key of the wrong length
+    const char path[] = "/tmp/hush-c-api-test-never-created.db";
+    const std::uint8_t key[5] = {1, 2, 3, 4, 5};
+    check_error(hush_store_create_sqlite(ctx, path, sizeof path - 1, key, sizeof key, &s, &e),
+                HUSH_ERR_INVALID_ARGUMENT, e, "hush_store_create_sqlite");
+  }
+  CHECK(s == nullptr);
+  hush_context_free(ctx);
+}
+
+TEST_CASE("C API messenger refuses missing callbacks", "[c_api]") {
+  Pair p;
+  hush_transport transport{nullptr, nullptr};
+  hush_key_directory directory{};
+  hush_messenger* m = nullptr;
+  Error e;
+  check_error(hush_messenger_new(p.ctx, p.alice, &transport, &directory, &p.alice_addr, &m, &e),
+              HUSH_ERR_INVALID_ARGUMENT, e, "hush_messenger_new");
+  CHECK(m == nullptr);
+}
+
+TEST_CASE("C API logger callback receives redacted warnings", "[c_api]") {
+  std::vector<std::string> lines;
+  auto log = [](void* user_data, hush_log_level level, const char* message, std::size_t len) {
+    if (level >= HUSH_LOG_WARN)
+      static_cast<std::vector<std::string>*>(user_data)->emplace_back(message, len);
+  };
+  hush_context* ctx = nullptr;
+  REQUIRE(hush_context_new_with_logger(log, &lines, HUSH_LOG_WARN, &ctx, nullptr) == HUSH_OK);
+  Pair p;
+  auto first = p.encrypt("first");
+  hush_bytes* plain = nullptr;
+  REQUIRE(hush_session_decrypt(ctx, p.bob, &p.alice_addr, first.first, first.second.data(),
+                               first.second.size(), &plain, nullptr) == HUSH_OK);
+  hush_bytes_free(plain);
+  CHECK(lines.empty());  // success logs nothing
+  CHECK(hush_session_decrypt(ctx, p.bob, &p.alice_addr, first.first, first.second.data(),
+                             first.second.size(), &plain, nullptr) == HUSH_ERR_DUPLICATE_MESSAGE);
+  REQUIRE_FALSE(lines.empty());
+  for (const auto& line : lines) {
+    CHECK(line.find("alice") == std::string::npos);  // names are redacted
+  }
+  hush_context_free(ctx);
+  Error e;
+  hush_context* bad = nullptr;
+  check_error(hush_context_new_with_logger(log, &lines, 9, &bad, &e), HUSH_ERR_INVALID_ARGUMENT, e,
+              "hush_context_new_with_logger");
+}
