@@ -1,25 +1,26 @@
-// hush C API: prekeys and prekey bundles (the keys a device publishes so that others can start a
-// session with it), and the helpers a key directory (a server) needs to serve them.
-//
-// Without a messenger: generate a signed prekey and one-time prekeys into the store
-// (hush_prekeys_generate), make a bundle (hush_bundle_make), publish its bytes however the
-// application does, and have the peer process it (hush_session_process_bundle in session.h). With a
-// messenger (messenger.h), hush_messenger_maintain_keys does all of this through the directory
-// callbacks; a directory then needs hush_published_keys_* to turn what a device published into
-// bundles, and hush_device_list_version to keep only the newest device list of a person.
-//
-// Bundles and published keys are in hush's format (proto/envelope.proto). A bundle's signature is
-// checked when it is processed, so a directory cannot forge one; it can withhold keys, hand out a
-// one-time prekey twice (the second session then fails to start) or, for a person we have never
-// talked to, hand out its own keys (trust on first use: compare safety numbers, fingerprint.h).
-//
-// Group keys (sender keys) and call keys do not exist in hush yet; the C API will grow functions
-// for them (as additions to HUSH_C_1.x) once the C++ API has them.
-//
-// Not responsible for: publishing or fetching (the application's I/O).
-//
-// Thread-safety: the functions may be called from several threads on one store; a
-// hush_published_keys is immutable and may be read from several threads.
+/// @file
+/// C API: Prekeys and prekey bundles (the keys a device publishes so that others can start a
+/// session with it), and the helpers a key directory (a server) needs to serve them.
+///
+/// Without a messenger: generate a signed prekey and one-time prekeys into the store
+/// (hush_prekeys_generate), make a bundle (hush_bundle_make), publish its bytes however the
+/// application does, and have the peer process it (hush_session_process_bundle in session.h). With
+/// a messenger (messenger.h), hush_messenger_maintain_keys does all of this through the directory
+/// callbacks; a directory then needs hush_published_keys_* to turn what a device published into
+/// bundles, and hush_device_list_version to keep only the newest device list of a person.
+///
+/// Bundles and published keys are in hush's format (proto/envelope.proto). A bundle's signature is
+/// checked when it is processed, so a directory cannot forge one; it can withhold keys, hand out a
+/// one-time prekey twice (the second session then fails to start) or, for a person we have never
+/// talked to, hand out its own keys (trust on first use: compare safety numbers, fingerprint.h).
+///
+/// Group keys (sender keys) and call keys do not exist in hush yet; the C API will grow functions
+/// for them (as additions to HUSH_C_1.x) once the C++ API has them.
+///
+/// Not responsible for: publishing or fetching (the application's I/O).
+///
+/// Thread-safety: the functions may be called from several threads on one store; a
+/// hush_published_keys is immutable and may be read from several threads.
 #ifndef HUSH_C_BUNDLE_H
 #define HUSH_C_BUNDLE_H
 

@@ -1,27 +1,29 @@
-// hush C API: what every other C header uses: the export macros, status codes, the error struct,
-// library-owned byte buffers, addresses and the version.
-//
-// Conventions of the whole C API (C99; no C++ types, no exceptions cross it):
-// - Every fallible function returns a hush_status (HUSH_OK is 0) and takes a `hush_error* error` as
-//   its last argument, which may be NULL. On failure the struct receives the code and a message a
-//   person can read; on success its code is set to HUSH_OK and its message emptied. The caller
-//   owns the struct (on its stack, typically); the library keeps no error state of its own.
-// - Every buffer goes with an explicit length. Caller-provided output buffers take a capacity and
-//   a `size_t*` that receives the bytes written; when the capacity is too small (or the buffer is
-//   NULL) the call fails with HUSH_ERR_BUFFER_TOO_SMALL, writes nothing, and the `size_t*`
-//   receives the size needed (a size query). Variable outputs of operations that cannot be
-//   repeated (an encryption advances the ratchet) are library-allocated objects freed only with
-//   their hush_*_free function, which wipes any secret they hold. Nothing the library returns is
-//   to be freed with free() or another allocator.
-// - Handles are opaque pointers. A NULL handle, or a NULL pointer where data is required, is
-//   HUSH_ERR_NULL_ARGUMENT (never a crash); a data pointer may be NULL when its length is 0.
-// - Untrusted input (wire bytes, bundles, envelopes, scanned codes) gets a typed error, never a
-//   crash.
-//
-// Not responsible for: anything protocol-specific (see the other headers under hush/c/).
-//
-// Thread-safety: hush_status_name and hush_status_description are pure; a hush_bytes may be read
-// from several threads at once and must be freed once, by one thread.
+/// @file
+/// C API: What every other C header uses: the export macros, status codes, the error struct,
+/// library-owned byte buffers, addresses and the version.
+///
+/// Conventions of the whole C API (C99; no C++ types, no exceptions cross it):
+/// - Every fallible function returns a hush_status (HUSH_OK is 0) and takes a `hush_error* error`
+/// as
+///   its last argument, which may be NULL. On failure the struct receives the code and a message a
+///   person can read; on success its code is set to HUSH_OK and its message emptied. The caller
+///   owns the struct (on its stack, typically); the library keeps no error state of its own.
+/// - Every buffer goes with an explicit length. Caller-provided output buffers take a capacity and
+///   a `size_t*` that receives the bytes written; when the capacity is too small (or the buffer is
+///   NULL) the call fails with HUSH_ERR_BUFFER_TOO_SMALL, writes nothing, and the `size_t*`
+///   receives the size needed (a size query). Variable outputs of operations that cannot be
+///   repeated (an encryption advances the ratchet) are library-allocated objects freed only with
+///   their hush_*_free function, which wipes any secret they hold. Nothing the library returns is
+///   to be freed with free() or another allocator.
+/// - Handles are opaque pointers. A NULL handle, or a NULL pointer where data is required, is
+///   HUSH_ERR_NULL_ARGUMENT (never a crash); a data pointer may be NULL when its length is 0.
+/// - Untrusted input (wire bytes, bundles, envelopes, scanned codes) gets a typed error, never a
+///   crash.
+///
+/// Not responsible for: anything protocol-specific (see the other headers under hush/c/).
+///
+/// Thread-safety: hush_status_name and hush_status_description are pure; a hush_bytes may be read
+/// from several threads at once and must be freed once, by one thread.
 #ifndef HUSH_C_COMMON_H
 #define HUSH_C_COMMON_H
 
@@ -32,17 +34,15 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
 /// Marks a function of the C API as exported from the shared library (symbol version HUSH_C_1.0).
-#if defined(__GNUC__) || defined(__clang__)
 #define HUSH_C_API __attribute__((visibility("default")))
-#else
-#define HUSH_C_API
-#endif
-
 /// Makes the compiler warn when a caller ignores a returned hush_status.
-#if defined(__GNUC__) || defined(__clang__)
 #define HUSH_C_MUST_CHECK __attribute__((warn_unused_result))
 #else
+/// Marks a function of the C API as exported from the shared library (symbol version HUSH_C_1.0).
+#define HUSH_C_API
+/// Makes the compiler warn when a caller ignores a returned hush_status.
 #define HUSH_C_MUST_CHECK
 #endif
 

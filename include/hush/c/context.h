@@ -1,13 +1,14 @@
-// hush C API: the context, what operations draw randomness, time and logging from.
-//
-// A hush_context holds the system's random generator (OpenSSL's RAND_bytes), the system clock and,
-// optionally, a logging callback. Create one at start-up and pass it to every operation; free it
-// after every store and messenger that uses it. The library keeps no global state.
-//
-// Not responsible for: choosing other randomness or clocks (the C++ API takes any hush::Context).
-//
-// Thread-safety: a context is immutable after creation and may be shared by any number of threads,
-// provided its logging callback is thread-safe.
+/// @file
+/// C API: The context, what operations draw randomness, time and logging from.
+///
+/// A hush_context holds the system's random generator (OpenSSL's RAND_bytes), the system clock and,
+/// optionally, a logging callback. Create one at start-up and pass it to every operation; free it
+/// after every store and messenger that uses it. The library keeps no global state.
+///
+/// Not responsible for: choosing other randomness or clocks (the C++ API takes any hush::Context).
+///
+/// Thread-safety: a context is immutable after creation and may be shared by any number of threads,
+/// provided its logging callback is thread-safe.
 #ifndef HUSH_C_CONTEXT_H
 #define HUSH_C_CONTEXT_H
 

@@ -1,15 +1,16 @@
-// hush C API: safety numbers (Signal's, byte-compatible with libsignal).
-//
-// Two people compare a 60-digit number (read aloud or side by side), or one scans the other's code;
-// if they match, no one in the middle substituted a key. Compute one from both identity keys and
-// stable identifiers (hush_fingerprint_compute), or ask a messenger for the one with a person
-// (hush_messenger_safety_number). Computing costs 2 x 5200 SHA-512 iterations (a few
-// milliseconds); the display and compare functions then work on the computed object.
-//
-// Not responsible for: recording that a user verified a number (trust the identity:
-// hush_session_trust_identity).
-//
-// Thread-safety: a hush_fingerprint is immutable and may be read from several threads.
+/// @file
+/// C API: Safety numbers (Signal's, byte-compatible with libsignal).
+///
+/// Two people compare a 60-digit number (read aloud or side by side), or one scans the other's
+/// code; if they match, no one in the middle substituted a key. Compute one from both identity keys
+/// and stable identifiers (hush_fingerprint_compute), or ask a messenger for the one with a person
+/// (hush_messenger_safety_number). Computing costs 2 x 5200 SHA-512 iterations (a few
+/// milliseconds); the display and compare functions then work on the computed object.
+///
+/// Not responsible for: recording that a user verified a number (trust the identity:
+/// hush_session_trust_identity).
+///
+/// Thread-safety: a hush_fingerprint is immutable and may be read from several threads.
 #ifndef HUSH_C_FINGERPRINT_H
 #define HUSH_C_FINGERPRINT_H
 

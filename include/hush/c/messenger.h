@@ -1,28 +1,29 @@
-// hush C API: the messenger, which carries a conversation between people, each with one or more
-// devices, through a transport and a key directory the application gives as C callbacks.
-//
-// hush_messenger_send encrypts a message for every device of a person (and a copy for our other
-// devices), fetching device lists and bundles from the directory and handing envelopes to the
-// transport; the caller delivers envelopes that arrive to hush_messenger_receive. The messenger
-// keeps an outbox (hush_messenger_flush sends what the transport could not take), heals broken
-// sessions, publishes and rotates prekeys (hush_messenger_maintain_keys: call it at start-up and
-// now and then), and refuses to send to a person whose identity key changed until the application
-// approves it (hush_messenger_approve_identity, after the user compared safety numbers).
-//
-// Callbacks run synchronously, on the thread that called the messenger, and must not call back
-// into it. Each returns a hush_callback_result; any other value counts as HUSH_CALLBACK_FAILED. A
-// callback must not unwind through the library (no longjmp, no C++ exception).
-//
-// What the server (transport and directory) can still do: withhold, delay, reorder or replay
-// envelopes (each message is shown once), withhold the newest device list, hand out its own keys
-// for a person we have never talked to (trust on first use: compare safety numbers), and see who
-// talks to whom and when. It cannot read or forge messages, add a device to a person, or bring a
-// removed device back. Group conversations (sender keys) and calls do not exist in hush yet.
-//
-// Not responsible for: networking, threads or timers (the application's).
-//
-// Thread-safety: a messenger is not synchronised: call it from one thread at a time. Its store may
-// be shared with other messengers and threads. A hush_received is owned by the caller.
+/// @file
+/// C API: The messenger, which carries a conversation between people, each with one or more
+/// devices, through a transport and a key directory the application gives as C callbacks.
+///
+/// hush_messenger_send encrypts a message for every device of a person (and a copy for our other
+/// devices), fetching device lists and bundles from the directory and handing envelopes to the
+/// transport; the caller delivers envelopes that arrive to hush_messenger_receive. The messenger
+/// keeps an outbox (hush_messenger_flush sends what the transport could not take), heals broken
+/// sessions, publishes and rotates prekeys (hush_messenger_maintain_keys: call it at start-up and
+/// now and then), and refuses to send to a person whose identity key changed until the application
+/// approves it (hush_messenger_approve_identity, after the user compared safety numbers).
+///
+/// Callbacks run synchronously, on the thread that called the messenger, and must not call back
+/// into it. Each returns a hush_callback_result; any other value counts as HUSH_CALLBACK_FAILED. A
+/// callback must not unwind through the library (no longjmp, no C++ exception).
+///
+/// What the server (transport and directory) can still do: withhold, delay, reorder or replay
+/// envelopes (each message is shown once), withhold the newest device list, hand out its own keys
+/// for a person we have never talked to (trust on first use: compare safety numbers), and see who
+/// talks to whom and when. It cannot read or forge messages, add a device to a person, or bring a
+/// removed device back. Group conversations (sender keys) and calls do not exist in hush yet.
+///
+/// Not responsible for: networking, threads or timers (the application's).
+///
+/// Thread-safety: a messenger is not synchronised: call it from one thread at a time. Its store may
+/// be shared with other messengers and threads. A hush_received is owned by the caller.
 #ifndef HUSH_C_MESSENGER_H
 #define HUSH_C_MESSENGER_H
 

@@ -1,24 +1,25 @@
-// hush C API: one-to-one sessions (X3DH and the Double Ratchet, Signal protocol v3) over a store.
-//
-// Alice processes Bob's bundle (hush_session_process_bundle) and encrypts; her first messages are
-// prekey messages (HUSH_MESSAGE_PREKEY) until Bob answers, then whisper messages
-// (HUSH_MESSAGE_WHISPER). The type is not in the bytes: the transport carries it beside them, and
-// the receiver passes both to hush_session_decrypt. Each operation is one store transaction: one
-// that fails (a bad MAC, a duplicate, an untrusted identity, a store error) changes nothing.
-//
-// What a relay (or anyone who can inject messages) can still do: withhold, delay, reorder and
-// duplicate messages (a duplicate is refused: HUSH_ERR_DUPLICATE_MESSAGE), and, for a person we
-// have never talked to, hand out its own bundle (trust on first use: compare safety numbers). It
-// cannot read messages, forge them, or make a known person's device accept another identity key.
-//
-// Group messages (sender keys) and call keys do not exist in hush yet; this header will not change
-// when they come (they will have their own headers).
-//
-// Not responsible for: transport, bundle publication (bundle.h), people with several devices
-// (messenger.h does the fan-out).
-//
-// Thread-safety: operations may run concurrently on one store from several threads (its
-// transactions serialise them); a plaintext or ciphertext hush_bytes is owned by the caller.
+/// @file
+/// C API: One-to-one sessions (X3DH and the Double Ratchet, Signal protocol v3) over a store.
+///
+/// Alice processes Bob's bundle (hush_session_process_bundle) and encrypts; her first messages are
+/// prekey messages (HUSH_MESSAGE_PREKEY) until Bob answers, then whisper messages
+/// (HUSH_MESSAGE_WHISPER). The type is not in the bytes: the transport carries it beside them, and
+/// the receiver passes both to hush_session_decrypt. Each operation is one store transaction: one
+/// that fails (a bad MAC, a duplicate, an untrusted identity, a store error) changes nothing.
+///
+/// What a relay (or anyone who can inject messages) can still do: withhold, delay, reorder and
+/// duplicate messages (a duplicate is refused: HUSH_ERR_DUPLICATE_MESSAGE), and, for a person we
+/// have never talked to, hand out its own bundle (trust on first use: compare safety numbers). It
+/// cannot read messages, forge them, or make a known person's device accept another identity key.
+///
+/// Group messages (sender keys) and call keys do not exist in hush yet; this header will not change
+/// when they come (they will have their own headers).
+///
+/// Not responsible for: transport, bundle publication (bundle.h), people with several devices
+/// (messenger.h does the fan-out).
+///
+/// Thread-safety: operations may run concurrently on one store from several threads (its
+/// transactions serialise them); a plaintext or ciphertext hush_bytes is owned by the caller.
 #ifndef HUSH_C_SESSION_H
 #define HUSH_C_SESSION_H
 

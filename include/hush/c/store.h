@@ -1,17 +1,18 @@
-// hush C API: stores, where a device's keys, sessions and trusted identities live.
-//
-// A hush_store is either a durable SQLite database (hush::SqliteStore: one file, every operation
-// one transaction, optionally sealed at rest with a 32-byte storage key) or an in-memory store
-// (hush::InMemoryProtocolStore: lost when freed; for tests and examples). Creating a store gives
-// the device a fresh identity key pair and registration id. Trust is on first use per person: the
-// first identity key seen for a name is pinned, and another one is refused
-// (HUSH_ERR_UNTRUSTED_IDENTITY) until the application trusts it (hush_session_trust_identity).
-//
-// Not responsible for: where the database file lives or how the storage key is kept (the
-// caller's job: the library keeps its own copy, wiped when the store is freed).
-//
-// Thread-safety: a store may be used from several threads at once (its transactions serialise the
-// operations); free it once, after every messenger using it.
+/// @file
+/// C API: Stores, where a device's keys, sessions and trusted identities live.
+///
+/// A hush_store is either a durable SQLite database (hush::SqliteStore: one file, every operation
+/// one transaction, optionally sealed at rest with a 32-byte storage key) or an in-memory store
+/// (hush::InMemoryProtocolStore: lost when freed; for tests and examples). Creating a store gives
+/// the device a fresh identity key pair and registration id. Trust is on first use per person: the
+/// first identity key seen for a name is pinned, and another one is refused
+/// (HUSH_ERR_UNTRUSTED_IDENTITY) until the application trusts it (hush_session_trust_identity).
+///
+/// Not responsible for: where the database file lives or how the storage key is kept (the
+/// caller's job: the library keeps its own copy, wiped when the store is freed).
+///
+/// Thread-safety: a store may be used from several threads at once (its transactions serialise the
+/// operations); free it once, after every messenger using it.
 #ifndef HUSH_C_STORE_H
 #define HUSH_C_STORE_H
 
