@@ -412,3 +412,104 @@ TEST_CASE("C API logger callback receives redacted warnings", "[c_api]") {
   check_error(hush_context_new_with_logger(log, &lines, 9, &bad, &e), HUSH_ERR_INVALID_ARGUMENT, e,
               "hush_context_new_with_logger");
 }
+
+namespace {
+
+// A directory that answers every fetch with garbage (or claims more bytes than it may write).
+struct LyingDirectory {
+  int mode = 0;  // 0: random bytes; 1: a length above the capacity
+  int calls = 0;
+  static LyingDirectory& self(void* user_data) { return *static_cast<LyingDirectory*>(user_data); }
+  static int publish(void* u, const hush_address*, const std::uint8_t*, std::size_t) {
+    ++self(u).calls;
+    return HUSH_CALLBACK_OK;
+  }
+  static int available(void* u, const hush_address*, std::uint32_t* count) {
+    ++self(u).calls;
+    *count = 1000;
+    return HUSH_CALLBACK_OK;
+  }
+  static int garbage(LyingDirectory& d, std::uint8_t* out, std::size_t cap, std::size_t* len) {
+    ++d.calls;
+    if (d.mode == 1) {
+      *len = cap + 1;
+      return HUSH_CALLBACK_OK;
+    }
+    const std::size_t n = cap < 100 ? cap : 100;
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = static_cast<std::uint8_t>(i * 37 + 11);
+    *len = n;
+    return HUSH_CALLBACK_OK;
+  }
+  static int fetch_bundle(void* u, const hush_address*, std::uint8_t* out, std::size_t cap,
+                          std::size_t* len) {
+    return garbage(self(u), out, cap, len);
+  }
+  static int publish_list(void* u, const char*, std::size_t, const std::uint8_t*, std::size_t) {
+    ++self(u).calls;
+    return HUSH_CALLBACK_OK;
+  }
+  static int fetch_list(void* u, const char*, std::size_t, std::uint8_t* out, std::size_t cap,
+                        std::size_t* len) {
+    return garbage(self(u), out, cap, len);
+  }
+};
+
+int drop_everything(void*, const hush_address*, const std::uint8_t*, std::size_t) {
+  return HUSH_CALLBACK_OK;
+}
+
+}  // namespace
+
+TEST_CASE("C API messenger refuses what a lying directory serves", "[c_api]") {
+  for (int mode : {0, 1}) {
+    INFO("mode " << mode);
+    Pair p;
+    LyingDirectory lying;
+    lying.mode = mode;
+    hush_transport transport{nullptr, drop_everything};
+    hush_key_directory directory{&lying,
+                                 LyingDirectory::publish,
+                                 LyingDirectory::available,
+                                 LyingDirectory::fetch_bundle,
+                                 LyingDirectory::publish_list,
+                                 LyingDirectory::fetch_list};
+    hush_messenger* m = nullptr;
+    REQUIRE(hush_messenger_new(p.ctx, p.alice, &transport, &directory, &p.alice_addr, &m,
+                               nullptr) == HUSH_OK);
+    Error e;
+    const hush_status st = hush_messenger_send(
+        m, "bob", 3, reinterpret_cast<const std::uint8_t*>("hi"), 2, nullptr, nullptr, &e);
+    CHECK(st != HUSH_OK);
+    CHECK(st < HUSH_ERR_NULL_ARGUMENT);
+    CHECK(e.e.code == st);
+    CHECK(e.message().rfind("hush_messenger_send: ", 0) == 0);
+    if (mode == 1) CHECK(st == HUSH_ERR_LIMIT_EXCEEDED);
+    CHECK(lying.calls > 0);
+    // Garbage in an envelope is refused the same way.
+    hush_received* got = nullptr;
+    const std::uint8_t junk[] = {0x0a, 0x03, 'b', 'o', 'b', 0x10, 0x01, 0xff};
+    CHECK(hush_messenger_receive(m, junk, sizeof junk, &got, nullptr) != HUSH_OK);
+    CHECK(got == nullptr);
+    hush_messenger_free(m);
+  }
+}
+
+TEST_CASE("C API prekey generation is bounded", "[c_api]") {
+  Pair p;
+  std::uint32_t first = 99;
+  Error e;
+  check_error(hush_prekeys_generate(p.ctx, p.alice, 2, 1001, &first, &e), HUSH_ERR_LIMIT_EXCEEDED,
+              e, "hush_prekeys_generate");
+  CHECK(first == 0);
+  REQUIRE(hush_prekeys_generate(p.ctx, p.alice, 2, 0, &first, nullptr) == HUSH_OK);
+  CHECK(first == 0);
+  hush_bytes* bundle = nullptr;
+  REQUIRE(hush_bundle_make(p.alice, 1, 2, 0, &bundle, nullptr) == HUSH_OK);
+  CHECK(hush_bytes_size(bundle) > 0);
+  hush_bytes_free(bundle);
+  Error missing;
+  check_error(hush_bundle_make(p.alice, 1, 77, 0, &bundle, &missing), HUSH_ERR_INVALID_KEY_ID,
+              missing, "hush_bundle_make");
+  CHECK(bundle == nullptr);
+}
