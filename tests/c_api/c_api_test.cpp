@@ -1,13 +1,17 @@
 // The C API's error paths: NULL handles, short buffers and garbage input each give a typed status
-// and a message a person can read, never a crash; and a failed call changes nothing.
+// and a message a person can read, never a crash; and a failed call changes nothing. Also the
+// messenger over C callbacks through an identity change (the callbacks forward to the tests'
+// in-process relay, support/loopback.h).
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <hush/c/hush.h>
-#include <hush/result.h>
+#include <hush/hush.h>
 #include <catch2/catch.hpp>
+
+#include "support/loopback.h"
 
 namespace {
 
@@ -512,4 +516,158 @@ TEST_CASE("C API prekey generation is bounded", "[c_api]") {
   check_error(hush_bundle_make(p.alice, 1, 77, 0, &bundle, &missing), HUSH_ERR_INVALID_KEY_ID,
               missing, "hush_bundle_make");
   CHECK(bundle == nullptr);
+}
+
+namespace {
+
+// The tests' in-process relay and directory (support/loopback.h) behind the C callbacks.
+struct CNetwork {
+  hush::test::LoopbackNetwork net;
+  hush::test::LoopbackNetwork::Port port{net};
+
+  static CNetwork& of(void* u) { return *static_cast<CNetwork*>(u); }
+  static hush::Address address(const hush_address* a) {
+    return {std::string(a->name, a->name_len), hush::DeviceId{a->device_id}};
+  }
+  static int copy(const hush::Bytes& bytes, std::uint8_t* out, std::size_t cap, std::size_t* len) {
+    if (bytes.size() > cap) return HUSH_CALLBACK_FAILED;
+    std::memcpy(out, bytes.data(), bytes.size());
+    *len = bytes.size();
+    return HUSH_CALLBACK_OK;
+  }
+  static int send(void* u, const hush_address* to, const std::uint8_t* e, std::size_t n) {
+    return of(u).port.send(address(to), hush::ByteView(e, n)) ? HUSH_CALLBACK_OK
+                                                              : HUSH_CALLBACK_FAILED;
+  }
+  static int publish(void* u, const hush_address* self, const std::uint8_t* k, std::size_t n) {
+    auto keys = hush::PublishedKeys::parse(hush::ByteView(k, n));
+    return keys && of(u).net.publish(address(self), *keys) ? HUSH_CALLBACK_OK
+                                                           : HUSH_CALLBACK_FAILED;
+  }
+  static int available(void* u, const hush_address* self, std::uint32_t* count) {
+    auto n = of(u).net.available_pre_keys(address(self));
+    if (!n) return HUSH_CALLBACK_FAILED;
+    *count = *n;
+    return HUSH_CALLBACK_OK;
+  }
+  static int fetch(void* u, const hush_address* remote, std::uint8_t* out, std::size_t cap,
+                   std::size_t* len) {
+    auto bundle = of(u).net.fetch(address(remote));
+    if (!bundle)
+      return bundle.error().code() == hush::Errc::kNoSession ? HUSH_CALLBACK_NOT_FOUND
+                                                             : HUSH_CALLBACK_FAILED;
+    return copy(bundle->serialize(), out, cap, len);
+  }
+  static int publish_list(void* u, const char* name, std::size_t name_len, const std::uint8_t* l,
+                          std::size_t n) {
+    return of(u).net.publish_device_list(std::string_view(name, name_len), hush::ByteView(l, n))
+               ? HUSH_CALLBACK_OK
+               : HUSH_CALLBACK_FAILED;
+  }
+  static int fetch_list(void* u, const char* name, std::size_t name_len, std::uint8_t* out,
+                        std::size_t cap, std::size_t* len) {
+    auto list = of(u).net.fetch_device_list(std::string_view(name, name_len));
+    if (!list) return HUSH_CALLBACK_FAILED;
+    if (!*list) return HUSH_CALLBACK_NOT_FOUND;
+    return copy(**list, out, cap, len);
+  }
+  hush_transport transport() { return {this, send}; }
+  hush_key_directory directory() {
+    return {this, publish, available, fetch, publish_list, fetch_list};
+  }
+};
+
+// One device: an in-memory store and a messenger on `net`.
+struct CUser {
+  hush_store* store = nullptr;
+  hush_messenger* messenger = nullptr;
+  std::string name;
+  CUser(hush_context* ctx, CNetwork& net, std::string person) : name(std::move(person)) {
+    const hush_transport t = net.transport();
+    const hush_key_directory d = net.directory();
+    const hush_address self{name.c_str(), name.size(), 1};
+    REQUIRE(hush_store_new_in_memory(ctx, &store, nullptr) == HUSH_OK);
+    REQUIRE(hush_messenger_new(ctx, store, &t, &d, &self, &messenger, nullptr) == HUSH_OK);
+    REQUIRE(hush_messenger_maintain_keys(messenger, nullptr) == HUSH_OK);
+  }
+  ~CUser() {
+    hush_messenger_free(messenger);
+    hush_store_free(store);
+  }
+  hush_status send(const std::string& to, const std::string& text, hush_error* error = nullptr) {
+    return hush_messenger_send(messenger, to.data(), to.size(),
+                               reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
+                               nullptr, nullptr, error);
+  }
+  // Receives everything queued for this device; returns the texts shown.
+  std::vector<std::string> drain(CNetwork& net) {
+    std::vector<std::string> shown;
+    auto& queue = net.net.queue({name, hush::DeviceId{1}});
+    while (!queue.empty()) {
+      hush_received* got = nullptr;
+      Error e;
+      const hush_status st =
+          hush_messenger_receive(messenger, queue.front().data(), queue.front().size(), &got, &e);
+      queue.pop_front();
+      INFO(e.message());
+      REQUIRE(st == HUSH_OK);
+      if (got == nullptr) continue;
+      std::size_t len = 0;
+      const std::uint8_t* text = hush_received_plaintext(got, &len);
+      shown.emplace_back(reinterpret_cast<const char*>(text), len);
+      hush_received_free(got);
+    }
+    return shown;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("C API messenger stops at an identity change until it is approved", "[c_api]") {
+  hush_context* ctx = nullptr;
+  REQUIRE(hush_context_new(&ctx, nullptr) == HUSH_OK);
+  {
+    CNetwork net;
+    CUser carol(ctx, net, "carol");
+    auto dave = std::make_unique<CUser>(ctx, net, "dave");
+    REQUIRE(carol.send("dave", "before") == HUSH_OK);
+    CHECK(dave->drain(net) == std::vector<std::string>{"before"});
+
+    // Dave reinstalls: a new identity and device list under the same name.
+    dave.reset();
+    dave = std::make_unique<CUser>(ctx, net, "dave");
+    {
+      Error e;
+      check_error(carol.send("dave", "to the new phone?", &e), HUSH_ERR_UNTRUSTED_IDENTITY, e,
+                  "hush_messenger_send");
+      CHECK(e.message().find("compare safety numbers") != std::string::npos);
+    }
+    CHECK(net.net.queue({"dave", hush::DeviceId{1}}).empty());
+    {
+      Error e;  // nothing pending for a person we never heard of
+      check_error(hush_messenger_approve_identity(carol.messenger, "erin", 4, &e),
+                  HUSH_ERR_INVALID_ARGUMENT, e, "hush_messenger_approve_identity");
+    }
+    // The user compares the new safety number and approves; sending resumes.
+    REQUIRE(hush_messenger_approve_identity(carol.messenger, "dave", 4, nullptr) == HUSH_OK);
+    REQUIRE(carol.send("dave", "welcome back") == HUSH_OK);
+    CHECK(dave->drain(net) == std::vector<std::string>{"welcome back"});
+    // And both sides now show the same safety number for the new identity.
+    hush_fingerprint* at_carol = nullptr;
+    hush_fingerprint* at_dave = nullptr;
+    REQUIRE(hush_messenger_safety_number(carol.messenger, "dave", 4, &at_carol, nullptr) ==
+            HUSH_OK);
+    REQUIRE(hush_messenger_safety_number(dave->messenger, "carol", 5, &at_dave, nullptr) ==
+            HUSH_OK);
+    std::uint8_t code[512];
+    std::size_t code_len = 0;
+    int matches = 0;
+    REQUIRE(hush_fingerprint_scannable(at_dave, code, sizeof code, &code_len, nullptr) == HUSH_OK);
+    REQUIRE(hush_fingerprint_compare_scanned(at_carol, code, code_len, &matches, nullptr) ==
+            HUSH_OK);
+    CHECK(matches == 1);
+    hush_fingerprint_free(at_carol);
+    hush_fingerprint_free(at_dave);
+  }
+  hush_context_free(ctx);
 }
