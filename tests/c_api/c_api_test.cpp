@@ -101,17 +101,27 @@ void check_error(hush_status got, hush_status expected, const Error& error, cons
 }  // namespace
 
 TEST_CASE("C API status names are the library's error names", "[c_api]") {
-  for (int i = 1; i <= 26; ++i) {
-    const auto status = static_cast<hush_status>(i);
+  // Every code the library has (hush::to_string knows it) has its own entry here: a new Errc
+  // needs a HUSH_ERR_ constant in include/hush/c/common.h and a description in src/c/common.cpp.
+  int named = 0;
+  for (int i = 1; i < 100; ++i) {
     INFO(i);
-    CHECK(hush::to_string(static_cast<hush::Errc>(i)) == hush_status_name(status));
-    CHECK(std::string(hush_status_description(status)) != "an unknown error code");
+    const auto name = hush::to_string(static_cast<hush::Errc>(i));
+    CHECK(name == hush_status_name(i));
+    if (name == "unknown_error") continue;
+    ++named;
+    CHECK(std::string(hush_status_description(i)) != "an unknown error code");
+    CHECK(std::string(hush_status_description(i)) !=
+          "the library reported an error (see its name)");
   }
+  CHECK(named >= 26);
   for (hush_status s : {HUSH_ERR_NULL_ARGUMENT, HUSH_ERR_BUFFER_TOO_SMALL, HUSH_ERR_OUT_OF_MEMORY,
                         HUSH_ERR_INTERNAL}) {
     CHECK(std::string(hush_status_name(s)) != "unknown_error");
   }
-  CHECK(std::string(hush_status_name(static_cast<hush_status>(77))) == "unknown_error");
+  CHECK(std::string(hush_status_name(77)) == "unknown_error");
+  CHECK(std::string(hush_status_name(-5)) == "unknown_error");
+  CHECK(std::string(hush_status_description(123456)) == "an unknown error code");
   CHECK(std::string(hush_status_name(HUSH_OK)) == "ok");
   CHECK(std::string(hush_version_string()).find('.') != std::string::npos);
 }

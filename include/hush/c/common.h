@@ -100,12 +100,13 @@ typedef struct hush_error {
   char message[HUSH_ERROR_MESSAGE_SIZE];  ///< NUL-terminated; empty after a successful call.
 } hush_error;
 
-/// The stable snake_case name of `status` ("duplicate_message"); "unknown_error" for a value that
-/// is not a hush_status. The string is static.
-HUSH_C_API const char* hush_status_name(hush_status status);
+/// The stable snake_case name of `status`, a hush_status value ("duplicate_message"; taken as an
+/// int, so any value is safe); "unknown_error" for a value that is not one. The string is static.
+HUSH_C_API const char* hush_status_name(int status);
 
-/// A sentence describing `status` ("this message was already decrypted"); static.
-HUSH_C_API const char* hush_status_description(hush_status status);
+/// A sentence describing `status`, a hush_status value ("this message was already decrypted");
+/// static.
+HUSH_C_API const char* hush_status_description(int status);
 
 /// "MAJOR.MINOR.PATCH" of the library actually loaded; static, NUL-terminated.
 HUSH_C_API const char* hush_version_string(void);
