@@ -32,12 +32,13 @@ extern "C" {
 typedef struct hush_store hush_store;
 
 /// Creates the SQLite database `path` (`path_len` bytes, no NUL inside; the file is created with
-/// mode 0600 and must not be a hush database already) for a new device with a fresh identity and
-/// registration id. With `storage_key_len` 32 the database is sealed with `storage_key`, and can
-/// only be opened with it; with 0 (and `storage_key` NULL) it is not sealed. Stores `*out` (free it
-/// with hush_store_free). Errors: HUSH_ERR_INVALID_ARGUMENT (a hush database is already there, a
-/// key of another length, a NUL in the path), HUSH_ERR_CORRUPT_STATE (the file exists and is not an
-/// empty SQLite database), HUSH_ERR_STORE_FAILURE, HUSH_ERR_NULL_ARGUMENT.
+/// mode 0600 and must not be a hush database already), and its rollback counter PATH-generation
+/// beside it (hush/sqlite_store.h), for a new device with a fresh identity and registration id.
+/// With `storage_key_len` 32 the database is sealed with `storage_key`, and can only be opened with
+/// it; with 0 (and `storage_key` NULL) it is not sealed. Stores `*out` (free it with
+/// hush_store_free). Errors: HUSH_ERR_INVALID_ARGUMENT (a hush database is already there, a key of
+/// another length, a NUL in the path), HUSH_ERR_CORRUPT_STATE (the file exists and is not an empty
+/// SQLite database), HUSH_ERR_STORE_FAILURE, HUSH_ERR_NULL_ARGUMENT.
 HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_store_create_sqlite(
     const hush_context* context, const char* path, size_t path_len, const uint8_t* storage_key,
     size_t storage_key_len, hush_store** out, hush_error* error);
