@@ -200,6 +200,27 @@ hush_status hush_messenger_receive(hush_messenger* messenger, const uint8_t* env
   });
 }
 
+hush_status hush_messenger_identity_change(hush_messenger* messenger, const char* name,
+                                           size_t name_len, int* pending, uint8_t* offered,
+                                           size_t offered_cap, size_t* offered_len,
+                                           hush_error* error) {
+  const Call call("hush_messenger_identity_change", error);
+  return call.run([&] {
+    if (messenger == nullptr) return call.null_argument("messenger");
+    if (!present(name, name_len)) return call.null_argument("name");
+    if (pending == nullptr) return call.null_argument("pending");
+    if (offered_len == nullptr) return call.null_argument("offered_len");
+    *pending = 0;
+    *offered_len = 0;
+    auto change = messenger->messenger->identity_change(std::string_view(name, name_len));
+    if (!change) return call.ok();
+    const auto key = change->offered.serialize();
+    const hush_status status = hush::c_api::write_out(call, key, offered, offered_cap, offered_len);
+    if (status == HUSH_OK) *pending = 1;
+    return status;
+  });
+}
+
 hush_status hush_messenger_approve_identity(hush_messenger* messenger, const char* name,
                                             size_t name_len, hush_error* error) {
   const Call call("hush_messenger_approve_identity", error);

@@ -653,6 +653,50 @@ TEST_CASE("C API messenger stops at an identity change until it is approved", "[
       CHECK(e.message().find("compare safety numbers") != std::string::npos);
     }
     CHECK(net.net.queue({"dave", hush::DeviceId{1}}).empty());
+    // The change is pending with the key the new phone offers; the number to compare is computed
+    // from it, and matches what the new phone shows.
+    std::uint8_t offered[HUSH_PUBLIC_KEY_SIZE];
+    std::size_t offered_len = 0;
+    int pending = 0;
+    {
+      Error e;  // a short buffer first
+      check_error(hush_messenger_identity_change(carol.messenger, "dave", 4, &pending, offered, 8,
+                                                 &offered_len, &e),
+                  HUSH_ERR_BUFFER_TOO_SMALL, e, "hush_messenger_identity_change");
+      CHECK(offered_len == HUSH_PUBLIC_KEY_SIZE);
+      CHECK(pending == 0);
+    }
+    REQUIRE(hush_messenger_identity_change(carol.messenger, "dave", 4, &pending, offered,
+                                           sizeof offered, &offered_len, nullptr) == HUSH_OK);
+    REQUIRE(pending == 1);
+    std::uint8_t new_key[HUSH_PUBLIC_KEY_SIZE];
+    std::uint8_t carol_key[HUSH_PUBLIC_KEY_SIZE];
+    std::size_t len = 0;
+    REQUIRE(hush_store_identity_key(dave->store, new_key, sizeof new_key, &len, nullptr) ==
+            HUSH_OK);
+    REQUIRE(hush_store_identity_key(carol.store, carol_key, sizeof carol_key, &len, nullptr) ==
+            HUSH_OK);
+    CHECK(std::memcmp(offered, new_key, sizeof new_key) == 0);
+    {
+      hush_fingerprint* to_compare = nullptr;
+      hush_fingerprint* on_new_phone = nullptr;
+      REQUIRE(hush_fingerprint_compute("carol", 5, carol_key, sizeof carol_key, "dave", 4, offered,
+                                       offered_len, &to_compare, nullptr) == HUSH_OK);
+      REQUIRE(hush_fingerprint_compute("dave", 4, new_key, sizeof new_key, "carol", 5, carol_key,
+                                       sizeof carol_key, &on_new_phone, nullptr) == HUSH_OK);
+      char a[HUSH_FINGERPRINT_DISPLAY_MAX];
+      char b[HUSH_FINGERPRINT_DISPLAY_MAX];
+      REQUIRE(hush_fingerprint_display(to_compare, HUSH_FINGERPRINT_DIGITS, a, sizeof a, &len,
+                                       nullptr) == HUSH_OK);
+      REQUIRE(hush_fingerprint_display(on_new_phone, HUSH_FINGERPRINT_DIGITS, b, sizeof b, &len,
+                                       nullptr) == HUSH_OK);
+      CHECK(std::string(a) == std::string(b));
+      hush_fingerprint_free(to_compare);
+      hush_fingerprint_free(on_new_phone);
+    }
+    REQUIRE(hush_messenger_identity_change(carol.messenger, "erin", 4, &pending, offered,
+                                           sizeof offered, &offered_len, nullptr) == HUSH_OK);
+    CHECK(pending == 0);
     {
       Error e;  // nothing pending for a person we never heard of
       check_error(hush_messenger_approve_identity(carol.messenger, "erin", 4, &e),
@@ -660,6 +704,9 @@ TEST_CASE("C API messenger stops at an identity change until it is approved", "[
     }
     // The user compares the new safety number and approves; sending resumes.
     REQUIRE(hush_messenger_approve_identity(carol.messenger, "dave", 4, nullptr) == HUSH_OK);
+    REQUIRE(hush_messenger_identity_change(carol.messenger, "dave", 4, &pending, offered,
+                                           sizeof offered, &offered_len, nullptr) == HUSH_OK);
+    CHECK(pending == 0);
     REQUIRE(carol.send("dave", "welcome back") == HUSH_OK);
     CHECK(dave->drain(net) == std::vector<std::string>{"welcome back"});
     // And both sides now show the same safety number for the new identity.

@@ -143,8 +143,21 @@ HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_messenger_receive(hush_messenger* 
                                                                 hush_received** out,
                                                                 hush_error* error);
 
+/// Whether an identity change is pending for the person `name` (`name_len` bytes): an operation
+/// failed with HUSH_ERR_UNTRUSTED_IDENTITY because they offered another identity key than the one
+/// trusted. Stores 1 in `*pending` and writes the offered key (HUSH_PUBLIC_KEY_SIZE bytes) to
+/// `offered` (capacity `offered_cap`, size in `*offered_len`); or stores 0 and writes no key. The
+/// safety number to compare before approving is hush_fingerprint_compute(our name, our identity
+/// key, their name, the offered key). Pending changes are forgotten when the messenger is freed
+/// (the next operation raises them again). Errors: HUSH_ERR_BUFFER_TOO_SMALL (size needed in
+/// `*offered_len`), HUSH_ERR_NULL_ARGUMENT.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_messenger_identity_change(
+    hush_messenger* messenger, const char* name, size_t name_len, int* pending, uint8_t* offered,
+    size_t offered_cap, size_t* offered_len, hush_error* error);
+
 /// Trusts the identity key the person `name` now offers (the one that made an operation fail with
-/// HUSH_ERR_UNTRUSTED_IDENTITY), after the user compared the new safety number: sessions with the
+/// HUSH_ERR_UNTRUSTED_IDENTITY; see hush_messenger_identity_change), after the user compared the
+/// new safety number: sessions with the
 /// old one are closed, and sending resumes. Errors: HUSH_ERR_INVALID_ARGUMENT (no identity change
 /// is pending for `name`), HUSH_ERR_STORE_FAILURE, HUSH_ERR_NULL_ARGUMENT.
 HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_messenger_approve_identity(hush_messenger* messenger,
