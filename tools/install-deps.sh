@@ -24,6 +24,10 @@ case "${1:-}" in
     exit 2
     ;;
 esac
+# The test suite runs the C API's Python example (examples/python: python3, standard library only).
+if [[ ${1:-} == --test ]]; then
+  packages+=(python3)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,38 @@
+/// @file
+/// C API: Umbrella header. Includes every header of the C API.
+///
+/// hush is an end-to-end encryption library wire-compatible with Signal protocol version 3. This C
+/// API (C99) is a thin layer over the C++ API for programs in C and for other languages' foreign
+/// function interfaces (Python's ctypes, Go's cgo, Rust, Swift): opaque handles, status codes with
+/// a message a person can read (hush_error), explicit lengths on every buffer, and nothing to free
+/// except with the hush_*_free functions. common.h states the conventions.
+///
+/// - context.h     randomness, clock and logging (hush_context)
+/// - store.h       SQLite (sealed at rest with a storage key) and in-memory stores (hush_store)
+/// - bundle.h      prekeys, bundles, and the helpers a key directory needs
+/// - session.h     one-to-one sessions: process a bundle, encrypt, decrypt
+/// - messenger.h   people with several devices over a transport and a directory given as callbacks
+/// - fingerprint.h safety numbers: compute, display, compare a scanned code
+///
+/// Group keys (sender keys) and call keys do not exist in hush yet; they will be added as new
+/// functions when the C++ API has them.
+///
+/// ABI stability: every C symbol carries the symbol version HUSH_C_1.0.
+/// Within HUSH_C_1.x, functions and enum values are only added (in a new version node, HUSH_C_1.1
+/// and so on), never changed or removed, and the layouts of hush_error, hush_address,
+/// hush_transport and hush_key_directory stay as they are; a change that breaks a program built
+/// against an earlier 1.x is a new major version (HUSH_C_2.0). docs/c-api.md has the details.
+///
+/// Thread-safety: each header says what may be shared; the library has no global mutable state.
+#ifndef HUSH_C_HUSH_H
+#define HUSH_C_HUSH_H
+
+#include <hush/c/bundle.h>
+#include <hush/c/common.h>
+#include <hush/c/context.h>
+#include <hush/c/fingerprint.h>
+#include <hush/c/messenger.h>
+#include <hush/c/session.h>
+#include <hush/c/store.h>
+
+#endif  // HUSH_C_HUSH_H
