@@ -381,6 +381,15 @@ MlKemKeyPair mlkem_generate_from_seed(MlKemParameterSet set, const MlKemSecret& 
   });
 }
 
+Result<MlKemKeyPair> mlkem_generate_from_seed_form(MlKemParameterSet set, ByteView seed) {
+  if (seed.size() != kMlKemSeedFormSize)
+    return Error(Errc::kInvalidKey, "ML-KEM: a key seed is 64 bytes (d || z)");
+  return with_k(set, [&](auto k) {
+    return generate<decltype(k)::value>(seed.first<32>(), seed.subspan<32, 32>(),
+                                        /*domain_separated=*/true);
+  });
+}
+
 MlKemKeyPair mlkem_generate_from_seed_ipd(MlKemParameterSet set, const MlKemSecret& d,
                                           const MlKemSecret& z) {
   return with_k(set, [&](auto k) {

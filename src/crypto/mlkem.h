@@ -69,6 +69,11 @@ struct MlKemEncapsulation {
 /// and known-answer vectors. Cannot fail.
 MlKemKeyPair mlkem_generate_from_seed(MlKemParameterSet set, const MlKemSecret& d,
                                       const MlKemSecret& z);
+/// The size of a decapsulation key's seed form d || z.
+inline constexpr std::size_t kMlKemSeedFormSize = 64;
+/// Key generation from the seed form d || z of a decapsulation key (how Wycheproof and the newer
+/// key formats store an ML-KEM private key): kInvalidKey unless `seed` is exactly 64 bytes.
+Result<MlKemKeyPair> mlkem_generate_from_seed_form(MlKemParameterSet set, ByteView seed);
 /// Key generation as FIPS 203's initial public draft (ipd) and round-3 Kyber did it: (rho, sigma) =
 /// G(d) without the final standard's domain separation byte k, everything else as
 /// mlkem_generate_from_seed. Only for test vectors made before FIPS 203 was final (C2SP CCTV,
