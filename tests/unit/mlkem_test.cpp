@@ -134,7 +134,7 @@ TEST_CASE("SHA-3 and SHAKE: FIPS 202 examples", "[unit][vectors]") {
         "b592f6fc821c49479ab48640292eacb3b7c4be");
 }
 
-TEST_CASE("SHAKE: a longer squeeze extends a shorter one; parts hash as their concatenation",
+TEST_CASE("SHAKE: a longer squeeze extends a shorter one and parts hash as their concatenation",
           "[unit]") {
   crypto::Sha3 sha3;
   for (auto kind : {crypto::Shake::k128, crypto::Shake::k256}) {
@@ -169,7 +169,7 @@ std::int32_t mod_q(std::int64_t x) {
   return static_cast<std::int32_t>(((x % kQ) + kQ) % kQ);
 }
 
-TEST_CASE("ML-KEM polynomials: poly_reduce maps every int16_t to its residue in [0, q)", "[unit]") {
+TEST_CASE("ML-KEM polynomials: poly_reduce maps every int16_t to its residue mod q", "[unit]") {
   mlkem::Poly p;
   for (std::int32_t base = -32768; base < 32768; base += 256) {
     for (std::size_t i = 0; i < mlkem::kN; ++i)
@@ -441,7 +441,7 @@ TEST_CASE("Kyber1024: pq-crystals round-3 test vectors: first 1000 tests", "[uni
 
 // ---- properties and refusals ----
 
-TEST_CASE("ML-KEM: round trips, sizes and the random variants", "[unit]") {
+TEST_CASE("ML-KEM: round trips and sizes and the random variants", "[unit]") {
   for (auto set : {MlKemParameterSet::kMlKem768, MlKemParameterSet::kMlKem1024}) {
     INFO(name(set));
     const crypto::MlKemSizes sizes = crypto::mlkem_sizes(set);
@@ -556,7 +556,7 @@ Bytes rejection_key(ByteView dk, ByteView c) {
   return out;
 }
 
-TEST_CASE("ML-KEM: a tampered ciphertext decapsulates to J(z || c), not an error", "[unit]") {
+TEST_CASE("ML-KEM: a tampered ciphertext decapsulates to J(z || c) and is not an error", "[unit]") {
   for (auto set : {MlKemParameterSet::kMlKem768, MlKemParameterSet::kMlKem1024}) {
     INFO(name(set));
     const auto keys = crypto::mlkem_generate_from_seed(set, filled_secret(7), filled_secret(8));
@@ -677,7 +677,7 @@ TEST_CASE("ML-KEM-768 incremental: a key vector that does not match the header i
 
 // ---- Kyber1024 ----
 
-TEST_CASE("Kyber1024: ML-KEM-1024 with the round-3 shared secret; typed forms", "[unit]") {
+TEST_CASE("Kyber1024: ML-KEM-1024 with the round-3 shared secret and typed forms", "[unit]") {
   StreamRandom random("kyber1024");
   auto keys = crypto::kyber1024_generate(random);
   REQUIRE(keys);
