@@ -26,6 +26,10 @@ const Algorithms& fetched() {
   static const Algorithms algorithms{
       must(EVP_MD_fetch(nullptr, "SHA2-256", nullptr), "SHA-256"),
       must(EVP_MD_fetch(nullptr, "SHA2-512", nullptr), "SHA-512"),
+      must(EVP_MD_fetch(nullptr, "SHA3-256", nullptr), "SHA3-256"),
+      must(EVP_MD_fetch(nullptr, "SHA3-512", nullptr), "SHA3-512"),
+      must(EVP_MD_fetch(nullptr, "SHAKE128", nullptr), "SHAKE128"),
+      must(EVP_MD_fetch(nullptr, "SHAKE256", nullptr), "SHAKE256"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr), "AES-256-CBC"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), "AES-256-GCM"),
   };

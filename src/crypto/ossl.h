@@ -25,6 +25,10 @@ using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxDeleter>;
 struct Algorithms {
   EVP_MD* sha256;
   EVP_MD* sha512;
+  EVP_MD* sha3_256;
+  EVP_MD* sha3_512;
+  EVP_MD* shake128;
+  EVP_MD* shake256;
   EVP_CIPHER* aes_256_cbc;
   EVP_CIPHER* aes_256_gcm;
 };

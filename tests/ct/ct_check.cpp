@@ -10,7 +10,12 @@
 //     marked;
 //   - curve25519_sign (XEdDSA-style signing with an identity key), the private key marked;
 //   - AES-256-CBC encryption, and decryption without padding, key and plaintext marked;
-//   - constant_time_equals on marked buffers.
+//   - constant_time_equals on marked buffers;
+//   - ML-KEM-768 and ML-KEM-1024 (crypto/mlkem.h): key generation with d and z marked (NIST ACVP
+//     keyGen vectors), encapsulation with m marked, decapsulation with dk marked of a genuine
+//     ciphertext and of tampered ones (the implicit-rejection path, checked against J(z || c)),
+//     the incremental ML-KEM-768 encapsulation with m and its state marked, and Kyber1024's
+//     decapsulation.
 // Verdicts that are public by design (a MAC's yes or no, "the DH output is all zero") are
 // declassified where the library produces them (crypto/ct.h); libsodium's own branch on its
 // fixed-base verdict is the one suppression (libsodium.supp).
@@ -21,6 +26,7 @@
 //
 // `ct_check --control` instead compares marked buffers with an early-exit loop: memcheck must
 // report it, which shows the check can fail.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -32,7 +38,9 @@
 
 #include "crypto/cipher.h"
 #include "crypto/ct.h"
+#include "crypto/hash.h"
 #include "crypto/kdf.h"
+#include "crypto/mlkem.h"
 #include "crypto/signature.h"
 #include "crypto/x25519.h"
 #include "messages_internal.h"
@@ -195,6 +203,121 @@ void equality() {
   expect_true("constant_time_equals: different secrets", !hush::constant_time_equals(a, c));
 }
 
+// SHA3-256 of a result, declassified (the test's view of it).
+std::array<std::uint8_t, 32> public_sha3(ByteView data) {
+  auto h = crypto::sha3_256(data);
+  crypto::declassify(h.data(), h.size());
+  return h;
+}
+
+void mlkem_one(crypto::MlKemParameterSet set, std::string_view name, std::string_view d_hex,
+               std::string_view z_hex, std::string_view ek_sha3, std::string_view dk_sha3) {
+  const std::string n(name);
+  crypto::MlKemSecret d, z, m;
+  const Bytes d_bytes = hex(d_hex), z_bytes = hex(z_hex);
+  std::copy(d_bytes.begin(), d_bytes.end(), d.expose_mut().begin());
+  std::copy(z_bytes.begin(), z_bytes.end(), z.expose_mut().begin());
+  std::fill(m.expose_mut().begin(), m.expose_mut().end(), 0x5c);
+  secret(d.expose());
+  secret(z.expose());
+  secret(m.expose());
+
+  // Key generation (ACVP keyGen): ek is public once made; dk stays marked.
+  crypto::MlKemKeyPair keys = crypto::mlkem_generate_from_seed(set, d, z);
+  crypto::declassify(keys.encapsulation_key.data(), keys.encapsulation_key.size());
+  expect_equal((n + " key generation from secret d, z: ek (ACVP keyGen)").c_str(),
+               public_sha3(keys.encapsulation_key), hex(ek_sha3));
+  expect_equal((n + " key generation from secret d, z: dk (ACVP keyGen)").c_str(),
+               public_sha3(keys.decapsulation_key.expose()), hex(dk_sha3));
+  secret(keys.decapsulation_key.expose());
+
+  // Encapsulation with a secret m; the ciphertext is public once made.
+  auto enc = crypto::mlkem_encapsulate_from_seed(set, keys.encapsulation_key, m);
+  expect_true((n + " encapsulation with a secret m succeeds").c_str(), enc.has_value());
+  if (!enc) return;
+  crypto::declassify(enc->ciphertext.data(), enc->ciphertext.size());
+
+  // Decapsulation of the genuine ciphertext under a secret dk.
+  auto k = crypto::mlkem_decapsulate(set, keys.decapsulation_key.expose(), enc->ciphertext);
+  expect_true((n + " decapsulation under a secret dk succeeds").c_str(), k.has_value());
+  crypto::declassify(enc->shared_secret.expose().data(), 32);
+  if (k)
+    expect_equal((n + " decapsulation gives K").c_str(), k->expose(), enc->shared_secret.expose());
+
+  // The implicit-rejection path: tampered ciphertexts give J(z || c).
+  for (std::size_t pos : {std::size_t{0}, enc->ciphertext.size() - 1}) {
+    Bytes c = enc->ciphertext;
+    c[pos] ^= 0x04;
+    auto rejected = crypto::mlkem_decapsulate(set, keys.decapsulation_key.expose(), c);
+    expect_true((n + " decapsulation of a tampered ciphertext succeeds").c_str(),
+                rejected.has_value());
+    Bytes expected(32);
+    crypto::declassify(z.expose().data(), 32);
+    Bytes z_c(z.expose().begin(), z.expose().end());
+    z_c.insert(z_c.end(), c.begin(), c.end());
+    crypto::shake256(z_c, expected);
+    secret(z.expose());
+    if (rejected)
+      expect_equal((n + " implicit rejection gives J(z || c)").c_str(), rejected->expose(),
+                   expected);
+  }
+}
+
+void mlkem() {
+  // NIST ACVP ML-KEM keyGen v1.1.0.40, tcId 26 (ML-KEM-768) and 51 (ML-KEM-1024); see
+  // tests/vectors/mlkem/acvp_keygen.txt.
+  mlkem_one(crypto::MlKemParameterSet::kMlKem768, "ML-KEM-768",
+            "a2b4bca315a6ea4600b4a316e09a2578aa1e8bce919c8df3a96c71c843f5b38b",
+            "d6bf055cb7b375e3271ed131f1ba31f83fef533a239878a71074578b891265d1",
+            "7ca0c2cbbf4fbf28de8c479d4473c339d96b89c34a4e5fcbcf7728bdfb43b945",
+            "aeccd54112dbda9b5dabeca6051a06068f09ec719f36cdc59a46e1960f7d3758");
+  mlkem_one(crypto::MlKemParameterSet::kMlKem1024, "ML-KEM-1024",
+            "2b5330c4f23bfdfd5c31f050ba3b38235324bf032372fc12d04dd08920f0bd59",
+            "0a064d6c06ceab73e59cfca9ff6402255a326aef1e9cb678bf36929dafe29a58",
+            "88a8fd05cd6da066d2bab105299b3ee66605bd5a803760af56a6033cb9d3b924",
+            "26d823885f465ebd28a923e41957e86bdd58b9c06a73ff3fe8d43a80f5813a64");
+
+  // Incremental ML-KEM-768: encaps1 with a secret m, encaps2 with the (secret) state; the result
+  // must equal the one-shot encapsulation.
+  crypto::MlKemSecret d, z, m;
+  std::fill(d.expose_mut().begin(), d.expose_mut().end(), 0x11);
+  std::fill(z.expose_mut().begin(), z.expose_mut().end(), 0x22);
+  std::fill(m.expose_mut().begin(), m.expose_mut().end(), 0x33);
+  const auto keys = crypto::mlkem_generate_from_seed(crypto::MlKemParameterSet::kMlKem768, d, z);
+  auto whole = crypto::mlkem_encapsulate_from_seed(crypto::MlKemParameterSet::kMlKem768,
+                                                   keys.encapsulation_key, m);
+  auto header = crypto::mlkem768_header(keys.encapsulation_key);
+  expect_true("ML-KEM-768 header", header.has_value() && whole.has_value());
+  if (!header || !whole) return;
+  secret(m.expose());
+  auto first = crypto::mlkem768_encaps1_from_seed(*header, m);
+  expect_true("ML-KEM-768 encaps1 with a secret m succeeds", first.has_value());
+  if (!first) return;
+  auto second =
+      crypto::mlkem768_encaps2(ByteView(keys.encapsulation_key).first(1152), first->state);
+  expect_true("ML-KEM-768 encaps2 with a secret state succeeds", second.has_value());
+  if (!second) return;
+  Bytes joined(first->ciphertext1.begin(), first->ciphertext1.end());
+  joined.insert(joined.end(), second->begin(), second->end());
+  expect_equal("ML-KEM-768 encaps1 || encaps2 is Encaps", joined, whole->ciphertext);
+  expect_equal("ML-KEM-768 encaps1 gives Encaps' K", first->shared_secret.expose(),
+               whole->shared_secret.expose());
+
+  // Kyber1024 decapsulation under a secret key (ML-KEM-1024 plus the round-3 post-processing).
+  const auto big = crypto::mlkem_generate_from_seed(crypto::MlKemParameterSet::kMlKem1024, d, z);
+  auto kyber = crypto::kyber1024_encapsulate_from_seed(big.encapsulation_key, m);
+  expect_true("Kyber1024 encapsulation with a secret m succeeds", kyber.has_value());
+  if (!kyber) return;
+  crypto::declassify(kyber->ciphertext.data(), kyber->ciphertext.size());
+  crypto::declassify(kyber->shared_secret.expose().data(), 32);  // the test's copy
+  secret(big.decapsulation_key.expose());
+  auto opened = crypto::kyber1024_decapsulate(big.decapsulation_key.expose(), kyber->ciphertext);
+  expect_true("Kyber1024 decapsulation under a secret key succeeds", opened.has_value());
+  if (opened)
+    expect_equal("Kyber1024 decapsulation gives K", opened->expose(),
+                 kyber->shared_secret.expose());
+}
+
 // The control: an early-exit comparison of secrets, which memcheck must report.
 [[gnu::noinline]] bool leaky_equals(ByteView a, ByteView b) {
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -221,6 +344,7 @@ int main(int argc, char** argv) {
   signing();
   aes();
   equality();
+  mlkem();
   std::printf("%s\n", failures == 0 ? "all results right" : "WRONG RESULTS");
   return failures == 0 ? 0 : 1;
 }

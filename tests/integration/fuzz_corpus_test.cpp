@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../../fuzz/fuzz_common.h"
+#include "../../fuzz/mlkem_fixed.h"
 #include "messenger/content.h"
 #include "protocol/link_internal.h"
 
@@ -402,6 +403,53 @@ void write_contents(CorpusWriter& w) {
   w.write("content", "retry-unknown", internal::build_retry_content(id, 9, {unknown}).expose());
 }
 
+// mlkem: for each parameter set (layout in fuzz/mlkem_fixed.h) the genuine ciphertext and a
+// tampered one; the fixed key's material as a hostile key (with its H(ek) left out) and a short
+// one; the fixed ek, an unreduced one and a short one; for encaps2 the matching t-hat, another
+// key's and an unreduced one; a header with its t-hat.
+void write_mlkem(CorpusWriter& w) {
+  namespace crypto = internal::crypto;
+  for (bool big : {false, true}) {
+    const auto f = fuzz::make_mlkem_fixed(big ? crypto::MlKemParameterSet::kMlKem1024
+                                              : crypto::MlKemParameterSet::kMlKem768);
+    const std::string set = big ? "1024-" : "768-";
+    const ByteView ek = f.keys.encapsulation_key;
+    const ByteView dk = f.keys.decapsulation_key.expose();
+    const std::size_t vector = ek.size() - 32;
+    w.write("mlkem", set + "decaps-genuine", fuzz::mlkem_selector(big, 0), f.ciphertext);
+    Bytes tampered = f.ciphertext;
+    tampered[tampered.size() / 2] ^= 0x20;
+    w.write("mlkem", set + "decaps-tampered", fuzz::mlkem_selector(big, 0), tampered);
+    Bytes material(dk.begin(), dk.begin() + static_cast<std::ptrdiff_t>(vector + ek.size()));
+    material.insert(material.end(), dk.end() - 32, dk.end());
+    w.write("mlkem", set + "key-material", fuzz::mlkem_selector(big, 1), material);
+    w.write("mlkem", set + "key-short", fuzz::mlkem_selector(big, 1), dk.first(100));
+    w.write("mlkem", set + "ek", fuzz::mlkem_selector(big, 2), ek);
+    Bytes unreduced(ek.begin(), ek.end());
+    unreduced[0] = 0xFF;
+    unreduced[1] |= 0x0F;
+    w.write("mlkem", set + "ek-unreduced", fuzz::mlkem_selector(big, 2), unreduced);
+    w.write("mlkem", set + "ek-short", fuzz::mlkem_selector(big, 2), ek.first(ek.size() - 1));
+  }
+  const auto f = fuzz::make_mlkem_fixed(crypto::MlKemParameterSet::kMlKem768);
+  const auto other =
+      crypto::mlkem_generate_from_seed(crypto::MlKemParameterSet::kMlKem768,
+                                       fuzz::mlkem_fixed_seed(0x07), fuzz::mlkem_fixed_seed(0x08));
+  const ByteView ek = f.keys.encapsulation_key;
+  w.write("mlkem", "encaps2-matching", fuzz::mlkem_selector(false, 3), ek.first(1152));
+  w.write("mlkem", "encaps2-other-key", fuzz::mlkem_selector(false, 3),
+          ByteView(other.encapsulation_key).first(1152));
+  Bytes unreduced(ek.begin(), ek.begin() + 1152);
+  unreduced[3] = 0xFF;
+  unreduced[4] |= 0x0F;
+  w.write("mlkem", "encaps2-unreduced", fuzz::mlkem_selector(false, 3), unreduced);
+  auto header = crypto::mlkem768_header(ek);
+  REQUIRE(header);
+  Bytes with_t_hat(header->begin(), header->end());
+  with_t_hat.insert(with_t_hat.end(), ek.begin(), ek.begin() + 1152);
+  w.write("mlkem", "header-and-t-hat", fuzz::mlkem_selector(false, 4), with_t_hat);
+}
+
 }  // namespace
 
 TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
@@ -421,6 +469,7 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_device_lists(w);
   write_link_messages(w);
   write_contents(w);
+  write_mlkem(w);
   INFO("wrote " << w.written() << " files under " << dir);
   CHECK(w.written() > 0);
 }
