@@ -267,13 +267,24 @@ class Messenger {
   Status reset_session(const Address& peer);
 
   /// The pending identity change for the person `name`, recorded when an operation failed with
-  /// kUntrustedIdentity (forgotten when approved, and on restart).
+  /// kUntrustedIdentity. It is kept in the store (MessengerRecordKind::kIdentityChange, in a
+  /// transaction of its own, since the operation that met it wrote nothing), so a Messenger made
+  /// after a restart still sees it and still refuses to send to the person; it is forgotten when
+  /// approved (approve_identity) or once the offered identity is trusted by other means. nullopt
+  /// also when the store cannot be read.
   std::optional<IdentityChangeEvent> identity_change(std::string_view name) const;
 
   /// Trusts `identity` for the person `name` (the user approved the change): sessions of their
   /// devices with the old identity are closed, and a device list signed by the new identity is
   /// accepted whatever its version. Errors: kStoreFailure, kCorruptState.
   Status approve_identity(std::string_view name, const IdentityKey& identity);
+
+  /// Forgets the pending identity change for the person `name` without trusting the offered key
+  /// (the user compared safety numbers and keeps the trusted identity: the change was a lie, or a
+  /// mistake). Sending to the person resumes with the trusted identity; a bundle, list or message
+  /// under the other key is refused again, and noted again as a change. Not an error if none is
+  /// pending. Errors: kStoreFailure.
+  Status dismiss_identity_change(std::string_view name);
 
   /// The safety number with the person `name` (Signal's: 5200 iterations, scannable version 1),
   /// with the names as stable identifiers. kNoSession if we know no identity for them.
