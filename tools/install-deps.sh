@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages hush needs that are missing (run as root; uses apt-get).
 #   tools/install-deps.sh           what building the library and examples needs (the chat
 #                                   example needs standalone Asio, header-only: libasio-dev,
-#                                   and libqrencode-dev for link codes as QR codes)
+#                                   and libqrencode-dev for link codes as QR codes; hush-cli
+#                                   needs nlohmann-json3-dev, header-only, for its JSON)
 #   tools/install-deps.sh --test    also what the test suite needs (Catch2, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
 #                                   libsignal-protocol-c for interop tests only, valgrind for
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
-          libspdlog-dev libsqlite3-dev libasio-dev libqrencode-dev)
+          libspdlog-dev libsqlite3-dev libasio-dev libqrencode-dev nlohmann-json3-dev)
 case "${1:-}" in
   "") ;;
   --test) packages+=(catch2 libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;
