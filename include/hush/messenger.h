@@ -45,8 +45,13 @@
 // Identity changes. When a device list, a bundle, or a prekey message that authenticated (X3DH and
 // MAC verified), carries an identity other than the one trusted for the person, the operation
 // fails with kUntrustedIdentity and `identity_change(name)` tells which key is trusted and which
-// was offered; nothing is sent to any device of that person until `approve_identity()`. A forged
-// message (one that does not authenticate) is kInvalidMessage and raises nothing.
+// was offered; nothing is sent to any device of that person until `approve_identity()` (or
+// `dismiss_identity_change()`, which keeps the trusted key). The pending change is kept in the
+// store (the one record such a failed operation writes, in a transaction of its own), so a
+// restart does not forget it. A forged message (one that does not authenticate) is
+// kInvalidMessage and raises nothing. (A server that lies about a person's keys can so block
+// sending to that person until the user dismisses the change: it could withhold the messages
+// anyway.)
 //
 // Key upkeep: `maintain_keys` decides a signed prekey rotation in one store transaction, publishes
 // until the directory acknowledged, and publishes the first device list of a person's first
