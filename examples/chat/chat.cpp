@@ -147,6 +147,8 @@ commands:
                      81920 bytes is refused whole.
   /verify NAME       show the safety number with NAME: compare it with NAME's, in person
   /trust NAME        accept NAME's new identity key after an identity change (compare first!)
+  /keep NAME         keep NAME's trusted key after an identity change you did not accept (the
+                     change stays pending, across restarts, until /trust or /keep)
   /devices [NAME]    the devices on NAME's signed device list (ours without NAME)
   /link CODE         add the device that shows CODE (hush-chat --link) as a device of ours
   /unlink N          remove our device N (from our device list, and from the relay)
@@ -609,6 +611,7 @@ class Client {
   bool cmd_msg(const std::string& to, const std::string& text);
   bool cmd_verify(const std::string& who);
   bool cmd_trust(const std::string& who);
+  bool cmd_keep(const std::string& who);
   bool cmd_reset(const std::string& who);
   bool cmd_history(const std::string& count);
   bool cmd_wait(const std::vector<std::string>& args);
@@ -1565,6 +1568,7 @@ void Client::show_identity_change(const hush::IdentityChangeEvent& change, bool 
       "Either " + who + " reinstalled, or someone in the middle (the relay?) substitutes keys.",
       "Nothing is sent to " + who + " now. Compare the new safety number with " + who,
       "in person (or on a call you trust); only if it matches, type /trust " + who + ".",
+      "If it does not, type /keep " + who + " to go on with the trusted key.",
       bar,
   };
   std::string box;
@@ -1620,6 +1624,8 @@ void Client::execute(const std::string& raw) {
       ok = cmd_verify(who());
     } else if (cmd == "/trust" && words.size() == 2) {
       ok = cmd_trust(who());
+    } else if (cmd == "/keep" && words.size() == 2) {
+      ok = cmd_keep(who());
     } else if (cmd == "/reset" && words.size() == 2) {
       ok = cmd_reset(who());
     } else if (cmd == "/history" && words.size() <= 2) {
@@ -1787,6 +1793,29 @@ bool Client::cmd_trust(const std::string& who) {
   // request among them makes the Messenger send its messages again.
   release_held(who, false);
   if (connected_) flush_outbox(true);
+  return true;
+}
+
+// /keep NAME: the user compared safety numbers and keeps the key trusted for NAME: the pending
+// change is forgotten (it is kept across restarts until then), and sending to NAME resumes with
+// the trusted key. The offered key stays refused: a message under it is held again.
+bool Client::cmd_keep(const std::string& who) {
+  if (!valid_handle(who)) {
+    error("usage: /keep NAME");
+    return false;
+  }
+  auto change = messenger_->identity_change(who);
+  if (!change) {
+    error("no identity change is pending for " + who);
+    return false;
+  }
+  if (auto st = messenger_->dismiss_identity_change(who); !st) {
+    error("cannot forget the identity change: " + code_name(st.error()));
+    return false;
+  }
+  info("kept " + who + "'s trusted identity key " +
+       (change->trusted ? key_hex(*change->trusted) : std::string("(none)")) +
+       "; the offered key " + key_hex(change->offered) + " stays refused");
   return true;
 }
 

@@ -18,7 +18,8 @@
 #                 bob's next message (a new session) still reaches alice
 #   mitm-known    alice and bob have talked; the relay turns man in the middle (--impersonate bob)
 #                 and alice's session is gone (/reset): her message is refused with
-#                 untrusted_identity, shown loudly, and nothing reaches the relay
+#                 untrusted_identity, shown loudly, and nothing reaches the relay; the change
+#                 stays pending across a restart, until /keep bob (the relay honest again)
 #   mitm-new      the relay impersonates bob from the start: carol's first message goes out
 #                 (trust on first use), but carol's safety number for bob differs from bob's
 #                 for carol; and bob's real answer is then flagged at carol as an identity change
@@ -546,6 +547,31 @@ EOF
   stop_relay evil
   "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
   expect_line "$WORK/relay.dump" "table inbox: 0 rows"
+
+  step "the change stays pending across a restart, until alice keeps bob's real key (/keep)"
+  start_relay honest2
+  chat alice3 alice 2 <<EOF
+/msg bob after a restart, through an honest relay
+EOF
+  expect_line "$WORK/alice3.out" "$refused"
+  expect_messages "$WORK/alice3.out" ""
+  ok "restarted, alice still refuses to write to bob (the pending change was kept)"
+  chat alice4 alice 0 <<EOF
+/keep bob
+/msg bob the relay is honest again
+EOF
+  expect_grep "$WORK/alice4.out" "* kept bob's trusted identity key "
+  expect_messages "$WORK/alice4.out" "[me -> bob] the relay is honest again"
+  chat bob3 bob 0 <<EOF
+/wait 1 $WAIT
+EOF
+  expect_messages "$WORK/bob3.out" "[alice] the relay is honest again"
+  chat alice5 alice 2 <<EOF
+/keep bob
+EOF
+  expect_line "$WORK/alice5.out" "! no identity change is pending for bob"
+  ok "after /keep bob the real bob gets alice's message; a second /keep has nothing to keep"
+  stop_relay honest2
 }
 
 mitm_new() {
