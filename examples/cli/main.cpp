@@ -100,8 +100,8 @@ commands:
   safety-number --peer NAME
       Print the safety number with the person NAME as JSON: peer, identity_key (the one trusted
       for NAME), safety_number (60 digits in 12 groups of 5, as Signal shows them) and scannable
-      (hex). Our name (init --name) and NAME are the identifiers: the other side must call us by
-      our name and use theirs for us, or the numbers differ. Compare the digits with the
+      (hex). Our name (init --name) and NAME are the identifiers: the other side must know us by
+      our name, and NAME must be theirs, or the numbers differ. Compare the digits with the
       other side's, in person or on a call you trust.
   reset --peer NAME [--device N]
       Close the session with every device of NAME (or with device N only), so the next encrypt
