@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages hush needs that are missing (run as root; uses apt-get).
 #   tools/install-deps.sh           what building the library and examples needs (the chat
 #                                   example needs standalone Asio, header-only: libasio-dev,
-#                                   and libqrencode-dev for link codes as QR codes)
+#                                   and libqrencode-dev for link codes as QR codes; hush-cli
+#                                   needs nlohmann-json3-dev, header-only, for its JSON)
 #   tools/install-deps.sh --test    also what the test suite needs (Catch2, Doxygen for the API
 #                                   reference and its test, spdlog for the tests
 #                                   of the opt-in spdlog adapter, clang-format, clang
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
-          libsqlite3-dev libasio-dev libqrencode-dev)
+          libsqlite3-dev libasio-dev libqrencode-dev nlohmann-json3-dev)
 case "${1:-}" in
   "") ;;
   --test) packages+=(catch2 doxygen libspdlog-dev libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;

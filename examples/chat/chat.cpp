@@ -56,7 +56,10 @@
 //   * NAME's devices: 1 (this device), 2 (signed list version V)
 //   * unlinked device N of NAME: ...
 //   !! ... WARNING: PEER's identity key has CHANGED ...   (a box of lines starting with "!!")
-//   ! ...                           an error (e.g. "! message to bob not sent: untrusted_identity",
+//   ! ...                           an error, in words with the library's name for it in
+//                                   parentheses (e.g. "! message to bob not sent: their identity
+//                                   key changed, and the new one is not trusted yet
+//                                   (untrusted_identity); ...",
 //                                   "! dropped a message from mallory: it names alice as its
 //                                   sender (sender_mismatch)", "! another message from alice is
 //                                   held until you /trust alice", "! this state was restored from
@@ -111,8 +114,10 @@ with a new DIR creates DIR/hush.db with a new identity, registers NAME at the re
 then be left out). A person may have several devices: what they send and receive shows on all.
 
   --state DIR        our state directory (created if missing)
-  --relay HOST:PORT  the relay (hush-relay prints its port)
-  --handle NAME      our handle: 1 to 32 of A-Z a-z 0-9 _ . -
+  --relay HOST:PORT  the relay: its host and port (hush-relay has no default port; it prints
+                     "listening HOST:PORT" when it starts)
+  --handle NAME      our handle: 1 to 32 of A-Z a-z 0-9 _ . - (case does not matter: handles
+                     are kept in lowercase, so Bob and bob are one person)
   --link             make DIR a new device of a person who has hush-chat on another device:
                      shows a link code (text and QR code) and waits at the relay; type
                      /link CODE on the other device. Then goes on as that person's new device.
@@ -121,8 +126,9 @@ then be left out). A person may have several devices: what they send and receive
                      then binds NAME's device 1 to this DIR, removes NAME's other devices, and
                      shows a new code; your contacts see your new identity as an identity change,
                      and send again (after /trust) what they wrote while you were away.
-  --script FILE      run the commands in FILE (one per line, # comments), then quit; without it,
-                     commands come from standard input (edited on the terminal if it is one)
+  --script FILE      run the commands in FILE (one per line; lines starting with # are comments
+                     there), then quit; without it, commands come from standard input (edited
+                     on the terminal if it is one)
   --timeout S        how long to wait for the relay's replies (default 10 seconds)
 
 environment:
@@ -132,11 +138,17 @@ environment:
                      somewhere else than DIR (a password manager, the OS keystore).
 
 commands:
-  /msg NAME TEXT     send TEXT to every device of NAME, and a copy to our other devices (then
-                     plain lines go to NAME too). Typed while the relay is unreachable, it is
-                     kept and sent when hush-chat reconnects.
+  /msg NAME TEXT     send TEXT to every device of NAME, and a copy to our other devices; once
+                     sent, plain lines go to NAME too (the prompt shows "to NAME> "). Typed while
+                     the relay is unreachable, it is kept and sent when hush-chat reconnects.
+  TEXT               a line that is not a command goes to the person of the last /msg, as typed
+                     (leading spaces kept; a line starting with # too). To send a text that
+                     starts with /, double the slash: //TEXT sends /TEXT. A line longer than
+                     81920 bytes is refused whole.
   /verify NAME       show the safety number with NAME: compare it with NAME's, in person
   /trust NAME        accept NAME's new identity key after an identity change (compare first!)
+  /keep NAME         keep NAME's trusted key after an identity change you did not accept (the
+                     change stays pending, across restarts, until /trust or /keep)
   /devices [NAME]    the devices on NAME's signed device list (ours without NAME)
   /link CODE         add the device that shows CODE (hush-chat --link) as a device of ours
   /unlink N          remove our device N (from our device list, and from the relay)
@@ -202,7 +214,8 @@ Options parse_options(int argc, char** argv) {
     } else if (arg == "--relay") {
       relay = value();
     } else if (arg == "--handle") {
-      o.handle = value();
+      // Handles are compared without regard to case: "Bob" is bob.
+      o.handle = normalize_handle(value());
       if (!valid_handle(o.handle)) usage_error("--handle: 1 to 32 of A-Z a-z 0-9 _ . -");
     } else if (arg == "--recover") {
       o.recover = parse_recovery_code(value());
@@ -227,9 +240,15 @@ Options parse_options(int argc, char** argv) {
   if (o.recover && o.handle.empty()) usage_error("--recover needs --handle NAME");
   if (o.link && (o.recover || !o.handle.empty()))
     usage_error("--link takes no --handle or --recover: the link brings the handle");
+  if (relay.empty()) usage_error("--relay HOST:PORT is required (hush-relay prints its port)");
   const auto colon = relay.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == relay.size())
-    usage_error("--relay HOST:PORT is required");
+  if (colon == std::string::npos || colon + 1 == relay.size()) {
+    usage_error("--relay " + relay + ": the port is missing; give HOST:PORT, e.g. " +
+                (colon == std::string::npos ? relay : relay.substr(0, colon)) +
+                ":7300 (hush-relay has no default port: it prints the one it listens on, "
+                "'listening HOST:PORT', when it starts)");
+  }
+  if (colon == 0) usage_error("--relay " + relay + ": the host is missing; give HOST:PORT");
   o.host = relay.substr(0, colon);
   o.port = relay.substr(colon + 1);
   if (!std::all_of(o.port.begin(), o.port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
@@ -238,8 +257,86 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
+// What a library error means, in words (with the library's name for it in parentheses, for
+// searching and for bug reports).
 std::string code_name(const hush::Error& e) {
-  return std::string(hush::to_string(e.code()));
+  using hush::Errc;
+  std::string words;
+  switch (e.code()) {
+    case Errc::kInvalidArgument:
+      words = "the request was not valid";
+      break;
+    case Errc::kInvalidMessage:
+      words = "the message is damaged or forged, or cannot be read with the keys we have";
+      break;
+    case Errc::kInvalidProtobuf:
+      words = "the message is garbled";
+      break;
+    case Errc::kInvalidVersion:
+      words = "the message is from a newer version";
+      break;
+    case Errc::kLegacyMessage:
+      words = "the message is from an old, unsupported version";
+      break;
+    case Errc::kInvalidKey:
+      words = "a key is malformed";
+      break;
+    case Errc::kInvalidKeyId:
+      words = "the message uses one of our keys that is gone (already used, or replaced)";
+      break;
+    case Errc::kInvalidSignature:
+      words = "a signature does not verify";
+      break;
+    case Errc::kNoSession:
+      words = "no secure session, and no keys to start one";
+      break;
+    case Errc::kUntrustedIdentity:
+      words = "their identity key changed, and the new one is not trusted yet";
+      break;
+    case Errc::kDuplicateMessage:
+      words = "the message was already received";
+      break;
+    case Errc::kTooFarInFuture:
+      words = "the message skips too many messages ahead";
+      break;
+    case Errc::kCorruptState:
+      words = "our stored state is damaged";
+      break;
+    case Errc::kStoreFailure:
+      words = "our state could not be read or written (disk full? permissions?)";
+      break;
+    case Errc::kCryptoFailure:
+      words = "the cryptography library failed";
+      break;
+    case Errc::kTransportFailure:
+      words = "the relay did not take it";
+      break;
+    case Errc::kLimitExceeded:
+      words = "it is over a limit";
+      break;
+    case Errc::kUnsupported:
+      words = "this version cannot do that";
+      break;
+    case Errc::kWrongStorageKey:
+      words = "the state is sealed with another storage key";
+      break;
+    case Errc::kSenderMismatch:
+      words = "it names another sender than the account that sent it";
+      break;
+    case Errc::kStoreRolledBack:
+      words = "our state was put back to an older copy";
+      break;
+    case Errc::kStaleDeviceList:
+      words = "the relay served an older device list than one already seen";
+      break;
+    case Errc::kUnknownDevice:
+      words = "the device is not on its owner's signed device list";
+      break;
+    default:
+      words = "it failed";
+      break;
+  }
+  return words + " (" + std::string(hush::to_string(e.code())) + ")";
 }
 
 std::string text_of(hush::ByteView b) {
@@ -263,12 +360,7 @@ std::optional<std::uint64_t> read_u64(const hush::Bytes& b) {
 
 // "12345 67890 ..." : the 60 digits in 12 groups of five, as Signal shows them.
 std::string grouped(const std::string& digits) {
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); i += 5) {
-    if (!out.empty()) out += ' ';
-    out += digits.substr(i, 5);
-  }
-  return out;
+  return hush::group_safety_number(digits);
 }
 
 std::string key_hex(const hush::PublicKey& key) {
@@ -519,6 +611,7 @@ class Client {
   bool cmd_msg(const std::string& to, const std::string& text);
   bool cmd_verify(const std::string& who);
   bool cmd_trust(const std::string& who);
+  bool cmd_keep(const std::string& who);
   bool cmd_reset(const std::string& who);
   bool cmd_history(const std::string& count);
   bool cmd_wait(const std::vector<std::string>& args);
@@ -530,6 +623,11 @@ class Client {
   void quit();
   // Output.
   void info(const std::string& s) { term_.print("* " + s, Terminal::Style::kInfo); }
+  void refuse_long_line() {
+    error("input line longer than " + std::to_string(kMaxInputLine) +
+          " bytes: refused whole, nothing of it sent");
+    if (!term_.interactive() && exit_code_ == 0) exit_code_ = 2;
+  }
   void error(const std::string& s) { term_.print("! " + s, Terminal::Style::kError); }
   std::string device_label(const std::string& name, std::uint32_t device) const {
     return device == 1 ? name : name + ":" + std::to_string(device);
@@ -567,6 +665,11 @@ class Client {
   std::uint64_t received_ = 0;    // messages read
   std::uint64_t deliveries_ = 0;  // envelopes the relay delivered
   std::string current_peer_;
+  bool discarding_ = false;  // the rest of an over-long input line is being dropped
+  void set_current_peer(const std::string& peer) {
+    current_peer_ = peer;
+    term_.set_prompt("to " + peer + "> ");
+  }
   std::unique_ptr<HeldMessages> held_;
   Clock::time_point next_maintenance_{};
   Clock::time_point next_flush_{};
@@ -797,7 +900,8 @@ void Client::handle_event(Event ev) {
       take_input(ev.data);
       return;
     case Event::Type::kInputEnd:
-      if (!input_.empty()) lines_.push_back(std::move(input_));
+      // (The tail of an over-long line is not a line.)
+      if (!input_.empty() && !discarding_) lines_.push_back(std::move(input_));
       input_.clear();
       input_ended_ = true;
       return;
@@ -821,12 +925,20 @@ void Client::take_input(const Bytes& data) {
   std::size_t nl = 0;
   while ((nl = input_.find('\n')) != std::string::npos) {
     std::string line = input_.substr(0, nl);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines_.push_back(std::move(line));
     input_.erase(0, nl + 1);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    // A line over the limit is refused whole: neither its head nor its tail is sent.
+    if (discarding_ || line.size() > kMaxInputLine) {
+      if (!discarding_) refuse_long_line();
+      discarding_ = false;
+      continue;
+    }
+    lines_.push_back(std::move(line));
   }
   if (input_.size() > kMaxInputLine) {
-    error("input line too long; ignored");
+    // No end of line yet, and already too long: drop what came, and the rest up to the newline.
+    if (!discarding_) refuse_long_line();
+    discarding_ = true;
     input_.clear();
   }
 }
@@ -906,14 +1018,16 @@ bool Client::open_state() {
   if (exists) {
     auto store = hush::SqliteStore::open(path, key.options());
     if (!store) {
-      std::string why;
+      // Said in words, with the library's name for it in parentheses.
+      std::string why = code_name(store.error());
       if (store.error().code() == hush::Errc::kWrongStorageKey)
-        why = key.set() ? " (HUSH_CHAT_STORAGE_KEY is not the key it was sealed with)"
-                        : " (it is sealed: set HUSH_CHAT_STORAGE_KEY to its key)";
+        why = key.set() ? "HUSH_CHAT_STORAGE_KEY is not the key it was sealed with"
+                        : "it is sealed: set HUSH_CHAT_STORAGE_KEY to its key";
       else if (store.error().code() == hush::Errc::kInvalidArgument && key.set())
-        why = " (it is not sealed: unset HUSH_CHAT_STORAGE_KEY, or start a new state with it)";
-      std::fprintf(stderr, "hush-chat: cannot open '%s': %s%s\n", path.c_str(),
-                   code_name(store.error()).c_str(), why.c_str());
+        why = "it is not sealed: unset HUSH_CHAT_STORAGE_KEY, or start a new state with it";
+      if (why != code_name(store.error()))
+        why += " (" + std::string(hush::to_string(store.error().code())) + ")";
+      std::fprintf(stderr, "hush-chat: cannot open '%s': %s\n", path.c_str(), why.c_str());
       return false;
     }
     store_ = std::move(*store);
@@ -1454,6 +1568,7 @@ void Client::show_identity_change(const hush::IdentityChangeEvent& change, bool 
       "Either " + who + " reinstalled, or someone in the middle (the relay?) substitutes keys.",
       "Nothing is sent to " + who + " now. Compare the new safety number with " + who,
       "in person (or on a call you trust); only if it matches, type /trust " + who + ".",
+      "If it does not, type /keep " + who + " to go on with the trusted key.",
       bar,
   };
   std::string box;
@@ -1467,35 +1582,52 @@ void Client::show_identity_change(const hush::IdentityChangeEvent& change, bool 
 // ---- commands ----
 
 void Client::execute(const std::string& raw) {
-  const std::string_view line = [&] {
+  // (Lines from a --script file come here unchecked; typed ones were checked in take_input.)
+  if (raw.size() > kMaxInputLine) {
+    refuse_long_line();
+    return;
+  }
+  // A message is sent as typed, leading spaces included; only trailing blanks (and a '\r' left
+  // by a CRLF line end) go.
+  const std::string_view typed = [&] {
     std::string_view v = raw;
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-      v.remove_prefix(1);
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
       v.remove_suffix(1);
     return v;
   }();
-  if (line.empty() || line.front() == '#') return;
+  const std::string_view line =
+      typed.substr(std::min(typed.find_first_not_of(" \t"), typed.size()));
+  if (line.empty()) return;
+  // In a --script file, a line starting with '#' is a comment; typed, it is a message.
+  if (!options_.script.empty() && line.front() == '#') return;
   bool ok = true;
-  if (line.front() != '/') {
+  // "/cmd ..." is a command; "//text" sends "/text" (the first slash escapes the second).
+  const bool command = line.front() == '/' && !(line.size() > 1 && line[1] == '/');
+  if (!command) {
+    std::string text(typed);
+    if (line.front() == '/') text.erase(typed.size() - line.size(), 1);
     if (current_peer_.empty()) {
       error("to send, type /msg NAME TEXT (/help for the commands)");
       ok = false;
     } else {
-      ok = cmd_msg(current_peer_, std::string(line));
+      ok = cmd_msg(current_peer_, text);
     }
   } else {
     const auto words = split_words(line, 3);
     const std::string& cmd = words[0];
     const auto arg = [&](std::size_t i) { return i < words.size() ? words[i] : std::string(); };
+    // A person's handle, as typed: handles are compared without regard to case.
+    const auto who = [&] { return normalize_handle(arg(1)); };
     if (cmd == "/msg" || cmd == "/m") {
-      ok = cmd_msg(arg(1), arg(2));
+      ok = cmd_msg(who(), arg(2));
     } else if (cmd == "/verify" && words.size() == 2) {
-      ok = cmd_verify(arg(1));
+      ok = cmd_verify(who());
     } else if (cmd == "/trust" && words.size() == 2) {
-      ok = cmd_trust(arg(1));
+      ok = cmd_trust(who());
+    } else if (cmd == "/keep" && words.size() == 2) {
+      ok = cmd_keep(who());
     } else if (cmd == "/reset" && words.size() == 2) {
-      ok = cmd_reset(arg(1));
+      ok = cmd_reset(who());
     } else if (cmd == "/history" && words.size() <= 2) {
       ok = cmd_history(arg(1));
     } else if (cmd == "/sync" && words.size() == 1) {
@@ -1505,7 +1637,7 @@ void Client::execute(const std::string& raw) {
     } else if (cmd == "/link" && words.size() >= 2) {
       ok = cmd_link(std::string(line.substr(line.find(' ') + 1)));
     } else if (cmd == "/devices" && words.size() <= 2) {
-      ok = cmd_devices(arg(1));
+      ok = cmd_devices(who());
     } else if (cmd == "/unlink" && words.size() == 2) {
       ok = cmd_unlink(arg(1));
     } else if ((cmd == "/quit" || cmd == "/exit") && words.size() == 1) {
@@ -1538,12 +1670,13 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
     error("message to " + to + " not sent: that is us (what we send shows on all our devices)");
     return false;
   }
-  current_peer_ = to;
   // An identity change seen on a message from the peer is pending: the session we have is with
   // the old key, and nothing may go out until the user decided.
   if (auto change = messenger_->identity_change(to)) {
     show_identity_change(*change, false);
-    error("message to " + to + " not sent: untrusted_identity");
+    error("message to " + to + " not sent: " +
+          code_name(hush::Error(hush::Errc::kUntrustedIdentity, "identity change pending")) +
+          "; compare safety numbers, then /trust " + to);
     return false;
   }
   auto sent = messenger_->send(to, hush::as_bytes(text));
@@ -1551,16 +1684,22 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
     if (sent.error().code() == hush::Errc::kUntrustedIdentity) {
       if (auto change = messenger_->identity_change(to)) show_identity_change(*change, false);
     }
+    const hush::Errc code = sent.error().code();
     std::string why = code_name(sent.error());
-    if (sent.error().code() == hush::Errc::kNoSession && !connected_)
-      why += " (we have never written to " + to + ", and the relay is unreachable)";
-    else if (sent.error().code() == hush::Errc::kNoSession)
-      why += " (" + to + " is not registered at the relay)";
+    if (code == hush::Errc::kNoSession && !connected_)
+      why = "we have never written to " + to + ", and the relay is unreachable (no_session)";
+    else if (code == hush::Errc::kNoSession)
+      why = to + " is not registered at the relay (no_session)";
+    else if (code == hush::Errc::kUntrustedIdentity)
+      why += "; compare safety numbers, then /trust " + to;
     else if (!last_refusal_.empty())
       why += " (" + last_refusal_ + ")";
     error("message to " + to + " not sent: " + why);
     return false;
   }
+  // Sent (or kept for sending): plain lines go to this person from now on. A /msg that failed
+  // (a handle nobody registered, a typo) leaves the current recipient as it was.
+  set_current_peer(to);
   if (auto st = store_->run_transaction(
           [&] { return log_append(*store_, 'o', to, hush::as_bytes(text)); });
       !st)
@@ -1654,6 +1793,29 @@ bool Client::cmd_trust(const std::string& who) {
   // request among them makes the Messenger send its messages again.
   release_held(who, false);
   if (connected_) flush_outbox(true);
+  return true;
+}
+
+// /keep NAME: the user compared safety numbers and keeps the key trusted for NAME: the pending
+// change is forgotten (it is kept across restarts until then), and sending to NAME resumes with
+// the trusted key. The offered key stays refused: a message under it is held again.
+bool Client::cmd_keep(const std::string& who) {
+  if (!valid_handle(who)) {
+    error("usage: /keep NAME");
+    return false;
+  }
+  auto change = messenger_->identity_change(who);
+  if (!change) {
+    error("no identity change is pending for " + who);
+    return false;
+  }
+  if (auto st = messenger_->dismiss_identity_change(who); !st) {
+    error("cannot forget the identity change: " + code_name(st.error()));
+    return false;
+  }
+  info("kept " + who + "'s trusted identity key " +
+       (change->trusted ? key_hex(*change->trusted) : std::string("(none)")) +
+       "; the offered key " + key_hex(change->offered) + " stays refused");
   return true;
 }
 

@@ -233,7 +233,7 @@ chat alice2 alice <<EOF || rc=$?
 /msg bob $SECRET
 EOF
 grep -e '^!' -e '^\[' "$WORK/alice2.out" | indent
-grep -qxF "! message to bob not sent: untrusted_identity" "$WORK/alice2.out" && ((rc == 2)) ||
+grep -qxF "! message to bob not sent: their identity key changed, and the new one is not trusted yet (untrusted_identity); compare safety numbers, then /trust bob" "$WORK/alice2.out" && ((rc == 2)) ||
   fail "alice's message to the impostor was not refused"
 grep -q '^\[me -> bob\]' "$WORK/alice2.out" && fail "alice's message went out"
 say "${G}refused: alice knows bob's real identity key, and the relay's differs; nothing was sent${R}"

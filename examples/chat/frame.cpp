@@ -286,6 +286,14 @@ bool valid_handle(std::string_view handle) {
   return true;
 }
 
+std::string normalize_handle(std::string_view handle) {
+  std::string out(handle);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string hex(const std::uint8_t* data, std::size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

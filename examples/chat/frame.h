@@ -178,6 +178,11 @@ std::optional<std::uint32_t> read_length(const std::uint8_t in[4]);
 /// [A-Za-z0-9_.-].
 bool valid_handle(std::string_view handle);
 
+/// The handle in its one canonical form, ASCII lowercase: handles are compared without regard to
+/// case ("Bob" and "bob" are one person), so hush-chat and hush-relay turn every handle they are
+/// given (at registration and at every lookup) into this form first.
+std::string normalize_handle(std::string_view handle);
+
 /// Lowercase hex of `size` bytes.
 std::string hex(const std::uint8_t* data, std::size_t size);
 

@@ -190,7 +190,7 @@ Options parse_options(int argc, char** argv) {
     } else if (arg == "--record") {
       o.record = value();
     } else if (arg == "--impersonate") {
-      const std::string h = value();
+      const std::string h = normalize_handle(value());
       if (!valid_handle(h)) usage_error("--impersonate: not a valid handle: " + h);
       o.impersonate.insert(h);
     } else if (arg == "--dump") {
@@ -669,11 +669,14 @@ void Session::link_message(const Bytes& message) {
 void Session::on_frame(const Bytes& payload) {
   relay_.recorder().frame(id_, true, payload);
   last_heard_ = Clock::now();
-  const auto m = decode(payload);
+  auto m = decode(payload);
   if (!m || !from_client(m->kind)) {
     close("malformed frame");
     return;
   }
+  // Handles are compared without regard to case: one canonical form for registration and lookup
+  // alike ("Bob" registers, and finds, bob).
+  m->name = normalize_handle(m->name);
   if (handle_.empty() && m->kind != Kind::kHello && m->kind != Kind::kRecover &&
       m->kind != Kind::kLinkWait && !(m->kind == Kind::kPing && mailbox_)) {
     close("request before HELLO");

@@ -11,7 +11,6 @@ namespace hush_chat {
 
 namespace {
 
-constexpr std::string_view kPrompt = "> ";
 constexpr std::size_t kMaxLine = std::size_t{80} << 10;
 
 // The length of the UTF-8 sequence starting at s[i] if it is valid and not a control character
@@ -147,7 +146,7 @@ void Terminal::print(std::string_view text, Style style) {
 // The prompt and as much of the end of the line as fits on one row.
 void Terminal::redraw() {
   const std::size_t room =
-      terminal_columns() > kPrompt.size() + 2 ? terminal_columns() - kPrompt.size() - 2 : 1;
+      terminal_columns() > prompt_.size() + 2 ? terminal_columns() - prompt_.size() - 2 : 1;
   std::size_t start = line_.size();
   std::size_t chars = 0;
   while (start > 0 && chars < room) {
@@ -157,9 +156,14 @@ void Terminal::redraw() {
     ++chars;
   }
   std::string out = "\r\033[K";
-  out += kPrompt;
+  out += prompt_;
   out += line_.substr(start);
   write_out(out);
+}
+
+void Terminal::set_prompt(std::string prompt) {
+  prompt_ = printable(prompt);
+  if (interactive_ && prompt_shown_) redraw();
 }
 
 bool Terminal::feed(const std::uint8_t* data, std::size_t size, std::vector<std::string>& lines) {
@@ -210,8 +214,9 @@ bool Terminal::feed(const std::uint8_t* data, std::size_t size, std::vector<std:
         write_out("\033[H\033[2J");
         break;  // Ctrl-L
       default:
-        // (A line longer than any message could be is not extended.)
-        if ((u >= 0x20 || c == '\t') && line_.size() < kMaxLine)
+        // A line longer than any message could be is not extended past one byte over the limit:
+        // enough for the caller to refuse it whole.
+        if ((u >= 0x20 || c == '\t') && line_.size() <= kMaxLine)
           line_.push_back(c == '\t' ? ' ' : c);
         break;
     }

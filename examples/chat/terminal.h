@@ -10,6 +10,9 @@
 //
 // Otherwise (scripts, tests) lines are printed as they are, without colour or prompt.
 //
+// A line is kept up to one byte past the longest line hush-chat takes (kMaxLine), so that the
+// caller sees it is too long and refuses it whole rather than send a cut line.
+//
 // Everything printed that came from the network goes through `printable()` first, so that a
 // peer cannot send escape sequences to the user's terminal.
 //
@@ -47,6 +50,8 @@ class Terminal {
   bool feed(const std::uint8_t* data, std::size_t size, std::vector<std::string>& lines);
   /// Switches the terminal to raw mode and draws the prompt (after start-up messages).
   void start();
+  /// The prompt drawn before the input line (interactive only; "> " at first), redrawn at once.
+  void set_prompt(std::string prompt);
 
  private:
   void redraw();
@@ -57,6 +62,7 @@ class Terminal {
   bool raw_ = false;
   bool prompt_shown_ = false;
   termios saved_{};
+  std::string prompt_ = "> ";
   std::string line_;
   int escape_ = 0;  // 0: none, 1: after ESC, 2: in a CSI/SS3 sequence
   bool after_cr_ = false;

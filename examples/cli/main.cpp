@@ -40,6 +40,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <hush/hush.h>
@@ -96,6 +97,21 @@ commands:
       that name (after untrusted_identity); sessions made with another identity are closed, so
       sending needs a new process-bundle, and a device list of NAME under another identity is
       dropped.
+  safety-number --peer NAME
+      Print the safety number with the person NAME as JSON: peer, identity_key (the one trusted
+      for NAME), safety_number (60 digits in 12 groups of 5, as Signal shows them) and scannable
+      (hex). Our name (init --name) and NAME are the identifiers: the other side must know us by
+      our name, and NAME must be theirs, or the numbers differ. Compare the digits with the
+      other side's, in person or on a call you trust.
+  reset --peer NAME [--device N]
+      Close the session with every device of NAME (or with device N only), so the next encrypt
+      needs a new process-bundle; the identity stays trusted, and closed states still decrypt
+      late messages. Prints {"peer":NAME,"closed":[device ids]}; with no open session to close,
+      fails.
+  peers
+      Print one JSON line per person we know (a trusted identity or a session), in name order:
+      name, identity_key ("" if none), sessions (the device ids with a stored session) and
+      device_list_version (0: none stored). Prints nothing if there is none.
 
 devices of a person:
   link-code [--force]
@@ -168,6 +184,9 @@ const std::vector<CommandSpec>& commands() {
       {"received", {"type"}},
       {"session-info", {"peer", "device"}},
       {"trust", {"peer", "identity-key"}},
+      {"safety-number", {"peer"}},
+      {"reset", {"peer", "device"}},
+      {"peers", {}},
       {"link-code", {"force"}},
       {"link", {"code", "data", "accept", "registration-id", "prekeys"}},
       {"devices", {"peer", "import"}},
@@ -394,15 +413,20 @@ void write_stdout(hush::ByteView data) {
 
 JsonObject parse_json(std::string_view text, std::string_view what,
                       const std::vector<std::string_view>& allowed) {
-  std::string error;
-  auto obj = JsonObject::parse(text, &error);
-  if (!obj) fail_usage(std::string(what) + " is not a valid JSON object: " + error);
-  for (const auto& [key, value] : obj->members()) {
+  auto parsed = JsonObject::parse(text);
+  if (const auto* error = std::get_if<JsonError>(&parsed)) {
+    const std::string why = error->kind == JsonError::Kind::kSyntax
+                                ? " is not valid JSON: "
+                                : " is not a flat JSON object: ";
+    fail_usage(std::string(what) + why + error->detail);
+  }
+  auto& obj = std::get<JsonObject>(parsed);
+  for (const auto& [key, value] : obj.members()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       fail_usage(std::string(what) + " has an unknown field \"" + key + "\"");
     }
   }
-  return std::move(*obj);
+  return std::move(obj);
 }
 
 std::optional<std::uint32_t> json_u32(const JsonObject& obj, std::string_view key,
@@ -476,7 +500,12 @@ hush::CiphertextMessage read_message(const Args& args) {
   std::optional<hush::MessageType> type;
   if (const std::string* t = args.get("type")) type = parse_type(*t, "--type");
   hush::Bytes body;
-  if (!text.empty() && text.front() == '{') {
+  if (text.empty()) {
+    fail_usage(
+        "no message on standard input (a JSON line as encrypt prints it, or hex with "
+        "--type)");
+  }
+  if (text.front() == '{') {
     constexpr std::string_view kWhat = "the message";
     const JsonObject obj = parse_json(text, kWhat, {"type", "body"});
     const auto type_text = json_string(obj, "type", kWhat);
@@ -490,8 +519,14 @@ hush::CiphertextMessage read_message(const Args& args) {
     type = line_type;
     body = hex_bytes(*body_text, "the message's \"body\"");
   } else {
+    auto hex = hush::from_hex(text);
+    if (!hex) {
+      fail_usage(
+          "standard input is not a message (a JSON line as encrypt prints it, or hex with "
+          "--type)");
+    }
     if (!type) fail_usage("a bare hex message needs --type prekey|whisper");
-    body = hex_bytes(text, "the message");
+    body = std::move(*hex);
   }
   return check(hush::CiphertextMessage::parse(*type, body), "decrypt");
 }
@@ -547,6 +582,12 @@ int cmd_init(const Args& args, const std::string& dir_path) {
 
   StateDir dir(dir_path, StateDir::Mode::kCreate);
   if (dir.initialised() && !args.has("force")) {
+    // A file that is not a state of ours is no reason to say "initialised".
+    try {
+      (void)dir.open();
+    } catch (const Failure& f) {
+      fail_usage(std::string(f.what()) + "; init --force would replace it with a new state");
+    }
     fail_usage("'" + dir_path +
                "' is already initialised (use --force to start over with a new identity)");
   }
@@ -758,6 +799,97 @@ int cmd_trust(const Args& args, const std::string& dir_path) {
     return hush::ok_status();
   }),
         "trust");
+  return 0;
+}
+
+int cmd_safety_number(const Args& args, const std::string& dir_path) {
+  const std::string& peer = peer_name(args);
+  StateDir dir(dir_path, StateDir::Mode::kRead);
+  const State state = dir.open();
+  constexpr std::string_view kWhat = "safety-number";
+  const auto theirs = check(state.store->identity(peer), kWhat);
+  if (!theirs) {
+    fail_usage("no identity is known for '" + peer +
+               "' (a bundle, message or device list of theirs brings one)");
+  }
+  const hush::IdentityKeyPair ours = check(state.store->identity_key_pair(), kWhat);
+  // The names are the stable identifiers, as the Messenger uses them: both sides must use the
+  // same names for each other (ours is the one init --name gave, theirs the one --peer gives).
+  const hush::Fingerprint fingerprint =
+      check(hush::make_fingerprint(hush::kFingerprintIterations, state.meta.name, ours.public_key,
+                                   peer, *theirs),
+            kWhat);
+  write_stdout(hush::as_bytes(
+      JsonWriter()
+          .add_string("peer", peer)
+          .add_string("identity_key", key_hex(*theirs))
+          .add_string("safety_number", hush::group_safety_number(fingerprint.displayable))
+          .add_string("scannable", hush::to_hex(fingerprint.scannable))
+          .line()));
+  return 0;
+}
+
+int cmd_reset(const Args& args, const std::string& dir_path) {
+  const std::string& peer = peer_name(args);
+  const auto device = optional_u32(args, "device", 1, kU32Max);
+  StateDir dir(dir_path, StateDir::Mode::kWrite);
+  State state = dir.open();
+  hush::SqliteStore& store = *state.store;
+  constexpr std::string_view kWhat = "reset";
+  std::vector<std::uint64_t> closed;
+  check(store.run_transaction([&]() -> hush::Status {
+    std::vector<hush::DeviceId> devices;
+    if (device) {
+      devices.push_back(hush::DeviceId{*device});
+    } else {
+      devices = check(store.session_devices(peer), kWhat);
+    }
+    for (const hush::DeviceId d : devices) {
+      const hush::Address address{peer, d};
+      if (!check(hush::session_info(store, address), kWhat).exists) continue;
+      check(hush::reset_session(store, address), kWhat);
+      closed.push_back(hush::to_uint(d));
+    }
+    return hush::ok_status();
+  }),
+        kWhat);
+  if (closed.empty()) {
+    fail_usage("no open session with '" + peer + "'" +
+               (device ? " device " + std::to_string(*device) : std::string()));
+  }
+  write_stdout(hush::as_bytes(
+      JsonWriter().add_string("peer", peer).add_number_array("closed", closed).line()));
+  return 0;
+}
+
+int cmd_peers(const std::string& dir_path) {
+  StateDir dir(dir_path, StateDir::Mode::kRead);
+  const State state = dir.open();
+  hush::SqliteStore& store = *state.store;
+  constexpr std::string_view kWhat = "peers";
+  // Everyone with a trusted identity or a session, in name order (bytewise).
+  std::map<std::string, std::optional<hush::IdentityKey>> people;
+  for (auto& [name, key] : check(store.identities(), kWhat))
+    people.insert_or_assign(name, key);
+  std::map<std::string, std::vector<std::uint64_t>> sessions;
+  for (const hush::Address& a : check(store.session_addresses(), kWhat)) {
+    people.try_emplace(a.name);
+    sessions[a.name].push_back(hush::to_uint(a.device_id));
+  }
+  std::string out;
+  for (const auto& [name, key] : people) {
+    if (name == state.meta.name) continue;  // ourselves (our other devices)
+    // Names come from --peer (checked) and bundles' owners; one that is not UTF-8 cannot be JSON.
+    if (!is_valid_utf8(name)) continue;
+    const auto list = stored_device_list(store, name);
+    out += JsonWriter()
+               .add_string("name", name)
+               .add_string("identity_key", key ? key_hex(*key) : "")
+               .add_number_array("sessions", sessions[name])
+               .add_number("device_list_version", list ? list->list().version : 0)
+               .line();
+  }
+  write_stdout(hush::as_bytes(out));
   return 0;
 }
 
@@ -1049,6 +1181,9 @@ int run(int argc, char** argv) {
   if (c == "received") return cmd_received(args, dir);
   if (c == "session-info") return cmd_session_info(args, dir);
   if (c == "trust") return cmd_trust(args, dir);
+  if (c == "safety-number") return cmd_safety_number(args, dir);
+  if (c == "reset") return cmd_reset(args, dir);
+  if (c == "peers") return cmd_peers(dir);
   if (c == "link-code") return cmd_link_code(args, dir);
   if (c == "link") return cmd_link(args, dir);
   if (c == "devices") return cmd_devices(args, dir);

@@ -107,6 +107,10 @@ StateDir::StateDir(std::string path, Mode mode) : path_(std::move(path)) {
   if (path_.empty()) fail_usage("--state must not be empty");
   if (mode == Mode::kCreate) make_directories(path_);
   fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0 && errno == ENOTDIR) {
+    fail_usage("'" + path_ + "' is a file, not a state directory (--state names a directory; " +
+               "the database is DIR/" + kDatabase + ")");
+  }
   if (fd_ < 0) {
     if (errno == ENOENT && mode != Mode::kCreate) {
       fail_usage("'" + path_ + "' does not exist (run: hush-cli --state DIR init)");
@@ -144,10 +148,18 @@ State StateDir::open() const {
   const StoreOptions o;
   const std::string file = path_ + "/" + kDatabase;
   State state;
-  state.store = check_store(hush::SqliteStore::open(file, o.options), "cannot open '" + file + "'");
+  auto opened = hush::SqliteStore::open(file, o.options);
+  if (!opened && opened.error().code() == hush::Errc::kCorruptState) {
+    fail_usage("'" + file + "' is not a hush database, or it is damaged (" +
+               std::string(hush::to_string(opened.error().code())) + ": " + opened.error().where() +
+               ")");
+  }
+  state.store = check_store(std::move(opened), "cannot open '" + file + "'");
   auto get = [&](std::string_view key) {
     auto v = check_store(state.store->app_data(key), "cannot read '" + file + "'");
-    if (!v) fail_usage("'" + file + "' has no CLI metadata (" + std::string(key) + ")");
+    if (!v)
+      fail_usage("'" + file + "' is a hush database, but not a hush-cli state (no " +
+                 std::string(key) + ")");
     return std::move(*v);
   };
   const hush::Bytes name = get(kNameKey);

@@ -59,23 +59,32 @@ class Failure : public std::runtime_error {
   throw Failure(1, message);
 }
 
+/// "WHAT: WHERE", or WHERE alone when it already starts with "WHAT: " (the library's descriptions
+/// of decrypt errors begin with "decrypt: ", and "decrypt: decrypt: bad mac" says nothing more).
+inline std::string with_prefix(std::string_view what, std::string_view where) {
+  if (where.size() > what.size() + 1 && where.substr(0, what.size()) == what &&
+      where[what.size()] == ':')
+    return std::string(where);
+  return std::string(what) + ": " + std::string(where);
+}
+
 /// A protocol error found by the CLI itself, under the library's error code: exit code 2, `what`
 /// (the command) and `where` (a static description) on stderr, then `error: <name>`.
 [[noreturn]] inline void fail_protocol(hush::Errc code, const char* where, std::string_view what) {
-  throw Failure(hush::Error(code, where), std::string(what) + ": " + where);
+  throw Failure(hush::Error(code, where), with_prefix(what, where));
 }
 
 /// The value of a library result; a library error ends the command (exit 2, `error: <name>`),
 /// with `what` (the command) and the library's static description on stderr.
 template <class T>
 T check(hush::Result<T> result, std::string_view what) {
-  if (!result) throw Failure(result.error(), std::string(what) + ": " + result.error().where());
+  if (!result) throw Failure(result.error(), with_prefix(what, result.error().where()));
   return std::move(result).value();
 }
 
 /// As above, for a library status.
 inline void check(const hush::Status& status, std::string_view what) {
-  if (!status) throw Failure(status.error(), std::string(what) + ": " + status.error().where());
+  if (!status) throw Failure(status.error(), with_prefix(what, status.error().where()));
 }
 
 /// The CLI's own metadata, kept next to the store snapshot.
@@ -111,8 +120,9 @@ class StateDir {
 
   /// True when the directory holds a database.
   bool initialised() const;
-  /// Opens the database. Throws Failure (exit 1) if there is none, or it is unreadable or corrupt
-  /// (or, with a storage key, the key is wrong).
+  /// Opens the database. Throws Failure (exit 1) if there is none, or it is unreadable, not a hush
+  /// database, damaged, or a hush database without the CLI's metadata (or, with a storage key, the
+  /// key is wrong), saying which.
   State open() const;
   /// Builds a new database for `meta` and `identity` in a temporary file, lets `populate` fill it
   /// (in one transaction), and only then puts it in place of any old database. Throws Failure on

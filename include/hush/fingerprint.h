@@ -33,6 +33,10 @@ struct Fingerprint {
   Bytes scannable;
 };
 
+/// The 60 digits of `displayable` in 12 groups of 5 separated by single spaces, as Signal shows
+/// them ("12345 67890 ..."); any other length is grouped the same way (the last group shorter).
+std::string group_safety_number(std::string_view displayable);
+
 /// Computes the safety number of `local` (our identity key and stable identifier) and `remote`.
 /// `scannable_version` 1 (Signal's current) carries the first 32 bytes of each hash; 0 carries the
 /// identity keys and identifiers. kInvalidArgument for another version or 0 iterations.

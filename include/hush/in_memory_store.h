@@ -73,6 +73,7 @@ class InMemoryProtocolStore final : public ProtocolStore {
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;
   Status store_session(const Address& address, SessionRecord record) override;
   Result<std::vector<DeviceId>> session_devices(std::string_view name) override;
+  Result<std::vector<Address>> session_addresses() override;
 
   // MessengerStateStore (a kind outside MessengerRecordKind's named values is kInvalidArgument)
   Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,

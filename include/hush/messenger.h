@@ -46,8 +46,13 @@
 /// Identity changes. When a device list, a bundle, or a prekey message that authenticated (X3DH and
 /// MAC verified), carries an identity other than the one trusted for the person, the operation
 /// fails with kUntrustedIdentity and `identity_change(name)` tells which key is trusted and which
-/// was offered; nothing is sent to any device of that person until `approve_identity()`. A forged
-/// message (one that does not authenticate) is kInvalidMessage and raises nothing.
+/// was offered; nothing is sent to any device of that person until `approve_identity()` (or
+/// `dismiss_identity_change()`, which keeps the trusted key). The pending change is kept in the
+/// store (the one record such a failed operation writes, in a transaction of its own), so a
+/// restart does not forget it. A forged message (one that does not authenticate) is
+/// kInvalidMessage and raises nothing. (A server that lies about a person's keys can so block
+/// sending to that person until the user dismisses the change: it could withhold the messages
+/// anyway.)
 ///
 /// Key upkeep: `maintain_keys` decides a signed prekey rotation in one store transaction, publishes
 /// until the directory acknowledged, and publishes the first device list of a person's first
@@ -269,13 +274,24 @@ class Messenger {
   Status reset_session(const Address& peer);
 
   /// The pending identity change for the person `name`, recorded when an operation failed with
-  /// kUntrustedIdentity (forgotten when approved, and on restart).
+  /// kUntrustedIdentity. It is kept in the store (MessengerRecordKind::kIdentityChange, in a
+  /// transaction of its own, since the operation that met it wrote nothing), so a Messenger made
+  /// after a restart still sees it and still refuses to send to the person; it is forgotten when
+  /// approved (approve_identity) or once the offered identity is trusted by other means. nullopt
+  /// also when the store cannot be read.
   std::optional<IdentityChangeEvent> identity_change(std::string_view name) const;
 
   /// Trusts `identity` for the person `name` (the user approved the change): sessions of their
   /// devices with the old identity are closed, and a device list signed by the new identity is
   /// accepted whatever its version. Errors: kStoreFailure, kCorruptState.
   Status approve_identity(std::string_view name, const IdentityKey& identity);
+
+  /// Forgets the pending identity change for the person `name` without trusting the offered key
+  /// (the user compared safety numbers and keeps the trusted identity: the change was a lie, or a
+  /// mistake). Sending to the person resumes with the trusted identity; a bundle, list or message
+  /// under the other key is refused again, and noted again as a change. Not an error if none is
+  /// pending. Errors: kStoreFailure.
+  Status dismiss_identity_change(std::string_view name);
 
   /// The safety number with the person `name` (Signal's: 5200 iterations, scannable version 1),
   /// with the names as stable identifiers. kNoSession if we know no identity for them.

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include <hush/bytes.h>
 
@@ -122,6 +123,14 @@ class SecretBytes {
   ByteView expose() const noexcept { return {data_, size_}; }
   /// Write access to the raw bytes.
   std::span<std::uint8_t> expose_mut() noexcept { return {data_, size_}; }
+  /// Copies the bytes out into a std::string, for a decrypted plaintext the caller shows as text
+  /// (the bytes as they are: no check that they are UTF-8). The copy is an ordinary string that
+  /// nothing wipes: the secret is then the caller's to keep, and to wipe when done (secure_wipe
+  /// over its bytes). Greppable like expose(): every place a secret leaves as text shows.
+  std::string expose_as_string() const {
+    if (size_ == 0) return std::string();
+    return std::string(reinterpret_cast<const char*>(data_), size_);
+  }
   /// The size in bytes.
   std::size_t size() const noexcept { return size_; }
   /// True when the size is zero.

@@ -151,6 +151,9 @@ class SqliteStore final : public ProtocolStore {
   Status put_app_data(std::string_view key, ByteView value);
   /// The value stored under `key`, or nullopt. kCorruptState if a sealed value does not open.
   Result<std::optional<Bytes>> app_data(std::string_view key);
+  /// Every key of the application table, ascending (bytewise). Keys are stored in clear (only
+  /// values are sealed in a sealed database).
+  Result<std::vector<std::string>> app_data_keys();
   /// Removes `key` from the application table (absent keys are not an error).
   Status erase_app_data(std::string_view key);
 
@@ -189,6 +192,7 @@ class SqliteStore final : public ProtocolStore {
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;
   Status store_session(const Address& address, SessionRecord record) override;
   Result<std::vector<DeviceId>> session_devices(std::string_view name) override;
+  Result<std::vector<Address>> session_addresses() override;
 
   // MessengerStateStore: values are sealed for their (kind, key) in a sealed database, like
   // application data. A kind outside MessengerRecordKind's named values is kInvalidArgument; a

@@ -128,14 +128,18 @@ class SessionStore {
   virtual Status store_session(const Address& address, SessionRecord record) = 0;
   /// The device ids of the person `name` that have a stored record, ascending.
   virtual Result<std::vector<DeviceId>> session_devices(std::string_view name) = 0;
+  /// Every address that has a stored record (every person's devices), ordered by name (bytewise)
+  /// and then device id. For listing what a store holds; the library itself never calls it.
+  virtual Result<std::vector<Address>> session_addresses() = 0;
 };
 
 /// The kinds of record the Messenger keeps beside the protocol state (messenger.h).
 enum class MessengerRecordKind : std::uint8_t {
-  kDeviceList = 1,   ///< A person's signed device list, the newest seen (key: the name).
-  kOutbox = 2,       ///< A message kept for sending or resending (key: a sequence number).
-  kSeenMessage = 3,  ///< A message id already shown (key: the sender's name and the id).
-  kHealing = 4,      ///< Retry requests asked and sessions restarted (key: the peer's device).
+  kDeviceList = 1,      ///< A person's signed device list, the newest seen (key: the name).
+  kOutbox = 2,          ///< A message kept for sending or resending (key: a sequence number).
+  kSeenMessage = 3,     ///< A message id already shown (key: the sender's name and the id).
+  kHealing = 4,         ///< Retry requests asked and sessions restarted (key: the peer's device).
+  kIdentityChange = 5,  ///< An identity change not yet approved (key: the person's name).
 };
 
 /// The longest key of a Messenger record.

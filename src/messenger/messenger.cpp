@@ -32,12 +32,68 @@ Messenger::~Messenger() = default;
 
 // ---- private steps ----
 
+// A pending identity change as the store keeps it (kIdentityChange, key: the person): the
+// device that offered it (4 bytes, big-endian) and the offered identity key.
+namespace {
+
+Bytes encode_identity_change(const Address& device, const IdentityKey& offered) {
+  const std::uint32_t id = to_uint(device.device_id);
+  Bytes out{static_cast<std::uint8_t>(id >> 24), static_cast<std::uint8_t>(id >> 16),
+            static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id)};
+  const auto key = offered.serialize();
+  out.insert(out.end(), key.begin(), key.end());
+  return out;
+}
+
+Result<IdentityChangeEvent> decode_identity_change(std::string_view person, ByteView value) {
+  if (value.size() != 4 + PublicKey::kSerializedSize)
+    return Error(Errc::kCorruptState, "Messenger: stored identity change size");
+  const std::uint32_t id = static_cast<std::uint32_t>(value[0]) << 24 |
+                           static_cast<std::uint32_t>(value[1]) << 16 |
+                           static_cast<std::uint32_t>(value[2]) << 8 | value[3];
+  auto offered = PublicKey::parse(value.subspan(4));
+  if (!offered) return Error(Errc::kCorruptState, "Messenger: stored identity change key");
+  return IdentityChangeEvent{std::string(person), Address{std::string(person), DeviceId{id}},
+                             std::nullopt, *offered};
+}
+
+}  // namespace
+
 void Messenger::Impl::note_identity_change(Messenger& m, const Address& device,
                                            const IdentityKey& offered) {
   auto trusted = m.store_.identity(device.name);
   m.changes_.insert_or_assign(
       device.name,
       IdentityChangeEvent{device.name, device, trusted ? *trusted : std::nullopt, offered});
+  // Kept in the store too, so that a restart does not forget it. The operation that met the
+  // change failed and wrote nothing, so this is a transaction of its own. Best effort: if it
+  // cannot be written, the change is still held in memory for this Messenger's lifetime.
+  const Bytes value = encode_identity_change(device, offered);
+  (void)m.store_.run_transaction([&] {
+    return m.store_.store_messenger_record(MessengerRecordKind::kIdentityChange, device.name,
+                                           value);
+  });
+}
+
+Result<std::optional<IdentityChangeEvent>> Messenger::Impl::pending_change(const Messenger& m,
+                                                                           std::string_view name) {
+  std::optional<IdentityChangeEvent> event;
+  if (auto it = m.changes_.find(name); it != m.changes_.end()) {
+    event = it->second;
+  } else {
+    auto stored = m.store_.load_messenger_record(MessengerRecordKind::kIdentityChange, name);
+    if (!stored) return stored.error();
+    if (!*stored) return std::optional<IdentityChangeEvent>();
+    auto decoded = decode_identity_change(name, (*stored)->expose());
+    if (!decoded) return decoded.error();
+    event = std::move(*decoded);
+  }
+  auto trusted = m.store_.identity(name);
+  if (!trusted) return trusted.error();
+  // Trusted since by other means (trust_identity on the store): no longer pending.
+  if (*trusted && **trusted == event->offered) return std::optional<IdentityChangeEvent>();
+  event->trusted = *trusted;
+  return event;
 }
 
 Status Messenger::Impl::pin_self(Messenger& m) {
@@ -88,7 +144,12 @@ Result<std::vector<DeviceDelivery>> Messenger::Impl::deliver(
   for (std::size_t i : indices) {
     const Address& to = entry.deliveries[i].device;
     outcome.push_back(DeviceDelivery{to, DeliveryState::kQueued, std::nullopt});
-    if (m.changes_.count(to.name) != 0) {
+    auto pending = pending_change(m, to.name);
+    if (!pending) {
+      outcome.back().error = pending.error();
+      continue;
+    }
+    if (*pending) {
       outcome.back().error = Error(Errc::kUntrustedIdentity, "send: identity change pending");
       continue;
     }
@@ -273,7 +334,9 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) 
   if (plaintext.size() > internal::max_message_body_bytes())
     return Error(Errc::kLimitExceeded, "Messenger::send: message too large");
   // Nothing goes to a person whose identity change the user has not approved yet.
-  if (changes_.find(person) != changes_.end())
+  auto pending = Impl::pending_change(*this, person);
+  if (!pending) return pending.error();
+  if (*pending)
     return Error(Errc::kUntrustedIdentity, "Messenger::send: identity change not approved");
   if (auto st = Impl::pin_self(*this); !st) return st.error();
   auto theirs = Impl::refresh_list(*this, person);
@@ -488,9 +551,9 @@ Result<DeviceList> Messenger::devices(std::string_view person) {
 }
 
 std::optional<IdentityChangeEvent> Messenger::identity_change(std::string_view name) const {
-  auto it = changes_.find(name);
-  if (it == changes_.end()) return std::nullopt;
-  return it->second;
+  auto pending = Impl::pending_change(*this, name);
+  if (!pending) return std::nullopt;
+  return std::move(*pending);
 }
 
 Status Messenger::reset_session(const Address& peer) {
@@ -498,9 +561,24 @@ Status Messenger::reset_session(const Address& peer) {
 }
 
 Status Messenger::approve_identity(std::string_view name, const IdentityKey& identity) {
-  if (auto st = trust_identity(store_, name, identity); !st) return st;
+  if (auto st = store_.run_transaction([&]() -> Status {
+        if (auto t = trust_identity(store_, name, identity); !t) return t;
+        return store_.remove_messenger_record(MessengerRecordKind::kIdentityChange, name);
+      });
+      !st)
+    return st;
   if (auto it = changes_.find(name); it != changes_.end()) changes_.erase(it);
   lists_->forget(name);
+  return ok_status();
+}
+
+Status Messenger::dismiss_identity_change(std::string_view name) {
+  if (auto st = store_.run_transaction([&] {
+        return store_.remove_messenger_record(MessengerRecordKind::kIdentityChange, name);
+      });
+      !st)
+    return st;
+  if (auto it = changes_.find(name); it != changes_.end()) changes_.erase(it);
   return ok_status();
 }
 

@@ -61,6 +61,12 @@ struct Messenger::Impl {
   /// Records an identity change for the person of `device`.
   static void note_identity_change(Messenger& m, const Address& device, const IdentityKey& offered);
 
+  /// The identity change pending for the person `name` (noted in this run, or kept in the store
+  /// by an earlier one), with the identity trusted now; nullopt if none, or if the offered
+  /// identity has been trusted since.
+  static Result<std::optional<IdentityChangeEvent>> pending_change(const Messenger& m,
+                                                                   std::string_view name);
+
   /// A fresh random message or envelope id.
   template <std::size_t N>
   static Result<std::array<std::uint8_t, N>> random_id(Messenger& m) {

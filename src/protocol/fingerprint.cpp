@@ -102,4 +102,14 @@ Result<bool> compare_scannable_fingerprints(ByteView ours, ByteView scanned) {
   return local_matches && remote_matches && !a.local_fingerprint().content().empty();
 }
 
+std::string group_safety_number(std::string_view displayable) {
+  std::string out;
+  out.reserve(displayable.size() + displayable.size() / 5);
+  for (std::size_t i = 0; i < displayable.size(); i += 5) {
+    if (i > 0) out.push_back(' ');
+    out.append(displayable.substr(i, 5));
+  }
+  return out;
+}
+
 }  // namespace hush

@@ -321,6 +321,15 @@ Result<std::vector<DeviceId>> InMemoryProtocolStore::session_devices(std::string
   return out;
 }
 
+Result<std::vector<Address>> InMemoryProtocolStore::session_addresses() {
+  std::lock_guard lock(mutex_);
+  std::vector<Address> out;
+  out.reserve(state_->sessions.size());
+  for (const auto& [address, record] : state_->sessions)
+    out.push_back(address);
+  return out;
+}
+
 // ---- Messenger records ----
 
 namespace {}  // namespace

@@ -247,7 +247,7 @@ Status check_storage_key(SqliteStore::Impl& impl, const SqliteStoreOptions& opti
 }
 
 // Every address with a stored session, in (name, device id) order.
-Result<std::vector<Address>> session_addresses(SqliteStore::Impl& impl) {
+Result<std::vector<Address>> stored_session_addresses(SqliteStore::Impl& impl) {
   auto q = impl.query("SELECT name, device_id FROM sessions ORDER BY name, device_id");
   if (!q) return q.error();
   std::vector<Address> out;
@@ -381,7 +381,7 @@ Status SqliteStore::check_generation() {
     }
     // Every current state is closed: it may still decrypt late messages, but never encrypts
     // again and is never made current again, so no restored chain is ever used for sending.
-    auto addresses = session_addresses(*impl_);
+    auto addresses = stored_session_addresses(*impl_);
     if (!addresses) return addresses.error();
     for (const Address& a : *addresses) {
       auto record = load_session(a);
@@ -782,6 +782,11 @@ Result<std::vector<DeviceId>> SqliteStore::session_devices(std::string_view name
   return out;
 }
 
+Result<std::vector<Address>> SqliteStore::session_addresses() {
+  std::lock_guard lock(impl_->mutex);
+  return stored_session_addresses(*impl_);
+}
+
 // ---- application data ----
 
 Status SqliteStore::put_app_data(std::string_view key, ByteView value) {
@@ -808,6 +813,22 @@ Result<std::optional<Bytes>> SqliteStore::app_data(std::string_view key) {
                                 "SqliteStore: app data size");
   if (!value) return value.error();
   return std::optional<Bytes>(Bytes(value->expose().begin(), value->expose().end()));
+}
+
+Result<std::vector<std::string>> SqliteStore::app_data_keys() {
+  std::lock_guard lock(impl_->mutex);
+  // Keys are BLOBs, so SQLite orders them bytewise, as std::string does.
+  auto q = impl_->query("SELECT key FROM app_data ORDER BY key");
+  if (!q) return q.error();
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = q->step("SqliteStore: app data keys");
+    if (!row) return row.error();
+    if (!*row) break;
+    const ByteView key = q->column_blob(0);
+    out.emplace_back(key.begin(), key.end());
+  }
+  return out;
 }
 
 Status SqliteStore::erase_app_data(std::string_view key) {
@@ -920,7 +941,7 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
       if (!r) return r.error();
       w.add_signed_pre_key((*r)->serialize().expose());
     }
-    auto addresses = session_addresses(*impl_);
+    auto addresses = stored_session_addresses(*impl_);
     if (!addresses) return addresses.error();
     for (const Address& a : *addresses) {
       auto r = load_session(a);

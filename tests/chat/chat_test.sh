@@ -18,7 +18,8 @@
 #                 bob's next message (a new session) still reaches alice
 #   mitm-known    alice and bob have talked; the relay turns man in the middle (--impersonate bob)
 #                 and alice's session is gone (/reset): her message is refused with
-#                 untrusted_identity, shown loudly, and nothing reaches the relay
+#                 untrusted_identity, shown loudly, and nothing reaches the relay; the change
+#                 stays pending across a restart, until /keep bob (the relay honest again)
 #   mitm-new      the relay impersonates bob from the start: carol's first message goes out
 #                 (trust on first use), but carol's safety number for bob differs from bob's
 #                 for carol; and bob's real answer is then flagged at carol as an identity change
@@ -46,6 +47,13 @@
 #                 device sends both again by itself, and bob's new device shows each once
 #   offline       the relay stops while alice's hush-chat runs: what she types is queued (and she
 #                 is told); when the relay is back she reconnects and sends it, once
+#   edges         what a new user met (issue 14): handles are one person whatever their case
+#                 (--handle Bob is bob; /msg BOB reaches bob; a BOB registration is refused);
+#                 typed lines (standard input) are sent as typed: a line starting with # is a
+#                 message, leading spaces stay, //text sends /text; a line over the input limit
+#                 is refused whole (neither head nor tail sent), typed or in a script; a failed
+#                 /msg nobody does not change who plain lines go to; --relay HOST without a port
+#                 says what is missing
 #   link-relay    what the relay saw of a link (its record and database): the mailbox, but not
 #                 the code's secret, the new device's token inside the link message, or the
 #                 identity private key; its database keeps nothing of the link
@@ -358,7 +366,7 @@ EOF
   chat unknown-peer alice 2 <<EOF
 /msg nobody hello?
 EOF
-  expect_line "$WORK/unknown-peer.out" "! message to nobody not sent: no_session (nobody is not registered at the relay)"
+  expect_line "$WORK/unknown-peer.out" "! message to nobody not sent: nobody is not registered at the relay (no_session)"
   ok "a state keeps its handle; a message to an unknown handle is refused"
   stop_relay relay
 }
@@ -474,9 +482,9 @@ EOF
     ok "with the key, alice's /history shows the conversation"
     step "a wrong, a missing or a malformed key is a clear start-up error"
     KEY_alice=$(new_key) chat wrong-key alice 1 </dev/null
-    expect_grep "$WORK/wrong-key.out" "wrong_storage_key (HUSH_CHAT_STORAGE_KEY is not the key it was sealed with)"
+    expect_grep "$WORK/wrong-key.out" "HUSH_CHAT_STORAGE_KEY is not the key it was sealed with (wrong_storage_key)"
     KEY_alice="" chat no-key alice 1 </dev/null
-    expect_grep "$WORK/no-key.out" "wrong_storage_key (it is sealed: set HUSH_CHAT_STORAGE_KEY to its key)"
+    expect_grep "$WORK/no-key.out" "it is sealed: set HUSH_CHAT_STORAGE_KEY to its key (wrong_storage_key)"
     KEY_alice=12ab chat bad-key alice 1 </dev/null
     expect_grep "$WORK/bad-key.out" "HUSH_CHAT_STORAGE_KEY must be 64 hex digits"
     ok "each refused, saying why"
@@ -521,8 +529,9 @@ EOF
   expect_line "$WORK/alice2.out" "!! WARNING: bob's identity key has CHANGED"
   expect_line "$WORK/alice2.out" "!!   offered key:        $fake"
   expect_line "$WORK/alice2.out" "!!   old safety number:  $good"
-  expect_line "$WORK/alice2.out" "! message to bob not sent: untrusted_identity"
-  [[ $(grep -c "^! message to bob not sent: untrusted_identity$" "$WORK/alice2.out") == 2 ]] ||
+  local refused="! message to bob not sent: their identity key changed, and the new one is not trusted yet (untrusted_identity); compare safety numbers, then /trust bob"
+  expect_line "$WORK/alice2.out" "$refused"
+  [[ $(grep -cxF -- "$refused" "$WORK/alice2.out") == 2 ]] ||
     die "both attempts must be refused"
   expect_messages "$WORK/alice2.out" ""
   [[ $(safety "$WORK/alice2.out" bob) == "$good" ]] || die "alice's safety number for bob changed"
@@ -538,6 +547,31 @@ EOF
   stop_relay evil
   "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
   expect_line "$WORK/relay.dump" "table inbox: 0 rows"
+
+  step "the change stays pending across a restart, until alice keeps bob's real key (/keep)"
+  start_relay honest2
+  chat alice3 alice 2 <<EOF
+/msg bob after a restart, through an honest relay
+EOF
+  expect_line "$WORK/alice3.out" "$refused"
+  expect_messages "$WORK/alice3.out" ""
+  ok "restarted, alice still refuses to write to bob (the pending change was kept)"
+  chat alice4 alice 0 <<EOF
+/keep bob
+/msg bob the relay is honest again
+EOF
+  expect_grep "$WORK/alice4.out" "* kept bob's trusted identity key "
+  expect_messages "$WORK/alice4.out" "[me -> bob] the relay is honest again"
+  chat bob3 bob 0 <<EOF
+/wait 1 $WAIT
+EOF
+  expect_messages "$WORK/bob3.out" "[alice] the relay is honest again"
+  chat alice5 alice 2 <<EOF
+/keep bob
+EOF
+  expect_line "$WORK/alice5.out" "! no identity change is pending for bob"
+  ok "after /keep bob the real bob gets alice's message; a second /keep has nothing to keep"
+  stop_relay honest2
 }
 
 mitm_new() {
@@ -752,7 +786,7 @@ EOF
 /wait 1 $WAIT
 /sync
 EOF
-  [[ $(grep -c "^! dropped a message from alice: invalid_message$" "$WORK/bob3.out") == 20 ]] ||
+  [[ $(grep -c "^! dropped a message from alice: the message is damaged or forged, or cannot be read with the keys we have (invalid_message)$" "$WORK/bob3.out") == 20 ]] ||
     { show "$WORK/bob3.out"; die "bob must drop the 20 forged envelopes as invalid_message"; }
   expect_no_grep "$WORK/bob3.out" "!!"
   expect_messages "$WORK/bob3.out" "[carol] hello bob, carol here"
@@ -1236,7 +1270,77 @@ link_relay() {
   ok "crossed the relay in clear; its database kept none of them, nor the mailbox or the message"
 }
 
+# edges: the rough edges a new user met (issue 14).
+edges() {
+  step "a relay; alice registers, and Bob registers as bob"
+  start_relay relay
+  register alice alice
+  chat register-Bob bob 0 --handle Bob </dev/null
+  expect_line "$WORK/register-Bob.out" "* registered bob at 127.0.0.1:$PORT"
+  chat register-BOB bob-again 1 --handle BOB </dev/null
+  expect_grep "$WORK/register-BOB.out" "! the relay refused bob: "
+  ok "handles are compared without regard to case: Bob is bob, and BOB cannot take it again"
+
+  step "typed lines are sent as typed; a line over the limit is refused whole"
+  local long
+  long=$(head -c 81921 /dev/zero | tr '\0' x)
+  {
+    printf '/msg nobody hello?\n'
+    printf 'where does this go?\n'
+    printf '/msg BOB hi Bob\n'
+    printf '# not a comment when typed\n'
+    printf '   three leading spaces\n'
+    printf '//slash at the start\n'
+    printf '%s\n' "$long"
+    printf 'after the long line\n'
+  } >"$WORK/typed.txt"
+  local rc=0
+  "$CHAT" --state "$WORK/alice" --relay "127.0.0.1:$PORT" --timeout "$WAIT" \
+    <"$WORK/typed.txt" >"$WORK/typed.out" 2>&1 || rc=$?
+  ((rc == 2)) || { show "$WORK/typed.out"; die "hush-chat exited $rc, expected 2 (failed commands)"; }
+  expect_line "$WORK/typed.out" "! message to nobody not sent: nobody is not registered at the relay (no_session)"
+  expect_line "$WORK/typed.out" "! to send, type /msg NAME TEXT (/help for the commands)"
+  ok "a failed /msg nobody leaves no current recipient: the next plain line is not sent"
+  expect_line "$WORK/typed.out" "! input line longer than 81920 bytes: refused whole, nothing of it sent"
+  expect_messages "$WORK/typed.out" "[me -> bob] hi Bob
+[me -> bob] # not a comment when typed
+[me -> bob]    three leading spaces
+[me -> bob] /slash at the start
+[me -> bob] after the long line"
+  chat bob bob 0 <<EOF
+/wait 5 $WAIT
+/sync
+EOF
+  expect_messages "$WORK/bob.out" "[alice] hi Bob
+[alice] # not a comment when typed
+[alice]    three leading spaces
+[alice] /slash at the start
+[alice] after the long line"
+  expect_no_grep "$WORK/bob.out" "xxxxxxxx"
+  expect_no_grep "$WORK/bob.out" "where does this go"
+  ok "bob got the five, as typed, and nothing of the long line"
+
+  step "in a --script file, # starts a comment, and a long line is refused too"
+  { printf '# a comment\n/msg bob from the script\n'; printf '%s\n' "$long"; } >"$WORK/long.script"
+  rc=0
+  "$CHAT" --state "$WORK/alice" --relay "127.0.0.1:$PORT" --script "$WORK/long.script" \
+    --timeout "$WAIT" >"$WORK/script.out" 2>&1 || rc=$?
+  ((rc == 2)) || { show "$WORK/script.out"; die "hush-chat exited $rc, expected 2"; }
+  expect_line "$WORK/script.out" "! input line longer than 81920 bytes: refused whole, nothing of it sent"
+  expect_messages "$WORK/script.out" "[me -> bob] from the script"
+  ok "the comment is not sent, the long line is refused"
+
+  step "--relay HOST without a port is explained"
+  rc=0
+  "$CHAT" --state "$WORK/alice" --relay 127.0.0.1 </dev/null >"$WORK/noport.out" 2>&1 || rc=$?
+  ((rc == 1)) || { show "$WORK/noport.out"; die "hush-chat exited $rc, expected 1"; }
+  expect_grep "$WORK/noport.out" "--relay 127.0.0.1: the port is missing; give HOST:PORT, e.g. 127.0.0.1:"
+  ok "said: $(cat "$WORK/noport.out")"
+  stop_relay relay
+}
+
 case $SCENARIO in
+  edges) edges ;;
   conversation) conversation ;;
   acid) acid ;;
   sealed) acid sealed ;;

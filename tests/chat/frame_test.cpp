@@ -225,6 +225,15 @@ TEST_CASE("handles", "[chat][frame]") {
                    "ce"));
 }
 
+TEST_CASE("handles are compared without regard to case", "[chat][frame]") {
+  CHECK(normalize_handle("Bob_2.X-y") == "bob_2.x-y");
+  CHECK(normalize_handle("BOB") == normalize_handle("bob"));
+  CHECK(normalize_handle("bob") == "bob");
+  CHECK(normalize_handle("") == "");
+  // Only ASCII letters change: anything else (refused by valid_handle anyway) is left alone.
+  CHECK(normalize_handle("\xc3\x89mile @Z") == "\xc3\x89mile @z");
+}
+
 // Hidden: writes chat_frame_fuzzer's seeds (fuzz/README.md, "Seeds"): every kind, framed.
 TEST_CASE("write the chat frame fuzz seeds", "[.corpus]") {
   const char* dir = std::getenv("HUSH_FUZZ_CORPUS_DIR");

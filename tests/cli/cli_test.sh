@@ -424,4 +424,73 @@ cli "$A" encrypt --peer gina <"$T/hello" >"$T/g1"
 HUSH_CLI_STORAGE_KEY=$KEY cli "$WORK/gina" decrypt --peer alice <"$T/g1" >"$T/out"
 expect_same_file "a sealed peer decrypts" "$T/out" "$T/hello"
 
+step "rough edges a new user met (issue 14)"
+H=$WORK/hana I=$WORK/ivan
+cli "$H" init --prekeys 2 >/dev/null
+cli "$I" init --prekeys 2 >/dev/null
+# expect_err TEXT : the last failure's stderr says TEXT.
+expect_err() {
+  grep -qF -- "$1" "$T/fail.err" || die "stderr does not say '$1': $(cat "$T/fail.err")"
+  ok "stderr says: $1"
+}
+expect_fail 1 "" "$T/empty" "$H" decrypt --peer ivan
+expect_err "no message on standard input"
+printf 'garbage\n' >"$T/bad"
+expect_fail 1 "" "$T/bad" "$H" decrypt --peer ivan
+expect_err "standard input is not a message"
+expect_fail 1 "" "$T/bad" "$H" received
+expect_err "standard input is not a message"
+printf 'abcd\n' >"$T/bad"
+expect_fail 1 "" "$T/bad" "$H" decrypt --peer ivan
+expect_err "needs --type"
+mkdir "$WORK/notours"
+printf 'a text file, not a database\n' >"$WORK/notours/hush.db"
+expect_fail 1 "" /dev/null "$WORK/notours" init
+expect_err "is not a hush database"
+if grep -q "already initialised" "$T/fail.err"; then die "a foreign file is called initialised"; fi
+printf 'a file\n' >"$WORK/afile"
+expect_fail 1 "" /dev/null "$WORK/afile" init
+expect_err "is a file, not a state directory"
+expect_fail 1 "" /dev/null "$WORK/ivan2" init --device-id 0
+expect_err "--device-id must be a number from 1"
+expect_fail 1 "" /dev/null "$H" trust --peer nobody --identity-key "$ALICE_KEY2"
+expect_err "no identity is known for 'nobody'"
+cli "$I" bundle | cli "$H" process-bundle --peer ivan
+cli "$H" encrypt --peer ivan <"$T/hello" >"$T/h1"
+deliver hana "$I" "$T/h1" "$T/hello"
+expect_fail 2 duplicate_message "$T/h1" "$I" decrypt --peer hana
+expect_err "hush-cli: decrypt: message key already used"
+if grep -q "decrypt: decrypt:" "$T/fail.err"; then die "a doubled prefix: $(cat "$T/fail.err")"; fi
+ok "no doubled 'decrypt: decrypt:'"
+
+step "safety-number, reset and peers"
+sn_h=$(cli "$H" safety-number --peer ivan)
+sn_i=$(cli "$I" safety-number --peer hana)
+[[ $(jget safety_number "$sn_h") =~ ^([0-9]{5} ){11}[0-9]{5}$ ]] ||
+  die "not 60 digits in 12 groups of 5: $sn_h"
+expect_eq "both sides show the same safety number" "$(jget safety_number "$sn_h")" \
+  "$(jget safety_number "$sn_i")"
+expect_eq "hana's safety-number names ivan's key" "$(jget identity_key "$sn_h")" \
+  "$(jget identity_key "$(cli "$I" identity)")"
+expect_fail 1 "" /dev/null "$H" safety-number --peer nobody
+expect_err "no identity is known for 'nobody'"
+expect_fail 1 "" /dev/null "$H" safety-number
+IVAN_KEY=$(jget identity_key "$(cli "$I" identity)")
+expect_eq "hana's peers" "$(cli "$H" peers)" \
+  "{\"name\":\"ivan\",\"identity_key\":\"$IVAN_KEY\",\"sessions\":[1],\"device_list_version\":0}"
+cli "$WORK/lonely" init --prekeys 0 >/dev/null
+expect_eq "no peers, no output" "$(cli "$WORK/lonely" peers | wc -c)" 0
+expect_eq "reset closes the session" "$(cli "$H" reset --peer ivan)" \
+  '{"peer":"ivan","closed":[1]}'
+expect_eq "no session after reset" "$(jget exists "$(cli "$H" session-info --peer ivan)")" false
+expect_fail 1 "" /dev/null "$H" reset --peer ivan
+expect_err "no open session with 'ivan'"
+expect_fail 1 "" /dev/null "$H" reset --peer ivan --device 0
+expect_fail 2 no_session "$T/hello" "$H" encrypt --peer ivan
+cli "$I" encrypt --peer hana <"$T/hello" >"$T/i1"
+deliver ivan "$H" "$T/i1" "$T/hello"
+ok "a late message from ivan still decrypts after the reset (the closed state is kept)"
+expect_eq "the identity stays trusted after reset" \
+  "$(jget trusted_identity "$(cli "$H" session-info --peer ivan)")" "$IVAN_KEY"
+
 printf '\nALL CLI CHECKS PASSED\n'

@@ -141,6 +141,9 @@ class CrashingStore final : public hush::ProtocolStore {
   hush::Result<std::vector<hush::DeviceId>> session_devices(std::string_view name) override {
     return inner_->session_devices(name);
   }
+  hush::Result<std::vector<hush::Address>> session_addresses() override {
+    return inner_->session_addresses();
+  }
   hush::Result<std::optional<hush::SecretBytes>> load_messenger_record(
       hush::MessengerRecordKind kind, std::string_view key) override {
     return inner_->load_messenger_record(kind, key);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 
 #include "protocol/ratchet/session_state.h"
@@ -34,7 +35,8 @@ PreKeyRecord some_pre_key(Party& p, std::uint32_t id) {
 }
 
 using Kind = MessengerRecordKind;
-constexpr Kind kAllKinds[] = {Kind::kDeviceList, Kind::kOutbox, Kind::kSeenMessage, Kind::kHealing};
+constexpr Kind kAllKinds[] = {Kind::kDeviceList, Kind::kOutbox, Kind::kSeenMessage, Kind::kHealing,
+                              Kind::kIdentityChange};
 
 // The record of `kind` under `key` as a string, or nullopt; REQUIREs that loading works.
 std::optional<std::string> record(ProtocolStore& s, Kind kind, std::string_view key) {
@@ -528,7 +530,7 @@ TEST_CASE("store contract: Messenger records by kind and key", "[integration][st
 
     // A kind outside the named ones is refused.
     for (const Kind unknown :
-         {static_cast<Kind>(0), static_cast<Kind>(5), static_cast<Kind>(255)}) {
+         {static_cast<Kind>(0), static_cast<Kind>(6), static_cast<Kind>(255)}) {
       CHECK(r.store_messenger_record(unknown, "k", as_bytes("v")).error().code() ==
             Errc::kInvalidArgument);
       CHECK(r.load_messenger_record(unknown, "k").error().code() == Errc::kInvalidArgument);
@@ -722,6 +724,69 @@ TEST_CASE("store contract: identities() lists every person once, ascending by na
   }
 }
 
+TEST_CASE("store contract: session_addresses() lists every stored session in address order",
+          "[integration][store]") {
+  const StoreKind kind = GENERATE(StoreKind::kInMemory, StoreKind::kSqlite);
+  SECTION(kind_name(kind)) {
+    auto p = Party::create("owner", 524, 0, kind);
+    ProtocolStore& s = *p.store;
+    auto none = s.session_addresses();
+    REQUIRE(none);
+    CHECK(none->empty());
+    std::set<Address> expected;  // ordered by name (bytewise), then device id
+    for (const Address& a : {Address{"mallory", DeviceId{2}}, Address{"alice", DeviceId{7}},
+                             Address{"Bob", DeviceId{1}}, Address{"alice", DeviceId{2}},
+                             Address{"\xc3\xa9mile", DeviceId{1}},
+                             Address{std::string("a\0z", 3), DeviceId{4294967295u}}}) {
+      REQUIRE(s.store_session(a, SessionRecord()));
+      expected.insert(a);
+    }
+    // Stored again: listed once.
+    REQUIRE(s.store_session(Address{"alice", DeviceId{7}}, SessionRecord()));
+    const std::vector<Address> want(expected.begin(), expected.end());
+    REQUIRE(want.front().name == "Bob");
+    auto check = [&](ProtocolStore& st) {
+      auto got = st.session_addresses();
+      REQUIRE(got);
+      CHECK(*got == want);
+    };
+    check(s);
+    // A session stored in a transaction that failed is not listed.
+    REQUIRE_FALSE(s.run_transaction([&]() -> Status {
+      REQUIRE(s.store_session(Address{"zed", DeviceId{1}}, SessionRecord()));
+      return Error(Errc::kStoreFailure, "test: fail");
+    }));
+    check(s);
+    p.reopen();
+    check(*p.store);
+  }
+}
+
+TEST_CASE("SqliteStore lists its application data keys", "[integration][store][sqlite]") {
+  auto p = Party::create("owner", 525, 0, StoreKind::kSqlite);
+  auto& s = dynamic_cast<SqliteStore&>(*p.store);
+  auto none = s.app_data_keys();
+  REQUIRE(none);
+  CHECK(none->empty());
+  for (const std::string& key : {std::string("b"), std::string("a/2"), std::string("a\0", 2),
+                                 std::string("\xff"), std::string("A")})
+    REQUIRE(s.put_app_data(key, as_bytes("value")));
+  REQUIRE(s.put_app_data("b", as_bytes("again")));
+  REQUIRE(s.erase_app_data("A"));
+  REQUIRE_FALSE(s.run_transaction([&]() -> Status {
+    REQUIRE(s.put_app_data("rolled back", as_bytes("x")));
+    return Error(Errc::kStoreFailure, "test: fail");
+  }));
+  const std::vector<std::string> want = {std::string("a\0", 2), "a/2", "b", "\xff"};
+  auto keys = s.app_data_keys();
+  REQUIRE(keys);
+  CHECK(*keys == want);
+  p.reopen();
+  auto reopened = dynamic_cast<SqliteStore&>(*p.store).app_data_keys();
+  REQUIRE(reopened);
+  CHECK(*reopened == want);
+}
+
 TEST_CASE("store snapshots carry the Messenger records, bounded, and older formats still load",
           "[integration][store]") {
   auto p = Party::create("owner", 527, 2, StoreKind::kInMemory);
@@ -774,7 +839,7 @@ TEST_CASE("store snapshots carry the Messenger records, bounded, and older forma
   refused([](storage::StoreSnapshot& m) { m.set_format(0); });
   // Kinds, bounds, and a key twice.
   refused([](storage::StoreSnapshot& m) { m.mutable_messenger_records(0)->set_kind(0); });
-  refused([](storage::StoreSnapshot& m) { m.mutable_messenger_records(0)->set_kind(5); });
+  refused([](storage::StoreSnapshot& m) { m.mutable_messenger_records(0)->set_kind(6); });
   refused([](storage::StoreSnapshot& m) {
     m.mutable_messenger_records(0)->set_key(std::string(kMaxMessengerRecordKeyBytes + 1, 'k'));
   });

@@ -59,6 +59,7 @@ class ForwardingStore : public ProtocolStore {
   Result<std::vector<DeviceId>> session_devices(std::string_view name) override {
     return inner_.session_devices(name);
   }
+  Result<std::vector<Address>> session_addresses() override { return inner_.session_addresses(); }
   Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,
                                                            std::string_view key) override {
     return inner_.load_messenger_record(kind, key);

@@ -146,6 +146,17 @@ Bytes Party::snapshot() const {
   return Bytes(s.expose().begin(), s.expose().end());
 }
 
+Bytes without_identity_changes(const Bytes& snapshot) {
+  auto copy = InMemoryProtocolStore::deserialize(snapshot);
+  REQUIRE(copy);
+  auto keys = (*copy)->messenger_record_keys(MessengerRecordKind::kIdentityChange);
+  REQUIRE(keys);
+  for (const std::string& key : *keys)
+    REQUIRE((*copy)->remove_messenger_record(MessengerRecordKind::kIdentityChange, key));
+  SecretBytes s = (*copy)->serialize();
+  return Bytes(s.expose().begin(), s.expose().end());
+}
+
 void run_sql(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);

@@ -92,6 +92,12 @@ struct Party {
   Bytes snapshot() const;
 };
 
+/// `snapshot` (Party::snapshot()) without the pending identity changes it holds
+/// (MessengerRecordKind::kIdentityChange): the one record an operation that fails with
+/// kUntrustedIdentity keeps on purpose (in a transaction of its own), so that a restart does not
+/// forget the change. Compare two of these to assert that nothing else changed.
+Bytes without_identity_changes(const Bytes& snapshot);
+
 /// Runs raw SQL against a database file through a connection of its own (what another process
 /// that can write the file can do); REQUIREs success.
 void run_sql(const std::string& path, const std::string& sql);

@@ -1150,6 +1150,11 @@ TEST_CASE("SecretArray and SecretBytes basics", "[unit][vectors]") {
   CHECK(hx(s.expose()) == hx(data));
   hush::SecretBytes c = s.clone();
   CHECK(hush::constant_time_equals(c.expose(), s.expose()));
+  // A plaintext as text, copied out explicitly (bytes as they are, NULs included).
+  const std::string text =
+      hush::SecretBytes::copy_of(hush::as_bytes(std::string("hi\0there", 8))).expose_as_string();
+  CHECK(text == std::string("hi\0there", 8));
+  CHECK(hush::SecretBytes().expose_as_string().empty());
   s.truncate(40);  // longer than the size: no change
   CHECK(s.size() == 32);
   s.truncate(5);

@@ -108,3 +108,12 @@ TEST_CASE("bundles and published keys round-trip and are parsed strictly", "[uni
   keys.pre_keys.assign(kMaxPublishedPreKeys + 1, keys.pre_keys[0]);
   CHECK(PublishedKeys::parse(keys.serialize()).error().code() == Errc::kLimitExceeded);
 }
+
+TEST_CASE("safety numbers are grouped for display as Signal shows them", "[unit]") {
+  auto f = make_fingerprint(5200, kAliceId, key(kAliceKey), kBobId, key(kBobKey));
+  REQUIRE(f);
+  CHECK(group_safety_number(f->displayable) ==
+        "30035 44776 92869 39689 28698 76765 45825 75691 62576 84344 09180 79131");
+  CHECK(group_safety_number("") == "");
+  CHECK(group_safety_number("1234567") == "12345 67");
+}
