@@ -28,6 +28,8 @@ const Algorithms& fetched() {
       must(EVP_MD_fetch(nullptr, "SHA2-512", nullptr), "SHA-512"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr), "AES-256-CBC"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), "AES-256-GCM"),
+      must(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr), "AES-128-GCM"),
+      must(EVP_CIPHER_fetch(nullptr, "AES-128-CTR", nullptr), "AES-128-CTR"),
   };
   return algorithms;
 }
