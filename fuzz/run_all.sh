@@ -39,6 +39,7 @@ targets=(
   decrypt:decrypt
   decrypt_no_fuzzer_mode:decrypt
   interaction:interaction
+  sframe:sframe
 )
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/hush-fuzz.XXXXXX")
