@@ -92,7 +92,8 @@ Bytes encode_sframe_header(const SframeHeader& header);
 
 /// Encrypts one sender's frames under one key id and base key, numbering them with a counter that
 /// never repeats (RFC 9605 §4.4.3, §7.1). Move-only; the derived key and salt are wiped when the
-/// sender is destroyed (the base key itself is not kept).
+/// sender is destroyed (the base key itself is not kept). A moved-from sender may only be
+/// destroyed or assigned to.
 class SframeSender {
  public:
   /// A sender for `key_id` that derives its key and salt from `base_key` for `suite`, and numbers
@@ -135,7 +136,8 @@ class SframeSender {
 
 /// Decrypts frames from the senders whose base keys it holds, by key id, with a replay window per
 /// key id (kSframeReplayWindow counters). All keys use the receiver's one cipher suite. Move-only;
-/// derived keys are wiped when removed or when the receiver is destroyed.
+/// derived keys are wiped when removed or when the receiver is destroyed. A moved-from receiver
+/// may only be destroyed or assigned to.
 class SframeReceiver {
  public:
   /// A receiver for `suite` with no keys. An unknown suite gives a receiver whose add_key always
