@@ -121,7 +121,7 @@ TEST_CASE("write the sframe fuzz seeds", "[.corpus]") {
       REQUIRE(sender);
       auto frame = sender->encrypt(metadata, audio);
       REQUIRE(frame);
-      Bytes seed{static_cast<std::uint8_t>((s << 1) | (metadata.size() << 4))};
+      Bytes seed{static_cast<std::uint8_t>((std::size_t{s} << 1) | (metadata.size() << 4))};
       seed.insert(seed.end(), metadata.begin(), metadata.end());
       seed.insert(seed.end(), frame->begin(), frame->end());
       // The seed decrypts as the fuzzer will read it.

@@ -417,3 +417,24 @@ TEST_CASE("SFrame tag sizes follow the suites", "[unit]") {
   CHECK(hush::to_string(Errc::kAuthenticationFailed) == "authentication_failed");
   CHECK(hush::to_string(Errc::kFrameTooLarge) == "frame_too_large");
 }
+
+TEST_CASE("SFrame decrypt_into leaves no plaintext behind on failure", "[unit]") {
+  for (SframeCipherSuite suite : kAllSuites) {
+    INFO("suite " << static_cast<int>(suite));
+    SframeSender sender = make_sender(suite, 2, 11);
+    SframeReceiver receiver(suite);
+    REQUIRE(receiver.add_key(2, key_bytes(11)));
+    const Bytes pt = payload(100, 11);
+    Bytes frame = must_encrypt(sender, kMeta, pt);
+    frame.back() ^= 0x01;  // the tag: the ciphertext itself is intact
+    Bytes out(frame.size(), 0xaa);
+    auto r = receiver.decrypt_into(kMeta, frame, out);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == Errc::kAuthenticationFailed);
+    CHECK(std::all_of(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(pt.size()),
+                      [](std::uint8_t b) { return b == 0; }));
+    frame.back() ^= 0x01;
+    REQUIRE(receiver.decrypt_into(kMeta, frame, out));
+    CHECK(Bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(pt.size())) == pt);
+  }
+}
