@@ -20,9 +20,9 @@
 //    older than it, are refused (kReplayedFrame); a dropped frame is simply missing;
 //  - send bytes of its own: without a key they are refused (kAuthenticationFailed), but the short
 //    tags of the AES_128_CTR_HMAC_SHA256_64 and _32 suites can be guessed by brute force (about
-//    once per 2^32 tries for _32, RFC 9605 §9.5): prefer the GCM suites where bandwidth allows.
+//    once per 2^32 tries for _32, RFC 9605 §7.5): prefer the GCM suites where bandwidth allows.
 // It cannot read media or alter a frame, its header or its metadata without the receiver refusing
-// it. SFrame has no per-sender authentication (§9.2): whoever holds a receiver's copy of a base
+// it. SFrame has no per-sender authentication (§7.2): whoever holds a receiver's copy of a base
 // key (every participant of the call) can forge frames under that key id.
 //
 // Thread-safety: parse and encode functions are re-entrant. An SframeSender or SframeReceiver is
@@ -91,7 +91,7 @@ std::size_t encode_sframe_header(const SframeHeader& header,
 Bytes encode_sframe_header(const SframeHeader& header);
 
 /// Encrypts one sender's frames under one key id and base key, numbering them with a counter that
-/// never repeats (RFC 9605 §4.4.3, §7.1). Move-only; the derived key and salt are wiped when the
+/// never repeats (RFC 9605 §7.4, §9.1). Move-only; the derived key and salt are wiped when the
 /// sender is destroyed (the base key itself is not kept). A moved-from sender may only be
 /// destroyed or assigned to.
 class SframeSender {

@@ -1,5 +1,5 @@
 // hush internal: a sliding anti-replay window over 64-bit counters (RFC 3711 §3.3.2, applied to
-// the SFrame counter as RFC 9605 §7.3 suggests).
+// the SFrame counter as RFC 9605 §9.3 suggests).
 //
 // Remembers the highest accepted counter and which of the kSframeReplayWindow counters below it
 // were accepted. check() says whether a counter may be accepted; accept() records it and is

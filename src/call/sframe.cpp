@@ -95,7 +95,7 @@ Result<std::size_t> SframeSender::encrypt_into(ByteView metadata, ByteView plain
   if (d.exhausted)
     return Error(Errc::kCounterExhausted,
                  "SframeSender::encrypt: every counter of this key was used; use a new key");
-  // The counter is used up before the frame is made (RFC 9605 §7.1: store before use), so that
+  // The counter is used up before the frame is made (RFC 9605 §9.1: store before use), so that
   // no failure past this point can ever let a (key, nonce) pair be used twice.
   const std::uint64_t counter = d.next_counter;
   if (counter == std::numeric_limits<std::uint64_t>::max()) {

@@ -1,4 +1,4 @@
-// hush internal: the constants of each SFrame cipher suite (RFC 9605 §4.5, table 2).
+// hush internal: the constants of each SFrame cipher suite (RFC 9605 §4.5).
 //
 // Not responsible for: the primitives themselves (src/crypto/) or their composition
 // (sframe_aead.h).
