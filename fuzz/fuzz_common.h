@@ -481,4 +481,15 @@ inline LinkCode fixed_link_code() {
   return std::move(*c);
 }
 
+// ---- sframe_fuzzer's keys ----
+
+/// The base key the sframe fuzzer's receivers hold for `key_id` (32 bytes: key_id * 13 + i), so
+/// that seeds made with the same keys decrypt.
+inline SecretBytes sframe_base_key(std::uint64_t key_id) {
+  SecretBytes k(32);
+  for (std::size_t i = 0; i < 32; ++i)
+    k.expose_mut()[i] = static_cast<std::uint8_t>(key_id * 13 + i);
+  return k;
+}
+
 }  // namespace hush::fuzz

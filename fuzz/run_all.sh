@@ -40,6 +40,7 @@ targets=(
   decrypt_no_fuzzer_mode:decrypt
   interaction:interaction
   mlkem:mlkem
+  sframe:sframe
 )
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/hush-fuzz.XXXXXX")

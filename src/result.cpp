@@ -61,6 +61,18 @@ std::string_view to_string(Errc code) noexcept {
       return "stale_device_list";
     case Errc::kUnknownDevice:
       return "unknown_device";
+    case Errc::kMalformedHeader:
+      return "malformed_header";
+    case Errc::kUnknownKeyId:
+      return "unknown_key_id";
+    case Errc::kAuthenticationFailed:
+      return "authentication_failed";
+    case Errc::kReplayedFrame:
+      return "replayed_frame";
+    case Errc::kFrameTooLarge:
+      return "frame_too_large";
+    case Errc::kCounterExhausted:
+      return "counter_exhausted";
   }
   return "unknown_error";
 }

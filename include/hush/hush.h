@@ -23,6 +23,7 @@
 #include <hush/secret.h>
 #include <hush/session.h>
 #include <hush/session_record.h>
+#include <hush/sframe.h>
 #include <hush/sqlite_store.h>
 #include <hush/store.h>
 #include <hush/transport.h>

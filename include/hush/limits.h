@@ -168,4 +168,33 @@ inline constexpr std::size_t kMaxSeenMessageIds = 50000;
 /// Registration ids are generated in libsignal's range 1..16380.
 inline constexpr std::uint32_t kMaxRegistrationId = 16380;
 
+// ---- SFrame (RFC 9605; include/hush/sframe.h) ----
+
+/// Counters remembered per key id by an SframeReceiver (RFC 3711 §3.3.2's sliding window, on the
+/// SFrame counter): a frame whose counter is this far or further behind the highest accepted one
+/// is refused as kReplayedFrame, because it can no longer be told from a replay. 128 counters are
+/// 2.5 s of audio at 50 frames a second and about half a second of video at 250 packets a second,
+/// longer than any jitter buffer waits; the window costs 16 bytes per key id.
+inline constexpr std::uint64_t kSframeReplayWindow = 128;
+
+/// The most key ids one SframeReceiver holds at once (add_key refuses more with kLimitExceeded).
+/// A group call of 100 participants, each with its current key and the next one during a rekey,
+/// needs 200; each key holds about 2 KB of cipher state, so the bound keeps a receiver under 1 MB.
+inline constexpr std::size_t kMaxSframeReceiverKeys = 256;
+
+/// The largest SFrame ciphertext decrypted and the largest plaintext encrypted (kFrameTooLarge).
+/// A whole video key frame of a 4K stream at a high bit rate stays under 2 MB; 4 MiB bounds what
+/// one frame from the network can make a receiver allocate and decrypt.
+inline constexpr std::size_t kMaxSframeFrameBytes = std::size_t{4} << 20;
+
+/// The largest metadata (authenticated, not encrypted) an SFrame operation takes (kFrameTooLarge):
+/// RTP headers with their extensions stay under 1 KB, and 4 KiB leaves room for any other framing.
+inline constexpr std::size_t kMaxSframeMetadataBytes = 4096;
+
+/// An SFrame base key has at least 16 bytes (the 128-bit security of the weakest suite; a shorter
+/// key is a caller's mistake) and at most 64 (the largest suite's hash output; more adds nothing).
+inline constexpr std::size_t kMinSframeBaseKeyBytes = 16;
+/// See kMinSframeBaseKeyBytes.
+inline constexpr std::size_t kMaxSframeBaseKeyBytes = 64;
+
 }  // namespace hush

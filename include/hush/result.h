@@ -61,6 +61,16 @@ enum class Errc : std::uint8_t {
                           ///< the person (or another list with the same version): a rollback.
   kUnknownDevice = 26,    ///< "unknown_device": a device that is not on its person's signed
                           ///< device list (never added, or removed).
+  kMalformedHeader = 27,  ///< "malformed_header": an SFrame header is truncated or not in its
+                          ///< one (shortest) encoding.
+  kUnknownKeyId = 28,     ///< "unknown_key_id": no SFrame key is held for the frame's key id.
+  kAuthenticationFailed = 29,  ///< "authentication_failed": a frame does not authenticate (wrong
+                               ///< key, altered or truncated, or other metadata).
+  kReplayedFrame = 30,     ///< "replayed_frame": a frame's counter was already accepted for its key
+                           ///< id, or is older than the replay window.
+  kFrameTooLarge = 31,     ///< "frame_too_large": a frame or its metadata exceeds its limit.
+  kCounterExhausted = 32,  ///< "counter_exhausted": an SFrame sender used its last counter; a
+                           ///< new key is needed.
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that

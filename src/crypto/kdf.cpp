@@ -20,6 +20,7 @@
 #include <cstdlib>
 
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <hush/secret.h>
@@ -107,18 +108,66 @@ void hkdf_sha256(HmacSha256& extract, HmacSha256& expand, ByteView ikm, ByteView
   static const std::uint8_t kZeroSalt[kHashLen] = {};
   SecretArray<kHashLen> prk;
   extract.mac(salt.empty() ? ByteView(kZeroSalt) : salt, ikm, prk.expose_mut());
+  hkdf_expand_sha256(expand, prk.expose(), info, out);
+}
+
+void hkdf_expand_sha256(HmacSha256& hmac, ByteView prk, ByteView info,
+                        std::span<std::uint8_t> out) {
+  constexpr std::size_t kHashLen = kHmacSha256Size;
+  if (out.size() > 255 * kHashLen) std::abort();  // a caller bug: lengths are constants
   // Expand (§2.3): T(i) = HMAC(PRK, T(i-1) || info || i), counter from 1.
   SecretArray<kHashLen> t;
   std::size_t done = 0;
   for (std::uint8_t i = 1; done < out.size(); ++i) {
-    expand.init(prk.expose());
-    if (i > 1) expand.update(t.expose());
-    expand.update(info);
-    expand.update(ByteView(&i, 1));
-    expand.final(t.expose_mut());
+    hmac.init(prk);
+    if (i > 1) hmac.update(t.expose());
+    hmac.update(info);
+    hmac.update(ByteView(&i, 1));
+    hmac.final(t.expose_mut());
     const std::size_t n = std::min(kHashLen, out.size() - done);
     std::copy_n(t.expose().begin(), n, out.begin() + static_cast<std::ptrdiff_t>(done));
     done += n;
+  }
+}
+
+void hmac_sha512(ByteView key, ByteView data, std::span<std::uint8_t, kHmacSha512Size> out) {
+  // HMAC() (one-shot, not deprecated in OpenSSL 3) with the fetched SHA-512. An empty key or
+  // message is passed as a valid pointer: OpenSSL treats a null key as "reuse the last key".
+  static const std::uint8_t kEmpty[1] = {0};
+  unsigned int len = 0;
+  if (HMAC(fetched().sha512, key.empty() ? kEmpty : key.data(), static_cast<int>(key.size()),
+           data.empty() ? kEmpty : data.data(), data.size(), out.data(), &len) == nullptr ||
+      len != kHmacSha512Size)
+    throw_openssl_failure("HMAC-SHA512");
+}
+
+void hkdf_extract_sha512(ByteView salt, ByteView ikm,
+                         std::span<std::uint8_t, kHmacSha512Size> prk) {
+  hmac_sha512(salt, ikm, prk);
+}
+
+void hkdf_expand_sha512(ByteView prk, ByteView info, std::span<std::uint8_t> out) {
+  constexpr std::size_t kHashLen = kHmacSha512Size;
+  if (out.size() > 255 * kHashLen) std::abort();  // a caller bug: lengths are constants
+  // T(i) = HMAC(PRK, T(i-1) || info || i); the input is assembled in a wiped buffer because the
+  // one-shot MAC takes a single message.
+  SecretBytes input(kHashLen + info.size() + 1);
+  SecretArray<kHashLen> t;
+  std::size_t done = 0;
+  for (std::uint8_t i = 1; done < out.size(); ++i) {
+    std::size_t n = 0;
+    if (i > 1) {
+      std::copy(t.expose().begin(), t.expose().end(), input.expose_mut().begin());
+      n = kHashLen;
+    }
+    std::copy(info.begin(), info.end(),
+              input.expose_mut().begin() + static_cast<std::ptrdiff_t>(n));
+    n += info.size();
+    input.expose_mut()[n++] = i;
+    hmac_sha512(prk, input.expose().first(n), t.expose_mut());
+    const std::size_t take = std::min(kHashLen, out.size() - done);
+    std::copy_n(t.expose().begin(), take, out.begin() + static_cast<std::ptrdiff_t>(done));
+    done += take;
   }
 }
 

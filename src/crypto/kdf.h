@@ -1,4 +1,5 @@
-// hush internal: HMAC-SHA256 and HKDF-SHA256 (RFC 2104, RFC 5869) on OpenSSL 3.
+// hush internal: HMAC-SHA256, HKDF-SHA256, HMAC-SHA512 and HKDF-SHA512 (RFC 2104, RFC 5869) on
+// OpenSSL 3.
 //
 // HmacSha256 owns reusable OpenSSL digest contexts (the algorithm is fetched once per process) and
 // keeps the keyed state of its last key, so MACing under the same key again costs no key setup.
@@ -56,6 +57,24 @@ class HmacSha256 {
 /// `expand` (which may be the same object). An empty salt means 32 zero bytes, per the RFC.
 void hkdf_sha256(HmacSha256& extract, HmacSha256& expand, ByteView ikm, ByteView salt,
                  ByteView info, std::span<std::uint8_t> out);
+
+/// HKDF-Expand with SHA-256 (RFC 5869 §2.3): fills `out` (at most 255*32 bytes, else aborts)
+/// from the pseudorandom key `prk`.
+void hkdf_expand_sha256(HmacSha256& hmac, ByteView prk, ByteView info, std::span<std::uint8_t> out);
+
+/// The size of an HMAC-SHA512 output.
+inline constexpr std::size_t kHmacSha512Size = 64;
+
+/// One-shot `out = HMAC-SHA512(key, data)` (RFC 4231). Not for a hot path: it sets up a fresh
+/// MAC each call (used to derive keys, once per key).
+void hmac_sha512(ByteView key, ByteView data, std::span<std::uint8_t, kHmacSha512Size> out);
+
+/// HKDF-Extract with SHA-512 (RFC 5869 §2.2): `prk = HMAC-SHA512(salt, ikm)`; an empty salt means
+/// 64 zero bytes, per the RFC (the same MAC, as HMAC pads its key with zeros).
+void hkdf_extract_sha512(ByteView salt, ByteView ikm, std::span<std::uint8_t, kHmacSha512Size> prk);
+
+/// HKDF-Expand with SHA-512 (RFC 5869 §2.3): fills `out` (at most 255*64 bytes, else aborts).
+void hkdf_expand_sha512(ByteView prk, ByteView info, std::span<std::uint8_t> out);
 
 /// HKDF-SHA256 with one HmacSha256 for both steps.
 inline void hkdf_sha256(HmacSha256& hmac, ByteView ikm, ByteView salt, ByteView info,

@@ -32,6 +32,8 @@ const Algorithms& fetched() {
       must(EVP_MD_fetch(nullptr, "SHAKE256", nullptr), "SHAKE256"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr), "AES-256-CBC"),
       must(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), "AES-256-GCM"),
+      must(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr), "AES-128-GCM"),
+      must(EVP_CIPHER_fetch(nullptr, "AES-128-CTR", nullptr), "AES-128-CTR"),
   };
   return algorithms;
 }

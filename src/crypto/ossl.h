@@ -31,6 +31,8 @@ struct Algorithms {
   EVP_MD* shake256;
   EVP_CIPHER* aes_256_cbc;
   EVP_CIPHER* aes_256_gcm;
+  EVP_CIPHER* aes_128_gcm;  // SFrame (RFC 9605) suite 0x0004
+  EVP_CIPHER* aes_128_ctr;  // SFrame suites 0x0001-0x0003
 };
 
 /// The fetched algorithms; aborts if OpenSSL cannot provide one (a broken installation).

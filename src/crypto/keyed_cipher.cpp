@@ -1,0 +1,129 @@
+// hush internal: keyed AES-CTR and AES-GCM contexts through EVP (see keyed_cipher.h).
+//
+// OpenSSL 3's providers keep the expanded key when EVP_CipherInit_ex2 is called again with a null
+// cipher and a null key, and only take the new IV (and for CTR restart the block counter), which
+// is what makes one keyed context per key cheap to reuse.
+#include "crypto/keyed_cipher.h"
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cstdlib>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/params.h>
+
+#include <hush/secret.h>
+#include "crypto/ossl.h"
+
+namespace hush::internal::crypto {
+
+namespace {
+
+constexpr std::size_t kMaxChunk = INT_MAX / 2;
+
+// Feeds `in` through EVP_CipherUpdate in int-sized chunks; `out` null means AAD.
+void update(EVP_CIPHER_CTX* ctx, ByteView in, std::uint8_t* out) {
+  while (!in.empty()) {
+    const std::size_t n = std::min(in.size(), kMaxChunk);
+    int len = 0;
+    ossl_check(EVP_CipherUpdate(ctx, out, &len, in.data(), static_cast<int>(n)), "EVP update");
+    if (out != nullptr) out += len;
+    in = in.subspan(n);
+  }
+}
+
+EvpCipherCtxPtr new_ctx() {
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) throw_openssl_failure("EVP_CIPHER_CTX_new");
+  return ctx;
+}
+
+}  // namespace
+
+// ---- AES-128-CTR ----
+
+struct Aes128Ctr::Impl {
+  EvpCipherCtxPtr ctx = new_ctx();
+};
+
+Aes128Ctr::Aes128Ctr(std::span<const std::uint8_t, kKeySize> key)
+    : impl_(std::make_unique<Impl>()) {
+  ossl_check(
+      EVP_CipherInit_ex2(impl_->ctx.get(), fetched().aes_128_ctr, key.data(), nullptr, 1, nullptr),
+      "CTR init");
+}
+Aes128Ctr::~Aes128Ctr() = default;
+
+void Aes128Ctr::apply(std::span<const std::uint8_t, kIvSize> iv, ByteView in, std::uint8_t* out) {
+  EVP_CIPHER_CTX* ctx = impl_->ctx.get();
+  ossl_check(EVP_CipherInit_ex2(ctx, nullptr, nullptr, iv.data(), 1, nullptr), "CTR iv");
+  update(ctx, in, out);
+}
+
+// ---- AES-GCM ----
+
+struct AesGcmKeyed::Impl {
+  EvpCipherCtxPtr ctx = new_ctx();
+  Direction direction = Direction::kSeal;
+};
+
+AesGcmKeyed::AesGcmKeyed(ByteView key, Direction direction) : impl_(std::make_unique<Impl>()) {
+  const EVP_CIPHER* cipher = nullptr;
+  if (key.size() == 16) {
+    cipher = fetched().aes_128_gcm;
+  } else if (key.size() == 32) {
+    cipher = fetched().aes_256_gcm;
+  } else {
+    std::abort();  // a caller bug: key sizes are constants
+  }
+  impl_->direction = direction;
+  ossl_check(EVP_CipherInit_ex2(impl_->ctx.get(), cipher, key.data(), nullptr,
+                                direction == Direction::kSeal ? 1 : 0, nullptr),
+             "GCM init");
+}
+AesGcmKeyed::~AesGcmKeyed() = default;
+
+void AesGcmKeyed::seal(std::span<const std::uint8_t, kNonceSize> nonce, ByteView aad1,
+                       ByteView aad2, ByteView plaintext, std::uint8_t* out,
+                       std::span<std::uint8_t, kTagSize> tag) {
+  if (impl_->direction != Direction::kSeal) std::abort();
+  EVP_CIPHER_CTX* ctx = impl_->ctx.get();
+  ossl_check(EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), 1, nullptr), "GCM iv");
+  update(ctx, aad1, nullptr);
+  update(ctx, aad2, nullptr);
+  update(ctx, plaintext, out);
+  int len = 0;
+  ossl_check(EVP_CipherFinal_ex(ctx, out + plaintext.size(), &len), "GCM final");
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), kTagSize),
+      OSSL_PARAM_construct_end()};
+  ossl_check(EVP_CIPHER_CTX_get_params(ctx, params), "GCM get tag");
+}
+
+bool AesGcmKeyed::open(std::span<const std::uint8_t, kNonceSize> nonce, ByteView aad1,
+                       ByteView aad2, ByteView ciphertext,
+                       std::span<const std::uint8_t, kTagSize> tag, std::uint8_t* out) {
+  if (impl_->direction != Direction::kOpen) std::abort();
+  EVP_CIPHER_CTX* ctx = impl_->ctx.get();
+  ossl_check(EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), 0, nullptr), "GCM iv");
+  std::array<std::uint8_t, kTagSize> expected{};
+  std::copy(tag.begin(), tag.end(), expected.begin());
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, expected.data(), kTagSize),
+      OSSL_PARAM_construct_end()};
+  ossl_check(EVP_CIPHER_CTX_set_params(ctx, params), "GCM set tag");
+  update(ctx, aad1, nullptr);
+  update(ctx, aad2, nullptr);
+  update(ctx, ciphertext, out);
+  int len = 0;
+  if (EVP_CipherFinal_ex(ctx, out + ciphertext.size(), &len) != 1) {
+    ERR_clear_error();  // an input-driven failure: keep the application's error queue clean
+    secure_wipe(std::span<std::uint8_t>(out, ciphertext.size()));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace hush::internal::crypto
