@@ -166,7 +166,8 @@ Result<SenderKeyDistributionMessage> rotate_sender_key(const Context& ctx, Proto
 /// Stores the chain of `sender` in `group` from `message` (received over the 1:1 session with
 /// `sender`). A chain already held (same chain id and signing key) is kept as it is, never
 /// restarted (the call succeeds and only makes it the newest). Errors: kInvalidMessage (the message
-/// is of another format than the group, or names another distribution id), kStoreFailure,
+/// is of another format than the group, or names another distribution id), kInvalidKey (the one
+/// signing key with no Edwards form, under which no signature could verify), kStoreFailure,
 /// kCorruptState.
 Status process_sender_key_distribution(ProtocolStore& store, const Address& sender,
                                        const SenderKeyGroup& group,

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "crypto/crypto.h"
+#include "crypto/signature.h"
 #include "group/group_messages.h"
 #include "group/sender_key_state.h"
 #include "log.h"
@@ -71,8 +72,7 @@ Result<SenderKeyState> new_own_state(const Context& ctx) {
   s.chain.index = 0;
   auto pair = KeyPair::generate(ctx.random);
   if (!pair) return pair.error();
-  s.signing_public = pair->public_key;
-  s.signing_private = std::move(pair->private_key);
+  internal::set_own_signing_key(s, std::move(*pair));
   return s;
 }
 
@@ -125,7 +125,8 @@ Result<SenderKeyMessage> encrypt_one(const Context& ctx, internal::crypto::Crypt
   auto ciphertext = c.aes.encrypt(key.cipher_key.expose(), key.iv.expose(), plaintext);
   if (!ciphertext) return ciphertext.error();
   auto message = internal::GroupMessageBuilder::sender_key_message(
-      ctx.random, group, s.chain_id, s.chain.index, std::move(*ciphertext), *s.signing_private);
+      ctx.random, group, s.chain_id, s.chain.index, std::move(*ciphertext), *s.signing_private,
+      s.signing_edwards);
   if (!message) return message.error();
   s.chain = s.chain.next(c.hmac);
   return message;
@@ -214,7 +215,7 @@ Status process_sender_key_distribution(ProtocolStore& store, const Address& send
       s.chain_id = message.chain_id();
       s.chain.key = internal::GroupMessageBuilder::chain_key(message).clone();
       s.chain.index = message.iteration();
-      s.signing_public = message.signing_key();
+      HUSH_TRY(internal::set_received_signing_key(s, message.signing_key()));
       kept = std::move(s);
     }
     push_newest(states, std::move(*kept));
@@ -275,7 +276,8 @@ Result<SecretBytes> group_decrypt(const Context& ctx, ProtocolStore& store, cons
         if (s == states.end())
           return Error(Errc::kNoSession, "group_decrypt: no sender key with that chain id");
         auto signature = Signature::parse(message.signature());
-        if (!signature || !s->signing_public.verify_signature(message.signed_part(), *signature))
+        if (!signature || !internal::crypto::curve25519_verify_edwards(
+                              s->signing_edwards, message.signed_part(), signature->bytes))
           return Error(Errc::kInvalidMessage, "group_decrypt: bad signature");
         const std::uint32_t max_jump = group.format() == SenderKeyFormat::kLegacy
                                            ? kMaxSenderKeyForwardJumpLegacy

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "crypto/signature.h"
 #include "group/group_messages.h"
 #include "proto_util.h"
 #include "wire.pb.h"
@@ -170,7 +171,8 @@ namespace internal {
 
 Result<SenderKeyMessage> GroupMessageBuilder::sender_key_message(
     RandomSource& random, const SenderKeyGroup& group, std::uint32_t chain_id,
-    std::uint32_t iteration, Bytes ciphertext, const PrivateKey& signing_key) {
+    std::uint32_t iteration, Bytes ciphertext, const PrivateKey& signing_key,
+    const std::array<std::uint8_t, 32>& signing_edwards) {
   Bytes out;
   if (group.format() == SenderKeyFormat::kLegacy) {
     wire::LegacySenderKeyMessage pb;
@@ -186,9 +188,11 @@ Result<SenderKeyMessage> GroupMessageBuilder::sender_key_message(
     pb.set_ciphertext(to_field(ciphertext));
     out = with_version(pb);
   }
-  auto signature = signing_key.sign(random, out);
-  if (!signature) return signature.error();
-  out.insert(out.end(), signature->bytes.begin(), signature->bytes.end());
+  SecretArray<64> nonce_random;
+  if (auto st = random.fill(nonce_random.expose_mut()); !st) return st.error();
+  const auto signature = crypto::curve25519_sign_with_edwards(signing_key.expose(), signing_edwards,
+                                                              out, nonce_random.expose());
+  out.insert(out.end(), signature.begin(), signature.end());
   SenderKeyMessage m;
   m.serialized_ = std::move(out);
   m.ciphertext_ = std::move(ciphertext);

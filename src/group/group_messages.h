@@ -2,6 +2,7 @@
 // wire spec §5).
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include <hush/group.h>
@@ -9,13 +10,13 @@
 namespace hush::internal {
 
 struct GroupMessageBuilder {
-  /// A signed SenderKeyMessage: 0x33 || protobuf (every field) || signature by `signing_key` over
-  /// both. Fails only if the randomness for the signature fails.
-  static Result<SenderKeyMessage> sender_key_message(RandomSource& random,
-                                                     const SenderKeyGroup& group,
-                                                     std::uint32_t chain_id,
-                                                     std::uint32_t iteration, Bytes ciphertext,
-                                                     const PrivateKey& signing_key);
+  /// A signed SenderKeyMessage: 0x33 || protobuf (every field) || signature by `signing_key`
+  /// (whose Edwards form A is `signing_edwards`) over both. Fails only if the randomness for the
+  /// signature fails.
+  static Result<SenderKeyMessage> sender_key_message(
+      RandomSource& random, const SenderKeyGroup& group, std::uint32_t chain_id,
+      std::uint32_t iteration, Bytes ciphertext, const PrivateKey& signing_key,
+      const std::array<std::uint8_t, 32>& signing_edwards);
   /// A SenderKeyDistributionMessage: 0x33 || protobuf (every field).
   static SenderKeyDistributionMessage distribution_message(const SenderKeyGroup& group,
                                                            std::uint32_t chain_id,

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "crypto/field25519.h"
+#include "crypto/signature.h"
 #include "group/sender_key_state.h"
 #include "proto_util.h"
 #include "storage.pb.h"
@@ -117,6 +119,7 @@ SecretBytes SenderKeyRecord::serialize() const {
     ps->set_chain_key(internal::to_field(s.chain.key.expose()));
     ps->set_signing_public(internal::to_field(s.signing_public.u()));
     if (s.signing_private) ps->set_signing_private(internal::to_field(s.signing_private->expose()));
+    ps->set_signing_edwards(internal::to_field(s.signing_edwards));
     for (std::uint32_t c : s.skipped.counters())
       ps->add_skipped_iterations(c);
     if (!s.skipped.empty()) ps->set_skipped_seeds(internal::to_field(s.skipped.seeds()));
@@ -142,6 +145,7 @@ Result<SenderKeyState> state_from(const storage::SenderKeyState& ps) {
   std::array<std::uint8_t, 32> u{};
   if (!internal::read_fixed(ps.signing_public(), u)) return corrupt;
   s.signing_public = PublicKey::from_u(u);
+  if (!internal::read_fixed(ps.signing_edwards(), s.signing_edwards)) return corrupt;
   if (ps.has_signing_private()) {
     auto priv = PrivateKey::parse(as_bytes(ps.signing_private()));
     if (!priv) return corrupt;
@@ -200,6 +204,22 @@ Result<SenderKeyGroup> stored_sender_key_group(std::uint32_t format, std::string
     if (id) return SenderKeyGroup::current(*id);
   }
   return Error(Errc::kCorruptState, "sender key store: group");
+}
+
+Status set_received_signing_key(SenderKeyState& state, const PublicKey& signing_public) {
+  std::array<std::uint8_t, 32> y{};
+  if (!crypto::montgomery_to_edwards(signing_public.u(), y))
+    return Error(Errc::kInvalidKey, "sender key: a signing key without an Edwards form");
+  state.signing_public = signing_public;
+  state.signing_edwards = y;
+  state.signing_private.reset();
+  return ok_status();
+}
+
+void set_own_signing_key(SenderKeyState& state, KeyPair pair) {
+  state.signing_public = pair.public_key;
+  state.signing_edwards = crypto::edwards_public(pair.private_key.expose());
+  state.signing_private = std::move(pair.private_key);
 }
 
 bool retire_own_chains(SenderKeyRecord& record) {

@@ -8,6 +8,7 @@
 // sender_keys.rs.) Pure: no stores, no logging.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -27,7 +28,10 @@ struct SenderKeyState {
   ChainKey chain;  // index = the iteration of the next message
   PublicKey signing_public;
   std::optional<PrivateKey> signing_private;  // our own chains only
-  SkippedKeys skipped;                        // iterations below chain.index not yet received
+  // The signing key's Edwards form: for our chains A = a*B (sign bit included), for received ones
+  // the y of signing_public (sign bit 0; a signature carries it). Derived once, kept.
+  std::array<std::uint8_t, 32> signing_edwards{};
+  SkippedKeys skipped;  // iterations below chain.index not yet received
 
   SenderKeyState clone() const {
     SenderKeyState s;
@@ -35,6 +39,7 @@ struct SenderKeyState {
     s.chain = chain.clone();
     s.signing_public = signing_public;
     if (signing_private) s.signing_private = signing_private->clone();
+    s.signing_edwards = signing_edwards;
     s.skipped = skipped.clone();
     return s;
   }
@@ -48,6 +53,13 @@ struct SenderKeyRecordAccess {
   static SenderKeyRecordData& data(SenderKeyRecord& r) { return *r.d_; }
   static const SenderKeyRecordData& data(const SenderKeyRecord& r) { return *r.d_; }
 };
+
+/// A received chain's state for `signing_public`: its Edwards y, or kInvalidKey for the one u
+/// without an Edwards form (no signature could ever verify under it).
+Status set_received_signing_key(SenderKeyState& state, const PublicKey& signing_public);
+
+/// Our own chain's signing key: the private key, its public key and A.
+void set_own_signing_key(SenderKeyState& state, KeyPair pair);
 
 /// The group of a stored (format, name) pair, checked as SenderKeyGroup's constructors check them
 /// (kCorruptState otherwise): for the stores, which keep groups by these two fields.

@@ -195,8 +195,7 @@ TEST_CASE("forged and damaged group messages are refused and change nothing",
       internal::SenderKeyState s = held.clone();
       auto pair = KeyPair::generate(mallory.ctx->random);
       REQUIRE(pair);
-      s.signing_public = pair->public_key;
-      s.signing_private = std::move(pair->private_key);
+      internal::set_own_signing_key(s, std::move(*pair));
       SenderKeyRecord forged_record;
       internal::SenderKeyRecordAccess::data(forged_record).states.push_back(std::move(s));
       REQUIRE(mallory.store->run_transaction([&] {

@@ -62,8 +62,7 @@ Bytes forge(test::Party& mallory, const SenderKeyGroup& g, const Address& alice,
       internal::SenderKeyRecordAccess::data(**loaded).states.front().clone();
   auto pair = KeyPair::generate(mallory.ctx->random);
   REQUIRE(pair);
-  s.signing_public = pair->public_key;
-  s.signing_private = std::move(pair->private_key);
+  internal::set_own_signing_key(s, std::move(*pair));
   SenderKeyRecord own;
   internal::SenderKeyRecordAccess::data(own).states.push_back(std::move(s));
   REQUIRE(mallory.store->run_transaction(
