@@ -15,6 +15,10 @@
 //   W5_record/<lib>            a session after 100 messages: serialize + deserialize per
 //                              iteration; counter record_bytes
 //   W6_memory/<lib>            10,000 sessions on one responder: heap and RSS growth per session
+//   G1_group/<lib>             a 256-byte group message (sender keys, libsignal-protocol-c's
+//                              format): group encrypt at the sender + group decrypt at one member
+//                              per iteration (hush and libsignal-protocol-c only; libolm's group
+//                              ratchet, Megolm, is another protocol)
 //
 // Messages cross as wire bytes (hush and libsignal parse them on the receiving side; libolm's are
 // base64 strings by design). At the end a summary prints each workload's figures as ratios and
@@ -737,6 +741,43 @@ void BM_W6_olm(benchmark::State& state) {
 
 // ---- registration ----
 
+// ---- G1: group messages (sender keys) ----
+
+void BM_G1_hush(benchmark::State& state) {
+  HushParty alice = hush_party("alice", 0, false);
+  HushParty bob = hush_party("bob", 0, false);
+  const hush::SenderKeyGroup group = must(hush::SenderKeyGroup::legacy("bench group"));
+  auto skdm = must(hush::create_sender_key_distribution(ctx(), *alice.store, alice.address, group));
+  must(hush::process_sender_key_distribution(*bob.store, alice.address, group, skdm));
+  const std::string text = payload(256);
+  for (auto _ : state) {
+    auto m =
+        must(hush::group_encrypt(ctx(), *alice.store, alice.address, group, hush::as_bytes(text)));
+    // Across the wire: the member parses the bytes.
+    auto parsed =
+        must(hush::SenderKeyMessage::parse(hush::SenderKeyFormat::kLegacy, m.serialized()));
+    auto p = must(hush::group_decrypt(ctx(), *bob.store, alice.address, group, parsed));
+    benchmark::DoNotOptimize(p.expose().data());
+  }
+}
+
+void BM_G1_libsignal(benchmark::State& state) {
+  LscPeer alice = LscPeer::create("alice", 1, 1, 0);
+  LscPeer bob = LscPeer::create("bob", 1, 1, 0);
+  const auto skdm = alice.group_create_distribution("bench group");
+  if (skdm.rc != 0) fail("libsignal: group_create_distribution");
+  if (bob.group_process_distribution("bench group", alice.address(), skdm.serialized) != 0)
+    fail("libsignal: group_process_distribution");
+  const std::string text = payload(256);
+  for (auto _ : state) {
+    auto c = alice.group_encrypt("bench group", hush::as_bytes(text));
+    if (c.rc != 0) fail("libsignal: group_encrypt");
+    auto p = bob.group_decrypt("bench group", alice.address(), c.serialized);
+    if (p.rc != 0) fail("libsignal: group_decrypt");
+    benchmark::DoNotOptimize(p.plaintext.data());
+  }
+}
+
 constexpr auto kUs = benchmark::kMicrosecond;
 
 BENCHMARK(BM_W1_hush)->Name("W1_setup/hush")->Unit(kUs);
@@ -770,6 +811,9 @@ BENCHMARK(BM_W5_olm)->Name("W5_record/olm")->Unit(kUs);
 BENCHMARK(BM_W6_hush)->Name("W6_memory/hush")->Unit(kMs)->Iterations(1)->Repetitions(1);
 BENCHMARK(BM_W6_libsignal)->Name("W6_memory/libsignal")->Unit(kMs)->Iterations(1)->Repetitions(1);
 BENCHMARK(BM_W6_olm)->Name("W6_memory/olm")->Unit(kMs)->Iterations(1)->Repetitions(1);
+
+BENCHMARK(BM_G1_hush)->Name("G1_group/hush")->Unit(kUs);
+BENCHMARK(BM_G1_libsignal)->Name("G1_group/libsignal")->Unit(kUs);
 
 // ---- the summary: ratios and targets ----
 
@@ -812,6 +856,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     size(out, "W5 record size", "W5_record", "record_bytes", 640, "bytes");
     size(out, "W6 memory per session", "W6_memory", "heap_bytes_per_session", 2048, "bytes");
     size(out, "W6 RSS per session", "W6_memory", "rss_bytes_per_session", 0, "bytes");
+    speed(out, "G1 group 256 B", "G1_group", "", 2.0, 0);
     std::fflush(out);
   }
 

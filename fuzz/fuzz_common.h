@@ -492,4 +492,70 @@ inline SecretBytes sframe_base_key(std::uint64_t key_id) {
   return k;
 }
 
+// ---- groups (sender keys) ----
+
+/// The fixed group the sender-key fuzzers start from: alice's chains in a legacy group and a
+/// current group, held by bob; alice has sent four messages in each (`messages[format]`, iterations
+/// 0..3) and bob has read message 1 (so 0 is a skipped key, 1 a duplicate, 2 and 3 ahead).
+struct FixedGroup {
+  std::unique_ptr<Device> alice;
+  std::unique_ptr<Device> bob;
+  SenderKeyGroup legacy;
+  SenderKeyGroup current;
+  std::array<std::vector<Bytes>, 2> messages;  // [0] legacy, [1] current
+  std::array<Bytes, 2> distributions;          // alice's distribution messages
+  Bytes bob_snapshot;                          // bob's store after all this
+
+  const SenderKeyGroup& group(SenderKeyFormat f) const {
+    return f == SenderKeyFormat::kLegacy ? legacy : current;
+  }
+};
+
+inline SenderKeyGroup fixed_legacy_group() {
+  auto g = SenderKeyGroup::legacy("fuzz group");
+  check(g.has_value(), "legacy group");
+  return *g;
+}
+
+inline SenderKeyGroup fixed_current_group() {
+  auto id = DistributionId::parse("f022f022-0000-4000-8000-00000000f022");
+  check(id.has_value(), "distribution id");
+  return SenderKeyGroup::current(*id);
+}
+
+inline FixedGroup build_fixed_group() {
+  FixedGroup g{make_device("alice", 7001, 0),
+               make_device("bob", 7002, 0),
+               fixed_legacy_group(),
+               fixed_current_group(),
+               {},
+               {},
+               {}};
+  for (int f = 0; f < 2; ++f) {
+    const SenderKeyGroup& group = f == 0 ? g.legacy : g.current;
+    auto skdm =
+        create_sender_key_distribution(g.alice->ctx, *g.alice->store, g.alice->address, group);
+    check(skdm.has_value(), "create distribution");
+    g.distributions[static_cast<std::size_t>(f)] =
+        Bytes(skdm->serialized().begin(), skdm->serialized().end());
+    check(
+        process_sender_key_distribution(*g.bob->store, g.alice->address, group, *skdm).has_value(),
+        "process distribution");
+    for (int i = 0; i < 4; ++i) {
+      const std::string text = "group message " + std::to_string(i);
+      auto m =
+          group_encrypt(g.alice->ctx, *g.alice->store, g.alice->address, group, as_bytes(text));
+      check(m.has_value(), "group encrypt");
+      g.messages[static_cast<std::size_t>(f)].emplace_back(m->serialized().begin(),
+                                                           m->serialized().end());
+    }
+    auto one = SenderKeyMessage::parse(group.format(), g.messages[static_cast<std::size_t>(f)][1]);
+    check(one.has_value(), "parse message 1");
+    check(group_decrypt(g.bob->ctx, *g.bob->store, g.alice->address, group, *one).has_value(),
+          "decrypt message 1");
+  }
+  g.bob_snapshot = snapshot(*g.bob->store);
+  return g;
+}
+
 }  // namespace hush::fuzz

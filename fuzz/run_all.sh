@@ -36,6 +36,8 @@ targets=(
   envelope:envelope
   content:content
   chat_frame:chat_frame
+  sender_key_message:sender_key_message
+  sender_key_distribution:sender_key_distribution
   decrypt:decrypt
   decrypt_no_fuzzer_mode:decrypt
   interaction:interaction

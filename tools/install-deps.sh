@@ -9,7 +9,10 @@
 #                                   of the opt-in spdlog adapter, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
 #                                   libsignal-protocol-c for interop tests only, valgrind for
-#                                   the constant-time check)
+#                                   the constant-time check), and the Node peer: Debian's nodejs
+#                                   and npm if there is no node/npm, then `npm ci` in tests/node
+#                                   (@signalapp/libsignal-client 0.103.0 from the lockfile, for
+#                                   interop tests only)
 #   tools/install-deps.sh --bench   also what bench/ needs (Google Benchmark, and the peers
 #                                   libsignal-protocol-c and libolm, for benchmarks only)
 set -euo pipefail
@@ -18,7 +21,13 @@ packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev pro
           libsqlite3-dev libasio-dev libqrencode-dev nlohmann-json3-dev)
 case "${1:-}" in
   "") ;;
-  --test) packages+=(catch2 doxygen libspdlog-dev libsignal-protocol-c-dev clang-format clang libclang-rt-14-dev valgrind) ;;
+  --test)
+    packages+=(catch2 doxygen libspdlog-dev libsignal-protocol-c-dev clang-format clang
+               libclang-rt-14-dev valgrind)
+    # A node and npm already on the machine (node 20 here) are used as they are.
+    command -v node >/dev/null || packages+=(nodejs)
+    command -v npm >/dev/null || packages+=(npm)
+    ;;
   --bench) packages+=(libbenchmark-dev libsignal-protocol-c-dev libolm-dev) ;;
   *)
     echo "usage: $0 [--test | --bench]" >&2
@@ -44,4 +53,10 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all ${#packages[@]} packages present"
+fi
+
+if [[ ${1:-} == --test ]]; then
+  # The Node peer for the interop tests, exactly as the lockfile pins it.
+  echo "install-deps: npm ci in tests/node"
+  (cd "$(dirname "$0")/../tests/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -5,7 +5,7 @@
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: the whole suite;
 #   3. a ThreadSanitizer build: the concurrency tests;
 #   4. a clang libFuzzer build (ASan + UBSan): every fuzz target for HUSH_FUZZ_SECONDS seconds
-#      (default 45: 17 targets keep the whole run under half an hour on two cores), one per CPU at
+#      (default 45: 20 targets keep the whole run under half an hour on two cores), one per CPU at
 #      a time, on a copy of its checked-in seeds (fuzz/run_all.sh).
 # Installs missing Debian packages first (as root). Used by .ci/run; safe to run by hand.
 # HUSH_TEST_STAGES="release asan tsan fuzz" selects stages (all by default).

@@ -46,6 +46,7 @@
 #include <hush/hush.h>
 
 #include "devices.h"
+#include "group.h"
 #include "json.h"
 #include "state.h"
 
@@ -165,7 +166,7 @@ constexpr OptionSpec kOptions[] = {
     {"prekeys", true},      {"force", false},          {"prekey-id", true}, {"no-prekey", false},
     {"peer", true},         {"device", true},          {"count", true},     {"type", true},
     {"identity-key", true}, {"help", false},           {"code", true},      {"data", true},
-    {"accept", false},      {"import", false},
+    {"accept", false},      {"import", false},         {"group", true},     {"legacy", false},
 };
 
 struct CommandSpec {
@@ -192,7 +193,13 @@ const std::vector<CommandSpec>& commands() {
       {"devices", {"peer", "import"}},
       {"unlink", {"device"}},
   };
-  return kCommands;
+  static const std::vector<CommandSpec> kAll = [] {
+    std::vector<CommandSpec> all = kCommands;
+    for (const auto& [name, options] : group_commands())
+      all.push_back(CommandSpec{name, options});
+    return all;
+  }();
+  return kAll;
 }
 
 struct Args {
@@ -1162,13 +1169,15 @@ int run(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
   if (args.has("help") || args.command == "help") {
     write_stdout(hush::as_bytes(kUsage));
+    write_stdout(hush::as_bytes(kGroupUsage));
     return 0;
   }
   if (args.command.empty()) fail_usage("no command given");
   check_options(args);
   // Output is printed after the state is committed; a command whose output could not be printed
   // at all must fail before it changes anything.
-  if (g_std_closed[STDOUT_FILENO] && args.command != "process-bundle" && args.command != "trust")
+  if (g_std_closed[STDOUT_FILENO] && args.command != "process-bundle" && args.command != "trust" &&
+      args.command != "process-distribution")
     fail_usage("cannot write standard output: it is closed");
   const std::string& dir = *args.get("state");
   const std::string& c = args.command;
@@ -1188,6 +1197,12 @@ int run(int argc, char** argv) {
   if (c == "link") return cmd_link(args, dir);
   if (c == "devices") return cmd_devices(args, dir);
   if (c == "unlink") return cmd_unlink(args, dir);
+  for (const auto& [name, options] : group_commands()) {
+    if (c == name) {
+      const GroupCommandContext context{args.values, args.flags, &read_stdin, &write_stdout};
+      return run_group_command(c, context, dir);
+    }
+  }
   fail_usage("unknown command '" + c + "'");
 }
 

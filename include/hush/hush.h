@@ -11,6 +11,7 @@
 #include <hush/context.h>
 #include <hush/device_list.h>
 #include <hush/fingerprint.h>
+#include <hush/group.h>
 #include <hush/in_memory_store.h>
 #include <hush/keys.h>
 #include <hush/limits.h>
@@ -21,6 +22,7 @@
 #include <hush/random.h>
 #include <hush/result.h>
 #include <hush/secret.h>
+#include <hush/sender_key.h>
 #include <hush/session.h>
 #include <hush/session_record.h>
 #include <hush/sframe.h>

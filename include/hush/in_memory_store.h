@@ -75,6 +75,12 @@ class InMemoryProtocolStore final : public ProtocolStore {
   Result<std::vector<DeviceId>> session_devices(std::string_view name) override;
   Result<std::vector<Address>> session_addresses() override;
 
+  // SenderKeyStore
+  Result<std::optional<SenderKeyRecord>> load_sender_key(const Address& sender,
+                                                         const SenderKeyGroup& group) override;
+  Status store_sender_key(const Address& sender, const SenderKeyGroup& group,
+                          SenderKeyRecord record) override;
+
   // MessengerStateStore (a kind outside MessengerRecordKind's named values is kInvalidArgument)
   Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,
                                                            std::string_view key) override;

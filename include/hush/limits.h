@@ -165,6 +165,38 @@ inline constexpr std::size_t kMaxRetryEnvelopeIds = 16;
 /// once (so that forgetting, which reads every id, happens once per 5,000 messages, not on each).
 inline constexpr std::size_t kMaxSeenMessageIds = 50000;
 
+/// Sender-key chains kept per (sender, group), newest first; the oldest is dropped beyond this.
+/// Lets late messages from a member's earlier chains (before a rotation) still decrypt while
+/// bounding the record; libsignal-protocol-c's and libsignal's MAX_SENDER_KEY_STATES.
+inline constexpr std::size_t kMaxSenderKeyStates = 5;
+
+/// A legacy-format (libsignal-protocol-c 2.3.3) group message may run at most this far ahead of
+/// its chain (iteration - next <= 2000): libsignal-protocol-c's limit, so that both libraries
+/// accept the same messages, and a bound on the HMACs one message can cost.
+inline constexpr std::uint32_t kMaxSenderKeyForwardJumpLegacy = 2000;
+
+/// A current-format (libsignal) group message may run at most this far ahead of its chain:
+/// libsignal's MAX_FORWARD_JUMPS (25,000 accepted, 25,001 refused). Large groups send many
+/// messages one member may miss; 25,000 chain steps cost a few milliseconds.
+inline constexpr std::uint32_t kMaxSenderKeyForwardJump = 25000;
+
+/// Keys of skipped group messages kept per sender-key chain; the oldest is dropped beyond this,
+/// and a late message whose key was dropped reads as a duplicate. libsignal's and
+/// libsignal-protocol-c's MAX_MESSAGE_KEYS.
+inline constexpr std::size_t kMaxSenderKeySkippedKeys = 2000;
+
+/// The largest serialized SenderKeyRecord accepted from a store: 5 chains x 2000 skipped keys x
+/// (32-byte seed + 5-byte iteration) is about 370 KB; 1 MiB bounds it with margin.
+inline constexpr std::size_t kMaxSenderKeyRecordBytes = std::size_t{1} << 20;
+
+/// The longest legacy group name (libsignal-protocol-c's group id is any string; group ids in use
+/// are short identifiers). Bounds the stores' keys.
+inline constexpr std::size_t kMaxGroupNameBytes = 1024;
+
+/// The largest serialized sender-key distribution message accepted (a distribution id, two ids, a
+/// 32-byte chain key and a 33-byte signing key need under 100 bytes).
+inline constexpr std::size_t kMaxSenderKeyDistributionBytes = 256;
+
 /// Registration ids are generated in libsignal's range 1..16380.
 inline constexpr std::uint32_t kMaxRegistrationId = 16380;
 

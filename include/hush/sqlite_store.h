@@ -19,8 +19,9 @@
 /// the commit, in a GenerationCounter outside it (by default a small file next to the database,
 /// PATH-generation, mode 0600). `open()` compares the two: a database behind its counter is a
 /// restored copy, and then every session is restarted (its current state archived for late
-/// messages, never used to encrypt again; the next send makes a fresh handshake) and
-/// `rollback_check()` says so. While open, an encryption that finds the database behind what this
+/// messages, never used to encrypt again; the next send makes a fresh handshake), our own sender
+/// keys are retired (group_encrypt reports kNoSession until a new chain is created and
+/// distributed), and `rollback_check()` says so. While open, an encryption that finds the database behind what this
 /// object last wrote fails with kStoreRolledBack. What it cannot do: an attacker (or a backup
 /// tool) that puts back both the database and its counter file together is not detected (keep the
 /// counter where backups and snapshots do not reach it: implement GenerationCounter with the OS
@@ -85,6 +86,10 @@ struct RollbackCheck {
   std::optional<std::uint64_t> counter_generation;
   /// How many sessions were restarted.
   std::size_t sessions_restarted = 0;
+  /// How many of our own sender-key chains were retired (one per group that had one): they never
+  /// encrypt again, and the next create_sender_key_distribution for the group starts a new chain,
+  /// to be sent to the group's members.
+  std::size_t sender_keys_retired = 0;
 };
 
 /// How to open a SqliteStore.
@@ -116,8 +121,10 @@ class SqliteStore final : public ProtocolStore {
   /// store-wide record of accepted base keys (filled from the stored sessions), the generation
   /// counter, and, in a sealed database, application data and identities sealed too. Version 4:
   /// the Messenger's records (MessengerStateStore; a table of (kind, key, value), values sealed
-  /// for their row in a sealed database; older databases get an empty table).
-  static constexpr int kSchemaVersion = 4;
+  /// for their row in a sealed database; older databases get an empty table). Version 5: sender
+  /// keys (SenderKeyStore; records sealed for their row in a sealed database; older databases get
+  /// an empty table).
+  static constexpr int kSchemaVersion = 5;
 
   /// Creates a new database at `path` (mode 0600) for a device with `identity` and
   /// `registration_id`, sealed if `options.storage_key` is set, and sets its generation counter to
@@ -193,6 +200,13 @@ class SqliteStore final : public ProtocolStore {
   Status store_session(const Address& address, SessionRecord record) override;
   Result<std::vector<DeviceId>> session_devices(std::string_view name) override;
   Result<std::vector<Address>> session_addresses() override;
+
+  // SenderKeyStore: records are sealed for their (sender, group) in a sealed database; a stored
+  // record beyond the bounds (or, sealed, that does not open) is kCorruptState.
+  Result<std::optional<SenderKeyRecord>> load_sender_key(const Address& sender,
+                                                         const SenderKeyGroup& group) override;
+  Status store_sender_key(const Address& sender, const SenderKeyGroup& group,
+                          SenderKeyRecord record) override;
 
   // MessengerStateStore: values are sealed for their (kind, key) in a sealed database, like
   // application data. A kind outside MessengerRecordKind's named values is kInvalidArgument; a

@@ -35,6 +35,7 @@
 #include <hush/prekey.h>
 #include <hush/result.h>
 #include <hush/secret.h>
+#include <hush/sender_key.h>
 #include <hush/session_record.h>
 
 namespace hush {
@@ -133,6 +134,19 @@ class SessionStore {
   virtual Result<std::vector<Address>> session_addresses() = 0;
 };
 
+/// One SenderKeyRecord per (sender address, group): the chains of the members of our groups, and
+/// our own (under our own address).
+class SenderKeyStore {
+ public:
+  virtual ~SenderKeyStore() = default;
+  /// The record for `sender` in `group`, or nullopt if there is none (not an error).
+  virtual Result<std::optional<SenderKeyRecord>> load_sender_key(const Address& sender,
+                                                                 const SenderKeyGroup& group) = 0;
+  /// Stores `record` for `sender` in `group`, replacing any (handed over, as store_session).
+  virtual Status store_sender_key(const Address& sender, const SenderKeyGroup& group,
+                                  SenderKeyRecord record) = 0;
+};
+
 /// The kinds of record the Messenger keeps beside the protocol state (messenger.h).
 enum class MessengerRecordKind : std::uint8_t {
   kDeviceList = 1,      ///< A person's signed device list, the newest seen (key: the name).
@@ -171,6 +185,7 @@ class ProtocolStore : public IdentityKeyStore,
                       public PreKeyStore,
                       public SignedPreKeyStore,
                       public SessionStore,
+                      public SenderKeyStore,
                       public MessengerStateStore {
  public:
   /// Runs `body`, which reads and writes through this store, atomically: if `body` returns an error

@@ -27,15 +27,27 @@ void reduce32(std::span<const std::uint8_t, 32> in, std::span<std::uint8_t, 32> 
 
 }  // namespace
 
-std::array<std::uint8_t, 64> curve25519_sign(std::span<const std::uint8_t, 32> private_scalar,
-                                             ByteView message,
-                                             std::span<const std::uint8_t, 64> random) {
+std::array<std::uint8_t, 32> edwards_public(std::span<const std::uint8_t, 32> private_scalar) {
   ensure_sodium();
   // A = a*B with the clamped scalar used directly (not hashed), as curve25519_sign does.
   std::array<std::uint8_t, 32> A{};
-  // The return codes below are verdicts (tests/ct/ suppresses libsodium's own branch on them).
+  // The return code is a verdict (tests/ct/ suppresses libsodium's own branch on it).
   if (declassified(crypto_scalarmult_ed25519_base_noclamp(A.data(), private_scalar.data())) != 0)
     std::abort();
+  return A;
+}
+
+std::array<std::uint8_t, 64> curve25519_sign(std::span<const std::uint8_t, 32> private_scalar,
+                                             ByteView message,
+                                             std::span<const std::uint8_t, 64> random) {
+  const std::array<std::uint8_t, 32> A = edwards_public(private_scalar);
+  return curve25519_sign_with_edwards(private_scalar, A, message, random);
+}
+
+std::array<std::uint8_t, 64> curve25519_sign_with_edwards(
+    std::span<const std::uint8_t, 32> private_scalar, std::span<const std::uint8_t, 32> A,
+    ByteView message, std::span<const std::uint8_t, 64> random) {
+  ensure_sodium();
   const std::uint8_t sign_bit = A[31] & 0x80;
 
   // r = SHA-512(0xFE || 0xFF*31 || a || M || Z) mod L (sign_modified.c).
@@ -85,8 +97,15 @@ bool ed25519_verify(std::span<const std::uint8_t, 32> public_a, ByteView message
 
 bool curve25519_verify(std::span<const std::uint8_t, 32> public_u, ByteView message,
                        std::span<const std::uint8_t, 64> signature) {
+  std::array<std::uint8_t, 32> y{};
+  if (!montgomery_to_edwards(public_u, y)) return false;
+  return curve25519_verify_edwards(y, message, signature);
+}
+
+bool curve25519_verify_edwards(std::span<const std::uint8_t, 32> edwards_y, ByteView message,
+                               std::span<const std::uint8_t, 64> signature) {
   std::array<std::uint8_t, 32> A{};
-  if (!montgomery_to_edwards(public_u, A)) return false;
+  std::copy(edwards_y.begin(), edwards_y.end(), A.begin());
   A[31] = static_cast<std::uint8_t>((A[31] & 0x7F) | (signature[63] & 0x80));
   std::array<std::uint8_t, 64> sig{};
   std::copy(signature.begin(), signature.end(), sig.begin());

@@ -23,9 +23,24 @@ std::array<std::uint8_t, 64> curve25519_sign(std::span<const std::uint8_t, 32> p
                                              ByteView message,
                                              std::span<const std::uint8_t, 64> random);
 
+/// The Edwards public key a*B of the clamped X25519 scalar (y, with x's sign in bit 7 of byte 31):
+/// the A curve25519_sign signs with.
+std::array<std::uint8_t, 32> edwards_public(std::span<const std::uint8_t, 32> private_scalar);
+
+/// curve25519_sign with A (edwards_public of the same scalar) given, to save its computation when
+/// one key signs many messages. The signature is wrong (never a leak) if A is not the scalar's.
+std::array<std::uint8_t, 64> curve25519_sign_with_edwards(
+    std::span<const std::uint8_t, 32> private_scalar, std::span<const std::uint8_t, 32> edwards,
+    ByteView message, std::span<const std::uint8_t, 64> random);
+
 /// Verifies a curve25519_sign signature by the X25519 public key `public_u` over `message`.
 bool curve25519_verify(std::span<const std::uint8_t, 32> public_u, ByteView message,
                        std::span<const std::uint8_t, 64> signature);
+
+/// curve25519_verify with the Edwards y of the signer's key precomputed (montgomery_to_edwards of
+/// its u; bit 7 of byte 31 is ignored: the sign comes from the signature).
+bool curve25519_verify_edwards(std::span<const std::uint8_t, 32> edwards_y, ByteView message,
+                               std::span<const std::uint8_t, 64> signature);
 
 /// Standard Ed25519 verification (RFC 8032) of `signature` by the Edwards public key `public_a`.
 bool ed25519_verify(std::span<const std::uint8_t, 32> public_a, ByteView message,

@@ -7,8 +7,10 @@
 #include <hush/limits.h>
 
 #include <string>
+#include <tuple>
 #include <utility>
 
+#include "group/sender_key_state.h"
 #include "proto_util.h"
 #include "storage.pb.h"
 #include "store/store_snapshot.h"
@@ -19,6 +21,14 @@ using BaseKeyBytes = std::array<std::uint8_t, 32>;
 // A Messenger record's place: its kind, then its key. std::string orders bytewise (as unsigned
 // char), so the map's order is the snapshot's canonical (kind, key) order.
 using RecordKey = std::pair<std::uint8_t, std::string>;
+// A sender key's place: the sender's name and device, the group's format and name (the snapshot's
+// canonical order).
+using SenderKeyKey = std::tuple<std::string, std::uint32_t, std::uint8_t, std::string>;
+
+SenderKeyKey sender_key_key(const Address& sender, const SenderKeyGroup& group) {
+  return SenderKeyKey(sender.name, to_uint(sender.device_id),
+                      static_cast<std::uint8_t>(group.format()), group.name());
+}
 
 struct InMemoryProtocolStore::State {
   KeyPair identity;
@@ -30,6 +40,7 @@ struct InMemoryProtocolStore::State {
   std::map<Address, SessionRecord> sessions;
   std::map<BaseKeyBytes, std::uint32_t> accepted_base_keys;  // base key -> signed prekey id
   std::map<RecordKey, SecretBytes> messenger_records;
+  std::map<SenderKeyKey, SenderKeyRecord> sender_keys;
 };
 
 // The previous values of everything a transaction changed (first change of each key only).
@@ -41,6 +52,7 @@ struct InMemoryProtocolStore::Undo {
   std::map<Address, std::optional<SessionRecord>> sessions;
   std::map<BaseKeyBytes, std::optional<std::uint32_t>> accepted_base_keys;
   std::map<RecordKey, std::optional<SecretBytes>> messenger_records;
+  std::map<SenderKeyKey, std::optional<SenderKeyRecord>> sender_keys;
 };
 
 namespace {
@@ -70,7 +82,7 @@ void restore(Map& live, UndoMap& undo) {
 InMemoryProtocolStore::InMemoryProtocolStore(IdentityKeyPair identity,
                                              std::uint32_t registration_id)
     : state_(std::make_unique<State>(
-          State{std::move(identity), registration_id, {}, {}, 1, {}, {}, {}, {}})) {}
+          State{std::move(identity), registration_id, {}, {}, 1, {}, {}, {}, {}, {}})) {}
 
 InMemoryProtocolStore::~InMemoryProtocolStore() = default;
 
@@ -100,6 +112,7 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     restore(state_->sessions, u.sessions);
     restore(state_->accepted_base_keys, u.accepted_base_keys);
     restore(state_->messenger_records, u.messenger_records);
+    restore(state_->sender_keys, u.sender_keys);
     undo_.pop_back();
   };
   Status st;
@@ -124,6 +137,7 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     merge_into(parent.sessions, inner.sessions);
     merge_into(parent.accepted_base_keys, inner.accepted_base_keys);
     merge_into(parent.messenger_records, inner.messenger_records);
+    merge_into(parent.sender_keys, inner.sender_keys);
   } else {
     undo_.pop_back();
   }
@@ -330,6 +344,36 @@ Result<std::vector<Address>> InMemoryProtocolStore::session_addresses() {
   return out;
 }
 
+// ---- sender keys ----
+
+Result<std::optional<SenderKeyRecord>> InMemoryProtocolStore::load_sender_key(
+    const Address& sender, const SenderKeyGroup& group) {
+  std::lock_guard lock(mutex_);
+  auto it = state_->sender_keys.find(sender_key_key(sender, group));
+  if (it == state_->sender_keys.end()) return std::optional<SenderKeyRecord>();
+  return std::optional<SenderKeyRecord>(it->second.clone());
+}
+
+Status InMemoryProtocolStore::store_sender_key(const Address& sender, const SenderKeyGroup& group,
+                                               SenderKeyRecord record) {
+  SenderKeyKey k = sender_key_key(sender, group);  // may throw: before anything changes
+  std::lock_guard lock(mutex_);
+  auto& keys = state_->sender_keys;
+  auto it = keys.find(k);
+  if (Undo* u = top_undo(); u != nullptr && u->sender_keys.count(k) == 0) {
+    // The replaced record itself goes to the undo log (moved, not copied).
+    if (it == keys.end())
+      u->sender_keys.emplace(k, std::nullopt);
+    else
+      u->sender_keys.emplace(k, std::move(it->second));
+  }
+  if (it == keys.end())
+    keys.emplace(std::move(k), std::move(record));
+  else
+    it->second = std::move(record);
+  return ok_status();
+}
+
 // ---- Messenger records ----
 
 namespace {}  // namespace
@@ -415,6 +459,9 @@ SecretBytes InMemoryProtocolStore::serialize() const {
     w.add_accepted_base_key(SignedPreKeyId{id}, PublicKey::from_u(key));
   for (const auto& [key, value] : state_->messenger_records)
     w.add_messenger_record(static_cast<MessengerRecordKind>(key.first), key.second, value.expose());
+  for (const auto& [key, record] : state_->sender_keys)
+    w.add_sender_key(std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key),
+                     record.serialize().expose());
   return w.finish();
 }
 
@@ -436,6 +483,8 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
         internal::wipe(s.mutable_record());
       for (auto& r : *p.mutable_messenger_records())
         internal::wipe(r.mutable_value());
+      for (auto& r : *p.mutable_sender_keys())
+        internal::wipe(r.mutable_record());
     }
   } wiper{p};
   if (!parsed) return Error(Errc::kCorruptState, "store snapshot: protobuf");
@@ -445,6 +494,8 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
     return Error(Errc::kCorruptState, "store snapshot: format");
   if (p.format() < 3 && p.messenger_records_size() != 0)
     return Error(Errc::kCorruptState, "store snapshot: Messenger records before format 3");
+  if (p.format() < 4 && p.sender_keys_size() != 0)
+    return Error(Errc::kCorruptState, "store snapshot: sender keys before format 4");
   std::array<std::uint8_t, 32> pub{};
   if (!p.has_identity() || !internal::read_fixed(p.identity().public_key(), pub))
     return Error(Errc::kCorruptState, "store snapshot: identity");
@@ -497,6 +548,21 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
                                         SecretBytes::copy_of(as_bytes(e.value())))
                            .second;
     if (!added) return Error(Errc::kCorruptState, "store snapshot: Messenger record twice");
+  }
+  // Groups checked as the public constructors check them; a key twice is ambiguous, so refused.
+  for (const auto& e : p.sender_keys()) {
+    auto group = internal::stored_sender_key_group(e.group_format(), e.group());
+    if (!group) return group.error();
+    if (e.name().size() > kMaxAddressNameBytes)
+      return Error(Errc::kCorruptState, "store snapshot: sender key name");
+    auto r = SenderKeyRecord::deserialize(as_bytes(e.record()));
+    if (!r) return r.error();
+    const bool added =
+        st.sender_keys
+            .try_emplace(sender_key_key(Address{e.name(), DeviceId{e.device_id()}}, *group),
+                         std::move(*r))
+            .second;
+    if (!added) return Error(Errc::kCorruptState, "store snapshot: sender key twice");
   }
   st.next_pre_key_id = p.next_pre_key_id();
   if (st.next_pre_key_id == 0 ||

@@ -90,6 +90,10 @@ Bytes row_id(std::string_view table, std::string_view key);
 /// A Messenger record's row: the table, the kind in four bytes, then the key (so no two (kind,
 /// key) pairs share a row identity).
 Bytes row_id(std::string_view table, MessengerRecordKind kind, std::string_view key);
+/// A sender key's row: the table, the device and the format in four bytes each, the name's
+/// length in four bytes, the name, then the group's name (so no two (sender, group) pairs share a
+/// row identity).
+Bytes row_id(std::string_view table, const Address& sender, const SenderKeyGroup& group);
 /// The local identity's row: its public key is bound to the sealed private key.
 Bytes local_identity_row(const PublicKey& public_key);
 

@@ -54,6 +54,14 @@ constexpr const char* kMigrateV3ToV4[] = {
     " value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID",
 };
 
+// Version 5: sender keys (store.h SenderKeyStore), one record per (sender, group), sealed for its
+// row in a sealed database. Names are BLOBs, so that SQLite orders them bytewise.
+constexpr const char* kMigrateV4ToV5[] = {
+    "CREATE TABLE sender_keys (name BLOB NOT NULL, device_id INTEGER NOT NULL,"
+    " group_format INTEGER NOT NULL, group_name BLOB NOT NULL, record BLOB NOT NULL,"
+    " PRIMARY KEY (name, device_id, group_format, group_name)) WITHOUT ROWID",
+};
+
 Status set_schema_version(SqliteStore::Impl& impl, std::int64_t version) {
   char pragma[64];
   std::snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", static_cast<int>(version));
@@ -237,6 +245,10 @@ Status migrate_to_current(SqliteStore::Impl& impl, std::int64_t from) {
   if (from < 4) {
     for (const char* sql : kMigrateV3ToV4)
       if (auto st = impl.exec(sql, "SqliteStore: migrate to v4"); !st) return st;
+  }
+  if (from < 5) {
+    for (const char* sql : kMigrateV4ToV5)
+      if (auto st = impl.exec(sql, "SqliteStore: migrate to v5"); !st) return st;
   }
   if (from == SqliteStore::kSchemaVersion) return ok_status();
   return set_schema_version(impl, SqliteStore::kSchemaVersion);

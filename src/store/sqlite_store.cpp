@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "group/sender_key_state.h"
 #include "proto_util.h"
 #include "protocol/record_access.h"
 #include "store/sqlite_impl.h"
@@ -57,6 +58,17 @@ Bytes row_id(std::string_view table, std::string_view key) {
 Bytes row_id(std::string_view table, MessengerRecordKind kind, std::string_view key) {
   Bytes r = row_id(table, static_cast<std::uint32_t>(kind));
   r.insert(r.end(), key.begin(), key.end());
+  return r;
+}
+
+Bytes row_id(std::string_view table, const Address& sender, const SenderKeyGroup& group) {
+  Bytes r = row_id(table, to_uint(sender.device_id));
+  for (const std::uint32_t v :
+       {static_cast<std::uint32_t>(group.format()), static_cast<std::uint32_t>(sender.name.size())})
+    for (int shift = 24; shift >= 0; shift -= 8)
+      r.push_back(static_cast<std::uint8_t>(v >> shift));
+  r.insert(r.end(), sender.name.begin(), sender.name.end());
+  r.insert(r.end(), group.name().begin(), group.name().end());
   return r;
 }
 
@@ -264,6 +276,36 @@ Result<std::vector<Address>> stored_session_addresses(SqliteStore::Impl& impl) {
   return out;
 }
 
+// Every (sender, group) with a stored sender key, in the snapshot's order; a row whose group or
+// device does not check is kCorruptState.
+Result<std::vector<std::pair<Address, SenderKeyGroup>>> sender_key_rows(SqliteStore::Impl& impl) {
+  auto q = impl.query(
+      "SELECT name, device_id, group_format, group_name FROM sender_keys"
+      " ORDER BY name, device_id, group_format, group_name");
+  if (!q) return q.error();
+  std::vector<std::pair<Address, SenderKeyGroup>> out;
+  for (;;) {
+    auto row = q->step("SqliteStore: sender keys");
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::int64_t device = q->column_int(1);
+    const std::int64_t format = q->column_int(2);
+    const ByteView name = q->column_blob(0);
+    const ByteView group = q->column_blob(3);
+    if (device < 0 || device > UINT32_MAX || format < 0 || format > UINT32_MAX ||
+        name.size() > kMaxAddressNameBytes)
+      return Error(Errc::kCorruptState, "SqliteStore: sender key row");
+    auto g = internal::stored_sender_key_group(
+        static_cast<std::uint32_t>(format),
+        std::string_view(reinterpret_cast<const char*>(group.data()), group.size()));
+    if (!g) return g.error();
+    out.emplace_back(Address{std::string(name.begin(), name.end()),
+                             DeviceId{static_cast<std::uint32_t>(device)}},
+                     std::move(*g));
+  }
+  return out;
+}
+
 Result<std::uint64_t> generation(SqliteStore::Impl& impl) {
   auto g = impl.meta_int("generation", "SqliteStore: generation missing");
   if (!g) return g.error();
@@ -390,6 +432,16 @@ Status SqliteStore::check_generation() {
       internal::RecordAccess::data(**record).close_current();
       if (auto s = store_session(a, std::move(**record)); !s) return s;
       ++check.sessions_restarted;
+    }
+    // Our own sender-key chains are retired the same way: they never encrypt again.
+    auto groups = sender_key_rows(*impl_);
+    if (!groups) return groups.error();
+    for (const auto& [a, g] : *groups) {
+      auto record = load_sender_key(a, g);
+      if (!record) return record.error();
+      if (!*record || !internal::retire_own_chains(**record)) continue;
+      if (auto s = store_sender_key(a, g, std::move(**record)); !s) return s;
+      ++check.sender_keys_retired;
     }
     const std::uint64_t next = std::max(*stored, c.value_or(0)) + 1;
     if (auto s = set_generation(*impl_, next); !s) return s;
@@ -787,6 +839,45 @@ Result<std::vector<Address>> SqliteStore::session_addresses() {
   return stored_session_addresses(*impl_);
 }
 
+// ---- sender keys ----
+
+Result<std::optional<SenderKeyRecord>> SqliteStore::load_sender_key(const Address& sender,
+                                                                    const SenderKeyGroup& group) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query(
+      "SELECT record FROM sender_keys WHERE name = ? AND device_id = ? AND group_format = ? AND"
+      " group_name = ?");
+  if (!q) return q.error();
+  q->address(1, sender)
+      .integer(3, static_cast<std::int64_t>(group.format()))
+      .text_as_blob(4, group.name());
+  auto row = q->step("SqliteStore: load sender key");
+  if (!row) return row.error();
+  if (!*row) return std::optional<SenderKeyRecord>();
+  auto bytes = impl_->unprotect(row_id("sender_keys", sender, group), q->column_blob(0),
+                                kMaxSenderKeyRecordBytes, "SqliteStore: sender key record size");
+  if (!bytes) return bytes.error();
+  auto record = SenderKeyRecord::deserialize(bytes->expose());
+  if (!record) return Error(Errc::kCorruptState, "SqliteStore: sender key record");
+  return std::optional<SenderKeyRecord>(std::move(*record));
+}
+
+Status SqliteStore::store_sender_key(const Address& sender, const SenderKeyGroup& group,
+                                     SenderKeyRecord record) {
+  std::lock_guard lock(impl_->mutex);
+  auto stored = impl_->protect(row_id("sender_keys", sender, group), record.serialize().expose());
+  if (!stored) return stored.error();
+  auto q = impl_->query(
+      "INSERT OR REPLACE INTO sender_keys (name, device_id, group_format, group_name, record)"
+      " VALUES (?, ?, ?, ?, ?)");
+  if (!q) return q.error();
+  q->address(1, sender)
+      .integer(3, static_cast<std::int64_t>(group.format()))
+      .text_as_blob(4, group.name())
+      .blob(5, stored->expose());
+  return q->run("SqliteStore: store sender key");
+}
+
 // ---- application data ----
 
 Status SqliteStore::put_app_data(std::string_view key, ByteView value) {
@@ -989,6 +1080,15 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
       if (!value) return value.error();
       if (!*value) return Error(Errc::kCorruptState, "SqliteStore: Messenger record vanished");
       w.add_messenger_record(kind, r.key, (*value)->expose());
+    }
+    auto groups = sender_key_rows(*impl_);
+    if (!groups) return groups.error();
+    for (const auto& [a, g] : *groups) {
+      auto r = load_sender_key(a, g);
+      if (!r) return r.error();
+      if (!*r) return Error(Errc::kCorruptState, "SqliteStore: sender key vanished");
+      w.add_sender_key(a.name, to_uint(a.device_id), static_cast<std::uint32_t>(g.format()),
+                       g.name(), (*r)->serialize().expose());
     }
     out = w.finish();
     return ok_status();

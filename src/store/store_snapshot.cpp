@@ -28,6 +28,8 @@ SnapshotWriter::~SnapshotWriter() {
     wipe(s.mutable_record());
   for (auto& r : *p_->mutable_messenger_records())
     wipe(r.mutable_value());
+  for (auto& r : *p_->mutable_sender_keys())
+    wipe(r.mutable_record());
 }
 
 void SnapshotWriter::add_identity(std::string_view name, const IdentityKey& key) {
@@ -64,6 +66,17 @@ void SnapshotWriter::add_messenger_record(MessengerRecordKind kind, std::string_
   e->set_key(std::string(key));
   // Copied straight into the field (no temporary string left holding the plaintext).
   e->mutable_value()->assign(value.begin(), value.end());
+}
+
+void SnapshotWriter::add_sender_key(std::string_view name, std::uint32_t device_id,
+                                    std::uint32_t group_format, std::string_view group,
+                                    ByteView serialized_record) {
+  auto* e = p_->add_sender_keys();
+  e->set_name(std::string(name));
+  e->set_device_id(device_id);
+  e->set_group_format(group_format);
+  e->set_group(std::string(group));
+  e->mutable_record()->assign(serialized_record.begin(), serialized_record.end());
 }
 
 SecretBytes SnapshotWriter::finish() const {

@@ -1,7 +1,8 @@
 // hush internal: writes the store snapshot format (storage.proto StoreSnapshot) that
 // InMemoryProtocolStore::serialize and SqliteStore::export_snapshot share. Callers add entries
 // in the canonical order (identities by name, sessions by address, prekeys by id, accepted base
-// keys by key, Messenger records by kind and then key, bytewise), so equal stores give equal bytes.
+// keys by key, Messenger records by kind and then key, bytewise, sender keys by sender name,
+// device, group format and group name), so equal stores give equal bytes.
 // Secret fields (private keys, records, Messenger record values) are wiped when the writer is
 // destroyed.
 #pragma once
@@ -38,15 +39,17 @@ class SnapshotWriter {
   void add_session(const Address& address, ByteView serialized_record);
   void add_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key);
   void add_messenger_record(MessengerRecordKind kind, std::string_view key, ByteView value);
+  void add_sender_key(std::string_view name, std::uint32_t device_id, std::uint32_t group_format,
+                      std::string_view group, ByteView serialized_record);
   SecretBytes finish() const;
 
  private:
   std::unique_ptr<storage::StoreSnapshot> p_;
 };
 
-/// The snapshot format version: 3 since it holds the Messenger's records; 2 kept identities per
-/// person, 1 per device. Readers take all three.
-inline constexpr std::uint32_t kSnapshotFormat = 3;
+/// The snapshot format version: 4 since it holds sender keys; 3 added the Messenger's records; 2
+/// kept identities per person, 1 per device. Readers take all four.
+inline constexpr std::uint32_t kSnapshotFormat = 4;
 
 /// Whether `kind` is one of MessengerRecordKind's named values (the only ones a store keeps).
 constexpr bool is_messenger_record_kind(std::uint32_t kind) {

@@ -144,6 +144,15 @@ class CrashingStore final : public hush::ProtocolStore {
   hush::Result<std::vector<hush::Address>> session_addresses() override {
     return inner_->session_addresses();
   }
+  hush::Result<std::optional<hush::SenderKeyRecord>> load_sender_key(
+      const hush::Address& a, const hush::SenderKeyGroup& g) override {
+    return inner_->load_sender_key(a, g);
+  }
+  hush::Status store_sender_key(const hush::Address& a, const hush::SenderKeyGroup& g,
+                                hush::SenderKeyRecord r) override {
+    crash_point();
+    return inner_->store_sender_key(a, g, std::move(r));
+  }
   hush::Result<std::optional<hush::SecretBytes>> load_messenger_record(
       hush::MessengerRecordKind kind, std::string_view key) override {
     return inner_->load_messenger_record(kind, key);

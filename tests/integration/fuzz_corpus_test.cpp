@@ -452,6 +452,31 @@ void write_mlkem(CorpusWriter& w) {
 
 }  // namespace
 
+// Group messages of the fixed group (selector: bit 0 the format, bit 1 re-sign) and distribution
+// messages in both formats (selector: bit 0 the format).
+void write_group_messages(CorpusWriter& w) {
+  const fuzz::FixedGroup g = fuzz::build_fixed_group();
+  for (std::uint8_t f = 0; f < 2; ++f) {
+    const std::string format = f == 0 ? "legacy" : "current";
+    for (std::size_t i = 0; i < g.messages[f].size(); ++i) {
+      w.write("sender_key_message", format + "-" + std::to_string(i), f, g.messages[f][i]);
+      w.write("sender_key_message", format + "-" + std::to_string(i) + "-resigned",
+              static_cast<std::uint8_t>(f | 2), g.messages[f][i]);
+    }
+    w.write("sender_key_distribution", format + "-alice", f, g.distributions[f]);
+  }
+  // A chain at a later iteration, and a distribution message of another distribution id.
+  auto other = DistributionId::parse("0fe0fe00-0000-4000-8000-000000000001");
+  REQUIRE(other);
+  auto skdm = create_sender_key_distribution(g.bob->ctx, *g.bob->store, g.bob->address,
+                                             SenderKeyGroup::current(*other));
+  REQUIRE(skdm);
+  w.write("sender_key_distribution", "current-other-id", 1, skdm->serialized());
+  auto legacy = create_sender_key_distribution(g.bob->ctx, *g.bob->store, g.bob->address, g.legacy);
+  REQUIRE(legacy);
+  w.write("sender_key_distribution", "legacy-bob", 0, legacy->serialized());
+}
+
 TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   const char* dir = std::getenv("HUSH_FUZZ_CORPUS_DIR");
   if (dir == nullptr || *dir == '\0') {
@@ -470,6 +495,7 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_link_messages(w);
   write_contents(w);
   write_mlkem(w);
+  write_group_messages(w);
   INFO("wrote " << w.written() << " files under " << dir);
   CHECK(w.written() > 0);
 }

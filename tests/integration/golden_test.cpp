@@ -7,7 +7,10 @@
 // case below wrote them; run it with HUSH_GOLDEN_DIR set once, when a new schema version is
 // introduced, and never regenerate an old version's fixtures. From version 3 on, each database
 // comes with its generation counter (alice.db-generation, bob.db-generation), and holds an
-// application data row ("golden/note"); from version 4 on, Messenger records too (kGoldenRecords).
+// application data row ("golden/note"); from version 4 on, Messenger records too (kGoldenRecords);
+// from version 5 on, sender keys: each side's own chain and the other's in a legacy and a current
+// group (kGoldenGroups), with a group message from alice to bob in each not yet received
+// (pending-group.txt: "<legacy|current> <hex> <text>" per line).
 // The sealed fixtures are written with HUSH_GOLDEN_SEALED=1 as well (storage key kGoldenKey). For
 // version N: HUSH_GOLDEN_DIR=tests/compat/sqlite-vN build/tests/integration/hush_integration_tests
 // "[.generate]", then the same with HUSH_GOLDEN_SEALED=1 into tests/compat/sqlite-vN-sealed.
@@ -41,6 +44,12 @@ constexpr GoldenRecord kGoldenRecords[] = {
     {MessengerRecordKind::kSeenMessage, "carol/1", ""},
     {MessengerRecordKind::kHealing, "carol.2", "golden healing"},
 };
+
+// The groups of the version-5 fixtures.
+SenderKeyGroup golden_group(bool legacy) {
+  if (legacy) return *SenderKeyGroup::legacy("golden group");
+  return SenderKeyGroup::current(*DistributionId::parse("0a0b0c0d-0e0f-4000-8000-00000000beef"));
+}
 
 // Copies a fixture database, and its generation counter if it has one, into `tmp`.
 void copy_fixture(const std::filesystem::path& dir, const char* name, const test::TempDir& tmp,
@@ -83,6 +92,22 @@ TEST_CASE("write the golden databases of this schema version", "[.generate]") {
   hold(alice, bob, "held-a1");
   hold(alice, bob, "held-a2");
   hold(bob, alice, "held-b1");
+  std::ofstream pending_group(std::string(out) + "/pending-group.txt");
+  for (const bool legacy : {true, false}) {
+    const SenderKeyGroup g = golden_group(legacy);
+    for (auto [from, to] : {std::pair{&alice, &bob}, std::pair{&bob, &alice}}) {
+      auto skdm = create_sender_key_distribution(*from->ctx, *from->store, from->address, g);
+      REQUIRE(skdm);
+      REQUIRE(process_sender_key_distribution(*to->store, from->address, g, *skdm));
+      auto m = group_encrypt(*from->ctx, *from->store, from->address, g, as_bytes("group hello"));
+      REQUIRE(m);
+      REQUIRE(group_decrypt(*to->ctx, *to->store, from->address, g, *m));
+    }
+    auto held = group_encrypt(*alice.ctx, *alice.store, alice.address, g, as_bytes("group-held"));
+    REQUIRE(held);
+    pending_group << (legacy ? "legacy" : "current") << ' ' << to_hex(held->serialized())
+                  << " group-held\n";
+  }
   for (Party* p : {&alice, &bob}) {
     REQUIRE(dynamic_cast<SqliteStore&>(*p->store).put_app_data("golden/note", as_bytes(kNote)));
     for (const GoldenRecord& r : kGoldenRecords)
@@ -192,6 +217,42 @@ TEST_CASE("databases of every earlier schema version open and carry on", "[integ
           ++delivered;
         }
         CHECK(delivered == 3);
+        // Sender keys (version 5): the held group messages arrive, and both sides go on in both
+        // groups; before version 5 there are none.
+        for (const bool legacy : {true, false}) {
+          const SenderKeyGroup g = golden_group(legacy);
+          for (auto [s, owner] : {std::pair{bob->get(), a}, std::pair{alice->get(), b}}) {
+            auto r = s->load_sender_key(owner, g);
+            REQUIRE(r);
+            CHECK(r->has_value() == (v >= 5));
+          }
+        }
+        if (v >= 5) {
+          std::ifstream group_in(dir / "pending-group.txt");
+          int group_delivered = 0;
+          while (std::getline(group_in, line)) {
+            std::istringstream fields(line);
+            std::string format, hex, text;
+            fields >> format >> hex >> text;
+            const SenderKeyGroup g = golden_group(format == "legacy");
+            auto body = from_hex(hex);
+            REQUIRE(body);
+            auto msg = SenderKeyMessage::parse(g.format(), *body);
+            REQUIRE(msg);
+            auto plain = group_decrypt(ctx, **bob, a, g, *msg);
+            REQUIRE(plain);
+            CHECK(std::string(plain->expose().begin(), plain->expose().end()) == text);
+            CHECK(group_decrypt(ctx, **bob, a, g, *msg).error().code() == Errc::kDuplicateMessage);
+            ++group_delivered;
+            for (auto [from, to, from_addr] : {std::tuple{alice->get(), bob->get(), a},
+                                               std::tuple{bob->get(), alice->get(), b}}) {
+              auto m = group_encrypt(ctx, *from, from_addr, g, as_bytes("group after migration"));
+              REQUIRE(m);
+              REQUIRE(group_decrypt(ctx, *to, from_addr, g, *m));
+            }
+          }
+          CHECK(group_delivered == 2);
+        }
         // The conversation goes on in both directions.
         for (int i = 0; i < 3; ++i) {
           auto m = encrypt_message(ctx, **alice, b, as_bytes("after migration"));

@@ -30,6 +30,8 @@
 #pragma GCC diagnostic ignored "-Wsign-conversion"
 #pragma GCC diagnostic ignored "-Wshadow"
 #include <signal/curve.h>
+#include <signal/group_cipher.h>
+#include <signal/group_session_builder.h>
 #include <signal/key_helper.h>
 #include <signal/protocol.h>
 #include <signal/ratchet.h>
@@ -223,8 +225,9 @@ struct LscPeer::Impl {
   std::map<std::uint32_t, Bytes> pre_keys;
   std::map<std::uint32_t, Bytes> signed_pre_keys;
   std::map<AddressKey, Bytes> identities;
-  Bytes identity_public;   // 33 bytes
-  Bytes identity_private;  // 32 bytes
+  std::map<std::pair<std::string, AddressKey>, Bytes> sender_keys;  // (group id, sender)
+  Bytes identity_public;                                            // 33 bytes
+  Bytes identity_private;                                           // 32 bytes
   std::uint32_t registration_id = 0;
   std::uint32_t signed_pre_key_id = 1;
 
@@ -417,6 +420,28 @@ struct LscPeer::Impl {
   }
   static void destroy_store(void*) {}  // the Impl owns the data
 
+  // -- sender key store --
+  static std::pair<std::string, AddressKey> sender_key_of(
+      const signal_protocol_sender_key_name* n) {
+    return {std::string(n->group_id, n->group_id_len), key_of(&n->sender)};
+  }
+  static int store_sender_key(const signal_protocol_sender_key_name* name, std::uint8_t* record,
+                              std::size_t record_len, std::uint8_t* /*user_record*/,
+                              std::size_t /*user_record_len*/, void* ud) {
+    of(ud).sender_keys[sender_key_of(name)] = Bytes(record, record + record_len);
+    return SG_SUCCESS;
+  }
+  static int load_sender_key(signal_buffer** record, signal_buffer** /*user_record*/,
+                             const signal_protocol_sender_key_name* name, void* ud) {
+    Impl& self = of(ud);
+    auto it = self.sender_keys.find(sender_key_of(name));
+    if (it == self.sender_keys.end()) return 0;
+    signal_buffer* b = signal_buffer_create(it->second.data(), it->second.size());
+    if (b == nullptr) return SG_ERR_NOMEM;
+    *record = b;
+    return 1;
+  }
+
   // -- prekey stores --
   static int load_from(const std::map<std::uint32_t, Bytes>& m, signal_buffer** record,
                        std::uint32_t id) {
@@ -555,6 +580,14 @@ struct LscPeer::Impl {
     identity_store.user_data = this;
     check(signal_protocol_store_context_set_identity_key_store(store, &identity_store),
           "identity store");
+
+    signal_protocol_sender_key_store sender_key_store{};
+    sender_key_store.store_sender_key = &Guard<&store_sender_key>::call;
+    sender_key_store.load_sender_key = &Guard<&load_sender_key>::call;
+    sender_key_store.destroy_func = &destroy_store;
+    sender_key_store.user_data = this;
+    check(signal_protocol_store_context_set_sender_key_store(store, &sender_key_store),
+          "sender key store");
   }
 
   void generate_keys(std::uint32_t prekey_start, std::uint32_t prekey_count) {
@@ -880,6 +913,106 @@ std::string LscPeer::log() const {
 
 void LscPeer::clear_log() {
   impl_->log.clear();
+}
+
+// ---- groups (sender keys) ----
+
+namespace {
+// A signal_protocol_sender_key_name that owns its strings.
+struct LscSenderKeyName {
+  LscSenderKeyName(std::string_view group, const Address& sender)
+      : group_id(group), address(sender) {
+    name.group_id = group_id.data();
+    name.group_id_len = group_id.size();
+    name.sender = address.address;
+  }
+  std::string group_id;
+  LscAddress address;
+  signal_protocol_sender_key_name name{};
+};
+
+// Owns a group_cipher.
+class GroupCipher {
+ public:
+  GroupCipher(signal_protocol_store_context* store, const signal_protocol_sender_key_name* n,
+              signal_context* ctx) {
+    rc_ = group_cipher_create(&cipher_, store, n, ctx);
+  }
+  ~GroupCipher() {
+    if (cipher_ != nullptr) group_cipher_free(cipher_);
+  }
+  GroupCipher(const GroupCipher&) = delete;
+  GroupCipher& operator=(const GroupCipher&) = delete;
+  int rc() const noexcept { return rc_; }
+  group_cipher* get() const noexcept { return cipher_; }
+
+ private:
+  group_cipher* cipher_ = nullptr;
+  int rc_ = 0;
+};
+}  // namespace
+
+LscCiphertext LscPeer::group_create_distribution(std::string_view group) {
+  Impl& d = *impl_;
+  LscSenderKeyName name(group, address());
+  LscCiphertext out;
+  group_session_builder* builder = nullptr;
+  if (out.rc = group_session_builder_create(&builder, d.store, d.ctx); out.rc < 0) return out;
+  Ref<sender_key_distribution_message> message;
+  out.rc = group_session_builder_create_session(builder, message.out(), &name.name);
+  group_session_builder_free(builder);
+  if (out.rc < 0) return out;
+  out.type = ciphertext_message_get_type(reinterpret_cast<ciphertext_message*>(message.get()));
+  out.serialized = buffer_bytes(
+      ciphertext_message_get_serialized(reinterpret_cast<ciphertext_message*>(message.get())));
+  return out;
+}
+
+int LscPeer::group_process_distribution(std::string_view group, const Address& sender,
+                                        ByteView serialized) {
+  Impl& d = *impl_;
+  LscSenderKeyName name(group, sender);
+  Ref<sender_key_distribution_message> message;
+  int rc = sender_key_distribution_message_deserialize(message.out(), serialized.data(),
+                                                       serialized.size(), d.ctx);
+  if (rc < 0) return rc;
+  group_session_builder* builder = nullptr;
+  if (rc = group_session_builder_create(&builder, d.store, d.ctx); rc < 0) return rc;
+  rc = group_session_builder_process_session(builder, &name.name, message.get());
+  group_session_builder_free(builder);
+  return rc;
+}
+
+LscCiphertext LscPeer::group_encrypt(std::string_view group, ByteView plaintext) {
+  Impl& d = *impl_;
+  LscSenderKeyName name(group, address());
+  LscCiphertext out;
+  GroupCipher cipher(d.store, &name.name, d.ctx);
+  if (out.rc = cipher.rc(); out.rc < 0) return out;
+  Ref<ciphertext_message> message;
+  out.rc = group_cipher_encrypt(cipher.get(), plaintext.data(), plaintext.size(), message.out());
+  if (out.rc < 0) return out;
+  out.type = ciphertext_message_get_type(message.get());
+  out.serialized = buffer_bytes(ciphertext_message_get_serialized(message.get()));
+  return out;
+}
+
+LscPlaintext LscPeer::group_decrypt(std::string_view group, const Address& sender,
+                                    ByteView serialized) {
+  Impl& d = *impl_;
+  LscSenderKeyName name(group, sender);
+  LscPlaintext out;
+  Ref<sender_key_message> message;
+  out.rc =
+      sender_key_message_deserialize(message.out(), serialized.data(), serialized.size(), d.ctx);
+  if (out.rc < 0) return out;
+  GroupCipher cipher(d.store, &name.name, d.ctx);
+  if (out.rc = cipher.rc(); out.rc < 0) return out;
+  Buf plaintext(true);
+  out.rc = group_cipher_decrypt(cipher.get(), message.get(), nullptr, plaintext.out());
+  if (out.rc < 0) return out;
+  out.plaintext = plaintext.bytes();
+  return out;
 }
 
 }  // namespace hush::interop

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <hush/address.h>
 #include <hush/bytes.h>
@@ -157,6 +158,18 @@ class LscPeer {
   LscWhisperInfo inspect_whisper(ByteView serialized) const;
   /// Parses `serialized` with libsignal's PreKeySignalMessage parser.
   LscPreKeyInfo inspect_prekey(ByteView serialized) const;
+
+  /// group_session_builder_create_session for `group` (libsignal-protocol-c's group id) as our
+  /// own address: our SenderKeyDistributionMessage (type 5), made on first use.
+  LscCiphertext group_create_distribution(std::string_view group);
+  /// group_session_builder_process_session: stores `sender`'s chain in `group` from a serialized
+  /// SenderKeyDistributionMessage. Returns libsignal's code (a parse failure gives the parser's).
+  int group_process_distribution(std::string_view group, const Address& sender,
+                                 ByteView serialized);
+  /// group_cipher_encrypt with our chain in `group`: a SenderKeyMessage (type 4).
+  LscCiphertext group_encrypt(std::string_view group, ByteView plaintext);
+  /// group_cipher_decrypt of a serialized SenderKeyMessage from `sender` in `group`.
+  LscPlaintext group_decrypt(std::string_view group, const Address& sender, ByteView serialized);
 
   /// The log lines libsignal emitted (level and text), oldest first; cleared by clear_log().
   std::string log() const;

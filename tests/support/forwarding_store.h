@@ -60,6 +60,13 @@ class ForwardingStore : public ProtocolStore {
     return inner_.session_devices(name);
   }
   Result<std::vector<Address>> session_addresses() override { return inner_.session_addresses(); }
+  Result<std::optional<SenderKeyRecord>> load_sender_key(const Address& a,
+                                                         const SenderKeyGroup& g) override {
+    return inner_.load_sender_key(a, g);
+  }
+  Status store_sender_key(const Address& a, const SenderKeyGroup& g, SenderKeyRecord r) override {
+    return inner_.store_sender_key(a, g, std::move(r));
+  }
   Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,
                                                            std::string_view key) override {
     return inner_.load_messenger_record(kind, key);
