@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds hush and runs every test (ctest), three times over, then the fuzz targets:
-#   1. an optimised build with warnings as errors: the whole suite (with the constant-time check,
-#      tests/ct/, under valgrind memcheck);
-#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: the whole suite;
+#   1. an optimised build with warnings as errors, hush as a shared library (what the C API, the
+#      Python example and programs linked without CMake load; the install tests then check the
+#      installed shared library): the whole suite (with the constant-time check, tests/ct/, under
+#      valgrind memcheck);
+#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build, hush as a static library (the
+#      default; the install tests check the static install and `pkg-config --static`): the whole
+#      suite;
 #   3. a ThreadSanitizer build: the concurrency tests;
 #   4. a clang libFuzzer build (ASan + UBSan): every fuzz target for HUSH_FUZZ_SECONDS seconds
 #      (default 30: 20 targets keep the whole run under half an hour on two cores), one per CPU at
@@ -28,7 +32,8 @@ for s in $stages; do
   case $s in
     release)
       stage "release build, whole suite"
-      cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUSH_WARNINGS_AS_ERRORS=ON
+      cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUSH_WARNINGS_AS_ERRORS=ON \
+        -DBUILD_SHARED_LIBS=ON
       cmake --build build-test -j"$jobs"
       ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 900
       ;;

@@ -3,7 +3,10 @@
 # (-Wall -Wextra -Werror -pedantic) that uses only the installed C API (include/hush/c/):
 #   1. through find_package(hush) and hush::hush, whichever kind of library the build made;
 #   2. if the installed library is shared: with nothing but `cc -I... -L... -lhush` (no CMake),
-#      and its symbols are checked: every C function as HUSH_C_1.0, the C++ API still exported.
+#      and its symbols are checked: every C function as HUSH_C_1.0, the C++ API still exported;
+#      and the Python example (examples/python/two_parties.py, ctypes) runs on the installed
+#      libhush.so. CI's release stage builds hush shared, so this part runs there; its
+#      sanitizer stage builds it static and checks the static install.
 # Usage: c_api_test.sh BUILD_DIR [SANITIZERS]   (SANITIZERS as for install_test.sh)
 set -euo pipefail
 build_dir=$1
@@ -34,7 +37,15 @@ if [[ -n $shared ]]; then
   # The program binds to the versioned symbols.
   readelf --dyn-syms -W "$work/plain" | grep -q 'hush_session_encrypt@HUSH_C_1.0'
   bash "$here/../c_api/check_symbols.sh" "$shared" "$prefix/include/hush/c"
+  py_env=()
+  if [[ $sanitize == *address* ]]; then
+    py_env=(LD_PRELOAD="$(cc -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0)
+  fi
+  env "${py_env[@]}" python3 "$here/../../examples/python/two_parties.py" "$shared" |
+    tee "$work/python.out"
+  grep -q "all Python checks passed" "$work/python.out"
 else
-  echo "c_api_test: the build installs a static libhush; the plain cc link and the symbol" \
-    "versions are checked in a shared build (and on the build tree by hush_c_symbol_versions)"
+  echo "c_api_test: the build installs a static libhush; the plain cc link, the symbol" \
+    "versions and Python on the installed library are checked in a shared build (CI's release" \
+    "stage; and on the build tree by hush_c_symbol_versions and hush_python_example)"
 fi
