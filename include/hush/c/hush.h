@@ -31,8 +31,10 @@
 #include <hush/c/common.h>
 #include <hush/c/context.h>
 #include <hush/c/fingerprint.h>
+#include <hush/c/group.h>
 #include <hush/c/messenger.h>
 #include <hush/c/session.h>
+#include <hush/c/sframe.h>
 #include <hush/c/store.h>
 
 #endif  // HUSH_C_HUSH_H
