@@ -84,8 +84,8 @@ typedef enum hush_status {
   HUSH_ERR_STORE_ROLLED_BACK = 24,  ///< "store_rolled_back": the store went back to an old copy.
   HUSH_ERR_STALE_DEVICE_LIST = 25,  ///< "stale_device_list": older than a list already seen.
   HUSH_ERR_UNKNOWN_DEVICE = 26,     ///< "unknown_device": not on its person's device list.
-  HUSH_ERR_MALFORMED_HEADER = 27,   ///< "malformed_header": an SFrame header is malformed (1.1).
-  HUSH_ERR_UNKNOWN_KEY_ID = 28,     ///< "unknown_key_id": no SFrame key for the key id (1.1).
+  HUSH_ERR_MALFORMED_HEADER = 27,   ///< "malformed_header": an SFrame header is malformed.
+  HUSH_ERR_UNKNOWN_KEY_ID = 28,     ///< "unknown_key_id": no SFrame key for the key id.
   HUSH_ERR_AUTHENTICATION_FAILED = 29,  ///< "authentication_failed": a frame does not authenticate.
   HUSH_ERR_REPLAYED_FRAME = 30,     ///< "replayed_frame": a frame's counter was already accepted.
   HUSH_ERR_FRAME_TOO_LARGE = 31,    ///< "frame_too_large": a frame or its metadata is too large.
