@@ -15,7 +15,6 @@ import ctypes.util
 import os
 import sys
 import tempfile
-import uuid
 from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char, c_char_p, c_int, c_size_t,
                     c_uint8, c_uint32, c_uint64, c_void_p)
 
@@ -111,7 +110,9 @@ def load(path):
         "hush_received_conversation": (P, [P, POINTER(S)]),
         "hush_received_plaintext": (P, [P, POINTER(S)]),
         "hush_received_free": (None, [P]),
+        "hush_group_new_random": (c_int, [P, POINTER(P), E]),
         "hush_group_new_current": (c_int, [c_char_p, S, POINTER(P), E]),
+        "hush_group_name": (c_int, [P, c_char_p, S, POINTER(S), POINTER(c_int), E]),
         "hush_group_free": (None, [P]),
         "hush_group_create_distribution": (c_int, [P, P, A, P, POINTER(P), E]),
         "hush_group_process_distribution": (c_int, [P, A, P, c_char_p, S, E]),
@@ -476,10 +477,14 @@ def group(h, ctx):
         bundle = h.take_bytes(bundle)
         h.call("hush_session_process_bundle", ctx, stores[b"alice"], addr(n), bundle, len(bundle))
 
-    # A group in the current format, named by a random UUID.
-    distribution_id = str(uuid.uuid4()).encode()
-    g = c_void_p()
-    h.call("hush_group_new_current", distribution_id, len(distribution_id), byref(g))
+    # A group in the current format, named by a random UUID; the name is what members share.
+    g, name, n = c_void_p(), ctypes.create_string_buffer(37), c_size_t()
+    h.call("hush_group_new_random", ctx, byref(g))
+    h.call("hush_group_name", g, name, len(name), byref(n), None)
+    print("group:", name.value.decode())
+    same = c_void_p()
+    h.call("hush_group_new_current", name.value, n.value, byref(same))
+    lib.hush_group_free(same)
 
     # Alice's distribution message travels inside her 1:1 sessions (it holds her chain key).
     dist = c_void_p()

@@ -1,4 +1,5 @@
 // hush C API: groups with sender keys (hush::SenderKeyGroup and the operations of hush/group.h).
+#include <cstring>
 #include <string_view>
 
 #include "c/c_internal.h"
@@ -60,6 +61,37 @@ hush_status hush_group_new_current(const char* distribution_id, size_t distribut
     auto id = hush::DistributionId::parse(std::string_view(distribution_id, distribution_id_len));
     if (!id) return call.fail(id.error());
     *out = new hush_group{hush::SenderKeyGroup::current(*id)};
+    return call.ok();
+  });
+}
+
+hush_status hush_group_new_random(const hush_context* context, hush_group** out,
+                                  hush_error* error) {
+  const Call call("hush_group_new_random", error);
+  return call.run([&] {
+    if (out == nullptr) return call.null_argument("out");
+    *out = nullptr;
+    if (context == nullptr) return call.null_argument("context");
+    auto id = hush::DistributionId::generate(context->ctx.random);
+    if (!id) return call.fail(id.error());
+    *out = new hush_group{hush::SenderKeyGroup::current(*id)};
+    return call.ok();
+  });
+}
+
+hush_status hush_group_name(const hush_group* group, char* out, size_t out_cap, size_t* out_len,
+                            int* is_legacy, hush_error* error) {
+  const Call call("hush_group_name", error);
+  return call.run([&] {
+    if (group == nullptr) return call.null_argument("group");
+    if (out_len == nullptr) return call.null_argument("out_len");
+    const std::string& name = group->group.name();
+    if (is_legacy != nullptr)
+      *is_legacy = group->group.format() == hush::SenderKeyFormat::kLegacy ? 1 : 0;
+    *out_len = name.size();
+    if (out == nullptr || out_cap <= name.size())
+      return call.fail(HUSH_ERR_BUFFER_TOO_SMALL, "needs *out_len + 1 bytes");
+    std::memcpy(out, name.c_str(), name.size() + 1);
     return call.ok();
   });
 }

@@ -811,6 +811,42 @@ TEST_CASE("C API groups refuse null handles and bad names", "[c_api][group]") {
     check_error(hush_group_decrypt(p.ctx, p.bob, &p.alice_addr, group, text, 2, nullptr, &e),
                 HUSH_ERR_NULL_ARGUMENT, e, "hush_group_decrypt");
   }
+  {
+    // The name, with a size query first; and a random group's name is a UUID that names it again.
+    Error e;
+    std::size_t len = 0;
+    int is_legacy = -1;
+    check_error(hush_group_name(group, nullptr, 0, &len, &is_legacy, &e), HUSH_ERR_BUFFER_TOO_SMALL,
+                e, "hush_group_name");
+    CHECK(len == HUSH_DISTRIBUTION_ID_TEXT_SIZE);
+    char name[HUSH_DISTRIBUTION_ID_TEXT_SIZE + 1];
+    check_error(hush_group_name(group, name, HUSH_DISTRIBUTION_ID_TEXT_SIZE, &len, &is_legacy, &e),
+                HUSH_ERR_BUFFER_TOO_SMALL, e, "hush_group_name");
+    REQUIRE(hush_group_name(group, name, sizeof name, &len, &is_legacy, &e) == HUSH_OK);
+    CHECK(std::string(name) == uuid);
+    CHECK(is_legacy == 0);
+    check_error(hush_group_name(nullptr, name, sizeof name, &len, nullptr, &e),
+                HUSH_ERR_NULL_ARGUMENT, e, "hush_group_name");
+    check_error(hush_group_name(group, name, sizeof name, nullptr, nullptr, &e),
+                HUSH_ERR_NULL_ARGUMENT, e, "hush_group_name");
+    hush_group* random = nullptr;
+    hush_group* again = nullptr;
+    check_error(hush_group_new_random(nullptr, &random, &e), HUSH_ERR_NULL_ARGUMENT, e,
+                "hush_group_new_random");
+    REQUIRE(hush_group_new_random(p.ctx, &random, &e) == HUSH_OK);
+    REQUIRE(hush_group_name(random, name, sizeof name, &len, nullptr, &e) == HUSH_OK);
+    CHECK(std::string(name) != uuid);
+    CHECK(name[14] == '4');  // a version 4 UUID
+    REQUIRE(hush_group_new_current(name, len, &again, &e) == HUSH_OK);
+    hush_group* legacy = nullptr;
+    REQUIRE(hush_group_new_legacy("club", 4, &legacy, &e) == HUSH_OK);
+    REQUIRE(hush_group_name(legacy, name, sizeof name, &len, &is_legacy, &e) == HUSH_OK);
+    CHECK(std::string(name) == "club");
+    CHECK(is_legacy == 1);
+    hush_group_free(random);
+    hush_group_free(again);
+    hush_group_free(legacy);
+  }
   hush_group_free(group);
   hush_group_free(nullptr);
 }

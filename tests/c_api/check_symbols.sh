@@ -24,6 +24,8 @@ hush_group_encrypt
 hush_group_free
 hush_group_new_current
 hush_group_new_legacy
+hush_group_new_random
+hush_group_name
 hush_group_process_distribution
 hush_group_rotate_sender_key
 hush_sframe_receiver_add_key

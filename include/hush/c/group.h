@@ -63,6 +63,22 @@ HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_group_new_current(const char* dist
                                                                 hush_group** out,
                                                                 hush_error* error);
 
+/// A new group in current libsignal's format, named by a fresh random (version 4) distribution id
+/// (read it with hush_group_name to tell the other members). Stores `*out` (free it with
+/// hush_group_free). Errors: HUSH_ERR_CRYPTO_FAILURE (no randomness), HUSH_ERR_NULL_ARGUMENT.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_group_new_random(const hush_context* context,
+                                                               hush_group** out, hush_error* error);
+
+/// Writes the group's name, NUL-terminated, to `out` (capacity `out_cap`) and its length without
+/// the NUL to `*out_len`: the legacy name (which may itself hold NUL bytes: use `*out_len`), or the
+/// distribution id's text form (HUSH_DISTRIBUTION_ID_TEXT_SIZE characters). Stores in `*is_legacy`
+/// (may be NULL) 1 for a legacy-format group, else 0. HUSH_ERR_BUFFER_TOO_SMALL (with the length
+/// in `*out_len`: the capacity needed is one more) when the name and its NUL do not fit. Other
+/// errors: HUSH_ERR_NULL_ARGUMENT.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_group_name(const hush_group* group, char* out,
+                                                         size_t out_cap, size_t* out_len,
+                                                         int* is_legacy, hush_error* error);
+
 /// Frees `group`; NULL is ignored.
 HUSH_C_API void hush_group_free(hush_group* group);
 
