@@ -4,8 +4,8 @@
 /// A group is named by a hush_group handle, in one of two wire formats: libsignal-protocol-c
 /// 2.3.3's (hush_group_new_legacy: any name of 1 to HUSH_MAX_GROUP_NAME_BYTES bytes) or current
 /// libsignal's (hush_group_new_current: a distribution id, a UUID in its lowercase text form, which
-/// travels in every message). A legacy group and a current group are distinct even if their names
-/// are the same text.
+/// travels in every message; hush_group_new_random makes a fresh one, hush_group_name reads it). A
+/// legacy group and a current group are distinct even if their names are the same text.
 ///
 /// Each member creates its chain for the group (hush_group_create_distribution) and sends the
 /// distribution message to every other member over their 1:1 sessions (session.h, messenger.h): it
