@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include <hush/hush.h>
 
@@ -111,9 +112,14 @@ hush::Bytes read_body(const GroupCommandContext& c, std::string_view type, std::
   std::string body;
   const std::string what = "the " + std::string(type) + " message";
   if (!text.empty() && text.front() == '{') {
-    std::string error;
-    auto obj = JsonObject::parse(text, &error);
-    if (!obj) fail_usage(what + " is not a valid JSON object: " + error);
+    auto parsed = JsonObject::parse(text);
+    if (const auto* error = std::get_if<JsonError>(&parsed)) {
+      fail_usage(what +
+                 (error->kind == JsonError::Kind::kSyntax ? " is not valid JSON: "
+                                                          : " is not a flat JSON object: ") +
+                 error->detail);
+    }
+    const JsonObject* obj = &std::get<JsonObject>(parsed);
     for (const auto& [key, value] : obj->members()) {
       if (key != "type" && key != "body")
         fail_usage(what + " has an unknown field \"" + key + "\"");

@@ -1,47 +1,48 @@
-// hush: group messaging with sender keys, in libsignal-protocol-c 2.3.3's format and in current
-// libsignal's (sender_key.h says how a group names its format).
-//
-// A member creates its chain for a group with `create_sender_key_distribution` and sends the
-// returned SenderKeyDistributionMessage to every other member over their 1:1 sessions (session.h):
-// it holds the chain key, so it must never travel in clear. Each member that receives it calls
-// `process_sender_key_distribution`. The member then encrypts each group message once
-// (`group_encrypt`), signs it with the chain's signing key, and the server fans the one ciphertext
-// out; every member decrypts it with `group_decrypt`.
-//
-// The chain (wire spec §2.4-2.5; v4 wire spec §5): message key seed = HMAC-SHA256(CK, 0x01),
-// next CK = HMAC-SHA256(CK, 0x02), HKDF(seed, "WhisperGroup", 48) = iv[16] || key[32],
-// AES-256-CBC with PKCS#7; the signature (curve25519_sign, wire spec §7) covers the version byte
-// and the protobuf.
-//
-// Rules (each failure changes no stored state: operations run in one store transaction and write
-// only at the end):
-//  - up to kMaxSenderKeyStates chains per (sender, group), newest first; the oldest is dropped;
-//  - a message may run ahead of its chain by at most kMaxSenderKeyForwardJumpLegacy (2,000; the
-//    legacy format, libsignal-protocol-c's limit) or kMaxSenderKeyForwardJump (25,000; the current
-//    format, libsignal's), else kTooFarInFuture; the keys of skipped messages are kept (at most
-//    kMaxSenderKeySkippedKeys per chain, the oldest dropped) so late messages still decrypt;
-//  - a message already decrypted (or whose key was dropped) is kDuplicateMessage;
-//  - a message whose signature does not verify under the chain's signing key is kInvalidMessage,
-//    and so is one that does not decrypt;
-//  - a distribution message for a chain already held (same chain id and signing key) never
-//    restarts it (libsignal's rule, stricter than libsignal-protocol-c's, which replaced the
-//    chain): old messages cannot be made to decrypt again; a chain id with another signing key
-//    replaces the chain of that id.
-//
-// What a server (or anyone who can inject messages) can still do: withhold, delay, reorder,
-// duplicate and drop group messages (duplicates are refused; a message more than the jump limit
-// ahead is refused), deliver a member's group message to some members and not others, and deliver
-// a message under another sender's name (it fails: that sender's chain does not hold its chain id,
-// or its signature does not verify). It cannot read group messages or forge them. A member of the
-// group can read every message sent while it held the sender's chain, and only the sender can
-// sign; note that sender keys authenticate the chain, not who among the chain's holders relayed a
-// distribution message: hand them over only on authenticated 1:1 sessions.
-//
-// Not responsible for: membership (who gets a distribution message), transport, or rotating keys
-// when a member leaves (call `rotate_sender_key` and distribute the new chain to those who stay).
-//
-// Thread-safety: as session.h: operations may run concurrently on a thread-safe store; parsed
-// messages are immutable values.
+/// @file
+/// Group messaging with sender keys, in libsignal-protocol-c 2.3.3's format and in current
+/// libsignal's (sender_key.h says how a group names its format).
+///
+/// A member creates its chain for a group with `create_sender_key_distribution` and sends the
+/// returned SenderKeyDistributionMessage to every other member over their 1:1 sessions (session.h):
+/// it holds the chain key, so it must never travel in clear. Each member that receives it calls
+/// `process_sender_key_distribution`. The member then encrypts each group message once
+/// (`group_encrypt`), signs it with the chain's signing key, and the server fans the one ciphertext
+/// out; every member decrypts it with `group_decrypt`.
+///
+/// The chain (wire spec §2.4-2.5; v4 wire spec §5): message key seed = HMAC-SHA256(CK, 0x01),
+/// next CK = HMAC-SHA256(CK, 0x02), HKDF(seed, "WhisperGroup", 48) = iv[16] || key[32],
+/// AES-256-CBC with PKCS#7; the signature (curve25519_sign, wire spec §7) covers the version byte
+/// and the protobuf.
+///
+/// Rules (each failure changes no stored state: operations run in one store transaction and write
+/// only at the end):
+///  - up to kMaxSenderKeyStates chains per (sender, group), newest first; the oldest is dropped;
+///  - a message may run ahead of its chain by at most kMaxSenderKeyForwardJumpLegacy (2,000; the
+///    legacy format, libsignal-protocol-c's limit) or kMaxSenderKeyForwardJump (25,000; the current
+///    format, libsignal's), else kTooFarInFuture; the keys of skipped messages are kept (at most
+///    kMaxSenderKeySkippedKeys per chain, the oldest dropped) so late messages still decrypt;
+///  - a message already decrypted (or whose key was dropped) is kDuplicateMessage;
+///  - a message whose signature does not verify under the chain's signing key is kInvalidMessage,
+///    and so is one that does not decrypt;
+///  - a distribution message for a chain already held (same chain id and signing key) never
+///    restarts it (libsignal's rule, stricter than libsignal-protocol-c's, which replaced the
+///    chain): old messages cannot be made to decrypt again; a chain id with another signing key
+///    replaces the chain of that id.
+///
+/// What a server (or anyone who can inject messages) can still do: withhold, delay, reorder,
+/// duplicate and drop group messages (duplicates are refused; a message more than the jump limit
+/// ahead is refused), deliver a member's group message to some members and not others, and deliver
+/// a message under another sender's name (it fails: that sender's chain does not hold its chain id,
+/// or its signature does not verify). It cannot read group messages or forge them. A member of the
+/// group can read every message sent while it held the sender's chain, and only the sender can
+/// sign; note that sender keys authenticate the chain, not who among the chain's holders relayed a
+/// distribution message: hand them over only on authenticated 1:1 sessions.
+///
+/// Not responsible for: membership (who gets a distribution message), transport, or rotating keys
+/// when a member leaves (call `rotate_sender_key` and distribute the new chain to those who stay).
+///
+/// Thread-safety: as session.h: operations may run concurrently on a thread-safe store; parsed
+/// messages are immutable values.
 #pragma once
 
 #include <cstdint>
@@ -116,7 +117,10 @@ class SenderKeyDistributionMessage {
   /// bytes, a signing key that is not 33 bytes of type 0x05), kLegacyMessage, kInvalidVersion,
   /// kInvalidProtobuf, kLimitExceeded (larger than kMaxSenderKeyDistributionBytes).
   static Result<SenderKeyDistributionMessage> parse(SenderKeyFormat format, ByteView serialized);
+  /// Takes the message over (it holds a chain key); the source may then only be destroyed or
+  /// assigned to.
   SenderKeyDistributionMessage(SenderKeyDistributionMessage&&) noexcept = default;
+  /// Wipes this message and takes the other's over.
   SenderKeyDistributionMessage& operator=(SenderKeyDistributionMessage&&) noexcept = default;
   /// An explicit copy.
   SenderKeyDistributionMessage clone() const;

@@ -1,29 +1,30 @@
-// hush: the names and stored state of sender keys (groups).
-//
-// A sender key is one member's sending chain in one group: a chain id, a chain key that advances
-// with every message (an iteration counter), and a signing key pair whose public half the other
-// members hold and whose private half only the sender holds. Each member sends its chain to the
-// others once (a SenderKeyDistributionMessage, over 1:1 sessions) and then encrypts each group
-// message once for everybody (group.h).
-//
-// Two wire formats are spoken, and the format is a property of the group (SenderKeyGroup):
-//  - kLegacy: libsignal-protocol-c 2.3.3's; a group is named by any string (its "group id");
-//  - kCurrent: current libsignal's (0.103); a group is named by a distribution id, a UUID, which
-//    travels in every message.
-// The chain KDF, the cipher and the signature are the same in both (wire spec §2.4-2.5, v4 wire
-// spec §5). A legacy group and a current group are distinct even if their names are the same text.
-//
-// A SenderKeyRecord holds the chains of one (sender, group), newest first, at most
-// kMaxSenderKeyStates, each with at most kMaxSenderKeySkippedKeys keys of messages not yet
-// received. It is opaque: the library reads and changes it; applications store and load it through
-// a SenderKeyStore (store.h). `serialize()` holds secrets; `deserialize()` treats its input as
-// untrusted (anything wrong is kCorruptState).
-//
-// Not responsible for: the operations (group.h), persistence (store.h), or group membership (who
-// receives which distribution message is the application's business).
-//
-// Thread-safety: DistributionId and SenderKeyGroup are immutable values; a SenderKeyRecord is
-// move-only and not synchronised.
+/// @file
+/// The names and stored state of sender keys (groups).
+///
+/// A sender key is one member's sending chain in one group: a chain id, a chain key that advances
+/// with every message (an iteration counter), and a signing key pair whose public half the other
+/// members hold and whose private half only the sender holds. Each member sends its chain to the
+/// others once (a SenderKeyDistributionMessage, over 1:1 sessions) and then encrypts each group
+/// message once for everybody (group.h).
+///
+/// Two wire formats are spoken, and the format is a property of the group (SenderKeyGroup):
+///  - kLegacy: libsignal-protocol-c 2.3.3's; a group is named by any string (its "group id");
+///  - kCurrent: current libsignal's (0.103); a group is named by a distribution id, a UUID, which
+///    travels in every message.
+/// The chain KDF, the cipher and the signature are the same in both (wire spec §2.4-2.5, v4 wire
+/// spec §5). A legacy group and a current group are distinct even if their names are the same text.
+///
+/// A SenderKeyRecord holds the chains of one (sender, group), newest first, at most
+/// kMaxSenderKeyStates, each with at most kMaxSenderKeySkippedKeys keys of messages not yet
+/// received. It is opaque: the library reads and changes it; applications store and load it through
+/// a SenderKeyStore (store.h). `serialize()` holds secrets; `deserialize()` treats its input as
+/// untrusted (anything wrong is kCorruptState).
+///
+/// Not responsible for: the operations (group.h), persistence (store.h), or group membership (who
+/// receives which distribution message is the application's business).
+///
+/// Thread-safety: DistributionId and SenderKeyGroup are immutable values; a SenderKeyRecord is
+/// move-only and not synchronised.
 #pragma once
 
 #include <array>
@@ -66,6 +67,7 @@ class DistributionId {
   std::string to_string() const;
   /// The 16 bytes.
   const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
+  /// Ordered and compared by their 16 bytes.
   friend auto operator<=>(const DistributionId&, const DistributionId&) = default;
 
  private:
@@ -90,9 +92,11 @@ class SenderKeyGroup {
     if (format_ != SenderKeyFormat::kCurrent) return std::nullopt;
     return id_;
   }
+  /// Equal when both the format and the name are equal.
   friend bool operator==(const SenderKeyGroup& a, const SenderKeyGroup& b) noexcept {
     return a.format_ == b.format_ && a.name_ == b.name_;
   }
+  /// Ordered by format, then by name (for use as a map key).
   friend bool operator<(const SenderKeyGroup& a, const SenderKeyGroup& b) noexcept {
     if (a.format_ != b.format_) return a.format_ < b.format_;
     return a.name_ < b.name_;
@@ -116,7 +120,9 @@ class SenderKeyRecord {
   /// An empty record (no chain).
   SenderKeyRecord();
   ~SenderKeyRecord();
+  /// Takes the chains over; the source may then only be destroyed or assigned to.
   SenderKeyRecord(SenderKeyRecord&&) noexcept;
+  /// Wipes this record's chains and takes the other's over.
   SenderKeyRecord& operator=(SenderKeyRecord&&) noexcept;
   SenderKeyRecord(const SenderKeyRecord&) = delete;
   SenderKeyRecord& operator=(const SenderKeyRecord&) = delete;

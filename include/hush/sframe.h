@@ -1,32 +1,33 @@
-// hush: SFrame (RFC 9605), end-to-end encryption of media frames.
-//
-// An SframeSender encrypts the frames of one sender under one base key and key id; an
-// SframeReceiver holds the base keys of the senders it listens to, by key id, and decrypts their
-// frames, refusing replays. Both derive the frame key and salt from the base key (RFC 9605
-// §4.4.2) and speak the five cipher suites of §4.5. A frame is `header || ciphertext || tag`; the
-// header (§4.3) carries the key id and the counter in clear, and is authenticated together with
-// the application's metadata.
-//
-// Not responsible for: choosing, distributing or rotating base keys and key ids (the application,
-// e.g. over hush sessions: a fresh base key per sender and call, a new one when someone leaves),
-// packetising frames, jitter buffers, or retrying frames whose key has not arrived yet (a frame
-// refused as kUnknownKeyId changes nothing and may be offered again after add_key).
-//
-// What a server (an SFU) that forwards frames can still do, by design of SFrame:
-//  - see every frame's size and timing, its key id (who sends, and which key generation) and its
-//    counter (how many frames that key has sent: the frame rate, and gaps), and read the metadata
-//    (authenticated, not encrypted);
-//  - drop, delay, reorder or duplicate frames: duplicates within the replay window, and frames
-//    older than it, are refused (kReplayedFrame); a dropped frame is simply missing;
-//  - send bytes of its own: without a key they are refused (kAuthenticationFailed), but the short
-//    tags of the AES_128_CTR_HMAC_SHA256_64 and _32 suites can be guessed by brute force (about
-//    once per 2^32 tries for _32, RFC 9605 §7.5): prefer the GCM suites where bandwidth allows.
-// It cannot read media or alter a frame, its header or its metadata without the receiver refusing
-// it. SFrame has no per-sender authentication (§7.2): whoever holds a receiver's copy of a base
-// key (every participant of the call) can forge frames under that key id.
-//
-// Thread-safety: parse and encode functions are re-entrant. An SframeSender or SframeReceiver is
-// not synchronised: use one per thread, or serialise calls (they hold counters and OpenSSL state).
+/// @file
+/// SFrame (RFC 9605), end-to-end encryption of media frames.
+///
+/// An SframeSender encrypts the frames of one sender under one base key and key id; an
+/// SframeReceiver holds the base keys of the senders it listens to, by key id, and decrypts their
+/// frames, refusing replays. Both derive the frame key and salt from the base key (RFC 9605
+/// §4.4.2) and speak the five cipher suites of §4.5. A frame is `header || ciphertext || tag`; the
+/// header (§4.3) carries the key id and the counter in clear, and is authenticated together with
+/// the application's metadata.
+///
+/// Not responsible for: choosing, distributing or rotating base keys and key ids (the application,
+/// e.g. over hush sessions: a fresh base key per sender and call, a new one when someone leaves),
+/// packetising frames, jitter buffers, or retrying frames whose key has not arrived yet (a frame
+/// refused as kUnknownKeyId changes nothing and may be offered again after add_key).
+///
+/// What a server (an SFU) that forwards frames can still do, by design of SFrame:
+///  - see every frame's size and timing, its key id (who sends, and which key generation) and its
+///    counter (how many frames that key has sent: the frame rate, and gaps), and read the metadata
+///    (authenticated, not encrypted);
+///  - drop, delay, reorder or duplicate frames: duplicates within the replay window, and frames
+///    older than it, are refused (kReplayedFrame); a dropped frame is simply missing;
+///  - send bytes of its own: without a key they are refused (kAuthenticationFailed), but the short
+///    tags of the AES_128_CTR_HMAC_SHA256_64 and _32 suites can be guessed by brute force (about
+///    once per 2^32 tries for _32, RFC 9605 §7.5): prefer the GCM suites where bandwidth allows.
+/// It cannot read media or alter a frame, its header or its metadata without the receiver refusing
+/// it. SFrame has no per-sender authentication (§7.2): whoever holds a receiver's copy of a base
+/// key (every participant of the call) can forge frames under that key id.
+///
+/// Thread-safety: parse and encode functions are re-entrant. An SframeSender or SframeReceiver is
+/// not synchronised: use one per thread, or serialise calls (they hold counters and OpenSSL state).
 #pragma once
 
 #include <cstddef>
@@ -104,7 +105,9 @@ class SframeSender {
                                      SecretBytes base_key, std::uint64_t next_counter = 0);
 
   ~SframeSender();
+  /// Takes the keys and the counter over; the source may then only be destroyed or assigned to.
   SframeSender(SframeSender&&) noexcept;
+  /// Wipes this sender's keys and takes the other's over.
   SframeSender& operator=(SframeSender&&) noexcept;
   SframeSender(const SframeSender&) = delete;
   SframeSender& operator=(const SframeSender&) = delete;
@@ -144,7 +147,9 @@ class SframeReceiver {
   /// fails with kInvalidArgument.
   explicit SframeReceiver(SframeCipherSuite suite);
   ~SframeReceiver();
+  /// Takes the keys and replay windows over; the source may then only be destroyed or assigned to.
   SframeReceiver(SframeReceiver&&) noexcept;
+  /// Wipes this receiver's keys and takes the other's over.
   SframeReceiver& operator=(SframeReceiver&&) noexcept;
   SframeReceiver(const SframeReceiver&) = delete;
   SframeReceiver& operator=(const SframeReceiver&) = delete;
