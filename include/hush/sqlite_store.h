@@ -21,19 +21,19 @@
 /// restored copy, and then every session is restarted (its current state archived for late
 /// messages, never used to encrypt again; the next send makes a fresh handshake), our own sender
 /// keys are retired (group_encrypt reports kNoSession until a new chain is created and
-/// distributed), and `rollback_check()` says so. While open, an encryption that finds the database behind what this
-/// object last wrote fails with kStoreRolledBack. What it cannot do: an attacker (or a backup
-/// tool) that puts back both the database and its counter file together is not detected (keep the
-/// counter where backups and snapshots do not reach it: implement GenerationCounter with the OS
-/// keystore, a TPM or a server); messages received after the copy was taken may be delivered and
-/// decrypted again, since the copy no longer knows them; and a crash between the counter write and
-/// the commit (a window of microseconds) makes the next open restart the sessions needlessly, which
-/// is safe. If making the counter durable fails after a commit (an fsync error), the encryption
-/// reports kStoreFailure and its ciphertext is discarded: its chain has advanced, so that message
-/// is lost and its key never used again. Deleted rows are overwritten (`secure_delete`), so used
-/// one-time prekeys and old chain keys do not linger in the database file; note that SQLite's WAL
-/// file may keep old pages until the next checkpoint, and that the page cache holds copies in
-/// memory.
+/// distributed), and `rollback_check()` says so. While open, an encryption that finds the database
+/// behind what this object last wrote fails with kStoreRolledBack. What it cannot do: an attacker
+/// (or a backup tool) that puts back both the database and its counter file together is not
+/// detected (keep the counter where backups and snapshots do not reach it: implement
+/// GenerationCounter with the OS keystore, a TPM or a server); messages received after the copy was
+/// taken may be delivered and decrypted again, since the copy no longer knows them; and a crash
+/// between the counter write and the commit (a window of microseconds) makes the next open restart
+/// the sessions needlessly, which is safe. If making the counter durable fails after a commit (an
+/// fsync error), the encryption reports kStoreFailure and its ciphertext is discarded: its chain
+/// has advanced, so that message is lost and its key never used again. Deleted rows are overwritten
+/// (`secure_delete`), so used one-time prekeys and old chain keys do not linger in the database
+/// file; note that SQLite's WAL file may keep old pages until the next checkpoint, and that the
+/// page cache holds copies in memory.
 ///
 /// Not responsible for: choosing a file location or protecting the storage key (the caller's job).
 ///
