@@ -3,7 +3,9 @@
 
 Two parties in one script: Alice and Bob exchange messages over sessions (Bob's device in a
 SQLite database sealed with a storage key), compare safety numbers, and then Carol and Dave talk
-through messengers whose transport and key directory are Python callbacks.
+through messengers whose transport and key directory are Python callbacks. Last, a group of three
+with sender keys (C API 1.1): the distribution messages go over 1:1 sessions, and one encrypted
+message reaches everyone.
 
 Usage: two_parties.py [PATH/TO/libhush.so]   (else $HUSH_LIBRARY, else the system's libhush)
 Exits 0 after printing "all Python checks passed"; any failure raises with hush's own message.
@@ -22,6 +24,7 @@ HUSH_OK = 0
 HUSH_ERR_NO_SESSION = 9
 HUSH_ERR_DUPLICATE_MESSAGE = 11
 HUSH_ERR_WRONG_STORAGE_KEY = 19
+HUSH_ERR_INVALID_MESSAGE = 2
 HUSH_ERR_BUFFER_TOO_SMALL = 101
 HUSH_MESSAGE_WHISPER, HUSH_MESSAGE_PREKEY = 2, 3
 HUSH_FINGERPRINT_DIGITS, HUSH_FINGERPRINT_GROUPED = 0, 1
@@ -107,6 +110,14 @@ def load(path):
         "hush_received_conversation": (P, [P, POINTER(S)]),
         "hush_received_plaintext": (P, [P, POINTER(S)]),
         "hush_received_free": (None, [P]),
+        "hush_group_new_random": (c_int, [P, POINTER(P), E]),
+        "hush_group_new_current": (c_int, [c_char_p, S, POINTER(P), E]),
+        "hush_group_name": (c_int, [P, c_char_p, S, POINTER(S), POINTER(c_int), E]),
+        "hush_group_free": (None, [P]),
+        "hush_group_create_distribution": (c_int, [P, P, A, P, POINTER(P), E]),
+        "hush_group_process_distribution": (c_int, [P, A, P, c_char_p, S, E]),
+        "hush_group_encrypt": (c_int, [P, P, A, P, c_char_p, S, POINTER(P), E]),
+        "hush_group_decrypt": (c_int, [P, P, A, P, c_char_p, S, POINTER(P), E]),
     }
     for name, (restype, argtypes) in sig.items():
         f = getattr(lib, name)
@@ -445,6 +456,87 @@ def messengers(h, ctx):
     net.close()
 
 
+# ---- part 3: a group of three with sender keys ----
+
+def group(h, ctx):
+    lib = h.lib
+    names = [b"alice", b"bob", b"carol"]
+    stores = {n: c_void_p() for n in names}
+    addrs = {n: address(n) for n in names}  # (hush_address, the buffer its name lives in)
+    for n in names:
+        h.call("hush_store_new_in_memory", ctx, byref(stores[n]))
+
+    def addr(n):
+        return byref(addrs[n][0])
+
+    # Alice starts 1:1 sessions with Bob and Carol from their bundles.
+    for n in (b"bob", b"carol"):
+        first, bundle = c_uint32(), c_void_p()
+        h.call("hush_prekeys_generate", ctx, stores[n], 1, 2, byref(first))
+        h.call("hush_bundle_make", stores[n], 1, 1, first.value, byref(bundle))
+        bundle = h.take_bytes(bundle)
+        h.call("hush_session_process_bundle", ctx, stores[b"alice"], addr(n), bundle, len(bundle))
+
+    # A group in the current format, named by a random UUID; the name is what members share.
+    g, name, n = c_void_p(), ctypes.create_string_buffer(37), c_size_t()
+    h.call("hush_group_new_random", ctx, byref(g))
+    h.call("hush_group_name", g, name, len(name), byref(n), None)
+    print("group:", name.value.decode())
+    same = c_void_p()
+    h.call("hush_group_new_current", name.value, n.value, byref(same))
+    lib.hush_group_free(same)
+
+    # Alice's distribution message travels inside her 1:1 sessions (it holds her chain key).
+    dist = c_void_p()
+    h.call("hush_group_create_distribution", ctx, stores[b"alice"], addr(b"alice"), g,
+           byref(dist))
+    dist = h.take_bytes(dist)
+    for n in (b"bob", b"carol"):
+        kind, wire, plain = c_int(), c_void_p(), c_void_p()
+        h.call("hush_session_encrypt", ctx, stores[b"alice"], addr(n), dist, len(dist),
+               byref(kind), byref(wire))
+        wire = h.take_bytes(wire)
+        h.call("hush_session_decrypt", ctx, stores[n], addr(b"alice"), kind.value, wire,
+               len(wire), byref(plain))
+        received = h.take_bytes(plain)
+        h.call("hush_group_process_distribution", stores[n], addr(b"alice"), g, received,
+               len(received))
+
+    # One ciphertext for the whole group; each member decrypts it once.
+    wire = c_void_p()
+    h.call("hush_group_encrypt", ctx, stores[b"alice"], addr(b"alice"), g, b"Hello, group", 12,
+           byref(wire))
+    wire = h.take_bytes(wire)
+
+    def group_decrypt(n, message, sender=b"alice"):
+        plain = c_void_p()
+        h.call("hush_group_decrypt", ctx, stores[n], addr(sender), g, message, len(message),
+               byref(plain))
+        return h.take_bytes(plain)
+
+    for n in (b"bob", b"carol"):
+        text = group_decrypt(n, wire)
+        expect(text == b"Hello, group", "%s reads the group message" % n.decode())
+    print("the group reads: Hello, group")
+    try:
+        group_decrypt(b"bob", wire)
+        raise AssertionError("a duplicate group message was accepted")
+    except HushError as e:
+        expect(e.code == HUSH_ERR_DUPLICATE_MESSAGE, "a duplicate group message is refused")
+    tampered = bytearray(wire)
+    tampered[-70] ^= 1
+    try:
+        group_decrypt(b"carol", bytes(tampered))
+        raise AssertionError("a tampered group message was accepted")
+    except HushError as e:
+        expect(e.code == HUSH_ERR_INVALID_MESSAGE, "a tampered group message is refused")
+        print("a tampered group message is refused:", e)
+
+    lib.hush_group_free(g)
+    for n in names:
+        lib.hush_store_free(stores[n])
+
+
 def main():
     path = (sys.argv[1] if len(sys.argv) > 1 else os.environ.get("HUSH_LIBRARY")
             or ctypes.util.find_library("hush"))
@@ -457,6 +549,7 @@ def main():
     with tempfile.TemporaryDirectory() as directory:
         sessions(h, ctx, directory)
     messengers(h, ctx)
+    group(h, ctx)
     h.lib.hush_context_free(ctx)
     print("all Python checks passed")
 

@@ -39,6 +39,18 @@ struct hush_received {
   hush::ReceivedMessage message;
 };
 
+struct hush_group {
+  hush::SenderKeyGroup group;
+};
+
+struct hush_sframe_sender {
+  hush::SframeSender sender;
+};
+
+struct hush_sframe_receiver {
+  hush::SframeReceiver receiver;
+};
+
 namespace hush::c_api {
 
 /// One C call: its name (for messages) and where its error goes (may be null).

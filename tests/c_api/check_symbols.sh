@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks a shared libhush's C ABI: every function the C headers declare is exported with the
-# symbol version HUSH_C_1.0, no other hush_* symbol is exported, and the C++ API is still exported
-# (unversioned). Usage: check_symbols.sh LIBRARY INCLUDE_DIR/hush/c
+# symbol version of the release that added it (HUSH_C_1.0, or HUSH_C_1.1 for exactly the functions
+# listed below), no other hush_* symbol is exported, the version nodes chain (1.1 inherits 1.0), and
+# the C++ API is still exported (unversioned). Usage: check_symbols.sh LIBRARY INCLUDE_DIR/hush/c
 set -euo pipefail
 lib=$1
 headers=$2
@@ -14,15 +15,46 @@ perl -0777 -ne 'while (/HUSH_C_API[^;(]*?\b(hush_\w+)\s*\(/g) { print "$1\n" }' 
 # Defined dynamic symbols: NAME@@VERSION (or NAME alone when unversioned).
 readelf --dyn-syms -W "$lib" | awk '$7 != "UND" && NF >= 8 { print $8 }' | sort -u >"$work/defined"
 
+# The functions added in HUSH_C_1.1 (group.h, sframe.h); every other one is HUSH_C_1.0. A function
+# moved between versions breaks programs linked against the old one: this list only grows.
+cat >"$work/v1_1" <<'NAMES'
+hush_group_create_distribution
+hush_group_decrypt
+hush_group_encrypt
+hush_group_free
+hush_group_new_current
+hush_group_new_legacy
+hush_group_new_random
+hush_group_name
+hush_group_process_distribution
+hush_group_rotate_sender_key
+hush_sframe_receiver_add_key
+hush_sframe_receiver_decrypt
+hush_sframe_receiver_free
+hush_sframe_receiver_new
+hush_sframe_receiver_remove_key
+hush_sframe_sender_encrypt
+hush_sframe_sender_free
+hush_sframe_sender_new
+hush_sframe_sender_next_counter
+NAMES
+sort -o "$work/v1_1" "$work/v1_1"
+
 status=0
 count=$(wc -l <"$work/declared")
+if missing=$(comm -23 "$work/v1_1" "$work/declared") && [[ -n $missing ]]; then
+  echo "listed as HUSH_C_1.1 but not declared in a C header: $missing" >&2
+  status=1
+fi
 if [[ $count -lt 40 ]]; then
   echo "only $count declarations found in $headers: the pattern is broken" >&2
   status=1
 fi
 while read -r f; do
-  if ! grep -qx "$f@@HUSH_C_1.0" "$work/defined"; then
-    echo "not exported as $f@@HUSH_C_1.0: $(grep -E "^$f(@|$)" "$work/defined" || echo missing)" >&2
+  version=HUSH_C_1.0
+  if grep -qx "$f" "$work/v1_1"; then version=HUSH_C_1.1; fi
+  if ! grep -qx "$f@@$version" "$work/defined"; then
+    echo "not exported as $f@@$version: $(grep -E "^$f(@|$)" "$work/defined" || echo missing)" >&2
     status=1
   fi
 done <"$work/declared"
@@ -31,6 +63,11 @@ grep -E '^hush_' "$work/defined" | sed 's/@.*//' | sort -u | comm -23 - "$work/d
 if [[ -s $work/extra ]]; then
   echo "exported but not declared in a C header:" >&2
   cat "$work/extra" >&2
+  status=1
+fi
+# HUSH_C_1.1 builds on HUSH_C_1.0 (a verneed on 1.1 implies 1.0 is there).
+if ! readelf -V -W "$lib" | grep -A1 'Name: HUSH_C_1.1' | grep -q 'Parent 1: HUSH_C_1.0'; then
+  echo "the version node HUSH_C_1.1 does not name HUSH_C_1.0 as its parent" >&2
   status=1
 fi
 # The C++ API stays exported as before, without a symbol version.
@@ -44,6 +81,8 @@ for sym in _ZN4hush15encrypt_message _ZN4hush9Messenger4send _ZN4hush11SqliteSto
   fi
 done
 if [[ $status -eq 0 ]]; then
-  echo "$count C functions exported as HUSH_C_1.0; C++ symbols exported unversioned"
+  v11=$(wc -l <"$work/v1_1")
+  echo "$count C functions exported: $((count - v11)) as HUSH_C_1.0, $v11 as HUSH_C_1.1;" \
+    "C++ symbols exported unversioned"
 fi
 exit $status

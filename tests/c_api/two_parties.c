@@ -1,6 +1,7 @@
 /* hush C API: two parties exchange messages, first over sessions directly (Bob's device in a
  * SQLite database sealed with a storage key, reopened mid-conversation), then through messengers
- * over a transport and a key directory written here in C as callbacks. Compiled as C99 with
+ * over a transport and a key directory written here in C as callbacks; then a group of three with
+ * sender keys (both wire formats) and an SFrame exchange. Compiled as C99 with
  * -Wall -Wextra -Werror -pedantic and run by ctest: exits 0 only if every step did what it says.
  *
  * Usage: hush_c_two_parties DIRECTORY (where Bob's database is created; it must not exist yet). */
@@ -480,6 +481,243 @@ static int messengers(const hush_context* ctx) {
   return failures;
 }
 
+/* ---- part 3: a group of three with sender keys, in both formats ---- */
+
+/* Copies `bytes` into `out` (capacity `cap`) and frees it; returns the length, or 0 if too long. */
+static size_t take(hush_bytes* bytes, uint8_t* out, size_t cap) {
+  size_t n = hush_bytes_size(bytes);
+  if (n > cap) n = 0;
+  if (n > 0) memcpy(out, hush_bytes_data(bytes), n);
+  hush_bytes_free(bytes);
+  return n;
+}
+
+/* `from` sends `bytes` to `to` over their 1:1 session; `to` decrypts it into `*plain`. */
+static int over_session(const hush_context* ctx, hush_store* from, const hush_address* from_addr,
+                        hush_store* to, const hush_address* to_addr, const hush_bytes* bytes,
+                        hush_bytes** plain) {
+  hush_message_type type;
+  hush_bytes* wire = NULL;
+  CHECK(hush_session_encrypt(ctx, from, to_addr, hush_bytes_data(bytes), hush_bytes_size(bytes),
+                             &type, &wire, E));
+  CHECK(hush_session_decrypt(ctx, to, from_addr, type, hush_bytes_data(wire), hush_bytes_size(wire),
+                             plain, E));
+  hush_bytes_free(wire);
+  return 0;
+}
+
+/* `sender` encrypts `text` in `group`; each of the two `readers` decrypts it; a duplicate, a
+ * tampered copy and the message under another sender's name are refused. */
+static int group_round(const hush_context* ctx, const hush_group* group, hush_store* sender,
+                       const hush_address* sender_addr, hush_store** readers,
+                       const hush_address* other_addr, const char* text) {
+  hush_bytes* wire = NULL;
+  hush_bytes* plain = NULL;
+  uint8_t message[512];
+  size_t len;
+  size_t i;
+  int failures = 0;
+  hush_status st;
+  CHECK(hush_group_encrypt(ctx, sender, sender_addr, group, (const uint8_t*)text, strlen(text),
+                           &wire, E));
+  len = take(wire, message, sizeof message);
+  if (expect(len > 0, "a group message fits the test's buffer")) return 1;
+  for (i = 0; i < 2; ++i) {
+    CHECK(hush_group_decrypt(ctx, readers[i], sender_addr, group, message, len, &plain, E));
+    failures += expect(same_text(plain, text), "each member reads the group message");
+    hush_bytes_free(plain);
+    plain = NULL;
+  }
+  printf("the group reads: %s\n", text);
+  st = hush_group_decrypt(ctx, readers[0], sender_addr, group, message, len, &plain, E);
+  failures += expect(st == HUSH_ERR_DUPLICATE_MESSAGE && plain == NULL,
+                     "a duplicate group message is refused with HUSH_ERR_DUPLICATE_MESSAGE");
+  /* A bit flipped in the ciphertext (before the 64-byte signature): the signature fails. */
+  message[len - 70] ^= 0x01;
+  st = hush_group_decrypt(ctx, readers[1], sender_addr, group, message, len, &plain, E);
+  failures += expect(st == HUSH_ERR_INVALID_MESSAGE && plain == NULL,
+                     "a tampered group message is refused with HUSH_ERR_INVALID_MESSAGE");
+  printf("a tampered group message is refused: %s\n", last_error.message);
+  message[len - 70] ^= 0x01;
+  /* The server claims another member sent it: that member's chain does not have it. */
+  st = hush_group_decrypt(ctx, readers[1], other_addr, group, message, len, &plain, E);
+  failures += expect(st != HUSH_OK && plain == NULL,
+                     "a group message under another sender's name is refused");
+  return failures;
+}
+
+static int groups(const hush_context* ctx) {
+  static const char uuid[] = "d1d1d1d1-7000-11eb-b32a-33b8a8a487a6";
+  hush_store* alice = NULL;
+  hush_store* bob = NULL;
+  hush_store* carol = NULL;
+  hush_store* readers[2];
+  hush_group* legacy = NULL;
+  hush_group* current = NULL;
+  hush_bytes* bundle = NULL;
+  hush_bytes* dist = NULL;
+  hush_bytes* plain = NULL;
+  uint32_t first = 0;
+  const hush_address alice_addr = address("alice", 1);
+  const hush_address bob_addr = address("bob", 1);
+  const hush_address carol_addr = address("carol", 1);
+  int failures = 0;
+
+  CHECK(hush_store_new_in_memory(ctx, &alice, E));
+  CHECK(hush_store_new_in_memory(ctx, &bob, E));
+  CHECK(hush_store_new_in_memory(ctx, &carol, E));
+  /* Alice starts 1:1 sessions with Bob and Carol from their bundles. */
+  CHECK(hush_prekeys_generate(ctx, bob, 1, 2, &first, E));
+  CHECK(hush_bundle_make(bob, 1, 1, first, &bundle, E));
+  CHECK(hush_session_process_bundle(ctx, alice, &bob_addr, hush_bytes_data(bundle),
+                                    hush_bytes_size(bundle), E));
+  hush_bytes_free(bundle);
+  CHECK(hush_prekeys_generate(ctx, carol, 1, 2, &first, E));
+  CHECK(hush_bundle_make(carol, 1, 1, first, &bundle, E));
+  CHECK(hush_session_process_bundle(ctx, alice, &carol_addr, hush_bytes_data(bundle),
+                                    hush_bytes_size(bundle), E));
+  hush_bytes_free(bundle);
+
+  /* The legacy group "book-club": Alice's distribution message goes over her 1:1 sessions. */
+  CHECK(hush_group_new_legacy("book-club", 9, &legacy, E));
+  CHECK(hush_group_create_distribution(ctx, alice, &alice_addr, legacy, &dist, E));
+  if (over_session(ctx, alice, &alice_addr, bob, &bob_addr, dist, &plain) != 0) return 1;
+  CHECK(hush_group_process_distribution(bob, &alice_addr, legacy, hush_bytes_data(plain),
+                                        hush_bytes_size(plain), E));
+  hush_bytes_free(plain);
+  if (over_session(ctx, alice, &alice_addr, carol, &carol_addr, dist, &plain) != 0) return 1;
+  CHECK(hush_group_process_distribution(carol, &alice_addr, legacy, hush_bytes_data(plain),
+                                        hush_bytes_size(plain), E));
+  hush_bytes_free(plain);
+  plain = NULL;
+  hush_bytes_free(dist);
+  readers[0] = bob;
+  readers[1] = carol;
+  failures += group_round(ctx, legacy, alice, &alice_addr, readers, &bob_addr, "Chapter 3 tonight");
+
+  /* The current-format group named by a UUID: Bob hands his distribution message over directly
+   * (as if through a channel the test trusts). */
+  CHECK(hush_group_new_current(uuid, sizeof uuid - 1, &current, E));
+  CHECK(hush_group_create_distribution(ctx, bob, &bob_addr, current, &dist, E));
+  CHECK(hush_group_process_distribution(alice, &bob_addr, current, hush_bytes_data(dist),
+                                        hush_bytes_size(dist), E));
+  CHECK(hush_group_process_distribution(carol, &bob_addr, current, hush_bytes_data(dist),
+                                        hush_bytes_size(dist), E));
+  {
+    /* The same distribution message does not fit the legacy group. */
+    hush_status st = hush_group_process_distribution(
+        carol, &bob_addr, legacy, hush_bytes_data(dist), hush_bytes_size(dist), E);
+    failures += expect(st != HUSH_OK, "a current-format distribution is refused by a legacy group");
+  }
+  hush_bytes_free(dist);
+  readers[0] = alice;
+  readers[1] = carol;
+  failures += group_round(ctx, current, bob, &bob_addr, readers, &carol_addr, "Hello, group");
+
+  /* Bob rotates his chain (say Carol left): Alice, who gets the new one, reads; Carol cannot. */
+  CHECK(hush_group_rotate_sender_key(ctx, bob, &bob_addr, current, &dist, E));
+  CHECK(hush_group_process_distribution(alice, &bob_addr, current, hush_bytes_data(dist),
+                                        hush_bytes_size(dist), E));
+  hush_bytes_free(dist);
+  {
+    hush_bytes* wire = NULL;
+    hush_status st;
+    CHECK(hush_group_encrypt(ctx, bob, &bob_addr, current, (const uint8_t*)"after", 5, &wire, E));
+    CHECK(hush_group_decrypt(ctx, alice, &bob_addr, current, hush_bytes_data(wire),
+                             hush_bytes_size(wire), &plain, E));
+    failures += expect(same_text(plain, "after"), "Alice reads Bob's rotated chain");
+    hush_bytes_free(plain);
+    plain = NULL;
+    st = hush_group_decrypt(ctx, carol, &bob_addr, current, hush_bytes_data(wire),
+                            hush_bytes_size(wire), &plain, E);
+    failures += expect(st == HUSH_ERR_NO_SESSION && plain == NULL,
+                       "Carol cannot read what Bob sends after the rotation");
+    hush_bytes_free(wire);
+  }
+
+  hush_group_free(legacy);
+  hush_group_free(current);
+  hush_store_free(alice);
+  hush_store_free(bob);
+  hush_store_free(carol);
+  return failures;
+}
+
+/* ---- part 4: SFrame, one sender and one receiver ---- */
+
+static int sframe(void) {
+  uint8_t base_key[32];
+  static const uint8_t metadata[] = {'r', 't', 'p'};
+  static const char media[] = "a frame of video";
+  hush_sframe_sender* sender = NULL;
+  hush_sframe_receiver* receiver = NULL;
+  hush_bytes* frame = NULL;
+  hush_bytes* plain = NULL;
+  uint8_t copy[256];
+  size_t len;
+  size_t i;
+  uint64_t next = 0;
+  hush_status st;
+  int failures = 0;
+
+  for (i = 0; i < sizeof base_key; ++i)
+    base_key[i] = (uint8_t)(0x40 + i);
+  CHECK(hush_sframe_sender_new(HUSH_SFRAME_AES_128_GCM_SHA256_128, 42, base_key, sizeof base_key, 0,
+                               &sender, E));
+  CHECK(hush_sframe_receiver_new(HUSH_SFRAME_AES_128_GCM_SHA256_128, &receiver, E));
+  CHECK(hush_sframe_receiver_add_key(receiver, 42, base_key, sizeof base_key, E));
+
+  CHECK(hush_sframe_sender_encrypt(sender, metadata, sizeof metadata, (const uint8_t*)media,
+                                   strlen(media), &frame, E));
+  failures += expect(hush_bytes_size(frame) > strlen(media) &&
+                         hush_bytes_size(frame) <= strlen(media) + HUSH_SFRAME_MAX_OVERHEAD,
+                     "a frame is the plaintext plus at most HUSH_SFRAME_MAX_OVERHEAD bytes");
+  CHECK(hush_sframe_sender_next_counter(sender, &next, E));
+  failures += expect(next == 1, "the sender's counter advanced");
+  len = take(frame, copy, sizeof copy);
+  if (expect(len > 0, "a frame fits the test's buffer")) return 1;
+
+  CHECK(hush_sframe_receiver_decrypt(receiver, metadata, sizeof metadata, copy, len, &plain, E));
+  failures += expect(same_text(plain, media), "the receiver reads the frame");
+  printf("sframe: %.*s\n", (int)hush_bytes_size(plain), (const char*)hush_bytes_data(plain));
+  hush_bytes_free(plain);
+  plain = NULL;
+
+  st = hush_sframe_receiver_decrypt(receiver, metadata, sizeof metadata, copy, len, &plain, E);
+  failures += expect(st == HUSH_ERR_REPLAYED_FRAME && plain == NULL,
+                     "a replayed frame is refused with HUSH_ERR_REPLAYED_FRAME");
+  printf("a replayed frame is refused: %s\n", last_error.message);
+
+  /* The next frame, tampered with: refused, and refusing it used nothing up. */
+  CHECK(hush_sframe_sender_encrypt(sender, metadata, sizeof metadata, (const uint8_t*)media,
+                                   strlen(media), &frame, E));
+  len = take(frame, copy, sizeof copy);
+  if (expect(len > 0, "a frame fits the test's buffer")) return 1;
+  copy[len - 1] ^= 0x80;
+  st = hush_sframe_receiver_decrypt(receiver, metadata, sizeof metadata, copy, len, &plain, E);
+  failures += expect(st == HUSH_ERR_AUTHENTICATION_FAILED && plain == NULL,
+                     "a tampered frame is refused with HUSH_ERR_AUTHENTICATION_FAILED");
+  printf("a tampered frame is refused: %s\n", last_error.message);
+  copy[len - 1] ^= 0x80;
+  st = hush_sframe_receiver_decrypt(receiver, metadata, 2, copy, len, &plain, E);
+  failures += expect(st == HUSH_ERR_AUTHENTICATION_FAILED && plain == NULL,
+                     "a frame with other metadata is refused");
+  CHECK(hush_sframe_receiver_decrypt(receiver, metadata, sizeof metadata, copy, len, &plain, E));
+  failures += expect(same_text(plain, media), "the untampered frame still decrypts");
+  hush_bytes_free(plain);
+  plain = NULL;
+
+  /* Once the key is removed, its frames are refused as of an unknown key id. */
+  CHECK(hush_sframe_receiver_remove_key(receiver, 42, E));
+  st = hush_sframe_receiver_decrypt(receiver, metadata, sizeof metadata, copy, len, &plain, E);
+  failures += expect(st == HUSH_ERR_UNKNOWN_KEY_ID && plain == NULL,
+                     "a frame of a removed key is refused with HUSH_ERR_UNKNOWN_KEY_ID");
+
+  hush_sframe_sender_free(sender);
+  hush_sframe_receiver_free(receiver);
+  return failures;
+}
+
 int main(int argc, char** argv) {
   hush_context* ctx = NULL;
   int failures = 0;
@@ -492,6 +730,8 @@ int main(int argc, char** argv) {
          HUSH_C_ABI_VERSION_MINOR);
   failures += sessions(ctx, argv[1]);
   failures += messengers(ctx);
+  failures += groups(ctx);
+  failures += sframe();
   hush_context_free(ctx);
   if (failures != 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);

@@ -14,8 +14,7 @@
 /// one-time prekey twice (the second session then fails to start) or, for a person we have never
 /// talked to, hand out its own keys (trust on first use: compare safety numbers, fingerprint.h).
 ///
-/// Group keys (sender keys) and call keys do not exist in hush yet; the C API will grow functions
-/// for them (as additions to HUSH_C_1.x) once the C++ API has them.
+/// Group keys (sender keys) are in group.h and SFrame media keys in sframe.h; they use no bundles.
 ///
 /// Not responsible for: publishing or fetching (the application's I/O).
 ///

@@ -35,23 +35,25 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-/// Marks a function of the C API as exported from the shared library (symbol version HUSH_C_1.0).
+/// Marks a function of the C API as exported from the shared library (symbol version HUSH_C_1.0,
+/// or HUSH_C_1.1 for the functions of group.h and sframe.h).
 #define HUSH_C_API __attribute__((visibility("default")))
 /// Makes the compiler warn when a caller ignores a returned hush_status.
 #define HUSH_C_MUST_CHECK __attribute__((warn_unused_result))
 #else
-/// Marks a function of the C API as exported from the shared library (symbol version HUSH_C_1.0).
+/// Marks a function of the C API as exported from the shared library (symbol version HUSH_C_1.0,
+/// or HUSH_C_1.1 for the functions of group.h and sframe.h).
 #define HUSH_C_API
 /// Makes the compiler warn when a caller ignores a returned hush_status.
 #define HUSH_C_MUST_CHECK
 #endif
 
-/// The version of the C ABI these headers describe (the symbol version is HUSH_C_1.0).
+/// The version of the C ABI these headers describe (symbol versions HUSH_C_1.0 and HUSH_C_1.1).
 #define HUSH_C_ABI_VERSION_MAJOR 1
 /// The minor version of the C ABI (additions only; see docs/c-api.md).
-#define HUSH_C_ABI_VERSION_MINOR 0
+#define HUSH_C_ABI_VERSION_MINOR 1
 
-/// What a call did. Values 1 to 26 are the library's error codes (hush::Errc, with the same
+/// What a call did. Values 1 to 32 are the library's error codes (hush::Errc, with the same
 /// numbers and names); values from 100 are errors of the C boundary itself. Values are stable:
 /// never renumbered, never reused.
 typedef enum hush_status {
@@ -82,6 +84,12 @@ typedef enum hush_status {
   HUSH_ERR_STORE_ROLLED_BACK = 24,  ///< "store_rolled_back": the store went back to an old copy.
   HUSH_ERR_STALE_DEVICE_LIST = 25,  ///< "stale_device_list": older than a list already seen.
   HUSH_ERR_UNKNOWN_DEVICE = 26,     ///< "unknown_device": not on its person's device list.
+  HUSH_ERR_MALFORMED_HEADER = 27,   ///< "malformed_header": an SFrame header is malformed.
+  HUSH_ERR_UNKNOWN_KEY_ID = 28,     ///< "unknown_key_id": no SFrame key for the key id.
+  HUSH_ERR_AUTHENTICATION_FAILED = 29,  ///< "authentication_failed": a frame does not authenticate.
+  HUSH_ERR_REPLAYED_FRAME = 30,     ///< "replayed_frame": a frame's counter was already accepted.
+  HUSH_ERR_FRAME_TOO_LARGE = 31,    ///< "frame_too_large": a frame or its metadata is too large.
+  HUSH_ERR_COUNTER_EXHAUSTED = 32,  ///< "counter_exhausted": an SFrame sender needs a new key.
   HUSH_ERR_NULL_ARGUMENT = 100,     ///< "null_argument": a required pointer was NULL.
   HUSH_ERR_BUFFER_TOO_SMALL = 101,  ///< "buffer_too_small": see the size out-parameter.
   HUSH_ERR_OUT_OF_MEMORY = 102,     ///< "out_of_memory": an allocation failed.

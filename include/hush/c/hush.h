@@ -13,11 +13,14 @@
 /// - session.h     one-to-one sessions: process a bundle, encrypt, decrypt
 /// - messenger.h   people with several devices over a transport and a directory given as callbacks
 /// - fingerprint.h safety numbers: compute, display, compare a scanned code
+/// - group.h       groups with sender keys, in both wire formats (added in HUSH_C_1.1)
+/// - sframe.h      SFrame (RFC 9605) media frame encryption (added in HUSH_C_1.1)
 ///
-/// Group keys (sender keys) and call keys do not exist in hush yet; they will be added as new
-/// functions when the C++ API has them.
+/// Call keys derived by hush (issue 13: base keys for SFrame from a group's state) do not exist in
+/// the C++ API yet; they will be added as new functions when it has them.
 ///
-/// ABI stability: every C symbol carries the symbol version HUSH_C_1.0.
+/// ABI stability: every C symbol carries the symbol version of the release that added it:
+/// HUSH_C_1.0, or HUSH_C_1.1 for the functions of group.h and sframe.h.
 /// Within HUSH_C_1.x, functions and enum values are only added (in a new version node, HUSH_C_1.1
 /// and so on), never changed or removed, and the layouts of hush_error, hush_address,
 /// hush_transport and hush_key_directory stay as they are; a change that breaks a program built
@@ -31,8 +34,10 @@
 #include <hush/c/common.h>
 #include <hush/c/context.h>
 #include <hush/c/fingerprint.h>
+#include <hush/c/group.h>
 #include <hush/c/messenger.h>
 #include <hush/c/session.h>
+#include <hush/c/sframe.h>
 #include <hush/c/store.h>
 
 #endif  // HUSH_C_HUSH_H

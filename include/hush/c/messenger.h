@@ -18,7 +18,8 @@
 /// envelopes (each message is shown once), withhold the newest device list, hand out its own keys
 /// for a person we have never talked to (trust on first use: compare safety numbers), and see who
 /// talks to whom and when. It cannot read or forge messages, add a device to a person, or bring a
-/// removed device back. Group conversations (sender keys) and calls do not exist in hush yet.
+/// removed device back. The messenger does not do groups or calls: group.h (over the same store)
+/// and sframe.h do; a distribution message or a base key travels as an ordinary message.
 ///
 /// Not responsible for: networking, threads or timers (the application's).
 ///

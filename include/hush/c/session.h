@@ -12,8 +12,8 @@
 /// have never talked to, hand out its own bundle (trust on first use: compare safety numbers). It
 /// cannot read messages, forge them, or make a known person's device accept another identity key.
 ///
-/// Group messages (sender keys) and call keys do not exist in hush yet; this header will not change
-/// when they come (they will have their own headers).
+/// Group messages (sender keys) are in group.h, SFrame media frames in sframe.h; sessions carry
+/// their distribution messages and base keys.
 ///
 /// Not responsible for: transport, bundle publication (bundle.h), people with several devices
 /// (messenger.h does the fan-out).
