@@ -111,6 +111,11 @@ hush::Bytes read_body(const GroupCommandContext& c, std::string_view type, std::
   std::string_view hex = text;
   std::string body;
   const std::string what = "the " + std::string(type) + " message";
+  if (text.empty()) {
+    fail_usage("no " + std::string(type) + " message on standard input (a JSON line as " +
+               (type == kDistributionType ? "create-distribution" : "group-encrypt") +
+               " prints it, or its hex)");
+  }
   if (!text.empty() && text.front() == '{') {
     auto parsed = JsonObject::parse(text);
     if (const auto* error = std::get_if<JsonError>(&parsed)) {

@@ -1,6 +1,7 @@
 // hush quickstart: Bob publishes a prekey bundle, Alice starts a session from it and sends a
 // message, Bob decrypts it and answers. Every call returns a Result or a Status: check it, and
 // on failure its error code says why (hush::to_string(code): "duplicate_message", ...).
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -25,10 +26,12 @@ hush::Result<std::unique_ptr<hush::InMemoryProtocolStore>> new_device(const hush
   return std::make_unique<hush::InMemoryProtocolStore>(std::move(*identity), *registration_id);
 }
 
-// Prints a decrypted message (SecretBytes: wiped when it goes out of scope).
+// Prints a decrypted message. The plaintext (SecretBytes) is wiped when it goes out of scope; the
+// text copied out of it is ours to wipe once shown.
 void show(const char* who, const hush::SecretBytes& plaintext) {
-  std::printf("%s reads: %.*s\n", who, static_cast<int>(plaintext.size()),
-              reinterpret_cast<const char*>(plaintext.expose().data()));
+  std::string text = plaintext.expose_as_string();
+  std::printf("%s reads: %s\n", who, text.c_str());
+  hush::secure_wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
 }
 
 // What a server carries from one device to another: the message type and the bytes.

@@ -237,6 +237,19 @@ hush_status hush_messenger_approve_identity(hush_messenger* messenger, const cha
   });
 }
 
+hush_status hush_messenger_dismiss_identity_change(hush_messenger* messenger, const char* name,
+                                                   size_t name_len, hush_error* error) {
+  const Call call("hush_messenger_dismiss_identity_change", error);
+  return call.run([&] {
+    if (messenger == nullptr) return call.null_argument("messenger");
+    if (!present(name, name_len)) return call.null_argument("name");
+    if (auto st = messenger->messenger->dismiss_identity_change(std::string_view(name, name_len));
+        !st)
+      return call.fail(st.error());
+    return call.ok();
+  });
+}
+
 hush_status hush_messenger_safety_number(hush_messenger* messenger, const char* name,
                                          size_t name_len, hush_fingerprint** out,
                                          hush_error* error) {

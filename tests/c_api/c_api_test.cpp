@@ -702,6 +702,24 @@ TEST_CASE("C API messenger stops at an identity change until it is approved", "[
       check_error(hush_messenger_approve_identity(carol.messenger, "erin", 4, &e),
                   HUSH_ERR_INVALID_ARGUMENT, e, "hush_messenger_approve_identity");
     }
+    // Dismissed (the user did not confirm the number): the change is forgotten, the trusted key
+    // kept, and the next send to the new key raises it again.
+    REQUIRE(hush_messenger_dismiss_identity_change(carol.messenger, "dave", 4, nullptr) == HUSH_OK);
+    REQUIRE(hush_messenger_identity_change(carol.messenger, "dave", 4, &pending, offered,
+                                           sizeof offered, &offered_len, nullptr) == HUSH_OK);
+    CHECK(pending == 0);
+    {
+      Error e;
+      check_error(carol.send("dave", "still the new phone?", &e), HUSH_ERR_UNTRUSTED_IDENTITY, e,
+                  "hush_messenger_send");
+      check_error(hush_messenger_dismiss_identity_change(nullptr, "dave", 4, &e),
+                  HUSH_ERR_NULL_ARGUMENT, e, "hush_messenger_dismiss_identity_change");
+    }
+    REQUIRE(hush_messenger_identity_change(carol.messenger, "dave", 4, &pending, offered,
+                                           sizeof offered, &offered_len, nullptr) == HUSH_OK);
+    REQUIRE(pending == 1);
+    CHECK(std::memcmp(offered, new_key, sizeof new_key) == 0);
+    CHECK(net.net.queue({"dave", hush::DeviceId{1}}).empty());
     // The user compares the new safety number and approves; sending resumes.
     REQUIRE(hush_messenger_approve_identity(carol.messenger, "dave", 4, nullptr) == HUSH_OK);
     REQUIRE(hush_messenger_identity_change(carol.messenger, "dave", 4, &pending, offered,

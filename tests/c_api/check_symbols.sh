@@ -15,7 +15,7 @@ perl -0777 -ne 'while (/HUSH_C_API[^;(]*?\b(hush_\w+)\s*\(/g) { print "$1\n" }' 
 # Defined dynamic symbols: NAME@@VERSION (or NAME alone when unversioned).
 readelf --dyn-syms -W "$lib" | awk '$7 != "UND" && NF >= 8 { print $8 }' | sort -u >"$work/defined"
 
-# The functions added in HUSH_C_1.1 (group.h, sframe.h); every other one is HUSH_C_1.0. A function
+# The functions added in HUSH_C_1.1 (group.h, sframe.h, one in messenger.h); every other one is HUSH_C_1.0. A function
 # moved between versions breaks programs linked against the old one: this list only grows.
 cat >"$work/v1_1" <<'NAMES'
 hush_group_create_distribution
@@ -28,6 +28,7 @@ hush_group_new_random
 hush_group_name
 hush_group_process_distribution
 hush_group_rotate_sender_key
+hush_messenger_dismiss_identity_change
 hush_sframe_receiver_add_key
 hush_sframe_receiver_decrypt
 hush_sframe_receiver_free

@@ -1270,7 +1270,10 @@ link_relay() {
   ok "crossed the relay in clear; its database kept none of them, nor the mailbox or the message"
 }
 
-# edges: the rough edges a new user met (issue 14).
+# edges: the rough edges a new user met (issue 14). One of them only a terminal shows, so it was
+# checked by hand under a pseudo-terminal (`script -qfec 'hush-chat ...'`) rather than here: the
+# prompt is `> ` at first, stays `> ` after a failed `/msg nobody`, and is `to bob> ` after
+# `/msg BOB hello` (hush-chat prints no prompt when standard input is not a terminal).
 edges() {
   step "a relay; alice registers, and Bob registers as bob"
   start_relay relay

@@ -86,6 +86,14 @@ run_format() {
   expect_fail 2 no_session "$T/mb2" "$C" group-decrypt "${G[@]}" --peer alice
   # mallory has no chain of alice's.
   expect_fail 2 no_session "$T/m1" "$M" group-decrypt "${G[@]}" --peer alice
+  # Nothing on standard input says so (a usage error, not a protocol one).
+  : >"$T/empty"
+  expect_fail 1 "" "$T/empty" "$B" group-decrypt "${G[@]}" --peer alice
+  grep -q "no senderkey message on standard input" "$T/fail.err" ||
+    die "group-decrypt with empty stdin: $(cat "$T/fail.err")"
+  expect_fail 1 "" "$T/empty" "$B" process-distribution "${G[@]}" --peer alice
+  grep -q "no senderkey_distribution message on standard input" "$T/fail.err" ||
+    die "process-distribution with empty stdin: $(cat "$T/fail.err")"
   # A distribution message opens every message of its chain from its iteration on (here 0).
   cli "$M" process-distribution "${G[@]}" --peer alice <"$T/skdm_a"
   expect_eq "$fmt: whoever holds the distribution message reads from its iteration" \

@@ -1,13 +1,13 @@
 /// @file
-/// C API: What every other C header uses: the export macros, status codes, the error struct,
+/// C API: what every other C header uses: the export macros, status codes, the error struct,
 /// library-owned byte buffers, addresses and the version.
 ///
 /// Conventions of the whole C API (C99; no C++ types, no exceptions cross it):
-/// - Every fallible function returns a hush_status (HUSH_OK is 0) and takes a `hush_error* error`
-/// as
-///   its last argument, which may be NULL. On failure the struct receives the code and a message a
-///   person can read; on success its code is set to HUSH_OK and its message emptied. The caller
-///   owns the struct (on its stack, typically); the library keeps no error state of its own.
+/// - Every fallible function returns a hush_status (HUSH_OK is 0) and takes a
+///   `hush_error* error` as its last argument, which may be NULL. On failure the struct receives
+///   the code and a message a person can read; on success its code is set to HUSH_OK and its
+///   message emptied. The caller owns the struct (on its stack, typically); the library keeps no
+///   error state of its own.
 /// - Every buffer goes with an explicit length. Caller-provided output buffers take a capacity and
 ///   a `size_t*` that receives the bytes written; when the capacity is too small (or the buffer is
 ///   NULL) the call fails with HUSH_ERR_BUFFER_TOO_SMALL, writes nothing, and the `size_t*`
@@ -101,8 +101,9 @@ typedef enum hush_status {
 
 /// Why a call failed: the code and a message a person can read (English, one line, naming the
 /// function, what went wrong and the library's static location, e.g. "hush_session_decrypt: this
-/// message was already decrypted (duplicate_message; decrypt_message: duplicate)"). Messages never
-/// contain keys, plaintext or names. Owned by the caller; the layout is part of the ABI.
+/// message was already decrypted (duplicate_message; decrypt: message key already used or
+/// dropped)"). Messages never contain keys, plaintext or names. Owned by the caller; the layout is
+/// part of the ABI.
 typedef struct hush_error {
   hush_status code;                       ///< HUSH_OK after a successful call.
   char message[HUSH_ERROR_MESSAGE_SIZE];  ///< NUL-terminated; empty after a successful call.

@@ -149,8 +149,9 @@ HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_messenger_receive(hush_messenger* 
 /// trusted. Stores 1 in `*pending` and writes the offered key (HUSH_PUBLIC_KEY_SIZE bytes) to
 /// `offered` (capacity `offered_cap`, size in `*offered_len`); or stores 0 and writes no key. The
 /// safety number to compare before approving is hush_fingerprint_compute(our name, our identity
-/// key, their name, the offered key). Pending changes are forgotten when the messenger is freed
-/// (the next operation raises them again). Errors: HUSH_ERR_BUFFER_TOO_SMALL (size needed in
+/// key, their name, the offered key). A pending change is kept in the store, so freeing the
+/// messenger (or a restart) does not forget it: it stays until hush_messenger_approve_identity or
+/// hush_messenger_dismiss_identity_change. Errors: HUSH_ERR_BUFFER_TOO_SMALL (size needed in
 /// `*offered_len`), HUSH_ERR_NULL_ARGUMENT.
 HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_messenger_identity_change(
     hush_messenger* messenger, const char* name, size_t name_len, int* pending, uint8_t* offered,
@@ -165,6 +166,15 @@ HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_messenger_approve_identity(hush_me
                                                                          const char* name,
                                                                          size_t name_len,
                                                                          hush_error* error);
+
+/// Forgets the identity change pending for the person `name` (`name_len` bytes) and keeps the
+/// identity trusted before: for when the user did not confirm the new safety number (a server that
+/// lies about someone's keys would otherwise block sending to them until its key is approved).
+/// Sending to the person resumes with the trusted identity; a bundle, list or message under the
+/// other key is refused again and noted again as a change. Not an error if none is pending.
+/// Added in HUSH_C_1.1. Errors: HUSH_ERR_STORE_FAILURE, HUSH_ERR_NULL_ARGUMENT.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_messenger_dismiss_identity_change(
+    hush_messenger* messenger, const char* name, size_t name_len, hush_error* error);
 
 /// The safety number with the person `name` (names as stable identifiers). Stores `*out` (free it
 /// with hush_fingerprint_free). Errors: HUSH_ERR_NO_SESSION (no identity known for them),
