@@ -11,11 +11,7 @@
 #include "group/group_messages.h"
 #include "group/sender_key_state.h"
 #include "log.h"
-
-#define HUSH_TRY(expr)                                                                      \
-  do {                                                                                      \
-    if (auto hush_try_status_ = (expr); !hush_try_status_) return hush_try_status_.error(); \
-  } while (false)
+#include "store/transact.h"
 
 namespace hush {
 
@@ -23,22 +19,9 @@ using internal::SenderKeyRecordAccess;
 using internal::SenderKeyState;
 using internal::SenderMessageKey;
 
-namespace {
+using internal::transact;
 
-// Runs `body` in a transaction and returns its value, handed out only if the transaction
-// committed.
-template <class T, class Body>
-Result<T> transact(ProtocolStore& store, Body&& body) {
-  std::optional<Result<T>> out;
-  Status st = store.run_transaction([&]() -> Status {
-    out.emplace(body());
-    if (!*out) return out->error();
-    return ok_status();
-  });
-  if (!st) return st.error();
-  if (!out) return Error(Errc::kStoreFailure, "run_transaction: body did not run");
-  return std::move(*out);
-}
+namespace {
 
 template <class T>
 Result<T> logged(const Context& ctx, const char* op, const Address& remote, Result<T> r) {

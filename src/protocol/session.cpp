@@ -20,11 +20,7 @@
 #include "protocol/ratchet/double_ratchet.h"
 #include "protocol/record_access.h"
 #include "protocol/x3dh.h"
-
-#define HUSH_TRY(expr)                                                                      \
-  do {                                                                                      \
-    if (auto hush_try_status_ = (expr); !hush_try_status_) return hush_try_status_.error(); \
-  } while (false)
+#include "store/transact.h"
 
 namespace hush {
 
@@ -32,22 +28,9 @@ using internal::RecordAccess;
 using internal::RecordData;
 using internal::SessionState;
 
-namespace {
+using internal::transact;
 
-// Runs `body` in a transaction and returns its value; the value is produced inside the body and
-// handed out only if the transaction committed.
-template <class T, class Body>
-Result<T> transact(ProtocolStore& store, Body&& body) {
-  std::optional<Result<T>> out;
-  Status st = store.run_transaction([&]() -> Status {
-    out.emplace(body());
-    if (!*out) return out->error();
-    return ok_status();
-  });
-  if (!st) return st.error();
-  if (!out) return Error(Errc::kStoreFailure, "run_transaction: body did not run");
-  return std::move(*out);
-}
+namespace {
 
 Result<SessionRecord> load_or_empty(ProtocolStore& store, const Address& remote) {
   auto loaded = store.load_session(remote);
