@@ -22,21 +22,6 @@ Aes256Gcm::Aes256Gcm() : impl_(std::make_unique<Impl>()) {
 }
 Aes256Gcm::~Aes256Gcm() = default;
 
-namespace {
-constexpr std::size_t kMaxChunk = INT_MAX / 2;
-
-// Feeds `in` through EVP_CipherUpdate in int-sized chunks; `out` null means AAD.
-void update(EVP_CIPHER_CTX* ctx, ByteView in, std::uint8_t* out) {
-  while (!in.empty()) {
-    const std::size_t n = std::min(in.size(), kMaxChunk);
-    int len = 0;
-    ossl_check(EVP_CipherUpdate(ctx, out, &len, in.data(), static_cast<int>(n)), "GCM update");
-    if (out != nullptr) out += len;
-    in = in.subspan(n);
-  }
-}
-}  // namespace
-
 Result<Bytes> Aes256Gcm::seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
   if (key.size() != kKeySize || nonce.size() != kNonceSize)
     return Error(Errc::kInvalidArgument, "aes_gcm: key or nonce size");
@@ -44,8 +29,8 @@ Result<Bytes> Aes256Gcm::seal(ByteView key, ByteView nonce, ByteView aad, ByteVi
   ossl_check(EVP_CipherInit_ex2(ctx, fetched().aes_256_gcm, key.data(), nonce.data(), 1, nullptr),
              "GCM init");
   Bytes out(plaintext.size() + kTagSize);
-  update(ctx, aad, nullptr);
-  update(ctx, plaintext, out.data());
+  cipher_update(ctx, aad, nullptr);
+  cipher_update(ctx, plaintext, out.data());
   int len = 0;
   ossl_check(EVP_CipherFinal_ex(ctx, out.data() + plaintext.size(), &len), "GCM final");
   OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
@@ -73,8 +58,8 @@ Result<SecretBytes> Aes256Gcm::open(ByteView key, ByteView nonce, ByteView aad,
       OSSL_PARAM_construct_end()};
   ossl_check(EVP_CIPHER_CTX_set_params(ctx, params), "GCM set tag");
   SecretBytes out(n);
-  update(ctx, aad, nullptr);
-  update(ctx, ciphertext_and_tag.first(n), out.expose_mut().data());
+  cipher_update(ctx, aad, nullptr);
+  cipher_update(ctx, ciphertext_and_tag.first(n), out.expose_mut().data());
   int len = 0;
   if (EVP_CipherFinal_ex(ctx, out.expose_mut().data() + n, &len) != 1) {
     ERR_clear_error();

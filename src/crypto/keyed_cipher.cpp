@@ -21,19 +21,6 @@ namespace hush::internal::crypto {
 
 namespace {
 
-constexpr std::size_t kMaxChunk = INT_MAX / 2;
-
-// Feeds `in` through EVP_CipherUpdate in int-sized chunks; `out` null means AAD.
-void update(EVP_CIPHER_CTX* ctx, ByteView in, std::uint8_t* out) {
-  while (!in.empty()) {
-    const std::size_t n = std::min(in.size(), kMaxChunk);
-    int len = 0;
-    ossl_check(EVP_CipherUpdate(ctx, out, &len, in.data(), static_cast<int>(n)), "EVP update");
-    if (out != nullptr) out += len;
-    in = in.subspan(n);
-  }
-}
-
 EvpCipherCtxPtr new_ctx() {
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) throw_openssl_failure("EVP_CIPHER_CTX_new");
@@ -59,7 +46,7 @@ Aes128Ctr::~Aes128Ctr() = default;
 void Aes128Ctr::apply(std::span<const std::uint8_t, kIvSize> iv, ByteView in, std::uint8_t* out) {
   EVP_CIPHER_CTX* ctx = impl_->ctx.get();
   ossl_check(EVP_CipherInit_ex2(ctx, nullptr, nullptr, iv.data(), 1, nullptr), "CTR iv");
-  update(ctx, in, out);
+  cipher_update(ctx, in, out);
 }
 
 // ---- AES-GCM ----
@@ -91,9 +78,9 @@ void AesGcmKeyed::seal(std::span<const std::uint8_t, kNonceSize> nonce, ByteView
   if (impl_->direction != Direction::kSeal) std::abort();
   EVP_CIPHER_CTX* ctx = impl_->ctx.get();
   ossl_check(EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), 1, nullptr), "GCM iv");
-  update(ctx, aad1, nullptr);
-  update(ctx, aad2, nullptr);
-  update(ctx, plaintext, out);
+  cipher_update(ctx, aad1, nullptr);
+  cipher_update(ctx, aad2, nullptr);
+  cipher_update(ctx, plaintext, out);
   int len = 0;
   ossl_check(EVP_CipherFinal_ex(ctx, out + plaintext.size(), &len), "GCM final");
   OSSL_PARAM params[] = {
@@ -114,9 +101,9 @@ bool AesGcmKeyed::open(std::span<const std::uint8_t, kNonceSize> nonce, ByteView
       OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, expected.data(), kTagSize),
       OSSL_PARAM_construct_end()};
   ossl_check(EVP_CIPHER_CTX_set_params(ctx, params), "GCM set tag");
-  update(ctx, aad1, nullptr);
-  update(ctx, aad2, nullptr);
-  update(ctx, ciphertext, out);
+  cipher_update(ctx, aad1, nullptr);
+  cipher_update(ctx, aad2, nullptr);
+  cipher_update(ctx, ciphertext, out);
   int len = 0;
   if (EVP_CipherFinal_ex(ctx, out + ciphertext.size(), &len) != 1) {
     ERR_clear_error();  // an input-driven failure: keep the application's error queue clean

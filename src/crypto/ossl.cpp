@@ -1,6 +1,8 @@
 // hush internal: fetched OpenSSL algorithms and the failure path (see ossl.h).
 #include "crypto/ossl.h"
 
+#include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -42,6 +44,18 @@ void throw_openssl_failure(const char* where) {
   (void)where;
   ERR_clear_error();
   throw std::bad_alloc();
+}
+
+void cipher_update(EVP_CIPHER_CTX* ctx, std::span<const std::uint8_t> in, std::uint8_t* out) {
+  constexpr std::size_t kMaxChunk = INT_MAX / 2;
+  while (!in.empty()) {
+    const std::size_t n = std::min(in.size(), kMaxChunk);
+    int len = 0;
+    ossl_check(EVP_CipherUpdate(ctx, out, &len, in.data(), static_cast<int>(n)),
+               "EVP_CipherUpdate");
+    if (out != nullptr) out += len;
+    in = in.subspan(n);
+  }
 }
 
 }  // namespace hush::internal::crypto

@@ -6,7 +6,9 @@
 // Thread-safety: fetched() is initialised once, thread-safely; the handles are not synchronised.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 
 #include <openssl/evp.h>
 
@@ -48,5 +50,9 @@ const Algorithms& fetched();
 inline void ossl_check(int rc, const char* where) {
   if (rc != 1) throw_openssl_failure(where);
 }
+
+/// Feeds `in` through EVP_CipherUpdate in int-sized chunks, writing to `out` (which must have room
+/// for `in.size()` bytes); a null `out` feeds `in` as additional authenticated data.
+void cipher_update(EVP_CIPHER_CTX* ctx, std::span<const std::uint8_t> in, std::uint8_t* out);
 
 }  // namespace hush::internal::crypto
