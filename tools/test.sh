@@ -9,7 +9,7 @@
 #      suite;
 #   3. a ThreadSanitizer build: the concurrency tests;
 #   4. a clang libFuzzer build (ASan + UBSan): every fuzz target for HUSH_FUZZ_SECONDS seconds
-#      (default 30: 20 targets keep the whole run under half an hour on two cores), one per CPU at
+#      (default 20: 20 fuzz runs keep the whole run under half an hour on two cores), one per CPU at
 #      a time, on a copy of its checked-in seeds (fuzz/run_all.sh).
 # Installs missing Debian packages first (as root). Used by .ci/run; safe to run by hand.
 # HUSH_TEST_STAGES="release asan tsan fuzz" selects stages (all by default).
@@ -59,7 +59,7 @@ for s in $stages; do
         -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHUSH_BUILD_FUZZERS=ON \
         -DHUSH_BUILD_TESTS=OFF -DHUSH_BUILD_EXAMPLES=OFF
       cmake --build build-fuzz -j"$jobs" --target hush_fuzzers
-      fuzz/run_all.sh "${HUSH_FUZZ_SECONDS:-30}" build-fuzz
+      fuzz/run_all.sh "${HUSH_FUZZ_SECONDS:-20}" build-fuzz
       ;;
     *)
       echo "unknown stage: $s" >&2
