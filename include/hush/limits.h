@@ -229,4 +229,29 @@ inline constexpr std::size_t kMinSframeBaseKeyBytes = 16;
 /// See kMinSframeBaseKeyBytes.
 inline constexpr std::size_t kMaxSframeBaseKeyBytes = 64;
 
+// ---- SPQR v1 (src/pq/spqr.h; signal-v4-wire.md §4.4) ----
+
+/// An SPQR receiving chain may jump at most this many keys ahead in one message (kTooFarInFuture);
+/// note-to-self sessions have no limit. libsignal's MAX_JUMP (the same value as its Double Ratchet
+/// limit), so anything libsignal sends, hush accepts.
+inline constexpr std::uint32_t kSpqrMaxJump = 25000;
+
+/// SPQR keeps skipped keys back to this many below a receiving chain's counter; an older late
+/// message reads as a duplicate. libsignal's MAX_OOO_KEYS.
+inline constexpr std::uint32_t kSpqrMaxOutOfOrderKeys = 2000;
+
+/// When a chain's list of skipped keys reaches this size, keys older than kSpqrMaxOutOfOrderKeys
+/// below the counter are dropped (libsignal's TRIM_SIZE, 11/10 of the window), so a stored list
+/// holds fewer than this many keys.
+inline constexpr std::size_t kSpqrKeyTrimSize = kSpqrMaxOutOfOrderKeys * 11 / 10;
+
+/// SPQR chain epochs kept (the current one and one before it): later messages of older epochs fail
+/// with kInvalidMessage. An epoch takes tens of messages, as many as the out-of-order window.
+inline constexpr std::size_t kSpqrEpochsKept = 2;
+
+/// The largest serialized SPQR state accepted (kCorruptState): 2 epochs x 2 directions x fewer
+/// than kSpqrKeyTrimSize skipped keys of 36 bytes (about 317 KB), plus under 8 KB of braid state
+/// (an ML-KEM-768 decapsulation key and partly received payloads).
+inline constexpr std::size_t kMaxSpqrStateBytes = std::size_t{384} << 10;
+
 }  // namespace hush
