@@ -43,6 +43,7 @@ targets=(
   interaction:interaction
   mlkem:mlkem
   sframe:sframe
+  spqr:spqr
 )
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/hush-fuzz.XXXXXX")

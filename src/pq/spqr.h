@@ -7,6 +7,24 @@
 /// only when the whole operation succeeded (rule 1). The state is untrusted when read back from a
 /// store: spqr_* parse it strictly and bounded (kCorruptState on anything else).
 ///
+/// Implementation: spqr_state.h (the strict state format, bounded by kMaxSpqrStateBytes),
+/// spqr_chain.h (the chain with its out-of-order window, and the authenticator), spqr_erasure.h
+/// (GF(2^16) Reed-Solomon chunks), spqr_codec.h (the pq_ratchet bytes); the braid's transitions in
+/// spqr.cpp. Limits with their reasons: include/hush/limits.h (kSpqr*).
+///
+/// For the caller: commit the state spqr_recv returns only once the message it came with has
+/// authenticated (its MAC depends on the key SPQR returns). SPQR checks a payload only when all its
+/// chunks are in (the header and ciphertext MACs, the ML-KEM header check), so a forged chunk that
+/// were committed would sit in the decoder and spoil the payload it belongs to: later genuine
+/// chunks would then fail with kInvalidMessage and the braid would not advance.
+///
+/// What the server (or anyone on the path) can still do: it sees pq_ratchet in the clear (epochs,
+/// key indices, chunk types and indices, the public ML-KEM payloads); it can delay, drop, reorder
+/// and replay messages. Dropping stalls the braid (epochs stop advancing; the symmetric chain goes
+/// on, so messages still decrypt) but loses nothing else: any k chunks rebuild a payload. A message
+/// held back until the receiver is two epochs further fails with kInvalidMessage (one epoch before
+/// the current one is kept, as in libsignal); a replay fails with kDuplicateMessage.
+///
 /// Thread-safety: free functions without shared state; safe to call concurrently on distinct
 /// states.
 #pragma once

@@ -206,15 +206,16 @@ TEST_CASE("spqr session: 20 percent loss with reordering and duplicates both way
 }
 
 TEST_CASE("spqr session: note-to-self sessions take any jump", "[spqr]") {
-  Side a(SpqrRole::kInitiator, 11, true), b(SpqrRole::kResponder, 12, true);
-  Side c(SpqrRole::kInitiator, 11), d(SpqrRole::kResponder, 12);
-  Sent last, last_normal;
-  for (std::uint32_t i = 0; i <= kSpqrMaxJump + 1; ++i) {
-    last = b.send();
-    last_normal = d.send();
-  }
-  CHECK(a.recv(last) == 0);
-  CHECK(c.recv(last_normal) == static_cast<int>(Errc::kTooFarInFuture));
+  Side self(SpqrRole::kInitiator, 11, true), normal(SpqrRole::kInitiator, 11);
+  Side peer(SpqrRole::kResponder, 12);
+  // A message far ahead of the chain (its index rewritten: the key is not checked here, only the
+  // limit; the chain test checks keys after a jump).
+  SpqrMessage far = decode(peer.send().message);
+  far.index = kSpqrMaxJump + 1;  // from counter 0: one beyond the limit
+  CHECK(spqr_recv(self.state, spqr_encode_message(far)));
+  CHECK(spqr_recv(normal.state, spqr_encode_message(far)).error().code() == Errc::kTooFarInFuture);
+  far.index = kSpqrMaxJump;
+  CHECK(spqr_recv(normal.state, spqr_encode_message(far)));
 }
 
 namespace {

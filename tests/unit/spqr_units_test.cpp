@@ -221,7 +221,7 @@ TEST_CASE("spqr chain: duplicates jumps trimming and dropped epochs", "[spqr]") 
                     }));
   // Note-to-self: no jump limit.
   SpqrChain self = spqr_chain_new(seed, false, UINT32_MAX);
-  REQUIRE(spqr_chain_recv_key(self, 0, 3 * kSpqrMaxJump));
+  REQUIRE(spqr_chain_recv_key(self, 0, kSpqrMaxJump + 2));
   // Epochs: two kept; the one before is gone.
   SecretArray<32> s;
   REQUIRE(spqr_chain_add_epoch(c, 1, s));
