@@ -7,10 +7,12 @@
 //   1: spqr_recv(snapshot, genuine message XOR operand)        (near-genuine payloads: chunk
 //                                                               indices, MACs, epochs, types)
 //   2: the snapshot state XOR operand, then spqr_epoch, spqr_recv(genuine), spqr_send
-//   3: operand as a state, as mode 2
+//   3: operand as a state, as mode 2; and its first 32 bytes as the seed of spqr_initial_state
+//      for both roles (note-to-self when the operand's length is even)
 // Checked: nothing crashes or allocates without bound; every error has one of the documented codes;
 // a state that parses re-serializes to the same bytes (one canonical form); a successful call's
-// state parses again and its epoch moves forward by at most one.
+// state parses again and its epoch moves forward by at most one; fresh sides agree on their keys.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -106,6 +108,31 @@ void hostile_state(ByteView state, const Snapshot& snap) {
     after_success(state, sent->state);
 }
 
+// spqr_initial_state from any seed: both sides' records parse and re-serialize, and the first
+// message in either direction gives both sides the same key.
+void fresh_pair(ByteView seed_bytes, bool self) {
+  SecretArray<32> seed;
+  fuzz::check(SecretArray<32>::from(seed_bytes, seed), "32-byte seed");
+  auto a = spqr_initial_state(seed, SpqrRole::kInitiator, self);
+  auto b = spqr_initial_state(seed, SpqrRole::kResponder, self);
+  fuzz::check(a && b, "initial states from any seed");
+  for (const Bytes* st : {&*a, &*b}) {
+    auto parsed = spqr_parse_state(*st);
+    fuzz::check(parsed.has_value(), "an initial state parses");
+    fuzz::check(spqr_serialize_state(*parsed) == *st, "an initial state re-serializes");
+  }
+  fuzz::FuzzRandom random(3);
+  auto from_a = spqr_send(*a, random);
+  auto from_b = spqr_send(*b, random);
+  fuzz::check(from_a && from_b, "first sends");
+  auto at_b = spqr_recv(*b, from_a->message);
+  auto at_a = spqr_recv(*a, from_b->message);
+  fuzz::check(at_a && at_b, "first receives");
+  fuzz::check(constant_time_equals(at_b->key.expose(), from_a->key.expose()) &&
+                  constant_time_equals(at_a->key.expose(), from_b->key.expose()),
+              "both sides derive the same first keys");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -139,6 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     default:
       hostile_state(operand, snap);
+      if (operand.size() >= 32) fresh_pair(operand.first(32), operand.size() % 2 == 0);
       break;
   }
   return 0;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -13,8 +14,10 @@
 
 #include <hush/bytes.h>
 #include <hush/limits.h>
+#include <hush/random.h>
 #include <hush/secret.h>
 
+#include "pq/spqr.h"
 #include "pq/spqr_chain.h"
 #include "pq/spqr_codec.h"
 #include "pq/spqr_erasure.h"
@@ -310,4 +313,26 @@ TEST_CASE("spqr codec: malformed fields are refused", "[spqr]") {
   CHECK(spqr_decode_message(ok_chunk));
   // Non-minimal varints parse (as protobuf's do).
   CHECK(spqr_decode_message(Bytes{1, 0x81, 0x00, 0x82, 0x00, 0}));
+}
+
+TEST_CASE("spqr: the responder's first messages equal the JavaScript model's", "[spqr]") {
+  Bytes state;
+  std::size_t checked = 0;
+  for (const auto& f : vector_lines()) {
+    if (f[0] == "seed") {
+      SecretArray<32> seed;
+      REQUIRE(SecretArray<32>::from(hex(f[1]), seed));
+      auto s = spqr_initial_state(seed, SpqrRole::kResponder, false);
+      REQUIRE(s);
+      state = *s;
+    }
+    if (f[0] != "responder") continue;
+    auto sent = spqr_send(state, system_random());
+    REQUIRE(sent);
+    CHECK(to_hex(sent->message) == f[1]);
+    CHECK(to_hex(sent->key.expose()) == f[2]);
+    state = sent->state;
+    ++checked;
+  }
+  CHECK(checked == 3);
 }
