@@ -89,9 +89,14 @@ inline constexpr std::size_t kMaxStoreSnapshotBytes = std::size_t{1} << 30;
 /// (kLimitExceeded) instead of wrapping, which would reuse a message key.
 inline constexpr std::uint32_t kMaxChainCounter = 0xFFFFFFFEu;
 
-/// The largest serialized PreKeyBundle `PreKeyBundle::parse` accepts (three keys, a signature and
-/// ids need about 200 bytes).
-inline constexpr std::size_t kMaxBundleBytes = 1024;
+/// The largest serialized PreKeyBundle `PreKeyBundle::parse` accepts: three EC keys, a signature
+/// and ids need about 200 bytes, and a signed Kyber prekey (1569-byte key, 64-byte signature, id)
+/// about 1640 more; 4096 bounds both with margin.
+inline constexpr std::size_t kMaxBundleBytes = 4096;
+
+/// The largest serialized Kyber prekey record accepted from a store (a 1569-byte public key, a
+/// 3169-byte secret key, a signature, an id, a timestamp and flags need about 4830 bytes).
+inline constexpr std::size_t kMaxKyberKeyRecordBytes = 8192;
 
 /// The most one-time prekeys one PublishedKeys may carry, bounding what a directory accepts at
 /// once (Signal's servers take 100 per upload).

@@ -181,11 +181,13 @@ Status trust_identity(ProtocolStore& store, std::string_view name, const Identit
 Status reset_session(ProtocolStore& store, const Address& remote);
 
 /// Builds our current bundle from the stores: our identity and registration id, signed prekey
-/// `signed_pre_key_id`, and one-time prekey `pre_key_id` if given. Nothing is consumed.
-/// Errors: kInvalidKeyId (either prekey missing), kStoreFailure, kCorruptState.
+/// `signed_pre_key_id`, one-time prekey `pre_key_id` if given, and signed Kyber prekey
+/// `kyber_pre_key_id` if given (a PQXDH bundle; without one the bundle is X3DH only). Nothing is
+/// consumed. Errors: kInvalidKeyId (a named prekey missing), kStoreFailure, kCorruptState.
 Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
                                  SignedPreKeyId signed_pre_key_id,
-                                 std::optional<PreKeyId> pre_key_id);
+                                 std::optional<PreKeyId> pre_key_id,
+                                 std::optional<KyberPreKeyId> kyber_pre_key_id = std::nullopt);
 
 /// Generates `count` one-time prekeys with ids from the store's `next_pre_key_id()` upwards and
 /// stores them, in one transaction; returns their ids. Errors: kInvalidArgument (the 24-bit id

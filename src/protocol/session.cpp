@@ -468,7 +468,8 @@ Status reset_session(ProtocolStore& store, const Address& remote) {
 
 Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
                                  SignedPreKeyId signed_pre_key_id,
-                                 std::optional<PreKeyId> pre_key_id) {
+                                 std::optional<PreKeyId> pre_key_id,
+                                 std::optional<KyberPreKeyId> kyber_pre_key_id) {
   auto identity = store.identity_key_pair();
   if (!identity) return identity.error();
   auto registration_id = store.local_registration_id();
@@ -489,6 +490,14 @@ Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
     if (!*pk) return Error(Errc::kInvalidKeyId, "make_bundle: unknown one-time prekey");
     bundle.pre_key_id = pre_key_id;
     bundle.pre_key = (*pk)->key_pair.public_key;
+  }
+  if (kyber_pre_key_id) {
+    auto kk = store.load_kyber_pre_key(*kyber_pre_key_id);
+    if (!kk) return kk.error();
+    if (!*kk) return Error(Errc::kInvalidKeyId, "make_bundle: unknown Kyber prekey");
+    bundle.kyber_pre_key_id = kyber_pre_key_id;
+    bundle.kyber_pre_key = (*kk)->public_key;
+    bundle.kyber_pre_key_signature = (*kk)->signature;
   }
   return bundle;
 }
