@@ -17,6 +17,10 @@ namespace hush {
 /// Bounds the work (and skipped keys) one message can cause; libsignal-protocol-c's limit (§4.5).
 inline constexpr std::uint32_t kMaxForwardJump = 2000;
 
+/// The largest forward jump of a version-4 (PQXDH) session's chains, libsignal 0.103's
+/// (signal-v4-wire.md §3.3; version 3 keeps kMaxForwardJump, libsignal-protocol-c's).
+inline constexpr std::uint32_t kMaxForwardJumpV4 = 25000;
+
 /// Skipped message keys kept per receiving chain; the oldest is dropped beyond this, and a late
 /// message whose key was dropped reads as a duplicate. libsignal-protocol-c's MAX_MESSAGE_KEYS.
 inline constexpr std::size_t kMaxSkippedKeysPerChain = 2000;
@@ -48,11 +52,11 @@ inline constexpr std::size_t kMaxRetiredBaseKeys = 200;
 inline constexpr std::size_t kMaxDecryptTrials = 20;
 
 /// The chain steps (HMACs of a chain key) all the trials of one decryption may derive before a MAC
-/// verifies: two full forward jumps. One trial may always jump kMaxForwardJump; a forged message
-/// that claims a far counter on a new ratchet key then costs about two genuine ones with that
-/// counter, not 20. What is given up: a message far ahead on a new chain of an archived state,
-/// after the current state has spent the budget.
-inline constexpr std::uint64_t kMaxDecryptChainSteps = std::uint64_t{2} * kMaxForwardJump;
+/// verifies: two full forward jumps of the version with the larger jump (4). One trial may always
+/// jump its version's limit; a forged message that claims a far counter on a new ratchet key then
+/// costs about two genuine ones with that counter, not 20. What is given up: a message far ahead
+/// on a new chain of an archived state, after the current state has spent the budget.
+inline constexpr std::uint64_t kMaxDecryptChainSteps = std::uint64_t{2} * kMaxForwardJumpV4;
 
 /// A session whose prekey messages stay unanswered this long (30 days) is no longer used for
 /// sending: encrypt_message reports kNoSession, and a fresh bundle starts a new one. The peer may
@@ -71,8 +75,9 @@ inline constexpr std::size_t kMaxMessageBytes = kMaxPlaintextBytes + 16 + 1024;
 
 /// The largest serialized SessionRecord `SessionRecord::deserialize` accepts. The worst case the
 /// limits above allow is 41 states x 5 chains x 2000 skipped keys x (32-byte seed + 5-byte counter)
-/// plus per-state overhead, about 15.2 MB; 24 MiB bounds it with margin.
-inline constexpr std::size_t kMaxSessionRecordBytes = std::size_t{24} << 20;
+/// plus per-state overhead, about 15.2 MB, and for version-4 states 41 SPQR states of at most
+/// kMaxSpqrStateBytes (10.3 MiB); 40 MiB bounds it with margin.
+inline constexpr std::size_t kMaxSessionRecordBytes = std::size_t{40} << 20;
 
 /// The largest serialized prekey or signed prekey record accepted from a store (a key pair, a
 /// signature, ids and a timestamp need under 200 bytes).
@@ -88,6 +93,12 @@ inline constexpr std::size_t kMaxStoreSnapshotBytes = std::size_t{1} << 30;
 /// The sending chain's counter is a uint32 on the wire; a chain refuses to encrypt past this
 /// (kLimitExceeded) instead of wrapping, which would reuse a message key.
 inline constexpr std::uint32_t kMaxChainCounter = 0xFFFFFFFEu;
+
+/// The largest SPQR state (src/pq/spqr.h) a stored v4 session state may hold: the braid's
+/// ML-KEM-768 keys and chunk buffers take a few KiB, the out-of-order window at most 2201 keys of
+/// 36 bytes (about 79 KiB); 256 KiB bounds it with margin. (Lead: check against the full SPQR at
+/// merge.)
+inline constexpr std::size_t kMaxSpqrStateBytes = std::size_t{256} << 10;
 
 /// The largest serialized PreKeyBundle `PreKeyBundle::parse` accepts: three EC keys, a signature
 /// and ids need about 200 bytes, and a signed Kyber prekey (1569-byte key, 64-byte signature, id)
