@@ -52,11 +52,14 @@ inline constexpr std::size_t kMaxRetiredBaseKeys = 200;
 inline constexpr std::size_t kMaxDecryptTrials = 20;
 
 /// The chain steps (HMACs of a chain key) all the trials of one decryption may derive before a MAC
-/// verifies: two full forward jumps of the version with the larger jump (4). One trial may always
-/// jump its version's limit; a forged message that claims a far counter on a new ratchet key then
-/// costs about two genuine ones with that counter, not 20. What is given up: a message far ahead
-/// on a new chain of an archived state, after the current state has spent the budget.
-inline constexpr std::uint64_t kMaxDecryptChainSteps = std::uint64_t{2} * kMaxForwardJumpV4;
+/// verifies: two full forward jumps. One trial may always jump kMaxForwardJump; a forged message
+/// that claims a far counter on a new ratchet key then costs about two genuine ones with that
+/// counter, not 20. What is given up: a message far ahead on a new chain of an archived state,
+/// after the current state has spent the budget.
+inline constexpr std::uint64_t kMaxDecryptChainSteps = std::uint64_t{2} * kMaxForwardJump;
+
+/// The same budget when a version-4 state is among those tried: two of its forward jumps.
+inline constexpr std::uint64_t kMaxDecryptChainStepsV4 = std::uint64_t{2} * kMaxForwardJumpV4;
 
 /// A session whose prekey messages stay unanswered this long (30 days) is no longer used for
 /// sending: encrypt_message reports kNoSession, and a fresh bundle starts a new one. The peer may

@@ -14,6 +14,8 @@
 #include <hush/limits.h>
 #include <hush/session.h>
 
+#include <algorithm>
+
 #include "crypto/crypto.h"
 #include "log.h"
 #include "messages_internal.h"
@@ -181,7 +183,11 @@ Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
   std::optional<Error> first_error;
   // The chain steps all trials together may derive before a MAC verifies (kMaxDecryptChainSteps):
   // a trial that would need more than what is left is not made.
-  std::uint64_t steps_left = kMaxDecryptChainSteps;
+  // A version-4 state may jump 25,000 (libsignal 0.103's), so the budget is two of its jumps then.
+  const bool any_v4 = std::any_of(order.begin(), order.end(), [&](std::ptrdiff_t i) {
+    return state_at(i).version == kPqProtocolVersion;
+  });
+  std::uint64_t steps_left = any_v4 ? kMaxDecryptChainStepsV4 : kMaxDecryptChainSteps;
   for (std::ptrdiff_t i : order) {
     const SessionState& state = state_at(i);
     const internal::ReceiverChain* chain = state.find_receiver_chain(message.ratchet_key());
