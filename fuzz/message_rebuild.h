@@ -16,9 +16,13 @@ namespace hush::fuzz {
 
 /// True when two SignalMessages carry the same fields (the MAC and the exact bytes aside).
 inline bool same_fields(const SignalMessage& a, const SignalMessage& b) {
+  const auto aa = a.addresses();
+  const auto ba = b.addresses();
   return a.message_version() == b.message_version() && a.ratchet_key() == b.ratchet_key() &&
          a.counter() == b.counter() && a.previous_counter() == b.previous_counter() &&
-         std::ranges::equal(a.ciphertext(), b.ciphertext());
+         std::ranges::equal(a.ciphertext(), b.ciphertext()) &&
+         std::ranges::equal(a.pq_ratchet(), b.pq_ratchet()) && aa.has_value() == ba.has_value() &&
+         (!aa || std::ranges::equal(*aa, *ba));
 }
 
 /// Fixed keys for rebuilding: any key will do, the MAC is not what is being tested.
@@ -40,9 +44,13 @@ struct RebuildKeys {
 /// `m` rebuilt from its parsed fields, with a MAC under RebuildKeys.
 inline SignalMessage rebuild(internal::crypto::HmacSha256& hmac, const RebuildKeys& keys,
                              const SignalMessage& m) {
+  internal::V4Fields v4;
+  v4.version = m.message_version();
+  v4.pq_ratchet = m.pq_ratchet();
+  v4.addresses = m.addresses();
   return internal::MessageBuilder::signal_message(
       hmac, keys.mac_key, keys.sender, keys.receiver, m.ratchet_key(), m.counter(),
-      m.previous_counter(), Bytes(m.ciphertext().begin(), m.ciphertext().end()));
+      m.previous_counter(), Bytes(m.ciphertext().begin(), m.ciphertext().end()), v4);
 }
 
 /// Checks that `m` (parsed) rebuilds into bytes that parse to the same fields, whose MAC is the

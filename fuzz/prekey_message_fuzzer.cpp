@@ -22,13 +22,15 @@ bool same_fields(const PreKeySignalMessage& a, const PreKeySignalMessage& b) {
          a.pre_key_id() == b.pre_key_id() && a.signed_pre_key_id() == b.signed_pre_key_id() &&
          a.base_key() == b.base_key() && a.identity_key() == b.identity_key() &&
          fuzz::same_fields(a.message(), b.message()) &&
-         std::ranges::equal(a.message().serialized(), b.message().serialized());
+         std::ranges::equal(a.message().serialized(), b.message().serialized()) &&
+         a.kyber_pre_key_id() == b.kyber_pre_key_id() &&
+         std::ranges::equal(a.kyber_ciphertext(), b.kyber_ciphertext());
 }
 
 PreKeySignalMessage rebuild(const PreKeySignalMessage& m) {
-  return internal::MessageBuilder::prekey_message(m.registration_id(), m.pre_key_id(),
-                                                  m.signed_pre_key_id(), m.base_key(),
-                                                  m.identity_key(), m.message());
+  return internal::MessageBuilder::prekey_message(
+      m.registration_id(), m.pre_key_id(), m.signed_pre_key_id(), m.base_key(), m.identity_key(),
+      m.message(), m.kyber_pre_key_id(), m.kyber_ciphertext());
 }
 
 }  // namespace
@@ -46,7 +48,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   fuzz::check(std::ranges::equal(parsed->serialized(), input), "serialized() is not the input");
-  fuzz::check(parsed->message_version() == kProtocolVersion, "parsed a version other than 3");
+  fuzz::check(parsed->message_version() == kProtocolVersion ||
+                  parsed->message_version() == kPqProtocolVersion,
+              "parsed a version other than 3 or 4");
+  fuzz::check(
+      (parsed->message_version() == kPqProtocolVersion) ==
+          (parsed->kyber_pre_key_id().has_value() && parsed->kyber_ciphertext().size() == 1569),
+      "Kyber fields do not match the version");
   fuzz::check(parsed->message().message_version() == parsed->message_version(),
               "inner version differs from the outer one");
   fuzz::check(dispatched->prekey_message() != nullptr &&

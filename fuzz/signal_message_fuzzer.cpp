@@ -1,6 +1,6 @@
-// hush fuzz target: SignalMessage::parse on arbitrary bytes. Whatever parses is rebuilt from its
-// fields with the library's builder; the rebuilt message must parse to the same fields, and
-// rebuilding it again must give the same bytes. CiphertextMessage::parse must agree.
+// hush fuzz target: SignalMessage::parse on arbitrary bytes (versions 3 and 4). Whatever parses is
+// rebuilt from its fields with the library's builder; the rebuilt message must parse to the same
+// fields, and rebuilding it again must give the same bytes. CiphertextMessage::parse must agree.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +26,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   fuzz::check(std::ranges::equal(parsed->serialized(), input), "serialized() is not the input");
-  fuzz::check(parsed->message_version() == kProtocolVersion, "parsed a version other than 3");
+  fuzz::check(parsed->message_version() == kProtocolVersion ||
+                  parsed->message_version() == kPqProtocolVersion,
+              "parsed a version other than 3 or 4");
+  fuzz::check(parsed->message_version() == kPqProtocolVersion ||
+                  (parsed->pq_ratchet().empty() && !parsed->addresses()),
+              "a version-3 message with version-4 fields");
   fuzz::check(dispatched->signal_message() != nullptr &&
                   fuzz::same_fields(*parsed, *dispatched->signal_message()),
               "CiphertextMessage::parse gives other fields");

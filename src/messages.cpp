@@ -17,6 +17,10 @@ namespace hush {
 
 namespace {
 
+// A Kyber1024 ciphertext: type byte 0x08 and 1568 bytes (signal-v4-wire.md §2.1).
+constexpr std::size_t kKyberCiphertextSize = 1569;
+constexpr std::uint8_t kKyberTypeByte = 0x08;
+
 // Smallest SignalMessage: version byte, at least one protobuf byte, 8-byte MAC (libsignal: > 9).
 constexpr std::size_t kMinSignalMessageBytes = 1 + 1 + kMacSize;
 
@@ -24,7 +28,7 @@ Status check_version(std::uint8_t version_byte, const char* legacy_where,
                      const char* future_where) {
   const std::uint8_t version = version_byte >> 4;
   if (version < kProtocolVersion) return Error(Errc::kLegacyMessage, legacy_where);
-  if (version > kProtocolVersion) return Error(Errc::kInvalidVersion, future_where);
+  if (version > kPqProtocolVersion) return Error(Errc::kInvalidVersion, future_where);
   return ok_status();
 }
 
@@ -53,6 +57,14 @@ Result<SignalMessage> SignalMessage::parse(ByteView serialized) {
   m.counter_ = pb.counter();
   m.previous_counter_ = pb.previous_counter();
   m.version_ = static_cast<std::uint8_t>(serialized[0] >> 4);
+  if (m.version_ == kPqProtocolVersion) {
+    // Optional for the parser (signal-v4-wire.md §3.2); the session demands pq_ratchet.
+    m.pq_ratchet_.assign(pb.pq_ratchet().begin(), pb.pq_ratchet().end());
+    if (pb.has_addresses()) {
+      m.addresses_.assign(pb.addresses().begin(), pb.addresses().end());
+      m.has_addresses_ = true;
+    }
+  }
   return m;
 }
 
@@ -88,6 +100,17 @@ Result<PreKeySignalMessage> PreKeySignalMessage::parse(ByteView serialized) {
   m.signed_pre_key_id_ = SignedPreKeyId{pb.signed_pre_key_id()};
   m.registration_id_ = pb.registration_id();
   m.version_ = static_cast<std::uint8_t>(serialized[0] >> 4);
+  if (m.version_ == kPqProtocolVersion) {
+    // libsignal: "Kyber pre key must be present for this session version" (§2.4 step 3).
+    if (!pb.has_kyber_pre_key_id() || !pb.has_kyber_ciphertext())
+      return Error(Errc::kInvalidMessage, "PreKeySignalMessage: version 4 without Kyber fields");
+    const ByteView ct = as_bytes(pb.kyber_ciphertext());
+    if (ct.size() != kKyberCiphertextSize || ct[0] != kKyberTypeByte)
+      return Error(Errc::kInvalidKemCiphertext,
+                   "PreKeySignalMessage: Kyber ciphertext of the wrong type or length");
+    m.kyber_pre_key_id_ = KyberPreKeyId{pb.kyber_pre_key_id()};
+    m.kyber_ciphertext_.assign(ct.begin(), ct.end());
+  }
   return m;
 }
 
@@ -139,17 +162,22 @@ bool verify_mac(crypto::HmacSha256& hmac, ByteView mac_key, const IdentityKey& s
 SignalMessage MessageBuilder::signal_message(crypto::HmacSha256& hmac, ByteView mac_key,
                                              const IdentityKey& sender, const IdentityKey& receiver,
                                              const PublicKey& ratchet_key, std::uint32_t counter,
-                                             std::uint32_t previous_counter, Bytes ciphertext) {
+                                             std::uint32_t previous_counter, Bytes ciphertext,
+                                             const V4Fields& v4) {
   wire::SignalMessage pb;
   const auto key = ratchet_key.serialize();
   pb.set_ratchet_key(to_field(key));
   pb.set_counter(counter);
   pb.set_previous_counter(previous_counter);
   pb.set_ciphertext(to_field(ciphertext));
+  if (v4.version == kPqProtocolVersion) {
+    pb.set_pq_ratchet(to_field(v4.pq_ratchet));
+    if (v4.addresses) pb.set_addresses(to_field(*v4.addresses));
+  }
   const std::size_t body = pb.ByteSizeLong();
   SignalMessage m;
   m.serialized_.resize(1 + body + kMacSize);
-  m.serialized_[0] = kVersionByte;
+  m.serialized_[0] = v4.version == kPqProtocolVersion ? kPqVersionByte : kVersionByte;
   pb.SerializeWithCachedSizesToArray(m.serialized_.data() + 1);
   const auto mac =
       compute_mac(hmac, mac_key, sender, receiver, ByteView(m.serialized_).first(1 + body));
@@ -158,16 +186,22 @@ SignalMessage MessageBuilder::signal_message(crypto::HmacSha256& hmac, ByteView 
   m.ratchet_key_ = ratchet_key;
   m.counter_ = counter;
   m.previous_counter_ = previous_counter;
-  m.version_ = kProtocolVersion;
+  m.version_ = v4.version;
+  if (v4.version == kPqProtocolVersion) {
+    m.pq_ratchet_.assign(v4.pq_ratchet.begin(), v4.pq_ratchet.end());
+    if (v4.addresses) {
+      m.addresses_.assign(v4.addresses->begin(), v4.addresses->end());
+      m.has_addresses_ = true;
+    }
+  }
   return m;
 }
 
-PreKeySignalMessage MessageBuilder::prekey_message(std::uint32_t registration_id,
-                                                   std::optional<PreKeyId> pre_key_id,
-                                                   SignedPreKeyId signed_pre_key_id,
-                                                   const PublicKey& base_key,
-                                                   const IdentityKey& identity_key,
-                                                   SignalMessage message) {
+PreKeySignalMessage MessageBuilder::prekey_message(
+    std::uint32_t registration_id, std::optional<PreKeyId> pre_key_id,
+    SignedPreKeyId signed_pre_key_id, const PublicKey& base_key, const IdentityKey& identity_key,
+    SignalMessage message, std::optional<KyberPreKeyId> kyber_pre_key_id,
+    ByteView kyber_ciphertext) {
   wire::PreKeySignalMessage pb;
   pb.set_registration_id(registration_id);
   if (pre_key_id) pb.set_pre_key_id(to_uint(*pre_key_id));
@@ -175,10 +209,15 @@ PreKeySignalMessage MessageBuilder::prekey_message(std::uint32_t registration_id
   pb.set_base_key(to_field(base_key.serialize()));
   pb.set_identity_key(to_field(identity_key.serialize()));
   pb.set_message(to_field(message.serialized()));
+  const std::uint8_t version = message.message_version();
+  if (kyber_pre_key_id) {
+    pb.set_kyber_pre_key_id(to_uint(*kyber_pre_key_id));
+    pb.set_kyber_ciphertext(to_field(kyber_ciphertext));
+  }
   const std::size_t body = pb.ByteSizeLong();
   PreKeySignalMessage m;
   m.serialized_.resize(1 + body);
-  m.serialized_[0] = kVersionByte;
+  m.serialized_[0] = version == kPqProtocolVersion ? kPqVersionByte : kVersionByte;
   pb.SerializeWithCachedSizesToArray(m.serialized_.data() + 1);
   m.message_ = std::move(message);
   m.base_key_ = base_key;
@@ -186,7 +225,9 @@ PreKeySignalMessage MessageBuilder::prekey_message(std::uint32_t registration_id
   m.pre_key_id_ = pre_key_id;
   m.signed_pre_key_id_ = signed_pre_key_id;
   m.registration_id_ = registration_id;
-  m.version_ = kProtocolVersion;
+  m.version_ = version;
+  m.kyber_pre_key_id_ = kyber_pre_key_id;
+  m.kyber_ciphertext_.assign(kyber_ciphertext.begin(), kyber_ciphertext.end());
   return m;
 }
 

@@ -73,6 +73,12 @@ std::string_view to_string(Errc code) noexcept {
       return "frame_too_large";
     case Errc::kCounterExhausted:
       return "counter_exhausted";
+    case Errc::kInvalidKemKey:
+      return "invalid_kem_key";
+    case Errc::kInvalidKemCiphertext:
+      return "invalid_kem_ciphertext";
+    case Errc::kPostQuantumRequired:
+      return "post_quantum_required";
   }
   return "unknown_error";
 }

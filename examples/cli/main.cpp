@@ -55,18 +55,25 @@ namespace {
 
 constexpr std::string_view kUsage = R"(usage: hush-cli --state DIR <command> [options]
 
-A scriptable Signal-protocol (v3) peer. Each invocation opens its state in DIR (an SQLite
-database, DIR/hush.db), does one operation as one transaction and exits; output is printed only
-after the new state is committed. Keys and message bodies are lowercase hex.
+A scriptable Signal-protocol peer: version 4 (PQXDH and SPQR, as libsignal 0.103 speaks it) with
+peers whose bundles carry a Kyber prekey, version 3 (X3DH, libsignal-protocol-c) with the others.
+Each invocation opens its state in DIR (an SQLite database, DIR/hush.db), does one operation as
+one transaction and exits; output is printed only after the new state is committed. Keys and
+message bodies are lowercase hex.
 
 A person (a name) may have several devices, each with a DIR of its own: all hold the person's
 identity key, and the person's device list, signed with it, says which devices exist. init makes
 device 1 and the first list; link-code, link and link --accept add a device.
 
 commands:
-  init [--registration-id N] [--device-id N] [--name S] [--prekeys N] [--force]
-      Create DIR (if missing) with a new identity, signed prekey 1 and N one-time prekeys
-      (default 100, at most 10000). Refuses an initialised DIR unless --force (new identity).
+  init [--registration-id N] [--device-id N] [--name S] [--prekeys N] [--kyber-prekeys N]
+       [--require-pq] [--force]
+      Create DIR (if missing) with a new identity, signed prekey 1, N one-time prekeys
+      (default 100, at most 10000), N one-time Kyber prekeys (--kyber-prekeys, ids 1..N, default
+      100, at most 1000) and a last-resort Kyber prekey (id N + 1). --require-pq: post-quantum
+      sessions only (process-bundle refuses a bundle without a Kyber prekey with
+      post_quantum_required; decrypt refuses a version-3 prekey message with legacy_message).
+      Refuses an initialised DIR unless --force (new identity).
       The name (1 to 1024 bytes) defaults to the last component of DIR. As device 1 (the
       default) it also makes the person's first device list (version 1, devices [1]); with
       --device-id N, N > 1 (for older scripts), it makes none, and that state cannot link or
@@ -74,24 +81,32 @@ commands:
   identity
       Print our name, registration id, device id, identity key, signed prekey id, prekeys left
       and our device list's version (0: none) as JSON.
-  bundle [--prekey-id N | --no-prekey]
+  bundle [--prekey-id N | --no-prekey] [--last-resort-kyber | --no-kyber]
       Print our prekey bundle as one JSON line; offers the lowest-numbered one-time prekey left
-      unless told otherwise. Consumes nothing.
+      unless told otherwise, and the lowest one-time Kyber prekey left, else the last-resort one
+      (kyber_prekey_id, kyber_prekey: 1569 bytes, type byte 0x08 first, kyber_prekey_signature);
+      --last-resort-kyber offers the last-resort one, --no-kyber none (an X3DH-only bundle).
+      Consumes nothing.
   process-bundle --peer NAME [--device N]
-      Read a bundle JSON line on stdin and start a session with it (X3DH as initiator).
+      Read a bundle JSON line on stdin and start a session with it as initiator: PQXDH (version
+      4) when it has a Kyber prekey, else X3DH (version 3; refused with post_quantum_required
+      under init --require-pq, or when the person already had a version-4 session with us).
       --device defaults to the bundle's device_id.
   encrypt --peer NAME [--device N] [--count K]
       Read plaintext on stdin; print K (default 1) messages, one JSON line each:
       {"type":"prekey"|"whisper","body":"<hex>"}.
   decrypt --peer NAME [--device N] [--type prekey|whisper]
-      Read one message on stdin (a JSON line as printed by encrypt, or bare hex with --type);
-      write the plaintext to stdout. --device is the sender's device (a message does not say).
+      Read one message on stdin (a JSON line as printed by encrypt, or bare hex with --type) of
+      version 3 or 4; write the plaintext to stdout. --device is the sender's device (a message
+      does not say). A version-3 prekey message is refused with legacy_message under init
+      --require-pq, or when the person already had a version-4 session with us.
   received [--type prekey|whisper]
       Read a message on stdin, as for decrypt, that was already decrypted; write its plaintext
       again (for a decrypt that was interrupted before it printed; the last 64 are kept).
   session-info --peer NAME [--device N]
-      Print what is known about the session with the peer's device as JSON; trusted_identity is
-      the person's (one identity for every device of NAME).
+      Print what is known about the session with the peer's device as JSON: version (3 or 4; 0
+      without a session), spqr_epoch for version 4; trusted_identity is the person's (one
+      identity for every device of NAME).
   trust --peer NAME --identity-key HEX
       Trust that identity for the person NAME, met before (a bundle, message or device list
       brought an identity for NAME; a first contact is trusted on first use), on every device of
@@ -162,11 +177,30 @@ struct OptionSpec {
 };
 
 constexpr OptionSpec kOptions[] = {
-    {"state", true},        {"registration-id", true}, {"device-id", true}, {"name", true},
-    {"prekeys", true},      {"force", false},          {"prekey-id", true}, {"no-prekey", false},
-    {"peer", true},         {"device", true},          {"count", true},     {"type", true},
-    {"identity-key", true}, {"help", false},           {"code", true},      {"data", true},
-    {"accept", false},      {"import", false},         {"group", true},     {"legacy", false},
+    {"state", true},
+    {"registration-id", true},
+    {"device-id", true},
+    {"name", true},
+    {"prekeys", true},
+    {"force", false},
+    {"prekey-id", true},
+    {"no-prekey", false},
+    {"peer", true},
+    {"device", true},
+    {"count", true},
+    {"type", true},
+    {"identity-key", true},
+    {"help", false},
+    {"code", true},
+    {"data", true},
+    {"accept", false},
+    {"import", false},
+    {"group", true},
+    {"legacy", false},
+    {"kyber-prekeys", true},
+    {"require-pq", false},
+    {"last-resort-kyber", false},
+    {"no-kyber", false},
 };
 
 struct CommandSpec {
@@ -176,9 +210,10 @@ struct CommandSpec {
 
 const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> kCommands = {
-      {"init", {"registration-id", "device-id", "name", "prekeys", "force"}},
+      {"init",
+       {"registration-id", "device-id", "name", "prekeys", "kyber-prekeys", "require-pq", "force"}},
       {"identity", {}},
-      {"bundle", {"prekey-id", "no-prekey"}},
+      {"bundle", {"prekey-id", "no-prekey", "last-resort-kyber", "no-kyber"}},
       {"process-bundle", {"peer", "device"}},
       {"encrypt", {"peer", "device", "count"}},
       {"decrypt", {"peer", "device", "type"}},
@@ -469,7 +504,8 @@ hush::PreKeyBundle parse_bundle(std::string_view text) {
   const JsonObject obj =
       parse_json(text, kWhat,
                  {"registration_id", "device_id", "identity_key", "signed_prekey_id",
-                  "signed_prekey", "signed_prekey_signature", "prekey_id", "prekey"});
+                  "signed_prekey", "signed_prekey_signature", "prekey_id", "prekey",
+                  "kyber_prekey_id", "kyber_prekey", "kyber_prekey_signature"});
   auto need_u32 = [&](std::string_view key) {
     const auto n = json_u32(obj, key, kWhat);
     if (!n) fail_usage("the bundle has no \"" + std::string(key) + "\"");
@@ -496,6 +532,18 @@ hush::PreKeyBundle parse_bundle(std::string_view text) {
   if (const auto id = json_u32(obj, "prekey_id", kWhat)) bundle.pre_key_id = hush::PreKeyId{*id};
   if (obj.find("prekey")) {
     bundle.pre_key = check(hush::PublicKey::parse(need_hex("prekey")), "bundle prekey");
+  }
+  // The Kyber prekey (PQXDH): passed on as given; the library refuses a partial one.
+  if (const auto id = json_u32(obj, "kyber_prekey_id", kWhat))
+    bundle.kyber_pre_key_id = hush::KyberPreKeyId{*id};
+  if (obj.find("kyber_prekey")) {
+    bundle.kyber_pre_key =
+        check(hush::KyberPublicKey::parse(need_hex("kyber_prekey")), "bundle kyber_prekey");
+  }
+  if (obj.find("kyber_prekey_signature")) {
+    bundle.kyber_pre_key_signature =
+        check(hush::Signature::parse(need_hex("kyber_prekey_signature")),
+              "bundle kyber_prekey_signature");
   }
   return bundle;
 }
@@ -552,6 +600,8 @@ std::string default_name(const std::string& dir) {
 }
 
 constexpr std::uint32_t kMaxInitPreKeys = 10000;
+// Kyber prekeys are 4.8 KB each in the database (and take a key generation each).
+constexpr std::uint32_t kMaxInitKyberPreKeys = 1000;
 constexpr std::uint32_t kMaxCount = 10000;
 // encrypt --count K: at most this much plaintext in total (K copies).
 constexpr std::uint64_t kMaxTotalPlaintext = std::uint64_t{64} << 20;
@@ -560,7 +610,7 @@ constexpr std::uint64_t kMaxTotalPlaintext = std::uint64_t{64} << 20;
 JsonWriter state_summary(const State& state, std::uint32_t registration_id,
                          const hush::IdentityKey& identity_key,
                          const std::vector<hush::PreKeyId>& pre_key_ids,
-                         std::uint64_t device_list_version) {
+                         std::uint64_t device_list_version, std::uint32_t kyber_pre_key_count) {
   JsonWriter out;
   out.add_number("registration_id", registration_id)
       .add_number("device_id", state.meta.device_id)
@@ -569,14 +619,32 @@ JsonWriter state_summary(const State& state, std::uint32_t registration_id,
       .add_number("signed_prekey_id", state.meta.signed_pre_key_id);
   if (!pre_key_ids.empty()) out.add_number("first_prekey_id", hush::to_uint(pre_key_ids.front()));
   out.add_number("prekey_count", pre_key_ids.size())
+      .add_number("kyber_prekey_count", kyber_pre_key_count)
+      .add_number("last_resort_kyber_prekey_id", state.meta.last_resort_kyber_pre_key_id)
       .add_number("device_list_version", device_list_version);
   return out;
+}
+
+// Generates `count` one-time Kyber prekeys (ids 1..count) and a last-resort one (id count + 1)
+// into `store`; returns the last-resort id.
+std::uint32_t make_kyber_pre_keys(const hush::Context& ctx, hush::SqliteStore& store,
+                                  const hush::IdentityKeyPair& identity, std::uint32_t count,
+                                  std::string_view what) {
+  for (std::uint32_t id = 1; id <= count + 1; ++id) {
+    const hush::KyberPreKeyRecord k =
+        check(hush::generate_kyber_pre_key(ctx, identity, hush::KyberPreKeyId{id}, id == count + 1),
+              what);
+    check(store.store_kyber_pre_key(k), what);
+  }
+  return count + 1;
 }
 
 int cmd_init(const Args& args, const std::string& dir_path) {
   const auto registration_id = optional_u32(args, "registration-id", 1, kU32Max);
   const std::uint32_t device_id = optional_u32(args, "device-id", 1, kU32Max).value_or(1);
   const std::uint32_t prekeys = optional_u32(args, "prekeys", 0, kMaxInitPreKeys).value_or(100);
+  const std::uint32_t kyber_prekeys =
+      optional_u32(args, "kyber-prekeys", 0, kMaxInitKyberPreKeys).value_or(100);
   std::string name = args.get("name") ? *args.get("name") : default_name(dir_path);
   if (!args.get("name") && name.empty()) {
     fail_usage("cannot take a name from '" + dir_path + "': give --name");
@@ -617,22 +685,25 @@ int cmd_init(const Args& args, const std::string& dir_path) {
   if (device_id == 1) first_list = first_device_list(name, identity);
 
   std::vector<hush::PreKeyId> ids;
-  const State state =
-      dir.create(Metadata{name, device_id, hush::to_uint(kSignedPreKeyId)}, std::move(identity),
-                 reg_id, [&](hush::SqliteStore& store) {
-                   check(store.store_signed_pre_key(signed_pre_key), "init");
-                   if (prekeys > 0)
-                     ids = check(hush::replenish_pre_keys(ctx, store, prekeys), "init");
-                   if (first_list) {
-                     check(store.store_messenger_record(hush::MessengerRecordKind::kDeviceList,
-                                                        name, first_list->serialized()),
-                           "init");
-                   }
-                 });
+  Metadata meta{name, device_id, hush::to_uint(kSignedPreKeyId)};
+  meta.last_resort_kyber_pre_key_id = kyber_prekeys + 1;  // ids 1..N one-time, N + 1 last resort
+  meta.require_pq = args.has("require-pq");
+  const hush::IdentityKeyPair identity_copy = identity.clone();
+  const State state = dir.create(meta, std::move(identity), reg_id, [&](hush::SqliteStore& store) {
+    check(store.store_signed_pre_key(signed_pre_key), "init");
+    make_kyber_pre_keys(ctx, store, identity_copy, kyber_prekeys, "init");
+    if (prekeys > 0) ids = check(hush::replenish_pre_keys(ctx, store, prekeys), "init");
+    if (first_list) {
+      check(store.store_messenger_record(hush::MessengerRecordKind::kDeviceList, name,
+                                         first_list->serialized()),
+            "init");
+    }
+  });
   if (dir.has_link_request()) dir.remove_link_request();  // --force: the request is dropped
-  write_stdout(hush::as_bytes(
-      state_summary(state, reg_id, identity_key, ids, first_list ? first_list->list().version : 0)
-          .line()));
+  write_stdout(
+      hush::as_bytes(state_summary(state, reg_id, identity_key, ids,
+                                   first_list ? first_list->list().version : 0, kyber_prekeys + 1)
+                         .line()));
   return 0;
 }
 
@@ -659,6 +730,9 @@ int cmd_bundle(const Args& args, const std::string& dir_path) {
   if (args.has("prekey-id") && args.has("no-prekey")) {
     fail_usage("--prekey-id and --no-prekey exclude each other");
   }
+  if (args.has("last-resort-kyber") && args.has("no-kyber")) {
+    fail_usage("--last-resort-kyber and --no-kyber exclude each other");
+  }
   const auto chosen = optional_u32(args, "prekey-id", 0, kU32Max);
   StateDir dir(dir_path, StateDir::Mode::kRead);
   const State state = dir.open();
@@ -669,10 +743,25 @@ int cmd_bundle(const Args& args, const std::string& dir_path) {
     const auto ids = check(state.store->pre_key_ids(), "bundle");
     if (!ids.empty()) pre_key_id = *std::min_element(ids.begin(), ids.end());
   }
-  const hush::PreKeyBundle bundle =
-      check(hush::make_bundle(*state.store, hush::DeviceId{state.meta.device_id},
-                              hush::SignedPreKeyId{state.meta.signed_pre_key_id}, pre_key_id),
-            "bundle");
+  // The Kyber prekey: the lowest one-time one left, else the last-resort one (none in a state
+  // made before hush-cli had Kyber prekeys, or with --no-kyber: an X3DH-only bundle).
+  std::optional<hush::KyberPreKeyId> kyber_id;
+  const std::uint32_t last_resort = state.meta.last_resort_kyber_pre_key_id;
+  if (!args.has("no-kyber") && last_resort != 0) {
+    kyber_id = hush::KyberPreKeyId{last_resort};
+    if (!args.has("last-resort-kyber")) {
+      for (const hush::KyberPreKeyId id : check(state.store->kyber_pre_key_ids(), "bundle")) {
+        if (hush::to_uint(id) != last_resort) {
+          kyber_id = id;
+          break;
+        }
+      }
+    }
+  }
+  const hush::PreKeyBundle bundle = check(
+      hush::make_bundle(*state.store, hush::DeviceId{state.meta.device_id},
+                        hush::SignedPreKeyId{state.meta.signed_pre_key_id}, pre_key_id, kyber_id),
+      "bundle");
   JsonWriter out;
   out.add_number("registration_id", bundle.registration_id)
       .add_number("device_id", hush::to_uint(bundle.device_id))
@@ -683,6 +772,11 @@ int cmd_bundle(const Args& args, const std::string& dir_path) {
   if (bundle.pre_key_id && bundle.pre_key) {
     out.add_number("prekey_id", hush::to_uint(*bundle.pre_key_id))
         .add_string("prekey", key_hex(*bundle.pre_key));
+  }
+  if (bundle.kyber_pre_key_id && bundle.kyber_pre_key && bundle.kyber_pre_key_signature) {
+    out.add_number("kyber_prekey_id", hush::to_uint(*bundle.kyber_pre_key_id))
+        .add_string("kyber_prekey", hush::to_hex(bundle.kyber_pre_key->serialize()))
+        .add_string("kyber_prekey_signature", hush::to_hex(bundle.kyber_pre_key_signature->view()));
   }
   write_stdout(hush::as_bytes(out.line()));
   return 0;
@@ -696,7 +790,9 @@ int cmd_process_bundle(const Args& args, const std::string& dir_path) {
   StateDir dir(dir_path, StateDir::Mode::kWrite);
   State state = dir.open();
   check_listed(*state.store, peer, "process-bundle");
-  check(hush::process_prekey_bundle(hush::default_context(), *state.store, peer, bundle),
+  hush::BundleOptions options;
+  options.require_post_quantum = state.meta.require_pq;
+  check(hush::process_prekey_bundle(hush::default_context(), *state.store, peer, bundle, options),
         "process-bundle");
   return 0;
 }
@@ -719,7 +815,9 @@ int cmd_encrypt(const Args& args, const std::string& dir_path) {
   // shown before would, after a crash, have its message key used again for the next plaintext).
   const std::vector<hush::OutgoingMessage> batch(count,
                                                  hush::OutgoingMessage{peer, plaintext.expose()});
-  const auto messages = check(hush::encrypt_messages(ctx, *state.store, batch), "encrypt");
+  hush::EncryptBatchOptions options;
+  options.local_address = hush::Address{state.meta.name, hush::DeviceId{state.meta.device_id}};
+  const auto messages = check(hush::encrypt_messages(ctx, *state.store, batch, options), "encrypt");
   for (const hush::CiphertextMessage& message : messages) {
     out += JsonWriter()
                .add_string("type", type_name(message.type()))
@@ -744,6 +842,8 @@ int cmd_decrypt(const Args& args, const std::string& dir_path) {
     StateDir::keep_plaintext(*state.store, message.serialized(), plaintext);
     return hush::ok_status();
   };
+  options.local_address = hush::Address{state.meta.name, hush::DeviceId{state.meta.device_id}};
+  options.require_post_quantum = state.meta.require_pq;
   const hush::SecretBytes plaintext =
       check(hush::decrypt_message(hush::default_context(), *state.store, peer, message, options),
             "decrypt");
@@ -776,6 +876,7 @@ int cmd_session_info(const Args& args, const std::string& dir_path) {
       .add_string("remote_identity", info.remote_identity ? key_hex(*info.remote_identity) : "")
       .add_number("remote_registration_id", info.remote_registration_id)
       .add_string("trusted_identity", trusted ? key_hex(*trusted) : "");
+  if (info.version == hush::kPqProtocolVersion) out.add_number("spqr_epoch", info.spqr_epoch);
   write_stdout(hush::as_bytes(out.line()));
   return 0;
 }
@@ -1079,10 +1180,13 @@ int cmd_link_accept(const Args& args, const std::string& dir_path) {
   const hush::SignedPreKeyRecord signed_pre_key =
       check(hush::generate_signed_pre_key(ctx, contents.identity, kSignedPreKeyId), kWhat);
   std::vector<hush::PreKeyId> ids;
-  const State state = dir.create(
-      Metadata{contents.name, hush::to_uint(contents.device_id), hush::to_uint(kSignedPreKeyId)},
-      contents.identity.clone(), reg_id, [&](hush::SqliteStore& store) {
+  constexpr std::uint32_t kLinkedKyberPreKeys = 100;
+  Metadata meta{contents.name, hush::to_uint(contents.device_id), hush::to_uint(kSignedPreKeyId)};
+  meta.last_resort_kyber_pre_key_id = kLinkedKyberPreKeys + 1;
+  const State state =
+      dir.create(meta, contents.identity.clone(), reg_id, [&](hush::SqliteStore& store) {
         check(store.store_signed_pre_key(signed_pre_key), kWhat);
+        make_kyber_pre_keys(ctx, store, contents.identity, kLinkedKyberPreKeys, kWhat);
         if (prekeys > 0) ids = check(hush::replenish_pre_keys(ctx, store, prekeys), kWhat);
         check(hush::import_link(store, contents), kWhat);
       });
@@ -1090,7 +1194,7 @@ int cmd_link_accept(const Args& args, const std::string& dir_path) {
   // identity key pair, for whoever also has the message) goes.
   dir.remove_link_request();
   JsonWriter out = state_summary(state, reg_id, contents.identity.public_key, ids,
-                                 contents.device_list.list().version);
+                                 contents.device_list.list().version, kLinkedKyberPreKeys + 1);
   out.add_number("contacts", contents.contacts.size());
   if (!contents.application_data.empty())
     out.add_string("application_data", hush::to_hex(contents.application_data.expose()));

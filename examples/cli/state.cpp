@@ -24,6 +24,9 @@ constexpr const char* kNewLinkRequest = ".link-request.new";
 constexpr std::size_t kMaxLinkRequestFile = 4096;
 constexpr std::string_view kNameKey = "cli/name";
 constexpr std::string_view kDeviceKey = "cli/device_id";
+// Absent in states made before hush-cli had Kyber prekeys (no Kyber prekey, no requirement).
+constexpr std::string_view kLastResortKyberKey = "cli/last_resort_kyber_prekey_id";
+constexpr std::string_view kRequirePqKey = "cli/require_pq";
 constexpr std::string_view kSignedPreKeyKey = "cli/signed_prekey_id";
 constexpr std::string_view kInboxNextKey = "cli/inbox/next";
 // How many decrypted plaintexts are kept for `received`.
@@ -169,6 +172,19 @@ State StateDir::open() const {
   if (!device || !spk) fail_usage("'" + file + "' has corrupt CLI metadata");
   state.meta.device_id = *device;
   state.meta.signed_pre_key_id = *spk;
+  auto optional = [&](std::string_view key) {
+    return check_store(state.store->app_data(key), "cannot read '" + file + "'");
+  };
+  if (const auto kyber = optional(kLastResortKyberKey)) {
+    const auto id = read_u32(*kyber);
+    if (!id) fail_usage("'" + file + "' has corrupt CLI metadata");
+    state.meta.last_resort_kyber_pre_key_id = *id;
+  }
+  if (const auto pq = optional(kRequirePqKey)) {
+    const auto v = read_u32(*pq);
+    if (!v || *v > 1) fail_usage("'" + file + "' has corrupt CLI metadata");
+    state.meta.require_pq = *v == 1;
+  }
   return state;
 }
 
@@ -188,6 +204,15 @@ State StateDir::create(const Metadata& meta, hush::IdentityKeyPair identity,
       if (auto s = store->put_app_data(kDeviceKey, u32_bytes(meta.device_id)); !s) return s;
       if (auto s = store->put_app_data(kSignedPreKeyKey, u32_bytes(meta.signed_pre_key_id)); !s)
         return s;
+      if (meta.last_resort_kyber_pre_key_id != 0) {
+        if (auto s = store->put_app_data(kLastResortKyberKey,
+                                         u32_bytes(meta.last_resort_kyber_pre_key_id));
+            !s)
+          return s;
+      }
+      if (meta.require_pq) {
+        if (auto s = store->put_app_data(kRequirePqKey, u32_bytes(1)); !s) return s;
+      }
       populate(*store);
       return hush::ok_status();
     });

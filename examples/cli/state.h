@@ -95,6 +95,11 @@ struct Metadata {
   std::uint32_t device_id = 1;
   /// The signed prekey our bundles offer.
   std::uint32_t signed_pre_key_id = 1;
+  /// Our last-resort Kyber prekey (0: none; a state made before hush-cli had Kyber prekeys).
+  std::uint32_t last_resort_kyber_pre_key_id = 0;
+  /// Post-quantum sessions only (init --require-pq): X3DH bundles and version-3 prekey messages
+  /// are refused.
+  bool require_pq = false;
 };
 
 /// Everything a command works on.

@@ -69,6 +69,17 @@ class InMemoryProtocolStore final : public ProtocolStore {
   Result<bool> has_accepted_base_key(const PublicKey& base_key) override;
   Status record_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key) override;
 
+  // KyberPreKeyStore
+  Result<std::optional<KyberPreKeyRecord>> load_kyber_pre_key(KyberPreKeyId id) override;
+  Status store_kyber_pre_key(const KyberPreKeyRecord& record) override;
+  Status remove_kyber_pre_key(KyberPreKeyId id) override;
+  Result<std::vector<KyberPreKeyId>> kyber_pre_key_ids() override;
+  Result<KyberPreKeyId> next_kyber_pre_key_id() override;
+  Result<bool> has_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                   const PublicKey& base_key) override;
+  Status record_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                const PublicKey& base_key) override;
+
   // SessionStore
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;
   Status store_session(const Address& address, SessionRecord record) override;

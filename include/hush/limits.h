@@ -17,6 +17,10 @@ namespace hush {
 /// Bounds the work (and skipped keys) one message can cause; libsignal-protocol-c's limit (§4.5).
 inline constexpr std::uint32_t kMaxForwardJump = 2000;
 
+/// The largest forward jump of a version-4 (PQXDH) session's chains, libsignal 0.103's
+/// (signal-v4-wire.md §3.3; version 3 keeps kMaxForwardJump, libsignal-protocol-c's).
+inline constexpr std::uint32_t kMaxForwardJumpV4 = 25000;
+
 /// Skipped message keys kept per receiving chain; the oldest is dropped beyond this, and a late
 /// message whose key was dropped reads as a duplicate. libsignal-protocol-c's MAX_MESSAGE_KEYS.
 inline constexpr std::size_t kMaxSkippedKeysPerChain = 2000;
@@ -54,6 +58,9 @@ inline constexpr std::size_t kMaxDecryptTrials = 20;
 /// after the current state has spent the budget.
 inline constexpr std::uint64_t kMaxDecryptChainSteps = std::uint64_t{2} * kMaxForwardJump;
 
+/// The same budget when a version-4 state is among those tried: two of its forward jumps.
+inline constexpr std::uint64_t kMaxDecryptChainStepsV4 = std::uint64_t{2} * kMaxForwardJumpV4;
+
 /// A session whose prekey messages stay unanswered this long (30 days) is no longer used for
 /// sending: encrypt_message reports kNoSession, and a fresh bundle starts a new one. The peer may
 /// have lost the session or never received it; libsignal's MAX_UNACKNOWLEDGED_SESSION_AGE.
@@ -71,8 +78,9 @@ inline constexpr std::size_t kMaxMessageBytes = kMaxPlaintextBytes + 16 + 1024;
 
 /// The largest serialized SessionRecord `SessionRecord::deserialize` accepts. The worst case the
 /// limits above allow is 41 states x 5 chains x 2000 skipped keys x (32-byte seed + 5-byte counter)
-/// plus per-state overhead, about 15.2 MB; 24 MiB bounds it with margin.
-inline constexpr std::size_t kMaxSessionRecordBytes = std::size_t{24} << 20;
+/// plus per-state overhead, about 15.2 MB, and for version-4 states 41 SPQR states of at most
+/// kMaxSpqrStateBytes (10.3 MiB); 40 MiB bounds it with margin.
+inline constexpr std::size_t kMaxSessionRecordBytes = std::size_t{40} << 20;
 
 /// The largest serialized prekey or signed prekey record accepted from a store (a key pair, a
 /// signature, ids and a timestamp need under 200 bytes).
@@ -89,9 +97,20 @@ inline constexpr std::size_t kMaxStoreSnapshotBytes = std::size_t{1} << 30;
 /// (kLimitExceeded) instead of wrapping, which would reuse a message key.
 inline constexpr std::uint32_t kMaxChainCounter = 0xFFFFFFFEu;
 
-/// The largest serialized PreKeyBundle `PreKeyBundle::parse` accepts (three keys, a signature and
-/// ids need about 200 bytes).
-inline constexpr std::size_t kMaxBundleBytes = 1024;
+/// The largest SPQR state (src/pq/spqr.h) a stored v4 session state may hold: the braid's
+/// ML-KEM-768 keys and chunk buffers take a few KiB, the out-of-order window at most 2201 keys of
+/// 36 bytes (about 79 KiB); 256 KiB bounds it with margin. (Lead: check against the full SPQR at
+/// merge.)
+inline constexpr std::size_t kMaxSpqrStateBytes = std::size_t{256} << 10;
+
+/// The largest serialized PreKeyBundle `PreKeyBundle::parse` accepts: three EC keys, a signature
+/// and ids need about 200 bytes, and a signed Kyber prekey (1569-byte key, 64-byte signature, id)
+/// about 1640 more; 4096 bounds both with margin.
+inline constexpr std::size_t kMaxBundleBytes = 4096;
+
+/// The largest serialized Kyber prekey record accepted from a store (a 1569-byte public key, a
+/// 3169-byte secret key, a signature, an id, a timestamp and flags need about 4830 bytes).
+inline constexpr std::size_t kMaxKyberKeyRecordBytes = 8192;
 
 /// The most one-time prekeys one PublishedKeys may carry, bounding what a directory accepts at
 /// once (Signal's servers take 100 per upload).

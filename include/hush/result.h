@@ -71,6 +71,13 @@ enum class Errc : std::uint8_t {
   kFrameTooLarge = 31,     ///< "frame_too_large": a frame or its metadata exceeds its limit.
   kCounterExhausted = 32,  ///< "counter_exhausted": an SFrame sender used its last counter; a
                            ///< new key is needed.
+  kInvalidKemKey = 40,  ///< "invalid_kem_key": a KEM (Kyber) public key of the wrong type byte or
+                        ///< length, or one that fails ML-KEM's modulus check.
+  kInvalidKemCiphertext = 41,  ///< "invalid_kem_ciphertext": a KEM ciphertext of the wrong type
+                               ///< byte or length.
+  kPostQuantumRequired = 42,   ///< "post_quantum_required": a bundle without a Kyber prekey, or a
+                              ///< session or message of version 3, where post-quantum (v4) sessions
+                              ///< are required.
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that

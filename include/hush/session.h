@@ -62,6 +62,20 @@ struct DecryptOptions {
   /// (SqliteStore::put_app_data joins the transaction). It may use the store, including nested
   /// run_transaction calls, but must not start another protocol operation.
   std::function<Status(ByteView plaintext)> before_commit;
+  /// Our own address, for the `addresses` field of version-4 messages (signal-v4-wire.md §3.4):
+  /// a message that carries the field must name the remote address as its sender and, if this is
+  /// set, this address as its recipient. Without it only the sender's half is checked.
+  std::optional<Address> local_address;
+  /// Post-quantum sessions only: a version-3 (X3DH) prekey message that would set up a new session
+  /// is refused (kLegacyMessage). Existing version-3 sessions still decrypt.
+  bool require_post_quantum = false;
+};
+
+/// Options for process_prekey_bundle.
+struct BundleOptions {
+  /// Post-quantum sessions only: a bundle without a Kyber prekey is refused
+  /// (kPostQuantumRequired) instead of starting a version-3 (X3DH) session.
+  bool require_post_quantum = false;
 };
 
 /// Options for encrypt_message.
@@ -71,16 +85,25 @@ struct EncryptOptions {
   /// Lets an application record an outbox row atomically with the encryption. It may use the
   /// store (nested run_transaction included) but must not start another protocol operation.
   std::function<Status(const CiphertextMessage& message)> before_commit;
+  /// Our own address: while a version-4 session is unacknowledged, its messages carry the
+  /// `addresses` field (ours and the remote's) when both names are ServiceIds (a UUID, or "PNI:"
+  /// and a UUID) and both device ids are 1..127, as libsignal 0.103 sends it.
+  std::optional<Address> local_address;
 };
 
-/// Runs X3DH as initiator against `bundle` from `remote` and stores the new session as the current
-/// state (archiving any previous one); the person's identity is saved if none was. The next
-/// encrypt produces a PreKeySignalMessage. Errors: kInvalidSignature (bad signed prekey
-/// signature), kInvalidArgument (inconsistent one-time prekey fields), kUntrustedIdentity (the
-/// bundle's identity is not the one trusted for `remote.name`), kInvalidKey (low-order key),
-/// kStoreFailure, kCorruptState, kCryptoFailure.
+/// Runs PQXDH (protocol version 4) as initiator against `bundle` from `remote` when the bundle has
+/// a Kyber prekey, else X3DH (version 3), and stores the new session as the current state
+/// (archiving any previous one); the person's identity is saved if none was. The next encrypt
+/// produces a PreKeySignalMessage. No downgrade: a bundle without a Kyber prekey is refused
+/// (kPostQuantumRequired) when `options.require_post_quantum` is set, or when any device of
+/// `remote.name` already has a version-4 session state with us (a relay that strips the Kyber
+/// prekey cannot move a post-quantum peer back to X3DH). Errors: kInvalidSignature (bad signed
+/// or Kyber prekey signature), kInvalidArgument (inconsistent one-time or Kyber prekey fields),
+/// kUntrustedIdentity (the bundle's identity is not the one trusted for `remote.name`),
+/// kInvalidKey (low-order key), kInvalidKemKey, kPostQuantumRequired, kStoreFailure,
+/// kCorruptState, kCryptoFailure.
 Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Address& remote,
-                             const PreKeyBundle& bundle);
+                             const PreKeyBundle& bundle, const BundleOptions& options = {});
 
 /// Encrypts `plaintext` for `remote` with the current session and advances the sending chain.
 /// Returns a PreKeySignalMessage while the peer has not answered, else a SignalMessage; the
@@ -107,6 +130,8 @@ struct OutgoingMessage {
 struct EncryptBatchOptions {
   /// As EncryptOptions::before_commit, with every ciphertext of the batch, in order.
   std::function<Status(const std::vector<CiphertextMessage>& messages)> before_commit;
+  /// As EncryptOptions::local_address.
+  std::optional<Address> local_address;
 };
 
 /// Encrypts several messages (to one or several recipients) in one transaction, in order: all of
@@ -119,13 +144,19 @@ Result<std::vector<CiphertextMessage>> encrypt_messages(const Context& ctx, Prot
                                                         const EncryptBatchOptions& options = {});
 
 /// Decrypts a PreKeySignalMessage from `remote`, setting up the responder session if the message
-/// starts a new one (its base key is not in any stored state). On success commits, in one
-/// transaction: the peer's identity, removal of the used one-time prekey, the base key (so that
-/// the message sets up no session again, under any address), and the session.
+/// starts a new one (its base key is not in any stored state): PQXDH for a version-4 message, X3DH
+/// for version 3. On success commits, in one transaction: the peer's identity, removal of the used
+/// one-time prekey, of the used one-time Kyber prekey (a last-resort Kyber prekey stays, and the
+/// use is recorded: the same (Kyber id, signed prekey id, base key) again is a replay), the base
+/// key (so that the message sets up no session again, under any address), and the session.
+/// No downgrade: a version-3 message that would set up a new session is refused (kLegacyMessage)
+/// under `options.require_post_quantum`, or when any device of `remote.name` already has a
+/// version-4 session state with us.
 /// Errors: kUntrustedIdentity (authenticated under another key than the one trusted for
-/// `remote.name`), kInvalidKeyId (unknown signed or one-time prekey), kInvalidKey,
-/// kInvalidMessage (MAC or decryption failure), kDuplicateMessage (also: its session was already
-/// set up, under this or another address), kTooFarInFuture,
+/// `remote.name`), kInvalidKeyId (unknown signed, one-time or Kyber prekey), kInvalidKey (also: a
+/// base key that is not canonical), kInvalidKemCiphertext, kInvalidMessage (MAC, addresses or
+/// decryption failure), kDuplicateMessage (also: its session was already set up, under this or
+/// another address, or a last-resort Kyber prekey replay), kTooFarInFuture, kLegacyMessage,
 /// kInvalidVersion, kStoreFailure, kCorruptState, kCryptoFailure, or the before_commit hook's
 /// error.
 Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& store,
@@ -153,8 +184,11 @@ Result<SecretBytes> decrypt_message(const Context& ctx, ProtocolStore& store, co
 struct SessionInfo {
   /// True when there is a current state that can encrypt.
   bool exists = false;
-  /// The current state's session version (3), or 0 without one.
+  /// The current state's session version (3: X3DH, 4: PQXDH and SPQR), or 0 without one.
   std::uint32_t version = 0;
+  /// Version 4: the current state's SPQR epoch (1 at the start; it advances as SPQR's braid
+  /// completes epochs); 0 otherwise.
+  std::uint64_t spqr_epoch = 0;
   /// True while our messages are still PreKeySignalMessages (the peer has not answered).
   bool has_unacknowledged_prekey = false;
   /// The number of archived states.
@@ -181,11 +215,13 @@ Status trust_identity(ProtocolStore& store, std::string_view name, const Identit
 Status reset_session(ProtocolStore& store, const Address& remote);
 
 /// Builds our current bundle from the stores: our identity and registration id, signed prekey
-/// `signed_pre_key_id`, and one-time prekey `pre_key_id` if given. Nothing is consumed.
-/// Errors: kInvalidKeyId (either prekey missing), kStoreFailure, kCorruptState.
+/// `signed_pre_key_id`, one-time prekey `pre_key_id` if given, and signed Kyber prekey
+/// `kyber_pre_key_id` if given (a PQXDH bundle; without one the bundle is X3DH only). Nothing is
+/// consumed. Errors: kInvalidKeyId (a named prekey missing), kStoreFailure, kCorruptState.
 Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
                                  SignedPreKeyId signed_pre_key_id,
-                                 std::optional<PreKeyId> pre_key_id);
+                                 std::optional<PreKeyId> pre_key_id,
+                                 std::optional<KyberPreKeyId> kyber_pre_key_id = std::nullopt);
 
 /// Generates `count` one-time prekeys with ids from the store's `next_pre_key_id()` upwards and
 /// stores them, in one transaction; returns their ids. Errors: kInvalidArgument (the 24-bit id

@@ -123,8 +123,9 @@ class SqliteStore final : public ProtocolStore {
   /// the Messenger's records (MessengerStateStore; a table of (kind, key, value), values sealed
   /// for their row in a sealed database; older databases get an empty table). Version 5: sender
   /// keys (SenderKeyStore; records sealed for their row in a sealed database; older databases get
-  /// an empty table).
-  static constexpr int kSchemaVersion = 5;
+  /// an empty table). Version 6: Kyber prekeys and the uses of last-resort ones (KyberPreKeyStore;
+  /// records sealed for their row in a sealed database; older databases get empty tables).
+  static constexpr int kSchemaVersion = 6;
 
   /// Creates a new database at `path` (mode 0600) for a device with `identity` and
   /// `registration_id`, sealed if `options.storage_key` is set, and sets its generation counter to
@@ -194,6 +195,17 @@ class SqliteStore final : public ProtocolStore {
   Result<std::vector<SignedPreKeyId>> signed_pre_key_ids() override;
   Result<bool> has_accepted_base_key(const PublicKey& base_key) override;
   Status record_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key) override;
+
+  // KyberPreKeyStore
+  Result<std::optional<KyberPreKeyRecord>> load_kyber_pre_key(KyberPreKeyId id) override;
+  Status store_kyber_pre_key(const KyberPreKeyRecord& record) override;
+  Status remove_kyber_pre_key(KyberPreKeyId id) override;
+  Result<std::vector<KyberPreKeyId>> kyber_pre_key_ids() override;
+  Result<KyberPreKeyId> next_kyber_pre_key_id() override;
+  Result<bool> has_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                   const PublicKey& base_key) override;
+  Status record_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                const PublicKey& base_key) override;
 
   // SessionStore
   Result<std::optional<SessionRecord>> load_session(const Address& address) override;

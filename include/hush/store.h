@@ -118,6 +118,37 @@ class SignedPreKeyStore {
   virtual Status record_accepted_base_key(SignedPreKeyId id, const PublicKey& base_key) = 0;
 };
 
+/// Our signed Kyber prekeys (PQXDH), and the uses of the last-resort ones.
+///
+/// A one-time Kyber prekey is removed in the transaction that stores the session it set up. A
+/// last-resort one stays; each session set up under it is recorded as (Kyber id, signed prekey id,
+/// base key) in the same transaction, and a prekey message repeating such a triple is refused as a
+/// replay (libsignal's markKyberPreKeyUsed). The uses are forgotten with their Kyber prekey.
+class KyberPreKeyStore {
+ public:
+  virtual ~KyberPreKeyStore() = default;
+  /// The Kyber prekey with `id`, or nullopt (never stored, or a used one-time key).
+  virtual Result<std::optional<KyberPreKeyRecord>> load_kyber_pre_key(KyberPreKeyId id) = 0;
+  /// Stores `record` under `record.id`, replacing any, and raises the high-water mark to at least
+  /// that id.
+  virtual Status store_kyber_pre_key(const KyberPreKeyRecord& record) = 0;
+  /// Removes the Kyber prekey with `id` and the last-resort uses recorded under it; removing an
+  /// absent one is not an error.
+  virtual Status remove_kyber_pre_key(KyberPreKeyId id) = 0;
+  /// The ids of the Kyber prekeys present (one-time and last-resort), ascending.
+  virtual Result<std::vector<KyberPreKeyId>> kyber_pre_key_ids() = 0;
+  /// One more than the highest Kyber prekey id ever stored (1 for an empty store).
+  virtual Result<KyberPreKeyId> next_kyber_pre_key_id() = 0;
+  /// Whether a session was set up under last-resort Kyber prekey `id` with this signed prekey id
+  /// and base key (and not yet forgotten).
+  virtual Result<bool> has_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                           const PublicKey& base_key) = 0;
+  /// Records a session set up under last-resort Kyber prekey `id` with this signed prekey id and
+  /// base key.
+  virtual Status record_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                        const PublicKey& base_key) = 0;
+};
+
 /// One SessionRecord per remote address.
 class SessionStore {
  public:
@@ -184,6 +215,7 @@ class MessengerStateStore {
 class ProtocolStore : public IdentityKeyStore,
                       public PreKeyStore,
                       public SignedPreKeyStore,
+                      public KyberPreKeyStore,
                       public SessionStore,
                       public SenderKeyStore,
                       public MessengerStateStore {

@@ -69,6 +69,13 @@ constexpr StatusText kStatusTexts[] = {
     {HUSH_ERR_FRAME_TOO_LARGE, "frame_too_large", "the frame or its metadata exceeds its limit"},
     {HUSH_ERR_COUNTER_EXHAUSTED, "counter_exhausted",
      "the sender used its last frame counter; a new key id and base key are needed"},
+    {HUSH_ERR_INVALID_KEM_KEY, "invalid_kem_key",
+     "a Kyber (KEM) public key has the wrong type byte or length, or is not a valid key"},
+    {HUSH_ERR_INVALID_KEM_CIPHERTEXT, "invalid_kem_ciphertext",
+     "a Kyber (KEM) ciphertext has the wrong type byte or length"},
+    {HUSH_ERR_POST_QUANTUM_REQUIRED, "post_quantum_required",
+     "post-quantum (PQXDH, version 4) sessions are required, and this bundle, session or message "
+     "is version 3 (X3DH)"},
     {HUSH_ERR_NULL_ARGUMENT, "null_argument", "a required pointer argument is NULL"},
     {HUSH_ERR_BUFFER_TOO_SMALL, "buffer_too_small",
      "the output buffer is too small (the size needed is in the length argument)"},

@@ -60,4 +60,26 @@ Result<SecretArray<32>> x25519(std::span<const std::uint8_t, 32> private_scalar,
   return out;
 }
 
+bool x25519_is_canonical_torsion_free(std::span<const std::uint8_t, 32> u) noexcept {
+  // u < p = 2^255 - 19: compared as little-endian integers from the top byte down.
+  static constexpr std::array<std::uint8_t, 32> kP = {
+      0xED, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F};
+  bool below = false;
+  for (std::size_t i = 32; i-- > 0;) {
+    if (u[i] < kP[i]) {
+      below = true;
+      break;
+    }
+    if (u[i] > kP[i]) return false;
+  }
+  if (!below) return false;
+  // The Edwards point with this u (either sign of x: both have the same order) must decompress
+  // and lie in the prime-order subgroup; libsodium also refuses small-order points there.
+  std::array<std::uint8_t, 32> y{};
+  if (!montgomery_to_edwards(u, y)) return false;
+  return crypto_core_ed25519_is_valid_point(y.data()) == 1;
+}
+
 }  // namespace hush::internal::crypto

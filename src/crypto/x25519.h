@@ -25,4 +25,10 @@ std::array<std::uint8_t, 32> x25519_public(std::span<const std::uint8_t, 32> pri
 Result<SecretArray<32>> x25519(std::span<const std::uint8_t, 32> private_scalar,
                                std::span<const std::uint8_t, 32> their_u);
 
+/// Whether `u` is a canonical encoding (u < 2^255 - 19, top bit clear) of a point of the prime-
+/// order subgroup (torsion-free, not the identity): what libsignal's PQXDH responder demands of
+/// the base key (signal-v4-wire.md §2.3). Keys made by X25519 key generation always pass. Public
+/// input only (not constant time in the result).
+bool x25519_is_canonical_torsion_free(std::span<const std::uint8_t, 32> u) noexcept;
+
 }  // namespace hush::internal::crypto

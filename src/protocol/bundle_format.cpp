@@ -82,6 +82,12 @@ Bytes PreKeyBundle::serialize() const {
     p.mutable_pre_key()->set_id(to_uint(*pre_key_id));
     p.mutable_pre_key()->set_key(key_field(*pre_key));
   }
+  if (kyber_pre_key_id && kyber_pre_key && kyber_pre_key_signature) {
+    auto* k = p.mutable_kyber_pre_key();
+    k->set_id(to_uint(*kyber_pre_key_id));
+    k->set_key(internal::to_field(kyber_pre_key->serialize()));
+    k->set_signature(internal::to_field(kyber_pre_key_signature->view()));
+  }
   return to_bytes(p);
 }
 
@@ -96,6 +102,18 @@ Result<PreKeyBundle> PreKeyBundle::parse(ByteView data) {
     if (!otk) return otk.error();
     b.pre_key_id = otk->first;
     b.pre_key = otk->second;
+  }
+  if (p.has_kyber_pre_key()) {
+    const auto& k = p.kyber_pre_key();
+    if (!k.has_id() || !k.has_key() || !k.has_signature())
+      return Error(Errc::kInvalidMessage, "bundle: Kyber prekey incomplete");
+    auto key = KyberPublicKey::parse(as_bytes(k.key()));
+    if (!key) return key.error();
+    auto signature = Signature::parse(as_bytes(k.signature()));
+    if (!signature) return signature.error();
+    b.kyber_pre_key_id = KyberPreKeyId{k.id()};
+    b.kyber_pre_key = std::move(*key);
+    b.kyber_pre_key_signature = *signature;
   }
   return b;
 }

@@ -1,8 +1,10 @@
 // hush: prekey records, bundles and key generation (prekey.h).
+#include <hush/limits.h>
 #include <hush/prekey.h>
 
-#include <hush/limits.h>
+#include <algorithm>
 
+#include "crypto/mlkem.h"
 #include "proto_util.h"
 #include "storage.pb.h"
 
@@ -96,13 +98,80 @@ Result<SignedPreKeyRecord> SignedPreKeyRecord::deserialize(ByteView data) {
                             p.published()};
 }
 
+Result<KyberPublicKey> KyberPublicKey::parse(ByteView serialized) {
+  if (!internal::crypto::kyber1024_parse_public_key(serialized))
+    return Error(Errc::kInvalidKemKey,
+                 "Kyber public key: not 1569 bytes of type 0x08, or not a valid key");
+  KyberPublicKey k;
+  k.bytes_.assign(serialized.begin(), serialized.end());
+  return k;
+}
+
+SecretBytes KyberPreKeyRecord::serialize() const {
+  storage::KyberPreKeyRecord p;
+  p.set_format(kRecordFormat);
+  p.set_id(to_uint(id));
+  p.set_public_key(internal::to_field(public_key.serialize()));
+  p.set_secret_key(internal::to_field(secret_key.expose()));
+  p.set_signature(internal::to_field(signature.view()));
+  p.set_timestamp_ms(timestamp_ms);
+  if (last_resort) p.set_last_resort(true);
+  if (published) p.set_published(true);
+  SecretBytes out = internal::serialize_to_secret(p);
+  internal::wipe(p.mutable_secret_key());
+  return out;
+}
+
+Result<KyberPreKeyRecord> KyberPreKeyRecord::deserialize(ByteView data) {
+  if (data.size() > kMaxKyberKeyRecordBytes)
+    return Error(Errc::kCorruptState, "KyberPreKeyRecord: size");
+  storage::KyberPreKeyRecord p;
+  const bool parsed = internal::parse_from(p, data);
+  struct Wiper {
+    storage::KyberPreKeyRecord& p;
+    ~Wiper() { internal::wipe(p.mutable_secret_key()); }
+  } wiper{p};
+  if (!parsed) return Error(Errc::kCorruptState, "KyberPreKeyRecord: protobuf");
+  if (p.format() != kRecordFormat) return Error(Errc::kCorruptState, "KyberPreKeyRecord: format");
+  if (!p.has_id() || !p.has_public_key() || !p.has_secret_key() || !p.has_signature() ||
+      !p.has_timestamp_ms())
+    return Error(Errc::kCorruptState, "KyberPreKeyRecord: fields");
+  auto pub = KyberPublicKey::parse(as_bytes(p.public_key()));
+  if (!pub) return Error(Errc::kCorruptState, "KyberPreKeyRecord: public key");
+  // The secret key's own hash check (FIPS 203 §7.3) catches a damaged key; that it belongs to the
+  // public key is checked by comparing the ek it embeds.
+  auto dk = internal::crypto::kyber1024_parse_secret_key(as_bytes(p.secret_key()));
+  if (!dk) return Error(Errc::kCorruptState, "KyberPreKeyRecord: secret key");
+  constexpr std::size_t kEkOffset = 1536;  // dk = dk_pke (384k) || ek || H(ek) || z, k = 4
+  const ByteView ek = dk->expose().subspan(kEkOffset, KyberPublicKey::kSize - 1);
+  if (!std::equal(ek.begin(), ek.end(), pub->serialize().begin() + 1))
+    return Error(Errc::kCorruptState, "KyberPreKeyRecord: secret key of another public key");
+  auto sig = Signature::parse(as_bytes(p.signature()));
+  if (!sig) return Error(Errc::kCorruptState, "KyberPreKeyRecord: signature");
+  return KyberPreKeyRecord{KyberPreKeyId{p.id()},
+                           std::move(*pub),
+                           SecretBytes::copy_of(as_bytes(p.secret_key())),
+                           *sig,
+                           p.timestamp_ms(),
+                           p.last_resort(),
+                           p.published()};
+}
+
 Status PreKeyBundle::validate() const {
   if (pre_key_id.has_value() != pre_key.has_value())
     return Error(Errc::kInvalidArgument, "PreKeyBundle: prekey id without key or key without id");
+  if (kyber_pre_key_id.has_value() != kyber_pre_key.has_value() ||
+      kyber_pre_key.has_value() != kyber_pre_key_signature.has_value())
+    return Error(Errc::kInvalidArgument,
+                 "PreKeyBundle: Kyber prekey id, key and signature must come together");
   // libsignal signs the 33-byte serialized key, not the raw 32 bytes (wire spec §1).
   const auto spk = signed_pre_key.serialize();
   if (!identity_key.verify_signature(spk, signed_pre_key_signature))
     return Error(Errc::kInvalidSignature, "PreKeyBundle: signed prekey signature");
+  // ... and the Kyber prekey with its type byte, all 1569 bytes (v4 spec §2.2).
+  if (kyber_pre_key &&
+      !identity_key.verify_signature(kyber_pre_key->serialize(), *kyber_pre_key_signature))
+    return Error(Errc::kInvalidSignature, "PreKeyBundle: Kyber prekey signature");
   return ok_status();
 }
 
@@ -128,6 +197,26 @@ Result<SignedPreKeyRecord> generate_signed_pre_key(const Context& ctx,
   auto sig = identity.private_key.sign(ctx.random, kp->public_key.serialize());
   if (!sig) return sig.error();
   return SignedPreKeyRecord{id, std::move(*kp), *sig, ctx.clock.now_ms()};
+}
+
+Result<KyberPreKeyRecord> generate_kyber_pre_key(const Context& ctx,
+                                                 const IdentityKeyPair& identity, KyberPreKeyId id,
+                                                 bool last_resort) {
+  auto kp = internal::crypto::kyber1024_generate(ctx.random);
+  if (!kp) return kp.error();
+  auto pub = KyberPublicKey::parse(
+      internal::crypto::kyber1024_serialize_public_key(kp->encapsulation_key));
+  if (!pub) return Error(Errc::kCryptoFailure, "generate_kyber_pre_key: key does not parse");
+  auto sig = identity.private_key.sign(ctx.random, pub->serialize());
+  if (!sig) return sig.error();
+  return KyberPreKeyRecord{
+      id,
+      std::move(*pub),
+      internal::crypto::kyber1024_serialize_secret_key(kp->decapsulation_key.expose()),
+      *sig,
+      ctx.clock.now_ms(),
+      last_resort,
+      false};
 }
 
 Result<std::vector<PreKeyRecord>> generate_pre_keys(const Context& ctx, PreKeyId first,

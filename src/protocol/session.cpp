@@ -14,9 +14,13 @@
 #include <hush/limits.h>
 #include <hush/session.h>
 
+#include <algorithm>
+
 #include "crypto/crypto.h"
 #include "log.h"
 #include "messages_internal.h"
+#include "pq/spqr.h"
+#include "protocol/pqxdh.h"
 #include "protocol/ratchet/double_ratchet.h"
 #include "protocol/record_access.h"
 #include "protocol/x3dh.h"
@@ -72,6 +76,71 @@ std::uint64_t age_ms(std::uint64_t now, std::uint64_t then) {
   return now > then ? now - then : 0;
 }
 
+// ---- version 4: addresses (signal-v4-wire.md §3.4) and downgrade protection ----
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// An address as the fixed-width ServiceId (kind 0x00 ACI for "<uuid>", 0x01 PNI for
+// "PNI:<uuid>", then the 16 UUID bytes) and the device byte, or nullopt if the name is not a
+// ServiceId or the device id is outside 1..127 (libsignal's range).
+using AddressHalf = std::array<std::uint8_t, 18>;
+std::optional<AddressHalf> address_half(const Address& a) {
+  std::string_view name = a.name;
+  AddressHalf out{};
+  if (name.substr(0, 4) == "PNI:") {
+    out[0] = 0x01;
+    name.remove_prefix(4);
+  }
+  if (name.size() != 36) return std::nullopt;
+  std::size_t at = 1;
+  for (std::size_t i = 0; i < name.size();) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (name[i] != '-') return std::nullopt;
+      ++i;
+      continue;
+    }
+    const int hi = hex_digit(name[i]);
+    const int lo = hex_digit(name[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[at++] = static_cast<std::uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  const std::uint32_t device = to_uint(a.device_id);
+  if (device < 1 || device > 127) return std::nullopt;
+  out[17] = static_cast<std::uint8_t>(device);
+  return out;
+}
+
+// What a message from `remote` to us must say in its addresses field.
+internal::AddressCheck address_check(const Address& remote, const std::optional<Address>& local) {
+  internal::AddressCheck c;
+  c.sender = address_half(remote);
+  if (local) c.recipient = address_half(*local);
+  return c;
+}
+
+// Whether any stored state with any device of the person `name` is version 4: such a person
+// has spoken PQXDH with us, and cannot be moved back to X3DH (issue 12 item 5).
+Result<bool> person_used_v4(ProtocolStore& store, std::string_view name) {
+  auto devices = store.session_devices(name);
+  if (!devices) return devices.error();
+  for (DeviceId d : *devices) {
+    auto loaded = store.load_session(Address{std::string(name), d});
+    if (!loaded) return loaded.error();
+    if (!*loaded) continue;
+    const RecordData& data = RecordAccess::data(**loaded);
+    if (data.current && data.current->version == kPqProtocolVersion) return true;
+    for (const SessionState& st : data.previous)
+      if (st.version == kPqProtocolVersion) return true;
+  }
+  return false;
+}
+
 template <class T>
 Result<T> logged(const Context& ctx, const char* op, const Address& remote, Result<T> r) {
   if (!r) internal::warn_failure(ctx, op, remote, r.error());
@@ -94,7 +163,8 @@ struct Trial {
 // is tried; any other error ends the search at once (libsignal's rule). When every trial fails, the
 // error of the first is returned (the most relevant one).
 Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
-                         const RecordData& record, const SignalMessage& message) {
+                         const RecordData& record, const SignalMessage& message,
+                         const internal::AddressCheck& check) {
   // Candidate states, as indexes: -1 is the current state, i >= 0 is previous[i].
   std::vector<std::ptrdiff_t> order;
   order.reserve(kMaxDecryptTrials);
@@ -113,13 +183,17 @@ Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
   std::optional<Error> first_error;
   // The chain steps all trials together may derive before a MAC verifies (kMaxDecryptChainSteps):
   // a trial that would need more than what is left is not made.
-  std::uint64_t steps_left = kMaxDecryptChainSteps;
+  // A version-4 state may jump 25,000 (libsignal 0.103's), so the budget is two of its jumps then.
+  const bool any_v4 = std::any_of(order.begin(), order.end(), [&](std::ptrdiff_t i) {
+    return state_at(i).version == kPqProtocolVersion;
+  });
+  std::uint64_t steps_left = any_v4 ? kMaxDecryptChainStepsV4 : kMaxDecryptChainSteps;
   for (std::ptrdiff_t i : order) {
     const SessionState& state = state_at(i);
     const internal::ReceiverChain* chain = state.find_receiver_chain(message.ratchet_key());
     const std::uint32_t from = chain ? chain->chain_key.index : 0;
     const std::uint64_t steps = message.counter() > from ? message.counter() - from : 0;
-    if (steps <= kMaxForwardJump) {
+    if (steps <= internal::max_forward_jump(state.version)) {
       if (steps > steps_left) {
         if (!first_error)
           first_error = Error(Errc::kInvalidMessage, "decrypt: chain-step budget spent");
@@ -127,7 +201,7 @@ Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
       }
       steps_left -= steps;
     }
-    auto plan = internal::plan_decrypt(crypto, random, state, message);
+    auto plan = internal::plan_decrypt(crypto, random, state, message, check);
     if (plan) {
       return Trial{std::move(*plan),
                    i < 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(i))};
@@ -175,7 +249,7 @@ Status run_hook(const DecryptOptions& options, const SecretBytes& plaintext) {
 }  // namespace
 
 Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Address& remote,
-                             const PreKeyBundle& bundle) {
+                             const PreKeyBundle& bundle, const BundleOptions& options) {
   auto r = transact<bool>(store, [&]() -> Result<bool> {
     // The signature first: a bundle that is not signed by the identity it names says nothing
     // about that identity, and is not an identity change.
@@ -188,6 +262,18 @@ Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Add
     if (!local_registration_id) return local_registration_id.error();
     auto record = load_or_empty(store, remote);
     if (!record) return record.error();
+    if (!bundle.kyber_pre_key) {
+      if (options.require_post_quantum)
+        return Error(Errc::kPostQuantumRequired,
+                     "process_prekey_bundle: the bundle has no Kyber prekey (post-quantum "
+                     "sessions are required)");
+      auto used_v4 = person_used_v4(store, remote.name);
+      if (!used_v4) return used_v4.error();
+      if (*used_v4)
+        return Error(Errc::kPostQuantumRequired,
+                     "process_prekey_bundle: the bundle has no Kyber prekey, but this person "
+                     "already has post-quantum sessions with us (a downgrade)");
+    }
 
     auto base_key = KeyPair::generate(ctx.random);
     if (!base_key) return base_key.error();
@@ -197,11 +283,32 @@ Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Add
     internal::crypto::Crypto crypto;
     const internal::AliceParameters params{*our_identity, *base_key, bundle.identity_key,
                                            bundle.signed_pre_key, bundle.pre_key};
-    auto state =
-        internal::initialize_alice_session(crypto.hmac, params, std::move(*sending_ratchet));
-    if (!state) return state.error();
-    state->pending_pre_key = internal::PendingPreKey{bundle.pre_key_id, bundle.signed_pre_key_id,
-                                                     base_key->public_key, ctx.clock.now_ms()};
+    std::optional<SessionState> state;
+    internal::PendingPreKey pending;
+    pending.pre_key_id = bundle.pre_key_id;
+    pending.signed_pre_key_id = bundle.signed_pre_key_id;
+    pending.base_key = base_key->public_key;
+    pending.timestamp_ms = ctx.clock.now_ms();
+    if (bundle.kyber_pre_key) {
+      auto pq = internal::initialize_alice_pqxdh(crypto.hmac, ctx.random, params,
+                                                 bundle.kyber_pre_key->serialize(),
+                                                 std::move(*sending_ratchet));
+      if (!pq) return pq.error();
+      // A note-to-self session (our own identity) gets SPQR's unlimited jump, as libsignal's.
+      auto spqr = pq::spqr_initial_state(pq->spqr_seed, pq::SpqrRole::kInitiator,
+                                         bundle.identity_key == our_identity->public_key);
+      if (!spqr) return spqr.error();
+      pq->state.spqr = SecretBytes::copy_of(*spqr);
+      pending.kyber_pre_key_id = bundle.kyber_pre_key_id;
+      pending.kyber_ciphertext = std::move(pq->kyber_ciphertext);
+      state.emplace(std::move(pq->state));
+    } else {
+      auto x3dh =
+          internal::initialize_alice_session(crypto.hmac, params, std::move(*sending_ratchet));
+      if (!x3dh) return x3dh.error();
+      state.emplace(std::move(*x3dh));
+    }
+    state->pending_pre_key = std::move(pending);
     state->remote_registration_id = bundle.registration_id;
     state->local_registration_id = *local_registration_id;
 
@@ -222,7 +329,8 @@ namespace {
 // One encryption inside the caller's (outermost) transaction: the chain advance is written, the
 // ciphertext is returned to be handed out only after the commit.
 Result<CiphertextMessage> encrypt_one(const Context& ctx, ProtocolStore& store,
-                                      const Address& remote, ByteView plaintext) {
+                                      const Address& remote, ByteView plaintext,
+                                      const std::optional<Address>& local) {
   if (plaintext.size() > kMaxPlaintextBytes)
     return Error(Errc::kLimitExceeded, "encrypt_message: plaintext larger than kMaxPlaintextBytes");
   auto loaded = store.load_session(remote);
@@ -239,14 +347,29 @@ Result<CiphertextMessage> encrypt_one(const Context& ctx, ProtocolStore& store,
                           "encrypt_message: untrusted identity"));
 
   internal::crypto::Crypto crypto;
-  auto message = internal::ratchet_encrypt(crypto, state, plaintext);
+  // Version 4: while unacknowledged, name sender and recipient (signal-v4-wire.md §3.4) when both
+  // are ServiceIds.
+  std::optional<std::array<std::uint8_t, kAddressesSize>> addresses;
+  if (state.version == kPqProtocolVersion && state.pending_pre_key && local) {
+    const auto ours = address_half(*local);
+    const auto theirs = address_half(remote);
+    if (ours && theirs) {
+      addresses.emplace();
+      std::copy(ours->begin(), ours->end(), addresses->begin());
+      std::copy(theirs->begin(), theirs->end(), addresses->begin() + 18);
+    }
+  }
+  auto message = internal::ratchet_encrypt(
+      crypto, ctx.random, state, plaintext,
+      addresses ? std::optional<ByteView>(ByteView(*addresses)) : std::nullopt);
   if (!message) return message.error();
   std::optional<CiphertextMessage> out;
   if (state.pending_pre_key) {
     const auto& pending = *state.pending_pre_key;
     out.emplace(internal::MessageBuilder::prekey_message(
         state.local_registration_id, pending.pre_key_id, pending.signed_pre_key_id,
-        pending.base_key, state.local_identity, std::move(*message)));
+        pending.base_key, state.local_identity, std::move(*message), pending.kyber_pre_key_id,
+        pending.kyber_ciphertext));
   } else {
     out.emplace(std::move(*message));
   }
@@ -274,7 +397,7 @@ Result<CiphertextMessage> encrypt_message(const Context& ctx, ProtocolStore& sto
   return logged(ctx, "encrypt_message", remote,
                 transact<CiphertextMessage>(store, [&]() -> Result<CiphertextMessage> {
                   HUSH_TRY(require_outermost(store));
-                  auto out = encrypt_one(ctx, store, remote, plaintext);
+                  auto out = encrypt_one(ctx, store, remote, plaintext, options.local_address);
                   if (!out) return out.error();
                   HUSH_TRY(store.record_key_use());
                   if (options.before_commit) HUSH_TRY(options.before_commit(*out));
@@ -291,7 +414,7 @@ Result<std::vector<CiphertextMessage>> encrypt_messages(const Context& ctx, Prot
     Batch out;
     out.reserve(messages.size());
     for (const OutgoingMessage& m : messages) {
-      auto one = encrypt_one(ctx, store, m.remote, m.plaintext);
+      auto one = encrypt_one(ctx, store, m.remote, m.plaintext, options.local_address);
       if (!one) return one.error();
       out.push_back(std::move(*one));
     }
@@ -315,10 +438,11 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
         if (!record) return record.error();
         RecordData& data = RecordAccess::data(*record);
         internal::crypto::Crypto crypto;
+        const internal::AddressCheck check = address_check(remote, options.local_address);
 
         if (data.has_state_with_base_key(message.message_version(), message.base_key())) {
           // A later or repeated message of a session already set up (wire spec §3 step 2).
-          auto trial = try_states(crypto, ctx.random, data, message.message());
+          auto trial = try_states(crypto, ctx.random, data, message.message(), check);
           if (!trial) return trial.error();
           Opened opened = commit_trial(data, std::move(*trial));
           // The state that decrypted authenticated its own remote identity, not the
@@ -342,7 +466,40 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
           return Error(Errc::kDuplicateMessage,
                        "decrypt_prekey_message: this prekey message already set up a session");
 
-        // A new session: X3DH as responder (wire spec §3 step 3).
+        const bool pq = message.message_version() == kPqProtocolVersion;
+        if (!pq) {
+          // No downgrade (issue 12 item 5): X3DH only where post-quantum is not required and
+          // the person never had a version-4 session with us.
+          if (options.require_post_quantum)
+            return Error(Errc::kLegacyMessage,
+                         "decrypt_prekey_message: a version-3 (X3DH) prekey message, and "
+                         "post-quantum sessions are required");
+          auto used_v4 = person_used_v4(store, remote.name);
+          if (!used_v4) return used_v4.error();
+          if (*used_v4)
+            return Error(Errc::kLegacyMessage,
+                         "decrypt_prekey_message: a version-3 (X3DH) prekey message from a "
+                         "person who already has post-quantum sessions with us (a downgrade)");
+        }
+
+        // A new session: X3DH or PQXDH as responder (wire spec §3 step 3; v4 spec §2.4).
+        std::optional<KyberPreKeyRecord> kyber;
+        if (pq) {
+          auto loaded_kyber = store.load_kyber_pre_key(*message.kyber_pre_key_id());
+          if (!loaded_kyber) return loaded_kyber.error();
+          if (!*loaded_kyber)
+            return Error(Errc::kInvalidKeyId,
+                         "decrypt_prekey_message: unknown or used Kyber prekey");
+          kyber = std::move(**loaded_kyber);
+          if (kyber->last_resort) {
+            auto replay = store.has_last_resort_use(kyber->id, message.signed_pre_key_id(),
+                                                    message.base_key());
+            if (!replay) return replay.error();
+            if (*replay)
+              return Error(Errc::kDuplicateMessage,
+                           "decrypt_prekey_message: last-resort Kyber prekey replay");
+          }
+        }
         auto signed_pre_key = store.load_signed_pre_key(message.signed_pre_key_id());
         if (!signed_pre_key) return signed_pre_key.error();
         if (!*signed_pre_key)
@@ -363,12 +520,25 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
 
         const internal::BobParameters params{*our_identity, (*signed_pre_key)->key_pair, one_time,
                                              message.identity_key(), message.base_key()};
-        auto state = internal::initialize_bob_session(crypto.hmac, params);
-        if (!state) return state.error();
+        std::optional<SessionState> state;
+        if (pq) {
+          auto bob = internal::initialize_bob_pqxdh(crypto.hmac, params, kyber->secret_key.expose(),
+                                                    message.kyber_ciphertext());
+          if (!bob) return bob.error();
+          auto spqr = pq::spqr_initial_state(bob->spqr_seed, pq::SpqrRole::kResponder,
+                                             message.identity_key() == our_identity->public_key);
+          if (!spqr) return spqr.error();
+          bob->state.spqr = SecretBytes::copy_of(*spqr);
+          state.emplace(std::move(bob->state));
+        } else {
+          auto x3dh = internal::initialize_bob_session(crypto.hmac, params);
+          if (!x3dh) return x3dh.error();
+          state.emplace(std::move(*x3dh));
+        }
         state->remote_registration_id = message.registration_id();
         state->local_registration_id = *local_registration_id;
 
-        auto plan = internal::plan_decrypt(crypto, ctx.random, *state, message.message());
+        auto plan = internal::plan_decrypt(crypto, ctx.random, *state, message.message(), check);
         if (!plan) return plan.error();
         // Authenticated: the sender holds the identity key the message names. Only now may it
         // count as an identity change.
@@ -381,6 +551,13 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
         HUSH_TRY(save_identity_if_new(store, remote, message.identity_key()));
         if (message.pre_key_id() && *message.pre_key_id() != kLastResortPreKeyId)
           HUSH_TRY(store.remove_pre_key(*message.pre_key_id()));
+        // libsignal's markKyberPreKeyUsed: a one-time Kyber prekey goes, a last-resort one stays
+        // with the use recorded (a replay of the triple is refused above).
+        if (kyber && kyber->last_resort)
+          HUSH_TRY(store.record_last_resort_use(kyber->id, message.signed_pre_key_id(),
+                                                message.base_key()));
+        else if (kyber)
+          HUSH_TRY(store.remove_kyber_pre_key(kyber->id));
         HUSH_TRY(store.record_accepted_base_key(message.signed_pre_key_id(), message.base_key()));
         HUSH_TRY(store.store_session(remote, std::move(*record)));
         return plaintext;
@@ -401,7 +578,8 @@ Result<SecretBytes> decrypt_signal_message(const Context& ctx, ProtocolStore& st
         if (!data.current && data.previous.empty())
           return Error(Errc::kNoSession, "decrypt_signal_message: no session state");
         internal::crypto::Crypto crypto;
-        auto trial = try_states(crypto, ctx.random, data, message);
+        auto trial = try_states(crypto, ctx.random, data, message,
+                                address_check(remote, options.local_address));
         if (!trial) return trial.error();
         Opened opened = commit_trial(data, std::move(*trial));
         HUSH_TRY(check_identity(store, remote, opened.remote_identity, Direction::kReceiving,
@@ -429,6 +607,12 @@ Result<SessionInfo> session_info(ProtocolStore& store, const Address& remote) {
   const SessionRecord& record = **loaded;
   info.exists = record.has_current_state();
   info.version = record.current_version().value_or(0);
+  if (const auto& current = RecordAccess::data(record).current;
+      current && current->version == kPqProtocolVersion) {
+    auto epoch = pq::spqr_epoch(current->spqr.expose());
+    if (!epoch) return epoch.error();
+    info.spqr_epoch = *epoch;
+  }
   info.has_unacknowledged_prekey = record.has_unacknowledged_prekey();
   info.previous_states = record.previous_state_count();
   info.remote_identity = record.remote_identity();
@@ -468,7 +652,8 @@ Status reset_session(ProtocolStore& store, const Address& remote) {
 
 Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
                                  SignedPreKeyId signed_pre_key_id,
-                                 std::optional<PreKeyId> pre_key_id) {
+                                 std::optional<PreKeyId> pre_key_id,
+                                 std::optional<KyberPreKeyId> kyber_pre_key_id) {
   auto identity = store.identity_key_pair();
   if (!identity) return identity.error();
   auto registration_id = store.local_registration_id();
@@ -489,6 +674,14 @@ Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
     if (!*pk) return Error(Errc::kInvalidKeyId, "make_bundle: unknown one-time prekey");
     bundle.pre_key_id = pre_key_id;
     bundle.pre_key = (*pk)->key_pair.public_key;
+  }
+  if (kyber_pre_key_id) {
+    auto kk = store.load_kyber_pre_key(*kyber_pre_key_id);
+    if (!kk) return kk.error();
+    if (!*kk) return Error(Errc::kInvalidKeyId, "make_bundle: unknown Kyber prekey");
+    bundle.kyber_pre_key_id = kyber_pre_key_id;
+    bundle.kyber_pre_key = (*kk)->public_key;
+    bundle.kyber_pre_key_signature = (*kk)->signature;
   }
   return bundle;
 }

@@ -25,6 +25,9 @@ using RecordKey = std::pair<std::uint8_t, std::string>;
 // canonical order).
 using SenderKeyKey = std::tuple<std::string, std::uint32_t, std::uint8_t, std::string>;
 
+// A use of a last-resort Kyber prekey: (Kyber id, signed prekey id, base key).
+using LastResortUse = std::tuple<std::uint32_t, std::uint32_t, BaseKeyBytes>;
+
 SenderKeyKey sender_key_key(const Address& sender, const SenderKeyGroup& group) {
   return SenderKeyKey(sender.name, to_uint(sender.device_id),
                       static_cast<std::uint8_t>(group.format()), group.name());
@@ -41,6 +44,9 @@ struct InMemoryProtocolStore::State {
   std::map<BaseKeyBytes, std::uint32_t> accepted_base_keys;  // base key -> signed prekey id
   std::map<RecordKey, SecretBytes> messenger_records;
   std::map<SenderKeyKey, SenderKeyRecord> sender_keys;
+  std::map<std::uint32_t, KyberPreKeyRecord> kyber_pre_keys;
+  std::uint32_t next_kyber_pre_key_id = 1;
+  std::map<LastResortUse, bool> last_resort_uses;  // the value is unused (a map for the undo log)
 };
 
 // The previous values of everything a transaction changed (first change of each key only).
@@ -53,6 +59,9 @@ struct InMemoryProtocolStore::Undo {
   std::map<BaseKeyBytes, std::optional<std::uint32_t>> accepted_base_keys;
   std::map<RecordKey, std::optional<SecretBytes>> messenger_records;
   std::map<SenderKeyKey, std::optional<SenderKeyRecord>> sender_keys;
+  std::map<std::uint32_t, std::optional<KyberPreKeyRecord>> kyber_pre_keys;
+  std::optional<std::uint32_t> next_kyber_pre_key_id;
+  std::map<LastResortUse, std::optional<bool>> last_resort_uses;
 };
 
 namespace {
@@ -82,7 +91,7 @@ void restore(Map& live, UndoMap& undo) {
 InMemoryProtocolStore::InMemoryProtocolStore(IdentityKeyPair identity,
                                              std::uint32_t registration_id)
     : state_(std::make_unique<State>(
-          State{std::move(identity), registration_id, {}, {}, 1, {}, {}, {}, {}, {}})) {}
+          State{std::move(identity), registration_id, {}, {}, 1, {}, {}, {}, {}, {}, {}, 1, {}})) {}
 
 InMemoryProtocolStore::~InMemoryProtocolStore() = default;
 
@@ -113,6 +122,9 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     restore(state_->accepted_base_keys, u.accepted_base_keys);
     restore(state_->messenger_records, u.messenger_records);
     restore(state_->sender_keys, u.sender_keys);
+    restore(state_->kyber_pre_keys, u.kyber_pre_keys);
+    if (u.next_kyber_pre_key_id) state_->next_kyber_pre_key_id = *u.next_kyber_pre_key_id;
+    restore(state_->last_resort_uses, u.last_resort_uses);
     undo_.pop_back();
   };
   Status st;
@@ -138,6 +150,9 @@ Status InMemoryProtocolStore::run_transaction(const std::function<Status()>& bod
     merge_into(parent.accepted_base_keys, inner.accepted_base_keys);
     merge_into(parent.messenger_records, inner.messenger_records);
     merge_into(parent.sender_keys, inner.sender_keys);
+    merge_into(parent.kyber_pre_keys, inner.kyber_pre_keys);
+    if (!parent.next_kyber_pre_key_id) parent.next_kyber_pre_key_id = inner.next_kyber_pre_key_id;
+    merge_into(parent.last_resort_uses, inner.last_resort_uses);
   } else {
     undo_.pop_back();
   }
@@ -237,6 +252,82 @@ Result<std::vector<PreKeyId>> InMemoryProtocolStore::pre_key_ids() {
 Result<PreKeyId> InMemoryProtocolStore::next_pre_key_id() {
   std::lock_guard lock(mutex_);
   return PreKeyId{state_->next_pre_key_id};
+}
+
+// ---- Kyber prekeys ----
+
+Result<std::optional<KyberPreKeyRecord>> InMemoryProtocolStore::load_kyber_pre_key(
+    KyberPreKeyId id) {
+  std::lock_guard lock(mutex_);
+  auto it = state_->kyber_pre_keys.find(to_uint(id));
+  if (it == state_->kyber_pre_keys.end()) return std::optional<KyberPreKeyRecord>();
+  return std::optional<KyberPreKeyRecord>(it->second.clone());
+}
+
+Status InMemoryProtocolStore::store_kyber_pre_key(const KyberPreKeyRecord& record) {
+  std::lock_guard lock(mutex_);
+  const std::uint32_t id = to_uint(record.id);
+  if (Undo* u = top_undo()) {
+    remember(u->kyber_pre_keys, state_->kyber_pre_keys, id,
+             [](const KyberPreKeyRecord& r) { return r.clone(); });
+    if (!u->next_kyber_pre_key_id) u->next_kyber_pre_key_id = state_->next_kyber_pre_key_id;
+  }
+  state_->kyber_pre_keys.insert_or_assign(id, record.clone());
+  if (id != UINT32_MAX && id >= state_->next_kyber_pre_key_id)
+    state_->next_kyber_pre_key_id = id + 1;
+  return ok_status();
+}
+
+Status InMemoryProtocolStore::remove_kyber_pre_key(KyberPreKeyId id) {
+  std::lock_guard lock(mutex_);
+  Undo* u = top_undo();
+  if (u)
+    remember(u->kyber_pre_keys, state_->kyber_pre_keys, to_uint(id),
+             [](const KyberPreKeyRecord& r) { return r.clone(); });
+  state_->kyber_pre_keys.erase(to_uint(id));
+  auto& uses = state_->last_resort_uses;
+  for (auto it = uses.begin(); it != uses.end();) {
+    if (std::get<0>(it->first) != to_uint(id)) {
+      ++it;
+      continue;
+    }
+    if (u) u->last_resort_uses.try_emplace(it->first, true);
+    it = uses.erase(it);
+  }
+  return ok_status();
+}
+
+Result<std::vector<KyberPreKeyId>> InMemoryProtocolStore::kyber_pre_key_ids() {
+  std::lock_guard lock(mutex_);
+  std::vector<KyberPreKeyId> ids;
+  ids.reserve(state_->kyber_pre_keys.size());
+  for (const auto& [id, record] : state_->kyber_pre_keys)
+    ids.push_back(KyberPreKeyId{id});
+  return ids;
+}
+
+Result<KyberPreKeyId> InMemoryProtocolStore::next_kyber_pre_key_id() {
+  std::lock_guard lock(mutex_);
+  return KyberPreKeyId{state_->next_kyber_pre_key_id};
+}
+
+Result<bool> InMemoryProtocolStore::has_last_resort_use(KyberPreKeyId id,
+                                                        SignedPreKeyId signed_pre_key_id,
+                                                        const PublicKey& base_key) {
+  std::lock_guard lock(mutex_);
+  return state_->last_resort_uses.count(
+             LastResortUse(to_uint(id), to_uint(signed_pre_key_id), base_key.u())) != 0;
+}
+
+Status InMemoryProtocolStore::record_last_resort_use(KyberPreKeyId id,
+                                                     SignedPreKeyId signed_pre_key_id,
+                                                     const PublicKey& base_key) {
+  std::lock_guard lock(mutex_);
+  const LastResortUse key(to_uint(id), to_uint(signed_pre_key_id), base_key.u());
+  if (Undo* u = top_undo())
+    remember(u->last_resort_uses, state_->last_resort_uses, key, [](bool v) { return v; });
+  state_->last_resort_uses.insert_or_assign(key, true);
+  return ok_status();
 }
 
 // ---- signed prekeys ----
@@ -446,7 +537,8 @@ int InMemoryProtocolStore::transaction_depth() {
 
 SecretBytes InMemoryProtocolStore::serialize() const {
   std::lock_guard lock(mutex_);
-  internal::SnapshotWriter w(state_->identity, state_->registration_id, state_->next_pre_key_id);
+  internal::SnapshotWriter w(state_->identity, state_->registration_id, state_->next_pre_key_id,
+                             state_->next_kyber_pre_key_id);
   for (const auto& [name, key] : state_->identities)
     w.add_identity(name, key);
   for (const auto& [id, record] : state_->pre_keys)
@@ -462,6 +554,11 @@ SecretBytes InMemoryProtocolStore::serialize() const {
   for (const auto& [key, record] : state_->sender_keys)
     w.add_sender_key(std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key),
                      record.serialize().expose());
+  for (const auto& [id, record] : state_->kyber_pre_keys)
+    w.add_kyber_pre_key(record.serialize().expose());
+  for (const auto& [use, unused] : state_->last_resort_uses)
+    w.add_last_resort_use(KyberPreKeyId{std::get<0>(use)}, SignedPreKeyId{std::get<1>(use)},
+                          PublicKey::from_u(std::get<2>(use)));
   return w.finish();
 }
 
@@ -485,6 +582,8 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
         internal::wipe(r.mutable_value());
       for (auto& r : *p.mutable_sender_keys())
         internal::wipe(r.mutable_record());
+      for (auto& r : *p.mutable_kyber_pre_keys())
+        internal::wipe(&r);
     }
   } wiper{p};
   if (!parsed) return Error(Errc::kCorruptState, "store snapshot: protobuf");
@@ -496,6 +595,9 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
     return Error(Errc::kCorruptState, "store snapshot: Messenger records before format 3");
   if (p.format() < 4 && p.sender_keys_size() != 0)
     return Error(Errc::kCorruptState, "store snapshot: sender keys before format 4");
+  if (p.format() < 5 && (p.kyber_pre_keys_size() != 0 || p.kyber_last_resort_uses_size() != 0 ||
+                         p.has_next_kyber_pre_key_id()))
+    return Error(Errc::kCorruptState, "store snapshot: Kyber prekeys before format 5");
   std::array<std::uint8_t, 32> pub{};
   if (!p.has_identity() || !internal::read_fixed(p.identity().public_key(), pub))
     return Error(Errc::kCorruptState, "store snapshot: identity");
@@ -564,6 +666,26 @@ Result<std::unique_ptr<InMemoryProtocolStore>> InMemoryProtocolStore::deserializ
             .second;
     if (!added) return Error(Errc::kCorruptState, "store snapshot: sender key twice");
   }
+  for (const auto& bytes : p.kyber_pre_keys()) {
+    auto r = KyberPreKeyRecord::deserialize(as_bytes(bytes));
+    if (!r) return r.error();
+    const std::uint32_t id = to_uint(r->id);
+    if (!st.kyber_pre_keys.try_emplace(id, std::move(*r)).second)
+      return Error(Errc::kCorruptState, "store snapshot: Kyber prekey twice");
+  }
+  for (const auto& e : p.kyber_last_resort_uses()) {
+    std::array<std::uint8_t, 32> u{};
+    if (!e.has_kyber_pre_key_id() || !e.has_signed_pre_key_id() ||
+        !internal::read_fixed(e.base_key(), u))
+      return Error(Errc::kCorruptState, "store snapshot: last-resort Kyber use");
+    st.last_resort_uses.insert_or_assign(
+        LastResortUse(e.kyber_pre_key_id(), e.signed_pre_key_id(), u), true);
+  }
+  st.next_kyber_pre_key_id = p.has_next_kyber_pre_key_id() ? p.next_kyber_pre_key_id() : 1;
+  if (st.next_kyber_pre_key_id == 0 ||
+      (!st.kyber_pre_keys.empty() && st.kyber_pre_keys.rbegin()->first != UINT32_MAX &&
+       st.kyber_pre_keys.rbegin()->first >= st.next_kyber_pre_key_id))
+    return Error(Errc::kCorruptState, "store snapshot: next Kyber prekey id");
   st.next_pre_key_id = p.next_pre_key_id();
   if (st.next_pre_key_id == 0 ||
       (!st.pre_keys.empty() && st.pre_keys.rbegin()->first >= st.next_pre_key_id))

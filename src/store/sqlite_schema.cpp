@@ -62,6 +62,16 @@ constexpr const char* kMigrateV4ToV5[] = {
     " PRIMARY KEY (name, device_id, group_format, group_name)) WITHOUT ROWID",
 };
 
+// Version 6: Kyber prekeys (store.h KyberPreKeyStore), sealed for their row like the other key
+// records, and the uses of last-resort Kyber prekeys (Kyber id, signed prekey id, base key).
+constexpr const char* kMigrateV5ToV6[] = {
+    "CREATE TABLE kyber_pre_keys (id INTEGER PRIMARY KEY, record BLOB NOT NULL)",
+    "CREATE TABLE kyber_last_resort_uses (kyber_pre_key_id INTEGER NOT NULL,"
+    " signed_pre_key_id INTEGER NOT NULL, base_key BLOB NOT NULL,"
+    " PRIMARY KEY (kyber_pre_key_id, signed_pre_key_id, base_key)) WITHOUT ROWID",
+    "INSERT INTO meta (key, value) VALUES ('next_kyber_pre_key_id', 1)",
+};
+
 Status set_schema_version(SqliteStore::Impl& impl, std::int64_t version) {
   char pragma[64];
   std::snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", static_cast<int>(version));
@@ -249,6 +259,10 @@ Status migrate_to_current(SqliteStore::Impl& impl, std::int64_t from) {
   if (from < 5) {
     for (const char* sql : kMigrateV4ToV5)
       if (auto st = impl.exec(sql, "SqliteStore: migrate to v5"); !st) return st;
+  }
+  if (from < 6) {
+    for (const char* sql : kMigrateV5ToV6)
+      if (auto st = impl.exec(sql, "SqliteStore: migrate to v6"); !st) return st;
   }
   if (from == SqliteStore::kSchemaVersion) return ok_status();
   return set_schema_version(impl, SqliteStore::kSchemaVersion);

@@ -651,15 +651,27 @@ struct KeyTable {
   const char* insert;
   const char* remove;
   const char* ids;
+  std::size_t max_record_bytes;
 };
-constexpr KeyTable kPreKeys{"pre_keys", "SELECT record FROM pre_keys WHERE id = ?",
+constexpr KeyTable kPreKeys{"pre_keys",
+                            "SELECT record FROM pre_keys WHERE id = ?",
                             "INSERT OR REPLACE INTO pre_keys (id, record) VALUES (?, ?)",
                             "DELETE FROM pre_keys WHERE id = ?",
-                            "SELECT id FROM pre_keys ORDER BY id"};
+                            "SELECT id FROM pre_keys ORDER BY id",
+                            kMaxKeyRecordBytes};
 constexpr KeyTable kSignedPreKeys{
-    "signed_pre_keys", "SELECT record FROM signed_pre_keys WHERE id = ?",
+    "signed_pre_keys",
+    "SELECT record FROM signed_pre_keys WHERE id = ?",
     "INSERT OR REPLACE INTO signed_pre_keys (id, record) VALUES (?, ?)",
-    "DELETE FROM signed_pre_keys WHERE id = ?", "SELECT id FROM signed_pre_keys ORDER BY id"};
+    "DELETE FROM signed_pre_keys WHERE id = ?",
+    "SELECT id FROM signed_pre_keys ORDER BY id",
+    kMaxKeyRecordBytes};
+constexpr KeyTable kKyberPreKeys{"kyber_pre_keys",
+                                 "SELECT record FROM kyber_pre_keys WHERE id = ?",
+                                 "INSERT OR REPLACE INTO kyber_pre_keys (id, record) VALUES (?, ?)",
+                                 "DELETE FROM kyber_pre_keys WHERE id = ?",
+                                 "SELECT id FROM kyber_pre_keys ORDER BY id",
+                                 kMaxKyberKeyRecordBytes};
 
 template <class Record, class Id>
 Result<std::optional<Record>> load_key_record(SqliteStore::Impl& impl, const KeyTable& t, Id id) {
@@ -670,7 +682,7 @@ Result<std::optional<Record>> load_key_record(SqliteStore::Impl& impl, const Key
   auto row = q->step("SqliteStore: load key record");
   if (!row) return row.error();
   if (!*row) return std::optional<Record>();
-  auto bytes = impl.unprotect(row_id(t.name, to_uint(id)), q->column_blob(0), kMaxKeyRecordBytes,
+  auto bytes = impl.unprotect(row_id(t.name, to_uint(id)), q->column_blob(0), t.max_record_bytes,
                               "SqliteStore: key record size");
   if (!bytes) return bytes.error();
   auto record = Record::deserialize(bytes->expose());
@@ -786,6 +798,70 @@ Status SqliteStore::record_accepted_base_key(SignedPreKeyId id, const PublicKey&
   if (!q) return q.error();
   q->blob(1, base_key.u()).integer(2, to_uint(id));
   return q->run("SqliteStore: record base key");
+}
+
+// ---- Kyber prekeys ----
+
+Result<std::optional<KyberPreKeyRecord>> SqliteStore::load_kyber_pre_key(KyberPreKeyId id) {
+  return load_key_record<KyberPreKeyRecord>(*impl_, kKyberPreKeys, id);
+}
+
+Status SqliteStore::store_kyber_pre_key(const KyberPreKeyRecord& record) {
+  return run_transaction([&]() -> Status {
+    if (auto st = store_key_record(*impl_, kKyberPreKeys, record); !st) return st;
+    auto bump =
+        impl_->query("UPDATE meta SET value = max(value, ?) WHERE key = 'next_kyber_pre_key_id'");
+    if (!bump) return bump.error();
+    // An id of 2^32-1 leaves the mark where it is (ids are 32-bit; the mark would not fit).
+    const std::int64_t id = to_uint(record.id);
+    bump->integer(1, id == UINT32_MAX ? 1 : id + 1);
+    return bump->run("SqliteStore: next Kyber prekey id");
+  });
+}
+
+Status SqliteStore::remove_kyber_pre_key(KyberPreKeyId id) {
+  return run_transaction([&]() -> Status {
+    if (auto st = remove_key_record(*impl_, kKyberPreKeys, id); !st) return st;
+    auto q = impl_->query("DELETE FROM kyber_last_resort_uses WHERE kyber_pre_key_id = ?");
+    if (!q) return q.error();
+    q->integer(1, to_uint(id));
+    return q->run("SqliteStore: forget last-resort uses");
+  });
+}
+
+Result<std::vector<KyberPreKeyId>> SqliteStore::kyber_pre_key_ids() {
+  return key_record_ids<KyberPreKeyId>(*impl_, kKyberPreKeys);
+}
+
+Result<KyberPreKeyId> SqliteStore::next_kyber_pre_key_id() {
+  std::lock_guard lock(impl_->mutex);
+  auto v = impl_->meta_int("next_kyber_pre_key_id", "SqliteStore: next Kyber prekey id missing");
+  if (!v) return v.error();
+  if (*v < 1 || *v > std::int64_t{UINT32_MAX})
+    return Error(Errc::kCorruptState, "SqliteStore: next Kyber prekey id");
+  return KyberPreKeyId{static_cast<std::uint32_t>(*v)};
+}
+
+Result<bool> SqliteStore::has_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                              const PublicKey& base_key) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query(
+      "SELECT 1 FROM kyber_last_resort_uses WHERE kyber_pre_key_id = ? AND signed_pre_key_id = ?"
+      " AND base_key = ?");
+  if (!q) return q.error();
+  q->integer(1, to_uint(id)).integer(2, to_uint(signed_pre_key_id)).blob(3, base_key.u());
+  return q->step("SqliteStore: last-resort use");
+}
+
+Status SqliteStore::record_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                           const PublicKey& base_key) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query(
+      "INSERT OR IGNORE INTO kyber_last_resort_uses (kyber_pre_key_id, signed_pre_key_id, base_key)"
+      " VALUES (?, ?, ?)");
+  if (!q) return q.error();
+  q->integer(1, to_uint(id)).integer(2, to_uint(signed_pre_key_id)).blob(3, base_key.u());
+  return q->run("SqliteStore: record last-resort use");
 }
 
 // ---- sessions ----
@@ -1011,7 +1087,9 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
     if (!registration_id) return registration_id.error();
     auto next = next_pre_key_id();
     if (!next) return next.error();
-    internal::SnapshotWriter w(*identity, *registration_id, to_uint(*next));
+    auto next_kyber = next_kyber_pre_key_id();
+    if (!next_kyber) return next_kyber.error();
+    internal::SnapshotWriter w(*identity, *registration_id, to_uint(*next), to_uint(*next_kyber));
 
     auto people = identities();
     if (!people) return people.error();
@@ -1089,6 +1167,31 @@ Result<SecretBytes> SqliteStore::export_snapshot() {
       if (!*r) return Error(Errc::kCorruptState, "SqliteStore: sender key vanished");
       w.add_sender_key(a.name, to_uint(a.device_id), static_cast<std::uint32_t>(g.format()),
                        g.name(), (*r)->serialize().expose());
+    }
+    auto kyber = kyber_pre_key_ids();
+    if (!kyber) return kyber.error();
+    for (KyberPreKeyId id : *kyber) {
+      auto r = load_kyber_pre_key(id);
+      if (!r) return r.error();
+      if (!*r) return Error(Errc::kCorruptState, "SqliteStore: Kyber prekey vanished");
+      w.add_kyber_pre_key((*r)->serialize().expose());
+    }
+    auto uses = impl_->query(
+        "SELECT kyber_pre_key_id, signed_pre_key_id, base_key FROM kyber_last_resort_uses"
+        " ORDER BY kyber_pre_key_id, signed_pre_key_id, base_key");
+    if (!uses) return uses.error();
+    for (;;) {
+      auto row = uses->step("SqliteStore: export last-resort uses");
+      if (!row) return row.error();
+      if (!*row) break;
+      const std::int64_t kid = uses->column_int(0);
+      const std::int64_t sid = uses->column_int(1);
+      if (kid < 0 || kid > UINT32_MAX || sid < 0 || sid > UINT32_MAX)
+        return Error(Errc::kCorruptState, "SqliteStore: last-resort use ids");
+      auto key = key_column(*uses, 2, "SqliteStore: last-resort use base key");
+      if (!key) return key.error();
+      w.add_last_resort_use(KyberPreKeyId{static_cast<std::uint32_t>(kid)},
+                            SignedPreKeyId{static_cast<std::uint32_t>(sid)}, *key);
     }
     out = w.finish();
     return ok_status();

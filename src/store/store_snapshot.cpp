@@ -9,13 +9,15 @@
 namespace hush::internal {
 
 SnapshotWriter::SnapshotWriter(const KeyPair& identity, std::uint32_t registration_id,
-                               std::uint32_t next_pre_key_id)
+                               std::uint32_t next_pre_key_id, std::uint32_t next_kyber_pre_key_id)
     : p_(std::make_unique<storage::StoreSnapshot>()) {
   p_->set_format(kSnapshotFormat);
   p_->mutable_identity()->set_public_key(to_field(identity.public_key.u()));
   p_->mutable_identity()->set_private_key(to_field(identity.private_key.expose()));
   p_->set_registration_id(registration_id);
   p_->set_next_pre_key_id(next_pre_key_id);
+  // Absent while no Kyber prekey was ever stored (1), as in a snapshot of an older format.
+  if (next_kyber_pre_key_id != 1) p_->set_next_kyber_pre_key_id(next_kyber_pre_key_id);
 }
 
 SnapshotWriter::~SnapshotWriter() {
@@ -30,6 +32,20 @@ SnapshotWriter::~SnapshotWriter() {
     wipe(r.mutable_value());
   for (auto& r : *p_->mutable_sender_keys())
     wipe(r.mutable_record());
+  for (auto& r : *p_->mutable_kyber_pre_keys())
+    wipe(&r);
+}
+
+void SnapshotWriter::add_kyber_pre_key(ByteView serialized_record) {
+  p_->add_kyber_pre_keys(to_field(serialized_record));
+}
+
+void SnapshotWriter::add_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                                         const PublicKey& base_key) {
+  auto* e = p_->add_kyber_last_resort_uses();
+  e->set_kyber_pre_key_id(to_uint(id));
+  e->set_signed_pre_key_id(to_uint(signed_pre_key_id));
+  e->set_base_key(to_field(base_key.u()));
 }
 
 void SnapshotWriter::add_identity(std::string_view name, const IdentityKey& key) {

@@ -2,7 +2,8 @@
 // InMemoryProtocolStore::serialize and SqliteStore::export_snapshot share. Callers add entries
 // in the canonical order (identities by name, sessions by address, prekeys by id, accepted base
 // keys by key, Messenger records by kind and then key, bytewise, sender keys by sender name,
-// device, group format and group name), so equal stores give equal bytes.
+// device, group format and group name, Kyber prekeys by id, last-resort uses by (Kyber id, signed
+// prekey id, base key)), so equal stores give equal bytes.
 // Secret fields (private keys, records, Messenger record values) are wiped when the writer is
 // destroyed.
 #pragma once
@@ -28,7 +29,7 @@ namespace hush::internal {
 class SnapshotWriter {
  public:
   SnapshotWriter(const KeyPair& identity, std::uint32_t registration_id,
-                 std::uint32_t next_pre_key_id);
+                 std::uint32_t next_pre_key_id, std::uint32_t next_kyber_pre_key_id);
   ~SnapshotWriter();
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
@@ -41,15 +42,18 @@ class SnapshotWriter {
   void add_messenger_record(MessengerRecordKind kind, std::string_view key, ByteView value);
   void add_sender_key(std::string_view name, std::uint32_t device_id, std::uint32_t group_format,
                       std::string_view group, ByteView serialized_record);
+  void add_kyber_pre_key(ByteView serialized_record);
+  void add_last_resort_use(KyberPreKeyId id, SignedPreKeyId signed_pre_key_id,
+                           const PublicKey& base_key);
   SecretBytes finish() const;
 
  private:
   std::unique_ptr<storage::StoreSnapshot> p_;
 };
 
-/// The snapshot format version: 4 since it holds sender keys; 3 added the Messenger's records; 2
-/// kept identities per person, 1 per device. Readers take all four.
-inline constexpr std::uint32_t kSnapshotFormat = 4;
+/// The snapshot format version: 5 since it holds Kyber prekeys and last-resort uses; 4 added sender
+/// keys; 3 the Messenger's records; 2 kept identities per person, 1 per device. Readers take all.
+inline constexpr std::uint32_t kSnapshotFormat = 5;
 
 /// Whether `kind` is one of MessengerRecordKind's named values (the only ones a store keeps).
 constexpr bool is_messenger_record_kind(std::uint32_t kind) {

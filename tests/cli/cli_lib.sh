@@ -86,9 +86,10 @@ msg_json() { printf '{"type":"%s","body":"%s"}\n' "$1" "$2"; }
 flip_last_byte() { printf '%s%02x' "${1:0:${#1}-2}" $((0x${1: -2} ^ 0x01)); }
 with_version_byte() { printf '%s%s' "$2" "${1:2}"; }
 
-# check_message_line LINE TYPE : LINE must be exactly {"type":"TYPE","body":"33<hex>"}.
+# check_message_line LINE TYPE [VERSION] : LINE must be exactly {"type":"TYPE","body":"VV<hex>"},
+# VV the version byte: 44 (version 4, the default: hush to hush) or 33 (version 3).
 check_message_line() {
-  [[ $1 =~ ^\{\"type\":\"$2\",\"body\":\"33([0-9a-f][0-9a-f])+\"\}$ ]] ||
+  [[ $1 =~ ^\{\"type\":\"$2\",\"body\":\"${3:-44}([0-9a-f][0-9a-f])+\"\}$ ]] ||
     die "not a $2 message line: ${1:0:120}"
 }
 

@@ -39,10 +39,13 @@ expect_eq "alice prekey_count" "$(jget prekey_count "$out")" 100
 expect_eq "alice first_prekey_id" "$(jget first_prekey_id "$out")" 1
 expect_eq "alice signed_prekey_id" "$(jget signed_prekey_id "$out")" 1
 expect_eq "alice's first device list (device 1)" "$(jget device_list_version "$out")" 1
+expect_eq "alice kyber_prekey_count (100 one-time and the last resort)" \
+  "$(jget kyber_prekey_count "$out")" 101
+expect_eq "alice last_resort_kyber_prekey_id" "$(jget last_resort_kyber_prekey_id "$out")" 101
 ALICE_KEY=$(jget identity_key "$out")
 [[ $ALICE_KEY =~ ^05[0-9a-f]{64}$ ]] || die "alice identity_key is not 33 bytes of 05||u: $ALICE_KEY"
 ok "alice identity_key is 33 bytes starting with 05"
-out=$(cli "$B" init --prekeys 5)
+out=$(cli "$B" init --prekeys 5 --kyber-prekeys 2)
 expect_eq "bob's default name (the directory's)" "$(jget name "$out")" bob
 expect_eq "bob prekey_count" "$(jget prekey_count "$out")" 5
 BOB_KEY=$(jget identity_key "$out")
@@ -81,6 +84,19 @@ ok "--no-prekey bundle has neither prekey_id nor prekey"
 line=$(cli "$B" bundle --prekey-id 3)
 expect_eq "bundle --prekey-id 3" "$(jget prekey_id "$line")" 3
 expect_fail 2 invalid_key_id /dev/null "$B" bundle --prekey-id 99
+line=$(cat "$T/bob_bundle1")
+expect_eq "bundle offers the lowest one-time Kyber prekey" "$(jget kyber_prekey_id "$line")" 1
+[[ $(jget kyber_prekey "$line") =~ ^08[0-9a-f]{3136}$ ]] || die "kyber_prekey is not 0x08 || 1568 bytes"
+[[ $(jget kyber_prekey_signature "$line") =~ ^[0-9a-f]{128}$ ]] || die "Kyber signature not 64 bytes"
+ok "the Kyber prekey is 1569 bytes (type 0x08), its signature 64"
+line=$(cli "$B" bundle --last-resort-kyber)
+expect_eq "bundle --last-resort-kyber" "$(jget kyber_prekey_id "$line")" 3
+line=$(cli "$B" bundle --no-kyber)
+if jhas kyber_prekey_id "$line" || jhas kyber_prekey "$line" || jhas kyber_prekey_signature "$line"; then
+  die "--no-kyber bundle has Kyber fields"
+fi
+ok "--no-kyber bundle has no Kyber fields"
+expect_fail 1 "" /dev/null "$B" bundle --no-kyber --last-resort-kyber
 
 # ---- X3DH and the first messages ----
 
@@ -90,7 +106,8 @@ cli "$A" process-bundle --peer bob <"$T/bob_bundle1" >"$T/out"
 [[ ! -s $T/out ]] || die "process-bundle printed something"
 info=$(cli "$A" session-info --peer bob)
 expect_eq "alice->bob exists" "$(jget exists "$info")" true
-expect_eq "alice->bob version" "$(jget version "$info")" 3
+expect_eq "alice->bob version (PQXDH: both are hush)" "$(jget version "$info")" 4
+expect_eq "alice->bob spqr_epoch" "$(jget spqr_epoch "$info")" 1
 expect_eq "alice->bob has_unacknowledged_prekey before the reply" \
   "$(jget has_unacknowledged_prekey "$info")" true
 expect_eq "alice->bob remote_identity" "$(jget remote_identity "$info")" "$BOB_KEY"
@@ -158,7 +175,7 @@ msg_json whisper "$(flip_last_byte "$body")" >"$T/bad"
 expect_fail 2 invalid_message "$T/bad" "$B" decrypt --peer alice
 msg_json whisper "$(with_version_byte "$body" 13)" >"$T/bad"
 expect_fail 2 legacy_message "$T/bad" "$B" decrypt --peer alice
-msg_json whisper "$(with_version_byte "$body" 43)" >"$T/bad"
+msg_json whisper "$(with_version_byte "$body" 53)" >"$T/bad"
 expect_fail 2 invalid_version "$T/bad" "$B" decrypt --peer alice
 msg_json whisper "${body:0:${#body}-10}" >"$T/bad" # 5 bytes short: the ciphertext field is cut
 expect_fail 2 invalid_protobuf "$T/bad" "$B" decrypt --peer alice
@@ -173,7 +190,9 @@ expect_fail 2 invalid_protobuf "$T/bad" "$B" decrypt --peer alice --type prekey
 body1=$(jget body "$(cat "$T/m1")")
 msg_json prekey "$(with_version_byte "$body1" 13)" >"$T/bad"
 expect_fail 2 legacy_message "$T/bad" "$B" decrypt --peer alice
-msg_json prekey "$(with_version_byte "$body1" 43)" >"$T/bad"
+msg_json prekey "$(with_version_byte "$body1" 53)" >"$T/bad"
+expect_fail 2 invalid_version "$T/bad" "$B" decrypt --peer alice
+msg_json prekey "$(with_version_byte "$body1" 33)" >"$T/bad" # inner message still version 4
 expect_fail 2 invalid_version "$T/bad" "$B" decrypt --peer alice
 msg_json whisper "$body1" >"$T/bad" # a prekey message declared as whisper
 expect_fail 2 "" "$T/bad" "$B" decrypt --peer alice
@@ -204,13 +223,12 @@ expect_fail 1 "" "$T/w3b" "$B" decrypt --peer alice --type prekey
 cli "$B" decrypt --peer alice --type whisper <"$T/w3.hex" >"$T/plain"
 expect_same_file "bare hex decrypts" "$T/plain" "$T/binary"
 
-step "a counter too far in the future"
+step "a counter far in the future (version 4 allows libsignal's 25,000; version 3: 2000, below)"
 cli "$A" encrypt --peer bob --count 2002 <"$T/hello" >"$T/many"
 sed -n 2002p "$T/many" >"$T/far"
-expect_fail 2 too_far_in_future "$T/far" "$B" decrypt --peer alice
 sed -n 2001p "$T/many" >"$T/edge"
-deliver alice "$B" "$T/edge" "$T/hello"
 deliver alice "$B" "$T/far" "$T/hello"
+deliver alice "$B" "$T/edge" "$T/hello"
 
 # ---- prekeys ----
 
@@ -492,5 +510,41 @@ deliver ivan "$H" "$T/i1" "$T/hello"
 ok "a late message from ivan still decrypts after the reset (the closed state is kept)"
 expect_eq "the identity stays trusted after reset" \
   "$(jget trusted_identity "$(cli "$H" session-info --peer ivan)")" "$IVAN_KEY"
+
+# ---- version 3 beside version 4, and no downgrade ----
+
+step "an X3DH bundle gives a version-3 session (libsignal-protocol-c's); --require-pq refuses it"
+J=$WORK/judy K=$WORK/ken L=$WORK/leo
+cli "$J" init --prekeys 2 --kyber-prekeys 1 >/dev/null
+cli "$K" init --prekeys 2 --kyber-prekeys 1 >/dev/null
+cli "$L" init --prekeys 2 --kyber-prekeys 1 --require-pq >/dev/null
+cli "$K" bundle --no-kyber >"$T/ken_v3"
+expect_fail 2 post_quantum_required "$T/ken_v3" "$L" process-bundle --peer ken
+cli "$J" process-bundle --peer ken <"$T/ken_v3"
+expect_eq "judy->ken version" "$(jget version "$(cli "$J" session-info --peer ken)")" 3
+if jhas spqr_epoch "$(cli "$J" session-info --peer ken)"; then die "a v3 session has spqr_epoch"; fi
+cli "$J" encrypt --peer ken --count 2003 <"$T/hello" >"$T/v3many"
+sed -n 1p "$T/v3many" >"$T/v3first"
+check_message_line "$(cat "$T/v3first")" prekey 33
+# leo requires post-quantum: judy's version-3 prekey message (sent as if to leo) is refused.
+expect_fail 2 legacy_message "$T/v3first" "$L" decrypt --peer judy
+deliver judy "$K" "$T/v3first" "$T/hello"
+sed -n 2003p "$T/v3many" >"$T/v3far" # 2001 ahead of the next expected counter (1)
+expect_fail 2 too_far_in_future "$T/v3far" "$K" decrypt --peer judy
+sed -n 2002p "$T/v3many" >"$T/v3edge"
+deliver judy "$K" "$T/v3edge" "$T/hello"
+deliver judy "$K" "$T/v3far" "$T/hello"
+ok "version 3: the forward jump stays 2000"
+
+step "a person who used version 4 cannot be moved back to version 3"
+cli "$K" bundle >"$T/ken_v4"
+cli "$L" process-bundle --peer ken <"$T/ken_v4"
+cli "$L" encrypt --peer ken <"$T/hello" >"$T/l1"
+deliver leo "$K" "$T/l1" "$T/hello"
+cli "$K" bundle --no-kyber >"$T/ken_stripped"
+expect_fail 2 post_quantum_required "$T/ken_stripped" "$L" process-bundle --peer ken
+cli "$K" encrypt --peer leo <"$T/hello" >"$T/k1"
+deliver ken "$L" "$T/k1" "$T/hello"
+expect_eq "leo->ken still version 4" "$(jget version "$(cli "$L" session-info --peer ken)")" 4
 
 printf '\nALL CLI CHECKS PASSED\n'

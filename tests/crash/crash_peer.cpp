@@ -131,6 +131,33 @@ class CrashingStore final : public hush::ProtocolStore {
     crash_point();
     return inner_->record_accepted_base_key(id, k);
   }
+  hush::Result<std::optional<hush::KyberPreKeyRecord>> load_kyber_pre_key(
+      hush::KyberPreKeyId id) override {
+    return inner_->load_kyber_pre_key(id);
+  }
+  hush::Status store_kyber_pre_key(const hush::KyberPreKeyRecord& r) override {
+    crash_point();
+    return inner_->store_kyber_pre_key(r);
+  }
+  hush::Status remove_kyber_pre_key(hush::KyberPreKeyId id) override {
+    crash_point();
+    return inner_->remove_kyber_pre_key(id);
+  }
+  hush::Result<std::vector<hush::KyberPreKeyId>> kyber_pre_key_ids() override {
+    return inner_->kyber_pre_key_ids();
+  }
+  hush::Result<hush::KyberPreKeyId> next_kyber_pre_key_id() override {
+    return inner_->next_kyber_pre_key_id();
+  }
+  hush::Result<bool> has_last_resort_use(hush::KyberPreKeyId id, hush::SignedPreKeyId spk,
+                                         const hush::PublicKey& k) override {
+    return inner_->has_last_resort_use(id, spk, k);
+  }
+  hush::Status record_last_resort_use(hush::KyberPreKeyId id, hush::SignedPreKeyId spk,
+                                      const hush::PublicKey& k) override {
+    crash_point();
+    return inner_->record_last_resort_use(id, spk, k);
+  }
   hush::Result<std::optional<hush::SessionRecord>> load_session(const hush::Address& a) override {
     return inner_->load_session(a);
   }

@@ -477,6 +477,40 @@ void write_group_messages(CorpusWriter& w) {
   w.write("sender_key_distribution", "legacy-bob", 0, legacy->serialized());
 }
 
+// Version 4 (PQXDH, SPQR): a session between two fuzz devices (not the fixed session: the decrypt
+// fuzzers' is version 3), its prekey message, a whisper message each way, the addresses field,
+// and a bundle with a Kyber prekey.
+void write_v4(CorpusWriter& w) {
+  auto alice = fuzz::make_device("00000000-0000-4000-8000-00000000a11c", 31, 1);
+  auto bob = fuzz::make_device("00000000-0000-4000-8000-000000000b0b", 32, 1);
+  auto identity = bob->store->identity_key_pair();
+  REQUIRE(identity);
+  auto kyber = generate_kyber_pre_key(bob->ctx, *identity, KyberPreKeyId{1}, false);
+  REQUIRE(kyber);
+  REQUIRE(bob->store->store_kyber_pre_key(*kyber));
+  auto bundle = make_bundle(*bob->store, bob->address.device_id, SignedPreKeyId{1}, PreKeyId{1},
+                            KyberPreKeyId{1});
+  REQUIRE(bundle);
+  w.write("bundle_wire", "bob-v4-kyber", 0, bundle->serialize());
+  REQUIRE(process_prekey_bundle(alice->ctx, *alice->store, bob->address, *bundle));
+  EncryptOptions eo;
+  eo.local_address = alice->address;
+  auto first = encrypt_message(alice->ctx, *alice->store, bob->address, as_bytes("v4 hi"), eo);
+  REQUIRE(first);
+  REQUIRE(first->prekey_message());
+  w.write("prekey_message", "v4-prekey-with-addresses", first->serialized());
+  w.write("signal_message", "v4-inner-with-addresses",
+          first->prekey_message()->message().serialized());
+  REQUIRE(decrypt_message(bob->ctx, *bob->store, alice->address, *first));
+  auto reply = encrypt_message(bob->ctx, *bob->store, alice->address, as_bytes("v4 reply"));
+  REQUIRE(reply);
+  w.write("signal_message", "v4-whisper", reply->serialized());
+  auto record = bob->store->load_session(alice->address);
+  REQUIRE(record);
+  REQUIRE(*record);
+  w.write("session_record", "v4-record", (*record)->serialize().expose());
+}
+
 TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   const char* dir = std::getenv("HUSH_FUZZ_CORPUS_DIR");
   if (dir == nullptr || *dir == '\0') {
@@ -496,6 +530,7 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_contents(w);
   write_mlkem(w);
   write_group_messages(w);
+  write_v4(w);
   INFO("wrote " << w.written() << " files under " << dir);
   CHECK(w.written() > 0);
 }

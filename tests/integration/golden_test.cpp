@@ -10,7 +10,9 @@
 // application data row ("golden/note"); from version 4 on, Messenger records too (kGoldenRecords);
 // from version 5 on, sender keys: each side's own chain and the other's in a legacy and a current
 // group (kGoldenGroups), with a group message from alice to bob in each not yet received
-// (pending-group.txt: "<legacy|current> <hex> <text>" per line).
+// (pending-group.txt: "<legacy|current> <hex> <text>" per line); from version 6 on, Kyber prekeys:
+// each side's one-time Kyber prekey 1 and last-resort Kyber prekey 2, with one recorded use of the
+// last-resort one (kGoldenLastResortBaseKey under signed prekey kGoldenSignedPreKeyId).
 // The sealed fixtures are written with HUSH_GOLDEN_SEALED=1 as well (storage key kGoldenKey). For
 // version N: HUSH_GOLDEN_DIR=tests/compat/sqlite-vN build/tests/integration/hush_integration_tests
 // "[.generate]", then the same with HUSH_GOLDEN_SEALED=1 into tests/compat/sqlite-vN-sealed.
@@ -44,6 +46,10 @@ constexpr GoldenRecord kGoldenRecords[] = {
     {MessengerRecordKind::kSeenMessage, "carol/1", ""},
     {MessengerRecordKind::kHealing, "carol.2", "golden healing"},
 };
+
+// The last-resort Kyber prekey use of the version-6 fixtures.
+const PublicKey kGoldenLastResortBaseKey = PublicKey::from_u({9});
+constexpr SignedPreKeyId kGoldenSignedPreKeyId{7};
 
 // The groups of the version-5 fixtures.
 SenderKeyGroup golden_group(bool legacy) {
@@ -112,6 +118,16 @@ TEST_CASE("write the golden databases of this schema version", "[.generate]") {
     REQUIRE(dynamic_cast<SqliteStore&>(*p->store).put_app_data("golden/note", as_bytes(kNote)));
     for (const GoldenRecord& r : kGoldenRecords)
       REQUIRE(p->store->store_messenger_record(r.kind, r.key, as_bytes(r.value)));
+    auto identity = p->store->identity_key_pair();
+    REQUIRE(identity);
+    for (const bool last_resort : {false, true}) {
+      auto k = generate_kyber_pre_key(*p->ctx, *identity, KyberPreKeyId{last_resort ? 2u : 1u},
+                                      last_resort);
+      REQUIRE(k);
+      REQUIRE(p->store->store_kyber_pre_key(*k));
+    }
+    REQUIRE(p->store->record_last_resort_use(KyberPreKeyId{2}, kGoldenSignedPreKeyId,
+                                             kGoldenLastResortBaseKey));
   }
   alice.store.reset();
   bob.store.reset();
@@ -194,6 +210,27 @@ TEST_CASE("databases of every earlier schema version open and carry on", "[integ
               REQUIRE(*value);
               CHECK(std::string((*value)->expose().begin(), (*value)->expose().end()) == r.value);
             }
+          }
+        }
+        // Kyber prekeys (version 6): each side's one-time and last-resort key and the recorded
+        // use; before version 6 none (the tables are made by the migration, ids start at 1).
+        for (SqliteStore* s : {alice->get(), bob->get()}) {
+          auto ids = s->kyber_pre_key_ids();
+          REQUIRE(ids);
+          const std::vector<KyberPreKeyId> expected =
+              v >= 6 ? std::vector<KyberPreKeyId>{KyberPreKeyId{1}, KyberPreKeyId{2}}
+                     : std::vector<KyberPreKeyId>{};
+          CHECK(*ids == expected);
+          CHECK(to_uint(*s->next_kyber_pre_key_id()) == (v >= 6 ? 3u : 1u));
+          CHECK(*s->has_last_resort_use(KyberPreKeyId{2}, kGoldenSignedPreKeyId,
+                                        kGoldenLastResortBaseKey) == (v >= 6));
+          if (v >= 6) {
+            auto k = s->load_kyber_pre_key(KyberPreKeyId{2});
+            REQUIRE(k);
+            REQUIRE(*k);
+            CHECK((*k)->last_resort);
+            CHECK(s->identity_key_pair()->public_key.verify_signature((*k)->public_key.serialize(),
+                                                                      (*k)->signature));
           }
         }
         REQUIRE((*alice)->store_messenger_record(MessengerRecordKind::kOutbox, "after migration",

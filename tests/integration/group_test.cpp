@@ -530,7 +530,7 @@ TEST_CASE("store snapshots carry sender keys, checked, and older formats have no
   const SecretBytes snapshot = dynamic_cast<InMemoryProtocolStore&>(*alice.store).serialize();
   storage::StoreSnapshot parsed;
   REQUIRE(parsed.ParseFromArray(snapshot.expose().data(), static_cast<int>(snapshot.size())));
-  CHECK(parsed.format() == 4);
+  CHECK(parsed.format() == 5);
   // Sorted by (name, device, format, group): alice's two, then bob's two.
   REQUIRE(parsed.sender_keys_size() == 4);
   CHECK(parsed.sender_keys(0).name() == "alice");

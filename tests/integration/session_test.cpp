@@ -298,8 +298,11 @@ TEST_CASE("whisper tampering gets a distinct error for each kind", "[integration
   legacy[0] = 0x13;
   require_bytes_rejected(bob, alice, MessageType::kWhisper, legacy, Errc::kLegacyMessage);
   Bytes future = good;
-  future[0] = 0x43;
+  future[0] = 0x53;
   require_bytes_rejected(bob, alice, MessageType::kWhisper, future, Errc::kInvalidVersion);
+  // Version 4 parses, but a version-3 session decrypts only version-3 messages.
+  future[0] = 0x43;
+  require_bytes_rejected(bob, alice, MessageType::kWhisper, future, Errc::kInvalidMessage);
 
   Bytes garbage = good;
   std::fill(garbage.begin() + 1, garbage.end() - 8, std::uint8_t{0xFF});

@@ -797,7 +797,7 @@ TEST_CASE("store snapshots carry the Messenger records, bounded, and older forma
   const SecretBytes snapshot = memory.serialize();
   storage::StoreSnapshot parsed;
   REQUIRE(parsed.ParseFromArray(snapshot.expose().data(), static_cast<int>(snapshot.size())));
-  CHECK(parsed.format() == 4);
+  CHECK(parsed.format() == 5);
   // Sorted by kind, then by key bytewise.
   REQUIRE(parsed.messenger_records_size() == 3);
   CHECK(parsed.messenger_records(0).kind() == 1);
@@ -835,7 +835,7 @@ TEST_CASE("store snapshots carry the Messenger records, bounded, and older forma
     CHECK(record_keys(**old, Kind::kOutbox).empty());
     CHECK(*(*old)->pre_key_ids() == std::vector<PreKeyId>{PreKeyId{1}, PreKeyId{2}});
   }
-  refused([](storage::StoreSnapshot& m) { m.set_format(5); });
+  refused([](storage::StoreSnapshot& m) { m.set_format(6); });
   refused([](storage::StoreSnapshot& m) { m.set_format(0); });
   // Kinds, bounds, and a key twice.
   refused([](storage::StoreSnapshot& m) { m.mutable_messenger_records(0)->set_kind(0); });

@@ -50,6 +50,24 @@ class ForwardingStore : public ProtocolStore {
   Status record_accepted_base_key(SignedPreKeyId id, const PublicKey& k) override {
     return inner_.record_accepted_base_key(id, k);
   }
+  Result<std::optional<KyberPreKeyRecord>> load_kyber_pre_key(KyberPreKeyId id) override {
+    return inner_.load_kyber_pre_key(id);
+  }
+  Status store_kyber_pre_key(const KyberPreKeyRecord& r) override {
+    return inner_.store_kyber_pre_key(r);
+  }
+  Status remove_kyber_pre_key(KyberPreKeyId id) override { return inner_.remove_kyber_pre_key(id); }
+  Result<std::vector<KyberPreKeyId>> kyber_pre_key_ids() override {
+    return inner_.kyber_pre_key_ids();
+  }
+  Result<KyberPreKeyId> next_kyber_pre_key_id() override { return inner_.next_kyber_pre_key_id(); }
+  Result<bool> has_last_resort_use(KyberPreKeyId id, SignedPreKeyId spk,
+                                   const PublicKey& k) override {
+    return inner_.has_last_resort_use(id, spk, k);
+  }
+  Status record_last_resort_use(KyberPreKeyId id, SignedPreKeyId spk, const PublicKey& k) override {
+    return inner_.record_last_resort_use(id, spk, k);
+  }
   Result<std::optional<SessionRecord>> load_session(const Address& a) override {
     return inner_.load_session(a);
   }

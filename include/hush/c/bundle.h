@@ -33,7 +33,7 @@ extern "C" {
 
 /// The largest bundle in bytes (hush::kMaxBundleBytes): what a directory's fetch callback gets as
 /// capacity.
-#define HUSH_MAX_BUNDLE_BYTES 1024
+#define HUSH_MAX_BUNDLE_BYTES 4096
 /// The largest signed device list in bytes (hush::kMaxDeviceListBytes).
 #define HUSH_MAX_DEVICE_LIST_BYTES 2048
 

@@ -90,10 +90,15 @@ typedef enum hush_status {
   HUSH_ERR_REPLAYED_FRAME = 30,     ///< "replayed_frame": a frame's counter was already accepted.
   HUSH_ERR_FRAME_TOO_LARGE = 31,    ///< "frame_too_large": a frame or its metadata is too large.
   HUSH_ERR_COUNTER_EXHAUSTED = 32,  ///< "counter_exhausted": an SFrame sender needs a new key.
-  HUSH_ERR_NULL_ARGUMENT = 100,     ///< "null_argument": a required pointer was NULL.
-  HUSH_ERR_BUFFER_TOO_SMALL = 101,  ///< "buffer_too_small": see the size out-parameter.
-  HUSH_ERR_OUT_OF_MEMORY = 102,     ///< "out_of_memory": an allocation failed.
-  HUSH_ERR_INTERNAL = 103           ///< "internal_error": a bug in hush; please report it.
+  HUSH_ERR_INVALID_KEM_KEY = 40,    ///< "invalid_kem_key": a Kyber key of the wrong type or length.
+  HUSH_ERR_INVALID_KEM_CIPHERTEXT = 41,  ///< "invalid_kem_ciphertext": a Kyber ciphertext of the
+                                         ///< wrong type or length.
+  HUSH_ERR_POST_QUANTUM_REQUIRED = 42,   ///< "post_quantum_required": a v3 (X3DH) bundle, session
+                                         ///< or message where post-quantum sessions are required.
+  HUSH_ERR_NULL_ARGUMENT = 100,          ///< "null_argument": a required pointer was NULL.
+  HUSH_ERR_BUFFER_TOO_SMALL = 101,       ///< "buffer_too_small": see the size out-parameter.
+  HUSH_ERR_OUT_OF_MEMORY = 102,          ///< "out_of_memory": an allocation failed.
+  HUSH_ERR_INTERNAL = 103                ///< "internal_error": a bug in hush; please report it.
 } hush_status;
 
 /// The size of hush_error's message buffer, terminating NUL included.

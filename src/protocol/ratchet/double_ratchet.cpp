@@ -6,25 +6,46 @@
 #include <hush/limits.h>
 
 #include "messages_internal.h"
+#include "pq/spqr.h"
 
 namespace hush::internal {
 
-Result<SignalMessage> ratchet_encrypt(crypto::Crypto& crypto, SessionState& state,
-                                      ByteView plaintext) {
+Result<SignalMessage> ratchet_encrypt(crypto::Crypto& crypto, RandomSource& random,
+                                      SessionState& state, ByteView plaintext,
+                                      std::optional<ByteView> addresses) {
   ChainKey& ck = state.sender_chain.chain_key;
   // Never wrap the counter: a wrapped counter would reuse a message key and IV.
   if (ck.index > kMaxChainCounter)
     return Error(Errc::kLimitExceeded, "encrypt: sending chain exhausted");
+  // Version 4: SPQR first, then the chain (signal-v4-wire.md §3.3); its key salts the message keys.
+  std::optional<pq::SpqrSend> spqr;
+  if (state.version == kPqProtocolVersion) {
+    auto sent = pq::spqr_send(state.spqr.expose(), random);
+    if (!sent) return sent.error();
+    spqr.emplace(std::move(*sent));
+  }
   const SecretArray<32> seed = ck.message_key_seed(crypto.hmac);
-  ChainKey next = ck.next(crypto.hmac);  // now, while the chain key's keyed state is kept
-  const MessageKeys keys = MessageKeys::from_seed(crypto.extract, crypto.hmac, seed.expose());
+  const MessageKeys keys = MessageKeys::from_seed(crypto.extract, crypto.hmac, seed.expose(),
+                                                  spqr ? spqr->key.expose() : ByteView());
   auto ciphertext = crypto.aes.encrypt(keys.cipher_key.expose(), keys.iv.expose(), plaintext);
   if (!ciphertext) return ciphertext.error();
-  SignalMessage message = MessageBuilder::signal_message(
-      crypto.hmac, keys.mac_key.expose(), state.local_identity, state.remote_identity,
-      state.sender_chain.ratchet_public, ck.index, state.previous_counter, std::move(*ciphertext));
+  V4Fields v4;
+  v4.version = static_cast<std::uint8_t>(state.version);
+  if (spqr) {
+    v4.pq_ratchet = spqr->message;
+    v4.addresses = addresses;
+  }
+  SignalMessage message =
+      MessageBuilder::signal_message(crypto.hmac, keys.mac_key.expose(), state.local_identity,
+                                     state.remote_identity, state.sender_chain.ratchet_public,
+                                     ck.index, state.previous_counter, std::move(*ciphertext), v4);
   ck = ck.next(crypto.hmac);
+  if (spqr) state.spqr = SecretBytes::copy_of(spqr->state);
   return message;
+}
+
+std::uint32_t max_forward_jump(std::uint32_t version) {
+  return version == kPqProtocolVersion ? kMaxForwardJumpV4 : kMaxForwardJump;
 }
 
 namespace {
@@ -42,20 +63,36 @@ ChainKey advance_to(crypto::HmacSha256& hmac, ChainKey from, std::uint32_t count
   return from.next(hmac);
 }
 
-// Checks the MAC, then decrypts (MAC before decryption: no padding oracle).
+// Checks the MAC and the addresses, then decrypts (MAC before decryption: no padding oracle).
 Result<SecretBytes> open(crypto::Crypto& crypto, const SessionState& state,
-                         const SignalMessage& message, ByteView seed) {
-  const MessageKeys keys = MessageKeys::from_seed(crypto.extract, crypto.hmac, seed);
+                         const SignalMessage& message, ByteView seed, ByteView salt,
+                         const AddressCheck& check) {
+  const MessageKeys keys = MessageKeys::from_seed(crypto.extract, crypto.hmac, seed, salt);
   if (!verify_mac(crypto.hmac, keys.mac_key.expose(), state.remote_identity, state.local_identity,
                   message))
     return Error(Errc::kInvalidMessage, "decrypt: bad mac");
+  // Version 4's addresses (signal-v4-wire.md §3.4): absent is accepted (older senders); present,
+  // they must name the sender we decrypt for and, when we know our own address, us. A mismatch
+  // fails like a bad MAC.
+  if (const auto addresses = message.addresses()) {
+    const bool sender_ok =
+        check.sender && addresses->size() == kAddressesSize &&
+        std::equal(check.sender->begin(), check.sender->end(), addresses->begin());
+    const bool recipient_ok =
+        !check.recipient ||
+        (addresses->size() == kAddressesSize &&
+         std::equal(check.recipient->begin(), check.recipient->end(), addresses->begin() + 18));
+    if (!sender_ok || !recipient_ok)
+      return Error(Errc::kInvalidMessage, "decrypt: addresses do not match");
+  }
   return crypto.aes.decrypt(keys.cipher_key.expose(), keys.iv.expose(), message.ciphertext());
 }
 
 }  // namespace
 
 Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
-                                 const SessionState& state, const SignalMessage& message) {
+                                 const SessionState& state, const SignalMessage& message,
+                                 const AddressCheck& check) {
   if (message.message_version() != state.version)
     return Error(Errc::kInvalidMessage, "decrypt: message version differs from session");
   const std::uint32_t counter = message.counter();
@@ -76,7 +113,7 @@ Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
       plan.kind = DecryptPlan::Kind::kSkippedKey;
       SecretArray<32>::from(chain->skipped.seed(*at), seed);
     } else {
-      if (counter - next > kMaxForwardJump)
+      if (counter - next > max_forward_jump(state.version))
         return Error(Errc::kTooFarInFuture, "decrypt: counter too far ahead");
       plan.kind = DecryptPlan::Kind::kExistingChain;
       plan.next_chain_key =
@@ -84,7 +121,7 @@ Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
     }
   } else {
     // A new ratchet key: check the bound before spending a DH on it.
-    if (counter > kMaxForwardJump)
+    if (counter > max_forward_jump(state.version))
       return Error(Errc::kTooFarInFuture, "decrypt: counter too far ahead");
     // DH ratchet step (wire spec §4.3), first half: the receiving chain. The second half (a new
     // sending key pair and its root step) waits until the MAC has verified, so that a forged
@@ -98,8 +135,18 @@ Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
     plan.new_root_key = std::move(receiving->root_key);  // replaced below once authenticated
   }
 
-  auto plaintext = open(crypto, state, message, seed.expose());
+  // Version 4: SPQR gives the salt for this message (on a copy of its state; the plan keeps the
+  // next state). A message without a well-formed SPQR message is refused (libsignal 0.103).
+  std::optional<pq::SpqrRecv> spqr;
+  if (state.version == kPqProtocolVersion) {
+    auto received = pq::spqr_recv(state.spqr.expose(), message.pq_ratchet());
+    if (!received) return received.error();
+    spqr.emplace(std::move(*received));
+  }
+  auto plaintext =
+      open(crypto, state, message, seed.expose(), spqr ? spqr->key.expose() : ByteView(), check);
   if (!plaintext) return plaintext.error();
+  if (spqr) plan.new_spqr = SecretBytes::copy_of(spqr->state);
   plan.plaintext = std::move(*plaintext);
 
   if (plan.kind == DecryptPlan::Kind::kNewChain) {
@@ -159,6 +206,7 @@ SecretBytes apply(SessionState& state, DecryptPlan plan) {
       break;
     }
   }
+  if (state.version == kPqProtocolVersion) state.spqr = std::move(plan.new_spqr);
   state.pending_pre_key.reset();
   return std::move(plan.plaintext);
 }

@@ -10,6 +10,7 @@
 // Pure: no stores, no trust decisions, no logging.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -24,11 +25,25 @@
 
 namespace hush::internal {
 
-/// Encrypts `plaintext` with the sending chain of `state` and advances the chain. Returns the
-/// SignalMessage (the session layer wraps it while a prekey is unacknowledged).
-/// kLimitExceeded if the chain counter is exhausted.
-Result<SignalMessage> ratchet_encrypt(crypto::Crypto& crypto, SessionState& state,
-                                      ByteView plaintext);
+/// Encrypts `plaintext` with the sending chain of `state` and advances the chain (and, in version
+/// 4, the SPQR state, whose key salts the message keys; `addresses` is then sent as field 6 if
+/// given). Returns the SignalMessage (the session layer wraps it while a prekey is
+/// unacknowledged). kLimitExceeded if the chain counter is exhausted; SPQR's errors.
+Result<SignalMessage> ratchet_encrypt(crypto::Crypto& crypto, RandomSource& random,
+                                      SessionState& state, ByteView plaintext,
+                                      std::optional<ByteView> addresses = std::nullopt);
+
+/// The forward jump a state of `version` allows (kMaxForwardJump, kMaxForwardJumpV4).
+std::uint32_t max_forward_jump(std::uint32_t version);
+
+/// What a version-4 message's `addresses` field must say (signal-v4-wire.md §3.4): the sender's
+/// half (18 bytes, ServiceId and device), nullopt when the remote name is not a ServiceId (then a
+/// message with addresses is refused); the recipient's half, nullopt when our own address is not
+/// known or not a ServiceId (then only the sender's half is checked).
+struct AddressCheck {
+  std::optional<std::array<std::uint8_t, 18>> sender;
+  std::optional<std::array<std::uint8_t, 18>> recipient;
+};
 
 /// A successful decryption, not yet applied to its state.
 struct DecryptPlan {
@@ -43,13 +58,18 @@ struct DecryptPlan {
   /// kNewChain: the new root key and sending chain.
   SecretArray<32> new_root_key;
   std::optional<SenderChain> new_sender_chain;
+  /// Version 4: the SPQR state after this message.
+  SecretBytes new_spqr;
 };
 
 /// Decrypts `message` with `state` without changing it. Errors: kInvalidMessage (version, MAC,
-/// padding), kDuplicateMessage (counter behind the chain with no skipped key), kTooFarInFuture
-/// (more than kMaxForwardJump ahead), kInvalidKey (low-order ratchet key), kCryptoFailure.
+/// addresses, padding, a missing or malformed SPQR message), kDuplicateMessage (counter behind the
+/// chain with no skipped key, or an SPQR key already taken), kTooFarInFuture (more than the
+/// version's forward jump ahead), kInvalidKey (low-order ratchet key), kCryptoFailure,
+/// kCorruptState (the SPQR state).
 Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
-                                 const SessionState& state, const SignalMessage& message);
+                                 const SessionState& state, const SignalMessage& message,
+                                 const AddressCheck& check = {});
 
 /// Applies a plan made by plan_decrypt for this same, unchanged state. Also acknowledges a pending
 /// prekey (any decrypted message proves the peer has the session). Returns the plaintext.

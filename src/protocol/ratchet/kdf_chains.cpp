@@ -42,9 +42,10 @@ ChainKey ChainKey::next(crypto::HmacSha256& hmac) const {
 }
 
 MessageKeys MessageKeys::from_seed(crypto::HmacSha256& extract, crypto::HmacSha256& expand,
-                                   ByteView seed) {
+                                   ByteView seed, ByteView salt) {
   SecretArray<80> okm;
-  crypto::hkdf_sha256(extract, expand, seed, kZeroSalt, kMessageKeysInfo, okm.expose_mut());
+  crypto::hkdf_sha256(extract, expand, seed, salt.empty() ? ByteView(kZeroSalt) : salt,
+                      kMessageKeysInfo, okm.expose_mut());
   MessageKeys keys;
   const auto b = okm.expose();
   std::copy_n(b.begin(), 32, keys.cipher_key.expose_mut().begin());

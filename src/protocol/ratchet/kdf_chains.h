@@ -2,7 +2,8 @@
 //
 //   message key seed  = HMAC-SHA256(CK_i, 0x01)
 //   CK_{i+1}          = HMAC-SHA256(CK_i, 0x02)
-//   message keys      = HKDF(ikm = seed, salt = 0^32, info = "WhisperMessageKeys", L = 80)
+//   message keys      = HKDF(ikm = seed, salt = 0^32 (v4: the SPQR key), info =
+//                            "WhisperMessageKeys", L = 80)
 //                       -> cipherKey[32] | macKey[32] | iv[16]
 //   root step         = HKDF(ikm = DH(ours, theirs), salt = RK, info = "WhisperRatchet", L = 64)
 //                       -> RK' | CK'
@@ -37,9 +38,10 @@ struct MessageKeys {
   SecretArray<32> mac_key;
   SecretArray<16> iv;
 
-  /// Expands a message key seed (HKDF "WhisperMessageKeys", 80 bytes).
+  /// Expands a message key seed (HKDF "WhisperMessageKeys", 80 bytes) with `salt`: 32 zero bytes
+  /// when empty (version 3), the message's SPQR key in version 4 (signal-v4-wire.md §3.3).
   static MessageKeys from_seed(crypto::HmacSha256& extract, crypto::HmacSha256& expand,
-                               ByteView seed);
+                               ByteView seed, ByteView salt = {});
 };
 
 /// The output of one root-chain step.

@@ -5,6 +5,7 @@
 
 #include <hush/limits.h>
 
+#include "pq/spqr.h"
 #include "proto_util.h"
 #include "storage.pb.h"
 
@@ -26,6 +27,7 @@ SessionState SessionState::clone() const {
   out.local_registration_id = local_registration_id;
   out.alice_base_key = alice_base_key;
   out.closed = closed;
+  out.spqr = spqr.clone();
   return out;
 }
 
@@ -147,16 +149,21 @@ void SessionState::to_proto(storage::SessionState& out) const {
     p->set_signed_pre_key_id(to_uint(pending_pre_key->signed_pre_key_id));
     p->set_base_key(key_field(pending_pre_key->base_key));
     if (pending_pre_key->timestamp_ms != 0) p->set_timestamp_ms(pending_pre_key->timestamp_ms);
+    if (pending_pre_key->kyber_pre_key_id) {
+      p->set_kyber_pre_key_id(to_uint(*pending_pre_key->kyber_pre_key_id));
+      p->set_kyber_ciphertext(to_field(pending_pre_key->kyber_ciphertext));
+    }
   }
   out.set_remote_registration_id(remote_registration_id);
   out.set_local_registration_id(local_registration_id);
   if (alice_base_key) out.set_alice_base_key(key_field(*alice_base_key));
   if (closed) out.set_closed(true);
+  if (version == 4) out.set_spqr_state(to_field(spqr.expose()));
 }
 
 Result<SessionState> SessionState::from_proto(const storage::SessionState& in) {
   SessionState s;
-  if (!in.has_session_version() || in.session_version() != 3)
+  if (!in.has_session_version() || (in.session_version() != 3 && in.session_version() != 4))
     return corrupt("session: unsupported session version");
   s.version = in.session_version();
   if (!read_key(in.local_identity(), s.local_identity)) return corrupt("session: local identity");
@@ -206,7 +213,16 @@ Result<SessionState> SessionState::from_proto(const storage::SessionState& in) {
     pending.signed_pre_key_id = SignedPreKeyId{p.signed_pre_key_id()};
     if (!read_key(p.base_key(), pending.base_key)) return corrupt("session: pending base key");
     pending.timestamp_ms = p.timestamp_ms();
-    s.pending_pre_key = pending;
+    // Version 4 sessions were set up with PQXDH: the Kyber fields come together, in v4 only.
+    if (p.has_kyber_pre_key_id() != p.has_kyber_ciphertext() ||
+        p.has_kyber_pre_key_id() != (s.version == 4))
+      return corrupt("session: pending Kyber prekey");
+    if (p.has_kyber_pre_key_id()) {
+      if (p.kyber_ciphertext().size() != 1569) return corrupt("session: pending Kyber ciphertext");
+      pending.kyber_pre_key_id = KyberPreKeyId{p.kyber_pre_key_id()};
+      pending.kyber_ciphertext.assign(p.kyber_ciphertext().begin(), p.kyber_ciphertext().end());
+    }
+    s.pending_pre_key = std::move(pending);
   }
   s.remote_registration_id = in.remote_registration_id();
   s.local_registration_id = in.local_registration_id();
@@ -216,6 +232,13 @@ Result<SessionState> SessionState::from_proto(const storage::SessionState& in) {
     s.alice_base_key = k;
   }
   s.closed = in.closed();
+  if (in.has_spqr_state() != (s.version == 4)) return corrupt("session: SPQR state");
+  if (s.version == 4) {
+    // Bounded, and it must parse (SPQR checks its own state strictly).
+    if (in.spqr_state().size() > kMaxSpqrStateBytes) return corrupt("session: SPQR state size");
+    if (!pq::spqr_epoch(as_bytes(in.spqr_state()))) return corrupt("session: SPQR state");
+    s.spqr = SecretBytes::copy_of(as_bytes(in.spqr_state()));
+  }
   return s;
 }
 
@@ -229,6 +252,7 @@ void wipe_secrets(storage::SessionState& state) {
     wipe(rc.mutable_chain_key());
     wipe(rc.mutable_skipped_seeds());
   }
+  wipe(state.mutable_spqr_state());
 }
 
 }  // namespace hush::internal

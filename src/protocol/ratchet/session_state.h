@@ -62,6 +62,9 @@ struct PendingPreKey {
   /// When the session was set up (ms since the epoch); 0 for records written before it was kept,
   /// which therefore count as long unacknowledged.
   std::uint64_t timestamp_ms = 0;
+  /// Version 4 (PQXDH): the Kyber prekey encapsulated to, and the ciphertext (1569 bytes).
+  std::optional<KyberPreKeyId> kyber_pre_key_id;
+  Bytes kyber_ciphertext;
 };
 
 /// One Double Ratchet session.
@@ -84,6 +87,9 @@ struct SessionState {
   /// decrypts late messages but is never made current again, so that no withheld message can
   /// undo the reset.
   bool closed = false;
+  /// Version 4: the SPQR state (src/pq/spqr.h), whose keys salt every message key; empty in
+  /// version 3.
+  SecretBytes spqr;
 
   SessionState clone() const;
   /// The receiving chain for `ratchet_key`, or null.
