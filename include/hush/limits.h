@@ -79,7 +79,7 @@ inline constexpr std::size_t kMaxMessageBytes = kMaxPlaintextBytes + 16 + 1024;
 /// The largest serialized SessionRecord `SessionRecord::deserialize` accepts. The worst case the
 /// limits above allow is 41 states x 5 chains x 2000 skipped keys x (32-byte seed + 5-byte counter)
 /// plus per-state overhead, about 15.2 MB, and for version-4 states 41 SPQR states of at most
-/// kMaxSpqrStateBytes (10.3 MiB); 40 MiB bounds it with margin.
+/// kMaxSpqrStateBytes (384 KiB each, about 15.4 MiB); 40 MiB bounds the sum with margin.
 inline constexpr std::size_t kMaxSessionRecordBytes = std::size_t{40} << 20;
 
 /// The largest serialized prekey or signed prekey record accepted from a store (a key pair, a
@@ -96,12 +96,6 @@ inline constexpr std::size_t kMaxStoreSnapshotBytes = std::size_t{1} << 30;
 /// The sending chain's counter is a uint32 on the wire; a chain refuses to encrypt past this
 /// (kLimitExceeded) instead of wrapping, which would reuse a message key.
 inline constexpr std::uint32_t kMaxChainCounter = 0xFFFFFFFEu;
-
-/// The largest SPQR state (src/pq/spqr.h) a stored v4 session state may hold: the braid's
-/// ML-KEM-768 keys and chunk buffers take a few KiB, the out-of-order window at most 2201 keys of
-/// 36 bytes (about 79 KiB); 256 KiB bounds it with margin. (Lead: check against the full SPQR at
-/// merge.)
-inline constexpr std::size_t kMaxSpqrStateBytes = std::size_t{256} << 10;
 
 /// The largest serialized PreKeyBundle `PreKeyBundle::parse` accepts: three EC keys, a signature
 /// and ids need about 200 bytes, and a signed Kyber prekey (1569-byte key, 64-byte signature, id)

@@ -83,7 +83,7 @@ TEST_CASE("PQXDH sets up version-4 sessions between hush users", "[integration][
     CHECK(pk.message().serialized()[0] == 0x44);
     CHECK(pk.kyber_pre_key_id() == KyberPreKeyId{1});
     CHECK(pk.kyber_ciphertext().size() == 1569);
-    // An SPQR v1 message of epoch 1 (4 bytes with the lazy SPQR, a chunk with the full one).
+    // An SPQR v1 message of epoch 1 (the first header chunk of the braid).
     REQUIRE(pk.message().pq_ratchet().size() >= 4);
     CHECK(pk.message().pq_ratchet()[0] == 0x01);
     CHECK(pk.message().pq_ratchet()[1] == 0x01);

@@ -12,15 +12,11 @@ import { randomUUID } from 'node:crypto';
 import { HushDevice, lines, scratch } from './lib/hush_cli.mjs';
 import { Party, S } from './lib/libsignal.mjs';
 
-// TEMPORARY (h-pqxdh): hush runs a lazy SPQR until the full one (h-spqr) is merged; its epochs
-// never advance, and neither do libsignal's with it. Lead: set this to false at merge; the epoch
-// assertions below then demand at least kMinEpochs epochs on both sides.
-const LAZY_SPQR = true;
+// The long exchanges must take hush's SPQR through at least kMinEpochs epochs (the ML-KEM-768
+// braid completes an epoch only when its header, key and ciphertext chunks get through both ways).
 const kMinEpochs = 10;
-// Rounds of the long exchanges (each about 6 messages each way, a fifth lost): with the full SPQR
-// enough for kMinEpochs epochs (lead: check the count when the full SPQR is in; an epoch needs the
-// ML-KEM-768 header, key and ciphertext chunks to get through).
-const kLongRounds = LAZY_SPQR ? 12 : 120;
+// Rounds of the long exchanges (each about 6 messages each way, a fifth lost).
+const kLongRounds = 120;
 
 const cli = process.argv[2];
 if (!cli) {
@@ -174,13 +170,8 @@ async function exchange(h, hName, p, rounds) {
 function checkEpochs(h, peer, what) {
   const info = hushInfo(h, peer);
   assert.equal(info.version, 4, `${what}: session version`);
-  if (LAZY_SPQR) {
-    assert.equal(info.spqr_epoch, 1, `${what}: a lazy SPQR stays in epoch 1`);
-    ok(`${what}: version 4, SPQR epoch 1 (lazy SPQR; ${lsEpochNote})`);
-  } else {
-    assert.ok(info.spqr_epoch >= kMinEpochs, `${what}: SPQR epoch ${info.spqr_epoch} < ${kMinEpochs}`);
-    ok(`${what}: version 4, SPQR epoch ${info.spqr_epoch} (${lsEpochNote})`);
-  }
+  assert.ok(info.spqr_epoch >= kMinEpochs, `${what}: SPQR epoch ${info.spqr_epoch} < ${kMinEpochs}`);
+  ok(`${what}: version 4, SPQR epoch ${info.spqr_epoch} (${lsEpochNote})`);
 }
 
 // ---- 1. libsignal starts (PQXDH as initiator) against hush's bundle ----
