@@ -2,17 +2,26 @@
 # Runs every hush fuzz target for SECONDS seconds, each on a scratch copy of its checked-in corpus
 # (fuzz/corpus/<target>/ is never modified), and fails if any target crashes, leaks, times out or
 # is missing. Runs $HUSH_FUZZ_JOBS targets at a time (default: the number of CPUs; each target is
-# one process). CI calls it with 60 seconds per target.
+# one process). CI (tools/test.sh) runs it with --budget.
 #
 #   fuzz/run_all.sh SECONDS BUILD_DIR
+#   fuzz/run_all.sh --budget TOTAL BUILD_DIR
+#
+# With --budget, TOTAL seconds of fuzzing are shared evenly by the targets (TOTAL / number of
+# targets each, rounded down, but never under 10 seconds): CI's fuzz stage then costs the same
+# however many targets there are, until there are more than TOTAL / 10.
 #
 # BUILD_DIR is a build configured with -DHUSH_BUILD_FUZZERS=ON (the targets are in BUILD_DIR/fuzz).
 # Inputs that crash are kept in $HUSH_FUZZ_ARTIFACTS (default BUILD_DIR/fuzz-artifacts), named
 # <target>-crash-<sha1> and so on; replay one with `BUILD_DIR/fuzz/<target> FILE`.
 set -euo pipefail
 
-if [[ $# -ne 2 || ! $1 =~ ^[0-9]+$ ]]; then
-  echo "usage: $0 SECONDS BUILD_DIR" >&2
+budget=
+if [[ $# -eq 3 && $1 == --budget && $2 =~ ^[0-9]+$ ]]; then
+  budget=$2
+  shift
+elif [[ $# -ne 2 || ! $1 =~ ^[0-9]+$ ]]; then
+  echo "usage: $0 SECONDS BUILD_DIR   or   $0 --budget TOTAL_SECONDS BUILD_DIR" >&2
   exit 2
 fi
 seconds=$1
@@ -45,6 +54,13 @@ targets=(
   sframe:sframe
   spqr:spqr
 )
+
+if [[ -n $budget ]]; then
+  min_seconds=10
+  seconds=$((budget / ${#targets[@]}))
+  ((seconds >= min_seconds)) || seconds=$min_seconds
+  echo "run_all: a budget of ${budget}s over ${#targets[@]} targets: ${seconds}s each"
+fi
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/hush-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT

@@ -196,20 +196,43 @@ void ntt(Poly& a) noexcept {
     x = barrett_reduce(x);
 }
 
-void inverse_ntt(Poly& a) noexcept {
-  // Algorithm 10. Sums are Barrett-reduced as they are formed, differences go through the
-  // Montgomery product with zeta, so every value stays below q in absolute value.
-  std::size_t k = 127;
-  for (std::size_t len = 2; len <= 128; len <<= 1) {
-    for (std::size_t start = 0; start < kN; start += 2 * len) {
-      const std::int16_t zeta = kTables.zetas[k--];
-      for (std::size_t j = start; j < start + len; ++j) {
-        const std::int16_t t = a.c[j];
-        a.c[j] = barrett_reduce(static_cast<std::int16_t>(t + a.c[j + len]));
-        a.c[j + len] = fqmul(zeta, static_cast<std::int16_t>(a.c[j + len] - t));
-      }
+namespace {
+
+// One layer of Algorithm 10 (pairs `len` apart), its twiddle factors from kTables.zetas[k]
+// downwards; the sums Barrett-reduced only if kReduce.
+template <bool kReduce>
+void inverse_ntt_layer(Poly& a, std::size_t len, std::size_t& k) noexcept {
+  for (std::size_t start = 0; start < kN; start += 2 * len) {
+    const std::int16_t zeta = kTables.zetas[k--];
+    for (std::size_t j = start; j < start + len; ++j) {
+      const std::int16_t t = a.c[j];
+      const auto sum = static_cast<std::int16_t>(t + a.c[j + len]);
+      a.c[j] = kReduce ? barrett_reduce(sum) : sum;
+      a.c[j + len] = fqmul(zeta, static_cast<std::int16_t>(a.c[j + len] - t));
     }
   }
+}
+
+}  // namespace
+
+void inverse_ntt(Poly& a) noexcept {
+  // Algorithm 10 with lazy reduction. A layer at most doubles the largest absolute value (the
+  // sums; the differences go through the Montgomery product with zeta and come out below q). From
+  // inputs below q the bound runs q, 2q, 4q, then 8q < 2^15 for the third layer's sums, which are
+  // Barrett-reduced (to below q/2) as they are formed; again 2q, 4q and a reduction in the sixth
+  // layer; 2q after the seventh. Every difference formed is below 8q (an int16_t), and its product
+  // with a zeta (below q/2) below 4q^2 < q * 2^15, Montgomery reduction's bound; the final scaling
+  // (a product of a value below 2q with a constant below q) too. Gives values below q.
+  std::size_t k = 127;
+  inverse_ntt_layer<false>(a, 2, k);
+  inverse_ntt_layer<false>(a, 4, k);
+  inverse_ntt_layer<true>(a, 8, k);
+  inverse_ntt_layer<false>(a, 16, k);
+  inverse_ntt_layer<false>(a, 32, k);
+  inverse_ntt_layer<true>(a, 64, k);
+  inverse_ntt_layer<false>(a, 128, k);
+  static_assert(8 * kQ < (1 << 15) && 4 * kQ * kQ < kQ * (1 << 15));
+  static_assert(kInverseNttScale >= 0 && kInverseNttScale < kQ);
   for (auto& x : a.c)
     x = fqmul(x, kInverseNttScale);
 }
