@@ -60,7 +60,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Context ctx{random, clock, nullptr};
   fuzz::CaptureTransport transport;
   fuzz::ListDirectory directory = s.directory;
-  Messenger bob(ctx, store, transport, directory, s.session.bob->address);
+  // Without delivery receipts: this target checks that receiving sends nothing by itself (the
+  // content target checks receipts).
+  MessengerOptions quiet;
+  quiet.delivery_receipts = false;
+  Messenger bob(ctx, store, transport, directory, s.session.bob->address, quiet);
 
   auto sender = Messenger::envelope_sender(input);
   auto received = bob.receive(input);

@@ -71,6 +71,13 @@ enum class Errc : std::uint8_t {
   kFrameTooLarge = 31,     ///< "frame_too_large": a frame or its metadata exceeds its limit.
   kCounterExhausted = 32,  ///< "counter_exhausted": an SFrame sender used its last counter; a
                            ///< new key is needed.
+  kNotGroupAdmin = 36,     ///< "not_group_admin": a group change by someone who is not one of the
+                           ///< group's admins (or a member doing more than leaving).
+  kStaleGroupRevision = 37,  ///< "stale_group_revision": a group change whose revision is not
+                             ///< higher than the one held (a replay, or a change that lost a race).
+  kNotGroupMember = 38,  ///< "not_group_member": a group message or key from a device that is not a
+                         ///< current member's, or an operation on a group we are not a member of.
+  kUnknownGroup = 39,    ///< "unknown_group": no group with that id is held.
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that

@@ -380,7 +380,9 @@ void write_link_messages(CorpusWriter& w) {
 
 // content: Contents as alice's session carries them to bob (fuzz_common.h ContentSetup): a
 // message, an empty one, a copy (which alice may not send), retry requests naming bob's second
-// envelope, several of his, and none of his.
+// envelope, several of his, and none of his; a reply (a quote, and one with a group context),
+// delivery and read receipts, and group updates: a new group from its admin, from a non-admin,
+// one without bob, and a key for a group bob does not hold.
 void write_contents(CorpusWriter& w) {
   const fuzz::ContentSetup s;
   internal::MessageId id{};
@@ -401,6 +403,35 @@ void write_contents(CorpusWriter& w) {
   w.write("content", "retry-several",
           internal::build_retry_content(id, 9, {unknown, env(2), env(0)}).expose());
   w.write("content", "retry-unknown", internal::build_retry_content(id, 9, {unknown}).expose());
+  // Quotes, receipts and group updates (bob holds no group).
+  internal::ContentContext quoted;
+  quoted.quote = internal::QuoteParts{id, "bob"};
+  w.write("content", "quote",
+          internal::build_message_content(id, 7, as_bytes("re: hi"), quoted).expose());
+  internal::ContentContext grouped = quoted;
+  grouped.group = internal::GroupContextParts{internal::GroupIdBytes{7}, 3};
+  w.write("content", "quote-group",
+          internal::build_message_content(id, 7, as_bytes("in a group"), grouped).expose());
+  w.write("content", "receipt-delivered",
+          internal::build_receipt_content(id, 8, internal::ReceiptParts{1, {id}}).expose());
+  w.write(
+      "content", "receipt-read",
+      internal::build_receipt_content(id, 8, internal::ReceiptParts{2, {id, unknown}}).expose());
+  internal::GroupUpdateParts group;
+  group.id.fill(0x67);
+  group.revision = 1;
+  group.state = internal::GroupStateParts{"friends", {"alice", "bob", "carol"}, {"alice"}};
+  w.write("content", "group-new", internal::build_group_update_content(id, 9, group).expose());
+  group.state->admins = {"carol"};
+  w.write("content", "group-not-admin",
+          internal::build_group_update_content(id, 9, group).expose());
+  group.state = internal::GroupStateParts{"without bob", {"alice", "carol"}, {"alice"}};
+  w.write("content", "group-without-us",
+          internal::build_group_update_content(id, 9, group).expose());
+  group.state.reset();
+  group.sender_key = SecretBytes::copy_of(as_bytes("not a key"));
+  w.write("content", "group-key-unknown",
+          internal::build_group_update_content(id, 9, group).expose());
 }
 
 // mlkem: for each parameter set (layout in fuzz/mlkem_fixed.h) the genuine ciphertext and a

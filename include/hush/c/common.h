@@ -90,10 +90,14 @@ typedef enum hush_status {
   HUSH_ERR_REPLAYED_FRAME = 30,     ///< "replayed_frame": a frame's counter was already accepted.
   HUSH_ERR_FRAME_TOO_LARGE = 31,    ///< "frame_too_large": a frame or its metadata is too large.
   HUSH_ERR_COUNTER_EXHAUSTED = 32,  ///< "counter_exhausted": an SFrame sender needs a new key.
-  HUSH_ERR_NULL_ARGUMENT = 100,     ///< "null_argument": a required pointer was NULL.
-  HUSH_ERR_BUFFER_TOO_SMALL = 101,  ///< "buffer_too_small": see the size out-parameter.
-  HUSH_ERR_OUT_OF_MEMORY = 102,     ///< "out_of_memory": an allocation failed.
-  HUSH_ERR_INTERNAL = 103           ///< "internal_error": a bug in hush; please report it.
+  HUSH_ERR_NOT_GROUP_ADMIN = 36,    ///< "not_group_admin": a group change by a non-admin.
+  HUSH_ERR_STALE_GROUP_REVISION = 37,  ///< "stale_group_revision": not a newer group revision.
+  HUSH_ERR_NOT_GROUP_MEMBER = 38,      ///< "not_group_member": not a current member's device.
+  HUSH_ERR_UNKNOWN_GROUP = 39,         ///< "unknown_group": no group with that id is held.
+  HUSH_ERR_NULL_ARGUMENT = 100,        ///< "null_argument": a required pointer was NULL.
+  HUSH_ERR_BUFFER_TOO_SMALL = 101,     ///< "buffer_too_small": see the size out-parameter.
+  HUSH_ERR_OUT_OF_MEMORY = 102,        ///< "out_of_memory": an allocation failed.
+  HUSH_ERR_INTERNAL = 103              ///< "internal_error": a bug in hush; please report it.
 } hush_status;
 
 /// The size of hush_error's message buffer, terminating NUL included.
