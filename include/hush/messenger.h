@@ -376,8 +376,9 @@ class Messenger {
   /// of every member and our other devices. Errors: kInvalidArgument (an empty or too long name; a
   /// member name empty or too long, or listed twice), kLimitExceeded (more than kMaxGroupMembers
   /// people with us, or kMaxGroups groups kept), kInTransaction, and those of the directory and the
-  /// store. A member whose list or keys cannot be fetched gets nothing now (kFailed in the
-  /// deliveries).
+  /// store. A member whose device list cannot be had gets nothing now (no entry in the
+  /// deliveries); a device that cannot be encrypted for is kFailed. Either gets the state with the
+  /// next change and our key before our next group message.
   Result<GroupSendResult> create_group(std::string_view name, std::span<const std::string> members);
 
   /// Adds the person `person` to the group (we must be an admin: kNotGroupAdmin; a member already:

@@ -208,9 +208,12 @@ Result<std::optional<ReceivedMessage>> Messenger::Impl::receive_group(
   auto known = m.lists_->known(sender.name);
   if (!known) return known.error();
   if (!*known || !(*known)->contains(sender.device_id)) {
-    auto fresh = refresh_list(m, sender.name);
+    // Checked against the directory's newest list without keeping it: a receive that fails keeps
+    // nothing (the next send to the person keeps it).
+    std::optional<IdentityKey> offered;
+    auto fresh = m.lists_->fetch(sender.name, &offered);
     if (!fresh) return fresh.error();
-    if (!fresh->contains(sender.device_id))
+    if (!fresh->list().contains(sender.device_id))
       return Error(Errc::kUnknownDevice, "Messenger::receive: the sender's device is not listed");
   }
   auto held = GroupRecords(m.store_).load(*parts.group);

@@ -17,6 +17,8 @@
 #include "../../fuzz/fuzz_common.h"
 #include "../../fuzz/mlkem_fixed.h"
 #include "messenger/content.h"
+#include "messenger/envelope.h"
+#include "messenger/groups.h"
 #include "protocol/link_internal.h"
 
 using namespace hush;
@@ -91,6 +93,19 @@ void write_records(CorpusWriter& w, fuzz::FixedSession& s) {
                                          std::string("alice\0id", 8), ByteView()));
   REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kHealing, "", as_bytes("healing")));
   w.write("stored_records", "snapshot-messenger-records", 2, fuzz::snapshot(**bob));
+  // ... and with a group (MessengerRecordKind::kGroup, groups.h).
+  internal::GroupRecord group;
+  group.id.fill(0x67);
+  group.name = "friends";
+  group.revision = 3;
+  group.members = {"alice", "bob", "carol"};
+  group.admins = {"alice"};
+  group.distribution = DistributionId(std::array<std::uint8_t, 16>{1, 2, 3});
+  group.distributed = {Address{"alice", DeviceId{1}}, Address{"carol", DeviceId{2}}};
+  group.set_sender(Address{"alice", DeviceId{1}}, DistributionId(std::array<std::uint8_t, 16>{4}));
+  REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kGroup, internal::group_key(group.id),
+                                         internal::serialize_group_record(group)));
+  w.write("stored_records", "snapshot-group", 2, fuzz::snapshot(**bob));
   for (fuzz::Device* d : {s.alice.get(), s.bob.get()}) {
     auto ids = d->store->pre_key_ids();
     REQUIRE(ids);
@@ -177,7 +192,7 @@ void write_wire_formats(CorpusWriter& w, const fuzz::FixedSession& s) {
 
   // envelope: envelopes bob's side of the fixed session can open. A whisper message from alice
   // (on a copy of her store), and prekey messages from a new device, carol, with and without one
-  // of bob's one-time prekeys.
+  // of bob's one-time prekeys; a group message for a group bob does not hold.
   fuzz::CaptureTransport transport;
   fuzz::ListDirectory directory;
   auto carol_keys = fuzz::make_device("carol", 3, 0);  // carol's identity, for her device list
@@ -200,6 +215,21 @@ void write_wire_formats(CorpusWriter& w, const fuzz::FixedSession& s) {
   REQUIRE(alice.send("bob", as_bytes("hello bob")));
   w.write("envelope", "alice-whisper", transport.last);
   CHECK(opens(transport.last) == s.alice->address);
+  // A group message from alice (envelope type 7) for a group bob does not hold.
+  const SenderKeyGroup group_keys =
+      SenderKeyGroup::current(DistributionId(std::array<std::uint8_t, 16>{9}));
+  REQUIRE(
+      create_sender_key_distribution(s.alice->ctx, **alice_store, s.alice->address, group_keys));
+  auto group_message = group_encrypt(s.alice->ctx, **alice_store, s.alice->address, group_keys,
+                                     as_bytes("to a group"));
+  REQUIRE(group_message);
+  internal::GroupIdBytes group_id{};
+  group_id.fill(0x67);
+  internal::EnvelopeId envelope_id{};
+  envelope_id.fill(0x11);
+  w.write("envelope", "alice-group-unknown",
+          internal::build_group_envelope(s.alice->address, group_id, group_message->serialized(),
+                                         envelope_id));
   int n = 0;
   for (const auto& bundle : {with, without}) {
     auto carol = fuzz::make_device("carol", 3, 0);
