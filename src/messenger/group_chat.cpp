@@ -197,6 +197,14 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
             process_sender_key_distribution(m.store_, sender, SenderKeyGroup::current(dist), *key);
         !st)
       return st;
+    // Keys of the sender's devices that left its list are forgotten, so that a person whose
+    // devices come and go cannot grow the record.
+    auto list = m.lists_->known(sender.name);
+    if (!list) return list.error();
+    if (*list)
+      std::erase_if(g.senders, [&](const internal::GroupSender& x) {
+        return x.device.name == sender.name && !(*list)->contains(x.device.device_id);
+      });
     g.set_sender(sender, dist);
   }
   return records.save(*group);
@@ -448,6 +456,12 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
 
   GroupSendResult out;
   out.group = g->id;
+  // Devices that left their lists no longer count as holding our key (the record stays bounded).
+  const std::size_t held = g->distributed.size();
+  std::erase_if(g->distributed, [&](const Address& d) {
+    return !std::binary_search(devices.begin(), devices.end(), d);
+  });
+  bool changed = g->distributed.size() != held;
   // Our key first, to every member device that does not hold it yet.
   std::vector<Address> missing;
   for (const Address& d : devices)
@@ -468,8 +482,10 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
     for (const DeviceDelivery& d : *sent)
       if (d.state == DeliveryState::kSent) g->distributed.push_back(d.device);
     std::sort(g->distributed.begin(), g->distributed.end());
-    if (auto st = save_group(store_, *g); !st) return st.error();
+    changed = true;
   }
+  if (changed)
+    if (auto st = save_group(store_, *g); !st) return st.error();
 
   auto id = Impl::random_id<internal::kMessageIdBytes>(*this);
   if (!id) return id.error();
