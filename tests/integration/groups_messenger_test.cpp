@@ -7,11 +7,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <set>
 
 #include "messenger/content.h"
 #include "messenger/envelope.h"
+#include "messenger/groups.h"
 #include "support/loopback.h"
 #include "support/messenger_user.h"
 #include "support/test_support.h"
@@ -587,4 +589,69 @@ TEST_CASE("groups: a group of 1000 people", "[groups]") {
   CHECK(alice->messenger.add_member(g, "one-too-many").error().code() == Errc::kLimitExceeded);
   const std::vector<std::string> too_many(kMaxGroupMembers, "x");
   CHECK(alice->messenger.create_group("too big", too_many).error().code() == Errc::kLimitExceeded);
+}
+
+TEST_CASE("content: group updates receipts and quotes are parsed strictly and bounded",
+          "[groups]") {
+  const internal::MessageId id = some_id(9);
+  auto parse = [](const SecretBytes& bytes) { return internal::parse_content(bytes.expose()); };
+  auto code = [&](const SecretBytes& bytes) {
+    auto r = parse(bytes);
+    REQUIRE_FALSE(r);
+    return r.error().code();
+  };
+  internal::GroupUpdateParts u;
+  u.id.fill(1);
+  u.revision = 2;
+  // kMaxGroupMembers members parse; one more does not.
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < kMaxGroupMembers; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "p%05zu", i);
+    names.emplace_back(name);
+  }
+  u.state = internal::GroupStateParts{"g", names, {names.front()}};
+  auto ok = parse(internal::build_group_update_content(id, 1, u));
+  REQUIRE(ok);
+  CHECK(ok->kind == internal::ContentKind::kGroupUpdate);
+  CHECK(ok->group_update.state->members == names);
+  u.state->members.push_back("p99999");
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kLimitExceeded);
+  // Members out of order or twice, an admin who is not a member, no members, a long name.
+  u.state = internal::GroupStateParts{"g", {"b", "a"}, {}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.state = internal::GroupStateParts{"g", {"a", "a"}, {}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.state = internal::GroupStateParts{"g", {"a", "b"}, {"c"}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.state = internal::GroupStateParts{"g", {}, {}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.state = internal::GroupStateParts{std::string(kMaxMessengerGroupNameBytes + 1, 'n'), {"a"}, {}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kLimitExceeded);
+  // Neither a state nor a key; a key too large.
+  u.state.reset();
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.sender_key = SecretBytes::copy_of(Bytes(kMaxSenderKeyDistributionBytes + 1, 1));
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kLimitExceeded);
+  // Receipts: 1 to kMaxReceiptMessageIds ids, of a known type.
+  internal::ReceiptParts receipt{1, std::vector<internal::MessageId>(kMaxReceiptMessageIds, id)};
+  REQUIRE(parse(internal::build_receipt_content(id, 1, receipt)));
+  receipt.ids.push_back(id);
+  CHECK(code(internal::build_receipt_content(id, 1, receipt)) == Errc::kLimitExceeded);
+  receipt.ids.clear();
+  CHECK(code(internal::build_receipt_content(id, 1, receipt)) == Errc::kInvalidMessage);
+  receipt = internal::ReceiptParts{3, {id}};
+  CHECK(code(internal::build_receipt_content(id, 1, receipt)) == Errc::kInvalidMessage);
+  // A quote: an author's name within bounds.
+  internal::ContentContext context;
+  context.quote = internal::QuoteParts{id, std::string(kMaxAddressNameBytes + 1, 'a')};
+  CHECK(code(internal::build_message_content(id, 1, as_bytes("x"), context)) ==
+        Errc::kLimitExceeded);
+  context.quote->author.clear();
+  CHECK(code(internal::build_message_content(id, 1, as_bytes("x"), context)) ==
+        Errc::kInvalidMessage);
+  // A stored group that does not parse is corrupt state.
+  auto stored = internal::parse_group_record(as_bytes("not a group"));
+  REQUIRE_FALSE(stored);
+  CHECK(stored.error().code() == Errc::kCorruptState);
 }
