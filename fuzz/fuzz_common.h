@@ -382,14 +382,19 @@ inline Bytes device_list_of(const Device& d) {
 
 /// The store without the Messenger's healing records (when a receive fails, the Messenger records
 /// the envelope to ask for again: a follow-up of its own, not a change by the failed decrypt).
-inline Bytes snapshot_without_healing(InMemoryProtocolStore& store) {
+/// With `identity_changes`, also without the pending identity changes (kIdentityChange: the one
+/// record a receive refused as kUntrustedIdentity keeps on purpose, messenger.h).
+inline Bytes snapshot_without_healing(InMemoryProtocolStore& store, bool identity_changes = false) {
   auto copy = InMemoryProtocolStore::deserialize(store.serialize().expose());
   check(copy.has_value(), "copy store");
-  auto keys = (*copy)->messenger_record_keys(MessengerRecordKind::kHealing);
-  check(keys.has_value(), "healing keys");
-  for (const std::string& k : *keys)
-    check((*copy)->remove_messenger_record(MessengerRecordKind::kHealing, k).has_value(),
-          "remove healing record");
+  for (const MessengerRecordKind kind :
+       {MessengerRecordKind::kHealing, MessengerRecordKind::kIdentityChange}) {
+    if (kind == MessengerRecordKind::kIdentityChange && !identity_changes) continue;
+    auto keys = (*copy)->messenger_record_keys(kind);
+    check(keys.has_value(), "healing keys");
+    for (const std::string& k : *keys)
+      check((*copy)->remove_messenger_record(kind, k).has_value(), "remove healing record");
+  }
   return snapshot(**copy);
 }
 
