@@ -1,11 +1,15 @@
 // hush fuzz target: what travels inside the encryption of a Messenger envelope (a Content: a
-// message, a copy of our own message, a retry request) as bob's Messenger::receive handles it,
+// message with its quote and group, a copy of our own message, a retry request, a receipt, a group
+// update) as bob's Messenger::receive handles it,
 // authenticated: the input is the plaintext alice's session encrypts, so every input reaches
 // content parsing, the check of who may send which kind, the record of message ids already shown,
 // and retry requests against bob's outbox (fuzz_common.h ContentSetup), restored for every input.
 // Checks: an input that is not a Content of a kind alice may send fails with a content error and
-// changes nothing at bob; a message shows with its text, once (the same content again shows
-// nothing); a retry request shows nothing, and bob sends again exactly when it names one of the
+// changes nothing at bob; a message shows with its text and quote, once (the same content again
+// shows nothing), and makes bob send exactly its delivery receipt; a receipt shows nothing and
+// sends nothing; a group update (bob holds no group) is refused with a typed error and changes
+// nothing, unless it is a new group that lists bob from one of its admins, which bob then holds as
+// sent; a retry request shows nothing, and bob sends again exactly when it names one of the
 // envelopes he sent alice.
 //
 // Links the real library (hush_fuzz_real).
@@ -54,17 +58,39 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Bytes before = fuzz::snapshot(**bob_store);
   auto parsed = internal::parse_content(input);
   auto received = bob.receive(seal());
-  if (!parsed || parsed->kind == internal::ContentKind::kSentCopy) {
+  const bool group_update = parsed && parsed->kind == internal::ContentKind::kGroupUpdate;
+  if (!parsed || parsed->kind == internal::ContentKind::kSentCopy || (group_update && !received)) {
     fuzz::check(!received, "bob took a content that is not one alice may send");
     const Errc code = received.error().code();
+    const bool group_error =
+        group_update && (code == Errc::kUnknownGroup || code == Errc::kNotGroupAdmin ||
+                         code == Errc::kNotGroupMember || code == Errc::kInvalidKey ||
+                         code == Errc::kLegacyMessage || code == Errc::kInvalidVersion);
     fuzz::check(code == Errc::kInvalidProtobuf || code == Errc::kInvalidMessage ||
-                    code == Errc::kLimitExceeded,
+                    code == Errc::kLimitExceeded || group_error,
                 "an undocumented content error");
     fuzz::check(fuzz::snapshot(**bob_store) == before, "a refused content changed bob's store");
     fuzz::check(transport.all.empty(), "a refused content made bob send");
     return 0;
   }
   fuzz::check(received.has_value(), "bob refused a valid content");
+  if (group_update) {
+    const internal::GroupUpdateParts& u = parsed->group_update;
+    fuzz::check(!received->has_value() && transport.all.empty(), "a group update showed or sent");
+    fuzz::check(u.state.has_value(), "bob took a key for a group he does not hold");
+    auto held = bob.group(u.id);
+    fuzz::check(held.has_value() && held->revision == u.revision &&
+                    held->members == u.state->members && held->admins == u.state->admins &&
+                    held->name == u.state->name && held->member,
+                "bob holds another group than the one sent");
+    fuzz::check(std::binary_search(u.state->admins.begin(), u.state->admins.end(), "alice"),
+                "bob took a new group from one who is not its admin");
+    return 0;
+  }
+  if (parsed->kind == internal::ContentKind::kReceipt) {
+    fuzz::check(!received->has_value() && transport.all.empty(), "a receipt showed or sent");
+    return 0;
+  }
   if (parsed->kind == internal::ContentKind::kMessage) {
     fuzz::check(received->has_value(), "a message showed nothing");
     const ReceivedMessage& m = **received;
@@ -74,9 +100,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     std::equal(m.plaintext.expose().begin(), m.plaintext.expose().end(),
                                parsed->body.expose().begin()),
                 "a message with another text");
-    fuzz::check(transport.all.empty(), "a message made bob send");
+    fuzz::check(m.quote.has_value() == parsed->context.quote.has_value(), "a quote lost or made");
+    if (m.quote)
+      fuzz::check(m.quote->author == parsed->context.quote->author &&
+                      std::equal(m.quote->message_id.begin(), m.quote->message_id.end(),
+                                 parsed->context.quote->id.begin()),
+                  "another quote");
+    fuzz::check(!m.group, "a 1:1 message shown as a group's");
+    fuzz::check(transport.all.size() == 1, "a message made bob send other than its receipt");
     auto again = bob.receive(seal());
     fuzz::check(again.has_value() && !again->has_value(), "a message shown twice");
+    fuzz::check(transport.all.size() == 1, "a message shown once answered twice");
     return 0;
   }
   // A retry request.

@@ -1,7 +1,8 @@
 // hush fuzz target: the other stored formats. The first input byte chooses (modulo 3) what the
 // rest is: a PreKeyRecord, a SignedPreKeyRecord, or an InMemoryProtocolStore snapshot. Whatever
 // deserializes must serialize, deserialize again, and serialize to the same bytes. A restored
-// store is then used: its Messenger records are listed and loaded (within their bounds) and
+// store is then used: its Messenger records are listed and loaded (within their bounds; a stored
+// group is parsed and must serialize stably) and
 // rewritten in a transaction that fails, then prekey replenishment and the fixed session's
 // messages to bob (if the store is bob's, mutated, they reach X3DH and the ratchet with odd stored
 // keys); a failed operation must leave it unchanged.
@@ -14,6 +15,7 @@
 
 #include "crypto/fuzzing.h"
 #include "fuzz_common.h"
+#include "messenger/groups.h"
 
 using namespace hush;
 
@@ -60,12 +62,28 @@ void signed_pre_key_record(ByteView data) {
               "SignedPreKeyRecord: fields differ");
 }
 
+// A stored group that parses serializes to a record that parses to the same group, within bounds.
+void group_record(ByteView bytes) {
+  auto group = internal::parse_group_record(bytes);
+  if (!group) {
+    fuzz::check(group.error().code() == Errc::kCorruptState, "group record: undocumented error");
+    return;
+  }
+  fuzz::check(group->members.size() <= kMaxGroupMembers && !group->members.empty(),
+              "group record: members out of bounds");
+  const Bytes first = internal::serialize_group_record(*group);
+  auto again = internal::parse_group_record(first);
+  fuzz::check(again.has_value() && internal::serialize_group_record(*again) == first,
+              "group record: not stable");
+}
+
 // Every listed record loads within the bounds; a failed transaction that replaces, removes and adds
 // records leaves the store as `snapshot` (its serialization) was.
 void messenger_records(InMemoryProtocolStore& st, const Bytes& snapshot) {
   constexpr MessengerRecordKind kinds[] = {
       MessengerRecordKind::kDeviceList, MessengerRecordKind::kOutbox,
-      MessengerRecordKind::kSeenMessage, MessengerRecordKind::kHealing};
+      MessengerRecordKind::kSeenMessage, MessengerRecordKind::kHealing,
+      MessengerRecordKind::kGroup};
   std::vector<std::pair<MessengerRecordKind, std::string>> present;
   for (const MessengerRecordKind kind : kinds) {
     auto keys = st.messenger_record_keys(kind);
@@ -75,6 +93,7 @@ void messenger_records(InMemoryProtocolStore& st, const Bytes& snapshot) {
       auto value = st.load_messenger_record(kind, key);
       fuzz::check(value.has_value() && value->has_value(), "listed Messenger record not loaded");
       fuzz::check((*value)->size() <= kMaxAppDataBytes, "Messenger record value too large");
+      if (kind == MessengerRecordKind::kGroup) group_record((*value)->expose());
       present.emplace_back(kind, std::move(key));
     }
   }

@@ -73,6 +73,14 @@ std::string_view to_string(Errc code) noexcept {
       return "frame_too_large";
     case Errc::kCounterExhausted:
       return "counter_exhausted";
+    case Errc::kNotGroupAdmin:
+      return "not_group_admin";
+    case Errc::kStaleGroupRevision:
+      return "stale_group_revision";
+    case Errc::kNotGroupMember:
+      return "not_group_member";
+    case Errc::kUnknownGroup:
+      return "unknown_group";
     case Errc::kInvalidKemKey:
       return "invalid_kem_key";
     case Errc::kInvalidKemCiphertext:

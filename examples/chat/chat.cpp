@@ -1123,8 +1123,11 @@ bool Client::finish_state(const std::string& path) {
                  code_name(st.error()).c_str());
     return false;
   }
-  messenger_ = std::make_unique<hush::Messenger>(ctx_, *store_, link_, link_,
-                                                 hush::Address{handle_, hush::DeviceId{device_}});
+  // The chat does not show delivery receipts (✓✓) yet, so it sends none.
+  hush::MessengerOptions options;
+  options.delivery_receipts = false;
+  messenger_ = std::make_unique<hush::Messenger>(
+      ctx_, *store_, link_, link_, hush::Address{handle_, hush::DeviceId{device_}}, options);
   return true;
 }
 

@@ -267,4 +267,23 @@ inline constexpr std::size_t kSpqrEpochsKept = 2;
 /// (an ML-KEM-768 decapsulation key and partly received payloads).
 inline constexpr std::size_t kMaxSpqrStateBytes = std::size_t{384} << 10;
 
+// ---- Messenger groups and content (messenger.h) ----
+
+/// The most members (people) a Messenger group has, its creator included. WhatsApp allows 1,024;
+/// a group change lists every member, so this bounds what one change makes each member parse,
+/// keep and answer (a sender-key distribution to every device of every member).
+inline constexpr std::size_t kMaxGroupMembers = 1000;
+
+/// The longest name of a Messenger group, in bytes (UTF-8 is not checked: the application shows
+/// it): a title, not a text; WhatsApp allows 100 characters.
+inline constexpr std::size_t kMaxMessengerGroupNameBytes = 256;
+
+/// The most message ids one delivery or read receipt names: a screen of messages marked read at
+/// once; more are sent as several receipts.
+inline constexpr std::size_t kMaxReceiptMessageIds = 100;
+
+/// The most groups one device keeps (each a stored record listing its members and their keys):
+/// far more than a person joins, and it bounds what a flood of invitations can make a device keep.
+inline constexpr std::size_t kMaxGroups = 1000;
+
 }  // namespace hush

@@ -67,6 +67,49 @@
 /// have never talked to (trust on first use: safety numbers differ), drain one-time prekeys, and
 /// see who talks to whom, when and to how many devices.
 ///
+/// Content. Every message carries, inside the encryption, an id the sender chose (authenticated:
+/// key messages by ReceivedMessage::message_id, never by the envelope's id), the sender's clock,
+/// and optionally the message it quotes (SendOptions::quote) and the group it was sent to.
+/// Receipts: once a message from another person is stored (receive committed), a delivery receipt
+/// naming its id goes back to the sender's person (MessengerOptions::delivery_receipts; through
+/// the outbox, best effort: a receive inside the caller's transaction sends none); `mark_read`
+/// sends a read receipt. A receipt is never answered with a receipt; receive hands it to
+/// ReceiveOptions::on_receipt (an application shows ✓✓). A receipt says what the sender's device
+/// claims: the server can withhold it (no ✓✓ shown), never forge one.
+///
+/// Groups. `create_group` makes a group (a random 16-byte id) of people; its state (name,
+/// revision, members, admins) and the keys are kept in the store (MessengerRecordKind::kGroup,
+/// sealed like every record), at most kMaxGroupMembers people and kMaxGroups groups. A change
+/// (add, remove, rename, promote; leave) is sent end to end as a GroupUpdate over 1:1 sessions to
+/// every device of every member (the whole new state, so a device that missed one change catches
+/// up with the next). A receiver applies it only if its author is an admin of the group as the
+/// receiver holds it (the creator, and those promoted; leaving is the one change a member that is
+/// not an admin may make, for itself), and its revision is higher than the held one; otherwise
+/// kNotGroupAdmin or kStaleGroupRevision, and nothing changes. A device that learns of a group for
+/// the first time accepts it from an admin the state names, if the state lists us.
+/// Group messages are encrypted once with the sending device's sender key (group.h, current
+/// format, distribution id a random UUID) and the same envelope goes to every member device; the
+/// key travels as a GroupUpdate over 1:1 sessions to every device of every member (each device is
+/// a member for the keys) before the device's first group message, and to devices that joined
+/// since (at the chain's current position: a newcomer cannot read what came before). A receiver
+/// accepts a group message only from a current member's listed device whose current key it got
+/// over their 1:1 session (else kNotGroupMember), and shows the group and the sender.
+/// When a member is removed or leaves, every remaining device starts a new sender key (a fresh
+/// distribution id and a fresh random chain: the one removed holds neither) as soon as it applies
+/// the change, and gives it only to the remaining members (the admin that removed, in the change
+/// itself; the others before their next group message); the removed person's devices get the
+/// change without keys and are no longer sent group messages. What was sent before the removal it
+/// could read; nothing sent after the change reached a sender.
+/// What the server can still do in groups: all the above (withhold a change from some members,
+/// so that they keep the old state until the next change reaches them; withhold a key, so that a
+/// device cannot read a sender's messages; reorder, replay, drop group messages: replays are
+/// refused), see the group's size and who sends to it; it cannot add or remove members, read, or
+/// make a removed member read. What a member can still do: an admin can change the group at will;
+/// two admins changing it at once make the one whose change arrives second refused by those that
+/// got the first (kStaleGroupRevision: change again); a person can invite us to a group it makes
+/// up, with any name and members. A member that sends before a removal reaches it can still be
+/// read by the removed person.
+///
 /// Not responsible for: networking, threads or timers (call flush() when the transport is back, and
 /// maintain_keys() now and then), and it has no crypto of its own.
 ///
@@ -74,11 +117,13 @@
 /// be shared with other Messengers and threads (its transactions serialise operations).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,6 +153,67 @@ struct MessengerOptions {
   std::uint64_t signed_pre_key_rotation_ms = std::uint64_t{7} * 24 * 3600 * 1000;
   /// Keep a replaced signed prekey this long, for prekey messages still in flight.
   std::uint64_t signed_pre_key_grace_ms = std::uint64_t{30} * 24 * 3600 * 1000;
+  /// Send a delivery receipt for every message from another person once it is stored.
+  bool delivery_receipts = true;
+};
+
+/// A group's id: 16 random bytes chosen by its creator.
+using GroupId = std::array<std::uint8_t, 16>;
+
+/// The message a reply quotes.
+struct Quote {
+  /// The quoted message's id (ReceivedMessage::message_id or SendResult::message_id: 16 bytes).
+  Bytes message_id;
+  /// The quoted message's author (a person's name).
+  std::string author;
+};
+
+/// What send() may add to a message.
+struct SendOptions {
+  /// The message this one replies to.
+  std::optional<Quote> quote;
+};
+
+/// A receipt's meaning.
+enum class ReceiptType : std::uint8_t {
+  kDelivered = 1,  ///< The messages reached a device of the person (✓✓).
+  kRead = 2,       ///< The person read them (mark_read on one of their devices).
+};
+
+/// A delivery or read receipt received.
+struct Receipt {
+  /// The device that sent it (authenticated by the session).
+  Address from;
+  /// Delivered or read.
+  ReceiptType type = ReceiptType::kDelivered;
+  /// The ids of the messages it is about (1 to kMaxReceiptMessageIds, 16 bytes each).
+  std::vector<Bytes> message_ids;
+  /// When the device says it sent the receipt (its clock, milliseconds since the epoch).
+  std::uint64_t sent_ms = 0;
+};
+
+/// A group as this device holds it.
+struct GroupInfo {
+  /// The group's id.
+  GroupId id{};
+  /// Its name.
+  std::string name;
+  /// Its revision (1 when created, one more with every change).
+  std::uint64_t revision = 0;
+  /// Its members (people), ascending; ourselves included while we are one.
+  std::vector<std::string> members;
+  /// The members that may change the group, ascending.
+  std::vector<std::string> admins;
+  /// False once we left or were removed (the group is kept, read-only).
+  bool member = true;
+};
+
+/// A group change applied on receive.
+struct GroupChangeEvent {
+  /// The device whose change it was (authenticated by the session).
+  Address author;
+  /// The group after the change.
+  GroupInfo group;
 };
 
 /// A decrypted message.
@@ -125,6 +231,11 @@ struct ReceivedMessage {
   std::uint64_t sent_ms = 0;
   /// The message.
   SecretBytes plaintext;
+  /// The message this one replies to, as the sender named it (authenticated).
+  std::optional<Quote> quote;
+  /// The group it was sent to (a group message from a current member's device); `conversation`
+  /// is then the sender's name.
+  std::optional<GroupId> group;
 };
 
 /// Options for Messenger::receive.
@@ -140,6 +251,12 @@ struct ReceiveOptions {
   std::optional<std::string> authenticated_name;
   /// The sender's device as the transport authenticated it, checked the same way.
   std::optional<DeviceId> authenticated_device;
+  /// Called with a receipt the envelope carried, once the receive committed (receive returns
+  /// nullopt for it).
+  std::function<void(const Receipt& receipt)> on_receipt;
+  /// Called with a group change the envelope carried, once it was applied and committed (receive
+  /// returns nullopt for it).
+  std::function<void(const GroupChangeEvent& change)> on_group_change;
 };
 
 /// What happened to one message for one device.
@@ -149,6 +266,8 @@ enum class DeliveryState : std::uint8_t {
             ///< keys yet, or its bundle carried another identity (sent once the change is
             ///< approved). A delivery still waiting for keys when kResendWindowMs passed is given
             ///< up; one waiting for the transport never is.
+  kFailed,  ///< Not sent and not kept: a group message the transport did not take (send it
+            ///< again), or a device a group change or key could not be encrypted for.
 };
 
 /// One device's outcome of a send.
@@ -166,6 +285,17 @@ struct SendResult {
   /// The message id (authenticated; the same on every device).
   Bytes message_id;
   /// One entry per device of the recipient, then one per other device of ours.
+  std::vector<DeviceDelivery> deliveries;
+};
+
+/// What a group operation did.
+struct GroupSendResult {
+  /// The group.
+  GroupId group{};
+  /// The id of the message (or of the change) sent (16 bytes).
+  Bytes message_id;
+  /// One entry per device sent to (every device of every member but this one; for a change, also
+  /// of a person removed).
   std::vector<DeviceDelivery> deliveries;
 };
 
@@ -232,6 +362,65 @@ class Messenger {
   /// Otherwise the message is in the outbox and each device's outcome is in the result.
   Result<SendResult> send(std::string_view person, ByteView plaintext);
 
+  /// As send(person, plaintext), with a quote (kInvalidArgument for a quoted id that is not 16
+  /// bytes or an empty author).
+  Result<SendResult> send(std::string_view person, ByteView plaintext, const SendOptions& options);
+
+  /// Sends a read receipt for `message_ids` (ReceivedMessage::message_id, 16 bytes each; more than
+  /// kMaxReceiptMessageIds go as several receipts) to the devices of the person `person` who sent
+  /// them. Errors: kInvalidArgument (no ids, an id of another size, ourselves), and send's.
+  Status mark_read(std::string_view person, std::span<const Bytes> message_ids);
+
+  /// Creates a group named `name` (at most kMaxMessengerGroupNameBytes) of us and `members`
+  /// (people; we are its admin), keeps it, and sends the group and our sender key to every device
+  /// of every member and our other devices. Errors: kInvalidArgument (an empty or too long name; a
+  /// member name empty or too long, or listed twice), kLimitExceeded (more than kMaxGroupMembers
+  /// people with us, or kMaxGroups groups kept), kInTransaction, and those of the directory and the
+  /// store. A member whose device list cannot be had gets nothing now (no entry in the
+  /// deliveries); a device that cannot be encrypted for is kFailed. Either gets the state with the
+  /// next change and our key before our next group message.
+  Result<GroupSendResult> create_group(std::string_view name, std::span<const std::string> members);
+
+  /// Adds the person `person` to the group (we must be an admin: kNotGroupAdmin; a member already:
+  /// kInvalidArgument; kLimitExceeded beyond kMaxGroupMembers) and sends the change to every
+  /// member, the newcomer included, with our current sender key (at its current position).
+  Result<GroupSendResult> add_member(const GroupId& group, std::string_view person);
+
+  /// Removes the person `person` from the group (admins only; kInvalidArgument for someone not a
+  /// member, or ourselves: leave instead), starts a new sender key of ours and sends the change,
+  /// with it, to the remaining members and the change alone to the removed person's devices. Every
+  /// remaining device starts a new key too when it applies the change.
+  Result<GroupSendResult> remove_member(const GroupId& group, std::string_view person);
+
+  /// Leaves the group: sends the change (us removed) to the other members and our other devices;
+  /// the group is kept with member = false. kNotGroupMember if we are not a member.
+  Result<GroupSendResult> leave_group(const GroupId& group);
+
+  /// Renames the group (admins only) and sends the change.
+  Result<GroupSendResult> rename_group(const GroupId& group, std::string_view name);
+
+  /// Makes the member `person` an admin (admins only; kInvalidArgument if not a member or already
+  /// an admin) and sends the change.
+  Result<GroupSendResult> promote_admin(const GroupId& group, std::string_view person);
+
+  /// The group as held. Errors: kUnknownGroup, kStoreFailure, kCorruptState.
+  Result<GroupInfo> group(const GroupId& group) const;
+
+  /// The group's members (people), ascending. Errors: as group().
+  Result<std::vector<std::string>> group_members(const GroupId& group) const;
+
+  /// The ids of every group held, ascending. Errors: kStoreFailure, kCorruptState.
+  Result<std::vector<GroupId>> groups() const;
+
+  /// Sends `plaintext` to the group: first our sender key to every member device that does not
+  /// hold our current one (over 1:1 sessions), then one group message, whose envelope goes to
+  /// every device of every member but this one. Group messages are not kept in the outbox: a device
+  /// the transport did not take is kFailed. Errors: kUnknownGroup, kNotGroupMember (we left or were
+  /// removed), kLimitExceeded (the plaintext is too large), kInTransaction, and those of
+  /// group_encrypt and the store.
+  Result<GroupSendResult> send_to_group(const GroupId& group, ByteView plaintext,
+                                        const SendOptions& options = {});
+
   /// Sends what the outbox holds for sending: messages the transport did not take, messages for
   /// devices that had no keys yet, and resends asked for by retry requests; then forgets what
   /// every device got once the window passed. Call when the transport is back, and now and then.
@@ -239,13 +428,17 @@ class Messenger {
   Result<FlushResult> flush();
 
   /// Decrypts envelope bytes (untrusted input). Returns the message, or nullopt when the envelope
-  /// carried nothing to show (a message already shown, a retry request, which this answers).
+  /// carried nothing to show (a message already shown, a retry request, which this answers, a
+  /// receipt or a group change, handed to the ReceiveOptions callbacks).
   /// Errors: kLimitExceeded, kInvalidProtobuf, kInvalidMessage (malformed envelope or content, or a
   /// message that does not authenticate), kSenderMismatch (see ReceiveOptions), kUnknownDevice
   /// (the sender's device is not on its person's device list), kUntrustedIdentity (see
-  /// identity_change()), and those of decrypt_message. A message that does not decrypt from a
-  /// listed device also sends that device a retry request (see the header comment); the error is
-  /// still returned.
+  /// identity_change()), and those of decrypt_message; for groups (nothing changed): kUnknownGroup,
+  /// kNotGroupAdmin, kStaleGroupRevision, kNotGroupMember (a group message or key from a device
+  /// that is not a current member's, or not under the key that device gave us), kLimitExceeded
+  /// (a new group beyond kMaxGroups), and those of group_decrypt. A message that does not decrypt
+  /// from a listed device also sends that device a retry request (see the header comment); the
+  /// error is still returned.
   Result<std::optional<ReceivedMessage>> receive(ByteView envelope,
                                                  const ReceiveOptions& options = {});
 

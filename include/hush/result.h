@@ -71,8 +71,15 @@ enum class Errc : std::uint8_t {
   kFrameTooLarge = 31,     ///< "frame_too_large": a frame or its metadata exceeds its limit.
   kCounterExhausted = 32,  ///< "counter_exhausted": an SFrame sender used its last counter; a
                            ///< new key is needed.
-  kInvalidKemKey = 40,  ///< "invalid_kem_key": a KEM (Kyber) public key of the wrong type byte or
-                        ///< length, or one that fails ML-KEM's modulus check.
+  kNotGroupAdmin = 36,     ///< "not_group_admin": a group change by someone who is not one of the
+                           ///< group's admins (or a member doing more than leaving).
+  kStaleGroupRevision = 37,  ///< "stale_group_revision": a group change whose revision is not
+                             ///< higher than the one held (a replay, or a change that lost a race).
+  kNotGroupMember = 38,  ///< "not_group_member": a group message or key from a device that is not a
+                         ///< current member's, or an operation on a group we are not a member of.
+  kUnknownGroup = 39,    ///< "unknown_group": no group with that id is held.
+  kInvalidKemKey = 40,   ///< "invalid_kem_key": a KEM (Kyber) public key of the wrong type byte or
+                         ///< length, or one that fails ML-KEM's modulus check.
   kInvalidKemCiphertext = 41,  ///< "invalid_kem_ciphertext": a KEM ciphertext of the wrong type
                                ///< byte or length.
   kPostQuantumRequired = 42,   ///< "post_quantum_required": a bundle without a Kyber prekey, or a

@@ -185,6 +185,7 @@ enum class MessengerRecordKind : std::uint8_t {
   kSeenMessage = 3,     ///< A message id already shown (key: the sender's name and the id).
   kHealing = 4,         ///< Retry requests asked and sessions restarted (key: the peer's device).
   kIdentityChange = 5,  ///< An identity change not yet approved (key: the person's name).
+  kGroup = 6,           ///< A group: its state, members' keys and ours (key: the group id, hex).
 };
 
 /// The longest key of a Messenger record.

@@ -15,8 +15,8 @@ namespace {
 constexpr std::uint32_t kContentFormat = 1;
 
 // Room for the Content's other fields around the body: the id, the time, the tags and lengths,
-// and the longest recipient name.
-constexpr std::size_t kContentOverhead = 64 + kMaxAddressNameBytes;
+// the longest recipient name, and a quote (an id and the longest author name) and a group context.
+constexpr std::size_t kContentOverhead = 128 + 2 * kMaxAddressNameBytes;
 
 content::Content header(const MessageId& id, std::uint64_t sent_ms) {
   content::Content c;
@@ -26,28 +26,164 @@ content::Content header(const MessageId& id, std::uint64_t sent_ms) {
   return c;
 }
 
-SecretBytes finish(content::Content& c) {
-  SecretBytes out = serialize_to_secret(c);
+void wipe_content(content::Content& c) {
   wipe(c.mutable_body());
   if (c.has_sent()) wipe(c.mutable_sent()->mutable_body());
+  if (c.has_group_update()) wipe(c.mutable_group_update()->mutable_sender_key());
+}
+
+SecretBytes finish(content::Content& c) {
+  SecretBytes out = serialize_to_secret(c);
+  wipe_content(c);
+  return out;
+}
+
+void set_context(content::Content& c, const ContentContext& context) {
+  if (context.quote) {
+    c.mutable_quote()->set_message_id(to_field(context.quote->id));
+    c.mutable_quote()->set_author(context.quote->author);
+  }
+  if (context.group) {
+    c.mutable_group()->set_group_id(to_field(context.group->id));
+    c.mutable_group()->set_revision(context.group->revision);
+  }
+}
+
+// Strictly ascending names (one encoding per set), each valid.
+Status read_names(const google::protobuf::RepeatedPtrField<std::string>& in,
+                  std::vector<std::string>& out) {
+  if (static_cast<std::size_t>(in.size()) > kMaxGroupMembers)
+    return Error(Errc::kLimitExceeded, "content: too many group members");
+  out.reserve(static_cast<std::size_t>(in.size()));
+  for (const std::string& n : in) {
+    if (n.size() > kMaxAddressNameBytes)
+      return Error(Errc::kLimitExceeded, "content: member name too long");
+    if (n.empty()) return Error(Errc::kInvalidMessage, "content: empty member name");
+    if (!out.empty() && !(out.back() < n))
+      return Error(Errc::kInvalidMessage, "content: members not strictly ascending");
+    out.push_back(n);
+  }
+  return ok_status();
+}
+
+Result<ContentContext> read_context(const content::Content& c) {
+  ContentContext out;
+  if (c.has_quote()) {
+    const content::Quote& q = c.quote();
+    if (!q.has_message_id() || !q.has_author())
+      return Error(Errc::kInvalidMessage, "content: quote field missing");
+    if (q.author().size() > kMaxAddressNameBytes)
+      return Error(Errc::kLimitExceeded, "content: quote author too long");
+    QuoteParts parts;
+    if (!read_fixed(q.message_id(), parts.id) || q.author().empty())
+      return Error(Errc::kInvalidMessage, "content: quote");
+    parts.author = q.author();
+    out.quote = std::move(parts);
+  }
+  if (c.has_group()) {
+    const content::GroupContext& g = c.group();
+    GroupContextParts parts;
+    if (!g.has_revision() || !g.has_group_id() || !read_fixed(g.group_id(), parts.id))
+      return Error(Errc::kInvalidMessage, "content: group context");
+    parts.revision = g.revision();
+    out.group = parts;
+  }
+  return out;
+}
+
+Result<ReceiptParts> read_receipt(const content::Receipt& r) {
+  if (!r.has_type() || (r.type() != 1 && r.type() != 2))
+    return Error(Errc::kInvalidMessage, "content: receipt type");
+  if (static_cast<std::size_t>(r.message_ids_size()) > kMaxReceiptMessageIds)
+    return Error(Errc::kLimitExceeded, "content: too many receipt ids");
+  if (r.message_ids_size() == 0) return Error(Errc::kInvalidMessage, "content: empty receipt");
+  ReceiptParts out;
+  out.type = r.type();
+  for (const std::string& id : r.message_ids()) {
+    MessageId m{};
+    if (!read_fixed(id, m)) return Error(Errc::kInvalidMessage, "content: receipt id size");
+    out.ids.push_back(m);
+  }
+  return out;
+}
+
+Result<GroupUpdateParts> read_group_update(const content::GroupUpdate& u) {
+  GroupUpdateParts out;
+  if (!u.has_group_id() || !u.has_revision() || !read_fixed(u.group_id(), out.id))
+    return Error(Errc::kInvalidMessage, "content: group update id");
+  out.revision = u.revision();
+  if (!u.has_state() && !u.has_sender_key())
+    return Error(Errc::kInvalidMessage, "content: empty group update");
+  if (u.has_state()) {
+    const content::GroupState& st = u.state();
+    if (!st.has_name()) return Error(Errc::kInvalidMessage, "content: group name missing");
+    if (st.name().size() > kMaxMessengerGroupNameBytes)
+      return Error(Errc::kLimitExceeded, "content: group name too long");
+    GroupStateParts parts;
+    parts.name = st.name();
+    if (auto r = read_names(st.members(), parts.members); !r) return r.error();
+    if (auto r = read_names(st.admins(), parts.admins); !r) return r.error();
+    if (parts.members.empty()) return Error(Errc::kInvalidMessage, "content: no group members");
+    for (const std::string& a : parts.admins)
+      if (!std::binary_search(parts.members.begin(), parts.members.end(), a))
+        return Error(Errc::kInvalidMessage, "content: an admin who is not a member");
+    out.state = std::move(parts);
+  }
+  if (u.has_sender_key()) {
+    if (u.sender_key().size() > kMaxSenderKeyDistributionBytes)
+      return Error(Errc::kLimitExceeded, "content: sender key too large");
+    if (u.sender_key().empty()) return Error(Errc::kInvalidMessage, "content: empty sender key");
+    out.sender_key = SecretBytes::copy_of(as_bytes(u.sender_key()));
+  }
   return out;
 }
 
 }  // namespace
 
+SecretBytes build_receipt_content(const MessageId& id, std::uint64_t sent_ms,
+                                  const ReceiptParts& receipt) {
+  content::Content c = header(id, sent_ms);
+  c.mutable_receipt()->set_type(receipt.type);
+  for (const MessageId& m : receipt.ids)
+    c.mutable_receipt()->add_message_ids(to_field(m));
+  return finish(c);
+}
+
+SecretBytes build_group_update_content(const MessageId& id, std::uint64_t sent_ms,
+                                       const GroupUpdateParts& update) {
+  content::Content c = header(id, sent_ms);
+  content::GroupUpdate* u = c.mutable_group_update();
+  u->set_group_id(to_field(update.id));
+  u->set_revision(update.revision);
+  if (update.state) {
+    content::GroupState* st = u->mutable_state();
+    st->set_name(update.state->name);
+    for (const std::string& m : update.state->members)
+      st->add_members(m);
+    for (const std::string& a : update.state->admins)
+      st->add_admins(a);
+  }
+  if (!update.sender_key.empty()) u->set_sender_key(to_field(update.sender_key.expose()));
+  return finish(c);
+}
+
 std::size_t max_message_body_bytes() {
   return kMaxPlaintextBytes - kContentOverhead;
 }
 
-SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body) {
+SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body,
+                                  const ContentContext& context) {
   content::Content c = header(id, sent_ms);
   c.set_body(to_field(body));
+  set_context(c, context);
   return finish(c);
 }
 
 SecretBytes build_copy_content(const MessageId& id, std::uint64_t sent_ms,
-                               std::string_view recipient, ByteView body) {
+                               std::string_view recipient, ByteView body,
+                               const ContentContext& context) {
   content::Content c = header(id, sent_ms);
+  set_context(c, context);
   c.mutable_sent()->set_recipient(std::string(recipient));
   c.mutable_sent()->set_body(to_field(body));
   return finish(c);
@@ -65,10 +201,7 @@ Result<ContentParts> parse_content(ByteView bytes) {
   content::Content c;
   struct Wiper {
     content::Content& c;
-    ~Wiper() {
-      wipe(c.mutable_body());
-      if (c.has_sent()) wipe(c.mutable_sent()->mutable_body());
-    }
+    ~Wiper() { wipe_content(c); }
   } wiper{c};
   if (!parse_from(c, bytes)) return Error(Errc::kInvalidProtobuf, "content: protobuf");
   if (!c.has_format() || c.format() != kContentFormat)
@@ -78,9 +211,25 @@ Result<ContentParts> parse_content(ByteView bytes) {
   ContentParts out;
   if (!read_fixed(c.message_id(), out.id)) return Error(Errc::kInvalidMessage, "content: id size");
   out.sent_ms = c.sent_ms();
-  const int kinds = int{c.has_body()} + int{c.has_sent()} + int{c.has_retry()};
+  const int kinds = int{c.has_body()} + int{c.has_sent()} + int{c.has_retry()} +
+                    int{c.has_receipt()} + int{c.has_group_update()};
   if (kinds != 1) return Error(Errc::kInvalidMessage, "content: not exactly one kind");
-  if (c.has_body()) {
+  if ((c.has_quote() || c.has_group()) && !c.has_body() && !c.has_sent())
+    return Error(Errc::kInvalidMessage, "content: context on another kind than a message");
+  auto context = read_context(c);
+  if (!context) return context.error();
+  out.context = std::move(*context);
+  if (c.has_receipt()) {
+    auto receipt = read_receipt(c.receipt());
+    if (!receipt) return receipt.error();
+    out.kind = ContentKind::kReceipt;
+    out.receipt = std::move(*receipt);
+  } else if (c.has_group_update()) {
+    auto update = read_group_update(c.group_update());
+    if (!update) return update.error();
+    out.kind = ContentKind::kGroupUpdate;
+    out.group_update = std::move(*update);
+  } else if (c.has_body()) {
     out.kind = ContentKind::kMessage;
     out.body = SecretBytes::copy_of(as_bytes(c.body()));
   } else if (c.has_sent()) {

@@ -1,5 +1,6 @@
 // hush internal: the Content inside a Messenger envelope's encryption (proto/content.proto): a
-// message id, the sending time, and a message, a copy of our own message, or a retry request.
+// message id, the sending time, and a message (with an optional quote and group), a copy of our
+// own message, a retry request, a receipt, or a group update (a change and/or a sender key).
 //
 // Not responsible for: deciding what a content means for the conversation (messenger.cpp).
 // Thread-safety: plain values and functions.
@@ -7,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,52 @@ inline constexpr std::size_t kMessageIdBytes = 16;
 using MessageId = std::array<std::uint8_t, kMessageIdBytes>;
 
 /// What a Content carries.
-enum class ContentKind : std::uint8_t { kMessage, kSentCopy, kRetryRequest };
+enum class ContentKind : std::uint8_t {
+  kMessage,
+  kSentCopy,
+  kRetryRequest,
+  kReceipt,
+  kGroupUpdate
+};
+
+/// A quoted message.
+struct QuoteParts {
+  MessageId id{};
+  std::string author;
+};
+
+/// The group a message was sent to.
+struct GroupContextParts {
+  GroupIdBytes id{};
+  std::uint64_t revision = 0;
+};
+
+/// A receipt: type 1 delivered, 2 read.
+struct ReceiptParts {
+  std::uint32_t type = 1;
+  std::vector<MessageId> ids;
+};
+
+/// A group's state: members and admins strictly ascending, admins a subset of members.
+struct GroupStateParts {
+  std::string name;
+  std::vector<std::string> members;
+  std::vector<std::string> admins;
+};
+
+/// A group update: a change (state) and/or a sender key (a serialized distribution message).
+struct GroupUpdateParts {
+  GroupIdBytes id{};
+  std::uint64_t revision = 0;
+  std::optional<GroupStateParts> state;
+  SecretBytes sender_key;  // empty if none
+};
+
+/// What a message (body or copy) may carry beside its text.
+struct ContentContext {
+  std::optional<QuoteParts> quote;
+  std::optional<GroupContextParts> group;
+};
 
 /// A parsed Content.
 struct ContentParts {
@@ -36,21 +83,39 @@ struct ContentParts {
   std::string recipient;
   /// The envelopes asked for again (kRetryRequest), 1 to kMaxRetryEnvelopeIds.
   std::vector<EnvelopeId> retry_ids;
+  /// Quote and group (kMessage, kSentCopy).
+  ContentContext context;
+  /// kReceipt.
+  ReceiptParts receipt;
+  /// kGroupUpdate.
+  GroupUpdateParts group_update;
 };
 
 /// Serializes a message for the person (plaintext: a secret).
-SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body);
+SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body,
+                                  const ContentContext& context = {});
 /// Serializes the copy of a message sent to `recipient`, for our other devices.
 SecretBytes build_copy_content(const MessageId& id, std::uint64_t sent_ms,
-                               std::string_view recipient, ByteView body);
+                               std::string_view recipient, ByteView body,
+                               const ContentContext& context = {});
+/// Serializes a receipt (1 to kMaxReceiptMessageIds ids).
+SecretBytes build_receipt_content(const MessageId& id, std::uint64_t sent_ms,
+                                  const ReceiptParts& receipt);
+/// Serializes a group update (its sender key is a secret).
+SecretBytes build_group_update_content(const MessageId& id, std::uint64_t sent_ms,
+                                       const GroupUpdateParts& update);
 /// Serializes a retry request.
 SecretBytes build_retry_content(const MessageId& id, std::uint64_t sent_ms,
                                 const std::vector<EnvelopeId>& ids);
 
 /// Parses a Content (authenticated, but still the peer's bytes). Errors: kInvalidProtobuf,
 /// kInvalidMessage (another format, a missing field, not exactly one kind, an id of the wrong
-/// size, an empty recipient), kLimitExceeded (a recipient longer than kMaxAddressNameBytes, more
-/// than kMaxRetryEnvelopeIds ids).
+/// size, an empty recipient or name, a quote or group on another kind than a message, a receipt
+/// of an unknown type or with no ids, members or admins not strictly ascending, an admin who is
+/// not a member, a group update with neither a state nor a key), kLimitExceeded (a recipient or
+/// name longer than kMaxAddressNameBytes, more than kMaxRetryEnvelopeIds or
+/// kMaxReceiptMessageIds ids, more than kMaxGroupMembers members, a group name longer than
+/// kMaxMessengerGroupNameBytes, a sender key larger than kMaxSenderKeyDistributionBytes).
 Result<ContentParts> parse_content(ByteView bytes);
 
 /// The largest plaintext a message may have so that its Content fits kMaxPlaintextBytes (the

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include <hush/address.h>
 #include <hush/bytes.h>
@@ -24,21 +25,36 @@ inline constexpr std::uint32_t kEnvelopeFormat = 2;
 inline constexpr std::size_t kEnvelopeIdBytes = 16;
 using EnvelopeId = std::array<std::uint8_t, kEnvelopeIdBytes>;
 
+/// The size of a group id (random, chosen by the group's creator).
+inline constexpr std::size_t kGroupIdBytes = 16;
+using GroupIdBytes = std::array<std::uint8_t, kGroupIdBytes>;
+
+/// The envelope type of a group message (a SenderKeyMessage in the current format; the envelope
+/// then names the group).
+inline constexpr std::uint32_t kGroupEnvelopeType = 7;
+
 /// A parsed envelope.
 struct EnvelopeParts {
   Address sender;
   MessageType type = MessageType::kWhisper;
   Bytes body;
   EnvelopeId id{};
+  /// Set for a group message (type kGroupEnvelopeType; `type` is then meaningless).
+  std::optional<GroupIdBytes> group;
 };
 
 /// Serializes an envelope.
 Bytes build_envelope(const Address& sender, const CiphertextMessage& message, const EnvelopeId& id);
 
+/// Serializes a group message's envelope (the same bytes go to every member device).
+Bytes build_group_envelope(const Address& sender, const GroupIdBytes& group, ByteView message,
+                           const EnvelopeId& id);
+
 /// Parses envelope bytes (untrusted input). Errors: kLimitExceeded (larger than
 /// kMaxEnvelopeBytes, or a sender name longer than kMaxAddressNameBytes), kInvalidProtobuf,
 /// kInvalidMessage (another format, a missing field, an unknown message type, an envelope id
-/// that is not 16 bytes, device id 0).
+/// that is not 16 bytes, device id 0, a group message without a 16-byte group id or another
+/// message with one).
 Result<EnvelopeParts> parse_envelope(ByteView bytes);
 
 }  // namespace hush::internal

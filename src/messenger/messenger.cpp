@@ -324,36 +324,60 @@ Result<std::size_t> Messenger::Impl::mark_resends(Messenger& m, const Address& d
 // ---- sending ----
 
 Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) {
-  if (person.empty() || person.size() > kMaxAddressNameBytes)
-    return Error(Errc::kInvalidArgument, "Messenger::send: person name");
-  if (person == self_.name) return Error(Errc::kInvalidArgument, "Messenger::send: to ourselves");
-  // Encryption refuses to run nested (a rolled-back outer transaction would undo the chain's
-  // advance after the ciphertext left); refused here before anything is kept.
-  if (store_.transaction_depth() > 0)
-    return Error(Errc::kInTransaction, "Messenger::send: inside a store transaction");
+  return send(person, plaintext, SendOptions{});
+}
+
+Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext,
+                                   const SendOptions& send_options) {
   if (plaintext.size() > internal::max_message_body_bytes())
     return Error(Errc::kLimitExceeded, "Messenger::send: message too large");
-  // Nothing goes to a person whose identity change the user has not approved yet.
-  auto pending = Impl::pending_change(*this, person);
-  if (!pending) return pending.error();
-  if (*pending)
-    return Error(Errc::kUntrustedIdentity, "Messenger::send: identity change not approved");
-  if (auto st = Impl::pin_self(*this); !st) return st.error();
-  auto theirs = Impl::refresh_list(*this, person);
-  if (!theirs) return theirs.error();
-  auto ours = Impl::refresh_list(*this, self_.name);
-  if (!ours) return ours.error();
-  if (!ours->contains(self_.device_id))
-    return Error(Errc::kUnknownDevice, "Messenger::send: this device is not on our device list");
-
+  internal::ContentContext context;
+  if (send_options.quote) {
+    const Quote& q = *send_options.quote;
+    if (q.message_id.size() != internal::kMessageIdBytes || q.author.empty() ||
+        q.author.size() > kMaxAddressNameBytes)
+      return Error(Errc::kInvalidArgument, "Messenger::send: quote");
+    internal::QuoteParts parts;
+    std::copy(q.message_id.begin(), q.message_id.end(), parts.id.begin());
+    parts.author = q.author;
+    context.quote = std::move(parts);
+  }
   auto id = Impl::random_id<internal::kMessageIdBytes>(*this);
   if (!id) return id.error();
   const std::uint64_t now = ctx_.clock.now_ms();
+  return Impl::send_to_person(*this, person, *id,
+                              internal::build_message_content(*id, now, plaintext, context),
+                              internal::build_copy_content(*id, now, person, plaintext, context));
+}
+
+Result<SendResult> Messenger::Impl::send_to_person(Messenger& m, std::string_view person,
+                                                   const MessageId& id, SecretBytes content,
+                                                   std::optional<SecretBytes> copy) {
+  if (person.empty() || person.size() > kMaxAddressNameBytes)
+    return Error(Errc::kInvalidArgument, "Messenger::send: person name");
+  if (person == m.self_.name) return Error(Errc::kInvalidArgument, "Messenger::send: to ourselves");
+  // Encryption refuses to run nested (a rolled-back outer transaction would undo the chain's
+  // advance after the ciphertext left); refused here before anything is kept.
+  if (m.store_.transaction_depth() > 0)
+    return Error(Errc::kInTransaction, "Messenger::send: inside a store transaction");
+  // Nothing goes to a person whose identity change the user has not approved yet.
+  auto pending = pending_change(m, person);
+  if (!pending) return pending.error();
+  if (*pending)
+    return Error(Errc::kUntrustedIdentity, "Messenger::send: identity change not approved");
+  if (auto st = pin_self(m); !st) return st.error();
+  auto theirs = refresh_list(m, person);
+  if (!theirs) return theirs.error();
+  auto ours = refresh_list(m, m.self_.name);
+  if (!ours) return ours.error();
+  if (!ours->contains(m.self_.device_id))
+    return Error(Errc::kUnknownDevice, "Messenger::send: this device is not on our device list");
+
   OutboxEntry entry;
   entry.recipient = std::string(person);
-  entry.content = internal::build_message_content(*id, now, plaintext);
-  entry.copy = internal::build_copy_content(*id, now, person, plaintext);
-  entry.created_ms = now;
+  entry.content = std::move(content);
+  entry.copy = copy ? std::move(*copy) : SecretBytes();
+  entry.created_ms = m.ctx_.clock.now_ms();
   auto add_delivery = [&](Address to) {
     OutboxDelivery d;
     d.device = std::move(to);
@@ -361,16 +385,49 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) 
   };
   for (DeviceId d : theirs->devices)
     add_delivery(Address{std::string(person), d});
-  for (DeviceId d : ours->devices)
-    if (d != self_.device_id) add_delivery(Address{self_.name, d});
-  if (auto st = internal::Outbox(store_).add(entry); !st) return st.error();
+  if (copy)
+    for (DeviceId d : ours->devices)
+      if (d != m.self_.device_id) add_delivery(Address{m.self_.name, d});
+  if (auto st = internal::Outbox(m.store_).add(entry); !st) return st.error();
 
   std::vector<std::size_t> all(entry.deliveries.size());
   for (std::size_t i = 0; i < all.size(); ++i)
     all[i] = i;
-  auto outcome = Impl::deliver(*this, entry, all);
+  auto outcome = deliver(m, entry, all);
   if (!outcome) return outcome.error();
-  return SendResult{Bytes(id->begin(), id->end()), std::move(*outcome)};
+  return SendResult{Bytes(id.begin(), id.end()), std::move(*outcome)};
+}
+
+Status Messenger::Impl::send_receipt(Messenger& m, std::string_view person, std::uint32_t type,
+                                     const std::vector<MessageId>& ids) {
+  for (std::size_t at = 0; at < ids.size(); at += kMaxReceiptMessageIds) {
+    internal::ReceiptParts receipt;
+    receipt.type = type;
+    const std::size_t end = std::min(ids.size(), at + kMaxReceiptMessageIds);
+    receipt.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(at),
+                       ids.begin() + static_cast<std::ptrdiff_t>(end));
+    auto id = random_id<internal::kMessageIdBytes>(m);
+    if (!id) return id.error();
+    auto sent = send_to_person(m, person, *id,
+                               internal::build_receipt_content(*id, m.ctx_.clock.now_ms(), receipt),
+                               std::nullopt);
+    if (!sent) return sent.error();
+  }
+  return ok_status();
+}
+
+Status Messenger::mark_read(std::string_view person, std::span<const Bytes> message_ids) {
+  if (message_ids.empty()) return Error(Errc::kInvalidArgument, "Messenger::mark_read: no ids");
+  std::vector<MessageId> ids;
+  ids.reserve(message_ids.size());
+  for (const Bytes& b : message_ids) {
+    if (b.size() != internal::kMessageIdBytes)
+      return Error(Errc::kInvalidArgument, "Messenger::mark_read: id size");
+    MessageId id{};
+    std::copy(b.begin(), b.end(), id.begin());
+    ids.push_back(id);
+  }
+  return Impl::send_receipt(*this, person, static_cast<std::uint32_t>(ReceiptType::kRead), ids);
 }
 
 Result<FlushResult> Messenger::flush() {
@@ -441,6 +498,17 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
   auto parts = internal::parse_envelope(bytes);
   if (!parts) return parts.error();
   const Address& sender = parts->sender;
+  if (parts->group) {
+    if ((receive_options.authenticated_name &&
+         *receive_options.authenticated_name != sender.name) ||
+        (receive_options.authenticated_device &&
+         *receive_options.authenticated_device != sender.device_id))
+      return Error(Errc::kSenderMismatch,
+                   "Messenger::receive: the envelope names another sender than the transport's");
+    if (sender == self_)
+      return Error(Errc::kInvalidMessage, "Messenger::receive: an envelope from this very device");
+    return Impl::receive_group(*this, *parts, receive_options);
+  }
   // The transport knows who handed it this envelope; the envelope's own claim is just bytes.
   if ((receive_options.authenticated_name && *receive_options.authenticated_name != sender.name) ||
       (receive_options.authenticated_device &&
@@ -480,10 +548,14 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
   std::optional<ReceivedMessage> out;
   bool content_refused = false;
   bool resend = false;
+  std::optional<Receipt> receipt;
+  std::optional<GroupChangeEvent> group_change;
   DecryptOptions options;
   options.before_commit = [&](ByteView plaintext) -> Status {
     out.reset();
     resend = false;
+    receipt.reset();
+    group_change.reset();
     if (learned)
       if (auto st = lists_->keep(*learned); !st) return st;
     auto content = internal::parse_content(plaintext);
@@ -495,6 +567,24 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
       auto marked = Impl::mark_resends(*this, sender, content->retry_ids);
       if (!marked) return marked.error();
       resend = *marked > 0;
+      return ok_status();
+    }
+    if (content->kind == ContentKind::kReceipt) {
+      Receipt r;
+      r.from = sender;
+      r.type = static_cast<ReceiptType>(content->receipt.type);
+      for (const MessageId& id : content->receipt.ids)
+        r.message_ids.emplace_back(id.begin(), id.end());
+      r.sent_ms = content->sent_ms;
+      receipt = std::move(r);
+      return ok_status();
+    }
+    if (content->kind == ContentKind::kGroupUpdate) {
+      if (auto st = Impl::apply_group_update(*this, sender, content->group_update, group_change);
+          !st) {
+        content_refused = true;
+        return st;
+      }
       return ok_status();
     }
     const bool copy = content->kind == ContentKind::kSentCopy;
@@ -515,6 +605,9 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
     r.message_id.assign(content->id.begin(), content->id.end());
     r.sent_ms = content->sent_ms;
     r.plaintext = std::move(content->body);
+    if (content->context.quote)
+      r.quote = Quote{Bytes(content->context.quote->id.begin(), content->context.quote->id.end()),
+                      content->context.quote->author};
     if (receive_options.before_commit)
       if (auto st = receive_options.before_commit(r); !st) return st;
     out = std::move(r);
@@ -535,6 +628,16 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
   }
   if (learned) lists_->remember(*learned);
   if (resend) (void)flush();
+  if (receipt && receive_options.on_receipt) receive_options.on_receipt(*receipt);
+  if (group_change && receive_options.on_group_change)
+    receive_options.on_group_change(*group_change);
+  // A message from another person was stored: tell its sender (best effort, never for a receipt).
+  if (out && !out->sent_by_us && options_.delivery_receipts) {
+    MessageId id{};
+    std::copy(out->message_id.begin(), out->message_id.end(), id.begin());
+    (void)Impl::send_receipt(*this, sender.name,
+                             static_cast<std::uint32_t>(ReceiptType::kDelivered), {id});
+  }
   // A one-time prekey of ours was used up: publish more if the directory runs low. Best effort:
   // the message is already committed, and the next maintain_keys() will try again.
   if (const auto* pre = message->prekey_message(); pre && pre->pre_key_id()) {

@@ -15,6 +15,7 @@
 #include "messenger/content.h"
 #include "messenger/device_lists.h"
 #include "messenger/envelope.h"
+#include "messenger/groups.h"
 #include "messenger/outbox.h"
 
 namespace hush {
@@ -66,6 +67,41 @@ struct Messenger::Impl {
   /// identity has been trusted since.
   static Result<std::optional<IdentityChangeEvent>> pending_change(const Messenger& m,
                                                                    std::string_view name);
+
+  /// Keeps in the outbox and sends `content` (and `copy`, when set, to our other devices) to every
+  /// device of the person `person`, as send() does with a message.
+  static Result<SendResult> send_to_person(Messenger& m, std::string_view person,
+                                           const internal::MessageId& id, SecretBytes content,
+                                           std::optional<SecretBytes> copy);
+
+  /// Sends a receipt of `type` for `ids` to the person `person` (chunks of kMaxReceiptMessageIds).
+  static Status send_receipt(Messenger& m, std::string_view person, std::uint32_t type,
+                             const std::vector<internal::MessageId>& ids);
+
+  /// Every listed device of the people `persons` but this one, ascending (a person whose list
+  /// cannot be had is skipped).
+  static std::vector<Address> devices_of(Messenger& m, const std::vector<std::string>& persons);
+
+  /// Sends `content` now, over 1:1 sessions, to `devices` (not kept: what does not go is kFailed).
+  static Result<std::vector<DeviceDelivery>> send_now(Messenger& m,
+                                                      const std::vector<Address>& devices,
+                                                      const SecretBytes& content);
+
+  /// Sends the group's state as a change (with our current sender key to its members' devices,
+  /// alone to the devices of `removed`), and records which devices got the key.
+  static Result<GroupSendResult> send_group_change(Messenger& m, internal::GroupRecord& group,
+                                                   const std::vector<std::string>& removed);
+
+  /// Applies a group update received from `sender` (inside the receive's transaction). Sets
+  /// `changed` to the group after a change.
+  static Status apply_group_update(Messenger& m, const Address& sender,
+                                   internal::GroupUpdateParts& update,
+                                   std::optional<GroupChangeEvent>& changed);
+
+  /// Receives a group message (the envelope names a group).
+  static Result<std::optional<ReceivedMessage>> receive_group(Messenger& m,
+                                                              const internal::EnvelopeParts& parts,
+                                                              const ReceiveOptions& options);
 
   /// A fresh random message or envelope id.
   template <std::size_t N>

@@ -58,7 +58,7 @@ inline constexpr std::uint32_t kSnapshotFormat = 5;
 /// Whether `kind` is one of MessengerRecordKind's named values (the only ones a store keeps).
 constexpr bool is_messenger_record_kind(std::uint32_t kind) {
   return kind >= static_cast<std::uint32_t>(MessengerRecordKind::kDeviceList) &&
-         kind <= static_cast<std::uint32_t>(MessengerRecordKind::kIdentityChange);
+         kind <= static_cast<std::uint32_t>(MessengerRecordKind::kGroup);
 }
 
 /// The checks both stores make on a Messenger record before anything else: a known kind

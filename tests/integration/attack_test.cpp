@@ -746,7 +746,7 @@ TEST_CASE("a session never answered for 30 days is not used for sending",
 TEST_CASE("a signed prekey rotated while the directory is down is published later",
           "[integration][attack][extra]") {
   LoopbackNetwork net;
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.signed_pre_key_rotation_ms = 1000;
   User bob("bob", 1131, net, o);
   REQUIRE(bob.messenger.maintain_keys());
@@ -767,7 +767,7 @@ TEST_CASE("a signed prekey rotated while the directory is down is published late
 TEST_CASE("one-time prekeys of a failed publish are published later, once each",
           "[integration][attack][extra]") {
   LoopbackNetwork net;
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.pre_key_low_water = 5;
   o.pre_key_batch = 10;
   User bob("bob", 1141, net, o);
@@ -834,7 +834,7 @@ TEST_CASE("two processes sharing a store rotate the signed prekey once",
   };
   LoopbackNetwork net;
   Directory directory(net);
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.signed_pre_key_rotation_ms = 1000;
   o.pre_key_batch = 5;
   auto bob = Party::create("bob", 1151, 0, StoreKind::kSqlite);
@@ -868,7 +868,7 @@ TEST_CASE("two processes sharing a store rotate the signed prekey once",
 
 TEST_CASE("a clock that goes backwards deletes no signed prekey", "[integration][attack][extra]") {
   LoopbackNetwork net;
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.signed_pre_key_rotation_ms = 1000;
   o.signed_pre_key_grace_ms = 5000;
   User bob("bob", 1161, net, o);

@@ -126,7 +126,7 @@ TEST_CASE("the relay sees no key material when a device is linked", "[integratio
 
 TEST_CASE("a person with 32 devices, and no 33rd", "[integration][devices]") {
   LoopbackNetwork net;
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.pre_key_batch = 4;
   o.pre_key_low_water = 2;
   User alice("alice", 1021, net, o), bob("bob", 1022, net, o);

@@ -17,6 +17,8 @@
 #include "../../fuzz/fuzz_common.h"
 #include "../../fuzz/mlkem_fixed.h"
 #include "messenger/content.h"
+#include "messenger/envelope.h"
+#include "messenger/groups.h"
 #include "protocol/link_internal.h"
 
 using namespace hush;
@@ -91,6 +93,19 @@ void write_records(CorpusWriter& w, fuzz::FixedSession& s) {
                                          std::string("alice\0id", 8), ByteView()));
   REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kHealing, "", as_bytes("healing")));
   w.write("stored_records", "snapshot-messenger-records", 2, fuzz::snapshot(**bob));
+  // ... and with a group (MessengerRecordKind::kGroup, groups.h).
+  internal::GroupRecord group;
+  group.id.fill(0x67);
+  group.name = "friends";
+  group.revision = 3;
+  group.members = {"alice", "bob", "carol"};
+  group.admins = {"alice"};
+  group.distribution = DistributionId(std::array<std::uint8_t, 16>{1, 2, 3});
+  group.distributed = {Address{"alice", DeviceId{1}}, Address{"carol", DeviceId{2}}};
+  group.set_sender(Address{"alice", DeviceId{1}}, DistributionId(std::array<std::uint8_t, 16>{4}));
+  REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kGroup, internal::group_key(group.id),
+                                         internal::serialize_group_record(group)));
+  w.write("stored_records", "snapshot-group", 2, fuzz::snapshot(**bob));
   for (fuzz::Device* d : {s.alice.get(), s.bob.get()}) {
     auto ids = d->store->pre_key_ids();
     REQUIRE(ids);
@@ -177,7 +192,7 @@ void write_wire_formats(CorpusWriter& w, const fuzz::FixedSession& s) {
 
   // envelope: envelopes bob's side of the fixed session can open. A whisper message from alice
   // (on a copy of her store), and prekey messages from a new device, carol, with and without one
-  // of bob's one-time prekeys.
+  // of bob's one-time prekeys; a group message for a group bob does not hold.
   fuzz::CaptureTransport transport;
   fuzz::ListDirectory directory;
   auto carol_keys = fuzz::make_device("carol", 3, 0);  // carol's identity, for her device list
@@ -200,6 +215,21 @@ void write_wire_formats(CorpusWriter& w, const fuzz::FixedSession& s) {
   REQUIRE(alice.send("bob", as_bytes("hello bob")));
   w.write("envelope", "alice-whisper", transport.last);
   CHECK(opens(transport.last) == s.alice->address);
+  // A group message from alice (envelope type 7) for a group bob does not hold.
+  const SenderKeyGroup group_keys =
+      SenderKeyGroup::current(DistributionId(std::array<std::uint8_t, 16>{9}));
+  REQUIRE(
+      create_sender_key_distribution(s.alice->ctx, **alice_store, s.alice->address, group_keys));
+  auto group_message = group_encrypt(s.alice->ctx, **alice_store, s.alice->address, group_keys,
+                                     as_bytes("to a group"));
+  REQUIRE(group_message);
+  internal::GroupIdBytes group_id{};
+  group_id.fill(0x67);
+  internal::EnvelopeId envelope_id{};
+  envelope_id.fill(0x11);
+  w.write("envelope", "alice-group-unknown",
+          internal::build_group_envelope(s.alice->address, group_id, group_message->serialized(),
+                                         envelope_id));
   int n = 0;
   for (const auto& bundle : {with, without}) {
     auto carol = fuzz::make_device("carol", 3, 0);
@@ -380,7 +410,9 @@ void write_link_messages(CorpusWriter& w) {
 
 // content: Contents as alice's session carries them to bob (fuzz_common.h ContentSetup): a
 // message, an empty one, a copy (which alice may not send), retry requests naming bob's second
-// envelope, several of his, and none of his.
+// envelope, several of his, and none of his; a reply (a quote, and one with a group context),
+// delivery and read receipts, and group updates: a new group from its admin, from a non-admin,
+// one without bob, and a key for a group bob does not hold.
 void write_contents(CorpusWriter& w) {
   const fuzz::ContentSetup s;
   internal::MessageId id{};
@@ -401,6 +433,35 @@ void write_contents(CorpusWriter& w) {
   w.write("content", "retry-several",
           internal::build_retry_content(id, 9, {unknown, env(2), env(0)}).expose());
   w.write("content", "retry-unknown", internal::build_retry_content(id, 9, {unknown}).expose());
+  // Quotes, receipts and group updates (bob holds no group).
+  internal::ContentContext quoted;
+  quoted.quote = internal::QuoteParts{id, "bob"};
+  w.write("content", "quote",
+          internal::build_message_content(id, 7, as_bytes("re: hi"), quoted).expose());
+  internal::ContentContext grouped = quoted;
+  grouped.group = internal::GroupContextParts{internal::GroupIdBytes{7}, 3};
+  w.write("content", "quote-group",
+          internal::build_message_content(id, 7, as_bytes("in a group"), grouped).expose());
+  w.write("content", "receipt-delivered",
+          internal::build_receipt_content(id, 8, internal::ReceiptParts{1, {id}}).expose());
+  w.write(
+      "content", "receipt-read",
+      internal::build_receipt_content(id, 8, internal::ReceiptParts{2, {id, unknown}}).expose());
+  internal::GroupUpdateParts group;
+  group.id.fill(0x67);
+  group.revision = 1;
+  group.state = internal::GroupStateParts{"friends", {"alice", "bob", "carol"}, {"alice"}};
+  w.write("content", "group-new", internal::build_group_update_content(id, 9, group).expose());
+  group.state->admins = {"carol"};
+  w.write("content", "group-not-admin",
+          internal::build_group_update_content(id, 9, group).expose());
+  group.state = internal::GroupStateParts{"without bob", {"alice", "carol"}, {"alice"}};
+  w.write("content", "group-without-us",
+          internal::build_group_update_content(id, 9, group).expose());
+  group.state.reset();
+  group.sender_key = SecretBytes::copy_of(as_bytes("not a key"));
+  w.write("content", "group-key-unknown",
+          internal::build_group_update_content(id, 9, group).expose());
 }
 
 // mlkem: for each parameter set (layout in fuzz/mlkem_fixed.h) the genuine ciphertext and a

@@ -157,7 +157,7 @@ TEST_CASE("a device restored from an old backup heals", "[integration][healing]"
 
 TEST_CASE("a message naming a signed prekey the receiver deleted heals", "[integration][healing]") {
   LoopbackNetwork net;
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.signed_pre_key_rotation_ms = 1000;
   o.signed_pre_key_grace_ms = 2000;
   User alice("alice", 1221, net), bob("bob", 1222, net, o);

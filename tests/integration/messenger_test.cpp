@@ -122,7 +122,7 @@ TEST_CASE("lost, duplicated and reordered envelopes", "[integration][messenger]"
 
 TEST_CASE("one-time prekeys are replenished below the low-water mark", "[integration][messenger]") {
   LoopbackNetwork net;
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.pre_key_low_water = 5;
   o.pre_key_batch = 8;
   User bob("bob", 805, net, o);
@@ -151,7 +151,7 @@ TEST_CASE("one-time prekeys are replenished below the low-water mark", "[integra
 TEST_CASE("the signed prekey rotates, and old ones last a grace period",
           "[integration][messenger]") {
   LoopbackNetwork net;
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.signed_pre_key_rotation_ms = 1000;
   o.signed_pre_key_grace_ms = 5000;
   User bob("bob", 806, net, o);

@@ -203,7 +203,7 @@ void chatter(World& w, int n, const std::vector<std::string>& people) {
 TEST_CASE("three people with 1 and 2 and 32 devices: every message reaches every device once",
           "[integration][devices][healing][people]") {
   World w(20261206);
-  MessengerOptions o;
+  MessengerOptions o = hush::test::test_options();
   o.pre_key_batch = 40;
   o.pre_key_low_water = 10;
   User& amy = w.add(std::make_unique<User>("amy", 1301, w.net, o));

@@ -35,8 +35,8 @@ PreKeyRecord some_pre_key(Party& p, std::uint32_t id) {
 }
 
 using Kind = MessengerRecordKind;
-constexpr Kind kAllKinds[] = {Kind::kDeviceList, Kind::kOutbox, Kind::kSeenMessage, Kind::kHealing,
-                              Kind::kIdentityChange};
+constexpr Kind kAllKinds[] = {Kind::kDeviceList, Kind::kOutbox,         Kind::kSeenMessage,
+                              Kind::kHealing,    Kind::kIdentityChange, Kind::kGroup};
 
 // The record of `kind` under `key` as a string, or nullopt; REQUIREs that loading works.
 std::optional<std::string> record(ProtocolStore& s, Kind kind, std::string_view key) {
@@ -530,7 +530,7 @@ TEST_CASE("store contract: Messenger records by kind and key", "[integration][st
 
     // A kind outside the named ones is refused.
     for (const Kind unknown :
-         {static_cast<Kind>(0), static_cast<Kind>(6), static_cast<Kind>(255)}) {
+         {static_cast<Kind>(0), static_cast<Kind>(7), static_cast<Kind>(255)}) {
       CHECK(r.store_messenger_record(unknown, "k", as_bytes("v")).error().code() ==
             Errc::kInvalidArgument);
       CHECK(r.load_messenger_record(unknown, "k").error().code() == Errc::kInvalidArgument);
@@ -839,7 +839,7 @@ TEST_CASE("store snapshots carry the Messenger records, bounded, and older forma
   refused([](storage::StoreSnapshot& m) { m.set_format(0); });
   // Kinds, bounds, and a key twice.
   refused([](storage::StoreSnapshot& m) { m.mutable_messenger_records(0)->set_kind(0); });
-  refused([](storage::StoreSnapshot& m) { m.mutable_messenger_records(0)->set_kind(6); });
+  refused([](storage::StoreSnapshot& m) { m.mutable_messenger_records(0)->set_kind(7); });
   refused([](storage::StoreSnapshot& m) {
     m.mutable_messenger_records(0)->set_key(std::string(kMaxMessengerRecordKeyBytes + 1, 'k'));
   });

@@ -14,17 +14,26 @@
 
 namespace hush::test {
 
+/// The options test devices use unless a test says otherwise: the library's defaults, without
+/// delivery receipts (most tests count the envelopes a scenario sends; receipts are tested with
+/// groups, in groups_messenger_test.cpp, where every device sends them).
+inline MessengerOptions test_options() {
+  MessengerOptions o;
+  o.delivery_receipts = false;
+  return o;
+}
+
 /// One device: a Party (store, seeded context) with a Messenger on `net`.
 struct User {
   Party party;
   LoopbackNetwork::Port port;
   Messenger messenger;
   /// Device `device` of a new person `name` (a fresh identity).
-  User(const std::string& name, std::uint64_t seed, LoopbackNetwork& net, MessengerOptions o = {},
-       DeviceId device = DeviceId{1})
+  User(const std::string& name, std::uint64_t seed, LoopbackNetwork& net,
+       MessengerOptions o = test_options(), DeviceId device = DeviceId{1})
       : User(on_device(Party::create(name, seed, 0), device), net, o) {}
   /// A device made from a prepared party.
-  User(Party p, LoopbackNetwork& net, MessengerOptions o = {})
+  User(Party p, LoopbackNetwork& net, MessengerOptions o = test_options())
       : party(std::move(p)),
         port(net),
         messenger(*party.ctx, *party.store, port, net, party.address, o) {}
@@ -44,7 +53,8 @@ struct User {
 /// log, as a relay would see it), opened, imported into a new store, and the new device's keys
 /// published. REQUIREs every step.
 inline std::unique_ptr<User> link_new_device(User& existing, std::uint64_t seed,
-                                             LoopbackNetwork& net, MessengerOptions o = {},
+                                             LoopbackNetwork& net,
+                                             MessengerOptions o = test_options(),
                                              StoreKind kind = default_store_kind()) {
   SeededRandom random(seed ^ 0x5eed);
   auto request = LinkRequest::create(random);

@@ -90,7 +90,11 @@ typedef enum hush_status {
   HUSH_ERR_REPLAYED_FRAME = 30,     ///< "replayed_frame": a frame's counter was already accepted.
   HUSH_ERR_FRAME_TOO_LARGE = 31,    ///< "frame_too_large": a frame or its metadata is too large.
   HUSH_ERR_COUNTER_EXHAUSTED = 32,  ///< "counter_exhausted": an SFrame sender needs a new key.
-  HUSH_ERR_INVALID_KEM_KEY = 40,    ///< "invalid_kem_key": a Kyber key of the wrong type or length.
+  HUSH_ERR_NOT_GROUP_ADMIN = 36,    ///< "not_group_admin": a group change by a non-admin.
+  HUSH_ERR_STALE_GROUP_REVISION = 37,  ///< "stale_group_revision": not a newer group revision.
+  HUSH_ERR_NOT_GROUP_MEMBER = 38,      ///< "not_group_member": not a current member's device.
+  HUSH_ERR_UNKNOWN_GROUP = 39,         ///< "unknown_group": no group with that id is held.
+  HUSH_ERR_INVALID_KEM_KEY = 40,  ///< "invalid_kem_key": a Kyber key of the wrong type or length.
   HUSH_ERR_INVALID_KEM_CIPHERTEXT = 41,  ///< "invalid_kem_ciphertext": a Kyber ciphertext of the
                                          ///< wrong type or length.
   HUSH_ERR_POST_QUANTUM_REQUIRED = 42,   ///< "post_quantum_required": a v3 (X3DH) bundle, session

@@ -1,0 +1,657 @@
+// hush integration tests: Messenger groups (messenger.h, "Groups") and the content schema
+// (quotes, receipts) on the in-process relay (support/loopback.h): creating, adding, removing,
+// leaving, renaming and promoting; changes from non-admins and stale revisions refused with
+// nothing changed; a removed member decrypting nothing sent after its removal although the relay
+// still hands it every envelope; a newcomer reading nothing sent before it joined; a relay that
+// drops, replays, reorders and relabels; several devices per person; and a group of 1,000 people.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <set>
+
+#include "messenger/content.h"
+#include "messenger/envelope.h"
+#include "messenger/groups.h"
+#include "support/loopback.h"
+#include "support/messenger_user.h"
+#include "support/test_support.h"
+
+using namespace hush;
+using hush::test::link_new_device;
+using hush::test::LoopbackNetwork;
+using hush::test::text;
+using hush::test::User;
+
+namespace {
+
+// What a device showed and was told while draining its queue.
+struct Seen {
+  std::vector<ReceivedMessage> messages;
+  std::vector<Receipt> receipts;
+  std::vector<GroupChangeEvent> changes;
+  std::vector<Error> errors;
+
+  std::vector<std::string> texts() const {
+    std::vector<std::string> out;
+    for (const ReceivedMessage& m : messages)
+      out.push_back(text(m.plaintext));
+    return out;
+  }
+};
+
+// Receives everything queued for `u` (and what its receives queue for it), keeping errors.
+Seen take_all(LoopbackNetwork& net, User& u) {
+  Seen seen;
+  ReceiveOptions o;
+  o.on_receipt = [&](const Receipt& r) { seen.receipts.push_back(r); };
+  o.on_group_change = [&](const GroupChangeEvent& c) { seen.changes.push_back(c); };
+  auto& q = net.queue(u.address());
+  while (!q.empty()) {
+    Bytes e = std::move(q.front());
+    q.pop_front();
+    auto r = u.messenger.receive(e, o);
+    if (!r)
+      seen.errors.push_back(r.error());
+    else if (*r)
+      seen.messages.push_back(std::move(**r));
+  }
+  return seen;
+}
+
+// Drains every user until no queue holds anything (receipts go back and forth once).
+void settle(LoopbackNetwork& net, const std::vector<User*>& users) {
+  for (int round = 0; round < 4; ++round)
+    for (User* u : users) {
+      Seen s = take_all(net, *u);
+      INFO(u->name() << "." << to_uint(u->address().device_id) << ": "
+                     << (s.errors.empty() ? "" : to_string(s.errors.front().code())) << " "
+                     << (s.errors.empty() ? "" : s.errors.front().where()));
+      REQUIRE(s.errors.empty());
+    }
+}
+
+std::unique_ptr<User> make_user(const std::string& name, std::uint64_t seed, LoopbackNetwork& net,
+                                MessengerOptions o = {}) {
+  auto u = std::make_unique<User>(name, seed, net, o);
+  REQUIRE(u->messenger.maintain_keys());
+  return u;
+}
+
+void require_all_sent(const GroupSendResult& r) {
+  for (const DeviceDelivery& d : r.deliveries) {
+    INFO(d.device.name << "." << to_uint(d.device.device_id) << ": "
+                       << (d.error ? to_string(d.error->code()) : "ok"));
+    CHECK(d.state == DeliveryState::kSent);
+  }
+}
+
+GroupSendResult group_send(User& u, const GroupId& g, const std::string& msg) {
+  auto r = u.messenger.send_to_group(g, as_bytes(msg));
+  INFO(u.name() << " -> group: " << (r ? "" : r.error().where()));
+  REQUIRE(r);
+  require_all_sent(*r);
+  return std::move(*r);
+}
+
+// Seals `content` from `from` to `to` over their 1:1 session, as a Messenger envelope (what a
+// member that does not go through the Messenger's checks can send).
+Bytes seal(User& from, const Address& to, const SecretBytes& content) {
+  auto m = encrypt_message(*from.party.ctx, *from.party.store, to, content.expose());
+  REQUIRE(m);
+  internal::EnvelopeId id{};
+  id.fill(0x42);
+  return internal::build_envelope(from.address(), *m, id);
+}
+
+internal::MessageId some_id(std::uint8_t fill) {
+  internal::MessageId id{};
+  id.fill(fill);
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("groups: create add remove leave rename promote and list members", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 1, net);
+  auto bob = make_user("bob", 2, net);
+  auto carol = make_user("carol", 3, net);
+  auto dave = make_user("dave", 4, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get(), dave.get()};
+
+  const std::vector<std::string> members{"bob", "carol"};
+  auto created = alice->messenger.create_group("climbing", members);
+  REQUIRE(created);
+  require_all_sent(*created);
+  CHECK(created->deliveries.size() == 2);
+  const GroupId g = created->group;
+  Seen at_bob = take_all(net, *bob);
+  REQUIRE(at_bob.errors.empty());
+  REQUIRE(at_bob.changes.size() == 1);
+  CHECK(at_bob.changes[0].author == alice->address());
+  CHECK(at_bob.changes[0].group.name == "climbing");
+  CHECK(at_bob.changes[0].group.revision == 1);
+  CHECK(at_bob.changes[0].group.admins == std::vector<std::string>{"alice"});
+  settle(net, all);
+  for (User* u : {alice.get(), bob.get(), carol.get()}) {
+    auto m = u->messenger.group_members(g);
+    REQUIRE(m);
+    CHECK(*m == std::vector<std::string>{"alice", "bob", "carol"});
+  }
+  CHECK(dave->messenger.group(g).error().code() == Errc::kUnknownGroup);
+
+  // A group message, shown with its group and sender; a delivery receipt goes back to alice.
+  const GroupSendResult hello = group_send(*alice, g, "hello climbers");
+  CHECK(hello.deliveries.size() == 2);
+  Seen b = take_all(net, *bob);
+  REQUIRE(b.errors.empty());
+  REQUIRE(b.messages.size() == 1);
+  CHECK(text(b.messages[0].plaintext) == "hello climbers");
+  CHECK(b.messages[0].sender == alice->address());
+  CHECK(b.messages[0].group == g);
+  CHECK(b.messages[0].message_id == hello.message_id);
+  Seen a = take_all(net, *alice);
+  REQUIRE(a.errors.empty());
+  REQUIRE(a.receipts.size() == 1);
+  CHECK(a.receipts[0].type == ReceiptType::kDelivered);
+  CHECK(a.receipts[0].from == bob->address());
+  CHECK(a.receipts[0].message_ids == std::vector<Bytes>{hello.message_id});
+  settle(net, all);
+
+  // Non-admins cannot change the group; the admin renames, promotes bob; bob adds dave.
+  CHECK(bob->messenger.add_member(g, "dave").error().code() == Errc::kNotGroupAdmin);
+  CHECK(bob->messenger.rename_group(g, "x").error().code() == Errc::kNotGroupAdmin);
+  REQUIRE(alice->messenger.rename_group(g, "bouldering"));
+  REQUIRE(alice->messenger.promote_admin(g, "bob"));
+  settle(net, all);
+  auto added = bob->messenger.add_member(g, "dave");
+  REQUIRE(added);
+  require_all_sent(*added);
+  settle(net, all);
+  for (User* u : all) {
+    auto info = u->messenger.group(g);
+    REQUIRE(info);
+    CHECK(info->name == "bouldering");
+    CHECK(info->revision == 4);
+    CHECK(info->members == std::vector<std::string>{"alice", "bob", "carol", "dave"});
+    CHECK(info->admins == std::vector<std::string>{"alice", "bob"});
+    CHECK(info->member);
+  }
+  // Everyone reads everyone.
+  group_send(*dave, g, "hi, I am dave");
+  group_send(*carol, g, "welcome dave");
+  for (User* u : all) {
+    Seen s = take_all(net, *u);
+    REQUIRE(s.errors.empty());
+    const std::vector<std::string> texts = s.texts();
+    std::multiset<std::string> got(texts.begin(), texts.end());
+    std::multiset<std::string> want{"hi, I am dave", "welcome dave"};
+    if (u == dave.get()) want = {"welcome dave"};
+    if (u == carol.get()) want = {"hi, I am dave"};
+    CHECK(got == want);
+  }
+  settle(net, all);
+
+  // Carol (not an admin) leaves; alice removes dave.
+  auto left = carol->messenger.leave_group(g);
+  REQUIRE(left);
+  require_all_sent(*left);
+  settle(net, all);
+  CHECK_FALSE(carol->messenger.group(g)->member);
+  CHECK(carol->messenger.send_to_group(g, as_bytes("still here?")).error().code() ==
+        Errc::kNotGroupMember);
+  REQUIRE(alice->messenger.remove_member(g, "dave"));
+  settle(net, all);
+  for (User* u : {alice.get(), bob.get(), dave.get()}) {  // carol, gone, is not told
+    auto info = u->messenger.group(g);
+    REQUIRE(info);
+    CHECK(info->members == std::vector<std::string>{"alice", "bob"});
+    CHECK(info->revision == 6);
+    CHECK(info->member == (u == alice.get() || u == bob.get()));
+  }
+  group_send(*bob, g, "just us");
+  CHECK(take_all(net, *alice).texts() == std::vector<std::string>{"just us"});
+  CHECK(take_all(net, *carol).messages.empty());
+  CHECK(take_all(net, *dave).messages.empty());
+  auto ids = alice->messenger.groups();
+  REQUIRE(ids);
+  CHECK(*ids == std::vector<GroupId>{g});
+}
+
+TEST_CASE(
+    "groups: a change from a non-admin or with a stale revision is refused and changes nothing",
+    "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 11, net);
+  auto bob = make_user("bob", 12, net);
+  auto carol = make_user("carol", 13, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get()};
+  const std::vector<std::string> members{"bob", "carol"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, all);
+  group_send(*bob, g, "bob's key reaches carol over a session");
+  settle(net, all);
+
+  // Bob makes himself an admin and removes alice: carol refuses it.
+  internal::GroupUpdateParts forged;
+  forged.id = g;
+  forged.revision = 2;
+  forged.state = internal::GroupStateParts{"mine now", {"bob", "carol"}, {"bob"}};
+  const Bytes before = carol->party.snapshot();
+  auto r = carol->messenger.receive(
+      seal(*bob, carol->address(), internal::build_group_update_content(some_id(1), 0, forged)));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kNotGroupAdmin);
+  CHECK(carol->party.snapshot() == before);
+  // Nor may he pretend that alice left (only alice may leave for alice).
+  forged.state = internal::GroupStateParts{"g", {"bob", "carol"}, {}};
+  r = carol->messenger.receive(
+      seal(*bob, carol->address(), internal::build_group_update_content(some_id(2), 0, forged)));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kNotGroupAdmin);
+  CHECK(carol->party.snapshot() == before);
+
+  // Alice's own change with a revision not above the held one: stale.
+  internal::GroupUpdateParts stale;
+  stale.id = g;
+  stale.revision = 1;
+  stale.state = internal::GroupStateParts{"renamed", {"alice", "bob", "carol"}, {"alice"}};
+  r = carol->messenger.receive(
+      seal(*alice, carol->address(), internal::build_group_update_content(some_id(3), 0, stale)));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kStaleGroupRevision);
+  CHECK(carol->party.snapshot() == before);
+  auto info = carol->messenger.group(g);
+  REQUIRE(info);
+  CHECK(info->name == "g");
+  CHECK(info->revision == 1);
+  CHECK(info->admins == std::vector<std::string>{"alice"});
+
+  // A group key from someone who is not a member: refused.
+  auto mallory = make_user("mallory", 14, net);
+  REQUIRE(mallory->messenger.send("carol", as_bytes("hi")));
+  settle(net, {carol.get(), mallory.get()});
+  auto key = create_sender_key_distribution(
+      *mallory->party.ctx, *mallory->party.store, mallory->address(),
+      SenderKeyGroup::current(DistributionId(std::array<std::uint8_t, 16>{7})));
+  REQUIRE(key);
+  internal::GroupUpdateParts sneaky;
+  sneaky.id = g;
+  sneaky.revision = 1;
+  sneaky.sender_key = SecretBytes::copy_of(key->serialized());
+  const Bytes before_key = carol->party.snapshot();
+  r = carol->messenger.receive(seal(*mallory, carol->address(),
+                                    internal::build_group_update_content(some_id(4), 0, sneaky)));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kNotGroupMember);
+  CHECK(carol->party.snapshot() == before_key);
+}
+
+TEST_CASE("groups: a removed member decrypts nothing sent after its removal", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 21, net);
+  auto bob = make_user("bob", 22, net);
+  auto carol = make_user("carol", 23, net);
+  auto mallory = make_user("mallory", 24, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get(), mallory.get()};
+  const std::vector<std::string> members{"bob", "carol", "mallory"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, all);
+  // Everyone has spoken: mallory holds every member's key, and reads what was sent so far.
+  for (User* u : all)
+    group_send(*u, g, "before from " + u->name());
+  CHECK(take_all(net, *mallory).messages.size() == 3);
+  settle(net, all);
+
+  REQUIRE(alice->messenger.remove_member(g, "mallory"));
+  const std::size_t removal = net.traffic().size();
+  settle(net, all);
+  CHECK_FALSE(mallory->messenger.group(g)->member);
+  // Every remaining member speaks twice after the removal.
+  for (int round = 0; round < 2; ++round)
+    for (User* u : {alice.get(), bob.get(), carol.get()}) {
+      const GroupSendResult r = group_send(*u, g, "after from " + u->name());
+      for (const DeviceDelivery& d : r.deliveries)
+        CHECK(d.device.name != "mallory");
+      settle(net, {alice.get(), bob.get(), carol.get()});
+    }
+  for (User* u : {alice.get(), bob.get()}) {
+    auto info = u->messenger.group(g);
+    REQUIRE(info);
+    CHECK(info->members == std::vector<std::string>{"alice", "bob", "carol"});
+  }
+
+  // A relay that still hands mallory every envelope sent since the removal.
+  std::vector<Bytes> after(net.traffic().begin() + static_cast<std::ptrdiff_t>(removal),
+                           net.traffic().end());
+  std::size_t group_envelopes = 0;
+  for (const Bytes& e : after) {
+    auto parts = internal::parse_envelope(e);
+    REQUIRE(parts);
+    if (parts->group) {
+      ++group_envelopes;
+      // Through the Messenger: refused.
+      auto r = mallory->messenger.receive(e);
+      CHECK_FALSE(r);
+      // And with every key mallory's store holds: the message is under a key it never got.
+      auto m = SenderKeyMessage::parse(SenderKeyFormat::kCurrent, parts->body);
+      REQUIRE(m);
+      auto plain = group_decrypt(*mallory->party.ctx, *mallory->party.store, parts->sender,
+                                 SenderKeyGroup::current(*m->distribution_id()), *m);
+      REQUIRE_FALSE(plain);
+      CHECK(plain.error().code() == Errc::kNoSession);
+    } else {
+      auto r = mallory->messenger.receive(e);
+      CHECK((!r || !*r));  // nothing shown (1:1 envelopes for others do not decrypt)
+    }
+  }
+  CHECK(group_envelopes == 12);  // six messages, each handed over for two devices
+  // Mallory's own store never got a key after the removal: everything it holds for the group's
+  // senders dates from before.
+  CHECK(take_all(net, *mallory).messages.empty());
+}
+
+TEST_CASE("groups: a newcomer cannot read what was sent before it joined", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 31, net);
+  auto bob = make_user("bob", 32, net);
+  auto dave = make_user("dave", 33, net);
+  const std::vector<std::string> members{"bob"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get()});
+  const std::size_t start = net.traffic().size();
+  group_send(*alice, g, "old from alice");
+  group_send(*bob, g, "old from bob");
+  const std::size_t joined = net.traffic().size();
+  settle(net, {alice.get(), bob.get()});
+  REQUIRE(alice->messenger.add_member(g, "dave"));
+  settle(net, {alice.get(), bob.get(), dave.get()});
+  group_send(*alice, g, "new from alice");
+  group_send(*bob, g, "new from bob");
+  Seen now = take_all(net, *dave);
+  REQUIRE(now.errors.empty());
+  CHECK(now.texts() == std::vector<std::string>{"new from alice", "new from bob"});
+  // The old envelopes, handed to dave: nothing decrypts.
+  for (std::size_t i = start; i < joined; ++i) {
+    auto parts = internal::parse_envelope(net.traffic()[i]);
+    REQUIRE(parts);
+    if (!parts->group) continue;
+    auto r = dave->messenger.receive(net.traffic()[i]);
+    REQUIRE_FALSE(r);
+    const Errc code = r.error().code();
+    CHECK((code == Errc::kDuplicateMessage || code == Errc::kNoSession ||
+           code == Errc::kInvalidMessage));
+  }
+}
+
+TEST_CASE("groups: a lying relay drops replays reorders and relabels group messages", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 41, net);
+  auto bob = make_user("bob", 42, net);
+  auto carol = make_user("carol", 43, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get()};
+  const std::vector<std::string> members{"bob", "carol"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, all);
+  group_send(*carol, g, "carol's key");
+  settle(net, all);
+
+  group_send(*alice, g, "one");
+  group_send(*alice, g, "two");
+  group_send(*alice, g, "three");
+  auto& q = net.queue(bob->address());
+  REQUIRE(q.size() == 3);
+  Bytes one = q[0], two = q[1], three = q[2];
+  q.clear();
+  // Dropped "one", "three" before "two", then "three" again.
+  auto r3 = bob->messenger.receive(three);
+  REQUIRE(r3);
+  REQUIRE(*r3);
+  CHECK(text((*r3)->plaintext) == "three");
+  auto r2 = bob->messenger.receive(two);
+  REQUIRE(r2);
+  REQUIRE(*r2);
+  CHECK(text((*r2)->plaintext) == "two");
+  auto again = bob->messenger.receive(three);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code() == Errc::kDuplicateMessage);
+  // Relabelled: alice's message under carol's name (a member whose key bob holds) and under a
+  // stranger's: neither shows.
+  auto parts = internal::parse_envelope(one);
+  REQUIRE(parts);
+  internal::EnvelopeId eid{};
+  const Bytes as_carol = internal::build_group_envelope(carol->address(), g, parts->body, eid);
+  const Bytes before = bob->party.snapshot();
+  auto relabelled = bob->messenger.receive(as_carol);
+  REQUIRE_FALSE(relabelled);
+  CHECK(relabelled.error().code() == Errc::kNotGroupMember);  // not under carol's key
+  CHECK(bob->party.snapshot() == before);
+  // Under another group's id: unknown.
+  GroupId other = g;
+  other[0] ^= 1;
+  auto elsewhere = bob->messenger.receive(
+      internal::build_group_envelope(alice->address(), other, parts->body, eid));
+  REQUIRE_FALSE(elsewhere);
+  CHECK(elsewhere.error().code() == Errc::kUnknownGroup);
+  // The dropped one, late, still decrypts (its key was kept).
+  auto r1 = bob->messenger.receive(one);
+  REQUIRE(r1);
+  REQUIRE(*r1);
+  CHECK(text((*r1)->plaintext) == "one");
+}
+
+TEST_CASE("groups: several devices per person each hold the keys", "[groups]") {
+  LoopbackNetwork net;
+  auto alice1 = make_user("alice", 51, net);
+  auto bob1 = make_user("bob", 52, net);
+  auto alice2 = link_new_device(*alice1, 53, net);
+  auto bob2 = link_new_device(*bob1, 54, net);
+  std::vector<User*> all{alice1.get(), alice2.get(), bob1.get(), bob2.get()};
+  const std::vector<std::string> members{"bob"};
+  auto created = alice1->messenger.create_group("family", members);
+  REQUIRE(created);
+  CHECK(created->deliveries.size() == 3);  // bob.1, bob.2 and alice.2
+  require_all_sent(*created);
+  const GroupId g = created->group;
+  settle(net, all);
+  for (User* u : all) {
+    auto info = u->messenger.group(g);
+    REQUIRE(info);
+    CHECK(info->members == std::vector<std::string>{"alice", "bob"});
+  }
+  const GroupSendResult from_bob2 = group_send(*bob2, g, "from bob's tablet");
+  CHECK(from_bob2.deliveries.size() == 3);
+  for (User* u : {alice1.get(), alice2.get(), bob1.get()}) {
+    Seen s = take_all(net, *u);
+    REQUIRE(s.errors.empty());
+    REQUIRE(s.messages.size() == 1);
+    CHECK(s.messages[0].sender == bob2->address());
+    CHECK(s.messages[0].sent_by_us == (u == bob1.get()));
+    CHECK(s.messages[0].group == g);
+  }
+  settle(net, all);
+  group_send(*alice2, g, "from alice's laptop");
+  Seen at_alice1 = take_all(net, *alice1);
+  REQUIRE(at_alice1.messages.size() == 1);
+  CHECK(at_alice1.messages[0].sent_by_us);
+  settle(net, all);
+}
+
+TEST_CASE("content: quotes and delivery and read receipts", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 61, net);
+  auto bob = make_user("bob", 62, net);
+  const SendResult sent = hush::test::send_ok(*alice, "bob", "lunch?");
+  Seen b = take_all(net, *bob);
+  REQUIRE(b.messages.size() == 1);
+  CHECK(b.messages[0].message_id == sent.message_id);
+  CHECK_FALSE(b.messages[0].quote);
+  // The delivery receipt went back by itself, and is not answered with one.
+  Seen a = take_all(net, *alice);
+  REQUIRE(a.errors.empty());
+  REQUIRE(a.receipts.size() == 1);
+  CHECK(a.receipts[0].type == ReceiptType::kDelivered);
+  CHECK(a.receipts[0].message_ids == std::vector<Bytes>{sent.message_id});
+  CHECK(net.queue(bob->address()).empty());
+  // Bob reads it and replies, quoting it.
+  const std::vector<Bytes> read{sent.message_id};
+  REQUIRE(bob->messenger.mark_read("alice", read));
+  SendOptions reply;
+  reply.quote = Quote{sent.message_id, "alice"};
+  REQUIRE(bob->messenger.send("alice", as_bytes("yes!"), reply));
+  a = take_all(net, *alice);
+  REQUIRE(a.errors.empty());
+  REQUIRE(a.receipts.size() == 1);
+  CHECK(a.receipts[0].type == ReceiptType::kRead);
+  CHECK(a.receipts[0].message_ids == read);
+  REQUIRE(a.messages.size() == 1);
+  REQUIRE(a.messages[0].quote);
+  CHECK(a.messages[0].quote->message_id == sent.message_id);
+  CHECK(a.messages[0].quote->author == "alice");
+  // Bad arguments.
+  const std::vector<Bytes> short_id{Bytes(5)};
+  CHECK(bob->messenger.mark_read("alice", short_id).error().code() == Errc::kInvalidArgument);
+  reply.quote->message_id.resize(3);
+  CHECK(bob->messenger.send("alice", as_bytes("x"), reply).error().code() ==
+        Errc::kInvalidArgument);
+  // Without delivery receipts, none goes.
+  MessengerOptions quiet;
+  quiet.delivery_receipts = false;
+  auto carol = make_user("carol", 63, net, quiet);
+  hush::test::send_ok(*alice, "carol", "hi carol");
+  CHECK(take_all(net, *carol).messages.size() == 1);
+  CHECK(net.queue(alice->address()).empty());
+}
+
+// Proves that a group of kMaxGroupMembers people works end to end: one real sender creates it,
+// its change and sender key reach every one of the 999 other members' devices over 1:1 sessions
+// (each delivery handed to the relay), one group message reaches every member device as the same
+// envelope, and members at the start, middle and end of the list apply the change (1,000 members
+// parsed and kept) and read the message. A member more is refused. The 999 members other than
+// those three never run a Messenger (keys and lists published, queues left unread) to keep the
+// test to seconds.
+// Every device here keeps its state in memory, on either run of the suite: on SqliteStore, the
+// sender's thousand list and session transactions (each committed durably) take the test from
+// seconds to tens of seconds without proving more than the small groups above prove on it.
+TEST_CASE("groups: a group of 1000 people", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = std::make_unique<User>(
+      hush::test::Party::create("alice", 71, 10, hush::test::StoreKind::kInMemory), net,
+      MessengerOptions{});
+  REQUIRE(alice->messenger.maintain_keys());
+  MessengerOptions few;
+  few.pre_key_batch = 1;
+  std::vector<std::unique_ptr<User>> people;
+  std::vector<std::string> names;
+  for (std::size_t i = 1; i < kMaxGroupMembers; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "m%04zu", i);
+    names.emplace_back(name);
+    people.push_back(std::make_unique<User>(
+        hush::test::Party::create(name, 1000 + i, 0, hush::test::StoreKind::kInMemory), net, few));
+    REQUIRE(people.back()->messenger.maintain_keys());
+  }
+  auto created = alice->messenger.create_group("the thousand", names);
+  REQUIRE(created);
+  CHECK(created->deliveries.size() == kMaxGroupMembers - 1);
+  require_all_sent(*created);
+  const GroupId g = created->group;
+  auto info = alice->messenger.group(g);
+  REQUIRE(info);
+  CHECK(info->members.size() == kMaxGroupMembers);
+
+  const GroupSendResult hello = group_send(*alice, g, "hello, all of you");
+  CHECK(hello.deliveries.size() == kMaxGroupMembers - 1);
+  const Bytes& envelope = net.queue(people.front()->address()).back();
+  for (const auto& p : people) {
+    REQUIRE(net.queue(p->address()).size() == 2);  // the change with the key, the message
+    CHECK(net.queue(p->address()).back() == envelope);
+  }
+  for (User* u : {people.front().get(), people[people.size() / 2].get(), people.back().get()}) {
+    Seen s = take_all(net, *u);
+    REQUIRE(s.errors.empty());
+    REQUIRE(s.changes.size() == 1);
+    CHECK(s.changes[0].group.members.size() == kMaxGroupMembers);
+    CHECK(s.texts() == std::vector<std::string>{"hello, all of you"});
+    CHECK(s.messages[0].group == g);
+  }
+  auto more = make_user("one-too-many", 72, net);
+  CHECK(alice->messenger.add_member(g, "one-too-many").error().code() == Errc::kLimitExceeded);
+  const std::vector<std::string> too_many(kMaxGroupMembers, "x");
+  CHECK(alice->messenger.create_group("too big", too_many).error().code() == Errc::kLimitExceeded);
+}
+
+TEST_CASE("content: group updates receipts and quotes are parsed strictly and bounded",
+          "[groups]") {
+  const internal::MessageId id = some_id(9);
+  auto parse = [](const SecretBytes& bytes) { return internal::parse_content(bytes.expose()); };
+  auto code = [&](const SecretBytes& bytes) {
+    auto r = parse(bytes);
+    REQUIRE_FALSE(r);
+    return r.error().code();
+  };
+  internal::GroupUpdateParts u;
+  u.id.fill(1);
+  u.revision = 2;
+  // kMaxGroupMembers members parse; one more does not.
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < kMaxGroupMembers; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "p%05zu", i);
+    names.emplace_back(name);
+  }
+  u.state = internal::GroupStateParts{"g", names, {names.front()}};
+  auto ok = parse(internal::build_group_update_content(id, 1, u));
+  REQUIRE(ok);
+  CHECK(ok->kind == internal::ContentKind::kGroupUpdate);
+  CHECK(ok->group_update.state->members == names);
+  u.state->members.push_back("p99999");
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kLimitExceeded);
+  // Members out of order or twice, an admin who is not a member, no members, a long name.
+  u.state = internal::GroupStateParts{"g", {"b", "a"}, {}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.state = internal::GroupStateParts{"g", {"a", "a"}, {}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.state = internal::GroupStateParts{"g", {"a", "b"}, {"c"}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.state = internal::GroupStateParts{"g", {}, {}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.state = internal::GroupStateParts{std::string(kMaxMessengerGroupNameBytes + 1, 'n'), {"a"}, {}};
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kLimitExceeded);
+  // Neither a state nor a key; a key too large.
+  u.state.reset();
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
+  u.sender_key = SecretBytes::copy_of(Bytes(kMaxSenderKeyDistributionBytes + 1, 1));
+  CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kLimitExceeded);
+  // Receipts: 1 to kMaxReceiptMessageIds ids, of a known type.
+  internal::ReceiptParts receipt{1, std::vector<internal::MessageId>(kMaxReceiptMessageIds, id)};
+  REQUIRE(parse(internal::build_receipt_content(id, 1, receipt)));
+  receipt.ids.push_back(id);
+  CHECK(code(internal::build_receipt_content(id, 1, receipt)) == Errc::kLimitExceeded);
+  receipt.ids.clear();
+  CHECK(code(internal::build_receipt_content(id, 1, receipt)) == Errc::kInvalidMessage);
+  receipt = internal::ReceiptParts{3, {id}};
+  CHECK(code(internal::build_receipt_content(id, 1, receipt)) == Errc::kInvalidMessage);
+  // A quote: an author's name within bounds.
+  internal::ContentContext context;
+  context.quote = internal::QuoteParts{id, std::string(kMaxAddressNameBytes + 1, 'a')};
+  CHECK(code(internal::build_message_content(id, 1, as_bytes("x"), context)) ==
+        Errc::kLimitExceeded);
+  context.quote->author.clear();
+  CHECK(code(internal::build_message_content(id, 1, as_bytes("x"), context)) ==
+        Errc::kInvalidMessage);
+  // A stored group that does not parse is corrupt state.
+  auto stored = internal::parse_group_record(as_bytes("not a group"));
+  REQUIRE_FALSE(stored);
+  CHECK(stored.error().code() == Errc::kCorruptState);
+}
