@@ -71,6 +71,11 @@ enum class Errc : std::uint8_t {
   kFrameTooLarge = 31,     ///< "frame_too_large": a frame or its metadata exceeds its limit.
   kCounterExhausted = 32,  ///< "counter_exhausted": an SFrame sender used its last counter; a
                            ///< new key is needed.
+  kDigestMismatch = 33,    ///< "digest_mismatch": a downloaded attachment blob is not the one its
+                           ///< pointer names (other size or SHA-256): the store served other bytes.
+  kAttachmentTooLarge = 34,  ///< "attachment_too_large": over kMaxAttachmentBytes.
+  kAttachmentCorrupt = 35,   ///< "attachment_corrupt": an attachment segment does not authenticate
+                             ///< (wrong key, altered, reordered, truncated or extended).
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that
