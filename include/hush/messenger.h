@@ -79,11 +79,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <hush/address.h>
+#include <hush/attachment.h>
 #include <hush/context.h>
 #include <hush/device_list.h>
 #include <hush/fingerprint.h>
@@ -125,6 +127,9 @@ struct ReceivedMessage {
   std::uint64_t sent_ms = 0;
   /// The message.
   SecretBytes plaintext;
+  /// Files sent with it (attachment.h): pointers to fetch with download_and_decrypt. The sender's
+  /// claims: the blob is checked against the pointer, and the name is sanitized when saved.
+  std::vector<AttachmentPointer> attachments;
 };
 
 /// Options for Messenger::receive.
@@ -231,6 +236,14 @@ class Messenger {
   /// be reached is not a failure: the newest lists seen are used and what cannot go now is queued.
   /// Otherwise the message is in the outbox and each device's outcome is in the result.
   Result<SendResult> send(std::string_view person, ByteView plaintext);
+
+  /// send() with files: `attachments` are pointers from upload_attachment (at most
+  /// kMaxAttachmentsPerMessage, else kLimitExceeded), carried inside the encrypted message (and
+  /// its copy for our devices); the receiver finds them in ReceivedMessage::attachments. The files
+  /// themselves are in the blob store already. Errors as send(); kLimitExceeded also when the
+  /// text and the pointers together exceed a message's size.
+  Result<SendResult> send(std::string_view person, ByteView plaintext,
+                          std::span<const AttachmentPointer> attachments);
 
   /// Sends what the outbox holds for sending: messages the transport did not take, messages for
   /// devices that had no keys yet, and resends asked for by retry requests; then forgets what

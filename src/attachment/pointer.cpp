@@ -4,7 +4,7 @@
 #include <hush/attachment.h>
 #include <hush/limits.h>
 
-#include "attachment.pb.h"
+#include "attachment/pointer_proto.h"
 #include "attachment/segments.h"
 #include "proto_util.h"
 
@@ -72,29 +72,43 @@ AttachmentPointer AttachmentPointer::clone() const {
 }
 
 SecretBytes AttachmentPointer::serialize() const {
-  attachment::AttachmentPointer m;
-  m.set_format(kPointerFormat);
-  m.set_id(id);
-  m.set_key(internal::to_field(key.expose()));
-  m.set_digest(internal::to_field(digest));
-  m.set_size(size);
-  m.set_content_type(content_type);
-  m.set_file_name(file_name);
+  internal::PointerMessage m;
+  internal::pointer_to_message(*this, m);
   SecretBytes out = internal::serialize_to_secret(m);
-  internal::wipe(m.mutable_key());
+  internal::wipe_pointer_message(m);
   return out;
 }
 
 Result<AttachmentPointer> AttachmentPointer::parse(ByteView data) {
   if (data.size() > kMaxAttachmentPointerBytes)
     return Error(Errc::kLimitExceeded, "AttachmentPointer::parse: too large");
-  attachment::AttachmentPointer m;
+  internal::PointerMessage m;
   struct Wiper {
-    attachment::AttachmentPointer& m;
-    ~Wiper() { internal::wipe(m.mutable_key()); }
+    internal::PointerMessage& m;
+    ~Wiper() { internal::wipe_pointer_message(m); }
   } wiper{m};
   if (!internal::parse_from(m, data))
     return Error(Errc::kInvalidProtobuf, "AttachmentPointer::parse: protobuf");
+  return internal::pointer_from_message(m);
+}
+
+namespace internal {
+
+void pointer_to_message(const AttachmentPointer& p, PointerMessage& m) {
+  m.set_format(kPointerFormat);
+  m.set_id(p.id);
+  m.set_key(to_field(p.key.expose()));
+  m.set_digest(to_field(p.digest));
+  m.set_size(p.size);
+  m.set_content_type(p.content_type);
+  m.set_file_name(p.file_name);
+}
+
+void wipe_pointer_message(PointerMessage& m) {
+  wipe(m.mutable_key());
+}
+
+Result<AttachmentPointer> pointer_from_message(const PointerMessage& m) {
   if (!m.has_format() || m.format() != kPointerFormat)
     return Error(Errc::kInvalidMessage, "AttachmentPointer::parse: unknown format");
   if (!m.has_id() || !m.has_key() || !m.has_digest() || !m.has_size())
@@ -110,9 +124,9 @@ Result<AttachmentPointer> AttachmentPointer::parse(ByteView data) {
   if (!printable_ascii(m.content_type()))
     return Error(Errc::kInvalidMessage, "AttachmentPointer::parse: content type characters");
   AttachmentPointer p;
-  if (!internal::read_secret(m.key(), p.key))
+  if (!read_secret(m.key(), p.key))
     return Error(Errc::kInvalidMessage, "AttachmentPointer::parse: key size");
-  if (!internal::read_fixed(m.digest(), p.digest))
+  if (!read_fixed(m.digest(), p.digest))
     return Error(Errc::kInvalidMessage, "AttachmentPointer::parse: digest size");
   p.id = m.id();
   p.size = m.size();
@@ -120,5 +134,7 @@ Result<AttachmentPointer> AttachmentPointer::parse(ByteView data) {
   p.file_name = m.file_name();
   return p;
 }
+
+}  // namespace internal
 
 }  // namespace hush

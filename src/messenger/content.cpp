@@ -5,6 +5,7 @@
 
 #include <hush/limits.h>
 
+#include "attachment/pointer_proto.h"
 #include "content.pb.h"
 #include "proto_util.h"
 
@@ -26,11 +27,23 @@ content::Content header(const MessageId& id, std::uint64_t sent_ms) {
   return c;
 }
 
-SecretBytes finish(content::Content& c) {
-  SecretBytes out = serialize_to_secret(c);
+// Overwrites the secrets a Content holds: bodies and attachment keys.
+void wipe_content(content::Content& c) {
   wipe(c.mutable_body());
   if (c.has_sent()) wipe(c.mutable_sent()->mutable_body());
+  for (auto& a : *c.mutable_attachments())
+    wipe_pointer_message(a);
+}
+
+SecretBytes finish(content::Content& c) {
+  SecretBytes out = serialize_to_secret(c);
+  wipe_content(c);
   return out;
+}
+
+void add_attachments(content::Content& c, std::span<const AttachmentPointer> attachments) {
+  for (const AttachmentPointer& p : attachments)
+    pointer_to_message(p, *c.add_attachments());
 }
 
 }  // namespace
@@ -39,17 +52,28 @@ std::size_t max_message_body_bytes() {
   return kMaxPlaintextBytes - kContentOverhead;
 }
 
-SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body) {
+std::size_t attachments_content_bytes(std::span<const AttachmentPointer> attachments) {
+  std::size_t n = 0;
+  for (const AttachmentPointer& p : attachments)
+    n += p.serialize().size() + 8;  // the pointer, its field tag and length
+  return n;
+}
+
+SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body,
+                                  std::span<const AttachmentPointer> attachments) {
   content::Content c = header(id, sent_ms);
   c.set_body(to_field(body));
+  add_attachments(c, attachments);
   return finish(c);
 }
 
 SecretBytes build_copy_content(const MessageId& id, std::uint64_t sent_ms,
-                               std::string_view recipient, ByteView body) {
+                               std::string_view recipient, ByteView body,
+                               std::span<const AttachmentPointer> attachments) {
   content::Content c = header(id, sent_ms);
   c.mutable_sent()->set_recipient(std::string(recipient));
   c.mutable_sent()->set_body(to_field(body));
+  add_attachments(c, attachments);
   return finish(c);
 }
 
@@ -65,10 +89,7 @@ Result<ContentParts> parse_content(ByteView bytes) {
   content::Content c;
   struct Wiper {
     content::Content& c;
-    ~Wiper() {
-      wipe(c.mutable_body());
-      if (c.has_sent()) wipe(c.mutable_sent()->mutable_body());
-    }
+    ~Wiper() { wipe_content(c); }
   } wiper{c};
   if (!parse_from(c, bytes)) return Error(Errc::kInvalidProtobuf, "content: protobuf");
   if (!c.has_format() || c.format() != kContentFormat)
@@ -80,6 +101,15 @@ Result<ContentParts> parse_content(ByteView bytes) {
   out.sent_ms = c.sent_ms();
   const int kinds = int{c.has_body()} + int{c.has_sent()} + int{c.has_retry()};
   if (kinds != 1) return Error(Errc::kInvalidMessage, "content: not exactly one kind");
+  if (static_cast<std::size_t>(c.attachments_size()) > kMaxAttachmentsPerMessage)
+    return Error(Errc::kLimitExceeded, "content: too many attachments");
+  if (c.has_retry() && c.attachments_size() > 0)
+    return Error(Errc::kInvalidMessage, "content: attachments on a retry request");
+  for (const auto& a : c.attachments()) {
+    auto p = pointer_from_message(a);
+    if (!p) return p.error();
+    out.attachments.push_back(std::move(*p));
+  }
   if (c.has_body()) {
     out.kind = ContentKind::kMessage;
     out.body = SecretBytes::copy_of(as_bytes(c.body()));

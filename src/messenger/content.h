@@ -7,9 +7,11 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include <hush/attachment.h>
 #include <hush/bytes.h>
 #include <hush/result.h>
 #include <hush/secret.h>
@@ -36,25 +38,34 @@ struct ContentParts {
   std::string recipient;
   /// The envelopes asked for again (kRetryRequest), 1 to kMaxRetryEnvelopeIds.
   std::vector<EnvelopeId> retry_ids;
+  /// Files sent with the message (kMessage, kSentCopy), at most kMaxAttachmentsPerMessage.
+  std::vector<AttachmentPointer> attachments;
 };
 
-/// Serializes a message for the person (plaintext: a secret).
-SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body);
+/// Serializes a message for the person (plaintext: a secret), with its attachments' pointers.
+SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body,
+                                  std::span<const AttachmentPointer> attachments = {});
 /// Serializes the copy of a message sent to `recipient`, for our other devices.
 SecretBytes build_copy_content(const MessageId& id, std::uint64_t sent_ms,
-                               std::string_view recipient, ByteView body);
+                               std::string_view recipient, ByteView body,
+                               std::span<const AttachmentPointer> attachments = {});
 /// Serializes a retry request.
 SecretBytes build_retry_content(const MessageId& id, std::uint64_t sent_ms,
                                 const std::vector<EnvelopeId>& ids);
 
 /// Parses a Content (authenticated, but still the peer's bytes). Errors: kInvalidProtobuf,
 /// kInvalidMessage (another format, a missing field, not exactly one kind, an id of the wrong
-/// size, an empty recipient), kLimitExceeded (a recipient longer than kMaxAddressNameBytes, more
-/// than kMaxRetryEnvelopeIds ids).
+/// size, an empty recipient, attachments on a retry request or a malformed attachment pointer),
+/// kLimitExceeded (a recipient longer than kMaxAddressNameBytes, more than kMaxRetryEnvelopeIds
+/// ids or kMaxAttachmentsPerMessage attachments), kAttachmentTooLarge (a pointer's size).
 Result<ContentParts> parse_content(ByteView bytes);
 
 /// The largest plaintext a message may have so that its Content fits kMaxPlaintextBytes (the
 /// copy for our devices adds the recipient's name).
 std::size_t max_message_body_bytes();
+
+/// The Content bytes `attachments` add at most (their pointers and framing), which a message's
+/// body must leave room for.
+std::size_t attachments_content_bytes(std::span<const AttachmentPointer> attachments);
 
 }  // namespace hush::internal

@@ -324,6 +324,11 @@ Result<std::size_t> Messenger::Impl::mark_resends(Messenger& m, const Address& d
 // ---- sending ----
 
 Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) {
+  return send(person, plaintext, {});
+}
+
+Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext,
+                                   std::span<const AttachmentPointer> attachments) {
   if (person.empty() || person.size() > kMaxAddressNameBytes)
     return Error(Errc::kInvalidArgument, "Messenger::send: person name");
   if (person == self_.name) return Error(Errc::kInvalidArgument, "Messenger::send: to ourselves");
@@ -331,7 +336,11 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) 
   // advance after the ciphertext left); refused here before anything is kept.
   if (store_.transaction_depth() > 0)
     return Error(Errc::kInTransaction, "Messenger::send: inside a store transaction");
-  if (plaintext.size() > internal::max_message_body_bytes())
+  if (attachments.size() > kMaxAttachmentsPerMessage)
+    return Error(Errc::kLimitExceeded, "Messenger::send: too many attachments");
+  if (plaintext.size() > internal::max_message_body_bytes() ||
+      internal::attachments_content_bytes(attachments) >
+          internal::max_message_body_bytes() - plaintext.size())
     return Error(Errc::kLimitExceeded, "Messenger::send: message too large");
   // Nothing goes to a person whose identity change the user has not approved yet.
   auto pending = Impl::pending_change(*this, person);
@@ -351,8 +360,8 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) 
   const std::uint64_t now = ctx_.clock.now_ms();
   OutboxEntry entry;
   entry.recipient = std::string(person);
-  entry.content = internal::build_message_content(*id, now, plaintext);
-  entry.copy = internal::build_copy_content(*id, now, person, plaintext);
+  entry.content = internal::build_message_content(*id, now, plaintext, attachments);
+  entry.copy = internal::build_copy_content(*id, now, person, plaintext, attachments);
   entry.created_ms = now;
   auto add_delivery = [&](Address to) {
     OutboxDelivery d;
@@ -515,6 +524,7 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
     r.message_id.assign(content->id.begin(), content->id.end());
     r.sent_ms = content->sent_ms;
     r.plaintext = std::move(content->body);
+    r.attachments = std::move(content->attachments);
     if (receive_options.before_commit)
       if (auto st = receive_options.before_commit(r); !st) return st;
     out = std::move(r);
