@@ -43,6 +43,7 @@ targets=(
   interaction:interaction
   mlkem:mlkem
   sframe:sframe
+  attachment_pointer:attachment_pointer
 )
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/hush-fuzz.XXXXXX")

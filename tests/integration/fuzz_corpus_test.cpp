@@ -8,6 +8,7 @@
 // session those fuzzers hold.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "../../fuzz/mlkem_fixed.h"
 #include "messenger/content.h"
 #include "protocol/link_internal.h"
+#include "support/test_support.h"
 
 using namespace hush;
 
@@ -403,6 +405,73 @@ void write_contents(CorpusWriter& w) {
   w.write("content", "retry-unknown", internal::build_retry_content(id, 9, {unknown}).expose());
 }
 
+// attachment_pointer: pointers (selector 0: a typical one, one with every field at its limit, a
+// hostile file name, an empty file) and blobs (selector 1: size, flip position, then bytes: an
+// empty and a short plaintext, and a genuine blob of the fixed key's format with its size).
+void write_attachments(CorpusWriter& w) {
+  AttachmentPointer p;
+  p.id = "blob-0";
+  p.key.expose_mut()[0] = 1;
+  p.digest.fill(0xd1);
+  p.size = 123456;
+  p.content_type = "image/jpeg";
+  p.file_name = "holiday.jpg";
+  w.write("attachment_pointer", "pointer", 0, p.serialize().expose());
+  AttachmentPointer big = p.clone();
+  big.id = std::string(kMaxAttachmentIdBytes, 'Z');
+  big.size = kMaxAttachmentBytes;
+  big.content_type = std::string(kMaxAttachmentContentTypeBytes, '~');
+  big.file_name = std::string(kMaxAttachmentFileNameBytes, 'n');
+  w.write("attachment_pointer", "pointer-at-limits", 0, big.serialize().expose());
+  AttachmentPointer evil = p.clone();
+  evil.file_name = std::string("../..\\.hidden\n\x7f name.txt", 24);
+  w.write("attachment_pointer", "pointer-hostile-name", 0, evil.serialize().expose());
+  AttachmentPointer empty = p.clone();
+  empty.size = 0;
+  empty.content_type.clear();
+  empty.file_name.clear();
+  w.write("attachment_pointer", "pointer-empty", 0, empty.serialize().expose());
+  w.write("attachment_pointer", "blob-empty", 1, Bytes{0, 0, 0});
+  w.write("attachment_pointer", "blob-short", 1, Bytes{0, 5, 9, 'h', 'e', 'l', 'l', 'o'});
+  // A genuine blob under the fuzzer's fixed key (0x5a bytes), for the decrypt half.
+  struct Source final : ByteSource {
+    ByteView left;
+    Result<std::size_t> read(std::span<std::uint8_t> out) override {
+      const std::size_t n = std::min(out.size(), left.size());
+      std::copy_n(left.begin(), n, out.begin());
+      left = left.subspan(n);
+      return n;
+    }
+  };
+  class FixedKeyRandom final : public RandomSource {
+   public:
+    Status fill(std::span<std::uint8_t> out) override {
+      std::fill(out.begin(), out.end(), static_cast<std::uint8_t>(first_ ? 0x5a : 0x07));
+      first_ = false;
+      return ok_status();
+    }
+
+   private:
+    bool first_ = true;
+  } random;
+  hush::test::FixedClock clock;
+  const Context ctx{random, clock, nullptr};
+  const std::string text = "a file of forty-two bytes, give or take..";
+  Source src;
+  src.left = as_bytes(text);
+  struct Sink final : ByteSink {
+    Bytes bytes;
+    Status write(ByteView d) override {
+      bytes.insert(bytes.end(), d.begin(), d.end());
+      return ok_status();
+    }
+  } sink;
+  REQUIRE(encrypt_attachment(ctx, src, text.size(), sink));
+  Bytes genuine{0, static_cast<std::uint8_t>(text.size()), 40};
+  genuine.insert(genuine.end(), sink.bytes.begin(), sink.bytes.end());
+  w.write("attachment_pointer", "blob-genuine", 1, genuine);
+}
+
 // mlkem: for each parameter set (layout in fuzz/mlkem_fixed.h) the genuine ciphertext and a
 // tampered one; the fixed key's material as a hostile key (with its H(ek) left out) and a short
 // one; the fixed ek, an unreduced one and a short one; for encaps2 the matching t-hat, another
@@ -495,6 +564,7 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_link_messages(w);
   write_contents(w);
   write_mlkem(w);
+  write_attachments(w);
   write_group_messages(w);
   INFO("wrote " << w.written() << " files under " << dir);
   CHECK(w.written() > 0);
