@@ -21,6 +21,8 @@
 /// Inside the encryption travels a Content (proto/envelope.proto): a message id (16 random bytes,
 /// authenticated, the same for every device and every resend), the sending time, and one of: a
 /// message for the person, a copy of a message we sent (for our other devices), or a retry request.
+/// A message and its copy may carry attachment pointers (attachment.h: the files themselves are
+/// in a blob store, encrypted under keys that travel only here).
 /// The envelope around it (sender, type, envelope id) is not authenticated by itself.
 ///
 /// Healing. When a device cannot decrypt a message from a listed device (no session, a MAC that
