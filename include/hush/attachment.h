@@ -155,7 +155,8 @@ Result<EncryptedAttachment> encrypt_attachment(const Context& ctx, ByteSource& p
 /// once its tag verified. Does NOT check the digest: download_and_decrypt() does that first, so
 /// prefer it; use this on a blob whose digest is already checked. Errors: kAttachmentCorrupt (a
 /// segment does not authenticate: wrong key or size, altered, reordered, truncated or extended;
-/// what was written before stays written), kAttachmentTooLarge, and the source's and sink's errors.
+/// segments written before stay written, but never the final one), kAttachmentTooLarge, and the
+/// source's and sink's errors.
 Status decrypt_attachment(const SecretArray<kAttachmentKeyBytes>& key, std::uint64_t size,
                           ByteSource& ciphertext, ByteSink& plaintext);
 

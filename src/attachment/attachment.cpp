@@ -300,11 +300,15 @@ Status decrypt_attachment(const SecretArray<kAttachmentKeyBytes>& key, std::uint
       return Error(Errc::kAttachmentCorrupt, "decrypt_attachment: truncated");
     if (!cipher.open(static_cast<std::uint32_t>(i), last, seg))
       return Error(Errc::kAttachmentCorrupt, "decrypt_attachment: a segment does not authenticate");
+    if (last) {
+      // Nothing may follow the final segment; checked before it is released, so a blob that
+      // fails releases at most the segments before its final one.
+      auto end = at_end(ciphertext);
+      if (!end) return end.error();
+      if (!*end) return Error(Errc::kAttachmentCorrupt, "decrypt_attachment: extended");
+    }
     if (auto st = plaintext.write(seg.first(n)); !st) return st;
   }
-  auto end = at_end(ciphertext);
-  if (!end) return end.error();
-  if (!*end) return Error(Errc::kAttachmentCorrupt, "decrypt_attachment: extended");
   return ok_status();
 }
 
