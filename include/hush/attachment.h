@@ -23,7 +23,8 @@
 /// checks size and digest BEFORE any plaintext is written; it then decrypts the spool (which the
 /// server can no longer change: it is read once) into a temporary file, which is linked into
 /// place under the sanitized file name only when every segment authenticated. On any failure no
-/// file is left behind.
+/// file is left behind (a process killed midway can leave a private ".hush-spool-*" or
+/// ".hush-part-*" file in the directory, which an application may delete at start-up).
 ///
 /// What the server (the blob store) can still do: see the size of every blob and who uploads and
 /// fetches it and when, withhold or delete blobs, and serve other bytes (refused with
