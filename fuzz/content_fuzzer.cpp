@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::check(!received, "bob took a content that is not one alice may send");
     const Errc code = received.error().code();
     fuzz::check(code == Errc::kInvalidProtobuf || code == Errc::kInvalidMessage ||
-                    code == Errc::kLimitExceeded,
+                    code == Errc::kLimitExceeded || code == Errc::kAttachmentTooLarge,
                 "an undocumented content error");
     fuzz::check(fuzz::snapshot(**bob_store) == before, "a refused content changed bob's store");
     fuzz::check(transport.all.empty(), "a refused content made bob send");
@@ -74,6 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     std::equal(m.plaintext.expose().begin(), m.plaintext.expose().end(),
                                parsed->body.expose().begin()),
                 "a message with another text");
+    fuzz::check(m.attachments.size() == parsed->attachments.size(),
+                "a message with other attachments");
     fuzz::check(transport.all.empty(), "a message made bob send");
     auto again = bob.receive(seal());
     fuzz::check(again.has_value() && !again->has_value(), "a message shown twice");

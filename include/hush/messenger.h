@@ -260,7 +260,7 @@ class Messenger {
   /// (the sender's device is not on its person's device list), kUntrustedIdentity (see
   /// identity_change()), and those of decrypt_message. A message that does not decrypt from a
   /// listed device also sends that device a retry request (see the header comment); the error is
-  /// still returned.
+  /// still returned. kAttachmentTooLarge: the message names a file larger than kMaxAttachmentBytes.
   Result<std::optional<ReceivedMessage>> receive(ByteView envelope,
                                                  const ReceiveOptions& options = {});
 
