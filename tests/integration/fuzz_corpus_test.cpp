@@ -403,6 +403,16 @@ void write_contents(CorpusWriter& w) {
   w.write("content", "retry-several",
           internal::build_retry_content(id, 9, {unknown, env(2), env(0)}).expose());
   w.write("content", "retry-unknown", internal::build_retry_content(id, 9, {unknown}).expose());
+  AttachmentPointer photo;
+  photo.id = "blob-1";
+  photo.digest.fill(0xd1);
+  photo.size = 4096;
+  photo.content_type = "image/png";
+  photo.file_name = "cat.png";
+  std::vector<AttachmentPointer> files;
+  files.push_back(std::move(photo));
+  w.write("content", "message-with-attachment",
+          internal::build_message_content(id, 7, as_bytes("look"), files).expose());
 }
 
 // attachment_pointer: pointers (selector 0: a typical one, one with every field at its limit, a
