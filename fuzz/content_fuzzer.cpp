@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                          code == Errc::kNotGroupMember || code == Errc::kInvalidKey ||
                          code == Errc::kLegacyMessage || code == Errc::kInvalidVersion);
     fuzz::check(code == Errc::kInvalidProtobuf || code == Errc::kInvalidMessage ||
-                    code == Errc::kLimitExceeded || group_error,
+                    code == Errc::kLimitExceeded || code == Errc::kAttachmentTooLarge ||
+                    group_error,
                 "an undocumented content error");
     fuzz::check(fuzz::snapshot(**bob_store) == before, "a refused content changed bob's store");
     fuzz::check(transport.all.empty(), "a refused content made bob send");
@@ -106,6 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                       std::equal(m.quote->message_id.begin(), m.quote->message_id.end(),
                                  parsed->context.quote->id.begin()),
                   "another quote");
+    fuzz::check(m.attachments.size() == parsed->attachments.size(),
+                "a message with other attachments");
     fuzz::check(!m.group, "a 1:1 message shown as a group's");
     fuzz::check(transport.all.size() == 1, "a message made bob send other than its receipt");
     auto again = bob.receive(seal());

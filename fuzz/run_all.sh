@@ -53,6 +53,7 @@ targets=(
   mlkem:mlkem
   sframe:sframe
   spqr:spqr
+  attachment_pointer:attachment_pointer
 )
 
 if [[ -n $budget ]]; then

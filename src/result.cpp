@@ -73,6 +73,12 @@ std::string_view to_string(Errc code) noexcept {
       return "frame_too_large";
     case Errc::kCounterExhausted:
       return "counter_exhausted";
+    case Errc::kDigestMismatch:
+      return "digest_mismatch";
+    case Errc::kAttachmentTooLarge:
+      return "attachment_too_large";
+    case Errc::kAttachmentCorrupt:
+      return "attachment_corrupt";
     case Errc::kNotGroupAdmin:
       return "not_group_admin";
     case Errc::kStaleGroupRevision:

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <hush/address.h>
+#include <hush/attachment.h>
 #include <hush/bytes.h>
 #include <hush/clock.h>
 #include <hush/context.h>

@@ -286,4 +286,32 @@ inline constexpr std::size_t kMaxReceiptMessageIds = 100;
 /// far more than a person joins, and it bounds what a flood of invitations can make a device keep.
 inline constexpr std::size_t kMaxGroups = 1000;
 
+// ---- Attachments (include/hush/attachment.h) ----
+
+/// The largest attachment (plaintext bytes) that is encrypted or downloaded (kAttachmentTooLarge).
+/// A pointer makes a receiving device download and keep this much twice (the ciphertext spool
+/// beside the plaintext) before anyone looks at it, so the limit is what a phone can be asked to
+/// hold: 2 GiB is twice the one-hour video the issue names (1 GiB) and bounds the disk one message
+/// can cost at 4 GiB. Memory does not depend on it (one 64 KiB segment at a time).
+inline constexpr std::uint64_t kMaxAttachmentBytes = std::uint64_t{2} << 30;
+
+/// The longest blob id (a store's name for a blob): 128 bytes hold any UUID, hash or base64url
+/// token a server hands out, and keep ids usable as file names.
+inline constexpr std::size_t kMaxAttachmentIdBytes = 128;
+
+/// The longest content type: RFC 6838 §4.2 allows 127 characters each for type and subtype.
+inline constexpr std::size_t kMaxAttachmentContentTypeBytes = 255;
+
+/// The longest file name: 255 bytes is the longest name ext4, XFS, APFS and NTFS (in UTF-16
+/// units) accept, so a longer name could not be saved anyway.
+inline constexpr std::size_t kMaxAttachmentFileNameBytes = 255;
+
+/// The largest serialized AttachmentPointer parsed: the fields above at their limits, a 32-byte
+/// key and digest and the tags come to under 720 bytes.
+inline constexpr std::size_t kMaxAttachmentPointerBytes = 1024;
+
+/// The most attachments one message carries (what Signal's apps allow, 32): bounds a message's
+/// pointers to 32 KiB and what one message can make a device download.
+inline constexpr std::size_t kMaxAttachmentsPerMessage = 32;
+
 }  // namespace hush

@@ -21,6 +21,8 @@
 /// Inside the encryption travels a Content (proto/envelope.proto): a message id (16 random bytes,
 /// authenticated, the same for every device and every resend), the sending time, and one of: a
 /// message for the person, a copy of a message we sent (for our other devices), or a retry request.
+/// A message and its copy may carry attachment pointers (attachment.h: the files themselves are
+/// in a blob store, encrypted under keys that travel only here).
 /// The envelope around it (sender, type, envelope id) is not authenticated by itself.
 ///
 /// Healing. When a device cannot decrypt a message from a listed device (no session, a MAC that
@@ -129,6 +131,7 @@
 #include <vector>
 
 #include <hush/address.h>
+#include <hush/attachment.h>
 #include <hush/context.h>
 #include <hush/device_list.h>
 #include <hush/fingerprint.h>
@@ -172,6 +175,10 @@ struct Quote {
 struct SendOptions {
   /// The message this one replies to.
   std::optional<Quote> quote;
+  /// Files sent with it: pointers from upload_attachment (attachment.h), at most
+  /// kMaxAttachmentsPerMessage (else kLimitExceeded), carried inside the encryption. The span must
+  /// stay valid for the call.
+  std::span<const AttachmentPointer> attachments;
 };
 
 /// A receipt's meaning.
@@ -236,6 +243,9 @@ struct ReceivedMessage {
   /// The group it was sent to (a group message from a current member's device); `conversation`
   /// is then the sender's name.
   std::optional<GroupId> group;
+  /// Files sent with it (attachment.h): pointers to fetch with download_and_decrypt. The sender's
+  /// claims: the blob is checked against the pointer, and the name is sanitized when saved.
+  std::vector<AttachmentPointer> attachments;
 };
 
 /// Options for Messenger::receive.
@@ -421,6 +431,15 @@ class Messenger {
   Result<GroupSendResult> send_to_group(const GroupId& group, ByteView plaintext,
                                         const SendOptions& options = {});
 
+  /// send() with files (the same as send(person, plaintext, SendOptions{.attachments = ...})):
+  /// `attachments` are pointers from upload_attachment (at most kMaxAttachmentsPerMessage, else
+  /// kLimitExceeded), carried inside the encrypted message (and its copy for our devices); the
+  /// receiver finds them in ReceivedMessage::attachments. The files themselves are in the blob
+  /// store already. Errors as send(); kLimitExceeded also when the text and the pointers together
+  /// exceed a message's size.
+  Result<SendResult> send(std::string_view person, ByteView plaintext,
+                          std::span<const AttachmentPointer> attachments);
+
   /// Sends what the outbox holds for sending: messages the transport did not take, messages for
   /// devices that had no keys yet, and resends asked for by retry requests; then forgets what
   /// every device got once the window passed. Call when the transport is back, and now and then.
@@ -439,6 +458,7 @@ class Messenger {
   /// (a new group beyond kMaxGroups), and those of group_decrypt. A message that does not decrypt
   /// from a listed device also sends that device a retry request (see the header comment); the
   /// error is still returned.
+  /// kAttachmentTooLarge: the message names a file larger than kMaxAttachmentBytes.
   Result<std::optional<ReceivedMessage>> receive(ByteView envelope,
                                                  const ReceiveOptions& options = {});
 

@@ -71,8 +71,13 @@ enum class Errc : std::uint8_t {
   kFrameTooLarge = 31,     ///< "frame_too_large": a frame or its metadata exceeds its limit.
   kCounterExhausted = 32,  ///< "counter_exhausted": an SFrame sender used its last counter; a
                            ///< new key is needed.
-  kNotGroupAdmin = 36,     ///< "not_group_admin": a group change by someone who is not one of the
-                           ///< group's admins (or a member doing more than leaving).
+  kDigestMismatch = 33,    ///< "digest_mismatch": a downloaded attachment blob is not the one its
+                           ///< pointer names (other size or SHA-256): the store served other bytes.
+  kAttachmentTooLarge = 34,  ///< "attachment_too_large": over kMaxAttachmentBytes.
+  kAttachmentCorrupt = 35,   ///< "attachment_corrupt": an attachment segment does not authenticate
+                             ///< (wrong key, altered, reordered, truncated or extended).
+  kNotGroupAdmin = 36,       ///< "not_group_admin": a group change by someone who is not one of the
+                             ///< group's admins (or a member doing more than leaving).
   kStaleGroupRevision = 37,  ///< "stale_group_revision": a group change whose revision is not
                              ///< higher than the one held (a replay, or a change that lost a race).
   kNotGroupMember = 38,  ///< "not_group_member": a group message or key from a device that is not a

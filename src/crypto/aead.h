@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include <hush/bytes.h>
 #include <hush/result.h>
@@ -32,6 +33,36 @@ class Aes256Gcm {
   /// Checks the tag and decrypts `ciphertext_and_tag`. kInvalidMessage if the tag does not verify
   /// (wrong key, wrong associated data, or tampering); kInvalidArgument for wrong sizes.
   Result<SecretBytes> open(ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext_and_tag);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// AES-256-GCM under one key set once, for many messages (attachment segments): the key schedule
+/// is expanded once, each message sets only its nonce, and output goes into caller memory (no
+/// allocation per message). Holds the expanded key until destroyed (OpenSSL wipes its context).
+class Aes256GcmKeyed {
+ public:
+  static constexpr std::size_t kKeySize = 32;
+  static constexpr std::size_t kNonceSize = 12;
+  static constexpr std::size_t kTagSize = 16;
+
+  /// A context for `key`, which must be kKeySize bytes (checked by the caller; aborts otherwise).
+  explicit Aes256GcmKeyed(std::span<const std::uint8_t, kKeySize> key);
+  ~Aes256GcmKeyed();
+  Aes256GcmKeyed(const Aes256GcmKeyed&) = delete;
+  Aes256GcmKeyed& operator=(const Aes256GcmKeyed&) = delete;
+
+  /// Encrypts `plaintext` into `ciphertext` (same size; may be the same memory) and writes the tag.
+  void seal(std::span<const std::uint8_t, kNonceSize> nonce, ByteView aad, ByteView plaintext,
+            std::span<std::uint8_t> ciphertext, std::span<std::uint8_t, kTagSize> tag);
+  /// Checks `tag` and decrypts `ciphertext` into `plaintext` (same size; may be the same memory).
+  /// False if the tag does not verify; `plaintext` then holds unauthenticated bytes the caller
+  /// must discard (wipe).
+  [[nodiscard]] bool open(std::span<const std::uint8_t, kNonceSize> nonce, ByteView aad,
+                          ByteView ciphertext, std::span<const std::uint8_t, kTagSize> tag,
+                          std::span<std::uint8_t> plaintext);
 
  private:
   struct Impl;

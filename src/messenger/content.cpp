@@ -5,6 +5,7 @@
 
 #include <hush/limits.h>
 
+#include "attachment/pointer_proto.h"
 #include "content.pb.h"
 #include "proto_util.h"
 
@@ -26,10 +27,13 @@ content::Content header(const MessageId& id, std::uint64_t sent_ms) {
   return c;
 }
 
+// Overwrites the secrets a Content holds: bodies, sender keys and attachment keys.
 void wipe_content(content::Content& c) {
   wipe(c.mutable_body());
   if (c.has_sent()) wipe(c.mutable_sent()->mutable_body());
   if (c.has_group_update()) wipe(c.mutable_group_update()->mutable_sender_key());
+  for (auto& a : *c.mutable_attachments())
+    wipe_pointer_message(a);
 }
 
 SecretBytes finish(content::Content& c) {
@@ -138,6 +142,11 @@ Result<GroupUpdateParts> read_group_update(const content::GroupUpdate& u) {
   return out;
 }
 
+void add_attachments(content::Content& c, std::span<const AttachmentPointer> attachments) {
+  for (const AttachmentPointer& p : attachments)
+    pointer_to_message(p, *c.add_attachments());
+}
+
 }  // namespace
 
 SecretBytes build_receipt_content(const MessageId& id, std::uint64_t sent_ms,
@@ -171,21 +180,38 @@ std::size_t max_message_body_bytes() {
   return kMaxPlaintextBytes - kContentOverhead;
 }
 
+std::size_t attachments_content_bytes(std::span<const AttachmentPointer> attachments) {
+  std::size_t n = 0;
+  for (const AttachmentPointer& p : attachments)
+    n += p.serialize().size() + 8;  // the pointer, its field tag and length
+  return n;
+}
+
+bool message_fits(ByteView body, std::span<const AttachmentPointer> attachments) {
+  return attachments.size() <= kMaxAttachmentsPerMessage &&
+         body.size() <= max_message_body_bytes() &&
+         attachments_content_bytes(attachments) <= max_message_body_bytes() - body.size();
+}
+
 SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body,
-                                  const ContentContext& context) {
+                                  const ContentContext& context,
+                                  std::span<const AttachmentPointer> attachments) {
   content::Content c = header(id, sent_ms);
   c.set_body(to_field(body));
   set_context(c, context);
+  add_attachments(c, attachments);
   return finish(c);
 }
 
 SecretBytes build_copy_content(const MessageId& id, std::uint64_t sent_ms,
                                std::string_view recipient, ByteView body,
-                               const ContentContext& context) {
+                               const ContentContext& context,
+                               std::span<const AttachmentPointer> attachments) {
   content::Content c = header(id, sent_ms);
   set_context(c, context);
   c.mutable_sent()->set_recipient(std::string(recipient));
   c.mutable_sent()->set_body(to_field(body));
+  add_attachments(c, attachments);
   return finish(c);
 }
 
@@ -214,6 +240,15 @@ Result<ContentParts> parse_content(ByteView bytes) {
   const int kinds = int{c.has_body()} + int{c.has_sent()} + int{c.has_retry()} +
                     int{c.has_receipt()} + int{c.has_group_update()};
   if (kinds != 1) return Error(Errc::kInvalidMessage, "content: not exactly one kind");
+  if (static_cast<std::size_t>(c.attachments_size()) > kMaxAttachmentsPerMessage)
+    return Error(Errc::kLimitExceeded, "content: too many attachments");
+  if (c.attachments_size() > 0 && !c.has_body() && !c.has_sent())
+    return Error(Errc::kInvalidMessage, "content: attachments on another kind than a message");
+  for (const auto& a : c.attachments()) {
+    auto p = pointer_from_message(a);
+    if (!p) return p.error();
+    out.attachments.push_back(std::move(*p));
+  }
   if ((c.has_quote() || c.has_group()) && !c.has_body() && !c.has_sent())
     return Error(Errc::kInvalidMessage, "content: context on another kind than a message");
   auto context = read_context(c);

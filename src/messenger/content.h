@@ -9,9 +9,11 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include <hush/attachment.h>
 #include <hush/bytes.h>
 #include <hush/result.h>
 #include <hush/secret.h>
@@ -85,19 +87,24 @@ struct ContentParts {
   std::vector<EnvelopeId> retry_ids;
   /// Quote and group (kMessage, kSentCopy).
   ContentContext context;
+  /// Files sent with the message (kMessage, kSentCopy), at most kMaxAttachmentsPerMessage.
+  std::vector<AttachmentPointer> attachments;
   /// kReceipt.
   ReceiptParts receipt;
   /// kGroupUpdate.
   GroupUpdateParts group_update;
 };
 
-/// Serializes a message for the person (plaintext: a secret).
+/// Serializes a message for the person (plaintext: a secret), with its quote/group and its
+/// attachments' pointers.
 SecretBytes build_message_content(const MessageId& id, std::uint64_t sent_ms, ByteView body,
-                                  const ContentContext& context = {});
+                                  const ContentContext& context = {},
+                                  std::span<const AttachmentPointer> attachments = {});
 /// Serializes the copy of a message sent to `recipient`, for our other devices.
 SecretBytes build_copy_content(const MessageId& id, std::uint64_t sent_ms,
                                std::string_view recipient, ByteView body,
-                               const ContentContext& context = {});
+                               const ContentContext& context = {},
+                               std::span<const AttachmentPointer> attachments = {});
 /// Serializes a receipt (1 to kMaxReceiptMessageIds ids).
 SecretBytes build_receipt_content(const MessageId& id, std::uint64_t sent_ms,
                                   const ReceiptParts& receipt);
@@ -112,14 +119,23 @@ SecretBytes build_retry_content(const MessageId& id, std::uint64_t sent_ms,
 /// kInvalidMessage (another format, a missing field, not exactly one kind, an id of the wrong
 /// size, an empty recipient or name, a quote or group on another kind than a message, a receipt
 /// of an unknown type or with no ids, members or admins not strictly ascending, an admin who is
-/// not a member, a group update with neither a state nor a key), kLimitExceeded (a recipient or
-/// name longer than kMaxAddressNameBytes, more than kMaxRetryEnvelopeIds or
-/// kMaxReceiptMessageIds ids, more than kMaxGroupMembers members, a group name longer than
-/// kMaxMessengerGroupNameBytes, a sender key larger than kMaxSenderKeyDistributionBytes).
+/// not a member, a group update with neither a state nor a key, attachments on another kind than a
+/// message or a malformed attachment pointer), kLimitExceeded (a recipient or name longer than
+/// kMaxAddressNameBytes, more than kMaxRetryEnvelopeIds or kMaxReceiptMessageIds ids, more than
+/// kMaxGroupMembers members, a group name longer than kMaxMessengerGroupNameBytes, a sender key
+/// larger than kMaxSenderKeyDistributionBytes, more than kMaxAttachmentsPerMessage attachments),
+/// kAttachmentTooLarge (a pointer's size).
 Result<ContentParts> parse_content(ByteView bytes);
 
 /// The largest plaintext a message may have so that its Content fits kMaxPlaintextBytes (the
 /// copy for our devices adds the recipient's name).
 std::size_t max_message_body_bytes();
+
+/// The Content bytes `attachments` add at most (their pointers and framing), which a message's
+/// body must leave room for.
+std::size_t attachments_content_bytes(std::span<const AttachmentPointer> attachments);
+/// True when a message of `body` with `attachments` fits a Content: at most
+/// kMaxAttachmentsPerMessage pointers, and the text and the pointers within the largest body.
+bool message_fits(ByteView body, std::span<const AttachmentPointer> attachments);
 
 }  // namespace hush::internal

@@ -263,6 +263,7 @@ Result<std::optional<ReceivedMessage>> Messenger::Impl::receive_group(
     if (content->context.quote)
       r.quote = Quote{Bytes(content->context.quote->id.begin(), content->context.quote->id.end()),
                       content->context.quote->author};
+    r.attachments = std::move(content->attachments);
     r.group = g.id;
     if (options.before_commit)
       if (auto st = options.before_commit(r); !st) return st;
@@ -436,8 +437,9 @@ Result<std::vector<GroupId>> Messenger::groups() const {
 
 Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView plaintext,
                                                  const SendOptions& options) {
-  if (plaintext.size() > internal::max_message_body_bytes())
-    return Error(Errc::kLimitExceeded, "Messenger::send_to_group: message too large");
+  if (!internal::message_fits(plaintext, options.attachments))
+    return Error(Errc::kLimitExceeded,
+                 "Messenger::send_to_group: message too large (or too many files)");
   internal::ContentContext context;
   if (options.quote) {
     if (options.quote->message_id.size() != internal::kMessageIdBytes ||
@@ -491,8 +493,8 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
   if (!id) return id.error();
   out.message_id.assign(id->begin(), id->end());
   context.group = internal::GroupContextParts{g->id, g->revision};
-  const SecretBytes content =
-      internal::build_message_content(*id, ctx_.clock.now_ms(), plaintext, context);
+  const SecretBytes content = internal::build_message_content(*id, ctx_.clock.now_ms(), plaintext,
+                                                              context, options.attachments);
   auto message = group_encrypt(ctx_, store_, self_, keys, content.expose());
   if (!message) return message.error();
   auto envelope_id = Impl::random_id<internal::kEnvelopeIdBytes>(*this);

@@ -328,9 +328,16 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) 
 }
 
 Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext,
+                                   std::span<const AttachmentPointer> attachments) {
+  SendOptions options;
+  options.attachments = attachments;
+  return send(person, plaintext, options);
+}
+
+Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext,
                                    const SendOptions& send_options) {
-  if (plaintext.size() > internal::max_message_body_bytes())
-    return Error(Errc::kLimitExceeded, "Messenger::send: message too large");
+  if (!internal::message_fits(plaintext, send_options.attachments))
+    return Error(Errc::kLimitExceeded, "Messenger::send: message too large (or too many files)");
   internal::ContentContext context;
   if (send_options.quote) {
     const Quote& q = *send_options.quote;
@@ -345,9 +352,10 @@ Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext,
   auto id = Impl::random_id<internal::kMessageIdBytes>(*this);
   if (!id) return id.error();
   const std::uint64_t now = ctx_.clock.now_ms();
-  return Impl::send_to_person(*this, person, *id,
-                              internal::build_message_content(*id, now, plaintext, context),
-                              internal::build_copy_content(*id, now, person, plaintext, context));
+  return Impl::send_to_person(
+      *this, person, *id,
+      internal::build_message_content(*id, now, plaintext, context, send_options.attachments),
+      internal::build_copy_content(*id, now, person, plaintext, context, send_options.attachments));
 }
 
 Result<SendResult> Messenger::Impl::send_to_person(Messenger& m, std::string_view person,
@@ -608,6 +616,7 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
     if (content->context.quote)
       r.quote = Quote{Bytes(content->context.quote->id.begin(), content->context.quote->id.end()),
                       content->context.quote->author};
+    r.attachments = std::move(content->attachments);
     if (receive_options.before_commit)
       if (auto st = receive_options.before_commit(r); !st) return st;
     out = std::move(r);

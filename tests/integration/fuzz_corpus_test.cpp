@@ -8,6 +8,7 @@
 // session those fuzzers hold.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "messenger/envelope.h"
 #include "messenger/groups.h"
 #include "protocol/link_internal.h"
+#include "support/test_support.h"
 
 using namespace hush;
 
@@ -462,6 +464,83 @@ void write_contents(CorpusWriter& w) {
   group.sender_key = SecretBytes::copy_of(as_bytes("not a key"));
   w.write("content", "group-key-unknown",
           internal::build_group_update_content(id, 9, group).expose());
+  AttachmentPointer photo;
+  photo.id = "blob-1";
+  photo.digest.fill(0xd1);
+  photo.size = 4096;
+  photo.content_type = "image/png";
+  photo.file_name = "cat.png";
+  std::vector<AttachmentPointer> files;
+  files.push_back(std::move(photo));
+  w.write("content", "message-with-attachment",
+          internal::build_message_content(id, 7, as_bytes("look"), {}, files).expose());
+}
+
+// attachment_pointer: pointers (selector 0: a typical one, one with every field at its limit, a
+// hostile file name, an empty file) and blobs (selector 1: size, flip position, then bytes: an
+// empty and a short plaintext, and a genuine blob of the fixed key's format with its size).
+void write_attachments(CorpusWriter& w) {
+  AttachmentPointer p;
+  p.id = "blob-0";
+  p.key.expose_mut()[0] = 1;
+  p.digest.fill(0xd1);
+  p.size = 123456;
+  p.content_type = "image/jpeg";
+  p.file_name = "holiday.jpg";
+  w.write("attachment_pointer", "pointer", 0, p.serialize().expose());
+  AttachmentPointer big = p.clone();
+  big.id = std::string(kMaxAttachmentIdBytes, 'Z');
+  big.size = kMaxAttachmentBytes;
+  big.content_type = std::string(kMaxAttachmentContentTypeBytes, '~');
+  big.file_name = std::string(kMaxAttachmentFileNameBytes, 'n');
+  w.write("attachment_pointer", "pointer-at-limits", 0, big.serialize().expose());
+  AttachmentPointer evil = p.clone();
+  evil.file_name = std::string("../..\\.hidden\n\x7f name.txt", 24);
+  w.write("attachment_pointer", "pointer-hostile-name", 0, evil.serialize().expose());
+  AttachmentPointer empty = p.clone();
+  empty.size = 0;
+  empty.content_type.clear();
+  empty.file_name.clear();
+  w.write("attachment_pointer", "pointer-empty", 0, empty.serialize().expose());
+  w.write("attachment_pointer", "blob-empty", 1, Bytes{0, 0, 0});
+  w.write("attachment_pointer", "blob-short", 1, Bytes{0, 5, 9, 'h', 'e', 'l', 'l', 'o'});
+  // A genuine blob under the fuzzer's fixed key (0x5a bytes), for the decrypt half.
+  struct Source final : ByteSource {
+    ByteView left;
+    Result<std::size_t> read(std::span<std::uint8_t> out) override {
+      const std::size_t n = std::min(out.size(), left.size());
+      std::copy_n(left.begin(), n, out.begin());
+      left = left.subspan(n);
+      return n;
+    }
+  };
+  class FixedKeyRandom final : public RandomSource {
+   public:
+    Status fill(std::span<std::uint8_t> out) override {
+      std::fill(out.begin(), out.end(), static_cast<std::uint8_t>(first_ ? 0x5a : 0x07));
+      first_ = false;
+      return ok_status();
+    }
+
+   private:
+    bool first_ = true;
+  } random;
+  hush::test::FixedClock clock;
+  const Context ctx{random, clock, nullptr};
+  const std::string text = "a file of forty-two bytes, give or take..";
+  Source src;
+  src.left = as_bytes(text);
+  struct Sink final : ByteSink {
+    Bytes bytes;
+    Status write(ByteView d) override {
+      bytes.insert(bytes.end(), d.begin(), d.end());
+      return ok_status();
+    }
+  } sink;
+  REQUIRE(encrypt_attachment(ctx, src, text.size(), sink));
+  Bytes genuine{0, static_cast<std::uint8_t>(text.size()), 40};
+  genuine.insert(genuine.end(), sink.bytes.begin(), sink.bytes.end());
+  w.write("attachment_pointer", "blob-genuine", 1, genuine);
 }
 
 // mlkem: for each parameter set (layout in fuzz/mlkem_fixed.h) the genuine ciphertext and a
@@ -590,6 +669,7 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_link_messages(w);
   write_contents(w);
   write_mlkem(w);
+  write_attachments(w);
   write_group_messages(w);
   write_v4(w);
   INFO("wrote " << w.written() << " files under " << dir);

@@ -53,7 +53,7 @@ extern "C" {
 /// The minor version of the C ABI (additions only; see docs/c-api.md).
 #define HUSH_C_ABI_VERSION_MINOR 1
 
-/// What a call did. Values 1 to 32 are the library's error codes (hush::Errc, with the same
+/// What a call did. Values 1 to 35 are the library's error codes (hush::Errc, with the same
 /// numbers and names); values from 100 are errors of the C boundary itself. Values are stable:
 /// never renumbered, never reused.
 typedef enum hush_status {
@@ -90,7 +90,10 @@ typedef enum hush_status {
   HUSH_ERR_REPLAYED_FRAME = 30,     ///< "replayed_frame": a frame's counter was already accepted.
   HUSH_ERR_FRAME_TOO_LARGE = 31,    ///< "frame_too_large": a frame or its metadata is too large.
   HUSH_ERR_COUNTER_EXHAUSTED = 32,  ///< "counter_exhausted": an SFrame sender needs a new key.
-  HUSH_ERR_NOT_GROUP_ADMIN = 36,    ///< "not_group_admin": a group change by a non-admin.
+  HUSH_ERR_DIGEST_MISMATCH = 33,    ///< "digest_mismatch": an attachment blob is not the one named.
+  HUSH_ERR_ATTACHMENT_TOO_LARGE = 34,  ///< "attachment_too_large": over the attachment limit.
+  HUSH_ERR_ATTACHMENT_CORRUPT = 35,    ///< "attachment_corrupt": a segment does not authenticate.
+  HUSH_ERR_NOT_GROUP_ADMIN = 36,       ///< "not_group_admin": a group change by a non-admin.
   HUSH_ERR_STALE_GROUP_REVISION = 37,  ///< "stale_group_revision": not a newer group revision.
   HUSH_ERR_NOT_GROUP_MEMBER = 38,      ///< "not_group_member": not a current member's device.
   HUSH_ERR_UNKNOWN_GROUP = 39,         ///< "unknown_group": no group with that id is held.

@@ -1,0 +1,413 @@
+// hush: attachment encryption, upload, download and decryption (include/hush/attachment.h).
+//
+// Files are reached through POSIX descriptors: mkstemp gives private (0600) temporary files with
+// unguessable names, and link() puts the finished file in place without ever replacing an
+// existing one (rename would).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+#include <vector>
+
+#include <hush/attachment.h>
+#include <hush/limits.h>
+
+#include "attachment/segments.h"
+#include "crypto/hash.h"
+
+namespace hush {
+
+namespace {
+
+using internal::attachment::Header;
+using internal::attachment::kFormatVersion;
+using internal::attachment::kHeaderBytes;
+using internal::attachment::kSegmentBytes;
+using internal::attachment::kTagBytes;
+using internal::attachment::segment_count;
+using internal::attachment::segment_plaintext_bytes;
+using internal::attachment::SegmentCipher;
+
+// Reads until `out` is full or the source ends; returns how many bytes were read.
+Result<std::size_t> read_full(ByteSource& source, std::span<std::uint8_t> out) {
+  std::size_t got = 0;
+  while (got < out.size()) {
+    auto n = source.read(out.subspan(got));
+    if (!n) return n.error();
+    if (*n == 0) break;
+    if (*n > out.size() - got)
+      return Error(Errc::kInvalidArgument, "attachment: a source read more than asked");
+    got += *n;
+  }
+  return got;
+}
+
+// True if the source has nothing more.
+Result<bool> at_end(ByteSource& source) {
+  std::uint8_t probe = 0;
+  auto n = read_full(source, {&probe, 1});
+  if (!n) return n.error();
+  return *n == 0;
+}
+
+// The blob of a plaintext, produced segment by segment as it is read (what upload hands the
+// store, and what encrypt_attachment copies to its sink). Hashes the blob as it goes.
+class Encryptor final : public ByteSource {
+ public:
+  Encryptor(ByteSource& plaintext, std::uint64_t size, SecretArray<kAttachmentKeyBytes> key,
+            const Header& header)
+      : plaintext_(plaintext),
+        size_(size),
+        segments_(segment_count(size)),
+        key_(std::move(key)),
+        header_(header),
+        cipher_(key_, header_),
+        buffer_(kSegmentBytes + kTagBytes) {
+    pending_ = ByteView(header_);
+    hash_.update(pending_);
+  }
+
+  Result<std::size_t> read(std::span<std::uint8_t> out) override {
+    if (error_) return *error_;
+    if (pending_.empty() && next_ < segments_) {
+      if (auto st = next_segment(); !st) {
+        error_ = st.error();
+        return st.error();
+      }
+    }
+    const std::size_t n = std::min(out.size(), pending_.size());
+    std::copy_n(pending_.begin(), n, out.begin());
+    pending_ = pending_.subspan(n);
+    return n;
+  }
+
+  // True once every byte of the blob was read.
+  bool finished() const noexcept { return !error_ && next_ == segments_ && pending_.empty(); }
+  const std::optional<Error>& error() const noexcept { return error_; }
+  std::array<std::uint8_t, kAttachmentDigestBytes> digest() {
+    std::array<std::uint8_t, kAttachmentDigestBytes> d{};
+    hash_.final(d);
+    return d;
+  }
+  SecretArray<kAttachmentKeyBytes> take_key() { return std::move(key_); }
+
+ private:
+  Status next_segment() {
+    const bool last = next_ + 1 == segments_;
+    const std::size_t n = segment_plaintext_bytes(size_, next_);
+    std::span<std::uint8_t> seg = buffer_.expose_mut().first(n + kTagBytes);
+    auto got = read_full(plaintext_, seg.first(n));
+    if (!got) return got.error();
+    if (*got != n)
+      return Error(Errc::kInvalidArgument, "attachment: the file is shorter than its size");
+    if (last) {
+      auto end = at_end(plaintext_);
+      if (!end) return end.error();
+      if (!*end)
+        return Error(Errc::kInvalidArgument, "attachment: the file is longer than its size");
+    }
+    cipher_.seal(static_cast<std::uint32_t>(next_), last, seg);
+    hash_.update(seg);
+    pending_ = seg;
+    ++next_;
+    return ok_status();
+  }
+
+  ByteSource& plaintext_;
+  std::uint64_t size_;
+  std::uint64_t segments_;
+  std::uint64_t next_ = 0;
+  SecretArray<kAttachmentKeyBytes> key_;
+  Header header_;
+  SegmentCipher cipher_;
+  SecretBytes buffer_;  // holds plaintext before it is sealed in place
+  ByteView pending_;
+  internal::crypto::Sha256 hash_;
+  std::optional<Error> error_;
+};
+
+// A fresh key and header for a new blob.
+Status fresh_key(const Context& ctx, SecretArray<kAttachmentKeyBytes>& key, Header& header) {
+  if (auto st = ctx.random.fill(key.expose_mut()); !st) return st;
+  header[0] = kFormatVersion;
+  return ctx.random.fill(std::span<std::uint8_t>(header).subspan(1));
+}
+
+// ---- files ----
+
+// A descriptor closed on destruction; a temporary file's path is unlinked unless kept.
+class File {
+ public:
+  File() = default;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  }
+  // A new private temporary file in `directory` named like `pattern` (ending in XXXXXX).
+  bool create_temp(const std::filesystem::path& directory, const char* pattern) {
+    std::string templ = (directory / pattern).string();
+    fd_ = ::mkstemp(templ.data());
+    if (fd_ < 0) return false;
+    temp_path_ = templ;
+    return true;
+  }
+  bool open_read(const std::filesystem::path& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    return fd_ >= 0;
+  }
+  int fd() const noexcept { return fd_; }
+  const std::string& temp_path() const noexcept { return temp_path_; }
+
+ private:
+  int fd_ = -1;
+  std::string temp_path_;
+};
+
+class FdSource final : public ByteSource {
+ public:
+  explicit FdSource(int fd) : fd_(fd) {}
+  Result<std::size_t> read(std::span<std::uint8_t> out) override {
+    for (;;) {
+      const ssize_t n = ::read(fd_, out.data(), out.size());
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) return Error(Errc::kStoreFailure, "attachment: cannot read a file");
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+Status write_all(int fd, ByteView data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error(Errc::kStoreFailure, "attachment: cannot write a file");
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+  return ok_status();
+}
+
+class FdSink final : public ByteSink {
+ public:
+  explicit FdSink(int fd) : fd_(fd) {}
+  Status write(ByteView data) override { return write_all(fd_, data); }
+
+ private:
+  int fd_;
+};
+
+// Where a download's ciphertext goes first: counted (never more than `expected` bytes), hashed
+// and written to the spool file.
+class SpoolSink final : public ByteSink {
+ public:
+  SpoolSink(int fd, std::uint64_t expected) : fd_(fd), expected_(expected) {}
+  Status write(ByteView data) override {
+    if (data.size() > expected_ - received_) {
+      overflow_ = true;
+      return Error(Errc::kDigestMismatch, "download_and_decrypt: larger than the pointer says");
+    }
+    received_ += data.size();
+    hash_.update(data);
+    return write_all(fd_, data);
+  }
+  bool overflow() const noexcept { return overflow_; }
+  std::uint64_t received() const noexcept { return received_; }
+  std::array<std::uint8_t, kAttachmentDigestBytes> digest() {
+    std::array<std::uint8_t, kAttachmentDigestBytes> d{};
+    hash_.final(d);
+    return d;
+  }
+
+ private:
+  int fd_;
+  std::uint64_t expected_;
+  std::uint64_t received_ = 0;
+  bool overflow_ = false;
+  internal::crypto::Sha256 hash_;
+};
+
+// The name of the n-th choice for a saved file: "name", "stem (1).ext", "stem (2).ext", ...
+std::string numbered_name(const std::string& name, int n) {
+  if (n == 0) return name;
+  const std::filesystem::path p(name);
+  return p.stem().string() + " (" + std::to_string(n) + ")" + p.extension().string();
+}
+
+// Tries a few numbered names before giving up (a directory full of one name is a caller problem).
+constexpr int kMaxNameChoices = 1000;
+
+Status check_type_and_name(std::string_view content_type, std::string_view file_name) {
+  if (content_type.size() > kMaxAttachmentContentTypeBytes ||
+      file_name.size() > kMaxAttachmentFileNameBytes)
+    return Error(Errc::kLimitExceeded, "upload_attachment: content type or file name too long");
+  for (char c : content_type)
+    if (c < 0x20 || c > 0x7e)
+      return Error(Errc::kInvalidArgument, "upload_attachment: content type not printable ASCII");
+  return ok_status();
+}
+
+}  // namespace
+
+Result<EncryptedAttachment> encrypt_attachment(const Context& ctx, ByteSource& plaintext,
+                                               std::uint64_t size, ByteSink& ciphertext) {
+  if (size > kMaxAttachmentBytes)
+    return Error(Errc::kAttachmentTooLarge, "encrypt_attachment: over the size limit");
+  SecretArray<kAttachmentKeyBytes> key;
+  Header header{};
+  if (auto st = fresh_key(ctx, key, header); !st) return st.error();
+  Encryptor enc(plaintext, size, std::move(key), header);
+  std::vector<std::uint8_t> chunk(kSegmentBytes + kTagBytes);  // ciphertext only
+  for (;;) {
+    auto n = enc.read(chunk);
+    if (!n) return n.error();
+    if (*n == 0) break;
+    if (auto st = ciphertext.write({chunk.data(), *n}); !st) return st.error();
+  }
+  EncryptedAttachment out;
+  out.digest = enc.digest();
+  out.key = enc.take_key();
+  out.size = size;
+  return out;
+}
+
+Status decrypt_attachment(const SecretArray<kAttachmentKeyBytes>& key, std::uint64_t size,
+                          ByteSource& ciphertext, ByteSink& plaintext) {
+  if (size > kMaxAttachmentBytes)
+    return Error(Errc::kAttachmentTooLarge, "decrypt_attachment: over the size limit");
+  Header header{};
+  auto got = read_full(ciphertext, header);
+  if (!got) return got.error();
+  if (*got != kHeaderBytes || header[0] != kFormatVersion)
+    return Error(Errc::kAttachmentCorrupt, "decrypt_attachment: no version 1 header");
+  SegmentCipher cipher(key, header);
+  SecretBytes buffer(kSegmentBytes + kTagBytes);
+  const std::uint64_t segments = segment_count(size);
+  for (std::uint64_t i = 0; i < segments; ++i) {
+    const bool last = i + 1 == segments;
+    const std::size_t n = segment_plaintext_bytes(size, i);
+    std::span<std::uint8_t> seg = buffer.expose_mut().first(n + kTagBytes);
+    auto read = read_full(ciphertext, seg);
+    if (!read) return read.error();
+    if (*read != seg.size())
+      return Error(Errc::kAttachmentCorrupt, "decrypt_attachment: truncated");
+    if (!cipher.open(static_cast<std::uint32_t>(i), last, seg))
+      return Error(Errc::kAttachmentCorrupt, "decrypt_attachment: a segment does not authenticate");
+    if (last) {
+      // Nothing may follow the final segment; checked before it is released, so a blob that
+      // fails releases at most the segments before its final one.
+      auto end = at_end(ciphertext);
+      if (!end) return end.error();
+      if (!*end) return Error(Errc::kAttachmentCorrupt, "decrypt_attachment: extended");
+    }
+    if (auto st = plaintext.write(seg.first(n)); !st) return st;
+  }
+  return ok_status();
+}
+
+Result<AttachmentPointer> upload_attachment(const Context& ctx, BlobStore& store,
+                                            ByteSource& plaintext, std::uint64_t size,
+                                            std::string_view content_type,
+                                            std::string_view file_name) {
+  if (size > kMaxAttachmentBytes)
+    return Error(Errc::kAttachmentTooLarge, "upload_attachment: over the size limit");
+  if (auto st = check_type_and_name(content_type, file_name); !st) return st.error();
+  SecretArray<kAttachmentKeyBytes> key;
+  Header header{};
+  if (auto st = fresh_key(ctx, key, header); !st) return st.error();
+  Encryptor enc(plaintext, size, std::move(key), header);
+  auto id = store.put(enc, attachment_ciphertext_size(size));
+  // The file's own failure (shorter, unreadable) is the better explanation than the store's.
+  if (enc.error()) return *enc.error();
+  if (!id) return id.error();
+  if (!enc.finished())
+    return Error(Errc::kInvalidArgument, "upload_attachment: the store stopped reading early");
+  if (!is_valid_attachment_id(*id))
+    return Error(Errc::kInvalidArgument, "upload_attachment: the store returned an unusable id");
+  AttachmentPointer p;
+  p.id = std::move(*id);
+  p.digest = enc.digest();
+  p.key = enc.take_key();
+  p.size = size;
+  p.content_type = std::string(content_type);
+  p.file_name = std::string(file_name);
+  return p;
+}
+
+Result<AttachmentPointer> upload_attachment_file(const Context& ctx, BlobStore& store,
+                                                 const std::filesystem::path& path,
+                                                 std::string_view content_type) {
+  File file;
+  if (!file.open_read(path))
+    return Error(Errc::kStoreFailure, "upload_attachment_file: cannot open the file");
+  struct stat st {};
+  if (::fstat(file.fd(), &st) != 0 || !S_ISREG(st.st_mode))
+    return Error(Errc::kStoreFailure, "upload_attachment_file: not a regular file");
+  std::string name = path.filename().string();
+  if (name.size() > kMaxAttachmentFileNameBytes) name = sanitized_attachment_file_name(name);
+  FdSource source(file.fd());
+  return upload_attachment(ctx, store, source, static_cast<std::uint64_t>(st.st_size), content_type,
+                           name);
+}
+
+Result<std::filesystem::path> download_and_decrypt(BlobStore& store,
+                                                   const AttachmentPointer& pointer,
+                                                   const std::filesystem::path& directory) {
+  if (pointer.size > kMaxAttachmentBytes)
+    return Error(Errc::kAttachmentTooLarge, "download_and_decrypt: over the size limit");
+  if (!is_valid_attachment_id(pointer.id))
+    return Error(Errc::kInvalidArgument, "download_and_decrypt: invalid blob id");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(directory, ec))
+    return Error(Errc::kInvalidArgument, "download_and_decrypt: no such directory");
+
+  // 1. The ciphertext, once, into a private spool file: counted, hashed, never more than the
+  // pointer's size implies. The store cannot change it after this.
+  File spool;
+  if (!spool.create_temp(directory, ".hush-spool-XXXXXX"))
+    return Error(Errc::kStoreFailure, "download_and_decrypt: cannot create a spool file");
+  SpoolSink sink(spool.fd(), attachment_ciphertext_size(pointer.size));
+  const Status got = store.get(pointer.id, sink);
+  if (sink.overflow())
+    return Error(Errc::kDigestMismatch, "download_and_decrypt: larger than the pointer says");
+  if (!got) return got.error();
+  if (sink.received() != attachment_ciphertext_size(pointer.size))
+    return Error(Errc::kDigestMismatch, "download_and_decrypt: size differs from the pointer");
+  const auto digest = sink.digest();
+  if (!constant_time_equals(digest, pointer.digest))
+    return Error(Errc::kDigestMismatch, "download_and_decrypt: digest differs from the pointer");
+
+  // 2. Only now any plaintext: into a private temporary file, removed on failure.
+  if (::lseek(spool.fd(), 0, SEEK_SET) != 0)
+    return Error(Errc::kStoreFailure, "download_and_decrypt: cannot read the spool file");
+  File part;
+  if (!part.create_temp(directory, ".hush-part-XXXXXX"))
+    return Error(Errc::kStoreFailure, "download_and_decrypt: cannot create a file");
+  FdSource source(spool.fd());
+  FdSink out(part.fd());
+  if (auto st = decrypt_attachment(pointer.key, pointer.size, source, out); !st) return st.error();
+  if (::fsync(part.fd()) != 0)
+    return Error(Errc::kStoreFailure, "download_and_decrypt: cannot write the file");
+
+  // 3. Into place under a name that is free (link never replaces an existing file).
+  const std::string name = sanitized_attachment_file_name(pointer.file_name);
+  for (int n = 0; n < kMaxNameChoices; ++n) {
+    const std::filesystem::path target = directory / numbered_name(name, n);
+    if (::link(part.temp_path().c_str(), target.c_str()) == 0) {
+      if (File dir; dir.open_read(directory)) (void)::fsync(dir.fd());
+      return target;
+    }
+    if (errno != EEXIST)
+      return Error(Errc::kStoreFailure, "download_and_decrypt: cannot save the file");
+  }
+  return Error(Errc::kLimitExceeded, "download_and_decrypt: too many files of that name");
+}
+
+}  // namespace hush
