@@ -253,17 +253,7 @@ Result<std::optional<ReceivedMessage>> Messenger::Impl::receive_group(
     if (!shown) return shown.error();
     if (*shown) return ok_status();
     if (auto st = seen.insert(sender.name, content->id, now); !st) return st;
-    ReceivedMessage r;
-    r.sender = sender;
-    r.conversation = sender.name;
-    r.sent_by_us = sender.name == m.self_.name;
-    r.message_id.assign(content->id.begin(), content->id.end());
-    r.sent_ms = content->sent_ms;
-    r.plaintext = std::move(content->body);
-    if (content->context.quote)
-      r.quote = Quote{Bytes(content->context.quote->id.begin(), content->context.quote->id.end()),
-                      content->context.quote->author};
-    r.attachments = std::move(content->attachments);
+    ReceivedMessage r = shown_message(sender, sender.name, sender.name == m.self_.name, *content);
     r.group = g.id;
     if (options.before_commit)
       if (auto st = options.before_commit(r); !st) return st;

@@ -321,6 +321,22 @@ Result<std::size_t> Messenger::Impl::mark_resends(Messenger& m, const Address& d
   return marked;
 }
 
+ReceivedMessage Messenger::Impl::shown_message(const Address& sender, std::string conversation,
+                                               bool sent_by_us, internal::ContentParts& content) {
+  ReceivedMessage r;
+  r.sender = sender;
+  r.conversation = std::move(conversation);
+  r.sent_by_us = sent_by_us;
+  r.message_id.assign(content.id.begin(), content.id.end());
+  r.sent_ms = content.sent_ms;
+  r.plaintext = std::move(content.body);
+  if (content.context.quote)
+    r.quote = Quote{Bytes(content.context.quote->id.begin(), content.context.quote->id.end()),
+                    content.context.quote->author};
+  r.attachments = std::move(content.attachments);
+  return r;
+}
+
 // ---- sending ----
 
 Result<SendResult> Messenger::send(std::string_view person, ByteView plaintext) {
@@ -606,17 +622,8 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
     if (!shown) return shown.error();
     if (*shown) return ok_status();  // a resend of a message already shown
     if (auto st = seen.insert(sender.name, content->id, now); !st) return st;
-    ReceivedMessage r;
-    r.sender = sender;
-    r.conversation = copy ? content->recipient : sender.name;
-    r.sent_by_us = copy;
-    r.message_id.assign(content->id.begin(), content->id.end());
-    r.sent_ms = content->sent_ms;
-    r.plaintext = std::move(content->body);
-    if (content->context.quote)
-      r.quote = Quote{Bytes(content->context.quote->id.begin(), content->context.quote->id.end()),
-                      content->context.quote->author};
-    r.attachments = std::move(content->attachments);
+    ReceivedMessage r =
+        Impl::shown_message(sender, copy ? content->recipient : sender.name, copy, *content);
     if (receive_options.before_commit)
       if (auto st = receive_options.before_commit(r); !st) return st;
     out = std::move(r);

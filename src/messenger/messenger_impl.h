@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -102,6 +103,11 @@ struct Messenger::Impl {
   static Result<std::optional<ReceivedMessage>> receive_group(Messenger& m,
                                                               const internal::EnvelopeParts& parts,
                                                               const ReceiveOptions& options);
+
+  /// What the application is shown of a message (kMessage or kSentCopy content) from `sender`:
+  /// takes the content's text and attachments.
+  static ReceivedMessage shown_message(const Address& sender, std::string conversation,
+                                       bool sent_by_us, internal::ContentParts& content);
 
   /// A fresh random message or envelope id.
   template <std::size_t N>

@@ -11,6 +11,7 @@
 #include <hush/attachment.h>
 
 #include "support/loopback.h"
+#include "support/memory_io.h"
 #include "support/messenger_user.h"
 #include "support/test_support.h"
 
@@ -71,24 +72,13 @@ TEST_CASE("a message carries attachments that the recipient downloads",
   hush::test::FixedClock clock;
   Context ctx{random, clock, nullptr};
 
-  struct Source final : ByteSource {
-    ByteView left;
-    Result<std::size_t> read(std::span<std::uint8_t> out) override {
-      const std::size_t n = std::min(out.size(), left.size());
-      std::copy_n(left.begin(), n, out.begin());
-      left = left.subspan(n);
-      return n;
-    }
-  };
   std::vector<AttachmentPointer> pointers;
   {
-    Source s;
-    s.left = photo;
+    hush::test::MemorySource s(photo);
     auto p = upload_attachment(ctx, relay, s, photo.size(), "image/jpeg", "holiday.jpg");
     REQUIRE(p);
     pointers.push_back(std::move(*p));
-    Source t;
-    t.left = as_bytes(secret_note);
+    hush::test::MemorySource t(as_bytes(secret_note));
     auto q = upload_attachment(ctx, relay, t, secret_note.size(), "text/plain", "../note.txt");
     REQUIRE(q);
     pointers.push_back(std::move(*q));

@@ -17,6 +17,7 @@
 
 #include "attachment.pb.h"
 #include "crypto/hash.h"
+#include "support/memory_io.h"
 #include "support/test_support.h"
 
 using hush::AttachmentPointer;
@@ -54,31 +55,8 @@ class PatternSource final : public hush::ByteSource {
   std::uint8_t seed_;
 };
 
-class MemorySource final : public hush::ByteSource {
- public:
-  explicit MemorySource(ByteView data, std::size_t chunk = 1000) : data_(data), chunk_(chunk) {}
-  Result<std::size_t> read(std::span<std::uint8_t> out) override {
-    const std::size_t n = std::min({out.size(), data_.size(), chunk_});
-    std::copy_n(data_.begin(), n, out.begin());
-    data_ = data_.subspan(n);
-    return n;
-  }
-
- private:
-  ByteView data_;
-  std::size_t chunk_;
-};
-
-class VectorSink final : public hush::ByteSink {
- public:
-  Status write(ByteView data) override {
-    max_write = std::max(max_write, data.size());
-    bytes.insert(bytes.end(), data.begin(), data.end());
-    return hush::ok_status();
-  }
-  Bytes bytes;
-  std::size_t max_write = 0;
-};
+using hush::test::MemorySource;
+using hush::test::VectorSink;
 
 // Counts and hashes what it is given, keeping none of it.
 class HashSink final : public hush::ByteSink {
