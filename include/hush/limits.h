@@ -274,6 +274,12 @@ inline constexpr std::size_t kMaxSpqrStateBytes = std::size_t{384} << 10;
 /// keep and answer (a sender-key distribution to every device of every member).
 inline constexpr std::size_t kMaxGroupMembers = 1000;
 
+/// The highest revision a Messenger group change may carry (kLimitExceeded above): a group that
+/// changed every millisecond for 8,000 years stays below 2^48, and a hostile change can no longer
+/// push a group to the end of the counter, where the next real change would wrap to 0 and be
+/// refused as stale everywhere.
+inline constexpr std::uint64_t kMaxGroupRevision = std::uint64_t{1} << 48;
+
 /// The longest name of a Messenger group, in bytes (UTF-8 is not checked: the application shows
 /// it): a title, not a text; WhatsApp allows 100 characters.
 inline constexpr std::size_t kMaxMessengerGroupNameBytes = 256;

@@ -86,8 +86,9 @@
 /// every device of every member (the whole new state, so a device that missed one change catches
 /// up with the next). A receiver applies it only if its author is an admin of the group as the
 /// receiver holds it (the creator, and those promoted; leaving is the one change a member that is
-/// not an admin may make, for itself), and its revision is higher than the held one; otherwise
-/// kNotGroupAdmin or kStaleGroupRevision, and nothing changes. A device that learns of a group for
+/// not an admin may make, for itself, and only as the next revision), and its revision is higher
+/// than the held one and at most kMaxGroupRevision; otherwise kNotGroupAdmin, kStaleGroupRevision
+/// or kLimitExceeded, and nothing changes. A device that learns of a group for
 /// the first time accepts it from an admin the state names, if the state lists us.
 /// Group messages are encrypted once with the sending device's sender key (group.h, current
 /// format, distribution id a random UUID) and the same envelope goes to every member device; the
@@ -101,16 +102,23 @@
 /// the change, and gives it only to the remaining members (the admin that removed, in the change
 /// itself; the others before their next group message); the removed person's devices get the
 /// change without keys and are no longer sent group messages. What was sent before the removal it
-/// could read; nothing sent after the change reached a sender.
+/// could read; nothing sent after the change reached a sender. A sender also starts a new key when
+/// a device that held its key is no longer on its person's list (unlinked, perhaps stolen).
 /// What the server can still do in groups: all the above (withhold a change from some members,
 /// so that they keep the old state until the next change reaches them; withhold a key, so that a
 /// device cannot read a sender's messages; reorder, replay, drop group messages: replays are
-/// refused), see the group's size and who sends to it; it cannot add or remove members, read, or
-/// make a removed member read. What a member can still do: an admin can change the group at will;
+/// refused), see the group's size and who sends to it; it cannot add or remove members or read.
+/// By withholding a removal from a member, it keeps that member sending to the removed person
+/// under the old key until a later change reaches it (a change whose delivery failed is not yet
+/// retried: change the group again to resend). What a member can still do: an admin can change
+/// the group at will;
 /// two admins changing it at once make the one whose change arrives second refused by those that
 /// got the first (kStaleGroupRevision: change again); a person can invite us to a group it makes
 /// up, with any name and members. A member that sends before a removal reaches it can still be
-/// read by the removed person.
+/// read by the removed person. Known gap (review of 2026-12-06, to be closed by signed group
+/// states): a device learning of a group for the first time takes it on the word of an admin the
+/// state itself names, so a former member who knows the group's id can plant a made-up copy of it
+/// (with itself in it) on a device that joins later, and read what that device sends.
 ///
 /// Not responsible for: networking, threads or timers (call flush() when the transport is back, and
 /// maintain_keys() now and then), and it has no crypto of its own.

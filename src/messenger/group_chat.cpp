@@ -158,9 +158,15 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
         const bool leaves = g.is_member(sender.name) && members == state.members &&
                             admins == state.admins && g.name == state.name;
         if (!leaves) return Error(Errc::kNotGroupAdmin, "Messenger: a group change by a non-admin");
+        // A leave is one step (a member must not push the revision ahead of the admins' changes).
+        if (update.revision != g.revision + 1)
+          return Error(Errc::kStaleGroupRevision,
+                       "Messenger: a leave that is not the next revision");
       }
     }
     GroupRecord& g = *group;
+    if (update.revision > kMaxGroupRevision)
+      return Error(Errc::kLimitExceeded, "Messenger: a group revision beyond the limit");
     if (update.revision <= g.revision)
       return Error(Errc::kStaleGroupRevision, "Messenger: a group change that is not newer");
     const bool someone_left = std::any_of(g.members.begin(), g.members.end(), [&](const auto& p) {
@@ -331,6 +337,8 @@ Result<GroupSendResult> Messenger::add_member(const GroupId& group, std::string_
   if (g->members.size() >= kMaxGroupMembers)
     return Error(Errc::kLimitExceeded, "Messenger::add_member: the group is full");
   insert_sorted(g->members, person);
+  if (g->revision >= kMaxGroupRevision)
+    return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   if (auto st = save_group(store_, *g); !st) return st.error();
   return Impl::send_group_change(*this, *g, {});
@@ -344,6 +352,8 @@ Result<GroupSendResult> Messenger::remove_member(const GroupId& group, std::stri
   erase_sorted(g->members, person);
   erase_sorted(g->admins, person);
   g->drop_non_members();
+  if (g->revision >= kMaxGroupRevision)
+    return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   // A new key of ours, given to those who stay only.
   auto dist = DistributionId::generate(ctx_.random);
@@ -366,6 +376,8 @@ Result<GroupSendResult> Messenger::leave_group(const GroupId& group) {
   erase_sorted(g->members, self_.name);
   erase_sorted(g->admins, self_.name);
   g->member = false;
+  if (g->revision >= kMaxGroupRevision)
+    return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   g->drop_non_members();
   g->distributed.clear();
@@ -392,6 +404,8 @@ Result<GroupSendResult> Messenger::rename_group(const GroupId& group, std::strin
   auto g = load_as_admin(store_, self_, group, true);
   if (!g) return g.error();
   g->name = std::string(name);
+  if (g->revision >= kMaxGroupRevision)
+    return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   if (auto st = save_group(store_, *g); !st) return st.error();
   return Impl::send_group_change(*this, *g, {});
@@ -403,6 +417,8 @@ Result<GroupSendResult> Messenger::promote_admin(const GroupId& group, std::stri
   if (!g->is_member(person) || g->is_admin(person))
     return Error(Errc::kInvalidArgument, "Messenger::promote_admin: not a member, or an admin");
   insert_sorted(g->admins, person);
+  if (g->revision >= kMaxGroupRevision)
+    return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   if (auto st = save_group(store_, *g); !st) return st.error();
   return Impl::send_group_change(*this, *g, {});
@@ -443,17 +459,25 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
   auto g = load_as_admin(store_, self_, group, false);
   if (!g) return g.error();
   if (auto st = Impl::pin_self(*this); !st) return st.error();
-  const SenderKeyGroup keys = SenderKeyGroup::current(g->distribution);
   const std::vector<Address> devices = Impl::devices_of(*this, g->members);
 
   GroupSendResult out;
   out.group = g->id;
-  // Devices that left their lists no longer count as holding our key (the record stays bounded).
-  const std::size_t held = g->distributed.size();
-  std::erase_if(g->distributed, [&](const Address& d) {
-    return !std::binary_search(devices.begin(), devices.end(), d);
-  });
-  bool changed = g->distributed.size() != held;
+  // A device that holds our key but is no longer on its person's list (unlinked, perhaps stolen)
+  // must not read what we send next: a new key, given only to the devices listed now. (A member
+  // whose list could not be fetched counts as gone too: the safe side.)
+  const bool device_gone = std::any_of(
+      g->distributed.begin(), g->distributed.end(),
+      [&](const Address& d) { return !std::binary_search(devices.begin(), devices.end(), d); });
+  bool changed = false;
+  if (device_gone) {
+    auto dist = DistributionId::generate(ctx_.random);
+    if (!dist) return dist.error();
+    g->distribution = *dist;
+    g->distributed.clear();
+    changed = true;
+  }
+  const SenderKeyGroup keys = SenderKeyGroup::current(g->distribution);
   // Our key first, to every member device that does not hold it yet.
   std::vector<Address> missing;
   for (const Address& d : devices)

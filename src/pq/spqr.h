@@ -59,7 +59,11 @@ struct SpqrRecv {
 };
 
 /// The initial state from the 32-byte SPQR seed (the last third of PQXDH's 96-byte KDF output).
-/// `self_session`: note-to-self sessions get an unlimited jump (spec §4.4).
+/// `self_session`: note-to-self sessions get an unlimited jump (spec §4.4). hush's sessions always
+/// pass false: whether a session is "self" rests on the peer's identity key, which is not yet
+/// authenticated when SPQR runs (before the MAC), so an unlimited jump would hand a forger an
+/// unbounded amount of work. A deviation from libsignal, which also requires the same ServiceId: a
+/// device of ours that misses more than kSpqrMaxJump of our own messages starts a new session.
 Result<Bytes> spqr_initial_state(const SecretArray<32>& seed, SpqrRole role, bool self_session);
 
 /// Takes the next send key and the pq_ratchet bytes to send with it. Advances the braid (may

@@ -294,9 +294,10 @@ Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Add
                                                  bundle.kyber_pre_key->serialize(),
                                                  std::move(*sending_ratchet));
       if (!pq) return pq.error();
-      // A note-to-self session (our own identity) gets SPQR's unlimited jump, as libsignal's.
+      // No unlimited SPQR jump, even for a note-to-self session (see the responder's comment in
+      // decrypt_prekey_message).
       auto spqr = pq::spqr_initial_state(pq->spqr_seed, pq::SpqrRole::kInitiator,
-                                         bundle.identity_key == our_identity->public_key);
+                                         /*self_session=*/false);
       if (!spqr) return spqr.error();
       pq->state.spqr = SecretBytes::copy_of(*spqr);
       pending.kyber_pre_key_id = bundle.kyber_pre_key_id;
@@ -525,8 +526,11 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
           auto bob = internal::initialize_bob_pqxdh(crypto.hmac, params, kyber->secret_key.expose(),
                                                     message.kyber_ciphertext());
           if (!bob) return bob.error();
+          // SPQR runs before the MAC, and the message's identity key is not authenticated yet:
+          // an unlimited "note-to-self" jump would let a forged message in our own name make us
+          // derive billions of chain keys (under the store's lock). So the limit always holds.
           auto spqr = pq::spqr_initial_state(bob->spqr_seed, pq::SpqrRole::kResponder,
-                                             message.identity_key() == our_identity->public_key);
+                                             /*self_session=*/false);
           if (!spqr) return spqr.error();
           bob->state.spqr = SecretBytes::copy_of(*spqr);
           state.emplace(std::move(bob->state));

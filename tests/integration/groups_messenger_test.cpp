@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
+#include <limits>
 #include <memory>
 #include <set>
 
@@ -289,6 +291,28 @@ TEST_CASE(
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == Errc::kNotGroupMember);
   CHECK(carol->party.snapshot() == before_key);
+
+  // A member's leave is one step: bob leaving at a revision far ahead (which would leave the
+  // admins' next changes "stale" everywhere, so that no removal takes effect) is refused.
+  internal::GroupUpdateParts leap;
+  leap.id = g;
+  leap.state = internal::GroupStateParts{"g", {"alice", "carol"}, {"alice"}};
+  for (std::uint64_t revision : {std::numeric_limits<std::uint64_t>::max(), std::uint64_t{5}}) {
+    leap.revision = revision;
+    r = carol->messenger.receive(seal(*bob, carol->address(),
+                                      internal::build_group_update_content(
+                                          some_id(static_cast<int>(revision % 100) + 5), 0, leap)));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == Errc::kStaleGroupRevision);
+    CHECK(carol->party.snapshot() == before_key);
+  }
+  // Not even an admin may push the revision past kMaxGroupRevision (the counter must not wrap).
+  stale.revision = kMaxGroupRevision + 1;
+  r = carol->messenger.receive(
+      seal(*alice, carol->address(), internal::build_group_update_content(some_id(9), 0, stale)));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kLimitExceeded);
+  CHECK(carol->party.snapshot() == before_key);
 }
 
 TEST_CASE("groups: a removed member decrypts nothing sent after its removal", "[groups]") {
@@ -485,6 +509,22 @@ TEST_CASE("groups: several devices per person each hold the keys", "[groups]") {
   REQUIRE(at_alice1.messages.size() == 1);
   CHECK(at_alice1.messages[0].sent_by_us);
   settle(net, all);
+
+  // Bob unlinks his tablet (lost, perhaps stolen): alice's next group message is under a new key
+  // that only the devices listed now get, so the tablet, handed every envelope bob's phone gets
+  // by a relay that keeps serving it, reads nothing.
+  REQUIRE(bob1->messenger.unlink_device(bob2->address().device_id));
+  settle(net, all);
+  group_send(*alice1, g, "after the tablet left");
+  const std::deque<Bytes> to_phone = net.queue(bob1->address());
+  REQUIRE_FALSE(to_phone.empty());
+  for (const Bytes& e : to_phone) {
+    auto r = bob2->messenger.receive(e);
+    CHECK_FALSE((r && r->has_value()));
+  }
+  Seen at_phone = take_all(net, *bob1);
+  REQUIRE(at_phone.messages.size() == 1);
+  CHECK(at_phone.messages[0].plaintext.expose_as_string() == "after the tablet left");
 }
 
 TEST_CASE("content: quotes and delivery and read receipts", "[groups]") {

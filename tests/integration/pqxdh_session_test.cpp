@@ -370,6 +370,45 @@ TEST_CASE("version 3 stays for peers without Kyber prekeys unless post-quantum i
   CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "v3 reply")).value() == "v3 reply");
 }
 
+TEST_CASE("a forged prekey message in our own name cannot make SPQR jump without limit",
+          "[integration][pqxdh]") {
+  // A relay puts the receiver's own identity key in a prekey message (so it looks like a
+  // note-to-self session) and asks SPQR for key 2^32-1: before any MAC is checked, that must be
+  // refused at the jump limit, not computed (which would take hours under the store's lock).
+  auto alice = Party::create("alice", 791, 1);
+  auto bob = Party::create("bob", 792, 1);
+  add_kyber(bob, 1);
+  REQUIRE(
+      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
+  const auto m = test::encrypt(alice, bob, "forged");
+  const ByteView wire = m.serialized();
+  wire::PreKeySignalMessage pb;
+  REQUIRE(pb.ParseFromArray(wire.data() + 1, static_cast<int>(wire.size() - 1)));
+  const std::string inner_wire = pb.message();
+  wire::SignalMessage inner;
+  REQUIRE(inner.ParseFromArray(inner_wire.data() + 1,
+                               static_cast<int>(inner_wire.size() - 1 - kMacSize)));
+  inner.set_pq_ratchet(std::string("\x01\x01\xff\xff\xff\xff\x0f\x00", 8));  // epoch 1, None
+  std::string inner_out(1, inner_wire[0]);
+  inner_out += inner.SerializeAsString();
+  inner_out.append(inner_wire.end() - static_cast<std::ptrdiff_t>(kMacSize), inner_wire.end());
+  pb.set_message(inner_out);
+  auto bob_identity = bob.store->identity_key_pair();
+  REQUIRE(bob_identity);
+  const auto own = bob_identity->public_key.serialize();
+  pb.set_identity_key(std::string(own.begin(), own.end()));
+  Bytes out{0x44};
+  const std::string body = pb.SerializeAsString();
+  out.insert(out.end(), body.begin(), body.end());
+  auto parsed = PreKeySignalMessage::parse(out);
+  REQUIRE(parsed);
+  const Bytes before = bob.snapshot();
+  auto r = decrypt_prekey_message(*bob.ctx, *bob.store, alice.address, *parsed);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kTooFarInFuture);
+  CHECK(bob.snapshot() == before);
+}
+
 TEST_CASE("version-4 prekey messages need their Kyber fields", "[integration][pqxdh]") {
   auto alice = Party::create("alice", 781, 1);
   auto bob = Party::create("bob", 782, 1);
