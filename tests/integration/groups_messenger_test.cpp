@@ -299,9 +299,10 @@ TEST_CASE(
   leap.state = internal::GroupStateParts{"g", {"alice", "carol"}, {"alice"}};
   for (std::uint64_t revision : {std::numeric_limits<std::uint64_t>::max(), std::uint64_t{5}}) {
     leap.revision = revision;
-    r = carol->messenger.receive(seal(*bob, carol->address(),
-                                      internal::build_group_update_content(
-                                          some_id(static_cast<int>(revision % 100) + 5), 0, leap)));
+    r = carol->messenger.receive(
+        seal(*bob, carol->address(),
+             internal::build_group_update_content(
+                 some_id(static_cast<std::uint8_t>(revision % 100 + 5)), 0, leap)));
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Errc::kStaleGroupRevision);
     CHECK(carol->party.snapshot() == before_key);
