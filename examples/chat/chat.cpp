@@ -674,7 +674,12 @@ std::string group_key(const hush::GroupId& id) {
 // A short quote of a message text, for receipt lines.
 std::string short_quote(const std::string& text) {
   std::string t = printable(text);
-  if (t.size() > 40) t = t.substr(0, 37) + "...";
+  if (t.size() > 40) {
+    std::size_t cut = 37;
+    while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80)
+      --cut;  // (not inside a UTF-8 character)
+    t = t.substr(0, cut) + "...";
+  }
   return "\"" + t + "\"";
 }
 
@@ -2651,9 +2656,13 @@ bool Client::cmd_send_file(const std::string& to_typed, const std::string& path)
       error("file to " + to + " not sent: " + code_name(sent.error()));
       return false;
     }
-    log_sent(group_key(*gid), sent->message_id, text, Mark::kSent);
-    term_.print("[me -> " + to + "] " + printable(text) + stamp(now_ms(), Mark::kSent),
-                Terminal::Style::kOutgoing);
+    const bool any =
+        std::any_of(sent->deliveries.begin(), sent->deliveries.end(),
+                    [](const auto& d) { return d.state == hush::DeliveryState::kSent; });
+    log_sent(group_key(*gid), sent->message_id, text, any ? Mark::kSent : Mark::kNone);
+    term_.print(
+        "[me -> " + to + "] " + printable(text) + stamp(now_ms(), any ? Mark::kSent : Mark::kNone),
+        Terminal::Style::kOutgoing);
     return report_group_send("file to " + to, *sent);
   }
   auto sent = messenger_->send(to, hush::as_bytes(text), options);

@@ -840,7 +840,11 @@ void Session::link_post(const Message& m) {
 void Session::blob(const Message& m) {
   RelayDb& db = relay_.db();
   if (m.kind == Kind::kBlobPut) {
-    if (m.id == 0 || m.id > relay_.options().max_blob_bytes) {
+    if (m.id == 0) {  // (hush's blobs are never empty: a header and a tag at least)
+      error(m.req, "invalid_blob_size");
+      return;
+    }
+    if (m.id > relay_.options().max_blob_bytes) {
       log_line("relay: " + who() + ": BLOB_PUT of " + std::to_string(m.id) +
                " bytes refused: over the blob limit");
       error(m.req, "blob_too_large");

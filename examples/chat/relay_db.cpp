@@ -666,13 +666,18 @@ RelayDb::BlobBegin RelayDb::blob_begin(const std::string& handle, std::uint32_t 
       .bind(1, handle)
       .bind(2, std::int64_t{device})
       .run();
-  Stmt count(db_, "SELECT count(*), coalesce(sum(owner=?), 0) FROM blobs");
+  Stmt count(db_,
+             "SELECT count(*), coalesce(sum(owner=?1), 0), coalesce(sum(size), 0), "
+             "coalesce(sum(CASE WHEN owner=?1 THEN size ELSE 0 END), 0) FROM blobs");
   count.bind(1, handle);
   if (!count.step()) throw DbError("blob_begin: no count");
   const auto all = static_cast<std::size_t>(count.integer(0));
   const auto mine = static_cast<std::size_t>(count.integer(1));
+  const auto all_bytes = static_cast<std::uint64_t>(count.integer(2));
+  const auto my_bytes = static_cast<std::uint64_t>(count.integer(3));
   count.reset();
-  if (all >= kMaxBlobs || mine >= kMaxBlobsPerHandle) {
+  if (all >= kMaxBlobs || mine >= kMaxBlobsPerHandle || all_bytes + size > kMaxBlobBytes ||
+      my_bytes + size > kMaxBlobBytesPerHandle) {
     tx.commit();  // (the unfinished upload stays dropped)
     return BlobBegin::kFull;
   }

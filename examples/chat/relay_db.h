@@ -19,7 +19,8 @@
 // the relay's blob limit, by default the ciphertext of hush's largest attachment) and comes in
 // pieces, each kept as a row at its offset; a blob is readable once all its bytes came. One upload
 // at a time per device (a new one drops the device's unfinished one), at most kMaxBlobsPerHandle
-// blobs per handle and kMaxBlobs in all: the relay refuses more (blob_store_full), it never
+// blobs and kMaxBlobBytesPerHandle bytes per handle, kMaxBlobs and kMaxBlobBytes in all: the relay
+// refuses more (blob_store_full), it never
 // deletes a finished blob by itself (a real server would, after some weeks).
 //
 // Every limit is enforced here: kMaxAccounts handles, kMaxDevicesPerHandle devices each (device
@@ -74,9 +75,14 @@ inline constexpr std::size_t kMaxQueuedBytes = std::size_t{16} << 20;
 /// hostile accounts together still can fill it: accounts are free here; see README.)
 inline constexpr std::size_t kSenderShareDivisor = 4;
 
-/// Blobs one handle may keep (all its devices together), and blobs kept in all.
+/// Blobs one handle may keep (all its devices together), and blobs kept in all: a thousand files
+/// is a lot for a person of an example chat; ten thousand bounds the tables.
 inline constexpr std::size_t kMaxBlobsPerHandle = 1000;
 inline constexpr std::size_t kMaxBlobs = 10000;
+/// The bytes of blobs (announced sizes, unfinished uploads included) one handle may keep, and all
+/// together: four of hush's largest files per person, and a disk a small server has.
+inline constexpr std::uint64_t kMaxBlobBytesPerHandle = std::uint64_t{8} << 30;
+inline constexpr std::uint64_t kMaxBlobBytes = std::uint64_t{64} << 30;
 
 /// The bounds of one recipient device's queue (hush-relay --queue-limit changes `envelopes`, for
 /// tests).

@@ -695,6 +695,11 @@ robustness() {
   expect_grep "$WORK/relay.log" "RECOVER alice refused: wrong recovery code"
   expect_grep "$WORK/relay.log" "HELLO alice:1 refused: the handle belongs to another client"
 
+  step "blob requests out of order and out of bounds"
+  hostile blobber --handle blobber blobs
+  expect_line "$WORK/blobber.out" "blobs: empty invalid_blob_size, huge blob_too_large, unfinished unknown_blob, overlong blob_too_large then unknown_blob, read 10+0 bytes, past end unknown_blob, finished unknown_blob, bad id unknown_blob"
+  ok "refused each, and kept the connection"
+
   step "the relay still serves its real clients"
   chat_bg bob bob <<EOF
 /wait 1 $WAIT
