@@ -12,10 +12,12 @@
 //
 // State: DIR/hush.db (hush::SqliteStore) holds our identity, prekeys, sessions, peers' identities,
 // device lists and the Messenger's outbox, and in its application table our handle, our device
-// id, our relay account token, the conversation log and the held messages (held.h). With
+// id, our relay account token, the conversation log (the newest 10000 messages, with their marks)
+// and the held messages (held.h); DIR/files/ the files received. With
 // HUSH_CHAT_STORAGE_KEY (64 hex digits) the database is sealed with that key
 // (SqliteStoreOptions::storage_key): private keys, sessions and all of the application table (log
-// included) are encrypted at rest. A received plaintext is written to the log inside the
+// included) are encrypted at rest (not the files in DIR/files/: they are the user's, saved
+// plain, like a browser's downloads). A received plaintext is written to the log inside the
 // transaction that commits the session it advanced (ReceiveOptions::before_commit + put_app_data),
 // and only then acknowledged to the relay: a crash can never lose a message (the relay delivers it
 // again; the library shows it once; it is already in the log). A database found restored from an
@@ -30,6 +32,15 @@
 // sending to that peer, is shown in a box with both keys and both safety numbers, and holds that
 // peer's incoming messages, durably and bounded (held.h), until the user types /trust. A forged
 // message (one that does not authenticate) is invalid_message: dropped, never held.
+//
+// Groups and files: /group new|add|remove|leave and /g drive the Messenger's groups (sender keys;
+// changes end to end, applied only from an admin; a removed member gets no later key). /send
+// encrypts a file with hush::upload_attachment_file into the relay's blob store (RelayLink is the
+// hush::BlobStore: BLOB_PUT, BLOB_CHUNK, BLOB_GET) and sends the pointer inside the message; a
+// received file is fetched and checked by hush::download_and_decrypt into DIR/files/. Receipts:
+// the Messenger sends a delivery receipt when a message is stored (--receipts), hush-chat a read
+// receipt when it prints one; receipts that come raise the mark of our message in the log
+// (chat/mid/ID -> its entry) and print a line once per message, person and kind.
 //
 // Offline and healing: a message typed while the relay is unreachable stays in the Messenger's
 // outbox and is sent when hush-chat reconnects (it flushes the outbox then, and every
@@ -2595,12 +2606,21 @@ bool Client::cmd_group_send(const std::string& name, const std::string& text) {
           (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
     return false;
   }
-  const bool any = std::any_of(sent->deliveries.begin(), sent->deliveries.end(),
-                               [](const auto& d) { return d.state == hush::DeliveryState::kSent; });
-  log_sent(group_key(*id), sent->message_id, text, any ? Mark::kSent : Mark::kNone);
-  term_.print(
-      "[me -> " + label + "] " + printable(text) + stamp(now_ms(), any ? Mark::kSent : Mark::kNone),
-      Terminal::Style::kOutgoing);
+  // Group messages are not kept for later (the library's outbox is for 1:1 messages): one that
+  // reached no device is not sent at all, and says so.
+  if (!sent->deliveries.empty() &&
+      std::none_of(sent->deliveries.begin(), sent->deliveries.end(),
+                   [](const auto& d) { return d.state == hush::DeliveryState::kSent; })) {
+    error("message to " + label + " not sent: " +
+          (connected_
+               ? (last_refusal_.empty() ? std::string("the relay did not take it") : last_refusal_)
+               : std::string("the relay is unreachable")) +
+          " (group messages are not kept: send it again)");
+    return false;
+  }
+  log_sent(group_key(*id), sent->message_id, text, Mark::kSent);
+  term_.print("[me -> " + label + "] " + printable(text) + stamp(now_ms(), Mark::kSent),
+              Terminal::Style::kOutgoing);
   return report_group_send("message to " + label, *sent);
 }
 
