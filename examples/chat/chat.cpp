@@ -185,7 +185,7 @@ commands:
   /group remove GROUP NAME   remove NAME from the group (admins only): NAME gets nothing sent
                      to the group from then on
   /group leave GROUP         leave the group
-  /groups            the groups we are in, with their members (* an admin)
+  /groups            our groups and their members (* an admin; groups we left are marked)
   /g GROUP TEXT      send TEXT to the group; shown as [#GROUP] NAME: TEXT at its members
   /send NAME FILE    send the file FILE to NAME (or to #GROUP): encrypted here, stored at the
                      relay as ciphertext, its key sent inside the message; at most 2 GiB.
@@ -2359,7 +2359,11 @@ bool Client::cmd_history(const std::vector<std::string>& args) {
   std::string filter;  // a log conversation key, or empty for all
   std::string shown_as;
   std::size_t at = 1;
-  if (args.size() > at && !(args[at][0] >= '0' && args[at][0] <= '9')) {
+  // (A count is all digits; a handle that is all digits reads as a count: /history 42 20.)
+  const auto all_digits = [](const std::string& w) {
+    return std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (args.size() > at && !all_digits(args[at])) {
     const std::string& who = args[at];
     if (who[0] == '#') {
       auto id = find_group(who, false);
