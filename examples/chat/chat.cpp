@@ -1871,8 +1871,9 @@ void Client::on_group_change(const hush::GroupChangeEvent& e) {
     std::vector<std::string> others;
     for (const auto& m : now.members)
       if (m != e.author.name) others.push_back(m);
-    info(label + who + " made the group, with " + list(others) + " (/g " + printable(now.name) +
-         " TEXT writes to it)");
+    // (Revision 1 is the group as made; a later one reaches us first when we are added.)
+    info(label + who + (now.revision <= 1 ? " made the group, with " : " added you; with ") +
+         list(others) + " (/g " + printable(now.name) + " TEXT writes to it)");
     return;
   }
   std::vector<std::string> added, removed;

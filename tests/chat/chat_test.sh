@@ -67,7 +67,7 @@
 #                 times and receipts; after carol's removal alice's next message reaches bob and
 #                 nothing of it carol; the relay holds the file as ciphertext only (and refuses one
 #                 over its limit); unknown group or person, missing or too large file, non-admin
-#                 change: clear errors
+#                 change: clear errors; dave added reads from then on only; bob leaves
 #
 # Synchronisation is by conditions with timeouts (the relay's "listening" line, the clients'
 # /wait and /sync, process exits), never by fixed sleeps. Prints each check; exits non-zero at
@@ -1499,6 +1499,33 @@ EOF
   chat alice3 alice 2 <<<"/send bob $WORK/photo.bin"
   expect_line "$WORK/alice3.out" "! file not sent: the relay refused: the file is larger than it takes (blob_too_large)"
   ok "refused, in words"
+
+  step "a newcomer reads from the time of joining; a member leaves"
+  register dave dave
+  chat alice4 alice 0 <<EOF
+/group add family dave
+/g family group-5: welcome dave
+EOF
+  expect_line "$WORK/alice4.out" "* [#family] added dave: they get what is sent to #family from now on"
+  chat dave dave 0 <<<"/sync"
+  expect_line "$WORK/dave.out" "* [#family] alice added you; with bob, dave (/g family TEXT writes to it)"
+  expect_line "$WORK/dave.out" "[#family] alice: group-5: welcome dave"
+  expect_no_grep "$WORK/dave.out" "$G1"
+  chat bob-leave bob 0 <<EOF
+/sync
+/group leave family
+/groups
+EOF
+  expect_line "$WORK/bob-leave.out" "[#family] alice: group-5: welcome dave"
+  expect_line "$WORK/bob-leave.out" "* [#family] left the group"
+  expect_line "$WORK/bob-leave.out" "* #family (left): alice*, dave"
+  chat alice5 alice 0 <<EOF
+/sync
+/groups
+EOF
+  expect_line "$WORK/alice5.out" "* [#family] bob left the group"
+  expect_line "$WORK/alice5.out" "* #family: alice*, dave"
+  ok "dave reads what came after his joining only; bob's leaving shows at alice"
   stop_relay relay2
 }
 
