@@ -12,10 +12,12 @@
 //
 // State: DIR/hush.db (hush::SqliteStore) holds our identity, prekeys, sessions, peers' identities,
 // device lists and the Messenger's outbox, and in its application table our handle, our device
-// id, our relay account token, the conversation log and the held messages (held.h). With
+// id, our relay account token, the conversation log (the newest 10000 messages, with their marks)
+// and the held messages (held.h); DIR/files/ the files received. With
 // HUSH_CHAT_STORAGE_KEY (64 hex digits) the database is sealed with that key
 // (SqliteStoreOptions::storage_key): private keys, sessions and all of the application table (log
-// included) are encrypted at rest. A received plaintext is written to the log inside the
+// included) are encrypted at rest (not the files in DIR/files/: they are the user's, saved
+// plain, like a browser's downloads). A received plaintext is written to the log inside the
 // transaction that commits the session it advanced (ReceiveOptions::before_commit + put_app_data),
 // and only then acknowledged to the relay: a crash can never lose a message (the relay delivers it
 // again; the library shows it once; it is already in the log). A database found restored from an
@@ -30,6 +32,15 @@
 // sending to that peer, is shown in a box with both keys and both safety numbers, and holds that
 // peer's incoming messages, durably and bounded (held.h), until the user types /trust. A forged
 // message (one that does not authenticate) is invalid_message: dropped, never held.
+//
+// Groups and files: /group new|add|remove|leave and /g drive the Messenger's groups (sender keys;
+// changes end to end, applied only from an admin; a removed member gets no later key). /send
+// encrypts a file with hush::upload_attachment_file into the relay's blob store (RelayLink is the
+// hush::BlobStore: BLOB_PUT, BLOB_CHUNK, BLOB_GET) and sends the pointer inside the message; a
+// received file is fetched and checked by hush::download_and_decrypt into DIR/files/. Receipts:
+// the Messenger sends a delivery receipt when a message is stored (--receipts), hush-chat a read
+// receipt when it prints one; receipts that come raise the mark of our message in the log
+// (chat/mid/ID -> its entry) and print a line once per message, person and kind.
 //
 // Offline and healing: a message typed while the relay is unreachable stays in the Messenger's
 // outbox and is sent when hush-chat reconnects (it flushes the outbox then, and every
@@ -64,6 +75,13 @@
 //                                   sender (sender_mismatch)", "! another message from alice is
 //                                   held until you /trust alice", "! this state was restored from
 //                                   an older copy: ...", "! the relay refused alice: ...")
+//   [me -> #GROUP] TEXT  (✓ 14:31)   a group message we sent; [#GROUP] PEER: TEXT  (14:31) one we
+//   got Every message line ends with its send time (the sender's clock) in parentheses, and ours
+//   with the mark: "queued", ✓ (the relay has it), ✓✓ (a device of the recipient stored it),
+//   ✓✓ read. A receipt that raises a mark prints a line of its own:
+//   ✓✓ delivered: "TEXT" to PEER | ✓✓ read: "TEXT" by PEER  (" in #GROUP" for group messages)
+//   * [#GROUP] alice added carol | removed carol | carol left | ... (group changes, in words)
+//   * file from PEER: "NAME" (N bytes) saved as DIR/files/NAME   (received files)
 // Exit status: 0; 1 usage, start-up or connection error (also: the relay no longer accepts this
 // device); 2 a scripted command failed (the script went on); 3 a /wait timed out.
 //
@@ -82,11 +100,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <deque>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,7 +127,7 @@ namespace {
 
 constexpr std::string_view kUsage =
     R"(usage: hush-chat --state DIR --relay HOST:PORT [--handle NAME] [--recover CODE]
-                 [--script FILE] [--timeout S]
+                 [--script FILE] [--timeout S] [--receipts all|delivered|none]
        hush-chat --state DIR --relay HOST:PORT --link [--script FILE] [--timeout S]
 
 An end-to-end encrypted chat client (hush, Signal protocol v3) over hush-relay. The first start
@@ -130,6 +152,9 @@ then be left out). A person may have several devices: what they send and receive
                      there), then quit; without it, commands come from standard input (edited
                      on the terminal if it is one)
   --timeout S        how long to wait for the relay's replies (default 10 seconds)
+  --receipts WHICH   the receipts we send: all (default: delivered when a message is stored,
+                     read when it is shown), delivered, or none. Receipts we get are shown
+                     whatever this says.
 
 environment:
   HUSH_CHAT_STORAGE_KEY  64 hex digits (a 32-byte key): DIR/hush.db is created sealed with it,
@@ -153,6 +178,19 @@ commands:
   /link CODE         add the device that shows CODE (hush-chat --link) as a device of ours
   /unlink N          remove our device N (from our device list, and from the relay)
   /history [N]       show the last N (default 20) messages of the conversation log
+  /history NAME [N]  ... of the conversation with NAME (a person, or #GROUP)
+  /group new GROUP NAME...   make a group of us and the people NAME... (we are its admin); GROUP:
+                     1 to 32 of A-Z a-z 0-9 _ . - (written #GROUP elsewhere)
+  /group add GROUP NAME      add NAME to the group (admins only)
+  /group remove GROUP NAME   remove NAME from the group (admins only): NAME gets nothing sent
+                     to the group from then on
+  /group leave GROUP         leave the group
+  /groups            our groups and their members (* an admin; groups we left are marked)
+  /g GROUP TEXT      send TEXT to the group; shown as [#GROUP] NAME: TEXT at its members
+  /send NAME FILE    send the file FILE to NAME (or to #GROUP): encrypted here, stored at the
+                     relay as ciphertext, its key sent inside the message; at most 2 GiB.
+                     Received files are saved in DIR/files/ (the sender's name for it, made
+                     safe; never replacing a file: "name (1).ext")
   /reset NAME        forget the sessions with NAME's devices (NAME's identity stays trusted); the
                      next message fetches new bundles. For demonstrations and tests.
   /wait N [S]        (scripts) wait until N messages have arrived since start (at most S
@@ -190,6 +228,8 @@ struct Options {
   std::optional<Bytes> recover;
   bool link = false;
   std::chrono::milliseconds timeout{10000};
+  bool delivery_receipts = true;  // --receipts all|delivered|none
+  bool read_receipts = true;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -223,6 +263,18 @@ Options parse_options(int argc, char** argv) {
         usage_error("--recover: a recovery code is 32 of A-Z 2-7 (in groups, as it was shown)");
     } else if (arg == "--link") {
       o.link = true;
+    } else if (arg == "--receipts") {
+      const std::string v = value();
+      if (v == "all") {
+        o.delivery_receipts = o.read_receipts = true;
+      } else if (v == "delivered") {
+        o.delivery_receipts = true;
+        o.read_receipts = false;
+      } else if (v == "none") {
+        o.delivery_receipts = o.read_receipts = false;
+      } else {
+        usage_error("--receipts: all, delivered or none");
+      }
     } else if (arg == "--script") {
       o.script = value();
     } else if (arg == "--timeout") {
@@ -331,6 +383,28 @@ std::string code_name(const hush::Error& e) {
       break;
     case Errc::kUnknownDevice:
       words = "the device is not on its owner's signed device list";
+      break;
+    case Errc::kNotGroupAdmin:
+      words = "only an admin of the group may change it";
+      break;
+    case Errc::kNotGroupMember:
+      words = "not a member of the group";
+      break;
+    case Errc::kUnknownGroup:
+      words = "no such group";
+      break;
+    case Errc::kStaleGroupRevision:
+      words = "the group changed meanwhile (an older or repeated change)";
+      break;
+    case Errc::kAttachmentTooLarge:
+      words = "the file is too large (at most " + std::to_string(hush::kMaxAttachmentBytes >> 30) +
+              " GiB)";
+      break;
+    case Errc::kDigestMismatch:
+      words = "the relay served other bytes than the file sent";
+      break;
+    case Errc::kAttachmentCorrupt:
+      words = "the file does not decrypt (damaged by its sender)";
       break;
     default:
       words = "it failed";
@@ -447,6 +521,9 @@ std::string describe_refusal(const std::string& reason) {
   if (reason == "unknown_device") return "the relay refused: no such device";
   if (reason == "stale_device_list")
     return "the relay refused: it holds a newer device list of ours";
+  if (reason == "blob_too_large") return "the relay refused: the file is larger than it takes";
+  if (reason == "blob_store_full") return "the relay refused: it stores no more files for us";
+  if (reason == "unknown_blob") return "the relay has no such file (deleted, or never complete)";
   if (reason == "mailbox_busy") return "the relay refused: that link mailbox is in use";
   if (reason == "relay_busy" || reason == "too_many_links")
     return "the relay refused: too many links waiting; try again later";
@@ -455,22 +532,166 @@ std::string describe_refusal(const std::string& reason) {
 
 // ---- the conversation log (in the store's application table) ----
 //
-// chat/log/next: the number of entries (u64); chat/log/N: direction ('i' in, 'o' out), the
-// peer's name length (one byte), the name, the text.
+// chat/log/next: the number of entries ever written (u64); chat/log/N: entry N. The newest
+// kMaxLogEntries are kept: writing entry N erases entry N - kMaxLogEntries (and its id's index).
+// An entry: the format byte 'M', the direction ('i' in, 'o' out), the conversation (one length
+// byte, then a person's name, or '#' and a group id in hex), the sender (length byte and name;
+// a group message's author, else empty), the message id (length byte, 16 bytes), the send time
+// (u64, milliseconds since the epoch, the sender's clock), the mark (one byte: Mark), the text.
+// Entries of the first format (no 'M': direction, name, text) are still read.
+// chat/mid/HEX (u64): the entry of our message with that id, for its receipts.
 
-hush::Status log_append(hush::SqliteStore& store, char direction, const std::string& peer,
-                        hush::ByteView text) {
+constexpr std::uint64_t kMaxLogEntries = 10000;
+
+// A message's mark: what the sender knows of it.
+enum class Mark : std::uint8_t { kNone = 0, kSent = 1, kDelivered = 2, kRead = 3 };
+
+struct LogEntry {
+  char direction = 'i';
+  std::string conversation;  // "bob", or "#" + hex group id
+  std::string sender;        // a group message's author (empty otherwise)
+  Bytes message_id;
+  std::uint64_t sent_ms = 0;
+  Mark mark = Mark::kNone;
+  std::string text;
+};
+
+Bytes encode_entry(const LogEntry& e) {
+  Bytes out{static_cast<std::uint8_t>('M'), static_cast<std::uint8_t>(e.direction)};
+  auto field = [&](std::string_view v) {
+    const std::size_t len = std::min<std::size_t>(v.size(), 255);
+    out.push_back(static_cast<std::uint8_t>(len));
+    out.insert(out.end(), v.begin(), v.begin() + static_cast<std::ptrdiff_t>(len));
+  };
+  field(e.conversation);
+  field(e.sender);
+  field(std::string_view(reinterpret_cast<const char*>(e.message_id.data()), e.message_id.size()));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<std::uint8_t>(e.sent_ms >> shift));
+  out.push_back(static_cast<std::uint8_t>(e.mark));
+  out.insert(out.end(), e.text.begin(), e.text.end());
+  return out;
+}
+
+// An entry as stored (our own data, but a damaged file must not crash us: nullopt then).
+std::optional<LogEntry> decode_entry(const Bytes& b) {
+  LogEntry e;
+  std::size_t at = 0;
+  auto field = [&](std::string& v) {
+    if (at >= b.size() || b.size() - at - 1 < b[at]) return false;
+    v.assign(reinterpret_cast<const char*>(b.data()) + at + 1, b[at]);
+    at += std::size_t{1} + b[at];
+    return true;
+  };
+  if (b.size() >= 2 && (b[0] == 'i' || b[0] == 'o')) {  // the first format
+    e.direction = static_cast<char>(b[0]);
+    at = 1;
+    if (!field(e.conversation)) return std::nullopt;
+    e.text.assign(b.begin() + static_cast<std::ptrdiff_t>(at), b.end());
+    return e;
+  }
+  if (b.size() < 2 || b[0] != 'M' || (b[1] != 'i' && b[1] != 'o')) return std::nullopt;
+  e.direction = static_cast<char>(b[1]);
+  at = 2;
+  std::string id;
+  if (!field(e.conversation) || !field(e.sender) || !field(id) || b.size() - at < 9)
+    return std::nullopt;
+  e.message_id.assign(id.begin(), id.end());
+  for (int i = 0; i < 8; ++i)
+    e.sent_ms = e.sent_ms << 8 | b[at++];
+  e.mark = static_cast<Mark>(std::min<std::uint8_t>(b[at++], 3));
+  e.text.assign(b.begin() + static_cast<std::ptrdiff_t>(at), b.end());
+  return e;
+}
+
+std::string mid_key(hush::ByteView id) {
+  return "chat/mid/" + hush::to_hex(id);
+}
+
+// Appends an entry (inside the caller's transaction, or as its own statements) and forgets the
+// one kMaxLogEntries older.
+hush::Status log_append(hush::SqliteStore& store, const LogEntry& e) {
   auto next = store.app_data(kLogNextKey);
   if (!next) return next.error();
   const std::uint64_t n = *next ? read_u64(**next).value_or(0) : 0;
-  hush::Bytes entry;
-  entry.push_back(static_cast<std::uint8_t>(direction));
-  const std::size_t len = std::min<std::size_t>(peer.size(), 255);
-  entry.push_back(static_cast<std::uint8_t>(len));
-  entry.insert(entry.end(), peer.begin(), peer.begin() + static_cast<std::ptrdiff_t>(len));
-  entry.insert(entry.end(), text.begin(), text.end());
-  if (auto st = store.put_app_data("chat/log/" + std::to_string(n), entry); !st) return st;
+  if (n >= kMaxLogEntries) {
+    const std::string old_key = "chat/log/" + std::to_string(n - kMaxLogEntries);
+    if (auto old = store.app_data(old_key); old && *old) {
+      if (auto entry = decode_entry(**old);
+          entry && entry->direction == 'o' && !entry->message_id.empty()) {
+        if (auto st = store.erase_app_data(mid_key(entry->message_id)); !st) return st;
+      }
+      if (auto st = store.erase_app_data(old_key); !st) return st;
+    }
+  }
+  if (auto st = store.put_app_data("chat/log/" + std::to_string(n), encode_entry(e)); !st)
+    return st;
+  if (e.direction == 'o' && !e.message_id.empty()) {
+    if (auto st = store.put_app_data(mid_key(e.message_id), u64_bytes(n)); !st) return st;
+  }
   return store.put_app_data(kLogNextKey, u64_bytes(n + 1));
+}
+
+// "14:31" (local time) for a time in milliseconds since the epoch; with the date if not today.
+std::string clock_time(std::uint64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  const std::time_t now = std::time(nullptr);
+  std::tm when{};
+  std::tm today{};
+  localtime_r(&t, &when);
+  localtime_r(&now, &today);
+  char buf[32];
+  if (when.tm_year == today.tm_year && when.tm_yday == today.tm_yday) {
+    std::strftime(buf, sizeof buf, "%H:%M", &when);
+  } else {
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &when);
+  }
+  return buf;
+}
+
+// What follows a message line: its mark (our messages) and its send time, "  (✓ 14:31)".
+std::string stamp(std::uint64_t ms, std::optional<Mark> mark) {
+  std::string m;
+  if (mark) {
+    switch (*mark) {
+      case Mark::kNone:
+        m = "queued ";
+        break;
+      case Mark::kSent:
+        m = "\u2713 ";
+        break;
+      case Mark::kDelivered:
+        m = "\u2713\u2713 ";
+        break;
+      case Mark::kRead:
+        m = "\u2713\u2713 read ";
+        break;
+    }
+  }
+  return "  (" + m + clock_time(ms) + ")";
+}
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// A conversation's log key for a group.
+std::string group_key(const hush::GroupId& id) {
+  return "#" + hush::to_hex(id);
+}
+
+// A short quote of a message text, for receipt lines.
+std::string short_quote(const std::string& text) {
+  std::string t = printable(text);
+  if (t.size() > 40) {
+    std::size_t cut = 37;
+    while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80)
+      --cut;  // (not inside a UTF-8 character)
+    t = t.substr(0, cut) + "...";
+  }
+  return "\"" + t + "\"";
 }
 
 // ---- link messages' application data ----
@@ -538,8 +759,9 @@ std::string qr_text(const std::string& text) {
 
 class Client;
 
-// The Messenger's transport and key directory: requests to the relay.
-class RelayLink final : public hush::Transport, public hush::KeyDirectory {
+// The Messenger's transport and key directory, and the attachments' blob store: requests to the
+// relay.
+class RelayLink final : public hush::Transport, public hush::KeyDirectory, public hush::BlobStore {
  public:
   explicit RelayLink(Client& client) : client_(client) {}
   hush::Status send(const hush::Address& recipient, hush::ByteView envelope) override;
@@ -550,6 +772,8 @@ class RelayLink final : public hush::Transport, public hush::KeyDirectory {
   hush::Result<hush::PreKeyBundle> fetch(const hush::Address& remote) override;
   hush::Status publish_device_list(std::string_view name, hush::ByteView signed_list) override;
   hush::Result<std::optional<hush::Bytes>> fetch_device_list(std::string_view name) override;
+  hush::Result<std::string> put(hush::ByteSource& blob, std::uint64_t size) override;
+  hush::Status get(std::string_view id, hush::ByteSink& out) override;
 
  private:
   Client& client_;
@@ -605,6 +829,14 @@ class Client {
   void release_held(const std::string& peer, bool at_start);
   void show_message(const hush::ReceivedMessage& m);
   hush::Status log_received(const hush::ReceivedMessage& m);
+  hush::ReceiveOptions receive_options();
+  void on_receipt(const hush::Receipt& r);
+  void on_group_change(const hush::GroupChangeEvent& e);
+  void save_files(const hush::ReceivedMessage& m, const std::string& from);
+  std::string group_label(const hush::GroupId& id) const;
+  std::optional<hush::GroupId> find_group(const std::string& name, bool members_only);
+  bool log_sent(const std::string& conversation, const Bytes& message_id, const std::string& text,
+                Mark mark);
   void ack(std::uint64_t id);
   // Commands.
   void execute(const std::string& line);
@@ -613,7 +845,13 @@ class Client {
   bool cmd_trust(const std::string& who);
   bool cmd_keep(const std::string& who);
   bool cmd_reset(const std::string& who);
-  bool cmd_history(const std::string& count);
+  bool cmd_history(const std::vector<std::string>& args);
+  bool cmd_group(const std::vector<std::string>& args);
+  bool cmd_groups();
+  bool cmd_group_send(const std::string& name, const std::string& text);
+  bool cmd_send_file(const std::string& to, const std::string& path);
+  bool report_group_send(const std::string& label, const hush::GroupSendResult& r);
+  bool known_person(const std::string& who, const std::string& what);
   bool cmd_wait(const std::vector<std::string>& args);
   bool cmd_sync();
   bool cmd_link(const std::string& code);
@@ -671,6 +909,12 @@ class Client {
     term_.set_prompt("to " + peer + "> ");
   }
   std::unique_ptr<HeldMessages> held_;
+  // The groups as last seen (to say what a change changed), by id.
+  std::map<hush::GroupId, hush::GroupInfo> groups_;
+  // Receipts already shown this run: message id (hex), person, type (a person's devices each send
+  // one). Bounded: cleared when it reaches kMaxShownReceipts.
+  std::set<std::string> receipts_shown_;
+  static constexpr std::size_t kMaxShownReceipts = 10000;
   Clock::time_point next_maintenance_{};
   Clock::time_point next_flush_{};
   std::optional<Clock::time_point> reconnect_at_;
@@ -776,6 +1020,67 @@ hush::Result<std::optional<hush::Bytes>> RelayLink::fetch_device_list(std::strin
   return std::optional<hush::Bytes>(std::move(reply->body));  // untrusted: checked by the library
 }
 
+// A blob goes up in kBlobChunkBytes pieces, kBlobWindow of them written before their replies are
+// awaited (so a file costs one round trip per kBlobWindow pieces, not per piece).
+constexpr std::size_t kBlobWindow = 4;
+
+hush::Result<std::string> RelayLink::put(hush::ByteSource& blob, std::uint64_t size) {
+  Message begin;
+  begin.kind = Kind::kBlobPut;
+  begin.id = size;
+  auto started = client_.request(std::move(begin));
+  if (!started) return started.error();
+  if (started->kind == Kind::kError && started->name == "blob_too_large")
+    return hush::Error(hush::Errc::kAttachmentTooLarge, "relay: blob too large");
+  if (started->kind != Kind::kBlobId || !valid_blob_id(started->name))
+    return hush::Error(hush::Errc::kTransportFailure, "relay: refused the upload");
+  const std::string id = started->name;
+  std::uint64_t sent = 0;
+  while (sent < size) {
+    std::vector<Message> pieces;
+    while (pieces.size() < kBlobWindow && sent < size) {
+      Message m;
+      m.kind = Kind::kBlobChunk;
+      m.name = id;
+      m.body.resize(
+          static_cast<std::size_t>(std::min<std::uint64_t>(kBlobChunkBytes, size - sent)));
+      std::size_t got = 0;
+      while (got < m.body.size()) {
+        auto n = blob.read(std::span<std::uint8_t>(m.body).subspan(got));
+        if (!n) return n.error();
+        if (*n == 0) return hush::Error(hush::Errc::kInvalidArgument, "the blob ended early");
+        got += *n;
+      }
+      sent += got;
+      pieces.push_back(std::move(m));
+    }
+    for (auto& reply : client_.request_all(std::move(pieces))) {
+      if (!reply) return reply.error();
+      if (reply->kind != Kind::kOk)
+        return hush::Error(hush::Errc::kTransportFailure, "relay: refused a piece of the blob");
+    }
+  }
+  return id;
+}
+
+hush::Status RelayLink::get(std::string_view id, hush::ByteSink& out) {
+  if (!valid_blob_id(id)) return hush::Error(hush::Errc::kTransportFailure, "relay: no such blob");
+  std::uint64_t offset = 0;
+  for (;;) {
+    Message m;
+    m.kind = Kind::kBlobGet;
+    m.name = std::string(id);
+    m.id = offset;
+    auto reply = client_.request(std::move(m));
+    if (!reply) return reply.error();
+    if (reply->kind != Kind::kBlobData)
+      return hush::Error(hush::Errc::kTransportFailure, "relay: no such blob");
+    if (reply->body.empty()) return hush::ok_status();
+    if (auto st = out.write(reply->body); !st) return st;
+    offset += reply->body.size();
+  }
+}
+
 // ---- requests and events ----
 
 hush::Result<Message> Client::request(Message m) {
@@ -839,9 +1144,12 @@ std::vector<hush::Result<Message>> Client::request_all(std::vector<Message> ms) 
           (asked == Kind::kCount && reply->kind == Kind::kCountIs) ||
           (asked == Kind::kFetch && reply->kind == Kind::kBundle) ||
           (asked == Kind::kFetchList && reply->kind == Kind::kList) ||
+          (asked == Kind::kBlobPut && reply->kind == Kind::kBlobId) ||
+          (asked == Kind::kBlobGet && reply->kind == Kind::kBlobData) ||
           ((asked == Kind::kPublish || asked == Kind::kSend || asked == Kind::kPing ||
             asked == Kind::kPublishList || asked == Kind::kAddDevice ||
-            asked == Kind::kRemoveDevice || asked == Kind::kLinkPost) &&
+            asked == Kind::kRemoveDevice || asked == Kind::kLinkPost ||
+            asked == Kind::kBlobChunk) &&
            reply->kind == Kind::kOk);
       if (!expected) {
         protocol_violation("a reply of the wrong kind");
@@ -1123,11 +1431,25 @@ bool Client::finish_state(const std::string& path) {
                  code_name(st.error()).c_str());
     return false;
   }
-  // The chat does not show delivery receipts (✓✓) yet, so it sends none.
+  // Delivery receipts (✓✓) unless --receipts none; read receipts are sent when a message is shown.
   hush::MessengerOptions options;
-  options.delivery_receipts = false;
+  options.delivery_receipts = options_.delivery_receipts;
   messenger_ = std::make_unique<hush::Messenger>(
       ctx_, *store_, link_, link_, hush::Address{handle_, hush::DeviceId{device_}}, options);
+  auto ids = messenger_->groups();
+  if (!ids) {
+    std::fprintf(stderr, "hush-chat: cannot read the groups in '%s': %s\n", path.c_str(),
+                 code_name(ids.error()).c_str());
+    return false;
+  }
+  for (const hush::GroupId& id : *ids) {
+    if (auto g = messenger_->group(id)) groups_[id] = std::move(*g);
+  }
+  if (::mkdir((options_.state + "/files").c_str(), 0700) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "hush-chat: cannot create '%s/files': %s\n", options_.state.c_str(),
+                 std::strerror(errno));
+    return false;
+  }
   return true;
 }
 
@@ -1413,23 +1735,204 @@ void Client::show_message(const hush::ReceivedMessage& m) {
   ++received_;
   const std::string text = printable(text_of(m.plaintext.expose()));
   const std::uint32_t device = hush::to_uint(m.sender.device_id);
+  const std::string when = stamp(m.sent_ms, std::nullopt);
+  const std::string where = m.group ? group_label(*m.group) : printable(m.conversation);
   if (m.sent_by_us) {
-    term_.print("[me:" + std::to_string(device) + " -> " + printable(m.conversation) + "] " + text,
+    term_.print("[me:" + std::to_string(device) + " -> " + where + "] " + text + when,
                 Terminal::Style::kOutgoing);
-    return;
+  } else if (m.group) {
+    term_.print(
+        "[" + where + "] " + printable(device_label(m.sender.name, device)) + ": " + text + when,
+        Terminal::Style::kIncoming);
+  } else {
+    term_.print("[" + printable(device_label(m.sender.name, device)) + "] " + text + when,
+                Terminal::Style::kIncoming);
   }
-  term_.print("[" + printable(device_label(m.sender.name, device)) + "] " + text,
-              Terminal::Style::kIncoming);
+  if (!m.attachments.empty()) save_files(m, m.sent_by_us ? "me" : m.sender.name);
+  // Shown to the user: read (a read receipt to the sender's person, if they are on).
+  if (!m.sent_by_us && options_.read_receipts && m.message_id.size() == 16) {
+    const std::vector<Bytes> ids{m.message_id};
+    if (auto st = messenger_->mark_read(m.sender.name, ids); !st && connected_)
+      error("cannot send the read receipt to " + m.sender.name + ": " + code_name(st.error()));
+  }
 }
 
 // A received message goes into the log: ours (a copy from another of our devices) as outgoing.
 hush::Status Client::log_received(const hush::ReceivedMessage& m) {
-  return log_append(*store_, m.sent_by_us ? 'o' : 'i', m.conversation, m.plaintext.expose());
+  LogEntry e;
+  e.direction = m.sent_by_us ? 'o' : 'i';
+  e.conversation = m.group ? group_key(*m.group) : m.conversation;
+  if (m.group && !m.sent_by_us) e.sender = m.sender.name;
+  e.message_id = m.message_id;
+  e.sent_ms = m.sent_ms;
+  e.mark = m.sent_by_us ? Mark::kSent : Mark::kNone;
+  e.text = text_of(m.plaintext.expose());
+  if (e.text.empty()) {  // (hush-chat names the file in the text; another sender may not)
+    for (const auto& a : m.attachments)
+      e.text += (e.text.empty() ? "" : " ") + std::string("[file: ") +
+                hush::sanitized_attachment_file_name(a.file_name) + ", " + std::to_string(a.size) +
+                " bytes]";
+  }
+  return log_append(*store_, e);
+}
+
+// Our own message (to a person, or "#" group), with its id and mark.
+bool Client::log_sent(const std::string& conversation, const Bytes& message_id,
+                      const std::string& text, Mark mark) {
+  LogEntry e;
+  e.direction = 'o';
+  e.conversation = conversation;
+  e.message_id = message_id;
+  e.sent_ms = now_ms();
+  e.mark = mark;
+  e.text = text;
+  if (auto st = store_->run_transaction([&] { return log_append(*store_, e); }); !st) {
+    error("sent, but cannot write the log: " + code_name(st.error()));
+    return false;
+  }
+  return true;
+}
+
+// What receive() is told: who sent it (the relay's word, checked), and where receipts and group
+// changes go. The caller adds before_commit.
+hush::ReceiveOptions Client::receive_options() {
+  hush::ReceiveOptions o;
+  o.on_receipt = [this](const hush::Receipt& r) { on_receipt(r); };
+  o.on_group_change = [this](const hush::GroupChangeEvent& e) { on_group_change(e); };
+  return o;
+}
+
+// A receipt for messages of ours: raise each one's mark in the log, and say so once per message,
+// person and kind.
+void Client::on_receipt(const hush::Receipt& r) {
+  if (r.from.name == handle_) return;  // (our own devices' receipts say nothing new)
+  const bool read = r.type == hush::ReceiptType::kRead;
+  for (const Bytes& id : r.message_ids) {
+    auto index = store_->app_data(mid_key(id));
+    if (!index || !*index) continue;  // not one of ours (or long gone from the log)
+    const auto n = read_u64(**index);
+    if (!n) continue;
+    const std::string key = "chat/log/" + std::to_string(*n);
+    auto stored = store_->app_data(key);
+    if (!stored || !*stored) continue;
+    auto entry = decode_entry(**stored);
+    if (!entry) continue;
+    // A group message's receipts come from each member; a 1:1 message's from its person only.
+    const bool group = !entry->conversation.empty() && entry->conversation[0] == '#';
+    if (!group && r.from.name != entry->conversation) continue;
+    const Mark mark = read ? Mark::kRead : Mark::kDelivered;
+    if (mark > entry->mark) {
+      entry->mark = mark;
+      if (auto st = store_->put_app_data(key, encode_entry(*entry)); !st)
+        error("cannot record a receipt: " + code_name(st.error()));
+    }
+    const std::string seen = hush::to_hex(id) + "/" + r.from.name + (read ? "/r" : "/d");
+    if (!receipts_shown_.insert(seen).second) continue;
+    if (receipts_shown_.size() >= kMaxShownReceipts) receipts_shown_.clear();
+    std::string in;
+    if (group) {
+      auto gid = hush::from_hex(entry->conversation.substr(1));
+      if (gid && gid->size() == 16) {
+        hush::GroupId g{};
+        std::copy(gid->begin(), gid->end(), g.begin());
+        in = " in " + group_label(g);
+      }
+    }
+    term_.print(std::string("\u2713\u2713 ") + (read ? "read: " : "delivered: ") +
+                    short_quote(entry->text) + (read ? " by " : " to ") + r.from.name + in,
+                Terminal::Style::kInfo);
+  }
+}
+
+std::string Client::group_label(const hush::GroupId& id) const {
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return "#?" + hush::to_hex(id).substr(0, 8);
+  return "#" + printable(it->second.name);
+}
+
+// A group change someone made: said in words, by comparing with the state seen before.
+void Client::on_group_change(const hush::GroupChangeEvent& e) {
+  const hush::GroupInfo& now = e.group;
+  const std::string who =
+      printable(e.author.name == handle_ ? "me:" + std::to_string(hush::to_uint(e.author.device_id))
+                                         : e.author.name);
+  auto it = groups_.find(now.id);
+  const std::optional<hush::GroupInfo> before =
+      it == groups_.end() ? std::nullopt : std::optional<hush::GroupInfo>(it->second);
+  groups_[now.id] = now;
+  const std::string label = "[#" + printable(now.name) + "] ";
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v)
+      out += (out.empty() ? "" : ", ") + printable(x);
+    return out;
+  };
+  if (!before) {
+    std::vector<std::string> others;
+    for (const auto& m : now.members)
+      if (m != e.author.name) others.push_back(m);
+    // (Revision 1 is the group as made; a later one reaches us first when we are added.)
+    info(label + who + (now.revision <= 1 ? " made the group, with " : " added you; with ") +
+         list(others) + " (/g " + printable(now.name) + " TEXT writes to it)");
+    return;
+  }
+  std::vector<std::string> added, removed;
+  std::set_difference(now.members.begin(), now.members.end(), before->members.begin(),
+                      before->members.end(), std::back_inserter(added));
+  std::set_difference(before->members.begin(), before->members.end(), now.members.begin(),
+                      now.members.end(), std::back_inserter(removed));
+  bool said = false;
+  if (!added.empty()) {
+    info(label + who + " added " + list(added));
+    said = true;
+  }
+  for (const auto& r : removed) {
+    if (r == e.author.name) {
+      info(label + printable(r) + " left the group");
+    } else if (r == handle_) {
+      info(label + who + " removed you: you get nothing more sent to #" + printable(now.name));
+    } else {
+      info(label + who + " removed " + printable(r));
+    }
+    said = true;
+  }
+  if (before->name != now.name) {
+    info(label + who + " renamed the group (it was #" + printable(before->name) + ")");
+    said = true;
+  }
+  std::vector<std::string> promoted;
+  std::set_difference(now.admins.begin(), now.admins.end(), before->admins.begin(),
+                      before->admins.end(), std::back_inserter(promoted));
+  for (const auto& p : promoted) {
+    if (std::find(added.begin(), added.end(), p) != added.end()) continue;
+    info(label + who + " made " + printable(p) + " an admin");
+    said = true;
+  }
+  if (!said)
+    info(label + who + " changed the group (revision " + std::to_string(now.revision) + ")");
+}
+
+// Downloads and decrypts the files of a message into DIR/files/ (the library checks the blob's
+// size and digest before writing anything, and saves under a safe name, never replacing a file).
+void Client::save_files(const hush::ReceivedMessage& m, const std::string& from) {
+  const std::filesystem::path dir = options_.state + "/files";
+  for (const hush::AttachmentPointer& a : m.attachments) {
+    const std::string name = printable(a.file_name);
+    auto saved = hush::download_and_decrypt(link_, a, dir);
+    if (!saved) {
+      error("file from " + printable(from) + ": \"" + name + "\" (" + std::to_string(a.size) +
+            " bytes) not saved: " + code_name(saved.error()) +
+            (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+      continue;
+    }
+    info("file from " + printable(from) + ": \"" + name + "\" (" + std::to_string(a.size) +
+         " bytes) saved as " + printable(saved->string()));
+  }
 }
 
 void Client::process(const Delivery& d) {
   const std::string from = device_label(d.from, d.from_device);
-  hush::ReceiveOptions options;
+  hush::ReceiveOptions options = receive_options();
   // Who sent it is what the relay says (the device of the connection it came on), not what the
   // envelope says: an envelope naming another sender is refused before anything is decrypted.
   options.authenticated_name = d.from;
@@ -1500,7 +2003,7 @@ void Client::release_held(const std::string& peer, bool at_start) {
       error("cannot read a message held from " + peer + ": " + code_name(envelope.error()));
       return;
     }
-    hush::ReceiveOptions options;
+    hush::ReceiveOptions options = receive_options();
     options.authenticated_name = peer;
     options.authenticated_device = hush::DeviceId{entry->device};
     // Logged, and no longer held, in the transaction that commits the session.
@@ -1631,8 +2134,16 @@ void Client::execute(const std::string& raw) {
       ok = cmd_keep(who());
     } else if (cmd == "/reset" && words.size() == 2) {
       ok = cmd_reset(who());
-    } else if (cmd == "/history" && words.size() <= 2) {
-      ok = cmd_history(arg(1));
+    } else if (cmd == "/history") {
+      ok = cmd_history(split_words(line, 4));
+    } else if (cmd == "/group") {
+      ok = cmd_group(split_words(line, 2 + hush::kMaxGroupMembers));
+    } else if (cmd == "/groups" && words.size() == 1) {
+      ok = cmd_groups();
+    } else if (cmd == "/g" && words.size() == 3) {
+      ok = cmd_group_send(arg(1), arg(2));
+    } else if (cmd == "/send" && words.size() == 3) {
+      ok = cmd_send_file(arg(1), arg(2));
     } else if (cmd == "/sync" && words.size() == 1) {
       ok = cmd_sync();
     } else if (cmd == "/wait") {
@@ -1703,10 +2214,6 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
   // Sent (or kept for sending): plain lines go to this person from now on. A /msg that failed
   // (a handle nobody registered, a typo) leaves the current recipient as it was.
   set_current_peer(to);
-  if (auto st = store_->run_transaction(
-          [&] { return log_append(*store_, 'o', to, hush::as_bytes(text)); });
-      !st)
-    error("sent, but cannot write the log: " + code_name(st.error()));
   // What happened per device: sent (the relay has it on disk), queued (kept in the outbox, sent
   // by a later flush), or failed.
   std::size_t sent_to_them = 0;
@@ -1736,11 +2243,13 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
   } else if (queued_why == hush::Errc::kUntrustedIdentity) {
     reason = "an identity change waits for /trust";
   }
+  log_sent(to, sent->message_id, text, sent_to_them > 0 ? Mark::kSent : Mark::kNone);
   if (sent_to_them == 0 && failed.empty() && !queued.empty()) {
     info("queued: " + shown + " (" + reason + "); it will be sent " +
          (unreachable ? std::string("when the relay is back") : std::string("later")));
   } else {
-    term_.print(shown, Terminal::Style::kOutgoing);
+    term_.print(shown + stamp(now_ms(), sent_to_them > 0 ? Mark::kSent : Mark::kNone),
+                Terminal::Style::kOutgoing);
     std::string list;
     for (const auto& q : queued)
       list += (list.empty() ? "" : ", ") + q;
@@ -1845,13 +2354,38 @@ bool Client::cmd_reset(const std::string& who) {
   return true;
 }
 
-bool Client::cmd_history(const std::string& count) {
+// /history [NAME|#GROUP] [N]: the last N entries of the log (of one conversation), with marks.
+bool Client::cmd_history(const std::vector<std::string>& args) {
   std::size_t n = 20;
-  if (!count.empty()) {
+  std::string filter;  // a log conversation key, or empty for all
+  std::string shown_as;
+  std::size_t at = 1;
+  // (A count is all digits; a handle that is all digits reads as a count: /history 42 20.)
+  const auto all_digits = [](const std::string& w) {
+    return std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (args.size() > at && !all_digits(args[at])) {
+    const std::string& who = args[at];
+    if (who[0] == '#') {
+      auto id = find_group(who, false);
+      if (!id) return false;
+      filter = group_key(*id);
+      shown_as = group_label(*id);
+    } else {
+      filter = normalize_handle(who);
+      shown_as = filter;
+      if (!valid_handle(filter)) {
+        error("usage: /history [NAME|#GROUP] [N]");
+        return false;
+      }
+    }
+    ++at;
+  }
+  if (args.size() > at) {
     char* end = nullptr;
-    const long v = std::strtol(count.c_str(), &end, 10);
-    if (*end != '\0' || v < 1 || v > 10000) {
-      error("usage: /history [N]");
+    const long v = std::strtol(args[at].c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > static_cast<long>(kMaxLogEntries) || args.size() > at + 1) {
+      error("usage: /history [NAME|#GROUP] [N]");
       return false;
     }
     n = static_cast<std::size_t>(v);
@@ -1862,18 +2396,313 @@ bool Client::cmd_history(const std::string& count) {
     return false;
   }
   const std::uint64_t total = *next ? read_u64(**next).value_or(0) : 0;
-  const std::uint64_t first = total > n ? total - n : 0;
-  info("the last " + std::to_string(total - first) + " of " + std::to_string(total) + " messages:");
-  for (std::uint64_t i = first; i < total; ++i) {
-    auto e = store_->app_data("chat/log/" + std::to_string(i));
-    if (!e || !*e || (*e)->size() < 2) continue;
-    const hush::Bytes& b = **e;
-    const std::size_t len = b[1];
-    if (b.size() < 2 + len) continue;
-    const std::string peer = printable(text_of(hush::ByteView(b).subspan(2, len)));
-    const std::string text = printable(text_of(hush::ByteView(b).subspan(2 + len)));
-    term_.print(b[0] == 'o' ? "  [me -> " + peer + "] " + text : "  [" + peer + "] " + text);
+  const std::uint64_t oldest = total > kMaxLogEntries ? total - kMaxLogEntries : 0;
+  std::vector<LogEntry> found;  // newest first
+  for (std::uint64_t i = total; i > oldest && found.size() < n; --i) {
+    auto stored = store_->app_data("chat/log/" + std::to_string(i - 1));
+    if (!stored || !*stored) continue;
+    auto e = decode_entry(**stored);
+    if (!e || (!filter.empty() && e->conversation != filter)) continue;
+    found.push_back(std::move(*e));
   }
+  info(filter.empty()
+           ? "the last " + std::to_string(found.size()) + " messages:"
+           : "the last " + std::to_string(found.size()) + " messages with " + shown_as + ":");
+  for (auto it = found.rbegin(); it != found.rend(); ++it) {
+    const LogEntry& e = *it;
+    std::string where = printable(e.conversation);
+    if (!e.conversation.empty() && e.conversation[0] == '#') {
+      auto gid = hush::from_hex(e.conversation.substr(1));
+      hush::GroupId g{};
+      if (gid && gid->size() == g.size()) std::copy(gid->begin(), gid->end(), g.begin());
+      where = group_label(g);
+    }
+    const std::string text = printable(e.text);
+    const std::string when =
+        e.sent_ms
+            ? stamp(e.sent_ms, e.direction == 'o' ? std::optional<Mark>(e.mark) : std::nullopt)
+            : std::string();
+    if (e.direction == 'o') {
+      term_.print("  [me -> " + where + "] " + text + when);
+    } else if (!e.sender.empty()) {
+      term_.print("  [" + where + "] " + printable(e.sender) + ": " + text + when);
+    } else {
+      term_.print("  [" + where + "] " + text + when);
+    }
+  }
+  return true;
+}
+
+// A group by its name ("family" or "#family"): among those we are in (members_only), or all we
+// hold. Names are the creator's choice, so two groups may share one: then it says so.
+std::optional<hush::GroupId> Client::find_group(const std::string& typed, bool members_only) {
+  const std::string name = !typed.empty() && typed[0] == '#' ? typed.substr(1) : typed;
+  std::vector<hush::GroupId> found;
+  bool left = false;
+  for (const auto& [id, g] : groups_) {
+    if (g.name != name) continue;
+    if (members_only && !g.member) {
+      left = true;
+      continue;
+    }
+    found.push_back(id);
+  }
+  if (found.size() == 1) return found.front();
+  if (found.empty()) {
+    error(left ? "we are no longer in #" + printable(name) + " (left, or removed)"
+               : "no group #" + printable(name) + " (/groups lists ours)");
+  } else {
+    error("several groups are called #" + printable(name) + " (made by others): " +
+          std::to_string(found.size()) + " of them; hush-chat cannot tell them apart by name");
+  }
+  return std::nullopt;
+}
+
+// What a group operation did, for the user: kFailed devices are named (the change or message did
+// not reach them; a change reaches them with the next one).
+bool Client::report_group_send(const std::string& label, const hush::GroupSendResult& r) {
+  std::string failed;
+  for (const hush::DeviceDelivery& d : r.deliveries) {
+    if (d.state == hush::DeliveryState::kSent) continue;
+    failed += (failed.empty() ? "" : ", ") +
+              device_label(d.device.name, hush::to_uint(d.device.device_id)) +
+              (d.error ? " (" + code_name(*d.error) + ")" : "");
+  }
+  if (!failed.empty()) error(label + " not delivered to " + failed);
+  return true;
+}
+
+// True if `who` has a device list at the relay (is registered and has published keys); says why
+// not otherwise. A group member without one would get nothing.
+bool Client::known_person(const std::string& who, const std::string& what) {
+  auto list = messenger_->devices(who);
+  if (list) return true;
+  if (list.error().code() == hush::Errc::kNoSession) {
+    error(what + ": " + who + " is not registered at the relay (no_session)");
+  } else {
+    error(what + ": cannot get " + who + "'s devices: " + code_name(list.error()) +
+          (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+  }
+  return false;
+}
+
+bool Client::cmd_group(const std::vector<std::string>& args) {
+  const std::string usage =
+      "usage: /group new GROUP NAME... | /group add GROUP NAME | /group remove GROUP NAME | "
+      "/group leave GROUP";
+  if (args.size() < 3) {
+    error(usage);
+    return false;
+  }
+  const std::string& sub = args[1];
+  const std::string name = args[2][0] == '#' ? args[2].substr(1) : args[2];
+  auto fail = [&](const std::string& what, const hush::Error& e) {
+    std::string why = code_name(e);
+    if (e.code() == hush::Errc::kNotGroupAdmin) why = "only an admin may (not_group_admin)";
+    if (!last_refusal_.empty() && e.code() == hush::Errc::kTransportFailure)
+      why += " (" + last_refusal_ + ")";
+    error(what + ": " + why);
+    return false;
+  };
+  auto remember = [&](const hush::GroupId& id) {
+    if (auto g = messenger_->group(id)) groups_[id] = std::move(*g);
+  };
+  if (sub == "new") {
+    if (!valid_handle(name)) {
+      error("a group's name is 1 to 32 of A-Z a-z 0-9 _ . - (" + usage + ")");
+      return false;
+    }
+    for (const auto& [id, g] : groups_) {
+      if (g.member && g.name == name) {
+        error("we are in a group called #" + name + " already");
+        return false;
+      }
+    }
+    std::vector<std::string> members;
+    for (std::size_t i = 3; i < args.size(); ++i) {
+      const std::string who = normalize_handle(args[i]);
+      if (!valid_handle(who) || who == handle_) {
+        error("/group new: '" + printable(args[i]) + "' is not someone else's handle");
+        return false;
+      }
+      if (std::find(members.begin(), members.end(), who) != members.end()) continue;
+      if (!known_person(who, "cannot make #" + name)) return false;
+      members.push_back(who);
+    }
+    if (members.empty()) {
+      error(usage);
+      return false;
+    }
+    auto made = messenger_->create_group(name, members);
+    if (!made) return fail("cannot make #" + name, made.error());
+    remember(made->group);
+    std::string list;
+    for (const auto& m : members)
+      list += (list.empty() ? "" : ", ") + m;
+    info("[#" + name + "] made the group, with " + list + " (/g " + name + " TEXT writes to it)");
+    return report_group_send("the group", *made);
+  }
+  if (sub == "leave" && args.size() == 3) {
+    auto id = find_group(name, true);
+    if (!id) return false;
+    auto left = messenger_->leave_group(*id);
+    if (!left) return fail("cannot leave #" + name, left.error());
+    remember(*id);
+    info("[#" + name + "] left the group");
+    return report_group_send("the change", *left);
+  }
+  if ((sub == "add" || sub == "remove") && args.size() == 4) {
+    const std::string who = normalize_handle(args[3]);
+    if (!valid_handle(who)) {
+      error(usage);
+      return false;
+    }
+    auto id = find_group(name, true);
+    if (!id) return false;
+    if (sub == "add" && !known_person(who, "cannot add " + who + " to #" + name)) return false;
+    auto done =
+        sub == "add" ? messenger_->add_member(*id, who) : messenger_->remove_member(*id, who);
+    if (!done) {
+      if (done.error().code() == hush::Errc::kInvalidArgument) {
+        error(
+            "cannot " + sub + " " + who + (sub == "add" ? " to #" : " from #") + name + ": " + who +
+            (sub == "add" ? " is a member already" : " is not a member (or is us: /group leave)"));
+        return false;
+      }
+      return fail("cannot " + sub + " " + who + (sub == "add" ? " to #" : " from #") + name,
+                  done.error());
+    }
+    remember(*id);
+    info("[#" + name + "] " + (sub == "add" ? "added " : "removed ") + who +
+         (sub == "add" ? ": they get what is sent to #" + name + " from now on"
+                       : ": they get nothing sent to #" + name + " from now on"));
+    return report_group_send("the change", *done);
+  }
+  error(usage);
+  return false;
+}
+
+bool Client::cmd_groups() {
+  std::size_t shown = 0;
+  for (const auto& [id, g] : groups_) {
+    std::string members;
+    for (const auto& m : g.members) {
+      members += (members.empty() ? "" : ", ") + printable(m);
+      if (std::find(g.admins.begin(), g.admins.end(), m) != g.admins.end()) members += "*";
+    }
+    info("#" + printable(g.name) + (g.member ? "" : " (left)") + ": " + members);
+    ++shown;
+  }
+  if (shown == 0) info("no groups yet (/group new GROUP NAME... makes one)");
+  return true;
+}
+
+bool Client::cmd_group_send(const std::string& name, const std::string& text) {
+  if (text.size() > kMaxTextBytes) {
+    error("message too long (at most " + std::to_string(kMaxTextBytes) + " bytes)");
+    return false;
+  }
+  auto id = find_group(name, true);
+  if (!id) return false;
+  const std::string label = group_label(*id);
+  auto sent = messenger_->send_to_group(*id, hush::as_bytes(text));
+  if (!sent) {
+    error("message to " + label + " not sent: " + code_name(sent.error()) +
+          (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+    return false;
+  }
+  // Group messages are not kept for later (the library's outbox is for 1:1 messages): one that
+  // reached no device is not sent at all, and says so.
+  if (!sent->deliveries.empty() &&
+      std::none_of(sent->deliveries.begin(), sent->deliveries.end(),
+                   [](const auto& d) { return d.state == hush::DeliveryState::kSent; })) {
+    error("message to " + label + " not sent: " +
+          (connected_
+               ? (last_refusal_.empty() ? std::string("the relay did not take it") : last_refusal_)
+               : std::string("the relay is unreachable")) +
+          " (group messages are not kept: send it again)");
+    return false;
+  }
+  log_sent(group_key(*id), sent->message_id, text, Mark::kSent);
+  term_.print("[me -> " + label + "] " + printable(text) + stamp(now_ms(), Mark::kSent),
+              Terminal::Style::kOutgoing);
+  return report_group_send("message to " + label, *sent);
+}
+
+// /send NAME FILE, /send #GROUP FILE: the file is encrypted and uploaded to the relay (which
+// stores ciphertext), then its pointer (with the key) goes inside a message.
+bool Client::cmd_send_file(const std::string& to_typed, const std::string& path) {
+  const bool group = !to_typed.empty() && to_typed[0] == '#';
+  std::optional<hush::GroupId> gid;
+  std::string to;
+  if (group) {
+    gid = find_group(to_typed, true);
+    if (!gid) return false;
+    to = group_label(*gid);
+  } else {
+    to = normalize_handle(to_typed);
+    if (!valid_handle(to) || to == handle_) {
+      error("usage: /send NAME FILE or /send #GROUP FILE");
+      return false;
+    }
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    error("file not sent: '" + printable(path) + "': " + std::strerror(errno));
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error("file not sent: '" + printable(path) + "' is not a regular file");
+    return false;
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > hush::kMaxAttachmentBytes) {
+    error("file not sent: '" + printable(path) + "' is " + std::to_string(st.st_size) +
+          " bytes; at most " + std::to_string(hush::kMaxAttachmentBytes) +
+          " (2 GiB) go (attachment_too_large)");
+    return false;
+  }
+  auto pointer = hush::upload_attachment_file(ctx_, link_, path, "application/octet-stream");
+  if (!pointer) {
+    error("file not sent: " + (last_error_code_.empty()
+                                   ? code_name(pointer.error()) +
+                                         (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")")
+                                   : last_refusal_ + " (" + printable(last_error_code_) + ")"));
+    return false;
+  }
+  const std::string name = pointer->file_name;
+  const std::string text = "file: " + name + " (" + std::to_string(pointer->size) + " bytes)";
+  std::vector<hush::AttachmentPointer> files;
+  files.push_back(std::move(*pointer));
+  hush::SendOptions options;
+  options.attachments = files;
+  if (group) {
+    auto sent = messenger_->send_to_group(*gid, hush::as_bytes(text), options);
+    if (!sent) {
+      error("file to " + to + " not sent: " + code_name(sent.error()));
+      return false;
+    }
+    const bool any =
+        std::any_of(sent->deliveries.begin(), sent->deliveries.end(),
+                    [](const auto& d) { return d.state == hush::DeliveryState::kSent; });
+    log_sent(group_key(*gid), sent->message_id, text, any ? Mark::kSent : Mark::kNone);
+    term_.print(
+        "[me -> " + to + "] " + printable(text) + stamp(now_ms(), any ? Mark::kSent : Mark::kNone),
+        Terminal::Style::kOutgoing);
+    return report_group_send("file to " + to, *sent);
+  }
+  auto sent = messenger_->send(to, hush::as_bytes(text), options);
+  if (!sent) {
+    error("file to " + to + " not sent: " + code_name(sent.error()) +
+          (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+    return false;
+  }
+  const bool any = std::any_of(
+      sent->deliveries.begin(), sent->deliveries.end(),
+      [&](const auto& d) { return d.state == hush::DeliveryState::kSent && d.device.name == to; });
+  log_sent(to, sent->message_id, text, any ? Mark::kSent : Mark::kNone);
+  term_.print(
+      "[me -> " + to + "] " + printable(text) + stamp(now_ms(), any ? Mark::kSent : Mark::kNone),
+      Terminal::Style::kOutgoing);
   return true;
 }
 

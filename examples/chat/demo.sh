@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The chat demo: a relay, two scripted clients (alice and bob) that talk both ways through it, each
 # side's safety number, alice linking a second device (messages then show on every device of both
-# people), bob reinstalling and getting what alice wrote meanwhile (healed: sent again, shown
+# people), a group of three (alice, bob, carol) with a file and receipts, from which alice removes
+# carol (who then sees nothing more), bob reinstalling and getting what alice wrote meanwhile (healed: sent again, shown
 # once), a relay that lies about bob's keys and is caught, and a search of everything the relay
 # stored and everything that crossed the wire for the plaintexts: none.
 #
@@ -111,7 +112,14 @@ SECRET="Bob, the door code is 4711-0815. Don't tell anyone."
 B3="Alice, the photos are in: what a view from that balcony!"
 P1="Writing from my new phone: the balcony is the best part."
 A3="Bob? Your phone is off. Call me when you read this, please."
-PLAIN=("$A1" "$B1" "$A2" "$B2" "$SECRET" "$B3" "$P1" "$A3")
+G1="Family dinner at ours on Sunday, 7pm. Who brings dessert?"
+G2="I'll bring the apple pie from grandma's recipe."
+G3="Count me in, I'll bring the wine and the old photo album."
+G4="Carol's birthday surprise: we meet at 6pm, don't tell her!"
+G5="Perfect, I'll keep her busy until then."
+PLAIN=("$A1" "$B1" "$A2" "$B2" "$SECRET" "$B3" "$P1" "$A3" "$G1" "$G2" "$G3" "$G4" "$G5")
+# A message line without its stamp ("  (✓ 14:31)": its mark and send time), to compare the text.
+nostamp() { sed -E 's/  \((queued |✓ |✓✓ |✓✓ read )?([0-9]{4}-[0-9]{2}-[0-9]{2} )?[0-9]{2}:[0-9]{2}\)$//'; }
 
 title "1. A relay on 127.0.0.1 (it stores keys and envelopes in SQLite, and sees no plaintext)"
 start_relay relay
@@ -145,8 +153,8 @@ say "bob's screen:"
 grep '^\[' "$WORK/bob.out" | indent
 expected_alice=$(printf '[me -> bob] %s\n[bob] %s\n[me -> bob] %s\n[bob] %s' "$A1" "$B1" "$A2" "$B2")
 expected_bob=$(printf '[alice] %s\n[me -> alice] %s\n[alice] %s\n[me -> alice] %s' "$A1" "$B1" "$A2" "$B2")
-[[ $(grep '^\[' "$WORK/alice.out") == "$expected_alice" ]] || fail "alice's conversation is not as sent"
-[[ $(grep '^\[' "$WORK/bob.out") == "$expected_bob" ]] || fail "bob's conversation is not as sent"
+[[ $(grep '^\[' "$WORK/alice.out" | nostamp) == "$expected_alice" ]] || fail "alice's conversation is not as sent"
+[[ $(grep '^\[' "$WORK/bob.out" | nostamp) == "$expected_bob" ]] || fail "bob's conversation is not as sent"
 
 title "4. Safety numbers: each side computes one from both identity keys; they compare them"
 SA=$(safety "$WORK/alice.out" bob)
@@ -187,14 +195,70 @@ say "alice's phone:"
 grep -e '^\* linked:' -e '^\[' "$WORK/phone.out" | indent
 say "alice's laptop:"
 grep -e '^\[' -e "^\* alice's devices" "$WORK/alice3.out" | indent
-[[ $(grep '^\[' "$WORK/phone.out") == "$(printf '[bob] %s\n[me -> bob] %s' "$B3" "$P1")" ]] ||
+[[ $(grep '^\[' "$WORK/phone.out" | nostamp) == "$(printf '[bob] %s\n[me -> bob] %s' "$B3" "$P1")" ]] ||
   fail "the phone's screen is not as expected"
-[[ $(grep '^\[' "$WORK/alice3.out") == "$(printf '[bob] %s\n[me:2 -> bob] %s' "$B3" "$P1")" ]] ||
+[[ $(grep '^\[' "$WORK/alice3.out" | nostamp) == "$(printf '[bob] %s\n[me:2 -> bob] %s' "$B3" "$P1")" ]] ||
   fail "the laptop's screen is not as expected"
-grep -qxF "[alice:2] $P1" "$WORK/bob3.out" || fail "bob did not get the phone's message"
+nostamp <"$WORK/bob3.out" | grep -qxF "[alice:2] $P1" || fail "bob did not get the phone's message"
 say "${G}bob's message is on both of alice's devices; what her phone wrote shows on her laptop too${R}"
 
-title "6. bob loses his phone; alice writes meanwhile; bob reinstalls and gets it (healing)"
+title "6. A group: alice makes #family with bob and carol; a file; receipts; carol removed"
+chat register-carol carol --handle carol </dev/null || fail "carol could not register"
+# A family recipe book (text on one line, so that the search below can look for its bytes too).
+for i in $(seq 1 60); do
+  printf 'Recipe %02d of the Miller family: %s flour, %s eggs, bake %s minutes. ' \
+    "$i" "$((i * 7 % 500 + 100))g" "$((i % 5 + 1))" "$((i % 30 + 20))"
+done >"$WORK/recipes.txt"
+chat bob-g bob <<EOF &
+/wait 2 $WAIT
+/g family $G2
+/wait 4 $WAIT
+/g family $G5
+EOF
+BOB_PID=$!
+chat carol-g carol <<EOF &
+/wait 3 $WAIT
+/g family $G3
+EOF
+CAROL_PID=$!
+chat alice-g alice <<EOF || { cat "$WORK/alice-g.out" >&2; fail "alice's session failed"; }
+/group new family bob carol
+/g family $G1
+/send #family $WORK/recipes.txt
+/wait 2 $WAIT
+/group remove family carol
+/g family $G4
+/wait 3 $WAIT
+EOF
+wait "$BOB_PID" || { cat "$WORK/bob-g.out" >&2; fail "bob's session failed"; }
+wait "$CAROL_PID" || { cat "$WORK/carol-g.out" >&2; fail "carol's session failed"; }
+chat carol-g2 carol <<<"/sync" || { cat "$WORK/carol-g2.out" >&2; fail "carol's session failed"; }
+shown() { grep -e '^\[' -e '^\* \[#' -e '^\* file' -e '^✓✓' "$1" | sed "s|$WORK/||" | indent; }
+say "alice's screen (each message ends with its mark and send time; receipts as they come):"
+shown "$WORK/alice-g.out"
+say "bob's screen:"
+shown "$WORK/bob-g.out"
+say "carol's screen, and when she starts hush-chat again later:"
+shown "$WORK/carol-g.out"
+shown "$WORK/carol-g2.out"
+want=$(sha256sum <"$WORK/recipes.txt")
+for who in bob carol; do
+  [[ $(sha256sum <"$WORK/$who/files/recipes.txt") == "$want" ]] ||
+    fail "$who's copy of the file differs from alice's"
+done
+say "SHA-256 of the file at alice, and as saved by bob and carol: ${want%% *}"
+nostamp <"$WORK/bob-g.out" | grep -qxF "[#family] alice: $G4" ||
+  fail "bob did not get alice's message after the removal"
+if grep -qF -e "$G4" -e "$G5" "$WORK/carol-g.out" "$WORK/carol-g2.out"; then
+  fail "carol got a message sent after her removal"
+fi
+grep -qxF "* [#family] alice removed you: you get nothing more sent to #family" "$WORK/carol-g2.out" ||
+  fail "carol was not told of her removal"
+grep -qF "✓✓ delivered: \"${G1:0:37}..." "$WORK/alice-g.out" || fail "alice saw no delivery receipt"
+say "${G}bob and carol saved the same bytes; after her removal carol gets nothing of #family${R}"
+
+title "7. bob loses his phone; alice writes meanwhile; bob reinstalls and gets it (healing)"
+
 chat alice4 alice <<<"/msg bob $A3" || fail "alice could not write"
 grep '^\[' "$WORK/alice4.out" | indent
 CODE_BOB=$(sed -n 's/^\* recovery code for bob: \([A-Z2-7-]*\);.*/\1/p' "$WORK/register-bob.out")
@@ -219,11 +283,11 @@ chat bob-new3 bob-new <<<"/sync" || fail "bob's new device failed"
 say "bob's new phone (after /trust at alice: no one had to send anything again by hand):"
 grep '^\[' "$WORK/bob-new2.out" "$WORK/bob-new3.out" | sed 's/^[^:]*://' | indent
 [[ $(cat "$WORK/bob-new2.out" "$WORK/bob-new3.out" | grep -c '^\[') == 1 ]] &&
-  grep -qxF "[alice] $A3" "$WORK/bob-new2.out" || fail "bob's new device must show alice's message once"
+  nostamp <"$WORK/bob-new2.out" | grep -qxF "[alice] $A3" || fail "bob's new device must show alice's message once"
 say "${G}healed: alice's message reached bob's new device exactly once${R}"
 stop_relay
 
-title "7. The relay turns man in the middle: it hands out its own keys as bob's"
+title "8. The relay turns man in the middle: it hands out its own keys as bob's"
 start_relay evil-relay --impersonate bob
 say "hush-relay ... --impersonate bob   (a test flag: the relay lies about bob's keys)"
 say "alice has lost her session with bob (/reset bob) and writes to him again:"
@@ -239,7 +303,7 @@ grep -q '^\[me -> bob\]' "$WORK/alice2.out" && fail "alice's message went out"
 say "${G}refused: alice knows bob's real identity key, and the relay's differs; nothing was sent${R}"
 stop_relay
 
-title "8. What the relay stored and saw"
+title "9. What the relay stored and saw (messages, group messages, files)"
 files=("$WORK"/relay.db*)
 "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
 bytes=$(cat "${files[@]}" | wc -c)
@@ -264,9 +328,21 @@ for i in "${!PLAIN[@]}"; do
   fi
   if ((i < 4)) && grep -qaF -f "$w" "$WORK"/alice/hush.db*; then found_alice=$((found_alice + 1)); fi
 done
+pieces "$(cat "$WORK/recipes.txt")" "$WORK/pieces.file"
+file_found=0
+if grep -qaF -f "$WORK/pieces.file" "${files[@]}" "$WORK/relay.dump" "$WORK/traffic.rec" ||
+  grep -qF -f "$WORK/pieces.file.hex" "$WORK/relay.dump" "$WORK/traffic.rec"; then
+  file_found=1
+  say "${E}the file's bytes are in the relay's database or traffic${R}"
+fi
+grep -qaF -f "$WORK/pieces.file" "$WORK/bob/files/recipes.txt" ||
+  fail "the search does not find the file's bytes where they are (bob's copy)"
+blobs=$(sed -n 's/^table blob_chunks: \([0-9]*\) rows$/\1/p' "$WORK/relay.dump")
+say "the file: at the relay as ciphertext only ($blobs stored piece(s)); its bytes found: $file_found"
 say "the same search finds $found_alice of the 4 messages in alice's own database (her log)"
 say "relay traffic: $frames frames, $traffic bytes, $found_traffic plaintexts found"
 say "relay database: $bytes bytes, $rows rows, $found_db plaintexts found"
 ((found_alice == 4)) || fail "the search does not find the plaintexts where they are"
-((found_db == 0 && found_traffic == 0)) || fail "the relay saw plaintext"
+((found_db == 0 && found_traffic == 0 && file_found == 0)) || fail "the relay saw plaintext"
+((blobs >= 1)) || fail "the relay stored no file"
 printf '\n%sdemo: OK%s\n' "$G" "$R"

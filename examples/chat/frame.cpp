@@ -1,6 +1,8 @@
 // hush chat example: the wire protocol (see frame.h).
 #include "frame.h"
 
+#include <algorithm>
+
 namespace hush_chat {
 
 namespace {
@@ -9,7 +11,8 @@ namespace {
 // 'k' idle_seconds (u32), 'd' device (u32, 1..kMaxDeviceId), 's' name (bytes, at most
 // kMaxNameBytes), 't' token (exactly kTokenBytes), 'c' code (bytes: none or exactly
 // kRecoveryCodeBytes), 'm' mailbox (exactly kMailboxBytes), 'L' device list (body, at most
-// kMaxListBytes), 'M' link message (body, 1..kMaxLinkMessageBytes), 'b' body (bytes).
+// kMaxListBytes), 'M' link message (body, 1..kMaxLinkMessageBytes), 'B' blob bytes (body, at most
+// kBlobChunkBytes), 'b' body (bytes).
 std::string_view layout(Kind k) {
   switch (k) {
     case Kind::kHello:
@@ -56,12 +59,23 @@ std::string_view layout(Kind k) {
       return "rL";
     case Kind::kLinkMessage:
       return "rM";
+    case Kind::kBlobPut:
+      return "ri";
+    case Kind::kBlobChunk:
+      return "rsB";
+    case Kind::kBlobGet:
+      return "rsi";
+    case Kind::kBlobId:
+      return "rs";
+    case Kind::kBlobData:
+      return "rB";
   }
   return {};
 }
 
 bool known_kind(std::uint8_t k) {
-  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23);
+  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23) || (k >= 32 && k <= 34) ||
+         (k >= 48 && k <= 49);
 }
 
 void put_u32(Bytes& out, std::uint32_t v) {
@@ -166,6 +180,16 @@ std::string_view kind_name(std::uint8_t kind) {
       return "LIST";
     case 23:
       return "LINK_MESSAGE";
+    case 32:
+      return "BLOB_PUT";
+    case 33:
+      return "BLOB_CHUNK";
+    case 34:
+      return "BLOB_GET";
+    case 48:
+      return "BLOB_ID";
+    case 49:
+      return "BLOB_DATA";
     default:
       return "?";
   }
@@ -242,6 +266,9 @@ std::optional<Message> decode(const std::uint8_t* data, std::size_t size) {
       case 'M':
         ok = r.bytes(m.body, kMaxLinkMessageBytes, false) && !m.body.empty();
         break;
+      case 'B':
+        ok = r.bytes(m.body, kBlobChunkBytes, false);
+        break;
       case 's':
         ok = r.bytes(name, kMaxNameBytes, false);
         break;
@@ -284,6 +311,12 @@ bool valid_handle(std::string_view handle) {
     if (!ok) return false;
   }
   return true;
+}
+
+bool valid_blob_id(std::string_view id) {
+  if (id.size() != kBlobIdChars) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string normalize_handle(std::string_view handle) {

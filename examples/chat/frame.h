@@ -30,6 +30,11 @@
 //   kLinkWait   req, mailbox                         kWelcome  req, account 3, idle_seconds; later
 //                                                    kLinkMessage req (the wait's), link message
 //   kLinkPost   req, mailbox, link message           kOk       req (forwarded, or kept to forward)
+//   kBlobPut    req, size (u64)                      kBlobId   req, blob id (a new upload)
+//   kBlobChunk  req, blob id, bytes                  kOk       req (appended; the last one
+//                                                              completes the blob)
+//   kBlobGet    req, blob id, offset (u64)           kBlobData req, up to kBlobChunkBytes from
+//                                                              offset (empty: the end)
 //                                                    kDeliver  delivery id, sender, sender's
 //                                                              device, envelope
 //   any request may instead get                      kError    req, reason (a short snake_case
@@ -60,6 +65,12 @@
 // connection waits at a 16-byte mailbox; a device of any handle posts a link message there with
 // kLinkPost, and the relay forwards it once (kLinkMessage) and forgets it. A waiting connection
 // may then say kHello as the new device.
+//
+// Blobs (attachments, hush/attachment.h): kBlobPut starts an upload of `size` bytes (at most the
+// library's attachment limit, as ciphertext) under an id the relay picks (32 random hex digits);
+// the uploading device then sends the bytes in order in kBlobChunk frames of at most
+// kBlobChunkBytes; the blob can be fetched (by any device that knows its id) once complete, piece
+// by piece with kBlobGet. A blob is hush's attachment ciphertext: the relay never sees its key.
 //
 // Envelopes, bundles, published keys, device lists and link messages are hush's own formats
 // (hush::Messenger, hush::PreKeyBundle, hush::PublishedKeys, hush::SignedDeviceList,
@@ -106,6 +117,11 @@ inline constexpr std::size_t kMaxListBytes = 4096;
 /// bytes: 192 KiB is some 2300 contacts, and stays well inside a frame.
 inline constexpr std::size_t kMaxLinkMessageBytes = std::size_t{192} << 10;
 
+/// The most bytes of a blob in one kBlobChunk or kBlobData frame (well inside a frame).
+inline constexpr std::size_t kBlobChunkBytes = std::size_t{128} << 10;
+/// The length of a blob id: 16 random bytes in lowercase hex.
+inline constexpr std::size_t kBlobIdChars = 32;
+
 /// What a payload is. Values are stable on the wire.
 enum class Kind : std::uint8_t {
   // client -> relay
@@ -123,6 +139,9 @@ enum class Kind : std::uint8_t {
   kRemoveDevice = 12,
   kLinkWait = 13,
   kLinkPost = 14,
+  kBlobPut = 32,
+  kBlobChunk = 33,
+  kBlobGet = 34,
   // relay -> client
   kWelcome = 16,
   kOk = 17,
@@ -132,22 +151,28 @@ enum class Kind : std::uint8_t {
   kError = 21,
   kList = 22,
   kLinkMessage = 23,
+  kBlobId = 48,
+  kBlobData = 49,
 };
 
 /// The name of a kind ("SEND"), or "?" for a value that is not one.
 std::string_view kind_name(std::uint8_t kind);
 
-/// True for kinds a client sends.
+/// True for kinds a client sends (1..15, and the blob kinds 32..47).
 constexpr bool from_client(Kind k) {
-  return static_cast<std::uint8_t>(k) < 16;
+  const auto v = static_cast<std::uint8_t>(k);
+  return v < 16 || (v >= 32 && v < 48);
 }
 
+/// True for a blob id as the relay makes them: kBlobIdChars of 0-9 a-f.
+bool valid_blob_id(std::string_view id);
+
 /// One decoded payload. Only the fields of its kind are meaningful (see the table above):
-/// `req` the request number, `id` the delivery id, `number` account or count, `idle_seconds` the
-/// relay's idle timeout, `device` a device id (1..kMaxDeviceId), `name` a handle, recipient, sender
-/// or reason, `body` a token, keys, bundle, envelope, device list or link message, `code` a
-/// recovery code (empty, or exactly kRecoveryCodeBytes), `mailbox` a link mailbox (exactly
-/// kMailboxBytes).
+/// `req` the request number, `id` the delivery id (a blob's size or offset for the blob kinds),
+/// `number` account or count, `idle_seconds` the relay's idle timeout, `device` a device id
+/// (1..kMaxDeviceId), `name` a handle, recipient, sender reason or blob id, `body` a token, blob
+/// bytes, keys, bundle, envelope, device list or link message, `code` a recovery code (empty, or
+/// exactly kRecoveryCodeBytes), `mailbox` a link mailbox (exactly kMailboxBytes).
 struct Message {
   Kind kind = Kind::kError;
   std::uint32_t req = 0;

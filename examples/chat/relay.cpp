@@ -3,8 +3,9 @@
 // recipient device in SQLite and forwards them to the device while it is connected (and again
 // when it reconnects, until it acknowledges them), and carries link messages from an existing
 // device to a new one. It holds no user's private key and never sees a plaintext: what it stores
-// and forwards are hush's public key formats, signed device lists, sealed link messages and
-// envelopes whose bodies are Signal messages.
+// and forwards are hush's public key formats, signed device lists, sealed link messages,
+// envelopes whose bodies are Signal messages, and blobs: files encrypted by their senders
+// (hush/attachment.h), whose keys travel only inside the envelopes.
 //
 // One thread, Asio. Everything from the network is untrusted: frames are bounded (frame.h), every
 // field is checked, a client that breaks the protocol is disconnected, and the database bounds
@@ -82,14 +83,15 @@ namespace {
 constexpr std::string_view kUsage =
     R"(usage: hush-relay --db PATH [--port N] [--record FILE] [--impersonate HANDLE]...
                   [--idle-timeout S] [--fetch-burst N] [--fetch-interval S] [--queue-limit N]
+                  [--max-blob-bytes N]
        hush-relay --db PATH --dump
 
 The relay of the hush chat example (hush-chat is the client). Listens on 127.0.0.1 only, port N
 (0, the default, picks a free port). The first line on standard output is
 `listening 127.0.0.1:PORT`; events follow, one per line. Stops on SIGINT or SIGTERM.
 
-It stores published public keys, signed device lists and queued envelopes in the SQLite database
-PATH (created if missing), forwards envelopes to their recipients' devices, and carries link
+It stores published public keys, signed device lists, queued envelopes and blobs (files, encrypted
+by their senders) in the SQLite database PATH (created if missing), forwards envelopes to their recipients' devices, and carries link
 messages from a device to a new one (in memory, once). Accounts are per device: a handle's device
 1 registers it (and gets a recovery code), its other devices are added by a device of the handle.
 It never holds a user's private key and never sees a plaintext.
@@ -106,6 +108,8 @@ options:
   --fetch-interval S     ... and then one more every S seconds (default 30)
   --queue-limit N        envelopes queued per recipient device (default 1000); one sender may hold
                          at most a quarter of them (and of the 16 MiB per recipient device)
+  --max-blob-bytes N     the largest blob (a file's ciphertext) taken (default: that of hush's
+                         largest attachment, 2 GiB of file)
   --impersonate HANDLE   FOR DEMONSTRATIONS AND TESTS ONLY: act as a man in the middle for HANDLE,
                          handing out a bundle of the relay's own keys (made once, kept in the
                          database) and a device list signed by them to anyone but HANDLE
@@ -155,6 +159,8 @@ struct Options {
   std::uint32_t fetch_burst = kFetchBurst;
   std::uint32_t fetch_interval_seconds = kFetchIntervalSeconds;
   QueueLimits queue;
+  // The largest blob (attachment ciphertext) taken: by default that of hush's largest attachment.
+  std::uint64_t max_blob_bytes = hush::attachment_ciphertext_size(hush::kMaxAttachmentBytes);
 };
 
 std::uint32_t number_option(const std::string& name, const std::string& v, std::uint32_t min,
@@ -201,6 +207,8 @@ Options parse_options(int argc, char** argv) {
       o.fetch_burst = number_option("--fetch-burst", value(), 1, 1000000);
     } else if (arg == "--fetch-interval") {
       o.fetch_interval_seconds = number_option("--fetch-interval", value(), 1, 86400);
+    } else if (arg == "--max-blob-bytes") {
+      o.max_blob_bytes = number_option("--max-blob-bytes", value(), 1, 0xFFFFFFFFu);
     } else if (arg == "--queue-limit") {
       o.queue.envelopes = number_option("--queue-limit", value(), 1, kMaxQueuedEnvelopes);
     } else {
@@ -303,6 +311,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void hello(const Message& m);
   void link_wait(const Message& m);
   void link_post(const Message& m);
+  void blob(const Message& m);
   void welcome(std::uint32_t req, std::uint32_t account, const Bytes& code);
   void send(const Message& m);
   void reply(Kind kind, std::uint32_t req, std::uint32_t number = 0) {
@@ -825,6 +834,76 @@ void Session::link_post(const Message& m) {
   error(m.req, reason);
 }
 
+// Blobs: attachments' ciphertext (relay_db.h). The relay picks the id (16 random bytes, in hex),
+// takes the announced size in order from the uploading device, and serves a finished blob to any
+// device that names its id (an id is unguessable; whoever it was sent to, end to end, knows it).
+void Session::blob(const Message& m) {
+  RelayDb& db = relay_.db();
+  if (m.kind == Kind::kBlobPut) {
+    if (m.id == 0) {  // (hush's blobs are never empty: a header and a tag at least)
+      error(m.req, "invalid_blob_size");
+      return;
+    }
+    if (m.id > relay_.options().max_blob_bytes) {
+      log_line("relay: " + who() + ": BLOB_PUT of " + std::to_string(m.id) +
+               " bytes refused: over the blob limit");
+      error(m.req, "blob_too_large");
+      return;
+    }
+    Bytes raw(kBlobIdChars / 2);
+    if (!hush::system_random().fill(raw)) {
+      error(m.req, "relay_failure");
+      return;
+    }
+    const std::string id = hex(raw.data(), raw.size());
+    if (db.blob_begin(handle_, device_, id, m.id) == RelayDb::BlobBegin::kFull) {
+      log_line("relay: " + who() + ": BLOB_PUT refused: too many blobs");
+      error(m.req, "blob_store_full");
+      return;
+    }
+    Message r;
+    r.kind = Kind::kBlobId;
+    r.req = m.req;
+    r.name = id;
+    send(r);
+    return;
+  }
+  if (!valid_blob_id(m.name)) {
+    error(m.req, "unknown_blob");
+    return;
+  }
+  if (m.kind == Kind::kBlobChunk) {
+    switch (db.blob_append(handle_, device_, m.name, m.body)) {
+      case RelayDb::BlobAppend::kAppended:
+        reply(Kind::kOk, m.req);
+        return;
+      case RelayDb::BlobAppend::kCompleted:
+        log_line("relay: " + who() + ": blob " + m.name + " stored");
+        reply(Kind::kOk, m.req);
+        return;
+      case RelayDb::BlobAppend::kUnknown:
+        error(m.req, "unknown_blob");
+        return;
+      case RelayDb::BlobAppend::kTooLong:
+        log_line("relay: " + who() + ": blob " + m.name + " dropped: longer than announced");
+        error(m.req, "blob_too_large");
+        return;
+    }
+    return;
+  }
+  auto data = db.blob_read(m.name, m.id, kBlobChunkBytes);
+  if (!data) {
+    error(m.req, "unknown_blob");
+    return;
+  }
+  if (m.id == 0) log_line("relay: " + who() + ": fetching blob " + m.name);
+  Message r;
+  r.kind = Kind::kBlobData;
+  r.req = m.req;
+  r.body = std::move(*data);
+  send(r);
+}
+
 void Session::dispatch(const Message& m) {
   RelayDb& db = relay_.db();
   switch (m.kind) {
@@ -837,6 +916,11 @@ void Session::dispatch(const Message& m) {
       return;
     case Kind::kLinkPost:
       link_post(m);
+      return;
+    case Kind::kBlobPut:
+    case Kind::kBlobChunk:
+    case Kind::kBlobGet:
+      blob(m);
       return;
     case Kind::kPublish: {
       auto keys = hush::PublishedKeys::parse(m.body);

@@ -54,6 +54,17 @@ CREATE TABLE IF NOT EXISTS device_lists(
   identity BLOB NOT NULL,
   version INTEGER NOT NULL,
   list BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs(
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  owner_device INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  received INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blob_chunks(
+  id TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(id, start));
 CREATE TABLE IF NOT EXISTS impostors(
   handle TEXT PRIMARY KEY,
   store BLOB NOT NULL);
@@ -640,9 +651,112 @@ void RelayDb::set_impostor(const std::string& handle, const Bytes& snapshot) {
       .run();
 }
 
+// ---- blobs ----
+
+RelayDb::BlobBegin RelayDb::blob_begin(const std::string& handle, std::uint32_t device,
+                                       const std::string& id, std::uint64_t size) {
+  Transaction tx(db_);
+  Stmt(db_,
+       "DELETE FROM blob_chunks WHERE id IN (SELECT id FROM blobs WHERE owner=? AND "
+       "owner_device=? AND received<size)")
+      .bind(1, handle)
+      .bind(2, std::int64_t{device})
+      .run();
+  Stmt(db_, "DELETE FROM blobs WHERE owner=? AND owner_device=? AND received<size")
+      .bind(1, handle)
+      .bind(2, std::int64_t{device})
+      .run();
+  Stmt count(db_,
+             "SELECT count(*), coalesce(sum(owner=?1), 0), coalesce(sum(size), 0), "
+             "coalesce(sum(CASE WHEN owner=?1 THEN size ELSE 0 END), 0) FROM blobs");
+  count.bind(1, handle);
+  if (!count.step()) throw DbError("blob_begin: no count");
+  const auto all = static_cast<std::size_t>(count.integer(0));
+  const auto mine = static_cast<std::size_t>(count.integer(1));
+  const auto all_bytes = static_cast<std::uint64_t>(count.integer(2));
+  const auto my_bytes = static_cast<std::uint64_t>(count.integer(3));
+  count.reset();
+  if (all >= kMaxBlobs || mine >= kMaxBlobsPerHandle || all_bytes + size > kMaxBlobBytes ||
+      my_bytes + size > kMaxBlobBytesPerHandle) {
+    tx.commit();  // (the unfinished upload stays dropped)
+    return BlobBegin::kFull;
+  }
+  Stmt(db_, "INSERT INTO blobs(id, owner, owner_device, size, received) VALUES(?, ?, ?, ?, 0)")
+      .bind(1, id)
+      .bind(2, handle)
+      .bind(3, std::int64_t{device})
+      .bind(4, static_cast<std::int64_t>(size))
+      .run();
+  tx.commit();
+  return BlobBegin::kStarted;
+}
+
+RelayDb::BlobAppend RelayDb::blob_append(const std::string& handle, std::uint32_t device,
+                                         const std::string& id, const Bytes& data) {
+  Transaction tx(db_);
+  Stmt find(db_, "SELECT size, received FROM blobs WHERE id=? AND owner=? AND owner_device=?");
+  find.bind(1, id).bind(2, handle).bind(3, std::int64_t{device});
+  if (!find.step()) return BlobAppend::kUnknown;
+  const auto size = static_cast<std::uint64_t>(find.integer(0));
+  const auto received = static_cast<std::uint64_t>(find.integer(1));
+  find.reset();
+  if (received >= size) return BlobAppend::kUnknown;  // finished: no more bytes
+  if (data.size() > size - received) {
+    Stmt(db_, "DELETE FROM blob_chunks WHERE id=?").bind(1, id).run();
+    Stmt(db_, "DELETE FROM blobs WHERE id=?").bind(1, id).run();
+    tx.commit();
+    return BlobAppend::kTooLong;
+  }
+  if (!data.empty()) {
+    Stmt(db_, "INSERT INTO blob_chunks(id, start, data) VALUES(?, ?, ?)")
+        .bind(1, id)
+        .bind(2, static_cast<std::int64_t>(received))
+        .bind(3, data)
+        .run();
+  }
+  const std::uint64_t now = received + data.size();
+  Stmt(db_, "UPDATE blobs SET received=? WHERE id=?")
+      .bind(1, static_cast<std::int64_t>(now))
+      .bind(2, id)
+      .run();
+  tx.commit();
+  return now == size ? BlobAppend::kCompleted : BlobAppend::kAppended;
+}
+
+std::optional<Bytes> RelayDb::blob_read(const std::string& id, std::uint64_t offset,
+                                        std::size_t max) {
+  Stmt find(db_, "SELECT size, received FROM blobs WHERE id=?");
+  find.bind(1, id);
+  if (!find.step()) return std::nullopt;
+  const auto size = static_cast<std::uint64_t>(find.integer(0));
+  const auto received = static_cast<std::uint64_t>(find.integer(1));
+  find.reset();
+  if (received != size || offset > size) return std::nullopt;
+  Bytes out;
+  // The pieces that overlap [offset, offset + max), in order.
+  Stmt pieces(db_,
+              "SELECT start, data FROM blob_chunks WHERE id=?1 AND start < ?3 AND "
+              "start + length(data) > ?2 ORDER BY start");
+  const std::uint64_t end = offset + std::min<std::uint64_t>(max, size - offset);
+  pieces.bind(1, id)
+      .bind(2, static_cast<std::int64_t>(offset))
+      .bind(3, static_cast<std::int64_t>(end));
+  while (pieces.step()) {
+    const auto start = static_cast<std::uint64_t>(pieces.integer(0));
+    const Bytes data = pieces.blob(1);
+    const std::uint64_t from = std::max(start, offset + out.size());
+    const std::uint64_t to = std::min<std::uint64_t>(start + data.size(), end);
+    if (from != offset + out.size() || from > to) throw DbError("a stored blob has a gap");
+    out.insert(out.end(), data.begin() + static_cast<std::ptrdiff_t>(from - start),
+               data.begin() + static_cast<std::ptrdiff_t>(to - start));
+  }
+  if (out.size() != end - offset) throw DbError("a stored blob is shorter than its size");
+  return out;
+}
+
 void RelayDb::dump(std::FILE* out) {
   for (const char* table : {"handles", "devices", "device_prekeys", "device_spent_prekeys", "inbox",
-                            "device_lists", "impostors"}) {
+                            "device_lists", "blobs", "blob_chunks", "impostors"}) {
     Stmt count(db_, (std::string("SELECT count(*) FROM ") + table).c_str());
     std::fprintf(out, "table %s: %lld rows\n", table,
                  static_cast<long long>(count.step() ? count.integer(0) : 0));

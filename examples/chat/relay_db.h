@@ -15,6 +15,14 @@
 // synchronous=FULL (an envelope is on disk before the sender is told OK), secure_delete
 // (acknowledged envelopes are overwritten).
 //
+// Blobs (attachments' ciphertext, tables blobs and blob_chunks): an upload names its size (at most
+// the relay's blob limit, by default the ciphertext of hush's largest attachment) and comes in
+// pieces, each kept as a row at its offset; a blob is readable once all its bytes came. One upload
+// at a time per device (a new one drops the device's unfinished one), at most kMaxBlobsPerHandle
+// blobs and kMaxBlobBytesPerHandle bytes per handle, kMaxBlobs and kMaxBlobBytes in all: the relay
+// refuses more (blob_store_full), it never
+// deletes a finished blob by itself (a real server would, after some weeks).
+//
 // Every limit is enforced here: kMaxAccounts handles, kMaxDevicesPerHandle devices each (device
 // ids up to kMaxDeviceId), kMaxPreKeysPerDevice, kMaxSpentPreKeysPerDevice, one device list per
 // handle (at most kMaxListBytes), and per recipient device QueueLimits (by default
@@ -66,6 +74,15 @@ inline constexpr std::size_t kMaxQueuedBytes = std::size_t{16} << 20;
 /// client that floods bob fills its own quarter, and everyone else can still reach bob. (Four
 /// hostile accounts together still can fill it: accounts are free here; see README.)
 inline constexpr std::size_t kSenderShareDivisor = 4;
+
+/// Blobs one handle may keep (all its devices together), and blobs kept in all: a thousand files
+/// is a lot for a person of an example chat; ten thousand bounds the tables.
+inline constexpr std::size_t kMaxBlobsPerHandle = 1000;
+inline constexpr std::size_t kMaxBlobs = 10000;
+/// The bytes of blobs (announced sizes, unfinished uploads included) one handle may keep, and all
+/// together: four of hush's largest files per person, and a disk a small server has.
+inline constexpr std::uint64_t kMaxBlobBytesPerHandle = std::uint64_t{8} << 30;
+inline constexpr std::uint64_t kMaxBlobBytes = std::uint64_t{64} << 30;
 
 /// The bounds of one recipient device's queue (hush-relay --queue-limit changes `envelopes`, for
 /// tests).
@@ -174,6 +191,21 @@ class RelayDb {
                                std::uint64_t after, std::size_t limit);
   /// Deletes envelope `id` if it is queued for (recipient, device); false otherwise.
   bool ack(const std::string& recipient, std::uint32_t device, std::uint64_t id);
+
+  // ---- blobs ----
+  enum class BlobBegin { kStarted, kFull };
+  /// Starts an upload of `size` bytes under the new id `id` (random, made by the caller) for
+  /// (handle, device), dropping that device's unfinished upload if any.
+  BlobBegin blob_begin(const std::string& handle, std::uint32_t device, const std::string& id,
+                       std::uint64_t size);
+  enum class BlobAppend { kAppended, kCompleted, kUnknown, kTooLong };
+  /// Appends `data` to the unfinished blob `id` of (handle, device): kUnknown if there is none,
+  /// kTooLong (nothing kept, the upload dropped) if it would exceed the announced size.
+  BlobAppend blob_append(const std::string& handle, std::uint32_t device, const std::string& id,
+                         const Bytes& data);
+  /// Up to `max` bytes of the finished blob `id` from `offset` (empty at its end); nullopt if there
+  /// is no finished blob `id` or `offset` is past its end.
+  std::optional<Bytes> blob_read(const std::string& id, std::uint64_t offset, std::size_t max);
 
   /// The stored impostor keys for `handle` (an InMemoryProtocolStore snapshot), if any.
   std::optional<Bytes> impostor(const std::string& handle);

@@ -62,6 +62,12 @@
 #                 her 53 messages from the new identity are held at bob (bounded: the 3 oldest
 #                 dropped), acknowledged, and do not stop carol's message behind them; after a
 #                 restart they are still held, and /trust alice reads them in order
+#   groups        alice makes #family with bob and carol, all three talk, alice sends a file (bob
+#                 and carol save the same bytes; a second one is saved beside it); marks, send
+#                 times and receipts; after carol's removal alice's next message reaches bob and
+#                 nothing of it carol; the relay holds the file as ciphertext only (and refuses one
+#                 over its limit); unknown group or person, missing or too large file, non-admin
+#                 change: clear errors; dave added reads from then on only; bob leaves
 #
 # Synchronisation is by conditions with timeouts (the relay's "listening" line, the clients'
 # /wait and /sync, process exits), never by fixed sleeps. Prints each check; exits non-zero at
@@ -147,13 +153,16 @@ key_of() {
 
 # chat NAME STATE EXPECTED_RC [--handle H] <<< SCRIPT: runs hush-chat with the script from stdin;
 # output in $WORK/NAME.out.
+# Options every hush-chat of a scenario gets (acid: --receipts none, so that it counts frames of
+# messages alone).
+CHAT_ARGS=()
 chat() {
   local name=$1 state=$2 want=$3 rc=0
   shift 3
   cat >"$WORK/$name.script"
   HUSH_CHAT_STORAGE_KEY=$(key_of "$state") \
     "$CHAT" --state "$WORK/$state" --relay "127.0.0.1:$PORT" --script "$WORK/$name.script" \
-    --timeout "$WAIT" "$@" \
+    --timeout "$WAIT" "$@" "${CHAT_ARGS[@]}" \
     >"$WORK/$name.out" 2>&1 </dev/null || rc=$?
   ((rc == want)) || { show "$WORK/$name.out"; die "hush-chat $name exited $rc, expected $want"; }
 }
@@ -165,7 +174,7 @@ chat_bg() {
   cat >"$WORK/$name.script"
   HUSH_CHAT_STORAGE_KEY=$(key_of "$state") \
     "$CHAT" --state "$WORK/$state" --relay "127.0.0.1:$PORT" --script "$WORK/$name.script" \
-    --timeout "$WAIT" "$@" \
+    --timeout "$WAIT" "$@" "${CHAT_ARGS[@]}" \
     >"$WORK/$name.out" 2>&1 </dev/null &
   BG_PID=$!
 }
@@ -200,7 +209,12 @@ wait_bg() {
   ((rc == $2)) || { show "$WORK/$1.out"; die "hush-chat $1 exited $rc, expected $2"; }
 }
 
-has_line() { grep -qxF -- "$2" "$1"; }
+# A message line ends with its send time and, for ours, its mark ("  (✓ 14:31)"): the checks of
+# what a line says leave that out (the groups scenario checks the stamps themselves).
+strip_stamps() {
+  sed -E 's/  \((queued |✓ |✓✓ |✓✓ read )?([0-9]{4}-[0-9]{2}-[0-9]{2} )?[0-9]{2}:[0-9]{2}\)$//' "$@"
+}
+has_line() { grep -qxF -- "$2" <(strip_stamps "$1"); }
 expect_line() {
   has_line "$1" "$2" || { show "$1"; die "$(basename "$1"): no line '$2'"; }
 }
@@ -215,7 +229,7 @@ expect_no_grep() {
 }
 
 # The message lines ("[...] ...") of an output file, in order.
-messages() { grep '^\[' "$1" || true; }
+messages() { grep '^\[' "$1" | strip_stamps || true; }
 
 expect_messages() {  # FILE EXPECTED_LINES (newline-separated)
   local got
@@ -387,6 +401,8 @@ acid() {
     "acid-5: bob again, after the ratchet turned"
     "acid-6: left queued at the relay for bob"
   )
+  # (Without receipts: the frame counts below are those of the six messages.)
+  CHAT_ARGS=(--receipts none)
   step "a conversation through a recording relay"
   start_relay relay
   register alice alice
@@ -679,6 +695,11 @@ robustness() {
   expect_grep "$WORK/relay.log" "RECOVER alice refused: wrong recovery code"
   expect_grep "$WORK/relay.log" "HELLO alice:1 refused: the handle belongs to another client"
 
+  step "blob requests out of order and out of bounds"
+  hostile blobber --handle blobber blobs
+  expect_line "$WORK/blobber.out" "blobs: empty invalid_blob_size, huge blob_too_large, unfinished unknown_blob, overlong blob_too_large then unknown_blob, read 10+0 bytes, past end unknown_blob, finished unknown_blob, bad id unknown_blob"
+  ok "refused each, and kept the connection"
+
   step "the relay still serves its real clients"
   chat_bg bob bob <<EOF
 /wait 1 $WAIT
@@ -883,6 +904,8 @@ EOF
 }
 
 recovery() {
+  # (Without receipts: the counts of queued envelopes below are those of the messages.)
+  CHAT_ARGS=(--receipts none)
   start_relay relay
   register alice alice
   register bob bob
@@ -1107,6 +1130,8 @@ END
 # healing: bob reinstalls (--recover); alice's messages from while he was away reach his new
 # device once, after alice trusts his new identity (hush's retry requests and resends).
 healing() {
+  # (Without receipts: the counts of queued envelopes below are those of the messages.)
+  CHAT_ARGS=(--receipts none)
   start_relay relay
   register alice alice
   register bob bob
@@ -1342,6 +1367,168 @@ EOF
   stop_relay relay
 }
 
+# groups: alice makes #family with bob and carol; all three talk; alice sends a file (bob and carol
+# save the same bytes); receipts and stamps; alice removes carol, and her next message reaches bob
+# but nothing of it reaches carol; the relay holds the file only as ciphertext; rough edges.
+groups() {
+  start_relay relay
+  register alice alice
+  register bob bob
+  register carol carol
+  head -c 300000 /dev/urandom >"$WORK/photo.bin"
+  local G1="group-1: dinner on sunday" G2="group-2: bob brings pie" G3="group-3: carol brings wine"
+  local G4="group-4: secret, after carol's removal"
+  local stamp_re='  \((✓ |✓✓ |✓✓ read )?[0-9]{2}:[0-9]{2}\)$'
+
+  step "alice makes #family with bob and carol; all three talk; alice sends a file"
+  chat_bg bob bob <<EOF
+/wait 2 $WAIT
+/g family $G2
+/wait 4 $WAIT
+/groups
+EOF
+  local bob_pid=$BG_PID
+  chat_bg carol carol <<EOF
+/wait 3 $WAIT
+/g family $G3
+EOF
+  local carol_pid=$BG_PID
+  chat alice alice 0 <<EOF
+/group new family bob carol
+/g family $G1
+/send #family $WORK/photo.bin
+/wait 2 $WAIT
+/group remove family carol
+/g family $G4
+/sync
+/history #family
+EOF
+  BG_PID=$bob_pid
+  wait_bg bob 0
+  BG_PID=$carol_pid
+  wait_bg carol 0
+  expect_line "$WORK/alice.out" "* [#family] made the group, with bob, carol (/g family TEXT writes to it)"
+  expect_line "$WORK/bob.out" "* [#family] alice made the group, with bob, carol (/g family TEXT writes to it)"
+  expect_line "$WORK/bob.out" "[#family] alice: $G1"
+  expect_line "$WORK/bob.out" "[#family] carol: $G3"
+  expect_line "$WORK/carol.out" "[#family] bob: $G2"
+  expect_line "$WORK/alice.out" "[#family] bob: $G2"
+  expect_line "$WORK/alice.out" "[#family] carol: $G3"
+  expect_line "$WORK/bob.out" "* #family: alice*, bob"
+  ok "group messages show their group and sender; the group's making and members in words"
+  grep -qE "^\[me -> #family\] $G1$stamp_re" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's message has no ✓ and time"; }
+  grep -qE "^\[#family\] alice: $G1  \([0-9]{2}:[0-9]{2}\)$" "$WORK/bob.out" || { show "$WORK/bob.out"; die "bob's line has no send time"; }
+  expect_line "$WORK/alice.out" "✓✓ delivered: \"$G1\" to bob in #family"
+  expect_line "$WORK/alice.out" "✓✓ read: \"$G1\" by bob in #family"
+  expect_line "$WORK/alice.out" "✓✓ delivered: \"$G1\" to carol in #family"
+  grep -qE "^  \[me -> #family\] $G1  \(✓✓ read [0-9]{2}:[0-9]{2}\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's /history does not show the read mark"; }
+  ok "marks and send times on every message; receipts raise them (also in /history)"
+  local want
+  want=$(sha256sum <"$WORK/photo.bin")
+  for who in bob carol; do
+    expect_grep "$WORK/$who.out" "* file from alice: \"photo.bin\" (300000 bytes) saved as $WORK/$who/files/photo.bin"
+    [[ $(sha256sum <"$WORK/$who/files/photo.bin") == "$want" ]] || die "$who saved other bytes than alice sent"
+  done
+  ok "bob and carol saved the file, byte for byte (${want:0:16}...)"
+
+  step "after her removal carol gets nothing more"
+  expect_line "$WORK/alice.out" "* [#family] removed carol: they get nothing sent to #family from now on"
+  expect_line "$WORK/bob.out" "* [#family] alice removed carol"
+  expect_line "$WORK/bob.out" "[#family] alice: $G4"
+  chat carol2 carol 2 <<EOF
+/sync
+/g family are you there?
+/history #family
+EOF
+  expect_line "$WORK/carol2.out" "* [#family] alice removed you: you get nothing more sent to #family"
+  expect_line "$WORK/carol2.out" "! we are no longer in #family (left, or removed)"
+  expect_line "$WORK/carol2.out" "  [#family] alice: $G1"
+  expect_no_grep "$WORK/carol.out" "$G4"
+  expect_no_grep "$WORK/carol2.out" "$G4"
+  ok "carol was told, cannot write to #family, and has nothing of alice's later message"
+
+  step "rough edges: clear errors"
+  truncate -s 3G "$WORK/big.bin"
+  chat edges alice 2 <<EOF
+/g nosuch hello
+/group add nosuch bob
+/group add family nobody
+/send bob $WORK/missing.bin
+/send bob $WORK/big.bin
+/group new family bob
+EOF
+  expect_line "$WORK/edges.out" "! no group #nosuch (/groups lists ours)"
+  expect_line "$WORK/edges.out" "! cannot add nobody to #family: nobody is not registered at the relay (no_session)"
+  expect_line "$WORK/edges.out" "! file not sent: '$WORK/missing.bin': No such file or directory"
+  expect_line "$WORK/edges.out" "! file not sent: '$WORK/big.bin' is 3221225472 bytes; at most 2147483648 (2 GiB) go (attachment_too_large)"
+  expect_line "$WORK/edges.out" "! we are in a group called #family already"
+  chat bob-admin bob 2 <<<"/group remove family alice"
+  expect_line "$WORK/bob-admin.out" "! cannot remove alice from #family: only an admin may (not_group_admin)"
+  ok "unknown group, unknown person, missing file, file too large, non-admin change: refused in words"
+
+  step "a file to one person: saved next to the first, never over it"
+  chat bob2 bob 0 --receipts delivered <<<"/wait 1 $WAIT" &
+  local pid=$!
+  chat alice2 alice 0 <<<"/send bob $WORK/photo.bin"
+  wait "$pid" || die "bob's hush-chat failed"
+  expect_grep "$WORK/bob2.out" "* file from alice: \"photo.bin\" (300000 bytes) saved as $WORK/bob/files/photo (1).bin"
+  [[ $(sha256sum <"$WORK/bob/files/photo (1).bin") == "$want" ]] || die "bob saved other bytes than alice sent"
+  chat alice-history alice 0 <<<"/history bob"
+  expect_line "$WORK/alice-history.out" "  [me -> bob] file: photo.bin (300000 bytes)"
+  ok "photo (1).bin, the same bytes; /history bob shows it"
+  stop_relay relay
+
+  step "the relay holds the file as ciphertext only"
+  "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
+  # The blob of a 300000-byte file: an 8-byte header, then 5 segments of up to 64 KiB, each with
+  # its 16-byte tag.
+  [[ $(grep -c 'size=300088 received=300088' "$WORK/relay.dump") == 2 ]] || die "the relay does not hold the two blobs"
+  local off h
+  for off in 0 1000 65536 150000 299000; do
+    h=$(od -An -v -tx1 -j "$off" -N 24 "$WORK/photo.bin" | tr -d ' \n')
+    grep -qF "$h" "$WORK/relay.dump" "$WORK/relay.rec" && die "the file's bytes (at $off) are in the relay's database or traffic"
+  done
+  for p in "$G1" "$G2" "$G3" "$G4"; do
+    grep -qaF "$p" "$WORK"/relay.db* "$WORK/relay.dump" && die "the relay's database holds '$p'"
+    grep -qF "$(hexof "$p")" "$WORK/relay.rec" "$WORK/relay.dump" && die "the relay saw '$p'"
+  done
+  ok "two blobs of 300088 bytes; none of the file's bytes, nor a group message, in its database or traffic"
+
+  step "the relay's blob limit"
+  start_relay relay2 --max-blob-bytes 1000
+  chat alice3 alice 2 <<<"/send bob $WORK/photo.bin"
+  expect_line "$WORK/alice3.out" "! file not sent: the relay refused: the file is larger than it takes (blob_too_large)"
+  ok "refused, in words"
+
+  step "a newcomer reads from the time of joining; a member leaves"
+  register dave dave
+  chat alice4 alice 0 <<EOF
+/group add family dave
+/g family group-5: welcome dave
+EOF
+  expect_line "$WORK/alice4.out" "* [#family] added dave: they get what is sent to #family from now on"
+  chat dave dave 0 <<<"/sync"
+  expect_line "$WORK/dave.out" "* [#family] alice added you; with bob, dave (/g family TEXT writes to it)"
+  expect_line "$WORK/dave.out" "[#family] alice: group-5: welcome dave"
+  expect_no_grep "$WORK/dave.out" "$G1"
+  chat bob-leave bob 0 <<EOF
+/sync
+/group leave family
+/groups
+EOF
+  expect_line "$WORK/bob-leave.out" "[#family] alice: group-5: welcome dave"
+  expect_line "$WORK/bob-leave.out" "* [#family] left the group"
+  expect_line "$WORK/bob-leave.out" "* #family (left): alice*, dave"
+  chat alice5 alice 0 <<EOF
+/sync
+/groups
+EOF
+  expect_line "$WORK/alice5.out" "* [#family] bob left the group"
+  expect_line "$WORK/alice5.out" "* #family: alice*, dave"
+  ok "dave reads what came after his joining only; bob's leaving shows at alice"
+  stop_relay relay2
+}
+
 case $SCENARIO in
   edges) edges ;;
   conversation) conversation ;;
@@ -1358,6 +1545,7 @@ case $SCENARIO in
   healing) healing ;;
   offline) offline ;;
   link-relay) link_relay ;;
+  groups) groups ;;
   *) die "unknown scenario '$SCENARIO'" ;;
 esac
 printf '\nPASS: %s\n' "$SCENARIO"

@@ -29,15 +29,17 @@ Message make(Kind kind) {
   return m;
 }
 
-const Kind kAll[] = {Kind::kHello,       Kind::kPublish,    Kind::kCount,     Kind::kFetch,
-                     Kind::kSend,        Kind::kAck,        Kind::kRecover,   Kind::kPing,
-                     Kind::kPublishList, Kind::kFetchList,  Kind::kAddDevice, Kind::kRemoveDevice,
-                     Kind::kLinkWait,    Kind::kLinkPost,   Kind::kWelcome,   Kind::kOk,
-                     Kind::kCountIs,     Kind::kBundle,     Kind::kDeliver,   Kind::kError,
-                     Kind::kList,        Kind::kLinkMessage};
+const Kind kAll[] = {Kind::kHello,       Kind::kPublish,     Kind::kCount,     Kind::kFetch,
+                     Kind::kSend,        Kind::kAck,         Kind::kRecover,   Kind::kPing,
+                     Kind::kPublishList, Kind::kFetchList,   Kind::kAddDevice, Kind::kRemoveDevice,
+                     Kind::kLinkWait,    Kind::kLinkPost,    Kind::kWelcome,   Kind::kOk,
+                     Kind::kCountIs,     Kind::kBundle,      Kind::kDeliver,   Kind::kError,
+                     Kind::kList,        Kind::kLinkMessage, Kind::kBlobPut,   Kind::kBlobChunk,
+                     Kind::kBlobGet,     Kind::kBlobId,      Kind::kBlobData};
 
 bool known(int k) {
-  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23);
+  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23) || (k >= 32 && k <= 34) ||
+         (k >= 48 && k <= 49);
 }
 
 }  // namespace
@@ -118,6 +120,13 @@ TEST_CASE("device ids, mailboxes, device lists and link messages are bounded", "
     m.body.push_back(1);
     CHECK_FALSE(decode(encode(m)));
     m.body.clear();  // a link message is never empty
+    CHECK_FALSE(decode(encode(m)));
+  }
+  for (Kind k : {Kind::kBlobChunk, Kind::kBlobData}) {
+    Message m = make(k);
+    m.body.assign(kBlobChunkBytes, 1);
+    CHECK(decode(encode(m)));
+    m.body.push_back(1);  // a blob travels in pieces of at most kBlobChunkBytes
     CHECK_FALSE(decode(encode(m)));
   }
   Message add = make(Kind::kAddDevice);
@@ -227,6 +236,18 @@ TEST_CASE("handles", "[chat][frame]") {
 
 TEST_CASE("handles are compared without regard to case", "[chat][frame]") {
   CHECK(normalize_handle("Bob_2.X-y") == "bob_2.x-y");
+  const auto chunk = decode(encode(make(Kind::kBlobChunk)));
+  CHECK(chunk->name == "alice");
+  CHECK(chunk->body == Bytes{1, 2, 3});
+  CHECK(decode(encode(make(Kind::kBlobGet)))->id == 0x0102030405060708ull);
+  CHECK(from_client(Kind::kBlobPut));
+  CHECK(from_client(Kind::kBlobGet));
+  CHECK_FALSE(from_client(Kind::kBlobData));
+  CHECK_FALSE(from_client(Kind::kBlobId));
+  CHECK(valid_blob_id("0123456789abcdef0123456789abcdef"));
+  CHECK_FALSE(valid_blob_id("0123456789abcdef0123456789abcdeF"));
+  CHECK_FALSE(valid_blob_id("../etc/passwd"));
+  CHECK_FALSE(valid_blob_id(""));
   CHECK(normalize_handle("BOB") == normalize_handle("bob"));
   CHECK(normalize_handle("bob") == "bob");
   CHECK(normalize_handle("") == "");

@@ -24,6 +24,12 @@
 //                            list: REASON, list: OK, same version again: REASON"
 //   link-flood            post link messages to fresh mailboxes until the relay refuses
 //                         -> "link-flood: N posted, then REASON"
+//   blobs                 blob requests out of order and out of bounds: an empty and a huge
+//                         upload, a fetch of an unfinished blob, a piece beyond the announced
+//                         size, a complete upload fetched in pieces and past its end, a piece for
+//                         a finished blob, a malformed id
+//                         -> "blobs: empty R, huge R, unfinished R, overlong R then R, read N+M
+//                            bytes, past end R, finished R, bad id R"
 //   secrets               (no connection) print what a link must never show the relay, in hex:
 //                         "token HEX" and "identity-private HEX" of DIR
 // Exit status: 0 when the command ran (whatever the relay answered), 1 on a usage or connection
@@ -503,6 +509,51 @@ int main(int argc, char** argv) {
         "same version again: %s\n",
         counts[0], counts[1], counts[2], counts[3], why.c_str(), other_list.c_str(),
         own_list.c_str(), again.c_str());
+  } else if (command == "blobs" && args.empty()) {
+    auto put = [&](std::uint64_t size) {
+      Message m;
+      m.kind = Kind::kBlobPut;
+      m.id = size;
+      return link.request(m);
+    };
+    auto chunk = [&](const std::string& id, std::size_t n) {
+      Message m;
+      m.kind = Kind::kBlobChunk;
+      m.name = id;
+      m.body.assign(n, 0x42);
+      return reason_of(link.request(m));
+    };
+    auto get = [&](const std::string& id, std::uint64_t offset) {
+      Message m;
+      m.kind = Kind::kBlobGet;
+      m.name = id;
+      m.id = offset;
+      return link.request(m);
+    };
+    auto data_or_reason = [&](const Message& r) {
+      return r.kind == Kind::kBlobData ? std::to_string(r.body.size()) : reason_of(r);
+    };
+    const std::string empty = reason_of(put(0));
+    const std::string huge = reason_of(put(std::uint64_t{1} << 40));
+    const Message first = put(10);
+    if (first.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(first));
+    const std::string unfinished = data_or_reason(get(first.name, 0));
+    const std::string overlong = chunk(first.name, 11);
+    const std::string after = chunk(first.name, 1);
+    const Message second = put(10);
+    if (second.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(second));
+    if (chunk(second.name, 4) != "OK" || chunk(second.name, 6) != "OK")
+      fail("a blob's pieces were refused");
+    const std::string read =
+        data_or_reason(get(second.name, 0)) + "+" + data_or_reason(get(second.name, 10));
+    const std::string past = data_or_reason(get(second.name, 11));
+    const std::string finished = chunk(second.name, 1);
+    const std::string bad = data_or_reason(get("../../relay.db", 0));
+    std::printf(
+        "blobs: empty %s, huge %s, unfinished %s, overlong %s then %s, read %s bytes, past end "
+        "%s, finished %s, bad id %s\n",
+        empty.c_str(), huge.c_str(), unfinished.c_str(), overlong.c_str(), after.c_str(),
+        read.c_str(), past.c_str(), finished.c_str(), bad.c_str());
   } else if (command == "link-flood" && args.empty()) {
     std::size_t posted = 0;
     std::string why = "-";
