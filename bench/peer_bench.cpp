@@ -20,6 +20,12 @@
 //                              per iteration (hush and libsignal-protocol-c only; libolm's group
 //                              ratchet, Megolm, is another protocol)
 //
+// hush runs twice on W1, W2, W3 and W5 (issue 12): `hush` on version-3 sessions (X3DH, the bundle
+// without a Kyber prekey) and `hush-v4` on version-4 sessions (PQXDH on a bundle with a one-time
+// Kyber1024 prekey, then SPQR beside the Double Ratchet on every message); the summary ends with
+// v4's time over v3's against issue 12's ceilings (W1 1.5x, W2/W3 1.25x). libsignal 0.103 (also
+// version 4) runs through Node in bench/node/bench_v4.mjs.
+//
 // Messages cross as wire bytes (hush and libsignal parse them on the receiving side; libolm's are
 // base64 strings by design). At the end a summary prints each workload's figures as ratios and
 // against the project's targets (medians over repetitions, CPU time). Results: bench/README.md.
@@ -115,7 +121,10 @@ struct HushParty {
   hush::Address address;
 };
 
-HushParty hush_party(const std::string& name, std::uint32_t pre_keys, bool signed_pre_key = true) {
+// `kyber_pre_keys` one-time Kyber prekeys (ids 1..n) make the party's bundles PQXDH bundles, so
+// that sessions with it are version 4 (PQXDH, then SPQR alongside the Double Ratchet).
+HushParty hush_party(const std::string& name, std::uint32_t pre_keys, bool signed_pre_key = true,
+                     std::uint32_t kyber_pre_keys = 0) {
   auto identity = must(hush::generate_identity_key_pair(ctx().random));
   auto registration_id = must(hush::generate_registration_id(ctx().random));
   std::optional<hush::SignedPreKeyRecord> spk;
@@ -125,13 +134,23 @@ HushParty hush_party(const std::string& name, std::uint32_t pre_keys, bool signe
               addr(name)};
   if (spk) must(p.store->store_signed_pre_key(*spk));
   if (pre_keys > 0) must(hush::replenish_pre_keys(ctx(), *p.store, pre_keys));
+  if (kyber_pre_keys > 0) {
+    const auto own = must(p.store->identity_key_pair());
+    for (std::uint32_t k = 1; k <= kyber_pre_keys; ++k)
+      must(p.store->store_kyber_pre_key(
+          must(hush::generate_kyber_pre_key(ctx(), own, hush::KyberPreKeyId{k}, false))));
+  }
   return p;
 }
 
-hush::PreKeyBundle hush_bundle(HushParty& p, std::optional<std::uint32_t> pre_key_id) {
+// `kyber_pre_key_id`: a PQXDH bundle with that one-time Kyber prekey (version-4 session).
+hush::PreKeyBundle hush_bundle(HushParty& p, std::optional<std::uint32_t> pre_key_id,
+                               std::optional<std::uint32_t> kyber_pre_key_id = std::nullopt) {
   std::optional<hush::PreKeyId> id;
   if (pre_key_id) id = hush::PreKeyId{*pre_key_id};
-  return must(hush::make_bundle(*p.store, hush::DeviceId{1}, hush::SignedPreKeyId{1}, id));
+  std::optional<hush::KyberPreKeyId> kyber;
+  if (kyber_pre_key_id) kyber = hush::KyberPreKeyId{*kyber_pre_key_id};
+  return must(hush::make_bundle(*p.store, hush::DeviceId{1}, hush::SignedPreKeyId{1}, id, kyber));
 }
 
 struct HushWire {
@@ -333,12 +352,15 @@ std::unique_ptr<OlmSessionBox> olm_initiate(OlmAccount* account, const std::stri
 
 // ---- established pairs (A initiated, B answered once: both sides hold whisper sessions) ----
 
+// `v4`: a version-4 session (PQXDH on a bundle with a Kyber prekey; SPQR on every message).
 struct HushPair {
   HushParty a = hush_party("alice", 0);
-  HushParty b = hush_party("bob", 1);
+  HushParty b;
 
-  HushPair() {
-    must(hush::process_prekey_bundle(ctx(), *a.store, b.address, hush_bundle(b, 1)));
+  explicit HushPair(bool v4 = false) : b(hush_party("bob", 1, true, v4 ? 1 : 0)) {
+    std::optional<std::uint32_t> kyber;
+    if (v4) kyber = 1;
+    must(hush::process_prekey_bundle(ctx(), *a.store, b.address, hush_bundle(b, 1, kyber)));
     if (!hush_receive(b, a.address, hush_send(a, b.address, hush::as_bytes("hello"))))
       fail("hush: first message");
     if (!hush_receive(a, b.address, hush_send(b, a.address, hush::as_bytes("hi"))))
@@ -353,6 +375,11 @@ struct HushPair {
     if (p) benchmark::DoNotOptimize(p->expose().data());
     return p.has_value();
   }
+};
+
+// hush on version 4: the same pair, its session set up by PQXDH.
+struct HushV4Pair : HushPair {
+  HushV4Pair() : HushPair(true) {}
 };
 
 struct LscPair {
@@ -395,7 +422,21 @@ struct OlmPair {
 
 // ---- W1: session setup ----
 
-void BM_W1_hush(benchmark::State& state) {
+// The timed part of W1 for hush, out of line so that a profile can single it out (callgrind
+// --toggle-collect='*w1_one_setup*').
+[[gnu::noinline]] void w1_one_setup(HushParty& alice, HushParty& bob,
+                                    const std::pair<hush::Address, hush::Address>& names,
+                                    const hush::PreKeyBundle& bundle, const std::string& text) {
+  must(hush::process_prekey_bundle(ctx(), *alice.store, names.first, bundle));
+  const HushWire w = hush_send(alice, names.first, hush::as_bytes(text));
+  auto p = hush_receive(bob, names.second, w);
+  if (!p) fail("hush: W1 decrypt");
+  benchmark::DoNotOptimize(p->expose().data());
+}
+
+// `v4`: bundles with a one-time Kyber prekey each (PQXDH, version 4); their Kyber1024 key
+// generation is outside the timed part like the rest of the responder's keys.
+void w1_hush(benchmark::State& state, bool v4) {
   const std::string text = payload(kTextBytes);
   std::optional<HushParty> alice;
   std::optional<HushParty> bob;
@@ -408,24 +449,29 @@ void BM_W1_hush(benchmark::State& state) {
       alice.reset();
       bob.reset();
       alice.emplace(hush_party("alice", 0, false));
-      bob.emplace(hush_party("bob", kW1Batch));
+      bob.emplace(hush_party("bob", kW1Batch, true, v4 ? kW1Batch : 0));
       bundles.clear();
       names.clear();
       for (int i = 0; i < kW1Batch; ++i) {
-        bundles.push_back(hush_bundle(*bob, static_cast<std::uint32_t>(i + 1)));
+        const auto id = static_cast<std::uint32_t>(i + 1);
+        bundles.push_back(
+            hush_bundle(*bob, id, v4 ? std::optional<std::uint32_t>(id) : std::nullopt));
         names.emplace_back(addr("bob" + std::to_string(i)), addr("alice" + std::to_string(i)));
       }
       next = 0;
       state.ResumeTiming();
     }
     const auto i = static_cast<std::size_t>(next++);
-    must(hush::process_prekey_bundle(ctx(), *alice->store, names[i].first, bundles[i]));
-    const HushWire w = hush_send(*alice, names[i].first, hush::as_bytes(text));
-    auto p = hush_receive(*bob, names[i].second, w);
-    if (!p) fail("hush: W1 decrypt");
-    benchmark::DoNotOptimize(p->expose().data());
+    w1_one_setup(*alice, *bob, names[i], bundles[i], text);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_W1_hush(benchmark::State& state) {
+  w1_hush(state, false);
+}
+void BM_W1_hush_v4(benchmark::State& state) {
+  w1_hush(state, true);
 }
 
 void BM_W1_libsignal(benchmark::State& state) {
@@ -588,8 +634,9 @@ void talk_100(Pair& pair) {
   }
 }
 
+template <class Pair>
 void BM_W5_hush(benchmark::State& state) {
-  HushPair pair;
+  Pair pair;
   talk_100(pair);
   // Alice's record of her session with Bob.
   const hush::SessionRecord record = std::move(*must(pair.a.store->load_session(pair.b.address)));
@@ -602,6 +649,9 @@ void BM_W5_hush(benchmark::State& state) {
     benchmark::DoNotOptimize(back);
   }
   state.counters["record_bytes"] = static_cast<double>(bytes);
+  // Bob's record of the same session (the responder's side).
+  const hush::SessionRecord theirs = std::move(*must(pair.b.store->load_session(pair.a.address)));
+  state.counters["record_bytes_responder"] = static_cast<double>(theirs.serialize().size());
 }
 
 template <class T>
@@ -781,6 +831,7 @@ void BM_G1_libsignal(benchmark::State& state) {
 constexpr auto kUs = benchmark::kMicrosecond;
 
 BENCHMARK(BM_W1_hush)->Name("W1_setup/hush")->Unit(kUs);
+BENCHMARK(BM_W1_hush_v4)->Name("W1_setup/hush-v4")->Unit(kUs);
 BENCHMARK(BM_W1_libsignal)->Name("W1_setup/libsignal")->Unit(kUs);
 BENCHMARK(BM_W1_olm)->Name("W1_setup/olm")->Unit(kUs);
 
@@ -788,10 +839,12 @@ void w2_sizes(benchmark::internal::Benchmark* b) {
   b->Arg(16)->Arg(256)->Arg(4096)->Arg(65536)->Unit(kUs);
 }
 BENCHMARK_TEMPLATE(BM_W2, HushPair)->Name("W2_burst/hush")->Apply(w2_sizes);
+BENCHMARK_TEMPLATE(BM_W2, HushV4Pair)->Name("W2_burst/hush-v4")->Apply(w2_sizes);
 BENCHMARK_TEMPLATE(BM_W2, LscPair)->Name("W2_burst/libsignal")->Apply(w2_sizes);
 BENCHMARK_TEMPLATE(BM_W2, OlmPair)->Name("W2_burst/olm")->Apply(w2_sizes);
 
 BENCHMARK_TEMPLATE(BM_W3, HushPair)->Name("W3_pingpong/hush")->Unit(kUs);
+BENCHMARK_TEMPLATE(BM_W3, HushV4Pair)->Name("W3_pingpong/hush-v4")->Unit(kUs);
 BENCHMARK_TEMPLATE(BM_W3, LscPair)->Name("W3_pingpong/libsignal")->Unit(kUs);
 BENCHMARK_TEMPLATE(BM_W3, OlmPair)->Name("W3_pingpong/olm")->Unit(kUs);
 
@@ -803,7 +856,8 @@ BENCHMARK_TEMPLATE(BM_W4_inorder, LscPair)->Name("W4_inorder/libsignal")->Unit(k
 BENCHMARK_TEMPLATE(BM_W4_reverse, OlmPair)->Name("W4_reverse/olm")->Unit(kMs);
 BENCHMARK_TEMPLATE(BM_W4_inorder, OlmPair)->Name("W4_inorder/olm")->Unit(kMs);
 
-BENCHMARK(BM_W5_hush)->Name("W5_record/hush")->Unit(kUs);
+BENCHMARK_TEMPLATE(BM_W5_hush, HushPair)->Name("W5_record/hush")->Unit(kUs);
+BENCHMARK_TEMPLATE(BM_W5_hush, HushV4Pair)->Name("W5_record/hush-v4")->Unit(kUs);
 BENCHMARK(BM_W5_libsignal)->Name("W5_record/libsignal")->Unit(kUs);
 BENCHMARK(BM_W5_olm)->Name("W5_record/olm")->Unit(kUs);
 
@@ -857,6 +911,26 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     size(out, "W6 memory per session", "W6_memory", "heap_bytes_per_session", 2048, "bytes");
     size(out, "W6 RSS per session", "W6_memory", "rss_bytes_per_session", 0, "bytes");
     speed(out, "G1 group 256 B", "G1_group", "", 2.0, 0);
+    std::fprintf(out, "\n==== hush version 4 (PQXDH + SPQR) against version 3 (issue 12) ====\n");
+    v4_ratio(out, "W1 session setup", "W1_setup", "", 1.5);
+    v4_ratio(out, "W2 one-way 16 B", "W2_burst", "/16", 0);
+    v4_ratio(out, "W2 one-way 256 B", "W2_burst", "/256", 1.25);
+    v4_ratio(out, "W2 one-way 4 KiB", "W2_burst", "/4096", 0);
+    v4_ratio(out, "W2 one-way 64 KiB", "W2_burst", "/65536", 0);
+    v4_ratio(out, "W3 ping-pong 256 B", "W3_pingpong", "", 1.25);
+    v4_ratio(out, "W5 serialize+deserialize", "W5_record", "", 0);
+    for (const char* counter : {"record_bytes", "record_bytes_responder"}) {
+      const auto v3 = counter_of("W5_record/hush", counter);
+      const auto v4 = counter_of("W5_record/hush-v4", counter);
+      if (!v3 && !v4) continue;
+      auto fmt = [](std::optional<double> v) {
+        return v ? std::to_string(static_cast<long>(*v + 0.5)) : std::string("-");
+      };
+      std::fprintf(
+          out, "%-26s v3 %s | v4 %s bytes (libsignal 0.103: bench/node/bench_v4.mjs)\n",
+          counter == std::string("record_bytes") ? "W5 record, initiator" : "W5 record, responder",
+          fmt(v3).c_str(), fmt(v4).c_str());
+    }
     std::fflush(out);
   }
 
@@ -959,6 +1033,19 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     if (rv && lrv)
       std::fprintf(out, "%-26s   reversed, hush is %s faster than libsignal-protocol-c\n", "",
                    times(lrv, rv).c_str());
+  }
+
+  // hush-v4's time over hush's (v3), against a ceiling (`limit`, 0: none).
+  void v4_ratio(std::FILE* out, const char* title, const std::string& family,
+                const std::string& arg, double limit) const {
+    const auto v3 = time_of(family + "/hush" + arg);
+    const auto v4 = time_of(family + "/hush-v4" + arg);
+    if (!v3 || !v4) return;
+    std::fprintf(out, "%-26s v3 %s | v4 %s: v4 takes %s v3's time", title, us(v3).c_str(),
+                 us(v4).c_str(), times(v4, v3).c_str());
+    if (limit > 0)
+      std::fprintf(out, "  [target <= %.2fx: %s]", limit, *v4 <= limit * *v3 ? "met" : "MISSED");
+    std::fprintf(out, "\n");
   }
 
   void size(std::FILE* out, const char* title, const std::string& family,

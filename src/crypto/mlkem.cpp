@@ -314,11 +314,9 @@ Status check_decapsulation_key(Sha3& sha3, ByteView dk) {
   return ok_status();
 }
 
-// ML-KEM.Encaps_internal (Algorithm 17) on a checked ek.
+// ML-KEM.Encaps_internal (Algorithm 17) on a checked ek whose H(ek) is `h`.
 template <std::size_t K>
-MlKemEncapsulation encapsulate(Sha3& sha3, ByteView ek, Seed m) {
-  std::array<std::uint8_t, 32> h{};
-  sha3.sha3_256({ek}, h);
+MlKemEncapsulation encapsulate(Sha3& sha3, ByteView ek, ByteView h, Seed m) {
   Wiped<std::array<std::uint8_t, 64>> k_r;  // (K, r) = G(m || H(ek))
   sha3.sha3_512({m, h}, k_r.value);
   MlKemEncapsulation out{Bytes(Layout<K>::kCt), {}};
@@ -423,7 +421,9 @@ Result<MlKemEncapsulation> mlkem_encapsulate_from_seed(MlKemParameterSet set,
     constexpr std::size_t K = decltype(k)::value;
     if (auto st = check_encapsulation_key<K>(encapsulation_key); !st) return st.error();
     Sha3 sha3;
-    return encapsulate<K>(sha3, encapsulation_key, m.expose());
+    std::array<std::uint8_t, 32> h{};
+    sha3.sha3_256({encapsulation_key}, h);
+    return encapsulate<K>(sha3, encapsulation_key, h, m.expose());
   });
 }
 
@@ -447,6 +447,54 @@ Result<MlKemSecret> mlkem_decapsulate(MlKemParameterSet set, ByteView decapsulat
       return Error(Errc::kInvalidMessage, "ML-KEM: ciphertext size");
     if (auto st = check_decapsulation_key<K>(sha3, decapsulation_key); !st) return st.error();
     return decapsulate<K>(sha3, decapsulation_key, ciphertext);
+  });
+}
+
+// ---- checked keys ----
+
+Result<MlKemEncapsulationKey> MlKemEncapsulationKey::check(MlKemParameterSet set,
+                                                           ByteView encapsulation_key) {
+  if (auto st = mlkem_check_encapsulation_key(set, encapsulation_key); !st) return st.error();
+  MlKemEncapsulationKey key;
+  key.set_ = set;
+  key.ek_.assign(encapsulation_key.begin(), encapsulation_key.end());
+  Sha3().sha3_256({encapsulation_key}, key.hash_);
+  return key;
+}
+
+Result<MlKemDecapsulationKey> MlKemDecapsulationKey::check(MlKemParameterSet set,
+                                                           ByteView decapsulation_key) {
+  if (auto st = mlkem_check_decapsulation_key(set, decapsulation_key); !st) return st.error();
+  MlKemDecapsulationKey key;
+  key.set_ = set;
+  key.dk_ = SecretBytes::copy_of(decapsulation_key);
+  return key;
+}
+
+MlKemEncapsulation mlkem_encapsulate_from_seed(const MlKemEncapsulationKey& encapsulation_key,
+                                               const MlKemSecret& m) {
+  return with_k(encapsulation_key.parameter_set(), [&](auto k) {
+    Sha3 sha3;
+    return encapsulate<decltype(k)::value>(sha3, encapsulation_key.bytes(),
+                                           encapsulation_key.hash(), m.expose());
+  });
+}
+
+Result<MlKemEncapsulation> mlkem_encapsulate(RandomSource& random,
+                                             const MlKemEncapsulationKey& encapsulation_key) {
+  MlKemSecret m;
+  if (auto st = random.fill(m.expose_mut()); !st) return st.error();
+  return mlkem_encapsulate_from_seed(encapsulation_key, m);
+}
+
+Result<MlKemSecret> mlkem_decapsulate(const MlKemDecapsulationKey& decapsulation_key,
+                                      ByteView ciphertext) {
+  return with_k(decapsulation_key.parameter_set(), [&](auto k) -> Result<MlKemSecret> {
+    constexpr std::size_t K = decltype(k)::value;
+    if (ciphertext.size() != Layout<K>::kCt)
+      return Error(Errc::kInvalidMessage, "ML-KEM: ciphertext size");
+    Sha3 sha3;
+    return decapsulate<K>(sha3, decapsulation_key.expose(), ciphertext);
   });
 }
 
@@ -540,6 +588,25 @@ Result<MlKemSecret> kyber1024_decapsulate(ByteView decapsulation_key, ByteView c
   return kyber_shared_secret(*k, ciphertext);
 }
 
+Result<MlKemEncapsulation> kyber1024_encapsulate(RandomSource& random,
+                                                 const MlKemEncapsulationKey& encapsulation_key) {
+  if (encapsulation_key.parameter_set() != MlKemParameterSet::kMlKem1024)
+    return Error(Errc::kInvalidArgument, "Kyber1024: an ML-KEM-768 key");
+  auto e = mlkem_encapsulate(random, encapsulation_key);
+  if (!e) return e.error();
+  e->shared_secret = kyber_shared_secret(e->shared_secret, e->ciphertext);
+  return e;
+}
+
+Result<MlKemSecret> kyber1024_decapsulate(const MlKemDecapsulationKey& decapsulation_key,
+                                          ByteView ciphertext) {
+  if (decapsulation_key.parameter_set() != MlKemParameterSet::kMlKem1024)
+    return Error(Errc::kInvalidArgument, "Kyber1024: an ML-KEM-768 key");
+  auto k = mlkem_decapsulate(decapsulation_key, ciphertext);
+  if (!k) return k.error();
+  return kyber_shared_secret(*k, ciphertext);
+}
+
 namespace {
 Bytes typed(ByteView raw, std::size_t raw_size) {
   if (raw.size() != raw_size) std::abort();  // a caller bug (documented), never input-driven
@@ -555,14 +622,20 @@ Bytes kyber1024_serialize_public_key(ByteView encapsulation_key) {
   return typed(encapsulation_key, kKyber1024PublicKeySize - 1);
 }
 
-Result<Bytes> kyber1024_parse_public_key(ByteView serialized) {
+Status kyber1024_check_public_key(ByteView serialized) {
   if (serialized.size() != kKyber1024PublicKeySize)
     return Error(Errc::kInvalidKey, "Kyber1024 public key: size");
   if (serialized[0] != kKyber1024Type)
     return Error(Errc::kInvalidKey, "Kyber1024 public key: type");
-  const ByteView ek = serialized.subspan(1);
-  if (auto st = check_encapsulation_key<4>(ek); !st) return st.error();
-  return Bytes(ek.begin(), ek.end());
+  return check_encapsulation_key<4>(serialized.subspan(1));
+}
+
+Result<MlKemEncapsulationKey> kyber1024_parse_public_key(ByteView serialized) {
+  if (serialized.size() != kKyber1024PublicKeySize)
+    return Error(Errc::kInvalidKey, "Kyber1024 public key: size");
+  if (serialized[0] != kKyber1024Type)
+    return Error(Errc::kInvalidKey, "Kyber1024 public key: type");
+  return MlKemEncapsulationKey::check(MlKemParameterSet::kMlKem1024, serialized.subspan(1));
 }
 
 SecretBytes kyber1024_serialize_secret_key(ByteView decapsulation_key) {
@@ -573,15 +646,12 @@ SecretBytes kyber1024_serialize_secret_key(ByteView decapsulation_key) {
   return out;
 }
 
-Result<SecretBytes> kyber1024_parse_secret_key(ByteView serialized) {
+Result<MlKemDecapsulationKey> kyber1024_parse_secret_key(ByteView serialized) {
   if (serialized.size() != kKyber1024SecretKeySize)
     return Error(Errc::kInvalidKey, "Kyber1024 secret key: size");
   if (serialized[0] != kKyber1024Type)
     return Error(Errc::kInvalidKey, "Kyber1024 secret key: type");
-  const ByteView dk = serialized.subspan(1);
-  Sha3 sha3;
-  if (auto st = check_decapsulation_key<4>(sha3, dk); !st) return st.error();
-  return SecretBytes::copy_of(dk);
+  return MlKemDecapsulationKey::check(MlKemParameterSet::kMlKem1024, serialized.subspan(1));
 }
 
 Bytes kyber1024_serialize_ciphertext(ByteView ciphertext) {

@@ -107,6 +107,61 @@ Status mlkem_check_encapsulation_key(MlKemParameterSet set, ByteView encapsulati
 /// The decapsulation key check of §7.3 alone (size, then H(ek) == h): ok, or kInvalidKey.
 Status mlkem_check_decapsulation_key(MlKemParameterSet set, ByteView decapsulation_key);
 
+// ---- checked keys: FIPS 203's input checks once per loaded key ----
+//
+// FIPS 203 §7.2 and §7.3 let the input checks run ahead of time for a key that is checked once and
+// then trusted. These types are the proof that a key was checked: only their `check` makes one,
+// and encapsulation and decapsulation through them skip the per-call checks (and H(ek), which the
+// checked encapsulation key keeps). The ByteView entry points above stay as they are (check, then
+// the same code), for keys used once.
+
+/// An ML-KEM encapsulation key that passed §7.2 (size, modulus), with its H(ek). Copyable (public).
+class MlKemEncapsulationKey {
+ public:
+  /// Checks `encapsulation_key` (§7.2) and computes H(ek): kInvalidKey if the check fails.
+  static Result<MlKemEncapsulationKey> check(MlKemParameterSet set, ByteView encapsulation_key);
+  /// The parameter set the key was checked for.
+  MlKemParameterSet parameter_set() const noexcept { return set_; }
+  /// ek, as checked.
+  ByteView bytes() const noexcept { return ek_; }
+  /// H(ek) = SHA3-256(ek).
+  ByteView hash() const noexcept { return hash_; }
+
+ private:
+  MlKemEncapsulationKey() = default;
+  MlKemParameterSet set_ = MlKemParameterSet::kMlKem768;
+  Bytes ek_;
+  std::array<std::uint8_t, 32> hash_{};
+};
+
+/// An ML-KEM decapsulation key that passed §7.3 (size, H(ek) == h). Move-only, wiped.
+class MlKemDecapsulationKey {
+ public:
+  /// Checks `decapsulation_key` (§7.3) and keeps a copy: kInvalidKey if the check fails.
+  static Result<MlKemDecapsulationKey> check(MlKemParameterSet set, ByteView decapsulation_key);
+  /// The parameter set the key was checked for.
+  MlKemParameterSet parameter_set() const noexcept { return set_; }
+  /// dk, as checked (secret).
+  ByteView expose() const noexcept { return dk_.expose(); }
+
+ private:
+  MlKemDecapsulationKey() = default;
+  MlKemParameterSet set_ = MlKemParameterSet::kMlKem768;
+  SecretBytes dk_;
+};
+
+/// ML-KEM.Encaps_internal (Algorithm 17) on a checked key with the message m: deterministic, no
+/// checks left to fail.
+MlKemEncapsulation mlkem_encapsulate_from_seed(const MlKemEncapsulationKey& encapsulation_key,
+                                               const MlKemSecret& m);
+/// ML-KEM.Encaps on a checked key: m from `random` (kCryptoFailure if it fails).
+Result<MlKemEncapsulation> mlkem_encapsulate(RandomSource& random,
+                                             const MlKemEncapsulationKey& encapsulation_key);
+/// ML-KEM.Decaps on a checked key: as mlkem_decapsulate without the key check; kInvalidMessage if
+/// `ciphertext` has the wrong size.
+Result<MlKemSecret> mlkem_decapsulate(const MlKemDecapsulationKey& decapsulation_key,
+                                      ByteView ciphertext);
+
 // ---- incremental ML-KEM-768 (SPQR's braid, signal-v4-wire.md §4.5) ----
 //
 // The encapsulating side receives the key in two parts: first a 64-byte header rho || H(ek), then
@@ -183,17 +238,29 @@ Result<MlKemEncapsulation> kyber1024_encapsulate_from_seed(ByteView encapsulatio
 Result<MlKemEncapsulation> kyber1024_encapsulate(RandomSource& random, ByteView encapsulation_key);
 /// Kyber1024 decapsulation of a raw ciphertext. Errors as mlkem_decapsulate.
 Result<MlKemSecret> kyber1024_decapsulate(ByteView decapsulation_key, ByteView ciphertext);
+/// Kyber1024 encapsulation to a checked ML-KEM-1024 key (kyber1024_parse_public_key) with m from
+/// `random`: no key check left. kInvalidArgument for a key of another parameter set; kCryptoFailure
+/// if `random` fails.
+Result<MlKemEncapsulation> kyber1024_encapsulate(RandomSource& random,
+                                                 const MlKemEncapsulationKey& encapsulation_key);
+/// Kyber1024 decapsulation with a checked ML-KEM-1024 key (kyber1024_parse_secret_key): no key
+/// check left. kInvalidArgument for a key of another parameter set, kInvalidMessage for a
+/// ciphertext of the wrong size.
+Result<MlKemSecret> kyber1024_decapsulate(const MlKemDecapsulationKey& decapsulation_key,
+                                          ByteView ciphertext);
 
 /// 0x08 || ek. `encapsulation_key` must be 1568 bytes (a caller bug otherwise: aborts).
 Bytes kyber1024_serialize_public_key(ByteView encapsulation_key);
-/// The raw ek of a typed public key: kInvalidKey unless it is exactly 1569 bytes, starts with 0x08
-/// and passes the modulus check.
-Result<Bytes> kyber1024_parse_public_key(ByteView serialized);
+/// The checked ek of a typed public key: kInvalidKey unless it is exactly 1569 bytes, starts with
+/// 0x08 and passes the modulus check.
+Result<MlKemEncapsulationKey> kyber1024_parse_public_key(ByteView serialized);
+/// kyber1024_parse_public_key's checks alone (without H(ek)): ok, or kInvalidKey.
+Status kyber1024_check_public_key(ByteView serialized);
 /// 0x08 || dk. `decapsulation_key` must be 3168 bytes (aborts otherwise).
 SecretBytes kyber1024_serialize_secret_key(ByteView decapsulation_key);
-/// The raw dk of a typed secret key: kInvalidKey unless it is exactly 3169 bytes, starts with 0x08
-/// and passes the hash check.
-Result<SecretBytes> kyber1024_parse_secret_key(ByteView serialized);
+/// The checked dk of a typed secret key: kInvalidKey unless it is exactly 3169 bytes, starts with
+/// 0x08 and passes the hash check.
+Result<MlKemDecapsulationKey> kyber1024_parse_secret_key(ByteView serialized);
 /// 0x08 || c. `ciphertext` must be 1568 bytes (aborts otherwise).
 Bytes kyber1024_serialize_ciphertext(ByteView ciphertext);
 /// The raw c of a typed ciphertext: kInvalidMessage unless it is exactly 1569 bytes and starts

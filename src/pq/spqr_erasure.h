@@ -8,7 +8,8 @@
 // give the payload back (Lagrange interpolation).
 //
 // The payloads are public (they travel in the clear inside SignalMessage), so nothing here needs to
-// be constant time; the arithmetic is branch-free anyway (no tables, no global state).
+// be constant time: multiplication and inversion use logarithm tables (read-only, built at
+// compile time; no mutable state).
 // Not responsible for: which payload a chunk belongs to, or checking that decoded bytes are
 // genuine (the braid's MACs and the ML-KEM header check do that).
 // Thread-safety: re-entrant; no state.

@@ -23,7 +23,8 @@ Result<PqxdhAlice> initialize_alice_pqxdh(crypto::HmacSha256& hmac, RandomSource
                                           KeyPair sending_ratchet) {
   auto ek = crypto::kyber1024_parse_public_key(their_kyber_pre_key);
   if (!ek) return Error(Errc::kInvalidKemKey, "PQXDH: Kyber prekey of the wrong type or length");
-  auto kem = crypto::kyber1024_encapsulate(random, *ek);
+  auto kem =
+      crypto::kyber1024_encapsulate(random, *ek);  // ek checked and hashed once, by the parse
   if (!kem) return kem.error();
   MasterSecret secret;
   if (auto st = x3dh_initiator_dh(secret, p); !st) return st.error();
@@ -45,7 +46,7 @@ Result<PqxdhBob> initialize_bob_pqxdh(crypto::HmacSha256& hmac, const BobParamet
                  "PQXDH: Kyber ciphertext of the wrong type or length");
   auto dk = crypto::kyber1024_parse_secret_key(our_kyber_secret_key);
   if (!dk) return Error(Errc::kCorruptState, "PQXDH: stored Kyber secret key");
-  auto ss = crypto::kyber1024_decapsulate(dk->expose(), *ct);
+  auto ss = crypto::kyber1024_decapsulate(*dk, *ct);  // dk checked once, by the parse
   if (!ss) return ss.error();
   MasterSecret secret;
   if (auto st = x3dh_responder_dh(secret, p); !st) return st.error();

@@ -99,7 +99,7 @@ Result<SignedPreKeyRecord> SignedPreKeyRecord::deserialize(ByteView data) {
 }
 
 Result<KyberPublicKey> KyberPublicKey::parse(ByteView serialized) {
-  if (!internal::crypto::kyber1024_parse_public_key(serialized))
+  if (!internal::crypto::kyber1024_check_public_key(serialized))
     return Error(Errc::kInvalidKemKey,
                  "Kyber public key: not 1569 bytes of type 0x08, or not a valid key");
   KyberPublicKey k;

@@ -556,6 +556,79 @@ Bytes rejection_key(ByteView dk, ByteView c) {
   return out;
 }
 
+TEST_CASE("ML-KEM: checked keys are made only by the checks and give the same results", "[unit]") {
+  for (auto set : {MlKemParameterSet::kMlKem768, MlKemParameterSet::kMlKem1024}) {
+    INFO(name(set));
+    const auto keys = crypto::mlkem_generate_from_seed(set, filled_secret(7), filled_secret(8));
+    const MlKemSecret m = filled_secret(9);
+    auto ek = crypto::MlKemEncapsulationKey::check(set, keys.encapsulation_key);
+    auto dk = crypto::MlKemDecapsulationKey::check(set, keys.decapsulation_key.expose());
+    REQUIRE(ek);
+    REQUIRE(dk);
+    CHECK(ek->parameter_set() == set);
+    CHECK(dk->parameter_set() == set);
+    CHECK(hx(ek->bytes()) == hx(keys.encapsulation_key));
+    CHECK(hx(ek->hash()) == hx(crypto::sha3_256(keys.encapsulation_key)));
+    // Byte for byte what the unchecked entry points give (those pass the KATs).
+    auto plain = crypto::mlkem_encapsulate_from_seed(set, keys.encapsulation_key, m);
+    REQUIRE(plain);
+    const crypto::MlKemEncapsulation checked = crypto::mlkem_encapsulate_from_seed(*ek, m);
+    CHECK(hx(checked.ciphertext) == hx(plain->ciphertext));
+    CHECK(hx(checked.shared_secret.expose()) == hx(plain->shared_secret.expose()));
+    auto opened = crypto::mlkem_decapsulate(*dk, checked.ciphertext);
+    REQUIRE(opened);
+    CHECK(hx(opened->expose()) == hx(plain->shared_secret.expose()));
+    Bytes tampered = checked.ciphertext;
+    tampered[3] ^= 1;
+    auto rejected = crypto::mlkem_decapsulate(*dk, tampered);
+    REQUIRE(rejected);
+    CHECK(hx(rejected->expose()) == hx(rejection_key(keys.decapsulation_key.expose(), tampered)));
+    CHECK(crypto::mlkem_decapsulate(*dk, ByteView(tampered).first(tampered.size() - 1))
+              .error()
+              .code() == Errc::kInvalidMessage);
+    StreamRandom random("checked keys " + name(set));
+    auto drawn = crypto::mlkem_encapsulate(random, *ek);
+    REQUIRE(drawn);
+    CHECK(hx(crypto::mlkem_decapsulate(*dk, drawn->ciphertext)->expose()) ==
+          hx(drawn->shared_secret.expose()));
+    FailingRandom failing;
+    CHECK(crypto::mlkem_encapsulate(failing, *ek).error().code() == Errc::kCryptoFailure);
+    // The checks refuse what the unchecked entry points refuse: a key that fails the modulus
+    // check, a dk that fails the hash check, the wrong size or the other set's size.
+    Bytes unreduced = keys.encapsulation_key;
+    unreduced[0] = 0xFF;
+    unreduced[1] |= 0x0F;
+    CHECK(crypto::MlKemEncapsulationKey::check(set, unreduced).error().code() == Errc::kInvalidKey);
+    hush::SecretBytes broken = keys.decapsulation_key.clone();
+    broken.expose_mut()[broken.size() - 40] ^= 1;  // inside H(ek)
+    CHECK(crypto::MlKemDecapsulationKey::check(set, broken.expose()).error().code() ==
+          Errc::kInvalidKey);
+    const auto other = set == MlKemParameterSet::kMlKem768 ? MlKemParameterSet::kMlKem1024
+                                                           : MlKemParameterSet::kMlKem768;
+    CHECK(crypto::MlKemEncapsulationKey::check(other, keys.encapsulation_key).error().code() ==
+          Errc::kInvalidKey);
+    CHECK(crypto::MlKemDecapsulationKey::check(other, keys.decapsulation_key.expose())
+              .error()
+              .code() == Errc::kInvalidKey);
+    // Kyber1024 through checked keys: only ML-KEM-1024 keys.
+    if (set == MlKemParameterSet::kMlKem768) {
+      CHECK(crypto::kyber1024_encapsulate(random, *ek).error().code() == Errc::kInvalidArgument);
+      CHECK(crypto::kyber1024_decapsulate(*dk, checked.ciphertext).error().code() ==
+            Errc::kInvalidArgument);
+    } else {
+      auto kyber = crypto::kyber1024_encapsulate(random, *ek);
+      REQUIRE(kyber);
+      auto kyber_opened = crypto::kyber1024_decapsulate(*dk, kyber->ciphertext);
+      REQUIRE(kyber_opened);
+      CHECK(hx(kyber_opened->expose()) == hx(kyber->shared_secret.expose()));
+      auto by_bytes =
+          crypto::kyber1024_decapsulate(keys.decapsulation_key.expose(), kyber->ciphertext);
+      REQUIRE(by_bytes);
+      CHECK(hx(by_bytes->expose()) == hx(kyber->shared_secret.expose()));
+    }
+  }
+}
+
 TEST_CASE("ML-KEM: a tampered ciphertext decapsulates to J(z || c) and is not an error", "[unit]") {
   for (auto set : {MlKemParameterSet::kMlKem768, MlKemParameterSet::kMlKem1024}) {
     INFO(name(set));
@@ -720,7 +793,7 @@ TEST_CASE("Kyber1024: ML-KEM-1024 with the round-3 shared secret and typed forms
   CHECK(typed_ek[0] == 0x08);
   auto parsed_ek = crypto::kyber1024_parse_public_key(typed_ek);
   REQUIRE(parsed_ek);
-  CHECK(*parsed_ek == Bytes(ek.begin(), ek.end()));
+  CHECK(Bytes(parsed_ek->bytes().begin(), parsed_ek->bytes().end()) == Bytes(ek.begin(), ek.end()));
   const hush::SecretBytes typed_dk = crypto::kyber1024_serialize_secret_key(dk);
   REQUIRE(typed_dk.size() == crypto::kKyber1024SecretKeySize);
   auto parsed_dk = crypto::kyber1024_parse_secret_key(typed_dk.expose());
