@@ -1,8 +1,9 @@
 // hush integration tests: how a version-4 record picks the state that decrypts a message (trial
-// decryption, session.cpp try_states and commit_trial): a late version-3 message never makes a
-// version-3 state current again once the record has a version-4 state; SPQR's chain steps before
-// the MAC count in the decrypt budget; an SPQR error on a state the message is not for moves on
-// to the next state.
+// decryption, session.cpp try_states and commit_trial), and the forward-jump limits of version 4
+// (signal-v4-wire.md §3.3, §4.4): a late version-3 message never makes a version-3 state current
+// again once the record has a version-4 state; SPQR's chain steps before the MAC count in the
+// decrypt budget; an SPQR error on a state the message is not for moves on to the next state; a
+// message at the limit ahead decrypts, one beyond is too_far_in_future and changes nothing.
 #include <catch2/catch.hpp>
 
 #include "crypto/kdf.h"
@@ -164,4 +165,50 @@ TEST_CASE("SPQR's chain steps before the MAC count in the decrypt budget", "[int
   CHECK(alice.snapshot() == before);
   // The current session goes on.
   CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "current")).value() == "current");
+}
+
+TEST_CASE("version-4 messages decrypt up to the forward-jump limit and not beyond",
+          "[integration][pqxdh]") {
+  // signal-v4-wire.md §3.3 and §4.4: the Double Ratchet chain may skip kMaxForwardJumpV4 (25,000)
+  // keys, SPQR's chain may jump kSpqrMaxJump (25,000) indices, i.e. skip 24,999 keys.
+  auto alice = Party::create("alice", 1131, 1);
+  auto bob = Party::create("bob", 1132, 1);
+  add_kyber(bob, 1);
+  REQUIRE(
+      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
+  CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "hello")).value() == "hello");
+  CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "hi")).value() == "hi");
+
+  // Both chains in step (what a peer that lost its messages sends): 24,999 skipped is the most.
+  skip_ahead(bob, alice, kSpqrMaxJump - 1, kSpqrMaxJump - 1);
+  const auto at_limit = test::encrypt(bob, alice, "24,999 ahead");
+  const auto beyond = test::encrypt(bob, alice, "25,000 ahead");
+  Bytes before = alice.snapshot();
+  CHECK(test::decrypt(alice, bob, beyond).error().code() == Errc::kTooFarInFuture);
+  CHECK(alice.snapshot() == before);
+  CHECK(test::decrypt(alice, bob, at_limit).value() == "24,999 ahead");
+  CHECK(test::decrypt(alice, bob, beyond).value() == "25,000 ahead");
+
+  // The Double Ratchet chain alone: 25,000 skipped decrypts, 25,001 does not.
+  skip_ahead(bob, alice, kMaxForwardJumpV4, 0);
+  const auto dr_limit = test::encrypt(bob, alice, "DR 25,000 ahead");
+  const auto dr_beyond = test::encrypt(bob, alice, "DR 25,001 ahead");
+  before = alice.snapshot();
+  CHECK(test::decrypt(alice, bob, dr_beyond).error().code() == Errc::kTooFarInFuture);
+  CHECK(alice.snapshot() == before);
+  CHECK(test::decrypt(alice, bob, dr_limit).value() == "DR 25,000 ahead");
+  CHECK(test::decrypt(alice, bob, dr_beyond).value() == "DR 25,001 ahead");
+
+  // SPQR's chain alone: 25,000 ahead of the last key taken decrypts, 25,001 does not.
+  skip_ahead(bob, alice, 0, kSpqrMaxJump - 1);
+  const auto spqr_limit = test::encrypt(bob, alice, "SPQR 25,000 ahead");
+  const auto spqr_beyond = test::encrypt(bob, alice, "SPQR 25,001 ahead");
+  before = alice.snapshot();
+  CHECK(test::decrypt(alice, bob, spqr_beyond).error().code() == Errc::kTooFarInFuture);
+  CHECK(alice.snapshot() == before);
+  CHECK(test::decrypt(alice, bob, spqr_limit).value() == "SPQR 25,000 ahead");
+  CHECK(test::decrypt(alice, bob, spqr_beyond).value() == "SPQR 25,001 ahead");
+  // The session goes on both ways.
+  CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "back")).value() == "back");
+  CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "forth")).value() == "forth");
 }
