@@ -28,6 +28,14 @@
 /// trust is checked on encrypt and whisper decrypt as well, and errors are more specific
 /// (kTooFarInFuture, kInvalidSignature, kInvalidVersion for versions above 3).
 ///
+/// Difference from libsignal 0.103 in version 4: a note-to-self session (the remote is our own
+/// identity key under our own name: another device of ours) keeps the forward-jump limits,
+/// kMaxForwardJumpV4 on the Double Ratchet chain and kSpqrMaxJump on SPQR's, where libsignal
+/// allows any jump. Whether a session is ours rests on an identity key that is not authenticated
+/// before the MAC, so an unlimited jump would let a forged message in our own name cost unbounded
+/// work. What is given up: a device of ours that missed more than 25,000 of our messages in a row
+/// needs a new session.
+///
 /// Not responsible for: transport, bundle publication, or which identity to trust (the store's
 /// `is_trusted_identity`).
 ///

@@ -3,7 +3,8 @@
 // (signal-v4-wire.md §3.3, §4.4): a late version-3 message never makes a version-3 state current
 // again once the record has a version-4 state; SPQR's chain steps before the MAC count in the
 // decrypt budget; an SPQR error on a state the message is not for moves on to the next state; a
-// message at the limit ahead decrypts, one beyond is too_far_in_future and changes nothing.
+// message at the limit ahead decrypts, one beyond is too_far_in_future and changes nothing, in
+// note-to-self sessions too (unlike libsignal).
 #include <catch2/catch.hpp>
 
 #include "crypto/kdf.h"
@@ -211,4 +212,34 @@ TEST_CASE("version-4 messages decrypt up to the forward-jump limit and not beyon
   // The session goes on both ways.
   CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "back")).value() == "back");
   CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "forth")).value() == "forth");
+}
+
+TEST_CASE("a note-to-self version-4 session keeps the forward-jump limits",
+          "[integration][pqxdh]") {
+  // libsignal 0.103 lets a "self session" (the same identity key and ServiceId: our own other
+  // device) jump without limit on both chains. hush keeps the limits: whether a session is ours
+  // rests on an identity key that is not authenticated before the MAC, so an unlimited jump would
+  // let a forged message in our own name cost unbounded work. What is given up: our own device
+  // that missed more than 25,000 of our messages needs a new session.
+  auto phone = Party::create("alice", 1141, 1);
+  auto identity = phone.store->identity_key_pair();
+  REQUIRE(identity);
+  auto laptop = Party::create_with_identity("alice", DeviceId{2}, 1142, identity->clone(), 1);
+  add_kyber(laptop, 1);
+  REQUIRE(process_prekey_bundle(*phone.ctx, *phone.store, laptop.address,
+                                pq_bundle(laptop, PreKeyId{1}, 1)));
+  CHECK(test::decrypt(laptop, phone, test::encrypt(phone, laptop, "note")).value() == "note");
+  CHECK(test::decrypt(phone, laptop, test::encrypt(laptop, phone, "to self")).value() == "to self");
+
+  skip_ahead(laptop, phone, kMaxForwardJumpV4 + 1, 0);
+  const auto dr_beyond = test::encrypt(laptop, phone, "DR 25,001 ahead");
+  Bytes before = phone.snapshot();
+  CHECK(test::decrypt(phone, laptop, dr_beyond).error().code() == Errc::kTooFarInFuture);
+  CHECK(phone.snapshot() == before);
+
+  skip_ahead(phone, laptop, 0, kSpqrMaxJump);
+  const auto spqr_beyond = test::encrypt(phone, laptop, "SPQR 25,001 ahead");
+  before = laptop.snapshot();
+  CHECK(test::decrypt(laptop, phone, spqr_beyond).error().code() == Errc::kTooFarInFuture);
+  CHECK(laptop.snapshot() == before);
 }
