@@ -9,34 +9,17 @@
 
 #include "crypto/kdf.h"
 #include "pq/spqr_state.h"
+#include "pq_test_support.h"
 #include "protocol/record_access.h"
 #include "support/test_support.h"
 
 using namespace hush;
+using hush::test::add_kyber;
+using hush::test::info;
 using hush::test::Party;
+using hush::test::pq_bundle;
 
 namespace {
-
-void add_kyber(Party& p, std::uint32_t id, bool last_resort = false) {
-  auto identity = p.store->identity_key_pair();
-  REQUIRE(identity);
-  auto k = generate_kyber_pre_key(*p.ctx, *identity, KyberPreKeyId{id}, last_resort);
-  REQUIRE(k);
-  REQUIRE(p.store->store_kyber_pre_key(*k));
-}
-
-PreKeyBundle pq_bundle(const Party& p, std::optional<PreKeyId> pre_key, std::uint32_t kyber_id) {
-  auto b = make_bundle(*p.store, p.address.device_id, p.signed_pre_key_id, pre_key,
-                       KyberPreKeyId{kyber_id});
-  REQUIRE(b);
-  return std::move(*b);
-}
-
-SessionInfo info(Party& p, const Party& peer) {
-  auto i = session_info(*p.store, peer.address);
-  REQUIRE(i);
-  return *i;
-}
 
 std::uint8_t wire_version(const CiphertextMessage& m) {
   return m.serialized()[0];
