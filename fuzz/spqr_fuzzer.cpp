@@ -43,7 +43,8 @@ std::vector<Snapshot> make_snapshots() {
   auto a = spqr_initial_state(seed, SpqrRole::kInitiator, false);
   auto b = spqr_initial_state(seed, SpqrRole::kResponder, false);
   fuzz::check(a && b, "initial states");
-  Bytes sa = *a, sb = *b;
+  Bytes sa(a->expose().begin(), a->expose().end());
+  Bytes sb(b->expose().begin(), b->expose().end());
   std::vector<Snapshot> out;
   // Ping-pong through two epochs and a half; bursts of three now and then, so that every braid
   // state appears on both sides.
@@ -53,11 +54,11 @@ std::vector<Snapshot> make_snapshots() {
     Bytes& r = from_a ? sb : sa;
     auto sent = spqr_send(s, random);
     fuzz::check(sent.has_value(), "genuine send");
-    s = sent->state;
+    s.assign(sent->state.expose().begin(), sent->state.expose().end());
     if (i % 7 == 0) out.push_back(Snapshot{r, sent->message});
     auto got = spqr_recv(r, sent->message);
     fuzz::check(got.has_value(), "genuine receive");
-    r = got->state;
+    r.assign(got->state.expose().begin(), got->state.expose().end());
   }
   return out;
 }
@@ -85,7 +86,7 @@ void try_recv(ByteView state, ByteView message) {
     fuzz::check(documented(r.error().code()), "spqr_recv: undocumented error");
     return;
   }
-  after_success(state, r->state);
+  after_success(state, r->state.expose());
 }
 
 void hostile_state(ByteView state, const Snapshot& snap) {
@@ -96,8 +97,9 @@ void hostile_state(ByteView state, const Snapshot& snap) {
     fuzz::check(parsed.error().code() == Errc::kCorruptState, "a bad state is corrupt_state");
     return;
   }
-  const Bytes again = spqr_serialize_state(*parsed);
-  fuzz::check(again.size() == state.size() && std::equal(again.begin(), again.end(), state.begin()),
+  const SecretBytes again = spqr_serialize_state(*parsed);
+  fuzz::check(again.size() == state.size() &&
+                  std::equal(again.expose().begin(), again.expose().end(), state.begin()),
               "a state that parses re-serializes to the same bytes");
   try_recv(state, snap.next);
   fuzz::FuzzRandom random(7);
@@ -105,7 +107,7 @@ void hostile_state(ByteView state, const Snapshot& snap) {
   if (!sent)
     fuzz::check(documented(sent.error().code()), "spqr_send: undocumented error");
   else
-    after_success(state, sent->state);
+    after_success(state, sent->state.expose());
 }
 
 // spqr_initial_state from any seed: both sides' records parse and re-serialize, and the first
@@ -116,17 +118,18 @@ void fresh_pair(ByteView seed_bytes, bool self) {
   auto a = spqr_initial_state(seed, SpqrRole::kInitiator, self);
   auto b = spqr_initial_state(seed, SpqrRole::kResponder, self);
   fuzz::check(a && b, "initial states from any seed");
-  for (const Bytes* st : {&*a, &*b}) {
-    auto parsed = spqr_parse_state(*st);
+  for (const SecretBytes* st : {&*a, &*b}) {
+    auto parsed = spqr_parse_state(st->expose());
     fuzz::check(parsed.has_value(), "an initial state parses");
-    fuzz::check(spqr_serialize_state(*parsed) == *st, "an initial state re-serializes");
+    const SecretBytes again = spqr_serialize_state(*parsed);
+    fuzz::check(std::ranges::equal(again.expose(), st->expose()), "an initial state re-serializes");
   }
   fuzz::FuzzRandom random(3);
-  auto from_a = spqr_send(*a, random);
-  auto from_b = spqr_send(*b, random);
+  auto from_a = spqr_send(a->expose(), random);
+  auto from_b = spqr_send(b->expose(), random);
   fuzz::check(from_a && from_b, "first sends");
-  auto at_b = spqr_recv(*b, from_a->message);
-  auto at_a = spqr_recv(*a, from_b->message);
+  auto at_b = spqr_recv(b->expose(), from_a->message);
+  auto at_a = spqr_recv(a->expose(), from_b->message);
   fuzz::check(at_a && at_b, "first receives");
   fuzz::check(constant_time_equals(at_b->key.expose(), from_a->key.expose()) &&
                   constant_time_equals(at_a->key.expose(), from_b->key.expose()),

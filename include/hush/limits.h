@@ -58,8 +58,12 @@ inline constexpr std::size_t kMaxDecryptTrials = 20;
 /// after the current state has spent the budget.
 inline constexpr std::uint64_t kMaxDecryptChainSteps = std::uint64_t{2} * kMaxForwardJump;
 
-/// The same budget when a version-4 state is among those tried: two of its forward jumps.
-inline constexpr std::uint64_t kMaxDecryptChainStepsV4 = std::uint64_t{2} * kMaxForwardJumpV4;
+/// The same budget when a version-4 state is among those tried: two of its messages at the limit
+/// ahead, each jumping both its chains (kMaxForwardJumpV4 Double Ratchet steps and kSpqrMaxJump
+/// SPQR steps, all before the MAC). SPQR's steps count too: a forged message that claims a far SPQR
+/// key index costs each state tried that many HKDFs. What is given up: as for version 3.
+inline constexpr std::uint64_t kMaxDecryptChainStepsV4 =
+    std::uint64_t{2} * (std::uint64_t{kMaxForwardJumpV4} + 25000 /* kSpqrMaxJump, below */);
 
 /// A session whose prekey messages stay unanswered this long (30 days) is no longer used for
 /// sending: encrypt_message reports kNoSession, and a fresh bundle starts a new one. The peer may
@@ -248,6 +252,8 @@ inline constexpr std::size_t kMaxSframeBaseKeyBytes = 64;
 /// note-to-self sessions have no limit. libsignal's MAX_JUMP (the same value as its Double Ratchet
 /// limit), so anything libsignal sends, hush accepts.
 inline constexpr std::uint32_t kSpqrMaxJump = 25000;
+static_assert(kMaxDecryptChainStepsV4 == 2 * (std::uint64_t{kMaxForwardJumpV4} + kSpqrMaxJump),
+              "the version-4 decrypt budget counts both chains' jumps");
 
 /// SPQR keeps skipped keys back to this many below a receiving chain's counter; an older late
 /// message reads as a duplicate. libsignal's MAX_OOO_KEYS.

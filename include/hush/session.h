@@ -28,6 +28,14 @@
 /// trust is checked on encrypt and whisper decrypt as well, and errors are more specific
 /// (kTooFarInFuture, kInvalidSignature, kInvalidVersion for versions above 3).
 ///
+/// Difference from libsignal 0.103 in version 4: a note-to-self session (the remote is our own
+/// identity key under our own name: another device of ours) keeps the forward-jump limits,
+/// kMaxForwardJumpV4 on the Double Ratchet chain and kSpqrMaxJump on SPQR's, where libsignal
+/// allows any jump. Whether a session is ours rests on an identity key that is not authenticated
+/// before the MAC, so an unlimited jump would let a forged message in our own name cost unbounded
+/// work. What is given up: a device of ours that missed more than 25,000 of our messages in a row
+/// needs a new session.
+///
 /// Not responsible for: transport, bundle publication, or which identity to trust (the store's
 /// `is_trusted_identity`).
 ///
@@ -166,8 +174,14 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
 
 /// Decrypts a SignalMessage from `remote`, trying the states that can decrypt it (at most
 /// kMaxDecryptTrials: those with a receiving chain for its ratchet key, else the current and the
-/// newest archived ones); an archived state that decrypts is promoted to current, unless a reset
-/// closed it. Errors: kNoSession,
+/// newest archived ones, deriving at most kMaxDecryptChainSteps chain keys in all, or
+/// kMaxDecryptChainStepsV4 counting SPQR's when a version-4 state is tried); an archived state
+/// that decrypts is promoted to current (how simultaneous initiation converges), unless a reset
+/// closed it, or it is a version-3 state and the record has a version-4 state: a late but genuine
+/// version-3 message then decrypts from its archived state, which stays archived, so the next
+/// encrypt is still version 4 (a server that holds a version-3 message back cannot use it to move
+/// the session back from post-quantum). The same holds for a later prekey message of a session
+/// already set up. Errors: kNoSession,
 /// kInvalidMessage (MAC or decryption failure in every state), kDuplicateMessage,
 /// kTooFarInFuture, kUntrustedIdentity, kStoreFailure, kCorruptState, kCryptoFailure, or the
 /// before_commit hook's error.

@@ -142,7 +142,7 @@ Result<SpqrSend> do_send(SpqrStateData s, RandomSource& random) {
   return SpqrSend{spqr_serialize_state(s), spqr_encode_message(m), std::move(key->second)};
 }
 
-Result<SpqrRecv> do_recv(SpqrStateData s, const SpqrMessage& m) {
+Result<SpqrRecv> do_recv(SpqrStateData s, const SpqrMessage& m, std::uint64_t* steps_left) {
   SpqrBraid& b = s.braid;
   const bool same = m.epoch == b.epoch;
   if (m.epoch > b.epoch && !(b.state == S::kCt2Sampled && m.epoch == b.epoch + 1))
@@ -264,14 +264,15 @@ Result<SpqrRecv> do_recv(SpqrStateData s, const SpqrMessage& m) {
   if (secret) {
     if (auto st = spqr_chain_add_epoch(s.chain, secret_epoch, *secret); !st) return st.error();
   }
-  auto key = spqr_chain_recv_key(s.chain, m.epoch - 1, m.index);
+  auto key = spqr_chain_recv_key(s.chain, m.epoch - 1, m.index, steps_left);
   if (!key) return key.error();
   return SpqrRecv{spqr_serialize_state(s), std::move(*key)};
 }
 
 }  // namespace
 
-Result<Bytes> spqr_initial_state(const SecretArray<32>& seed, SpqrRole role, bool self_session) {
+Result<SecretBytes> spqr_initial_state(const SecretArray<32>& seed, SpqrRole role,
+                                       bool self_session) {
   if (role != SpqrRole::kInitiator && role != SpqrRole::kResponder)
     return Error(Errc::kInvalidArgument, "spqr_initial_state: unknown role");
   const bool a2b = role == SpqrRole::kInitiator;
@@ -289,12 +290,12 @@ Result<SpqrSend> spqr_send(ByteView state, RandomSource& random) {
   return do_send(std::move(*s), random);
 }
 
-Result<SpqrRecv> spqr_recv(ByteView state, ByteView message) {
+Result<SpqrRecv> spqr_recv(ByteView state, ByteView message, std::uint64_t* steps_left) {
   auto s = spqr_parse_state(state);
   if (!s) return s.error();
   auto m = spqr_decode_message(message);
   if (!m) return m.error();
-  return do_recv(std::move(*s), *m);
+  return do_recv(std::move(*s), *m, steps_left);
 }
 
 Result<std::uint64_t> spqr_epoch(ByteView state) {

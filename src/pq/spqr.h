@@ -45,17 +45,18 @@ enum class SpqrRole : std::uint8_t { kInitiator = 1, kResponder = 2 };
 /// The 32-byte key SPQR gives for one message: the HKDF salt of WhisperMessageKeys (spec §3.3).
 using SpqrKey = SecretArray<32>;
 
-/// What spqr_send returns.
+/// What spqr_send returns. Serialized states hold every key of the session's SPQR: SecretBytes,
+/// wiped when freed.
 struct SpqrSend {
-  Bytes state;    ///< the next state (serialized)
-  Bytes message;  ///< the pq_ratchet field of the SignalMessage (spec §4.3)
-  SpqrKey key;    ///< the message key salt
+  SecretBytes state;  ///< the next state (serialized)
+  Bytes message;      ///< the pq_ratchet field of the SignalMessage (spec §4.3)
+  SpqrKey key;        ///< the message key salt
 };
 
 /// What spqr_recv returns.
 struct SpqrRecv {
-  Bytes state;  ///< the next state (serialized)
-  SpqrKey key;  ///< the message key salt
+  SecretBytes state;  ///< the next state (serialized)
+  SpqrKey key;        ///< the message key salt
 };
 
 /// The initial state from the 32-byte SPQR seed (the last third of PQXDH's 96-byte KDF output).
@@ -64,7 +65,8 @@ struct SpqrRecv {
 /// authenticated when SPQR runs (before the MAC), so an unlimited jump would hand a forger an
 /// unbounded amount of work. A deviation from libsignal, which also requires the same ServiceId: a
 /// device of ours that misses more than kSpqrMaxJump of our own messages starts a new session.
-Result<Bytes> spqr_initial_state(const SecretArray<32>& seed, SpqrRole role, bool self_session);
+Result<SecretBytes> spqr_initial_state(const SecretArray<32>& seed, SpqrRole role,
+                                       bool self_session);
 
 /// Takes the next send key and the pq_ratchet bytes to send with it. Advances the braid (may
 /// sample ML-KEM keys or encapsulate: needs randomness).
@@ -74,7 +76,10 @@ Result<SpqrSend> spqr_send(ByteView state, RandomSource& random);
 /// (malformed, wrong version, bad MAC, epoch out of range, decaps/ek-header mismatch),
 /// kDuplicateMessage (key already taken or dropped), kTooFarInFuture (beyond the jump limit),
 /// kCorruptState (state does not parse). A failure returns no state: the caller keeps the old one.
-Result<SpqrRecv> spqr_recv(ByteView state, ByteView message);
+/// `steps_left`, when given, is the caller's budget of chain steps before a MAC: the steps this
+/// message needs (up to kSpqrMaxJump HKDFs) are taken from it, and a message that needs more than
+/// it holds fails with kInvalidMessage before any is derived.
+Result<SpqrRecv> spqr_recv(ByteView state, ByteView message, std::uint64_t* steps_left = nullptr);
 
 /// The current epoch of a state (1 at the start; advances as braid epochs complete), or
 /// kCorruptState.

@@ -68,7 +68,8 @@ void trim(SpqrChainDir& dir) {
   std::erase_if(dir.prev, [horizon](const SpqrKeyEntry& e) { return e.index < horizon; });
 }
 
-Result<SecretArray<32>> dir_key(SpqrChainDir& dir, std::uint32_t at, std::uint32_t max_jump) {
+Result<SecretArray<32>> dir_key(SpqrChainDir& dir, std::uint32_t at, std::uint32_t max_jump,
+                                std::uint64_t* steps_left) {
   if (at <= dir.ctr) {
     for (auto it = dir.prev.begin(); it != dir.prev.end(); ++it) {
       if (it->index == at) {
@@ -81,6 +82,13 @@ Result<SecretArray<32>> dir_key(SpqrChainDir& dir, std::uint32_t at, std::uint32
   }
   if (at - dir.ctr > max_jump)
     return Error(Errc::kTooFarInFuture, "spqr: key index jumps beyond the limit");
+  // The caller's budget of chain steps before a MAC (the session's decrypt budget).
+  if (steps_left) {
+    const std::uint64_t steps = at - dir.ctr;
+    if (steps > *steps_left)
+      return Error(Errc::kInvalidMessage, "spqr: decrypt chain-step budget spent");
+    *steps_left -= steps;
+  }
   // Every held key would be trimmed right away: drop them.
   if (at - dir.ctr > kSpqrMaxOutOfOrderKeys) dir.prev.clear();
   HmacSha256 hmac;
@@ -142,10 +150,10 @@ Result<std::pair<std::uint32_t, SecretArray<32>>> spqr_chain_send_key(SpqrChain&
 }
 
 Result<SecretArray<32>> spqr_chain_recv_key(SpqrChain& chain, std::uint64_t epoch,
-                                            std::uint32_t index) {
+                                            std::uint32_t index, std::uint64_t* steps_left) {
   auto link = link_of(chain, epoch);
   if (!link) return link.error();
-  return dir_key((*link)->recv, index, chain.max_jump);
+  return dir_key((*link)->recv, index, chain.max_jump, steps_left);
 }
 
 SpqrAuthenticator spqr_auth_new(ByteView auth_key) {

@@ -62,10 +62,13 @@ Status spqr_chain_add_epoch(SpqrChain& chain, std::uint64_t epoch, const SecretA
 Result<std::pair<std::uint32_t, SecretArray<32>>> spqr_chain_send_key(SpqrChain& chain,
                                                                       std::uint64_t epoch);
 
-/// The receiving key `index` of `epoch`. kInvalidMessage (epoch not held), kTooFarInFuture (more
-/// than max_jump ahead), kDuplicateMessage (already taken, or trimmed).
+/// The receiving key `index` of `epoch`. kInvalidMessage (epoch not held; or more chain steps
+/// than `*steps_left`, when given: then nothing is derived), kTooFarInFuture (more than max_jump
+/// ahead), kDuplicateMessage (already taken, or trimmed). With `steps_left`, the chain steps it
+/// derives (index minus the chain's counter, for a key ahead) are taken from `*steps_left`.
 Result<SecretArray<32>> spqr_chain_recv_key(SpqrChain& chain, std::uint64_t epoch,
-                                            std::uint32_t index);
+                                            std::uint32_t index,
+                                            std::uint64_t* steps_left = nullptr);
 
 /// The braid's authenticator: a root key that absorbs each epoch secret and the MAC key it gives.
 struct SpqrAuthenticator {

@@ -2,6 +2,7 @@
 #include "pq/spqr_state.h"
 
 #include <algorithm>
+#include <span>
 
 #include <hush/limits.h>
 
@@ -24,18 +25,30 @@ constexpr std::size_t kCt2Payload = kMlKem768Ciphertext2Size + 32;
 // Far beyond any real session (an epoch takes tens of messages), far from overflowing.
 constexpr std::uint64_t kMaxEpoch = std::uint64_t{1} << 62;
 
+// Writes into a buffer sized beforehand (no reallocation, so no unwiped copy of the state is
+// left behind), or, without one, only counts the bytes (the sizing pass).
 class Writer {
  public:
-  explicit Writer(Bytes& out) : out_(out) {}
-  void u8(std::uint8_t v) { out_.push_back(v); }
+  Writer() = default;
+  explicit Writer(std::span<std::uint8_t> out) : out_(out), writing_(true) {}
+  void u8(std::uint8_t v) { put(&v, 1); }
   void be(std::uint64_t v, unsigned n) {
-    for (unsigned i = 0; i < n; ++i)
-      out_.push_back(static_cast<std::uint8_t>(v >> (8 * (n - 1 - i))));
+    for (unsigned i = 0; i < n; ++i) {
+      const auto b = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+      put(&b, 1);
+    }
   }
-  void bytes(ByteView b) { out_.insert(out_.end(), b.begin(), b.end()); }
+  void bytes(ByteView b) { put(b.data(), b.size()); }
+  std::size_t size() const { return pos_; }
 
  private:
-  Bytes& out_;
+  void put(const std::uint8_t* p, std::size_t n) {
+    if (writing_) std::copy_n(p, n, out_.subspan(pos_, n).begin());
+    pos_ += n;
+  }
+  std::span<std::uint8_t> out_;
+  bool writing_ = false;
+  std::size_t pos_ = 0;
 };
 
 class Reader {
@@ -165,9 +178,9 @@ bool spqr_vector_matches(ByteView vector, const internal::crypto::MlKem768Encaps
   return constant_time_equals(h, e.subspan(96, 32));
 }
 
-Bytes spqr_serialize_state(const SpqrStateData& s) {
-  Bytes out;
-  Writer w(out);
+namespace {
+
+void write_state(Writer& w, const SpqrStateData& s) {
   w.u8(kFormat);
   w.u8(s.chain.a2b ? 1 : 0);
   w.be(s.chain.max_jump, 4);
@@ -200,6 +213,16 @@ Bytes spqr_serialize_state(const SpqrStateData& s) {
     write_dir(w, link.send);
     write_dir(w, link.recv);
   }
+}
+
+}  // namespace
+
+SecretBytes spqr_serialize_state(const SpqrStateData& s) {
+  Writer sizing;
+  write_state(sizing, s);
+  SecretBytes out(sizing.size());
+  Writer w(out.expose_mut());
+  write_state(w, s);
   return out;
 }
 

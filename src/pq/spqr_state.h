@@ -89,8 +89,9 @@ struct SpqrStateData {
   SpqrChain chain;         ///< the chain of epochs
 };
 
-/// The serialized form of `state` (which must be consistent: built by spqr.cpp's transitions).
-Bytes spqr_serialize_state(const SpqrStateData& state);
+/// The serialized form of `state` (which must be consistent: built by spqr.cpp's transitions), in
+/// a buffer sized beforehand and wiped when freed (it holds every key of the state).
+SecretBytes spqr_serialize_state(const SpqrStateData& state);
 
 /// Parses and checks a serialized state; kCorruptState on anything the format does not allow.
 Result<SpqrStateData> spqr_parse_state(ByteView bytes);

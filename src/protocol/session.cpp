@@ -160,8 +160,10 @@ struct Trial {
 // before the MAC can be checked, so the bounds (kMaxDecryptTrials states, kMaxDecryptChainSteps
 // chain steps in all) are what keep a forged message from costing 41 states' worth of work. A state
 // that fails with kInvalidMessage or kTooFarInFuture may simply be the wrong state, so the next one
-// is tried; any other error ends the search at once (libsignal's rule). When every trial fails, the
-// error of the first is returned (the most relevant one).
+// is tried; any other error ends the search at once (libsignal's rule; plan_decrypt reports what
+// SPQR says before the MAC, such as a key already taken, as kInvalidMessage, since it may be
+// another state's message). When every trial fails, the error of the first is returned (the most
+// relevant one).
 Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
                          const RecordData& record, const SignalMessage& message,
                          const internal::AddressCheck& check) {
@@ -182,8 +184,10 @@ Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
   }
   std::optional<Error> first_error;
   // The chain steps all trials together may derive before a MAC verifies (kMaxDecryptChainSteps):
-  // a trial that would need more than what is left is not made.
-  // A version-4 state may jump 25,000 (libsignal 0.103's), so the budget is two of its jumps then.
+  // a trial that would need more than what is left is not made. A version-4 state may jump 25,000
+  // on each of its chains (libsignal 0.103's), so the budget is then two messages with both jumps
+  // (kMaxDecryptChainStepsV4), and SPQR's steps are taken from it too (plan_decrypt, before SPQR
+  // derives them: over the budget, that trial fails with kInvalidMessage).
   const bool any_v4 = std::any_of(order.begin(), order.end(), [&](std::ptrdiff_t i) {
     return state_at(i).version == kPqProtocolVersion;
   });
@@ -201,7 +205,7 @@ Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
       }
       steps_left -= steps;
     }
-    auto plan = internal::plan_decrypt(crypto, random, state, message, check);
+    auto plan = internal::plan_decrypt(crypto, random, state, message, check, &steps_left);
     if (plan) {
       return Trial{std::move(*plan),
                    i < 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(i))};
@@ -220,16 +224,27 @@ struct Opened {
   IdentityKey remote_identity;
 };
 
+// Whether the record holds a version-4 state, current or archived.
+bool has_v4_state(const RecordData& record) {
+  if (record.current && record.current->version == kPqProtocolVersion) return true;
+  return std::any_of(record.previous.begin(), record.previous.end(),
+                     [](const SessionState& s) { return s.version == kPqProtocolVersion; });
+}
+
 // Applies a successful trial to the record and returns the plaintext. An archived state that
-// decrypted is made current (how simultaneous initiation converges), unless it was closed by a
-// reset: then it is updated where it is, so that a late message cannot undo the reset.
+// decrypted is made current (how simultaneous initiation converges), except that it is updated
+// where it is, never made current, when it was closed by a reset (a late message cannot undo the
+// reset) or when it is a version-3 state in a record that has a version-4 one (a late but genuine
+// version-3 message, which a server can hold back and time, cannot move the session back from
+// post-quantum).
 Opened commit_trial(RecordData& record, Trial trial) {
   if (!trial.archived_index) {
     SecretBytes plaintext = internal::apply(*record.current, std::move(trial.plan));
     return Opened{std::move(plaintext), record.current->remote_identity};
   }
   const std::size_t index = *trial.archived_index;
-  if (record.previous[index].closed) {
+  const SessionState& archived = record.previous[index];
+  if (archived.closed || (archived.version != kPqProtocolVersion && has_v4_state(record))) {
     SecretBytes plaintext = internal::apply(record.previous[index], std::move(trial.plan));
     return Opened{std::move(plaintext), record.previous[index].remote_identity};
   }
@@ -299,7 +314,7 @@ Status process_prekey_bundle(const Context& ctx, ProtocolStore& store, const Add
       auto spqr = pq::spqr_initial_state(pq->spqr_seed, pq::SpqrRole::kInitiator,
                                          /*self_session=*/false);
       if (!spqr) return spqr.error();
-      pq->state.spqr = SecretBytes::copy_of(*spqr);
+      pq->state.spqr = std::move(*spqr);
       pending.kyber_pre_key_id = bundle.kyber_pre_key_id;
       pending.kyber_ciphertext = std::move(pq->kyber_ciphertext);
       state.emplace(std::move(pq->state));
@@ -532,7 +547,7 @@ Result<SecretBytes> decrypt_prekey_message(const Context& ctx, ProtocolStore& st
           auto spqr = pq::spqr_initial_state(bob->spqr_seed, pq::SpqrRole::kResponder,
                                              /*self_session=*/false);
           if (!spqr) return spqr.error();
-          bob->state.spqr = SecretBytes::copy_of(*spqr);
+          bob->state.spqr = std::move(*spqr);
           state.emplace(std::move(bob->state));
         } else {
           auto x3dh = internal::initialize_bob_session(crypto.hmac, params);

@@ -8,38 +8,20 @@
 #include <algorithm>
 #include <map>
 
+#include "pq_test_support.h"
 #include "protocol/record_access.h"
 #include "storage.pb.h"
 #include "support/test_support.h"
 #include "wire.pb.h"
 
 using namespace hush;
+using hush::test::add_kyber;
+using hush::test::info;
 using hush::test::Party;
+using hush::test::pq_bundle;
 using hush::test::StoreKind;
 
 namespace {
-
-// Stores a Kyber prekey with `id` for `p`.
-void add_kyber(Party& p, std::uint32_t id, bool last_resort = false) {
-  auto identity = p.store->identity_key_pair();
-  REQUIRE(identity);
-  auto k = generate_kyber_pre_key(*p.ctx, *identity, KyberPreKeyId{id}, last_resort);
-  REQUIRE(k);
-  REQUIRE(p.store->store_kyber_pre_key(*k));
-}
-
-PreKeyBundle pq_bundle(const Party& p, std::optional<PreKeyId> pre_key, std::uint32_t kyber_id) {
-  auto b = make_bundle(*p.store, p.address.device_id, p.signed_pre_key_id, pre_key,
-                       KyberPreKeyId{kyber_id});
-  REQUIRE(b);
-  return std::move(*b);
-}
-
-SessionInfo info(Party& p, const Party& peer) {
-  auto i = session_info(*p.store, peer.address);
-  REQUIRE(i);
-  return *i;
-}
 
 std::string text(const SecretBytes& b) {
   return std::string(b.expose().begin(), b.expose().end());
@@ -193,19 +175,12 @@ TEST_CASE("a version-4 message without a valid SPQR message is refused", "[integ
   add_kyber(bob, 1);
   pq_session(alice, bob, PreKeyId{1}, 1);
   const auto m = test::encrypt(alice, bob, "spqr");
-  const ByteView wire = m.serialized();
-  wire::SignalMessage pb;
-  REQUIRE(pb.ParseFromArray(wire.data() + 1, static_cast<int>(wire.size() - 1 - kMacSize)));
   const Bytes before = bob.snapshot();
   // An empty, a non-v1 and a truncated pq_ratchet (the MAC then fails anyway: it covers them).
   for (const std::string& pq : {std::string(), std::string("\x00", 1),
                                 std::string("\x02\x01\x01\x00", 4), std::string("\x01\x01", 2)}) {
-    wire::SignalMessage changed = pb;
-    changed.set_pq_ratchet(pq);
-    Bytes out{0x44};
-    const std::string body = changed.SerializeAsString();
-    out.insert(out.end(), body.begin(), body.end());
-    out.insert(out.end(), wire.end() - kMacSize, wire.end());
+    const Bytes out =
+        test::rebuild_v4(m.serialized(), [&](wire::SignalMessage& pb) { pb.set_pq_ratchet(pq); });
     auto parsed = SignalMessage::parse(out);
     REQUIRE(parsed);
     CHECK(decrypt_signal_message(*bob.ctx, *bob.store, alice.address, *parsed).error().code() ==
@@ -381,25 +356,16 @@ TEST_CASE("a forged prekey message in our own name cannot make SPQR jump without
   REQUIRE(
       process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
   const auto m = test::encrypt(alice, bob, "forged");
-  const ByteView wire = m.serialized();
-  wire::PreKeySignalMessage pb;
-  REQUIRE(pb.ParseFromArray(wire.data() + 1, static_cast<int>(wire.size() - 1)));
-  const std::string inner_wire = pb.message();
-  wire::SignalMessage inner;
-  REQUIRE(inner.ParseFromArray(inner_wire.data() + 1,
-                               static_cast<int>(inner_wire.size() - 1 - kMacSize)));
-  inner.set_pq_ratchet(std::string("\x01\x01\xff\xff\xff\xff\x0f\x00", 8));  // epoch 1, None
-  std::string inner_out(1, inner_wire[0]);
-  inner_out += inner.SerializeAsString();
-  inner_out.append(inner_wire.end() - static_cast<std::ptrdiff_t>(kMacSize), inner_wire.end());
-  pb.set_message(inner_out);
   auto bob_identity = bob.store->identity_key_pair();
   REQUIRE(bob_identity);
   const auto own = bob_identity->public_key.serialize();
-  pb.set_identity_key(std::string(own.begin(), own.end()));
-  Bytes out{0x44};
-  const std::string body = pb.SerializeAsString();
-  out.insert(out.end(), body.begin(), body.end());
+  const Bytes out = test::rebuild_v4_prekey(m.serialized(), 0x44, [&](auto& pb) {
+    const Bytes inner = test::rebuild_v4(as_bytes(pb.message()), [](wire::SignalMessage& s) {
+      s.set_pq_ratchet(std::string("\x01\x01\xff\xff\xff\xff\x0f\x00", 8));  // epoch 1, None
+    });
+    pb.set_message(std::string(inner.begin(), inner.end()));
+    pb.set_identity_key(std::string(own.begin(), own.end()));
+  });
   auto parsed = PreKeySignalMessage::parse(out);
   REQUIRE(parsed);
   const Bytes before = bob.snapshot();
@@ -416,16 +382,8 @@ TEST_CASE("version-4 prekey messages need their Kyber fields", "[integration][pq
   REQUIRE(
       process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
   const auto m = test::encrypt(alice, bob, "fields");
-  const ByteView wire = m.serialized();
-  wire::PreKeySignalMessage pb;
-  REQUIRE(pb.ParseFromArray(wire.data() + 1, static_cast<int>(wire.size() - 1)));
   auto with = [&](std::uint8_t version, const std::function<void(wire::PreKeySignalMessage&)>& f) {
-    wire::PreKeySignalMessage changed = pb;
-    f(changed);
-    Bytes out{version};
-    const std::string body = changed.SerializeAsString();
-    out.insert(out.end(), body.begin(), body.end());
-    auto r = PreKeySignalMessage::parse(out);
+    auto r = PreKeySignalMessage::parse(test::rebuild_v4_prekey(m.serialized(), version, f));
     return r ? Errc{} : r.error().code();
   };
   CHECK(with(0x44, [](auto&) {}) == Errc{});

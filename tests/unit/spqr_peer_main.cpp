@@ -20,7 +20,7 @@ int main() {
   using namespace hush;
   RandomSource& random = system_random();
   bool ready = false;
-  Bytes state;
+  SecretBytes state;
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in(line);
@@ -45,7 +45,7 @@ int main() {
       ready = true;
       std::cout << "ok" << std::endl;
     } else if (cmd == "send" && ready) {
-      auto r = pq::spqr_send(state, random);
+      auto r = pq::spqr_send(state.expose(), random);
       if (!r) {
         std::cout << "error " << to_string(r.error().code()) << " (" << r.error().where() << ")"
                   << std::endl;
@@ -57,7 +57,7 @@ int main() {
       std::string hex;
       in >> hex;
       auto m = from_hex(hex);
-      auto r = pq::spqr_recv(state, m.value_or(Bytes{}));
+      auto r = pq::spqr_recv(state.expose(), m.value_or(Bytes{}));
       if (!r) {
         std::cout << "error " << to_string(r.error().code()) << " (" << r.error().where() << ")"
                   << std::endl;
@@ -66,7 +66,7 @@ int main() {
       state = std::move(r->state);
       std::cout << to_hex(r->key.expose()) << std::endl;
     } else if (cmd == "epoch") {
-      auto e = pq::spqr_epoch(state);
+      auto e = pq::spqr_epoch(state.expose());
       std::cout << (e ? std::to_string(*e) : std::string("error")) << std::endl;
     } else {
       std::cout << "error unknown_command" << std::endl;

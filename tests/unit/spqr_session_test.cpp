@@ -8,6 +8,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -26,6 +27,12 @@ namespace {
 using namespace hush;
 using namespace hush::pq;
 
+// A serialized state as plain bytes, to compare states in the tests (the library keeps them as
+// SecretBytes, wiped when freed).
+Bytes bytes_of(const SecretBytes& s) {
+  return Bytes(s.expose().begin(), s.expose().end());
+}
+
 struct Sent {
   Bytes message;
   Bytes key;  // the sender's key, to compare
@@ -42,12 +49,12 @@ struct Side {
       s.expose_mut()[i] = static_cast<std::uint8_t>(i * 7 + 1);
     auto st = spqr_initial_state(s, role, self);
     REQUIRE(st);
-    state = std::move(*st);
+    state = bytes_of(*st);
   }
   Sent send() {
     auto r = spqr_send(state, random);
     REQUIRE(r);
-    state = std::move(r->state);
+    state = bytes_of(r->state);
     const auto k = r->key.expose();
     return Sent{std::move(r->message), Bytes(k.begin(), k.end())};
   }
@@ -60,7 +67,7 @@ struct Side {
     }
     const auto k = r->key.expose();
     REQUIRE(Bytes(k.begin(), k.end()) == m.key);
-    state = std::move(r->state);
+    state = bytes_of(r->state);
     ++received;
     return 0;
   }
@@ -375,4 +382,40 @@ TEST_CASE("spqr state: hostile records are refused with corrupt_state", "[spqr]"
   SecretArray<32> seed;
   CHECK(spqr_initial_state(seed, static_cast<SpqrRole>(3), false).error().code() ==
         Errc::kInvalidArgument);
+}
+
+TEST_CASE("spqr: serialized states are secrets and SPQR's chain steps come out of a budget",
+          "[spqr]") {
+  // Every serialized state holds all of SPQR's keys: wiped when freed (SecretBytes, written into
+  // a buffer sized beforehand, so no reallocation leaves an unwiped copy).
+  static_assert(std::is_same_v<decltype(SpqrSend::state), SecretBytes>);
+  static_assert(std::is_same_v<decltype(SpqrRecv::state), SecretBytes>);
+  static_assert(std::is_same_v<decltype(spqr_initial_state({}, SpqrRole::kInitiator, false)),
+                               Result<SecretBytes>>);
+
+  Side a(SpqrRole::kInitiator, 41);
+  Side b(SpqrRole::kResponder, 42);
+  REQUIRE(b.recv(a.send()) == 0);
+  std::vector<Sent> held;
+  for (int i = 0; i < 9; ++i)
+    held.push_back(a.send());
+  // The last key held (index 10) is 9 steps ahead of b's last one (index 1): a budget of 8
+  // refuses it before deriving anything (invalid_message, the budget untouched, no state), one of
+  // 9 takes it and is spent.
+  std::uint64_t budget = 8;
+  auto refused = spqr_recv(b.state, held.back().message, &budget);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == Errc::kInvalidMessage);
+  CHECK(budget == 8);
+  budget = 9;
+  auto taken = spqr_recv(b.state, held.back().message, &budget);
+  REQUIRE(taken);
+  CHECK(budget == 0);
+  CHECK(Bytes(taken->key.expose().begin(), taken->key.expose().end()) == held.back().key);
+  // A key held back (behind the counter) costs no step.
+  b.state = bytes_of(taken->state);
+  budget = 0;
+  auto late = spqr_recv(b.state, held.front().message, &budget);
+  REQUIRE(late);
+  CHECK(Bytes(late->key.expose().begin(), late->key.expose().end()) == held.front().key);
 }

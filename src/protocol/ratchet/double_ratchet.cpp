@@ -40,7 +40,7 @@ Result<SignalMessage> ratchet_encrypt(crypto::Crypto& crypto, RandomSource& rand
                                      state.remote_identity, state.sender_chain.ratchet_public,
                                      ck.index, state.previous_counter, std::move(*ciphertext), v4);
   ck = ck.next(crypto.hmac);
-  if (spqr) state.spqr = SecretBytes::copy_of(spqr->state);
+  if (spqr) state.spqr = std::move(spqr->state);
   return message;
 }
 
@@ -92,7 +92,7 @@ Result<SecretBytes> open(crypto::Crypto& crypto, const SessionState& state,
 
 Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
                                  const SessionState& state, const SignalMessage& message,
-                                 const AddressCheck& check) {
+                                 const AddressCheck& check, std::uint64_t* spqr_steps_left) {
   if (message.message_version() != state.version)
     return Error(Errc::kInvalidMessage, "decrypt: message version differs from session");
   const std::uint32_t counter = message.counter();
@@ -139,14 +139,21 @@ Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
   // next state). A message without a well-formed SPQR message is refused (libsignal 0.103).
   std::optional<pq::SpqrRecv> spqr;
   if (state.version == kPqProtocolVersion) {
-    auto received = pq::spqr_recv(state.spqr.expose(), message.pq_ratchet());
-    if (!received) return received.error();
+    auto received = pq::spqr_recv(state.spqr.expose(), message.pq_ratchet(), spqr_steps_left);
+    if (!received) {
+      // Before the MAC, SPQR finding the key taken may only mean that the message is another
+      // state's: "this state does not fit", so that the session layer tries the next one.
+      if (received.error().code() == Errc::kDuplicateMessage)
+        return Error(Errc::kInvalidMessage,
+                     "decrypt: SPQR key already taken (or the message is another session's)");
+      return received.error();
+    }
     spqr.emplace(std::move(*received));
   }
   auto plaintext =
       open(crypto, state, message, seed.expose(), spqr ? spqr->key.expose() : ByteView(), check);
   if (!plaintext) return plaintext.error();
-  if (spqr) plan.new_spqr = SecretBytes::copy_of(spqr->state);
+  if (spqr) plan.new_spqr = std::move(spqr->state);
   plan.plaintext = std::move(*plaintext);
 
   if (plan.kind == DecryptPlan::Kind::kNewChain) {

@@ -63,13 +63,19 @@ struct DecryptPlan {
 };
 
 /// Decrypts `message` with `state` without changing it. Errors: kInvalidMessage (version, MAC,
-/// addresses, padding, a missing or malformed SPQR message), kDuplicateMessage (counter behind the
-/// chain with no skipped key, or an SPQR key already taken), kTooFarInFuture (more than the
-/// version's forward jump ahead), kInvalidKey (low-order ratchet key), kCryptoFailure,
-/// kCorruptState (the SPQR state).
+/// addresses, padding, a missing or malformed SPQR message, an SPQR key already taken, SPQR's
+/// chain steps beyond `*spqr_steps_left`), kDuplicateMessage (counter behind the chain with no
+/// skipped key), kTooFarInFuture (more than the version's forward jump ahead, on either chain),
+/// kInvalidKey (low-order ratchet key), kCryptoFailure, kCorruptState (the SPQR state).
+/// SPQR runs before the MAC, so none of its verdicts on the message says the message is this
+/// state's: an SPQR key already taken is kInvalidMessage ("not this state's message", the session
+/// layer tries the next state), not kDuplicateMessage (which ends the trial decryption).
+/// `spqr_steps_left`, when given, is the trial decryption's budget of chain steps: SPQR's steps
+/// are taken from it (the Double Ratchet's are counted by the caller before the call).
 Result<DecryptPlan> plan_decrypt(crypto::Crypto& crypto, RandomSource& random,
                                  const SessionState& state, const SignalMessage& message,
-                                 const AddressCheck& check = {});
+                                 const AddressCheck& check = {},
+                                 std::uint64_t* spqr_steps_left = nullptr);
 
 /// Applies a plan made by plan_decrypt for this same, unchanged state. Also acknowledges a pending
 /// prekey (any decrypted message proves the peer has the session). Returns the plaintext.
