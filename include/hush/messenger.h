@@ -120,6 +120,10 @@
 /// state itself names, so a former member who knows the group's id can plant a made-up copy of it
 /// (with itself in it) on a device that joins later, and read what that device sends.
 ///
+/// Calls (call.h): signalling travels as contents over the 1:1 sessions (to every device of the
+/// people called; the first device to answer wins), call keys likewise, only to the participants
+/// listed; call state is in memory only. call.h says what a server can still do with calls.
+///
 /// Not responsible for: networking, threads or timers (call flush() when the transport is back, and
 /// maintain_keys() now and then), and it has no crypto of its own.
 ///
