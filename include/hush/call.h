@@ -36,8 +36,9 @@
 /// unresolved identity change (Messenger::identity_change) cannot be called, cannot be admitted
 /// and is sent no key (kCallPartyUntrusted).
 ///
-/// Calls are ephemeral: their state is in memory only (at most kMaxCalls at once), never in the
-/// store; a restart forgets every call (the application hangs up and calls again).
+/// Calls are ephemeral: their state is in memory only (at most kMaxCalls at once; when full, a new
+/// offer ends the oldest one still ringing, with kEnded), never in the store; a restart forgets
+/// every call (the application hangs up and calls again).
 ///
 /// What a server (the relay carrying the signalling and the SFU forwarding frames) can still do:
 /// see that devices exchange call messages (their sizes and timing), drop or delay them (a call

@@ -187,6 +187,7 @@ Result<CallId> Messenger::start_call(std::span<const std::string> people, ByteVi
   c.invited = invited;
   c.participants = {CallParticipant{self_, 0}};
   c.media = std::make_shared<CallMedia>(c.id);
+  c.seq = calls_->next_seq++;
   CallMessageParts parts = S::message(c, CallMessageType::kOffer, offer);
   parts.participants = c.participants;
   const std::vector<Address> devices = Impl::devices_of(*this, invited);
@@ -363,6 +364,18 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       fresh.participants = std::move(call.participants);
       fresh.phase = CallState::Phase::kRinging;
       fresh.media = std::make_shared<CallMedia>(fresh.id);
+      // Full: the oldest offer still ringing makes room (an offer nobody hung up must not make
+      // every later call busy); it ends here.
+      if (!S::engaged(m) && m.calls_->calls.size() >= kMaxCalls) {
+        const CallState* oldest = nullptr;
+        for (const auto& [cid, held] : m.calls_->calls)
+          if (!held.engaged() && (!oldest || held.seq < oldest->seq)) oldest = &held;
+        if (oldest) {
+          events.push_back(S::event(*oldest, CallEventType::kEnded, oldest->host_device));
+          S::forget(m, CallId(oldest->id));
+        }
+      }
+      fresh.seq = m.calls_->next_seq++;
       if (S::engaged(m) || m.calls_->calls.size() >= kMaxCalls) {
         (void)S::send(m, S::message(fresh, CallMessageType::kBusy), {sender});
         events.push_back(S::event(fresh, CallEventType::kMissed, sender, std::move(call.payload)));

@@ -45,6 +45,8 @@ struct CallState {
   std::vector<std::pair<Address, CallKeyParts>> pending_keys;
   /// The media keys (shared with the application).
   std::shared_ptr<CallMedia> media;
+  /// The order calls were taken in (the oldest ringing call makes room for a new offer).
+  std::uint64_t seq = 0;
 
   /// The listed participant with device `device`, or nullptr.
   const CallParticipant* participant(const Address& device) const {
@@ -59,6 +61,7 @@ struct CallState {
 /// Every call a Messenger holds, at most kMaxCalls.
 struct CallRegistry {
   std::map<CallId, CallState> calls;
+  std::uint64_t next_seq = 0;
 };
 
 }  // namespace hush::internal

@@ -362,13 +362,96 @@ TEST_CASE("calls: four people through a lossy reordering SFU then one removed", 
   REQUIRE(from_dave);
   CHECK(bob->messenger.call_media(*call)->decrypt_frame(kAudio, *from_dave).error().code() ==
         Errc::kUnknownKeyId);
+  // Carol leaves: alice and bob drop her keys and move on to keys she never gets.
+  auto carol_media = carol->messenger.call_media(*call);
+  const auto alice_key = alice->messenger.call_media(*call)->own_key_id();
+  const auto bob_key = bob->messenger.call_media(*call)->own_key_id();
+  REQUIRE(carol->messenger.hangup(*call));
+  CHECK_FALSE(carol_media->active());
+  told = settle(net, {alice.get(), bob.get(), carol.get()});
+  for (User* u : {alice.get(), bob.get()}) {
+    CHECK(told[u->address()].count(CallEventType::kLeft) == 1);
+    auto p = u->messenger.call_participants(*call);
+    REQUIRE(p);
+    CHECK(p->size() == 2);
+  }
+  CHECK(alice->messenger.call_media(*call)->own_key_id() == *alice_key + 256);
+  CHECK(bob->messenger.call_media(*call)->own_key_id() == *bob_key + 256);
+  got = exchange(sfu, {alice.get(), bob.get()}, {alice.get(), bob.get(), carol.get(), dave.get()},
+                 *call, 10, 2 * kFrames);
+  for (User* gone : {carol.get(), dave.get()})
+    CHECK(got[gone->address()].decoded.empty());
+  CHECK(got[alice->address()].decoded.size() == 1);
+  CHECK(got[bob->address()].decoded.size() == 1);
   // The host hangs up: the call ends for everyone.
   REQUIRE(alice->messenger.hangup(*call));
   told = settle(net, {alice.get(), bob.get(), carol.get()});
-  for (User* u : {bob.get(), carol.get()}) {
-    CHECK(told[u->address()].count(CallEventType::kEnded) == 1);
-    CHECK_FALSE(u->messenger.call_media(*call));
+  CHECK(told[bob->address()].count(CallEventType::kEnded) == 1);
+  CHECK_FALSE(bob->messenger.call_media(*call));
+}
+
+TEST_CASE("calls: offers never hung up do not make a device busy for good", "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 51, net);
+  std::vector<std::unique_ptr<User>> callers;
+  std::vector<User*> all{alice.get()};
+  std::vector<CallId> calls;
+  for (std::size_t i = 0; i <= kMaxCalls; ++i) {
+    callers.push_back(make_user("caller" + std::to_string(i), 60 + i, net));
+    all.push_back(callers.back().get());
+    auto c = callers.back()->messenger.start_call("alice", {});
+    REQUIRE(c);
+    calls.push_back(*c);
   }
+  auto told = settle(net, all);
+  const Told& at_alice = told[alice->address()];
+  CHECK(at_alice.count(CallEventType::kIncoming) == kMaxCalls + 1);
+  CHECK(at_alice.count(CallEventType::kMissed) == 0);
+  // The oldest offer made room for the newest.
+  REQUIRE(at_alice.count(CallEventType::kEnded) == 1);
+  CHECK(at_alice.first(CallEventType::kEnded)->call == calls.front());
+  CHECK_FALSE(alice->messenger.call_media(calls.front()));
+  for (std::size_t i = 1; i <= kMaxCalls; ++i)
+    CHECK(alice->messenger.call_media(calls[i]));
+  REQUIRE(alice->messenger.answer_call(calls.back(), {}));
+  settle(net, all);
+  CHECK(alice->messenger.call_participants(calls.back())->size() == 2);
+}
+
+TEST_CASE("calls: a callee whose identity changed meanwhile is not admitted", "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 71, net);
+  auto bob = make_user("bob", 72, net);
+  auto carol = make_user("carol", 73, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get()};
+  const std::vector<std::string> people{"bob", "carol"};
+  auto call = alice->messenger.start_call(people, {});
+  REQUIRE(call);
+  settle(net, all);
+  // Carol's identity changes under alice (a reinstall, or a lying directory) before she answers.
+  User carol2("carol", 74, net);
+  REQUIRE(carol2.messenger.maintain_keys());
+  CHECK(alice->messenger.send("carol", as_bytes("hm?")).error().code() == Errc::kUntrustedIdentity);
+  REQUIRE(alice->messenger.identity_change("carol"));
+  REQUIRE(bob->messenger.answer_call(*call, {}));
+  REQUIRE(carol->messenger.answer_call(*call, {}));
+  // Whatever alice makes of carol's answer (refused with the change pending, or taken and
+  // turned away), carol is not admitted and gets no key.
+  for (int round = 0; round < 6; ++round)
+    for (User* u : all) {
+      auto& q = net.queue(u->address());
+      while (!q.empty()) {
+        Bytes e = std::move(q.front());
+        q.pop_front();
+        (void)u->messenger.receive(e);
+      }
+    }
+  auto parts = alice->messenger.call_participants(*call);
+  REQUIRE(parts);
+  CHECK(*parts == std::vector<CallParticipant>{{alice->address(), 0}, {bob->address(), 1}});
+  auto carol_media = carol->messenger.call_media(*call);
+  CHECK((!carol_media || carol_media->key_count() == 0));
+  REQUIRE(alice->messenger.hangup(*call));
 }
 
 TEST_CASE("calls: a replayed or altered frame is refused", "[calls]") {
