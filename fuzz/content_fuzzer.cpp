@@ -1,6 +1,6 @@
 // hush fuzz target: what travels inside the encryption of a Messenger envelope (a Content: a
 // message with its quote and group, a copy of our own message, a retry request, a receipt, a group
-// update) as bob's Messenger::receive handles it,
+// update, a call message) as bob's Messenger::receive handles it,
 // authenticated: the input is the plaintext alice's session encrypts, so every input reaches
 // content parsing, the check of who may send which kind, the record of message ids already shown,
 // and retry requests against bob's outbox (fuzz_common.h ContentSetup), restored for every input.
@@ -10,7 +10,8 @@
 // sends nothing; a group update (bob holds no group) is refused with a typed error and changes
 // nothing, unless it is a new group that lists bob from one of its admins, which bob then holds as
 // sent; a retry request shows nothing, and bob sends again exactly when it names one of the
-// envelopes he sent alice.
+// envelopes he sent alice; a call message (bob holds no call) rings only as an offer from alice,
+// answered with ringing, and is otherwise refused or changes nothing.
 //
 // Links the real library (hush_fuzz_real).
 #include <algorithm>
@@ -59,16 +60,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto parsed = internal::parse_content(input);
   auto received = bob.receive(seal());
   const bool group_update = parsed && parsed->kind == internal::ContentKind::kGroupUpdate;
-  if (!parsed || parsed->kind == internal::ContentKind::kSentCopy || (group_update && !received)) {
+  const bool call = parsed && parsed->kind == internal::ContentKind::kCall;
+  if (!parsed || parsed->kind == internal::ContentKind::kSentCopy || (group_update && !received) ||
+      (call && !received)) {
     fuzz::check(!received, "bob took a content that is not one alice may send");
     const Errc code = received.error().code();
     const bool group_error =
         group_update && (code == Errc::kUnknownGroup || code == Errc::kNotGroupAdmin ||
                          code == Errc::kNotGroupMember || code == Errc::kInvalidKey ||
                          code == Errc::kLegacyMessage || code == Errc::kInvalidVersion);
+    const bool call_error = call && (code == Errc::kInvalidCallMessage ||
+                                     code == Errc::kUnknownCall || code == Errc::kInvalidCallState);
     fuzz::check(code == Errc::kInvalidProtobuf || code == Errc::kInvalidMessage ||
                     code == Errc::kLimitExceeded || code == Errc::kAttachmentTooLarge ||
-                    group_error,
+                    code == Errc::kInvalidCallMessage || group_error || call_error,
                 "an undocumented content error");
     fuzz::check(fuzz::snapshot(**bob_store) == before, "a refused content changed bob's store");
     fuzz::check(transport.all.empty(), "a refused content made bob send");
@@ -86,6 +91,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 "bob holds another group than the one sent");
     fuzz::check(std::binary_search(u.state->admins.begin(), u.state->admins.end(), "alice"),
                 "bob took a new group from one who is not its admin");
+    return 0;
+  }
+  if (call) {
+    // Bob holds no call: only an offer from alice (as its host) rings, and bob says it rings;
+    // the rest (a hangup, busy, ringing, answered elsewhere for no call) changes nothing.
+    using internal::CallMessageType;
+    const internal::CallMessageParts& c = parsed->call;
+    fuzz::check(!received->has_value(), "a call message showed a message");
+    const bool offer = c.type == CallMessageType::kOffer;
+    fuzz::check(offer || c.type == CallMessageType::kHangup || c.type == CallMessageType::kBusy ||
+                    c.type == CallMessageType::kRinging ||
+                    c.type == CallMessageType::kAnsweredElsewhere,
+                "bob took a call message for a call he does not hold");
+    fuzz::check(!offer || c.participants.front().device == s.alice->address,
+                "bob took an offer whose host is not its sender");
+    fuzz::check(transport.all.size() == (offer ? 1u : 0u),
+                "a call message sent other than ringing");
+    fuzz::check((bob.call_media(c.id) != nullptr) == offer, "an offer did not ring, or more did");
     return 0;
   }
   if (parsed->kind == internal::ContentKind::kReceipt) {

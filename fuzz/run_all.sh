@@ -44,6 +44,7 @@ targets=(
   link_message:link_message
   envelope:envelope
   content:content
+  call_message:call_message
   chat_frame:chat_frame
   sender_key_message:sender_key_message
   sender_key_distribution:sender_key_distribution

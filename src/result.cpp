@@ -93,6 +93,18 @@ std::string_view to_string(Errc code) noexcept {
       return "invalid_kem_ciphertext";
     case Errc::kPostQuantumRequired:
       return "post_quantum_required";
+    case Errc::kUnknownCall:
+      return "unknown_call";
+    case Errc::kCallInProgress:
+      return "call_in_progress";
+    case Errc::kCallPartyUntrusted:
+      return "call_party_untrusted";
+    case Errc::kInvalidCallState:
+      return "invalid_call_state";
+    case Errc::kCallEnded:
+      return "call_ended";
+    case Errc::kInvalidCallMessage:
+      return "invalid_call_message";
   }
   return "unknown_error";
 }

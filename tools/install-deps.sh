@@ -9,7 +9,8 @@
 #                                   of the opt-in spdlog adapter, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
 #                                   libsignal-protocol-c for interop tests only, valgrind for
-#                                   the constant-time check), and the Node peer: Debian's nodejs
+#                                   the constant-time check, libopus and libvpx for the call
+#                                   media test only), and the Node peer: Debian's nodejs
 #                                   and npm if there is no node/npm, then `npm ci` in tests/node
 #                                   (@signalapp/libsignal-client 0.103.0 from the lockfile, for
 #                                   interop tests only)
@@ -23,7 +24,7 @@ case "${1:-}" in
   "") ;;
   --test)
     packages+=(catch2 doxygen libspdlog-dev libsignal-protocol-c-dev clang-format clang
-               libclang-rt-14-dev valgrind)
+               libclang-rt-14-dev valgrind libopus-dev libvpx-dev)
     # A node and npm already on the machine (node 20 here) are used as they are.
     command -v node >/dev/null || packages+=(nodejs)
     command -v npm >/dev/null || packages+=(npm)

@@ -8,6 +8,7 @@
 #include <hush/address.h>
 #include <hush/attachment.h>
 #include <hush/bytes.h>
+#include <hush/call.h>
 #include <hush/clock.h>
 #include <hush/context.h>
 #include <hush/device_list.h>

@@ -326,4 +326,29 @@ inline constexpr std::size_t kMaxAttachmentPointerBytes = 1024;
 /// pointers to 32 KiB and what one message can make a device download.
 inline constexpr std::size_t kMaxAttachmentsPerMessage = 32;
 
+// ---- Calls (include/hush/call.h) ----
+
+/// The largest application payload one call message carries (an SDP offer or answer, or a batch
+/// of ICE candidates): a WebRTC offer with audio, video and data and a dozen candidates is 3 to 6
+/// KiB; 16 KiB leaves room and keeps a call message far below kMaxPlaintextBytes.
+inline constexpr std::size_t kMaxCallPayloadBytes = 16 * 1024;
+
+/// The most participants in one call (the host included): a group call of a small group; every
+/// participant sends its key to every other one at every change, so the cost is quadratic.
+inline constexpr std::size_t kMaxCallParticipants = 16;
+
+/// The most participant indices a host hands out in one call (0..254: the index is the low byte
+/// of the SFrame key id, and is never reused, so that a newcomer never gets a former
+/// participant's key id); joins beyond are refused.
+inline constexpr std::uint32_t kMaxCallIndices = 255;
+
+/// The most calls a device holds at once (one it is in, and offers ringing): an offer beyond is
+/// answered busy, so a flood of offers cannot make a device keep more.
+inline constexpr std::size_t kMaxCalls = 4;
+
+/// A receiver keeps a sender's previous key until this many frames decrypted under its new one
+/// (frames sent before the change and still in flight arrive within a few dozen at 50 frames a
+/// second; 64 is more than a second of audio), then wipes it.
+inline constexpr std::uint64_t kCallOldKeyFrames = 64;
+
 }  // namespace hush

@@ -120,6 +120,10 @@
 /// state itself names, so a former member who knows the group's id can plant a made-up copy of it
 /// (with itself in it) on a device that joins later, and read what that device sends.
 ///
+/// Calls (call.h): signalling travels as contents over the 1:1 sessions (to every device of the
+/// people called; the first device to answer wins), call keys likewise, only to the participants
+/// listed; call state is in memory only. call.h says what a server can still do with calls.
+///
 /// Not responsible for: networking, threads or timers (call flush() when the transport is back, and
 /// maintain_keys() now and then), and it has no crypto of its own.
 ///
@@ -140,6 +144,7 @@
 
 #include <hush/address.h>
 #include <hush/attachment.h>
+#include <hush/call.h>
 #include <hush/context.h>
 #include <hush/device_list.h>
 #include <hush/fingerprint.h>
@@ -152,6 +157,7 @@ namespace hush {
 
 namespace internal {
 class DeviceLists;
+struct CallRegistry;
 }  // namespace internal
 
 /// Key maintenance policy.
@@ -275,6 +281,9 @@ struct ReceiveOptions {
   /// Called with a group change the envelope carried, once it was applied and committed (receive
   /// returns nullopt for it).
   std::function<void(const GroupChangeEvent& change)> on_group_change;
+  /// Called with what a call message the envelope carried did (call.h), once the receive committed
+  /// (receive returns nullopt for it).
+  std::function<void(const CallEvent& event)> on_call;
 };
 
 /// What happened to one message for one device.
@@ -518,6 +527,49 @@ class Messenger {
   /// with the names as stable identifiers. kNoSession if we know no identity for them.
   Result<Fingerprint> safety_number(std::string_view name);
 
+  // ---- Calls (call.h) ----
+
+  /// Calls the people `people` (1 to kMaxCallParticipants - 1 others; a group call is a call to its
+  /// members): sends an offer carrying `offer` (the application's signalling, at most
+  /// kMaxCallPayloadBytes) to every device of each, and returns the new call's id (its media:
+  /// call_media()). Errors: kInvalidArgument (no one, ourselves, a name twice or invalid),
+  /// kLimitExceeded (too many people, a payload too large, kMaxCalls calls held), kCallInProgress
+  /// (we are in a call), kCallPartyUntrusted (a person's identity change is unresolved),
+  /// kInTransaction, kTransportFailure (no device could be reached; nothing is kept), and those of
+  /// the directory and the store.
+  Result<CallId> start_call(std::span<const std::string> people, ByteView offer);
+
+  /// Calls one person (start_call of one).
+  Result<CallId> start_call(std::string_view person, ByteView offer);
+
+  /// Answers a call that rings here (CallEventType::kIncoming) with `answer` (the application's
+  /// signalling): tells the host, and our other devices, which stop ringing. The call is connected
+  /// when the host lists us (kAnswered). Errors: kUnknownCall, kInvalidCallState (not ringing),
+  /// kCallInProgress (in another call: hang it up first), kCallPartyUntrusted (the caller's
+  /// identity change is unresolved), kLimitExceeded (payload), kInTransaction, send errors.
+  Status answer_call(const CallId& call, ByteView answer);
+
+  /// Sends the application's signalling (`payload`, e.g. ICE candidates) to the call's other
+  /// participants (to the host only, before we are listed). Errors: kUnknownCall, kLimitExceeded,
+  /// kInTransaction, send errors.
+  Status send_call_signal(const CallId& call, ByteView payload);
+
+  /// Leaves the call, or declines it while it rings, or (host) ends it for everyone, and wipes
+  /// its keys; `payload` goes with the hangup. The call is forgotten even if a send fails.
+  /// Errors: kUnknownCall, kLimitExceeded, kInTransaction.
+  Status hangup(const CallId& call, ByteView payload = {});
+
+  /// Host only: removes the person `person` from the call (kInvalidCallState if we are not the
+  /// host, kInvalidArgument if not a participant); the others move to new keys it never gets.
+  Status remove_from_call(const CallId& call, std::string_view person);
+
+  /// The media keys of a call held here (nullptr if none). Valid after the call ends (it then
+  /// refuses everything with kCallEnded).
+  std::shared_ptr<CallMedia> call_media(const CallId& call) const;
+
+  /// The participant list of a call held here. kUnknownCall if none.
+  Result<std::vector<CallParticipant>> call_participants(const CallId& call) const;
+
   /// Our address.
   const Address& self() const noexcept { return self_; }
 
@@ -530,7 +582,8 @@ class Messenger {
   Address self_;
   MessengerOptions options_;
   std::map<std::string, IdentityChangeEvent, std::less<>> changes_;
-  std::unique_ptr<internal::DeviceLists> lists_;  // the newest lists seen (cached)
+  std::unique_ptr<internal::DeviceLists> lists_;   // the newest lists seen (cached)
+  std::unique_ptr<internal::CallRegistry> calls_;  // calls held (in memory only)
 };
 
 }  // namespace hush

@@ -90,6 +90,19 @@ enum class Errc : std::uint8_t {
   kPostQuantumRequired = 42,   ///< "post_quantum_required": a bundle without a Kyber prekey, or a
                               ///< session or message of version 3, where post-quantum (v4) sessions
                               ///< are required.
+  kUnknownCall = 51,         ///< "unknown_call": no call with that id is held (it ended, or
+                             ///< never was).
+  kCallInProgress = 52,      ///< "call_in_progress": this device is already in a call.
+  kCallPartyUntrusted = 53,  ///< "call_party_untrusted": the person has an unresolved identity
+                             ///< change: approve or dismiss it before calling them or letting
+                             ///< them join.
+  kInvalidCallState = 54,    ///< "invalid_call_state": the call is not in a state that allows
+                             ///< this (answering a call not ringing, a participant list not from
+                             ///< the host, not the host).
+  kCallEnded = 55,           ///< "call_ended": the call ended (its keys are wiped), or we hold no
+                             ///< key for it yet.
+  kInvalidCallMessage = 56,  ///< "invalid_call_message": a malformed call message (a missing
+                             ///< field, an id or key of the wrong size, a bad participant list).
 };
 
 /// The stable snake_case name of `code` ("duplicate_message", ...); "unknown_error" for values that

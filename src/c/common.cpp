@@ -89,6 +89,20 @@ constexpr StatusText kStatusTexts[] = {
     {HUSH_ERR_POST_QUANTUM_REQUIRED, "post_quantum_required",
      "post-quantum (PQXDH, version 4) sessions are required, and this bundle, session or message "
      "is version 3 (X3DH)"},
+    {HUSH_ERR_UNKNOWN_CALL, "unknown_call",
+     "no call with that id is held (it ended, or never was)"},
+    {HUSH_ERR_CALL_IN_PROGRESS, "call_in_progress", "this device is already in a call"},
+    {HUSH_ERR_CALL_PARTY_UNTRUSTED, "call_party_untrusted",
+     "the person has an unresolved identity change: approve or dismiss it before calling them or "
+     "letting them join"},
+    {HUSH_ERR_INVALID_CALL_STATE, "invalid_call_state",
+     "the call is not in a state that allows this (answering a call not ringing, a participant "
+     "list not from the host, not the host)"},
+    {HUSH_ERR_CALL_ENDED, "call_ended",
+     "the call ended (its keys are wiped), or we hold no key for it yet"},
+    {HUSH_ERR_INVALID_CALL_MESSAGE, "invalid_call_message",
+     "a call message is malformed (a missing field, an id or key of the wrong size, a bad "
+     "participant list)"},
     {HUSH_ERR_NULL_ARGUMENT, "null_argument", "a required pointer argument is NULL"},
     {HUSH_ERR_BUFFER_TOO_SMALL, "buffer_too_small",
      "the output buffer is too small (the size needed is in the length argument)"},

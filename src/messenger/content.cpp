@@ -6,6 +6,7 @@
 #include <hush/limits.h>
 
 #include "attachment/pointer_proto.h"
+#include "call/call_message_proto.h"
 #include "content.pb.h"
 #include "proto_util.h"
 
@@ -32,6 +33,7 @@ void wipe_content(content::Content& c) {
   wipe(c.mutable_body());
   if (c.has_sent()) wipe(c.mutable_sent()->mutable_body());
   if (c.has_group_update()) wipe(c.mutable_group_update()->mutable_sender_key());
+  if (c.has_call()) wipe_call_message(*c.mutable_call());
   for (auto& a : *c.mutable_attachments())
     wipe_pointer_message(a);
 }
@@ -176,6 +178,13 @@ SecretBytes build_group_update_content(const MessageId& id, std::uint64_t sent_m
   return finish(c);
 }
 
+SecretBytes build_call_content(const MessageId& id, std::uint64_t sent_ms,
+                               const CallMessageParts& call) {
+  content::Content c = header(id, sent_ms);
+  call_message_to_proto(call, *c.mutable_call());
+  return finish(c);
+}
+
 std::size_t max_message_body_bytes() {
   return kMaxPlaintextBytes - kContentOverhead;
 }
@@ -238,7 +247,7 @@ Result<ContentParts> parse_content(ByteView bytes) {
   if (!read_fixed(c.message_id(), out.id)) return Error(Errc::kInvalidMessage, "content: id size");
   out.sent_ms = c.sent_ms();
   const int kinds = int{c.has_body()} + int{c.has_sent()} + int{c.has_retry()} +
-                    int{c.has_receipt()} + int{c.has_group_update()};
+                    int{c.has_receipt()} + int{c.has_group_update()} + int{c.has_call()};
   if (kinds != 1) return Error(Errc::kInvalidMessage, "content: not exactly one kind");
   if (static_cast<std::size_t>(c.attachments_size()) > kMaxAttachmentsPerMessage)
     return Error(Errc::kLimitExceeded, "content: too many attachments");
@@ -264,6 +273,11 @@ Result<ContentParts> parse_content(ByteView bytes) {
     if (!update) return update.error();
     out.kind = ContentKind::kGroupUpdate;
     out.group_update = std::move(*update);
+  } else if (c.has_call()) {
+    auto call = read_call_message(c.call());
+    if (!call) return call.error();
+    out.kind = ContentKind::kCall;
+    out.call = std::move(*call);
   } else if (c.has_body()) {
     out.kind = ContentKind::kMessage;
     out.body = SecretBytes::copy_of(as_bytes(c.body()));

@@ -1,6 +1,7 @@
 // hush internal: the Content inside a Messenger envelope's encryption (proto/content.proto): a
 // message id, the sending time, and a message (with an optional quote and group), a copy of our
-// own message, a retry request, a receipt, or a group update (a change and/or a sender key).
+// own message, a retry request, a receipt, a group update (a change and/or a sender key), or a
+// call message.
 //
 // Not responsible for: deciding what a content means for the conversation (messenger.cpp).
 // Thread-safety: plain values and functions.
@@ -18,6 +19,7 @@
 #include <hush/result.h>
 #include <hush/secret.h>
 
+#include "call/call_message.h"
 #include "messenger/envelope.h"
 
 namespace hush::internal {
@@ -32,7 +34,8 @@ enum class ContentKind : std::uint8_t {
   kSentCopy,
   kRetryRequest,
   kReceipt,
-  kGroupUpdate
+  kGroupUpdate,
+  kCall
 };
 
 /// A quoted message.
@@ -93,6 +96,8 @@ struct ContentParts {
   ReceiptParts receipt;
   /// kGroupUpdate.
   GroupUpdateParts group_update;
+  /// kCall.
+  CallMessageParts call;
 };
 
 /// Serializes a message for the person (plaintext: a secret), with its quote/group and its
@@ -111,6 +116,9 @@ SecretBytes build_receipt_content(const MessageId& id, std::uint64_t sent_ms,
 /// Serializes a group update (its sender key is a secret).
 SecretBytes build_group_update_content(const MessageId& id, std::uint64_t sent_ms,
                                        const GroupUpdateParts& update);
+/// Serializes a call message (its key is a secret).
+SecretBytes build_call_content(const MessageId& id, std::uint64_t sent_ms,
+                               const CallMessageParts& call);
 /// Serializes a retry request.
 SecretBytes build_retry_content(const MessageId& id, std::uint64_t sent_ms,
                                 const std::vector<EnvelopeId>& ids);
@@ -124,7 +132,7 @@ SecretBytes build_retry_content(const MessageId& id, std::uint64_t sent_ms,
 /// kMaxAddressNameBytes, more than kMaxRetryEnvelopeIds or kMaxReceiptMessageIds ids, more than
 /// kMaxGroupMembers members, a group name longer than kMaxMessengerGroupNameBytes, a sender key
 /// larger than kMaxSenderKeyDistributionBytes, more than kMaxAttachmentsPerMessage attachments),
-/// kAttachmentTooLarge (a pointer's size).
+/// kAttachmentTooLarge (a pointer's size); for a call message, read_call_message's errors.
 Result<ContentParts> parse_content(ByteView bytes);
 
 /// The largest plaintext a message may have so that its Content fits kMaxPlaintextBytes (the

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "messenger/calls.h"
 #include "messenger/healing.h"
 #include "messenger/messenger_impl.h"
 
@@ -26,7 +27,8 @@ Messenger::Messenger(const Context& ctx, ProtocolStore& store, Transport& transp
       directory_(directory),
       self_(std::move(self)),
       options_(options),
-      lists_(std::make_unique<internal::DeviceLists>(store, directory, self_)) {}
+      lists_(std::make_unique<internal::DeviceLists>(store, directory, self_)),
+      calls_(std::make_unique<internal::CallRegistry>()) {}
 
 Messenger::~Messenger() = default;
 
@@ -574,12 +576,14 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
   bool resend = false;
   std::optional<Receipt> receipt;
   std::optional<GroupChangeEvent> group_change;
+  std::optional<internal::CallMessageParts> call;
   DecryptOptions options;
   options.before_commit = [&](ByteView plaintext) -> Status {
     out.reset();
     resend = false;
     receipt.reset();
     group_change.reset();
+    call.reset();
     if (learned)
       if (auto st = lists_->keep(*learned); !st) return st;
     auto content = internal::parse_content(plaintext);
@@ -609,6 +613,15 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
         content_refused = true;
         return st;
       }
+      return ok_status();
+    }
+    if (content->kind == ContentKind::kCall) {
+      // Checked now (a refused call message keeps nothing), applied once committed (it may send).
+      if (auto st = Impl::check_call(*this, sender, content->call); !st) {
+        content_refused = true;
+        return st;
+      }
+      call = std::move(content->call);
       return ok_status();
     }
     const bool copy = content->kind == ContentKind::kSentCopy;
@@ -647,6 +660,12 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
   if (receipt && receive_options.on_receipt) receive_options.on_receipt(*receipt);
   if (group_change && receive_options.on_group_change)
     receive_options.on_group_change(*group_change);
+  if (call) {
+    std::vector<CallEvent> events = Impl::apply_call(*this, sender, *call);
+    if (receive_options.on_call)
+      for (const CallEvent& e : events)
+        receive_options.on_call(e);
+  }
   // A message from another person was stored: tell its sender (best effort, never for a receipt).
   if (out && !out->sent_by_us && options_.delivery_receipts) {
     MessageId id{};

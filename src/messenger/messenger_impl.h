@@ -109,6 +109,19 @@ struct Messenger::Impl {
   static ReceivedMessage shown_message(const Address& sender, std::string conversation,
                                        bool sent_by_us, internal::ContentParts& content);
 
+  /// Checks a call message from `sender` against the calls held (inside the receive's
+  /// transaction: changes nothing). Errors: kUnknownCall, kInvalidCallState, kInvalidCallMessage.
+  static Status check_call(const Messenger& m, const Address& sender,
+                           const internal::CallMessageParts& call);
+
+  /// Applies a call message check_call passed, once the receive committed (sends what it answers:
+  /// ringing, busy, the participant list, keys). Returns the events to report.
+  static std::vector<CallEvent> apply_call(Messenger& m, const Address& sender,
+                                           internal::CallMessageParts& call);
+
+  /// The call steps (calls.cpp).
+  struct CallSteps;
+
   /// A fresh random message or envelope id.
   template <std::size_t N>
   static Result<std::array<std::uint8_t, N>> random_id(Messenger& m) {

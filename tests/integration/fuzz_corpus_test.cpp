@@ -17,6 +17,7 @@
 
 #include "../../fuzz/fuzz_common.h"
 #include "../../fuzz/mlkem_fixed.h"
+#include "call/call_message.h"
 #include "messenger/content.h"
 #include "messenger/envelope.h"
 #include "messenger/groups.h"
@@ -640,6 +641,46 @@ void write_v4(CorpusWriter& w) {
   w.write("session_record", "v4-record", (*record)->serialize().expose());
 }
 
+// call_message: CallMessages alone, one of each type (an offer and a list of three, a key at its
+// size), and content: the same inside Contents from alice (an offer naming her as host, one naming
+// bob, a hangup, a key for a call bob does not hold).
+void write_call_messages(CorpusWriter& w) {
+  using internal::CallMessageParts;
+  using internal::CallMessageType;
+  const Address alice{"alice", DeviceId{1}};
+  auto make = [&](CallMessageType type) {
+    CallMessageParts p;
+    p.id.fill(0x5c);
+    p.type = type;
+    if (type == CallMessageType::kOffer || type == CallMessageType::kAnswer ||
+        type == CallMessageType::kSignal || type == CallMessageType::kHangup)
+      p.payload = Bytes{'v', '=', '0'};
+    if (type == CallMessageType::kOffer || type == CallMessageType::kParticipants)
+      p.participants = {CallParticipant{alice, 0}, CallParticipant{Address{"bob", DeviceId{2}}, 1},
+                        CallParticipant{Address{"carol", DeviceId{1}}, 4}};
+    if (type == CallMessageType::kKey)
+      p.key = internal::CallKeyParts{3, SecretBytes::copy_of(Bytes(kCallBaseKeyBytes, 0x6b))};
+    return p;
+  };
+  for (std::uint32_t t = 1; t <= 9; ++t) {
+    const auto type = static_cast<CallMessageType>(t);
+    w.write("call_message", "type-" + std::to_string(t),
+            internal::serialize_call_message(make(type)).expose());
+  }
+  const fuzz::ContentSetup s;
+  internal::MessageId id{};
+  id.fill(0x43);
+  CallMessageParts offer = make(CallMessageType::kOffer);
+  offer.participants = {CallParticipant{s.alice->address, 0}};
+  w.write("content", "call-offer", internal::build_call_content(id, 9, offer).expose());
+  offer.participants = {CallParticipant{s.bob->address, 0}};
+  w.write("content", "call-offer-not-host", internal::build_call_content(id, 9, offer).expose());
+  w.write("content", "call-hangup",
+          internal::build_call_content(id, 9, make(CallMessageType::kHangup)).expose());
+  w.write("content", "call-key",
+          internal::build_call_content(id, 9, make(CallMessageType::kKey)).expose());
+}
+
 TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   const char* dir = std::getenv("HUSH_FUZZ_CORPUS_DIR");
   if (dir == nullptr || *dir == '\0') {
@@ -657,6 +698,7 @@ TEST_CASE("write the fuzz seed corpora", "[.corpus]") {
   write_device_lists(w);
   write_link_messages(w);
   write_contents(w);
+  write_call_messages(w);
   write_mlkem(w);
   write_attachments(w);
   write_group_messages(w);

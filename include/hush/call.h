@@ -1,0 +1,217 @@
+/// @file
+/// Calls: signalling inside the encryption, per-call media keys, and the media interface.
+///
+/// Signalling. A call's messages (offer, answer, ringing, busy, the application's signals such as
+/// ICE candidates, hangup, the participant list, the participants' keys) travel as contents of
+/// Messenger envelopes over the 1:1 sessions (proto/content.proto CallMessage), so they are
+/// authenticated and encrypted like messages: a forged or altered offer does not decrypt and
+/// rings nobody. Calls are addressed by person (a name) and device; there is no phone number. The
+/// application's own signalling (an SDP offer or answer, ICE candidates) travels as an opaque
+/// payload of at most kMaxCallPayloadBytes.
+///
+/// Flow. The caller (the call's host) sends an offer to every device of every person it calls;
+/// each device rings (CallEventType::kIncoming) and tells the host it rings. The first device of a
+/// person to answer wins: it tells its own other devices, which stop ringing
+/// (kAnsweredElsewhere), and the host, which admits it to the call and tells any later device of
+/// the same person that the call was answered elsewhere. A device that is already in a call
+/// answers an offer with busy and does not ring (kMissed). The host keeps the participant list
+/// (one device per person, each with an index the host never reuses in the call) and sends it to
+/// every participant whenever it changes; participants accept a list only from the host's device.
+/// Hanging up leaves the call; when the host hangs up, or only one participant is left, the call
+/// ends for everyone. The host can remove a person (remove_from_call).
+///
+/// Keys. Each participant draws a fresh random base key (kCallBaseKeyBytes) whenever the
+/// participant list changes (it joins, someone joins, someone leaves or is removed), numbers it
+/// with its next epoch, and sends it end to end, over the sessions, only to the participants then
+/// listed. The media are encrypted with SFrame (sframe.h, AES_128_GCM_SHA256_128) under that key;
+/// the SFrame key id packs the sender and the key generation:
+///
+///     key_id = epoch * 256 + index      (index: the sender's participant index, 0..254;
+///                                        epoch: the sender's key generation, from 0)
+///
+/// so a newcomer holds no key that encrypted what was sent before it joined, and one who left (or
+/// was removed) holds no key that encrypts what is sent after the others applied the change. A
+/// receiver keeps a sender's previous key for kCallOldKeyFrames frames under the new one (frames
+/// still in flight), then wipes it. All keys of a call are wiped when it ends. A person with an
+/// unresolved identity change (Messenger::identity_change) cannot be called, cannot be admitted
+/// and is sent no key (kCallPartyUntrusted).
+///
+/// Calls are ephemeral: their state is in memory only (at most kMaxCalls at once; when full, a new
+/// offer ends the oldest one still ringing, with kEnded), never in the store; a restart forgets
+/// every call (the application hangs up and calls again).
+///
+/// What a server (the relay carrying the signalling and the SFU forwarding frames) can still do:
+/// see that devices exchange call messages (their sizes and timing), drop or delay them (a call
+/// that does not connect, a key that does not arrive: frames under it are refused as
+/// kUnknownKeyId), see every frame's size, timing, sender index, epoch and counter, drop, reorder
+/// or replay frames (replays are refused), and keep forwarding frames to one who left (who
+/// decrypts none sent under the new keys). It cannot read signalling or media, ring a device with
+/// an offer of its own, or join a call. What a participant can still do: forge frames under any
+/// key it holds (SFrame has no per-sender authentication, RFC 9605 §7.2), and, as host, admit or
+/// remove whom it likes. For the short while a previous key is kept (kCallOldKeyFrames), one who
+/// left can still forge frames under the remaining participants' previous keys.
+///
+/// Not responsible for: sockets, codecs, audio or video devices, jitter buffers, NAT traversal
+/// (the application's media stack; its signalling travels in the payload), or ringing timeouts
+/// (hang up after a while).
+///
+/// Thread-safety: CallMedia is synchronised (a mutex): media threads may encrypt and decrypt while
+/// the Messenger's thread changes its keys. A MediaTransport is called from the thread that calls
+/// CallMedia::send_frame. Everything else is a plain value.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <hush/address.h>
+#include <hush/bytes.h>
+#include <hush/result.h>
+#include <hush/secret.h>
+#include <hush/sframe.h>
+
+namespace hush {
+
+/// A call's id: 16 random bytes chosen by its host.
+using CallId = std::array<std::uint8_t, 16>;
+
+/// The size of a participant's base key for a call.
+inline constexpr std::size_t kCallBaseKeyBytes = 32;
+
+/// The cipher suite of call media.
+inline constexpr SframeCipherSuite kCallCipherSuite = SframeCipherSuite::kAes128GcmSha256_128;
+
+/// The SFrame key id of participant `index`'s key of generation `epoch` (see the header comment).
+constexpr std::uint64_t call_key_id(std::uint32_t index, std::uint64_t epoch) noexcept {
+  return epoch * 256 + index;
+}
+
+/// One participant of a call, as its host lists it.
+struct CallParticipant {
+  /// The participant's device (the one that answered; the host's for the host).
+  Address device;
+  /// Its index in the call (0 for the host; never reused within a call).
+  std::uint32_t index = 0;
+  /// Participants are equal when device and index are.
+  friend bool operator==(const CallParticipant&, const CallParticipant&) = default;
+};
+
+/// What happened to a call, as Messenger::receive reports it (ReceiveOptions::on_call).
+enum class CallEventType : std::uint8_t {
+  kIncoming,           ///< An offer: ring (payload: the caller's offer). Answer or hang up.
+  kRinging,            ///< A device of a callee rings (for the caller).
+  kAnswered,           ///< For the host: `from` answered and was admitted (payload: its answer).
+                       ///< For a callee: the host admitted us; the call is connected.
+  kAnsweredElsewhere,  ///< Another device of ours answered (or the host took another of our
+                       ///< devices): stop ringing; the call is forgotten here.
+  kBusy,               ///< A callee's device is in another call (for the caller).
+  kMissed,             ///< An offer that did not ring because we are in another call.
+  kSignal,             ///< The application's signalling (payload), e.g. ICE candidates.
+  kParticipants,       ///< The participant list changed (`participants`); keys move on.
+  kEnded,              ///< The call ended for us: the host hung up, we were removed, or we were
+                       ///< the last one left. Its keys are wiped.
+  kLeft,               ///< `from` left the call (hung up, or declined before answering).
+};
+
+/// A call event.
+struct CallEvent {
+  /// What happened.
+  CallEventType type = CallEventType::kIncoming;
+  /// The call.
+  CallId call{};
+  /// The device whose message it was (authenticated by the session).
+  Address from;
+  /// The application's payload it carried (an SDP, ICE candidates), if any.
+  Bytes payload;
+  /// The participant list after the event (the host's list as last received).
+  std::vector<CallParticipant> participants;
+};
+
+/// A frame decrypted by CallMedia.
+struct DecryptedFrame {
+  /// The participant whose key encrypted it (its index and device, as the host listed it).
+  CallParticipant sender;
+  /// The generation of that key.
+  std::uint64_t epoch = 0;
+  /// The frame's plaintext.
+  SecretBytes plaintext;
+};
+
+/// Carries encrypted frames to the call's other participants (through an SFU, say). Supplied by
+/// the application; the library opens no sockets. Frames coming back are handed to
+/// CallMedia::decrypt_frame by the application.
+class MediaTransport {
+ public:
+  virtual ~MediaTransport() = default;
+  /// Sends one encrypted frame of `call` (`header || ciphertext || tag`, RFC 9605). Errors are
+  /// the transport's (kTransportFailure); a lost frame is just missing.
+  virtual Status send_frame(const CallId& call, ByteView frame) = 0;
+};
+
+/// The media keys of one call at one device: encrypts our frames under our current key and
+/// decrypts the others' under theirs. Made and kept up to date by the Messenger (call_media());
+/// the application holds it through a shared pointer and uses it from its media threads.
+/// Synchronised (one mutex).
+class CallMedia {
+ public:
+  /// Media for `call` with no keys yet (the Messenger installs them).
+  explicit CallMedia(const CallId& call);
+  ~CallMedia();
+  CallMedia(const CallMedia&) = delete;
+  CallMedia& operator=(const CallMedia&) = delete;
+
+  /// Encrypts one frame under our current key, authenticating `metadata` (the receivers must pass
+  /// the same bytes). Errors: kCallEnded (the call ended, or we are not admitted yet: no key),
+  /// kFrameTooLarge, kCounterExhausted.
+  Result<Bytes> encrypt_frame(ByteView metadata, ByteView plaintext);
+
+  /// encrypt_frame, then hands the frame to `transport`. Errors: encrypt_frame's, the transport's.
+  Status send_frame(MediaTransport& transport, ByteView metadata, ByteView plaintext);
+
+  /// Decrypts a frame another participant sent (untrusted input). Errors: kCallEnded,
+  /// kFrameTooLarge, kMalformedHeader, kUnknownKeyId (no key for it: not yet arrived, wiped
+  /// because its sender left or moved on, or never given to us), kReplayedFrame,
+  /// kAuthenticationFailed (altered, or forged). Only a success changes state.
+  Result<DecryptedFrame> decrypt_frame(ByteView metadata, ByteView frame);
+
+  /// The call.
+  const CallId& call() const noexcept { return call_; }
+  /// False once the call ended (keys wiped).
+  bool active() const;
+  /// Our current key's SFrame key id, if we have one.
+  std::optional<std::uint64_t> own_key_id() const;
+  /// How many keys of others are held (current and previous ones).
+  std::size_t key_count() const;
+
+  /// Messenger use: our new key (replaces the previous one).
+  Status set_own_key(const CallParticipant& self, std::uint64_t epoch, SecretBytes key);
+  /// Messenger use: participant `who`'s key of `epoch`; its previous key is kept for
+  /// kCallOldKeyFrames frames under the new one. Keys of an older epoch than held are ignored.
+  Status add_key(const CallParticipant& who, std::uint64_t epoch, SecretBytes key);
+  /// Messenger use: wipes every key of the participant with index `index` (it left).
+  void remove_participant(std::uint32_t index);
+  /// Messenger use: wipes every key; later calls fail with kCallEnded.
+  void end();
+
+ private:
+  struct Peer {
+    CallParticipant who;
+    std::uint64_t epoch = 0;
+    std::optional<std::uint64_t> previous_epoch;
+    std::uint64_t frames_since_rekey = 0;
+  };
+  void retire_previous(Peer& peer);
+
+  CallId call_;
+  mutable std::mutex mutex_;
+  bool ended_ = false;
+  std::optional<SframeSender> sender_;
+  CallParticipant self_;
+  SframeReceiver receiver_{kCallCipherSuite};
+  std::vector<Peer> peers_;
+};
+
+}  // namespace hush

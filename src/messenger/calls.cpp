@@ -1,0 +1,523 @@
+// hush: the Messenger's calls (see call.h): signalling over the 1:1 sessions, the host's
+// participant list, and each participant's keys, drawn fresh whenever the list changes and sent
+// only to the participants listed. State is in memory only (CallRegistry).
+#include <hush/limits.h>
+#include <hush/messenger.h>
+
+#include <algorithm>
+#include <set>
+
+#include "messenger/calls.h"
+#include "messenger/messenger_impl.h"
+
+namespace hush {
+
+using internal::CallKeyParts;
+using internal::CallMessageParts;
+using internal::CallMessageType;
+using internal::CallState;
+
+struct Messenger::Impl::CallSteps {
+  static CallState* find(Messenger& m, const CallId& id) {
+    auto it = m.calls_->calls.find(id);
+    return it == m.calls_->calls.end() ? nullptr : &it->second;
+  }
+
+  static const CallState* find(const Messenger& m, const CallId& id) {
+    auto it = m.calls_->calls.find(id);
+    return it == m.calls_->calls.end() ? nullptr : &it->second;
+  }
+
+  // True when we take part in a call (host, answered or in), other than `except`.
+  static bool engaged(const Messenger& m, const CallId* except = nullptr) {
+    for (const auto& [id, c] : m.calls_->calls)
+      if (c.engaged() && (!except || id != *except)) return true;
+    return false;
+  }
+
+  static bool untrusted(const Messenger& m, std::string_view person) {
+    auto pending = pending_change(m, person);
+    return !pending || pending->has_value();
+  }
+
+  // Sends a call message to `devices` now (calls are ephemeral: not kept in the outbox). Returns
+  // the deliveries.
+  static Result<std::vector<DeviceDelivery>> send(Messenger& m, const CallMessageParts& parts,
+                                                  const std::vector<Address>& devices) {
+    auto id = random_id<internal::kMessageIdBytes>(m);
+    if (!id) return id.error();
+    const SecretBytes content = internal::build_call_content(*id, m.ctx_.clock.now_ms(), parts);
+    return send_now(m, devices, content);
+  }
+
+  static CallMessageParts message(const CallState& c, CallMessageType type, ByteView payload = {}) {
+    CallMessageParts parts;
+    parts.id = c.id;
+    parts.type = type;
+    parts.payload.assign(payload.begin(), payload.end());
+    return parts;
+  }
+
+  // Every participant's device but ours.
+  static std::vector<Address> others(const Messenger& m, const CallState& c) {
+    std::vector<Address> out;
+    for (const CallParticipant& p : c.participants)
+      if (p.device != m.self_) out.push_back(p.device);
+    return out;
+  }
+
+  // Our other devices.
+  static std::vector<Address> own_devices(Messenger& m) { return devices_of(m, {m.self_.name}); }
+
+  // Draws our next key, installs it as our sender's, and sends it to every other participant
+  // whose identity is trusted (best effort: a device the key does not reach cannot decrypt us).
+  static Status rekey(Messenger& m, CallState& c) {
+    const CallParticipant* self = c.participant(m.self_);
+    if (!self) return ok_status();
+    const std::uint64_t epoch = c.keyed ? c.epoch + 1 : 0;
+    SecretBytes key(kCallBaseKeyBytes);
+    if (auto st = m.ctx_.random.fill(key.expose_mut()); !st) return st;
+    CallMessageParts parts = message(c, CallMessageType::kKey);
+    parts.key = CallKeyParts{epoch, SecretBytes::copy_of(key.expose())};
+    if (auto st = c.media->set_own_key(*self, epoch, std::move(key)); !st) return st;
+    c.epoch = epoch;
+    c.keyed = true;
+    std::vector<Address> to;
+    for (const Address& a : others(m, c))
+      if (!untrusted(m, a.name)) to.push_back(a);
+    auto sent = send(m, parts, to);
+    if (!sent) return sent.error();
+    return ok_status();
+  }
+
+  // Host: sends the list to every participant but us, then moves to a new key.
+  static Status publish_list(Messenger& m, CallState& c) {
+    CallMessageParts parts = message(c, CallMessageType::kParticipants);
+    parts.participants = c.participants;
+    auto sent = send(m, parts, others(m, c));
+    if (!sent) return sent.error();
+    return rekey(m, c);
+  }
+
+  // Installs a key from `from` if it is listed (else keeps it for when it is).
+  static void take_key(CallState& c, const Address& from, CallKeyParts& key) {
+    if (const CallParticipant* p = c.participant(from)) {
+      (void)c.media->add_key(*p, key.epoch, std::move(key.key));
+      return;
+    }
+    auto held = std::find_if(c.pending_keys.begin(), c.pending_keys.end(),
+                             [&](const auto& k) { return k.first == from; });
+    if (held != c.pending_keys.end()) {
+      if (key.epoch > held->second.epoch) held->second = std::move(key);
+      return;
+    }
+    if (c.pending_keys.size() >= kMaxCallParticipants) c.pending_keys.erase(c.pending_keys.begin());
+    c.pending_keys.emplace_back(from, std::move(key));
+  }
+
+  static void forget(Messenger& m, const CallId& id) {
+    auto it = m.calls_->calls.find(id);
+    if (it == m.calls_->calls.end()) return;
+    it->second.media->end();
+    m.calls_->calls.erase(it);
+  }
+
+  static CallEvent event(const CallState& c, CallEventType type, const Address& from,
+                         Bytes payload = {}) {
+    return CallEvent{type, c.id, from, std::move(payload), c.participants};
+  }
+
+  static Status check_send(const Messenger& m, ByteView payload) {
+    if (payload.size() > kMaxCallPayloadBytes)
+      return Error(Errc::kLimitExceeded, "Messenger: call payload too large");
+    if (m.store_.transaction_depth() > 0)
+      return Error(Errc::kInTransaction, "Messenger: call inside a store transaction");
+    return ok_status();
+  }
+
+  // The host's side of a participant leaving (hangup or removal): a new list and new keys.
+  static void host_drop(Messenger& m, CallState& c, const CallParticipant& who,
+                        std::vector<CallEvent>& events, const Address& from) {
+    const std::uint32_t index = who.index;
+    c.media->remove_participant(index);
+    c.participants.erase(std::remove_if(c.participants.begin(), c.participants.end(),
+                                        [&](const CallParticipant& p) { return p.index == index; }),
+                         c.participants.end());
+    events.push_back(event(c, CallEventType::kLeft, from));
+    if (c.participants.size() <= 1 && c.invited.empty()) {
+      events.push_back(event(c, CallEventType::kEnded, from));
+      forget(m, c.id);
+      return;
+    }
+    (void)publish_list(m, c);
+  }
+};
+
+// ---- entry points ----
+
+Result<CallId> Messenger::start_call(std::span<const std::string> people, ByteView offer) {
+  using S = Impl::CallSteps;
+  if (auto st = S::check_send(*this, offer); !st) return st.error();
+  if (people.empty()) return Error(Errc::kInvalidArgument, "Messenger::start_call: no one");
+  if (people.size() + 1 > kMaxCallParticipants)
+    return Error(Errc::kLimitExceeded, "Messenger::start_call: too many people");
+  std::vector<std::string> invited(people.begin(), people.end());
+  std::sort(invited.begin(), invited.end());
+  for (std::size_t i = 0; i < invited.size(); ++i) {
+    const std::string& p = invited[i];
+    if (p.empty() || p.size() > kMaxAddressNameBytes || p == self_.name ||
+        (i > 0 && invited[i - 1] == p))
+      return Error(Errc::kInvalidArgument, "Messenger::start_call: a name empty, ours or twice");
+  }
+  if (S::engaged(*this))
+    return Error(Errc::kCallInProgress, "Messenger::start_call: already in a call");
+  if (calls_->calls.size() >= kMaxCalls)
+    return Error(Errc::kLimitExceeded, "Messenger::start_call: too many calls held");
+  for (const std::string& p : invited)
+    if (S::untrusted(*this, p))
+      return Error(Errc::kCallPartyUntrusted,
+                   "Messenger::start_call: a person's identity change is unresolved");
+  auto id = Impl::random_id<16>(*this);
+  if (!id) return id.error();
+  CallState c;
+  c.id = *id;
+  c.host = true;
+  c.phase = CallState::Phase::kActive;
+  c.host_device = self_;
+  c.invited = invited;
+  c.participants = {CallParticipant{self_, 0}};
+  c.media = std::make_shared<CallMedia>(c.id);
+  c.seq = calls_->next_seq++;
+  CallMessageParts parts = S::message(c, CallMessageType::kOffer, offer);
+  parts.participants = c.participants;
+  const std::vector<Address> devices = Impl::devices_of(*this, invited);
+  // Fetching the lists may have met an identity change.
+  for (const std::string& p : invited)
+    if (S::untrusted(*this, p))
+      return Error(Errc::kCallPartyUntrusted,
+                   "Messenger::start_call: a person's identity change is unresolved");
+  auto sent = S::send(*this, parts, devices);
+  if (!sent) return sent.error();
+  if (std::none_of(sent->begin(), sent->end(),
+                   [](const DeviceDelivery& d) { return d.state == DeliveryState::kSent; }))
+    return Error(Errc::kTransportFailure, "Messenger::start_call: no device could be reached");
+  CallState& held = calls_->calls.emplace(c.id, std::move(c)).first->second;
+  if (auto st = S::rekey(*this, held); !st) {
+    S::forget(*this, *id);
+    return st.error();
+  }
+  return *id;
+}
+
+Result<CallId> Messenger::start_call(std::string_view person, ByteView offer) {
+  const std::string one(person);
+  return start_call(std::span<const std::string>(&one, 1), offer);
+}
+
+Status Messenger::answer_call(const CallId& call, ByteView answer) {
+  using S = Impl::CallSteps;
+  if (auto st = S::check_send(*this, answer); !st) return st;
+  CallState* c = S::find(*this, call);
+  if (!c) return Error(Errc::kUnknownCall, "Messenger::answer_call: no such call");
+  if (c->phase != CallState::Phase::kRinging)
+    return Error(Errc::kInvalidCallState, "Messenger::answer_call: the call does not ring");
+  if (S::engaged(*this, &call))
+    return Error(Errc::kCallInProgress, "Messenger::answer_call: in another call");
+  if (S::untrusted(*this, c->host_device.name))
+    return Error(Errc::kCallPartyUntrusted,
+                 "Messenger::answer_call: the caller's identity change is unresolved");
+  auto sent = S::send(*this, S::message(*c, CallMessageType::kAnswer, answer), {c->host_device});
+  if (!sent) return sent.error();
+  if (sent->empty() || sent->front().state != DeliveryState::kSent)
+    return sent->empty() || !sent->front().error ? Error(Errc::kTransportFailure, "answer_call")
+                                                 : *sent->front().error;
+  c->phase = CallState::Phase::kAnswered;
+  (void)S::send(*this, S::message(*c, CallMessageType::kAnsweredElsewhere), S::own_devices(*this));
+  return ok_status();
+}
+
+Status Messenger::send_call_signal(const CallId& call, ByteView payload) {
+  using S = Impl::CallSteps;
+  if (auto st = S::check_send(*this, payload); !st) return st;
+  CallState* c = S::find(*this, call);
+  if (!c) return Error(Errc::kUnknownCall, "Messenger::send_call_signal: no such call");
+  std::vector<Address> to = S::others(*this, *c);
+  if (!c->host && std::find(to.begin(), to.end(), c->host_device) == to.end())
+    to.push_back(c->host_device);
+  auto sent = S::send(*this, S::message(*c, CallMessageType::kSignal, payload), to);
+  if (!sent) return sent.error();
+  return ok_status();
+}
+
+Status Messenger::hangup(const CallId& call, ByteView payload) {
+  using S = Impl::CallSteps;
+  if (auto st = S::check_send(*this, payload); !st) return st;
+  CallState* c = S::find(*this, call);
+  if (!c) return Error(Errc::kUnknownCall, "Messenger::hangup: no such call");
+  // Forgotten (keys wiped) first: nothing that fails below keeps the call.
+  CallState held = std::move(*c);
+  calls_->calls.erase(call);
+  held.media->end();
+  const CallMessageParts parts = S::message(held, CallMessageType::kHangup, payload);
+  std::vector<Address> to = S::others(*this, held);
+  if (held.host) {
+    // Those still ringing stop.
+    for (const Address& a : Impl::devices_of(*this, held.invited))
+      to.push_back(a);
+  } else {
+    if (std::find(to.begin(), to.end(), held.host_device) == to.end())
+      to.push_back(held.host_device);
+    if (held.phase == CallState::Phase::kRinging)  // declined: our other devices stop ringing
+      for (const Address& a : S::own_devices(*this))
+        to.push_back(a);
+  }
+  auto sent = S::send(*this, parts, to);
+  if (!sent) return sent.error();
+  return ok_status();
+}
+
+Status Messenger::remove_from_call(const CallId& call, std::string_view person) {
+  using S = Impl::CallSteps;
+  if (auto st = S::check_send(*this, {}); !st) return st;
+  CallState* c = S::find(*this, call);
+  if (!c) return Error(Errc::kUnknownCall, "Messenger::remove_from_call: no such call");
+  if (!c->host)
+    return Error(Errc::kInvalidCallState, "Messenger::remove_from_call: we are not the host");
+  auto who = std::find_if(c->participants.begin(), c->participants.end(),
+                          [&](const CallParticipant& p) { return p.device.name == person; });
+  if (who == c->participants.end() || who->device == self_)
+    return Error(Errc::kInvalidArgument, "Messenger::remove_from_call: not a participant");
+  const CallParticipant removed = *who;
+  (void)S::send(*this, S::message(*c, CallMessageType::kHangup), {removed.device});
+  std::vector<CallEvent> ignored;
+  S::host_drop(*this, *c, removed, ignored, removed.device);
+  return ok_status();
+}
+
+std::shared_ptr<CallMedia> Messenger::call_media(const CallId& call) const {
+  const CallState* c = Impl::CallSteps::find(*this, call);
+  return c ? c->media : nullptr;
+}
+
+Result<std::vector<CallParticipant>> Messenger::call_participants(const CallId& call) const {
+  const CallState* c = Impl::CallSteps::find(*this, call);
+  if (!c) return Error(Errc::kUnknownCall, "Messenger::call_participants: no such call");
+  return c->participants;
+}
+
+// ---- receiving ----
+
+Status Messenger::Impl::check_call(const Messenger& m, const Address& sender,
+                                   const CallMessageParts& call) {
+  using S = CallSteps;
+  const CallState* c = S::find(m, call.id);
+  const bool own = sender.name == m.self_.name;
+  switch (call.type) {
+    case CallMessageType::kOffer:
+      if (own) return Error(Errc::kInvalidCallState, "call: an offer from our own person");
+      if (call.participants.front().device != sender)
+        return Error(Errc::kInvalidCallMessage, "call: an offer whose host is not its sender");
+      if (c && c->host_device != sender)
+        return Error(Errc::kInvalidCallState, "call: an offer for a call another host holds");
+      return ok_status();
+    case CallMessageType::kAnswer:
+      if (!c) return Error(Errc::kUnknownCall, "call: an answer to no call held");
+      if (!c->host) return Error(Errc::kInvalidCallState, "call: an answer to a call not ours");
+      if (!std::binary_search(c->invited.begin(), c->invited.end(), sender.name) &&
+          !std::any_of(c->participants.begin(), c->participants.end(),
+                       [&](const CallParticipant& p) { return p.device.name == sender.name; }))
+        return Error(Errc::kInvalidCallState, "call: an answer from someone not called");
+      return ok_status();
+    case CallMessageType::kParticipants:
+      if (!c) return Error(Errc::kUnknownCall, "call: a participant list for no call held");
+      if (c->host || sender != c->host_device || call.participants.front().device != c->host_device)
+        return Error(Errc::kInvalidCallState, "call: a participant list not from the host");
+      return ok_status();
+    case CallMessageType::kKey:
+    case CallMessageType::kSignal:
+      if (!c) return Error(Errc::kUnknownCall, "call: a key or signal for no call held");
+      if (sender != c->host_device && !c->participant(sender) &&
+          !(call.type == CallMessageType::kKey && c->engaged()))
+        return Error(Errc::kInvalidCallState, "call: a key or signal from no participant");
+      return ok_status();
+    case CallMessageType::kHangup:
+    case CallMessageType::kBusy:
+    case CallMessageType::kRinging:
+    case CallMessageType::kAnsweredElsewhere:
+      return ok_status();  // for a call no longer held, nothing to do
+  }
+  return Error(Errc::kInvalidCallMessage, "call: type");
+}
+
+std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& sender,
+                                                   CallMessageParts& call) {
+  using S = CallSteps;
+  std::vector<CallEvent> events;
+  CallState* c = S::find(m, call.id);
+  const bool own = sender.name == m.self_.name;
+  switch (call.type) {
+    case CallMessageType::kOffer: {
+      if (c) return events;  // a duplicate
+      CallState fresh;
+      fresh.id = call.id;
+      fresh.host_device = sender;
+      fresh.participants = std::move(call.participants);
+      fresh.phase = CallState::Phase::kRinging;
+      fresh.media = std::make_shared<CallMedia>(fresh.id);
+      // Full: the oldest offer still ringing makes room (an offer nobody hung up must not make
+      // every later call busy); it ends here.
+      if (!S::engaged(m) && m.calls_->calls.size() >= kMaxCalls) {
+        const CallState* oldest = nullptr;
+        for (const auto& [cid, held] : m.calls_->calls)
+          if (!held.engaged() && (!oldest || held.seq < oldest->seq)) oldest = &held;
+        if (oldest) {
+          events.push_back(S::event(*oldest, CallEventType::kEnded, oldest->host_device));
+          S::forget(m, CallId(oldest->id));
+        }
+      }
+      fresh.seq = m.calls_->next_seq++;
+      if (S::engaged(m) || m.calls_->calls.size() >= kMaxCalls) {
+        (void)S::send(m, S::message(fresh, CallMessageType::kBusy), {sender});
+        events.push_back(S::event(fresh, CallEventType::kMissed, sender, std::move(call.payload)));
+        return events;
+      }
+      (void)S::send(m, S::message(fresh, CallMessageType::kRinging), {sender});
+      events.push_back(S::event(fresh, CallEventType::kIncoming, sender, std::move(call.payload)));
+      m.calls_->calls.emplace(fresh.id, std::move(fresh));
+      return events;
+    }
+    case CallMessageType::kRinging:
+      if (c && c->host) events.push_back(S::event(*c, CallEventType::kRinging, sender));
+      return events;
+    case CallMessageType::kBusy:
+      if (c && c->host) events.push_back(S::event(*c, CallEventType::kBusy, sender));
+      return events;
+    case CallMessageType::kAnswer: {
+      auto joined = std::find_if(c->participants.begin(), c->participants.end(),
+                                 [&](const auto& p) { return p.device.name == sender.name; });
+      if (joined != c->participants.end()) {
+        // Another device of the person answered first.
+        if (joined->device != sender)
+          (void)S::send(m, S::message(*c, CallMessageType::kAnsweredElsewhere), {sender});
+        return events;
+      }
+      if (S::untrusted(m, sender.name) || c->next_index >= kMaxCallIndices ||
+          c->participants.size() >= kMaxCallParticipants) {
+        (void)S::send(m, S::message(*c, CallMessageType::kHangup), {sender});
+        return events;
+      }
+      c->invited.erase(std::remove(c->invited.begin(), c->invited.end(), sender.name),
+                       c->invited.end());
+      c->participants.push_back(CallParticipant{sender, c->next_index++});
+      for (auto it = c->pending_keys.begin(); it != c->pending_keys.end(); ++it)
+        if (it->first == sender) {
+          (void)c->media->add_key(c->participants.back(), it->second.epoch,
+                                  std::move(it->second.key));
+          c->pending_keys.erase(it);
+          break;
+        }
+      events.push_back(S::event(*c, CallEventType::kAnswered, sender, std::move(call.payload)));
+      (void)S::publish_list(m, *c);
+      return events;
+    }
+    case CallMessageType::kParticipants: {
+      const bool listed =
+          std::any_of(call.participants.begin(), call.participants.end(),
+                      [&](const CallParticipant& p) { return p.device == m.self_; });
+      if (!listed) {
+        if (c->phase == CallState::Phase::kActive) {  // removed
+          events.push_back(S::event(*c, CallEventType::kEnded, sender));
+          S::forget(m, call.id);
+        }
+        return events;
+      }
+      if (c->phase == CallState::Phase::kRinging) {  // not ours to join: just the list
+        c->participants = std::move(call.participants);
+        return events;
+      }
+      // Who left (their keys go now) and whether the membership changed.
+      std::set<std::pair<Address, std::uint32_t>> before, after;
+      for (const CallParticipant& p : c->participants)
+        before.emplace(p.device, p.index);
+      for (const CallParticipant& p : call.participants)
+        after.emplace(p.device, p.index);
+      for (const CallParticipant& p : c->participants)
+        if (!after.count({p.device, p.index})) c->media->remove_participant(p.index);
+      const bool joined_now = c->phase == CallState::Phase::kAnswered;
+      c->participants = std::move(call.participants);
+      c->phase = CallState::Phase::kActive;
+      for (auto it = c->pending_keys.begin(); it != c->pending_keys.end();) {
+        if (const CallParticipant* p = c->participant(it->first)) {
+          (void)c->media->add_key(*p, it->second.epoch, std::move(it->second.key));
+          it = c->pending_keys.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      events.push_back(S::event(
+          *c, joined_now ? CallEventType::kAnswered : CallEventType::kParticipants, sender));
+      if (before != after || !c->keyed) (void)S::rekey(m, *c);
+      return events;
+    }
+    case CallMessageType::kKey:
+      S::take_key(*c, sender, *call.key);
+      return events;
+    case CallMessageType::kSignal:
+      events.push_back(S::event(*c, CallEventType::kSignal, sender, std::move(call.payload)));
+      return events;
+    case CallMessageType::kAnsweredElsewhere:
+      if (c && !c->host &&
+          ((own && c->phase == CallState::Phase::kRinging) ||
+           (sender == c->host_device && c->phase == CallState::Phase::kAnswered))) {
+        events.push_back(S::event(*c, CallEventType::kAnsweredElsewhere, sender));
+        S::forget(m, call.id);
+      }
+      return events;
+    case CallMessageType::kHangup: {
+      if (!c) return events;
+      if (!c->host && sender == c->host_device) {  // the host ended it (or removed us)
+        events.push_back(S::event(*c, CallEventType::kEnded, sender, std::move(call.payload)));
+        S::forget(m, call.id);
+        return events;
+      }
+      if (own && !c->host && c->phase == CallState::Phase::kRinging) {  // declined on another
+        events.push_back(S::event(*c, CallEventType::kAnsweredElsewhere, sender));
+        S::forget(m, call.id);
+        return events;
+      }
+      const CallParticipant* p = c->participant(sender);
+      if (c->host) {
+        if (p) {
+          const CallParticipant who = *p;
+          S::host_drop(m, *c, who, events, sender);
+        } else if (std::binary_search(c->invited.begin(), c->invited.end(), sender.name)) {
+          // Declined. (Another device of the person might still answer: it is told to stop
+          // ringing by the decliner.)
+          c->invited.erase(std::remove(c->invited.begin(), c->invited.end(), sender.name),
+                           c->invited.end());
+          events.push_back(S::event(*c, CallEventType::kLeft, sender, std::move(call.payload)));
+          if (c->participants.size() <= 1 && c->invited.empty()) {
+            events.push_back(S::event(*c, CallEventType::kEnded, sender));
+            S::forget(m, call.id);
+          }
+        }
+        return events;
+      }
+      if (p && c->phase == CallState::Phase::kActive) {
+        // A participant left: its keys go, and ours move on (the host's list follows).
+        const std::uint32_t index = p->index;
+        c->media->remove_participant(index);
+        c->participants.erase(
+            std::remove_if(c->participants.begin(), c->participants.end(),
+                           [&](const CallParticipant& q) { return q.index == index; }),
+            c->participants.end());
+        events.push_back(S::event(*c, CallEventType::kLeft, sender, std::move(call.payload)));
+        (void)S::rekey(m, *c);
+      }
+      return events;
+    }
+  }
+  return events;
+}
+
+}  // namespace hush
