@@ -697,8 +697,15 @@ robustness() {
 
   step "blob requests out of order and out of bounds"
   hostile blobber --handle blobber blobs
-  expect_line "$WORK/blobber.out" "blobs: empty invalid_blob_size, huge blob_too_large, unfinished unknown_blob, overlong blob_too_large then unknown_blob, read 10+0 bytes, past end unknown_blob, finished unknown_blob, bad id unknown_blob"
-  ok "refused each, and kept the connection"
+  expect_line "$WORK/blobber.out" "blobs: empty invalid_blob_size, huge blob_too_large, unfinished blob_incomplete, odd pieces invalid_blob_chunk/invalid_blob_chunk/invalid_blob_chunk/invalid_blob_chunk then OK, read 10+0 bytes, past end invalid_blob_offset, finished blob_complete, bad id unknown_blob, pieces OK/invalid_blob_chunk/OK/OK, middle 131072, delete OK then unknown_blob/unknown_blob"
+  ok "refused each with its own reason (pieces of another size change nothing), and kept the connection"
+
+  step "another handle's blobs: no piece appended, no delete"
+  hostile blobmaker --handle blobmaker blob-make
+  read -r _ done_id open_id < <(grep '^blob-make: ' "$WORK/blobmaker.out") || die "blob-make printed no ids"
+  hostile blobpoker --handle blobpoker blob-poke "$done_id" "$open_id"
+  expect_line "$WORK/blobpoker.out" "blob-poke: unknown_blob/unknown_blob unknown_blob/unknown_blob"
+  ok "refused (unknown_blob)"
 
   step "the relay still serves its real clients"
   chat_bg bob bob <<EOF

@@ -533,27 +533,79 @@ int main(int argc, char** argv) {
     auto data_or_reason = [&](const Message& r) {
       return r.kind == Kind::kBlobData ? std::to_string(r.body.size()) : reason_of(r);
     };
+    auto del = [&](const std::string& id) {
+      Message m;
+      m.kind = Kind::kBlobDelete;
+      m.name = id;
+      return reason_of(link.request(m));
+    };
     const std::string empty = reason_of(put(0));
     const std::string huge = reason_of(put(std::uint64_t{1} << 40));
     const Message first = put(10);
     if (first.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(first));
     const std::string unfinished = data_or_reason(get(first.name, 0));
-    const std::string overlong = chunk(first.name, 11);
-    const std::string after = chunk(first.name, 1);
-    const Message second = put(10);
-    if (second.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(second));
-    if (chunk(second.name, 4) != "OK" || chunk(second.name, 6) != "OK")
-      fail("a blob's pieces were refused");
-    const std::string read =
-        data_or_reason(get(second.name, 0)) + "+" + data_or_reason(get(second.name, 10));
-    const std::string past = data_or_reason(get(second.name, 11));
-    const std::string finished = chunk(second.name, 1);
+    // Every piece is exactly min(kBlobChunkBytes, what is missing): longer, shorter and empty ones
+    // are refused and change nothing (the right one is still taken after them).
+    // (Each request in a statement of its own: the operands of + are evaluated in any order.)
+    std::string odd = chunk(first.name, 11);
+    odd += "/" + chunk(first.name, 4);
+    odd += "/" + chunk(first.name, 1);
+    odd += "/" + chunk(first.name, 0);
+    const std::string right = chunk(first.name, 10);
+    std::string read = data_or_reason(get(first.name, 0));
+    read += "+" + data_or_reason(get(first.name, 10));
+    const std::string past = data_or_reason(get(first.name, 11));
+    const std::string finished = chunk(first.name, 1);
     const std::string bad = data_or_reason(get("../../relay.db", 0));
+    // A blob of three pieces: a short piece in the middle is refused; a read in the second piece
+    // returns the rest of the blob from there.
+    const std::uint64_t big_size = 2 * hush_chat::kBlobChunkBytes + 1000;
+    const Message big = put(big_size);
+    if (big.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(big));
+    std::string pieces = chunk(big.name, hush_chat::kBlobChunkBytes);
+    pieces += "/" + chunk(big.name, 1000);
+    pieces += "/" + chunk(big.name, hush_chat::kBlobChunkBytes);
+    pieces += "/" + chunk(big.name, 1000);
+    const std::string middle = data_or_reason(get(big.name, hush_chat::kBlobChunkBytes + 500));
+    const std::string deleted = del(big.name);
+    std::string gone = data_or_reason(get(big.name, 0));
+    gone += "/" + del(big.name);
     std::printf(
-        "blobs: empty %s, huge %s, unfinished %s, overlong %s then %s, read %s bytes, past end "
-        "%s, finished %s, bad id %s\n",
-        empty.c_str(), huge.c_str(), unfinished.c_str(), overlong.c_str(), after.c_str(),
-        read.c_str(), past.c_str(), finished.c_str(), bad.c_str());
+        "blobs: empty %s, huge %s, unfinished %s, odd pieces %s then %s, read %s bytes, past end "
+        "%s, finished %s, bad id %s, pieces %s, middle %s, delete %s then %s\n",
+        empty.c_str(), huge.c_str(), unfinished.c_str(), odd.c_str(), right.c_str(), read.c_str(),
+        past.c_str(), finished.c_str(), bad.c_str(), pieces.c_str(), middle.c_str(),
+        deleted.c_str(), gone.c_str());
+  } else if (command == "blob-make" && args.empty()) {
+    // An unfinished upload and a finished blob, for blob-poke from another handle.
+    Message put;
+    put.kind = Kind::kBlobPut;
+    put.id = 10;
+    const Message done = link.request(put);
+    if (done.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(done));
+    Message piece;
+    piece.kind = Kind::kBlobChunk;
+    piece.name = done.name;
+    piece.body.assign(10, 0x42);
+    if (reason_of(link.request(piece)) != "OK") fail("a blob's piece was refused");
+    const Message open = link.request(put);
+    if (open.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(open));
+    std::printf("blob-make: %s %s\n", done.name.c_str(), open.name.c_str());
+  } else if (command == "blob-poke" && args.size() == 2) {
+    // Another handle's blobs: no piece goes into its upload, and neither can be deleted.
+    std::string out;
+    for (const std::string& id : args) {
+      Message piece;
+      piece.kind = Kind::kBlobChunk;
+      piece.name = id;
+      piece.body.assign(10, 0x43);
+      Message del;
+      del.kind = Kind::kBlobDelete;
+      del.name = id;
+      out += " " + reason_of(link.request(piece));
+      out += "/" + reason_of(link.request(del));
+    }
+    std::printf("blob-poke:%s\n", out.c_str());
   } else if (command == "link-flood" && args.empty()) {
     std::size_t posted = 0;
     std::string why = "-";
