@@ -13,7 +13,8 @@
 // State: DIR/hush.db (hush::SqliteStore) holds our identity, prekeys, sessions, peers' identities,
 // device lists and the Messenger's outbox, and in its application table our handle, our device
 // id, our relay account token, the conversation log (the newest 10000 messages, with their marks)
-// and the held messages (held.h); DIR/files/ the files received. With
+// and the held messages (held.h), the received files not saved yet (chat/file/N: their pointers,
+// keys included) and those saved (chat/saved/N); DIR/files/ the files received. With
 // HUSH_CHAT_STORAGE_KEY (64 hex digits) the database is sealed with that key
 // (SqliteStoreOptions::storage_key): private keys, sessions and all of the application table (log
 // included) are encrypted at rest (not the files in DIR/files/: they are the user's, saved
@@ -36,11 +37,15 @@
 // Groups and files: /group new|add|remove|leave and /g drive the Messenger's groups (sender keys;
 // changes end to end, applied only from an admin; a removed member gets no later key). /send
 // encrypts a file with hush::upload_attachment_file into the relay's blob store (RelayLink is the
-// hush::BlobStore: BLOB_PUT, BLOB_CHUNK, BLOB_GET) and sends the pointer inside the message; a
-// received file is fetched and checked by hush::download_and_decrypt into DIR/files/. Receipts:
-// the Messenger sends a delivery receipt when a message is stored (--receipts), hush-chat a read
+// hush::BlobStore: BLOB_PUT, BLOB_CHUNK, BLOB_GET; BLOB_DELETE when the message was not sent)
+// and sends the pointer inside the message; a received file's pointer is stored with the message
+// (one transaction), then the file is fetched and checked by hush::download_and_decrypt into
+// DIR/files/ from the main loop (synchronously, one at a time, at most --max-file-bytes unless
+// /save asked; within --files-quota; a blob saved already is not fetched again). Receipts: the
+// Messenger sends a delivery receipt when a message is stored (--receipts), hush-chat a read
 // receipt when it prints one; receipts that come raise the mark of our message in the log
-// (chat/mid/ID -> its entry) and print a line once per message, person and kind.
+// (chat/mid/ID -> its entry; a group message's per recipient, chat/to/ID, from those it went to
+// only) and print a line once per message, person and kind.
 //
 // Offline and healing: a message typed while the relay is unreachable stays in the Messenger's
 // outbox and is sent when hush-chat reconnects (it flushes the outbox then, and every
@@ -82,6 +87,8 @@
 //   ✓✓ delivered: "TEXT" to PEER | ✓✓ read: "TEXT" by PEER  (" in #GROUP" for group messages)
 //   * [#GROUP] alice added carol | removed carol | carol left | ... (group changes, in words)
 //   * file from PEER: "NAME" (N bytes) saved as DIR/files/NAME   (received files)
+//   * file from PEER: "NAME" (N bytes) not fetched: larger than ... (--max-file-bytes); /save ID
+//     fetches it                      (a file over the cap: it waits for /save ID)
 // Exit status: 0; 1 usage, start-up or connection error (also: the relay no longer accepts this
 // device); 2 a scripted command failed (the script went on); 3 a /wait timed out.
 //
@@ -191,7 +198,9 @@ commands:
   /group remove GROUP NAME   remove NAME from the group (admins only): NAME gets nothing sent
                      to the group from then on
   /group leave GROUP         leave the group
-  /groups            our groups and their members (* an admin; groups we left are marked)
+  /groups            our groups, the start of their ids and their members (* an admin; groups
+                     we left are marked). A name several groups have means the one we made;
+                     #?ID (the start of a group's id, as /groups shows it) names any group
   /g GROUP TEXT      send TEXT to the group; shown as [#GROUP] NAME: TEXT at its members
   /send NAME FILE    send the file FILE to NAME (or to #GROUP): encrypted here, stored at the
                      relay as ciphertext, its key sent inside the message; at most 2 GiB.

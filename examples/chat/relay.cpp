@@ -84,7 +84,7 @@ namespace {
 constexpr std::string_view kUsage =
     R"(usage: hush-relay --db PATH [--port N] [--record FILE] [--impersonate HANDLE]...
                   [--idle-timeout S] [--fetch-burst N] [--fetch-interval S] [--queue-limit N]
-                  [--max-blob-bytes N] [--blob-days N]
+                  [--max-blob-bytes N] [--blob-days N] [--blob-quota N]
        hush-relay --db PATH --dump
 
 The relay of the hush chat example (hush-chat is the client). Listens on 127.0.0.1 only, port N
@@ -115,6 +115,8 @@ options:
                          unfinished upload is deleted after an idle hour. Blobs take at most
                          8 GiB and 1000 blobs per handle, 64 GiB and 10000 blobs in all (each
                          counted as at least 128 KiB)
+  --blob-quota N         the bytes of blobs one handle may keep (default 8 GiB; the tests make it
+                         small)
   --impersonate HANDLE   FOR DEMONSTRATIONS AND TESTS ONLY: act as a man in the middle for HANDLE,
                          handing out a bundle of the relay's own keys (made once, kept in the
                          database) and a device list signed by them to anyone but HANDLE
@@ -167,7 +169,7 @@ struct Options {
   // The largest blob (attachment ciphertext) taken: by default that of hush's largest attachment.
   std::uint64_t max_blob_bytes = hush::attachment_ciphertext_size(hush::kMaxAttachmentBytes);
   // How long blobs are kept (--blob-days for finished ones).
-  RelayDb::BlobTimes blob_times;
+  RelayDb::BlobPolicy blob_policy;
 };
 
 std::uint32_t number_option(const std::string& name, const std::string& v, std::uint32_t min,
@@ -217,8 +219,18 @@ Options parse_options(int argc, char** argv) {
     } else if (arg == "--max-blob-bytes") {
       o.max_blob_bytes = number_option("--max-blob-bytes", value(), 1, 0xFFFFFFFFu);
     } else if (arg == "--blob-days") {
-      o.blob_times.finished_seconds =
+      o.blob_policy.finished_seconds =
           std::uint64_t{number_option("--blob-days", value(), 1, 3650)} * 86400;
+    } else if (arg == "--blob-quota") {
+      const std::string v = value();
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v[0] == '-' || n < kBlobChunkBytes ||
+          n > kMaxBlobBytesPerHandle)
+        usage_error("--blob-quota must be a number of bytes from " +
+                    std::to_string(kBlobChunkBytes) + " to " +
+                    std::to_string(kMaxBlobBytesPerHandle));
+      o.blob_policy.bytes_per_handle = n;
     } else if (arg == "--queue-limit") {
       o.queue.envelopes = number_option("--queue-limit", value(), 1, kMaxQueuedEnvelopes);
     } else {
@@ -867,7 +879,7 @@ void Session::blob(const Message& m) {
       return;
     }
     const std::string id = hex(raw.data(), raw.size());
-    if (db.blob_begin(handle_, device_, id, m.id, now, relay_.options().blob_times) ==
+    if (db.blob_begin(handle_, device_, id, m.id, now, relay_.options().blob_policy) ==
         RelayDb::BlobBegin::kFull) {
       log_line("relay: " + who() + ": BLOB_PUT refused: too many blobs");
       error(m.req, "blob_store_full");

@@ -667,7 +667,7 @@ void RelayDb::set_impostor(const std::string& handle, const Bytes& snapshot) {
 
 // ---- blobs ----
 
-std::size_t RelayDb::blob_expire(std::uint64_t now, const BlobTimes& times) {
+std::size_t RelayDb::blob_expire(std::uint64_t now, const BlobPolicy& times) {
   const auto cut = [&](std::uint64_t age) {
     return static_cast<std::int64_t>(now > age ? now - age : 0);
   };
@@ -686,7 +686,7 @@ std::size_t RelayDb::blob_expire(std::uint64_t now, const BlobTimes& times) {
 
 RelayDb::BlobBegin RelayDb::blob_begin(const std::string& handle, std::uint32_t device,
                                        const std::string& id, std::uint64_t size, std::uint64_t now,
-                                       const BlobTimes& times) {
+                                       const BlobPolicy& times) {
   Transaction tx(db_);
   blob_expire(now, times);
   // What is kept, without this device's unfinished upload (which a new one replaces); every blob
@@ -705,7 +705,7 @@ RelayDb::BlobBegin RelayDb::blob_begin(const std::string& handle, std::uint32_t 
   count.reset();
   const std::uint64_t charged = std::max<std::uint64_t>(size, kBlobChunkBytes);
   if (all >= kMaxBlobs || mine >= kMaxBlobsPerHandle || all_bytes + charged > kMaxBlobBytes ||
-      my_bytes + charged > kMaxBlobBytesPerHandle) {
+      my_bytes + charged > times.bytes_per_handle) {
     tx.commit();  // (only what had expired is gone: the device's unfinished upload stays)
     return BlobBegin::kFull;
   }

@@ -201,20 +201,22 @@ class RelayDb {
 
   // ---- blobs ----
   /// How long blobs are kept: an unfinished upload untouched for `unfinished_seconds`, a finished
-  /// blob `finished_seconds` after its upload began.
-  struct BlobTimes {
+  /// blob `finished_seconds` after its upload began; and the bytes one handle may keep
+  /// (hush-relay --blob-quota lowers it, for tests).
+  struct BlobPolicy {
     std::uint64_t unfinished_seconds = kBlobIdleSeconds;
     std::uint64_t finished_seconds = std::uint64_t{kBlobDays} * 86400;
+    std::uint64_t bytes_per_handle = kMaxBlobBytesPerHandle;
   };
   /// Deletes the blobs that expired by `now` (seconds since the epoch) under `times`; how many.
-  std::size_t blob_expire(std::uint64_t now, const BlobTimes& times);
+  std::size_t blob_expire(std::uint64_t now, const BlobPolicy& times);
   enum class BlobBegin { kStarted, kFull };
   /// Starts an upload of `size` bytes under the new id `id` (random, made by the caller) for
   /// (handle, device), dropping that device's unfinished upload if any; first deletes what
   /// expired. kFull (and the unfinished upload kept) if the counts or bytes would exceed the
   /// limits, every blob counted as at least kBlobChunkBytes.
   BlobBegin blob_begin(const std::string& handle, std::uint32_t device, const std::string& id,
-                       std::uint64_t size, std::uint64_t now, const BlobTimes& times);
+                       std::uint64_t size, std::uint64_t now, const BlobPolicy& times);
   enum class BlobAppend { kAppended, kCompleted, kUnknown, kComplete, kInvalidChunk };
   /// Appends `data` to the unfinished blob `id` of (handle, device): kUnknown if there is no blob
   /// `id` of theirs, kComplete if it is finished, kInvalidChunk (nothing changed) unless `data` is

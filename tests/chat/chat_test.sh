@@ -90,6 +90,10 @@ WORK=$(mktemp -d)
 RELAY_PID=""
 PORT=""
 cleanup() {
+  if [[ -n ${OTHER_RELAY_PID:-} ]]; then  # (a relay set aside while another runs)
+    kill "$OTHER_RELAY_PID" 2>/dev/null || true
+    wait "$OTHER_RELAY_PID" 2>/dev/null || true
+  fi
   if [[ -n $RELAY_PID ]]; then
     kill "$RELAY_PID" 2>/dev/null || true
     wait "$RELAY_PID" 2>/dev/null || true
@@ -699,6 +703,24 @@ robustness() {
   hostile blobber --handle blobber blobs
   expect_line "$WORK/blobber.out" "blobs: empty invalid_blob_size, huge blob_too_large, unfinished blob_incomplete, odd pieces invalid_blob_chunk/invalid_blob_chunk/invalid_blob_chunk/invalid_blob_chunk then OK, read 10+0 bytes, past end invalid_blob_offset, finished blob_complete, bad id unknown_blob, pieces OK/invalid_blob_chunk/OK/OK, middle 131072, delete OK then unknown_blob/unknown_blob"
   ok "refused each with its own reason (pieces of another size change nothing), and kept the connection"
+
+  step "a full blob store: a refused upload changes nothing; every blob counts as a piece"
+  OTHER_RELAY_PID=$RELAY_PID
+  local main_port=$PORT
+  mkdir -p "$WORK/quota"
+  "$RELAY" --db "$WORK/quota/relay.db" --port 0 --blob-quota 1048576 >"$WORK/quota.log" 2>&1 &
+  RELAY_PID=$!
+  local deadline=$((SECONDS + WAIT))
+  until [[ $(head -n 1 "$WORK/quota.log" 2>/dev/null) =~ ^listening\ 127\.0\.0\.1:([0-9]+)$ ]]; do
+    ((SECONDS < deadline)) || die "the quota relay did not start"
+    sleep 0.05
+  done
+  PORT=${BASH_REMATCH[1]}
+  hostile quota --handle quota blob-full
+  expect_line "$WORK/quota.out" "blob-full: over blob_store_full, unfinished upload then OK, 6 one-byte blobs, then blob_store_full"
+  stop_relay quota
+  RELAY_PID=$OTHER_RELAY_PID PORT=$main_port OTHER_RELAY_PID=""
+  ok "refused (blob_store_full), the unfinished upload kept; 1 MiB holds 8 blobs, however small"
 
   step "another handle's blobs: no piece appended, no delete"
   hostile blobmaker --handle blobmaker blob-make

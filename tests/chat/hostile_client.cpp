@@ -576,6 +576,42 @@ int main(int argc, char** argv) {
         empty.c_str(), huge.c_str(), unfinished.c_str(), odd.c_str(), right.c_str(), read.c_str(),
         past.c_str(), finished.c_str(), bad.c_str(), pieces.c_str(), middle.c_str(),
         deleted.c_str(), gone.c_str());
+  } else if (command == "blob-full" && args.empty()) {
+    // Against a relay started with --blob-quota 1048576 (8 pieces of 128 KiB).
+    auto put = [&](std::uint64_t size) {
+      Message m;
+      m.kind = Kind::kBlobPut;
+      m.id = size;
+      return link.request(m);
+    };
+    auto chunk = [&](const std::string& id, std::size_t n) {
+      Message m;
+      m.kind = Kind::kBlobChunk;
+      m.name = id;
+      m.body.assign(n, 0x42);
+      return reason_of(link.request(m));
+    };
+    const Message a = put(10);
+    if (a.kind != Kind::kBlobId || chunk(a.name, 10) != "OK") fail("blob a refused");
+    const Message b = put(10);  // left unfinished
+    if (b.kind != Kind::kBlobId) fail("blob b refused");
+    // Over the quota: refused, and b's upload is still there to finish.
+    const std::string over = reason_of(put(1000000));
+    const std::string b_after = chunk(b.name, 10);
+    // Every blob counts as at least one piece: after a and b, six one-byte blobs fill the rest.
+    std::size_t small = 0;
+    std::string then = "-";
+    for (int k = 0; k < 10; ++k) {
+      const Message m = put(1);
+      if (m.kind != Kind::kBlobId) {
+        then = reason_of(m);
+        break;
+      }
+      if (chunk(m.name, 1) != "OK") fail("a one-byte piece was refused");
+      ++small;
+    }
+    std::printf("blob-full: over %s, unfinished upload then %s, %zu one-byte blobs, then %s\n",
+                over.c_str(), b_after.c_str(), small, then.c_str());
   } else if (command == "blob-make" && args.empty()) {
     // An unfinished upload and a finished blob, for blob-poke from another handle.
     Message put;
