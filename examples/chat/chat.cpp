@@ -554,7 +554,12 @@ std::string describe_refusal(const std::string& reason) {
     return "the relay refused: it holds a newer device list of ours";
   if (reason == "blob_too_large") return "the relay refused: the file is larger than it takes";
   if (reason == "blob_store_full") return "the relay refused: it stores no more files for us";
-  if (reason == "unknown_blob") return "the relay has no such file (deleted, or never complete)";
+  if (reason == "unknown_blob") return "the relay has no such file (deleted, or expired)";
+  if (reason == "blob_incomplete")
+    return "the relay has that file only in part (its upload is unfinished)";
+  if (reason == "invalid_blob_offset" || reason == "invalid_blob_chunk" ||
+      reason == "blob_complete")
+    return "the relay refused a piece of the file (" + reason + ")";
   if (reason == "mailbox_busy") return "the relay refused: that link mailbox is in use";
   if (reason == "relay_busy" || reason == "too_many_links")
     return "the relay refused: too many links waiting; try again later";
@@ -953,6 +958,8 @@ class Client {
   hush::Result<Message> request(Message m);
   // Sends several requests at once (pipelined on the one connection) and waits for every reply.
   std::vector<hush::Result<Message>> request_all(std::vector<Message> ms);
+  // Deletes a blob we uploaded (BLOB_DELETE), saying so if the relay does not.
+  void delete_blob(const std::string& id);
 
  private:
   // An envelope as the relay delivered it: its delivery id and the device it came from.
@@ -995,7 +1002,7 @@ class Client {
   void pump_downloads();
   bool save_file(std::uint64_t n, bool asked);
   bool cmd_save(const std::string& arg);
-  void delete_blob(const std::string& id);
+
   std::string group_label(const hush::GroupId& id) const;
   std::optional<hush::GroupId> find_group(const std::string& name, bool members_only);
   bool log_sent(const std::string& conversation, const Bytes& message_id, const std::string& text,
@@ -1249,8 +1256,10 @@ hush::Result<std::string> RelayLink::put(hush::ByteSource& blob, std::uint64_t s
     }
     for (auto& reply : client_.request_all(std::move(pieces))) {
       if (!reply) return reply.error();
-      if (reply->kind != Kind::kOk)
+      if (reply->kind != Kind::kOk) {
+        client_.delete_blob(id);  // (what it has of it: it would wait an hour to expire)
         return hush::Error(hush::Errc::kTransportFailure, "relay: refused a piece of the blob");
+      }
     }
   }
   return id;
@@ -2115,7 +2124,8 @@ void Client::on_receipt(const hush::Receipt& r) {
       }
     }
     term_.print(std::string("\u2713\u2713 ") + (read ? "read: " : "delivered: ") +
-                    short_quote(entry->text) + (read ? " by " : " to ") + r.from.name + in + count,
+                    short_quote(entry->text) + (read ? " by " : " to ") + printable(r.from.name) +
+                    in + count,
                 Terminal::Style::kInfo);
   }
 }
@@ -3203,14 +3213,18 @@ bool Client::cmd_send_file(const std::string& to_typed, const std::string& path)
 // our quota, until it expires).
 void Client::delete_blob(const std::string& id) {
   if (!valid_blob_id(id) || !connected_) return;
+  // (The refusal that made us delete it stays the one to tell.)
+  const std::string refusal = last_refusal_, code = last_error_code_;
   Message m;
   m.kind = Kind::kBlobDelete;
   m.name = id;
   auto reply = request(std::move(m));
   if (!reply || reply->kind != Kind::kOk)
-    error("and the relay did not delete its upload (" +
+    error("the relay did not delete our upload of the file (" +
           (last_refusal_.empty() ? std::string("no answer") : last_refusal_) +
           "): it expires there");
+  last_refusal_ = refusal;
+  last_error_code_ = code;
 }
 
 bool Client::cmd_wait(const std::vector<std::string>& args) {

@@ -1194,6 +1194,12 @@ int run(int argc, char** argv) {
     db->dump(stdout);
     return 0;
   }
+  try {  // (and at every upload: blob_begin)
+    db->blob_expire(static_cast<std::uint64_t>(std::time(nullptr)), options.blob_policy);
+  } catch (const DbError& e) {
+    std::fprintf(stderr, "hush-relay: %s\n", e.what());
+    return 1;
+  }
   ::signal(SIGPIPE, SIG_IGN);
   Recorder recorder(options.record);
   asio::io_context io;
