@@ -2319,8 +2319,11 @@ bool Client::save_file(std::uint64_t n, bool asked) {
       }
       return wait(why);
     }
-    if (code == hush::Errc::kStoreFailure || code == hush::Errc::kLimitExceeded) return wait(why);
     // The relay no longer has it, or served other bytes, or it does not decrypt: never will.
+    // Anything else (a full disk, DIR/files gone, too many files of that name) may pass later.
+    if (code != hush::Errc::kTransportFailure && code != hush::Errc::kDigestMismatch &&
+        code != hush::Errc::kAttachmentCorrupt && code != hush::Errc::kAttachmentTooLarge)
+      return wait(why);
     if (auto st = store_->erase_app_data(key); !st) return wait(code_name(st.error()));
     pending_files_.erase(n);
     error(what + " not saved: " + why);

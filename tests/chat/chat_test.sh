@@ -1536,6 +1536,22 @@ EOF
   chat bob6 bob 2 <<<"/save $n"
   expect_line "$WORK/bob6.out" "! /save $n: no such file waits (/save lists them)"
   ok "announced with an id, kept across a restart, held back by the quota, saved by /save $n (then gone)"
+  # A download that fails (here STATE/files is not a directory) loses nothing: /save later.
+  mv "$WORK/bob/files" "$WORK/bob-files"
+  touch "$WORK/bob/files"
+  head -c 100 /dev/urandom >"$WORK/small.bin"
+  chat bob7 bob 0 <<<"/wait 1 $WAIT" &
+  pid=$!
+  chat alice9 alice 0 <<<"/send bob $WORK/small.bin"
+  wait "$pid" || die "bob's hush-chat failed"
+  n=$(sed -n 's/^! file from alice: "small.bin" (100 bytes) not saved: .*; \/save \([0-9]*\) tries again$/\1/p' "$WORK/bob7.out")
+  [[ -n $n ]] || { show "$WORK/bob7.out"; die "the failed download did not say /save ID"; }
+  rm "$WORK/bob/files"
+  mv "$WORK/bob-files" "$WORK/bob/files"
+  chat bob8 bob 0 <<<"/save $n"
+  expect_line "$WORK/bob8.out" "* file from alice: \"small.bin\" (100 bytes) saved as $WORK/bob/files/small.bin"
+  cmp -s "$WORK/small.bin" "$WORK/bob/files/small.bin" || die "bob saved other bytes than alice sent"
+  ok "a download that failed is kept: saved by /save $n afterwards"
 
   step "a group name taken by someone else's group; a file to a group that reaches nobody"
   chat carol3 carol 0 <<EOF
@@ -1553,7 +1569,6 @@ EOF
   local other
   other=$(sed -n 's/^\* #family (#?\([0-9a-f]\{8\}\)): alice, carol\*$/\1/p' "$WORK/alice7.out")
   [[ -n $other ]] || { show "$WORK/alice7.out"; die "alice's /groups does not show carol's #family with its id"; }
-  head -c 100 /dev/urandom >"$WORK/small.bin"
   chat alice8 alice 2 <<EOF
 /g #?$other group-7: to carol's family
 /send #pair $WORK/small.bin
