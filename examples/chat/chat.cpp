@@ -812,16 +812,22 @@ hush::SecretBytes encode_pending(bool manual, const std::string& from,
   return out;
 }
 
-// A stored record (our own, but a damaged one must not crash us: nullopt then).
-std::optional<PendingFile> decode_pending(const Bytes& b) {
-  if (b.size() < 3 || b[0] != 'F' || b[1] > 1 || b.size() - 3 < b[2]) return std::nullopt;
-  PendingFile f;
-  f.manual = b[1] == 1;
-  f.from.assign(reinterpret_cast<const char*>(b.data()) + 3, b[2]);
-  auto p = hush::AttachmentPointer::parse(hush::ByteView(b).subspan(3 + std::size_t{b[2]}));
-  if (!p) return std::nullopt;
-  f.pointer = std::move(*p);
-  return f;
+// A stored record (our own, but a damaged one must not crash us: nullopt then). Wipes `b` (it
+// holds the file's key).
+std::optional<PendingFile> decode_pending(Bytes& b) {
+  std::optional<PendingFile> out;
+  if (b.size() >= 3 && b[0] == 'F' && b[1] <= 1 && b.size() - 3 >= b[2]) {
+    PendingFile f;
+    f.manual = b[1] == 1;
+    f.from.assign(reinterpret_cast<const char*>(b.data()) + 3, b[2]);
+    auto p = hush::AttachmentPointer::parse(hush::ByteView(b).subspan(3 + std::size_t{b[2]}));
+    if (p) {
+      f.pointer = std::move(*p);
+      out = std::move(f);
+    }
+  }
+  hush::secure_wipe(b);
+  return out;
 }
 
 // The N of "PREFIX" + N, if `key` is one.
@@ -2152,7 +2158,10 @@ void Client::on_group_change(const hush::GroupChangeEvent& e) {
   const std::optional<hush::GroupInfo> before =
       it == groups_.end() ? std::nullopt : std::optional<hush::GroupInfo>(it->second);
   groups_[now.id] = now;
-  const std::string label = "[#" + printable(now.name) + "] ";
+  // ("#?0123abcd" for a group whose name another group has too: what /g takes for it.)
+  const std::string shown = group_label(now.id);
+  const std::string label = "[" + shown + "] ";
+  const std::string typed = shown.rfind("#?", 0) == 0 ? shown : printable(now.name);
   auto list = [](const std::vector<std::string>& v) {
     std::string out;
     for (const auto& x : v)
@@ -2165,7 +2174,7 @@ void Client::on_group_change(const hush::GroupChangeEvent& e) {
       if (m != e.author.name) others.push_back(m);
     // (Revision 1 is the group as made; a later one reaches us first when we are added.)
     info(label + who + (now.revision <= 1 ? " made the group, with " : " added you; with ") +
-         list(others) + " (/g " + printable(now.name) + " TEXT writes to it)");
+         list(others) + " (/g " + typed + " TEXT writes to it)");
     return;
   }
   std::vector<std::string> added, removed;
@@ -2182,7 +2191,7 @@ void Client::on_group_change(const hush::GroupChangeEvent& e) {
     if (r == e.author.name) {
       info(label + printable(r) + " left the group");
     } else if (r == handle_) {
-      info(label + who + " removed you: you get nothing more sent to #" + printable(now.name));
+      info(label + who + " removed you: you get nothing more sent to " + shown);
     } else {
       info(label + who + " removed " + printable(r));
     }

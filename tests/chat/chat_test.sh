@@ -1569,6 +1569,7 @@ EOF
   local other
   other=$(sed -n 's/^\* #family (#?\([0-9a-f]\{8\}\)): alice, carol\*$/\1/p' "$WORK/alice7.out")
   [[ -n $other ]] || { show "$WORK/alice7.out"; die "alice's /groups does not show carol's #family with its id"; }
+  expect_line "$WORK/alice7.out" "* [#?$other] carol made the group, with alice (/g #?$other TEXT writes to it)"
   chat alice8 alice 2 <<EOF
 /g #?$other group-7: to carol's family
 /send #pair $WORK/small.bin
