@@ -1553,6 +1553,17 @@ EOF
   cmp -s "$WORK/small.bin" "$WORK/bob/files/small.bin" || die "bob saved other bytes than alice sent"
   ok "a download that failed is kept: saved by /save $n afterwards"
 
+  step "one blob pointed to five times in a message is saved once"
+  chat bob9 bob 0 <<<"/wait 1 $WAIT" &
+  pid=$!
+  hostile mallory --handle mallory send mallory bob 1 copies:5 "five of the same"
+  expect_line "$WORK/mallory.out" "send: 1 sent, 0 refused (-)"
+  wait "$pid" || die "bob's hush-chat failed"
+  expect_line "$WORK/bob9.out" "* file from mallory: \"same.bin\" (100 bytes) saved as $WORK/bob/files/same.bin"
+  [[ $(grep -c '^\* file from mallory: "same.bin" (100 bytes) is the file saved already as '"$WORK"'/bob/files/same.bin: not fetched again$' "$WORK/bob9.out") == 4 ]] || { show "$WORK/bob9.out"; die "the same blob was not recognised four times"; }
+  [[ ! -e "$WORK/bob/files/same (1).bin" ]] || die "the same blob was saved twice"
+  ok "saved once; the four other pointers to it fetched nothing"
+
   step "a group name taken by someone else's group; a file to a group that reaches nobody"
   chat carol3 carol 0 <<EOF
 /group new family alice

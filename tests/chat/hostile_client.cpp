@@ -10,11 +10,13 @@
 // commands, one per run (each prints one result line, parsed by chat_test.sh):
 //   fetch NAME N          N bundle fetches of NAME
 //                         -> "fetch: OK bundles, REFUSED refused (REASON)"
-//   send CLAIM TO N [forge] [TEXT]
+//   send CLAIM TO N [forge] [copies:K] [TEXT]
 //                         N messages for TO from a throwaway identity whose envelopes name CLAIM
 //                         as their sender (Messenger over an in-memory store; the bundle is
 //                         fetched through this connection); "forge" breaks each Signal message's
-//                         MAC -> "send: OK sent, REFUSED refused (REASON)"
+//                         MAC; "copies:K" uploads a 100-byte file "same.bin" once and attaches its
+//                         pointer K times to each message -> "send: OK sent, REFUSED refused
+//                         (REASON)"
 //   idle S                say nothing, for at most S seconds, until the relay closes the
 //                         connection -> "idle: closed after T.T s" or "idle: still open after S s"
 //   publish               publish keys with one-time prekeys 1..5 twice, fetch our own bundle
@@ -25,11 +27,16 @@
 //   link-flood            post link messages to fresh mailboxes until the relay refuses
 //                         -> "link-flood: N posted, then REASON"
 //   blobs                 blob requests out of order and out of bounds: an empty and a huge
-//                         upload, a fetch of an unfinished blob, a piece beyond the announced
-//                         size, a complete upload fetched in pieces and past its end, a piece for
-//                         a finished blob, a malformed id
-//                         -> "blobs: empty R, huge R, unfinished R, overlong R then R, read N+M
-//                            bytes, past end R, finished R, bad id R"
+//                         upload, a fetch of an unfinished blob, pieces of the wrong sizes, a
+//                         complete upload fetched in pieces and past its end, a piece for a
+//                         finished blob, a malformed id, a read in the middle of a blob, a delete
+//                         -> "blobs: empty R, huge R, unfinished R, odd pieces R/R/R/R then R, ..."
+//   blob-full             (a relay with --blob-quota 1048576) uploads until refused
+//                         -> "blob-full: over R, unfinished upload then R, N one-byte blobs, then
+//                         R"
+//   blob-make             a finished and an unfinished upload -> "blob-make: ID ID"
+//   blob-poke ID ID       a piece for and a delete of each (another handle's)
+//                         -> "blob-poke: R/R R/R"
 //   secrets               (no connection) print what a link must never show the relay, in hex:
 //                         "token HEX" and "identity-private HEX" of DIR
 // Exit status: 0 when the command ran (whatever the relay answered), 1 on a usage or connection
@@ -201,9 +208,12 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
   // The envelopes carrying `text` for `to`'s devices; empty if the bundle fetch was refused (then
   // `refusal` holds the reply).
   std::vector<hush::OutgoingEnvelope> make(const std::string& to, const std::string& text,
-                                           Message& refusal) {
+                                           Message& refusal,
+                                           std::span<const hush::AttachmentPointer> files = {}) {
     envelopes_.clear();
-    auto sent = messenger_.send(to, hush::as_bytes(text));
+    hush::SendOptions options;
+    options.attachments = files;
+    auto sent = messenger_.send(to, hush::as_bytes(text), options);
     if (!sent) {
       refusal = last_;
       return {};
@@ -254,6 +264,56 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
   Bytes own_list_;
   std::vector<hush::OutgoingEnvelope> envelopes_;
   Message last_;
+};
+
+// Uploads blobs through the connection, as hush-chat does (pieces of exactly kBlobChunkBytes).
+class RelayBlobs final : public hush::BlobStore {
+ public:
+  explicit RelayBlobs(Link& link) : link_(link) {}
+  hush::Result<std::string> put(hush::ByteSource& blob, std::uint64_t size) override {
+    Message begin;
+    begin.kind = Kind::kBlobPut;
+    begin.id = size;
+    const Message id = link_.request(begin);
+    if (id.kind != Kind::kBlobId) return hush::Error(hush::Errc::kTransportFailure, "BLOB_PUT");
+    for (std::uint64_t sent = 0; sent < size;) {
+      Message m;
+      m.kind = Kind::kBlobChunk;
+      m.name = id.name;
+      m.body.resize(static_cast<std::size_t>(
+          std::min<std::uint64_t>(hush_chat::kBlobChunkBytes, size - sent)));
+      for (std::size_t got = 0; got < m.body.size();) {
+        auto n = blob.read(std::span<std::uint8_t>(m.body).subspan(got));
+        if (!n) return n.error();
+        if (*n == 0) return hush::Error(hush::Errc::kInvalidArgument, "short blob");
+        got += *n;
+      }
+      sent += m.body.size();
+      if (link_.request(m).kind != Kind::kOk)
+        return hush::Error(hush::Errc::kTransportFailure, "BLOB_CHUNK");
+    }
+    return id.name;
+  }
+  hush::Status get(std::string_view, hush::ByteSink&) override {
+    return hush::Error(hush::Errc::kTransportFailure, "not here");
+  }
+
+ private:
+  Link& link_;
+};
+
+// 100 bytes of memory, read once.
+class Hundred final : public hush::ByteSource {
+ public:
+  hush::Result<std::size_t> read(std::span<std::uint8_t> buffer) override {
+    const std::size_t n = std::min(buffer.size(), left_);
+    std::fill_n(buffer.begin(), n, std::uint8_t{0x5A});
+    left_ -= n;
+    return n;
+  }
+
+ private:
+  std::size_t left_ = 100;
 };
 
 // Protobuf, as far as forge() needs it: the value of length-delimited field `number` in
@@ -423,10 +483,13 @@ int main(int argc, char** argv) {
     const std::string& to = args[1];
     const std::size_t n = number(args[2].c_str());
     bool forged = false;
+    std::size_t copies = 0;
     std::string text = "from a hostile client";
     for (std::size_t k = 3; k < args.size(); ++k) {
       if (args[k] == "forge") {
         forged = true;
+      } else if (args[k].rfind("copies:", 0) == 0) {
+        copies = number(args[k].c_str() + 7);
       } else {
         text = args[k];
       }
@@ -440,10 +503,20 @@ int main(int argc, char** argv) {
       list.body = impostor.own_list();
       if (link.request(list).kind != Kind::kOk) fail("our own device list was refused");
     }
+    // One blob, and its pointer `copies` times (a receiver must not save it `copies` times).
+    std::vector<hush::AttachmentPointer> files;
+    if (copies > 0) {
+      RelayBlobs blobs(link);
+      Hundred source;
+      auto pointer = hush::upload_attachment(ctx, blobs, source, 100, "", "same.bin");
+      if (!pointer) fail("cannot upload the file");
+      for (std::size_t k = 0; k < copies; ++k)
+        files.push_back(pointer->clone());
+    }
     Tally t;
     for (std::size_t k = 1; k <= n; ++k) {
       Message refusal;
-      auto envelopes = impostor.make(to, text + " " + std::to_string(k), refusal);
+      auto envelopes = impostor.make(to, text + " " + std::to_string(k), refusal, files);
       if (envelopes.empty()) {
         t.count(false, refusal);
         continue;
