@@ -1652,6 +1652,21 @@ EOF
   grep -qE '^\* #family \(#\?[0-9a-f]{8}, ours\): alice\*, dave$' "$WORK/alice5.out" || { show "$WORK/alice5.out"; die "alice's /groups does not show her #family"; }
   ok "dave reads what came after his joining only; bob's leaving shows at alice"
   stop_relay relay2
+
+  step "a file to a group that no device took: an error, nothing logged, the blob deleted"
+  # (A queue of 4 envelopes per device: alice's share of dave's is one, taken by the group's
+  # making; the file's message is refused.)
+  start_relay relay3 --queue-limit 4
+  chat alice10 alice 2 <<EOF
+/group new duo dave
+/send #duo $WORK/small.bin
+/history #duo
+EOF
+  expect_line "$WORK/alice10.out" "! file to #duo not sent: the relay refused: too many of our messages already wait in the recipient's mailbox (group messages are not kept: send it again)"
+  expect_line "$WORK/alice10.out" "* the last 0 messages with #duo:"
+  expect_grep "$WORK/relay3.log" "deleted by its uploader"
+  ok "said so; /history #duo is empty; the relay deleted the upload"
+  stop_relay relay3
 }
 
 case $SCENARIO in
