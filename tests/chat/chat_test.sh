@@ -1564,6 +1564,24 @@ EOF
   [[ ! -e "$WORK/bob/files/same (1).bin" ]] || die "the same blob was saved twice"
   ok "saved once; the four other pointers to it fetched nothing"
 
+  step "a group whose maker lists members that are no handles"
+  local long
+  long=$(printf 'x%.0s' {1..100})
+  # (100 bytes, over the relay's name limit; and "bob" with a right-to-left override inside.)
+  hostile evil --handle mallory4 group bob "$long" $'bo\xe2\x80\xaeb'
+  expect_line "$WORK/evil.out" "group: 1 sent, 0 refused (-)"
+  chat bob10 bob 0 <<EOF
+/sync
+/g evil hello evil
+EOF
+  expect_line "$WORK/bob10.out" "* [#evil] mallory4 made the group, with bob, bo?b, $long (/g evil TEXT writes to it)"
+  grep -qE "^\[me -> #evil\] hello evil$stamp_re" "$WORK/bob10.out" || { show "$WORK/bob10.out"; die "bob's message to #evil was not sent"; }
+  expect_no_grep "$WORK/bob10.out" "lost the connection"
+  expect_no_grep "$WORK/bob10.out" $'\xe2\x80\xae'
+  expect_no_grep "$WORK/relay.log" "malformed frame"
+  ok "bob stays connected (the names never went to the relay), and sees the override as '?'"
+
+
   step "a group name taken by someone else's group; a file to a group that reaches nobody"
   chat carol3 carol 0 <<EOF
 /group new family alice

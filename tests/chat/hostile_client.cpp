@@ -17,6 +17,9 @@
 //                         MAC; "copies:K" uploads a 100-byte file "same.bin" once and attaches its
 //                         pointer K times to each message -> "send: OK sent, REFUSED refused
 //                         (REASON)"
+//   group TO NAME...      a group "evil" of us, TO and the made-up members NAME... (no handles:
+//                         too long, or with bidi controls); its change goes to TO's devices
+//                         -> "group: OK sent, REFUSED refused (REASON)"
 //   idle S                say nothing, for at most S seconds, until the relay closes the
 //                         connection -> "idle: closed after T.T s" or "idle: still open after S s"
 //   publish               publish keys with one-time prekeys 1..5 twice, fetch our own bundle
@@ -220,6 +223,17 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
     }
     return envelopes_;
   }
+  // The envelopes of a new group "evil" of us, `to` and the made-up `others` (the group change,
+  // for `to`'s devices).
+  std::vector<hush::OutgoingEnvelope> make_group(const std::string& to,
+                                                 const std::vector<std::string>& others) {
+    envelopes_.clear();
+    std::vector<std::string> members{to};
+    members.insert(members.end(), others.begin(), others.end());
+    auto made = messenger_.create_group("evil", members);
+    if (!made) fail("create_group: " + std::string(hush::to_string(made.error().code())));
+    return envelopes_;
+  }
   // Our own device list (signed by our throwaway identity), for publishing under our handle.
   const Bytes& own_list() const { return own_list_; }
   hush::Status send(const hush::Address& to, hush::ByteView envelope) override {
@@ -231,6 +245,8 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
   }
   hush::Result<std::optional<Bytes>> fetch_device_list(std::string_view name) override {
     if (name == claim_) return std::optional<Bytes>(own_list_);
+    // (A made-up member: no list, and nothing the relay would close the connection over.)
+    if (!hush_chat::valid_handle(name)) return std::optional<Bytes>();
     Message m;
     m.kind = Kind::kFetchList;
     m.name = std::string(name);
@@ -533,6 +549,26 @@ int main(int argc, char** argv) {
       }
     }
     std::printf("send: %zu sent, %zu refused (%s)\n", t.ok, t.refused, t.why().c_str());
+  } else if (command == "group" && args.size() >= 2) {
+    // A group "evil" of us, args[0] and the made-up members args[1..] (names that are no handles).
+    Impostor impostor(link, handle);
+    Message list;
+    list.kind = Kind::kPublishList;
+    list.body = impostor.own_list();
+    if (link.request(list).kind != Kind::kOk) fail("our own device list was refused");
+    const std::vector<std::string> others(args.begin() + 1, args.end());
+    Tally t;
+    for (auto& e : impostor.make_group(args[0], others)) {
+      if (e.recipient.name != args[0]) continue;
+      Message m;
+      m.kind = Kind::kSend;
+      m.name = e.recipient.name;
+      m.device = hush::to_uint(e.recipient.device_id);
+      m.body = std::move(e.envelope);
+      const Message reply = link.request(m);
+      t.count(reply.kind == Kind::kOk, reply);
+    }
+    std::printf("group: %zu sent, %zu refused (%s)\n", t.ok, t.refused, t.why().c_str());
   } else if (command == "idle" && args.size() == 1) {
     const auto seconds = static_cast<int>(number(args[0].c_str()));
     link.set_timeout(seconds);
