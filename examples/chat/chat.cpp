@@ -13,7 +13,8 @@
 // State: DIR/hush.db (hush::SqliteStore) holds our identity, prekeys, sessions, peers' identities,
 // device lists and the Messenger's outbox, and in its application table our handle, our device
 // id, our relay account token, the conversation log (the newest 10000 messages, with their marks)
-// and the held messages (held.h); DIR/files/ the files received. With
+// and the held messages (held.h), the received files not saved yet (chat/file/N: their pointers,
+// keys included) and those saved (chat/saved/N); DIR/files/ the files received. With
 // HUSH_CHAT_STORAGE_KEY (64 hex digits) the database is sealed with that key
 // (SqliteStoreOptions::storage_key): private keys, sessions and all of the application table (log
 // included) are encrypted at rest (not the files in DIR/files/: they are the user's, saved
@@ -36,11 +37,15 @@
 // Groups and files: /group new|add|remove|leave and /g drive the Messenger's groups (sender keys;
 // changes end to end, applied only from an admin; a removed member gets no later key). /send
 // encrypts a file with hush::upload_attachment_file into the relay's blob store (RelayLink is the
-// hush::BlobStore: BLOB_PUT, BLOB_CHUNK, BLOB_GET) and sends the pointer inside the message; a
-// received file is fetched and checked by hush::download_and_decrypt into DIR/files/. Receipts:
-// the Messenger sends a delivery receipt when a message is stored (--receipts), hush-chat a read
+// hush::BlobStore: BLOB_PUT, BLOB_CHUNK, BLOB_GET; BLOB_DELETE when the message was not sent)
+// and sends the pointer inside the message; a received file's pointer is stored with the message
+// (one transaction), then the file is fetched and checked by hush::download_and_decrypt into
+// DIR/files/ from the main loop (synchronously, one at a time, at most --max-file-bytes unless
+// /save asked; within --files-quota; a blob saved already is not fetched again). Receipts: the
+// Messenger sends a delivery receipt when a message is stored (--receipts), hush-chat a read
 // receipt when it prints one; receipts that come raise the mark of our message in the log
-// (chat/mid/ID -> its entry) and print a line once per message, person and kind.
+// (chat/mid/ID -> its entry; a group message's per recipient, chat/to/ID, from those it went to
+// only) and print a line once per message, person and kind.
 //
 // Offline and healing: a message typed while the relay is unreachable stays in the Messenger's
 // outbox and is sent when hush-chat reconnects (it flushes the outbox then, and every
@@ -82,6 +87,8 @@
 //   ✓✓ delivered: "TEXT" to PEER | ✓✓ read: "TEXT" by PEER  (" in #GROUP" for group messages)
 //   * [#GROUP] alice added carol | removed carol | carol left | ... (group changes, in words)
 //   * file from PEER: "NAME" (N bytes) saved as DIR/files/NAME   (received files)
+//   * file from PEER: "NAME" (N bytes) not fetched: larger than ... (--max-file-bytes); /save ID
+//     fetches it                      (a file over the cap: it waits for /save ID)
 // Exit status: 0; 1 usage, start-up or connection error (also: the relay no longer accepts this
 // device); 2 a scripted command failed (the script went on); 3 a /wait timed out.
 //
@@ -128,6 +135,7 @@ namespace {
 constexpr std::string_view kUsage =
     R"(usage: hush-chat --state DIR --relay HOST:PORT [--handle NAME] [--recover CODE]
                  [--script FILE] [--timeout S] [--receipts all|delivered|none]
+                 [--max-file-bytes N] [--files-quota N]
        hush-chat --state DIR --relay HOST:PORT --link [--script FILE] [--timeout S]
 
 An end-to-end encrypted chat client (hush, Signal protocol v3) over hush-relay. The first start
@@ -155,6 +163,11 @@ then be left out). A person may have several devices: what they send and receive
   --receipts WHICH   the receipts we send: all (default: delivered when a message is stored,
                      read when it is shown), delivered, or none. Receipts we get are shown
                      whatever this says.
+  --max-file-bytes N received files of at most N bytes (default 104857600, 100 MiB) are
+                     fetched and saved by themselves; a larger one is announced with an id,
+                     and fetched by /save ID
+  --files-quota N    DIR/files/ holds at most N bytes (default 4294967296, 4 GiB): a file that
+                     would go beyond waits for /save ID (after you made room)
 
 environment:
   HUSH_CHAT_STORAGE_KEY  64 hex digits (a 32-byte key): DIR/hush.db is created sealed with it,
@@ -185,12 +198,17 @@ commands:
   /group remove GROUP NAME   remove NAME from the group (admins only): NAME gets nothing sent
                      to the group from then on
   /group leave GROUP         leave the group
-  /groups            our groups and their members (* an admin; groups we left are marked)
+  /groups            our groups, the start of their ids and their members (* an admin; groups
+                     we left are marked). A name several groups have means the one we made;
+                     #?ID (the start of a group's id, as /groups shows it) names any group
   /g GROUP TEXT      send TEXT to the group; shown as [#GROUP] NAME: TEXT at its members
   /send NAME FILE    send the file FILE to NAME (or to #GROUP): encrypted here, stored at the
                      relay as ciphertext, its key sent inside the message; at most 2 GiB.
                      Received files are saved in DIR/files/ (the sender's name for it, made
-                     safe; never replacing a file: "name (1).ext")
+                     safe; never replacing a file: "name (1).ext"); a file saved already (the
+                     same ciphertext) is not fetched again
+  /save [ID]         fetch and save the received file ID (one over --max-file-bytes or the
+                     quota, or one whose download failed); without ID: list those waiting
   /reset NAME        forget the sessions with NAME's devices (NAME's identity stays trusted); the
                      next message fetches new bundles. For demonstrations and tests.
   /wait N [S]        (scripts) wait until N messages have arrived since start (at most S
@@ -208,6 +226,8 @@ constexpr std::string_view kRegisteredKey = "chat/registered";
 constexpr std::string_view kLogNextKey = "chat/log/next";
 // Our device id (u64; absent in a state from before devices, which is device 1).
 constexpr std::string_view kDeviceKey = "chat/device";
+// The ids of the groups we made (16 bytes each): a name another group has too means ours.
+constexpr std::string_view kOwnGroupsKey = "chat/own-groups";
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kMaintenanceInterval = std::chrono::hours(1);
 // How often the outbox is flushed while connected (besides after every reconnect and /trust):
@@ -230,6 +250,10 @@ struct Options {
   std::chrono::milliseconds timeout{10000};
   bool delivery_receipts = true;  // --receipts all|delivered|none
   bool read_receipts = true;
+  // Received files: the largest saved without asking (--max-file-bytes), and the most DIR/files/
+  // may hold (--files-quota).
+  std::uint64_t max_file_bytes = std::uint64_t{100} << 20;
+  std::uint64_t files_quota = std::uint64_t{4} << 30;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -275,6 +299,13 @@ Options parse_options(int argc, char** argv) {
       } else {
         usage_error("--receipts: all, delivered or none");
       }
+    } else if (arg == "--max-file-bytes" || arg == "--files-quota") {
+      const std::string v = value();
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v[0] == '-' || n > (std::uint64_t{1} << 50))
+        usage_error(std::string(arg) + ": a number of bytes");
+      (arg == "--files-quota" ? o.files_quota : o.max_file_bytes) = n;
     } else if (arg == "--script") {
       o.script = value();
     } else if (arg == "--timeout") {
@@ -523,7 +554,12 @@ std::string describe_refusal(const std::string& reason) {
     return "the relay refused: it holds a newer device list of ours";
   if (reason == "blob_too_large") return "the relay refused: the file is larger than it takes";
   if (reason == "blob_store_full") return "the relay refused: it stores no more files for us";
-  if (reason == "unknown_blob") return "the relay has no such file (deleted, or never complete)";
+  if (reason == "unknown_blob") return "the relay has no such file (deleted, or expired)";
+  if (reason == "blob_incomplete")
+    return "the relay has that file only in part (its upload is unfinished)";
+  if (reason == "invalid_blob_offset" || reason == "invalid_blob_chunk" ||
+      reason == "blob_complete")
+    return "the relay refused a piece of the file (" + reason + ")";
   if (reason == "mailbox_busy") return "the relay refused: that link mailbox is in use";
   if (reason == "relay_busy" || reason == "too_many_links")
     return "the relay refused: too many links waiting; try again later";
@@ -608,6 +644,48 @@ std::string mid_key(hush::ByteView id) {
   return "chat/mid/" + hush::to_hex(id);
 }
 
+// chat/to/HEX: the people a group message of ours (id HEX) went to, each with their mark: per
+// person one length byte, the name, and the mark (Mark). Only their receipts count.
+std::string to_key(hush::ByteView id) {
+  return "chat/to/" + hush::to_hex(id);
+}
+
+using Recipients = std::vector<std::pair<std::string, Mark>>;
+
+Bytes encode_recipients(const Recipients& r) {
+  Bytes out;
+  for (const auto& [name, mark] : r) {
+    const std::size_t len = std::min<std::size_t>(name.size(), 255);
+    out.push_back(static_cast<std::uint8_t>(len));
+    out.insert(out.end(), name.begin(), name.begin() + static_cast<std::ptrdiff_t>(len));
+    out.push_back(static_cast<std::uint8_t>(mark));
+  }
+  return out;
+}
+
+std::optional<Recipients> decode_recipients(const Bytes& b) {
+  Recipients r;
+  for (std::size_t at = 0; at < b.size();) {
+    const std::size_t len = b[at];
+    if (b.size() - at < len + 2) return std::nullopt;
+    r.emplace_back(std::string(reinterpret_cast<const char*>(b.data()) + at + 1, len),
+                   static_cast<Mark>(std::min<std::uint8_t>(b[at + 1 + len], 3)));
+    at += len + 2;
+  }
+  return r;
+}
+
+// "  read by 1 of 2": how many of a group message's recipients read it (or got it).
+std::string group_marks(const Recipients& r) {
+  std::size_t delivered = 0, read = 0;
+  for (const auto& [name, mark] : r) {
+    delivered += mark >= Mark::kDelivered ? 1 : 0;
+    read += mark >= Mark::kRead ? 1 : 0;
+  }
+  if (read > 0) return " read by " + std::to_string(read) + " of " + std::to_string(r.size());
+  return " delivered to " + std::to_string(delivered) + " of " + std::to_string(r.size());
+}
+
 // Appends an entry (inside the caller's transaction, or as its own statements) and forgets the
 // one kMaxLogEntries older.
 hush::Status log_append(hush::SqliteStore& store, const LogEntry& e) {
@@ -620,6 +698,7 @@ hush::Status log_append(hush::SqliteStore& store, const LogEntry& e) {
       if (auto entry = decode_entry(**old);
           entry && entry->direction == 'o' && !entry->message_id.empty()) {
         if (auto st = store.erase_app_data(mid_key(entry->message_id)); !st) return st;
+        if (auto st = store.erase_app_data(to_key(entry->message_id)); !st) return st;
       }
       if (auto st = store.erase_app_data(old_key); !st) return st;
     }
@@ -692,6 +771,97 @@ std::string short_quote(const std::string& text) {
     t = t.substr(0, cut) + "...";
   }
   return "\"" + t + "\"";
+}
+
+// ---- received files ----
+//
+// chat/file/N: a received file not saved yet, written in the transaction that logs its message (so
+// that a failed download, a crash or a full disk never loses it) and erased once the file is
+// saved: 'F', a flags byte (1: waits for /save), the sender (one length byte, then the name), and
+// the pointer (AttachmentPointer::serialize: the blob id, its key, digest, size and name). It
+// holds the file's key: in a sealed database it is sealed like the rest of the application table.
+// chat/file/next (u64): the next N. chat/saved/N: a file saved (the blob's SHA-256, then the
+// path), the newest kMaxSavedFiles of them, so that a blob saved once is not fetched again;
+// chat/saved/next (u64).
+constexpr std::string_view kFileNextKey = "chat/file/next";
+constexpr std::string_view kSavedNextKey = "chat/saved/next";
+constexpr std::string_view kFilePrefix = "chat/file/";
+constexpr std::string_view kSavedPrefix = "chat/saved/";
+// Files waiting at once (each a few hundred bytes): more are announced and not kept.
+constexpr std::size_t kMaxPendingFiles = 1000;
+constexpr std::uint64_t kMaxSavedFiles = 10000;
+
+struct PendingFile {
+  bool manual = false;  // waits for /save
+  std::string from;
+  hush::AttachmentPointer pointer;
+};
+
+hush::SecretBytes encode_pending(bool manual, const std::string& from,
+                                 const hush::AttachmentPointer& p) {
+  const hush::SecretBytes pointer = p.serialize();
+  const std::size_t len = std::min<std::size_t>(from.size(), 255);
+  hush::SecretBytes out(3 + len + pointer.expose().size());
+  auto w = out.expose_mut();
+  w[0] = 'F';
+  w[1] = manual ? 1 : 0;
+  w[2] = static_cast<std::uint8_t>(len);
+  std::copy(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(len), w.begin() + 3);
+  const auto ptr = pointer.expose();
+  std::copy(ptr.begin(), ptr.end(), w.begin() + 3 + static_cast<std::ptrdiff_t>(len));
+  return out;
+}
+
+// A stored record (our own, but a damaged one must not crash us: nullopt then). Wipes `b` (it
+// holds the file's key).
+std::optional<PendingFile> decode_pending(Bytes& b) {
+  std::optional<PendingFile> out;
+  if (b.size() >= 3 && b[0] == 'F' && b[1] <= 1 && b.size() - 3 >= b[2]) {
+    PendingFile f;
+    f.manual = b[1] == 1;
+    f.from.assign(reinterpret_cast<const char*>(b.data()) + 3, b[2]);
+    auto p = hush::AttachmentPointer::parse(hush::ByteView(b).subspan(3 + std::size_t{b[2]}));
+    if (p) {
+      f.pointer = std::move(*p);
+      out = std::move(f);
+    }
+  }
+  hush::secure_wipe(b);
+  return out;
+}
+
+// The N of "PREFIX" + N, if `key` is one.
+std::optional<std::uint64_t> key_number(std::string_view key, std::string_view prefix) {
+  if (key.size() <= prefix.size() || key.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : key.substr(prefix.size())) {
+    if (c < '0' || c > '9' || n > (std::uint64_t{1} << 60)) return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+// Takes the next number of the counter `key` (inside the caller's transaction).
+hush::Result<std::uint64_t> take_number(hush::SqliteStore& store, std::string_view key) {
+  auto next = store.app_data(key);
+  if (!next) return next.error();
+  const std::uint64_t n = *next ? read_u64(**next).value_or(0) : 0;
+  if (auto st = store.put_app_data(key, u64_bytes(n + 1)); !st) return st.error();
+  return n;
+}
+
+// The bytes of the regular files in `dir` (not its subdirectories).
+std::uint64_t directory_bytes(const std::filesystem::path& dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (it->is_regular_file(e2)) {
+      const auto size = it->file_size(e2);
+      if (!e2) total += size;
+    }
+  }
+  return total;
 }
 
 // ---- link messages' application data ----
@@ -794,6 +964,8 @@ class Client {
   hush::Result<Message> request(Message m);
   // Sends several requests at once (pipelined on the one connection) and waits for every reply.
   std::vector<hush::Result<Message>> request_all(std::vector<Message> ms);
+  // Deletes a blob we uploaded (BLOB_DELETE), saying so if the relay does not.
+  void delete_blob(const std::string& id);
 
  private:
   // An envelope as the relay delivered it: its delivery id and the device it came from.
@@ -832,11 +1004,15 @@ class Client {
   hush::ReceiveOptions receive_options();
   void on_receipt(const hush::Receipt& r);
   void on_group_change(const hush::GroupChangeEvent& e);
-  void save_files(const hush::ReceivedMessage& m, const std::string& from);
+  void load_files();
+  void pump_downloads();
+  bool save_file(std::uint64_t n, bool asked);
+  bool cmd_save(const std::string& arg);
+
   std::string group_label(const hush::GroupId& id) const;
   std::optional<hush::GroupId> find_group(const std::string& name, bool members_only);
   bool log_sent(const std::string& conversation, const Bytes& message_id, const std::string& text,
-                Mark mark);
+                Mark mark, const hush::GroupSendResult* group = nullptr);
   void ack(std::uint64_t id);
   // Commands.
   void execute(const std::string& line);
@@ -909,8 +1085,19 @@ class Client {
     term_.set_prompt("to " + peer + "> ");
   }
   std::unique_ptr<HeldMessages> held_;
+  // Received files not saved yet (chat/file/N): N -> waits for /save. Those that do not are
+  // fetched from the main loop, one at a time (synchronously: each at most --max-file-bytes);
+  // after a download that failed for the connection's sake, only once reconnected.
+  std::map<std::uint64_t, bool> pending_files_;
+  std::vector<std::pair<std::uint64_t, bool>> logged_files_;  // by the last log_received
+  bool downloads_paused_ = false;
+  bool downloading_ = false;
+  // The blobs saved (SHA-256 hex -> path), from chat/saved/N.
+  std::map<std::string, std::string> saved_files_;
   // The groups as last seen (to say what a change changed), by id.
   std::map<hush::GroupId, hush::GroupInfo> groups_;
+  // The groups we made (chat/own-groups: their ids, 16 bytes each).
+  std::set<hush::GroupId> own_groups_;
   // Receipts already shown this run: message id (hex), person, type (a person's devices each send
   // one). Bounded: cleared when it reaches kMaxShownReceipts.
   std::set<std::string> receipts_shown_;
@@ -935,7 +1122,15 @@ std::vector<hush::Status> RelayLink::send_batch(
     const std::vector<hush::OutgoingEnvelope>& envelopes) {
   std::vector<Message> requests;
   requests.reserve(envelopes.size());
+  std::vector<std::size_t> index;  // envelopes[i] -> its request, if it has one
   for (const hush::OutgoingEnvelope& e : envelopes) {
+    // A name from a peer (a group member) that is no handle is never sent to the relay (it
+    // would close the connection on a malformed frame): no such person.
+    if (!valid_handle(e.recipient.name)) {
+      index.push_back(SIZE_MAX);
+      continue;
+    }
+    index.push_back(requests.size());
     Message m;
     m.kind = Kind::kSend;
     m.name = e.recipient.name;
@@ -943,16 +1138,23 @@ std::vector<hush::Status> RelayLink::send_batch(
     m.body = e.envelope;
     requests.push_back(std::move(m));
   }
-  std::vector<hush::Status> out;
-  for (auto& reply : client_.request_all(std::move(requests))) {
-    if (!reply) {
-      out.push_back(reply.error());
-    } else if (reply->kind != Kind::kOk) {
-      out.push_back(hush::Error(hush::Errc::kTransportFailure, "relay: refused"));
-    } else {
-      out.push_back(hush::ok_status());
+  std::vector<hush::Status> replies;
+  if (!requests.empty()) {
+    for (auto& reply : client_.request_all(std::move(requests))) {
+      if (!reply) {
+        replies.push_back(reply.error());
+      } else if (reply->kind != Kind::kOk) {
+        replies.push_back(hush::Error(hush::Errc::kTransportFailure, "relay: refused"));
+      } else {
+        replies.push_back(hush::ok_status());
+      }
     }
   }
+  std::vector<hush::Status> out;
+  for (std::size_t i : index)
+    out.push_back(i == SIZE_MAX ? hush::Status(hush::Error(hush::Errc::kNoSession,
+                                                           "relay: not a valid handle"))
+                                : replies[i]);
   return out;
 }
 
@@ -980,6 +1182,8 @@ hush::Result<hush::PreKeyBundle> RelayLink::fetch(const hush::Address& remote) {
   const std::uint32_t device = hush::to_uint(remote.device_id);
   if (device < 1 || device > kMaxDeviceId)
     return hush::Error(hush::Errc::kNoSession, "relay: no such device");
+  if (!valid_handle(remote.name))  // (a peer's word, e.g. a group member: never sent)
+    return hush::Error(hush::Errc::kNoSession, "relay: not a valid handle");
   Message m;
   m.kind = Kind::kFetch;
   m.name = remote.name;
@@ -1009,6 +1213,8 @@ hush::Status RelayLink::publish_device_list(std::string_view, hush::ByteView sig
 }
 
 hush::Result<std::optional<hush::Bytes>> RelayLink::fetch_device_list(std::string_view name) {
+  if (!valid_handle(name))  // (a peer's word, e.g. a group member: never sent)
+    return hush::Error(hush::Errc::kNoSession, "relay: not a valid handle");
   Message m;
   m.kind = Kind::kFetchList;
   m.name = std::string(name);
@@ -1056,8 +1262,10 @@ hush::Result<std::string> RelayLink::put(hush::ByteSource& blob, std::uint64_t s
     }
     for (auto& reply : client_.request_all(std::move(pieces))) {
       if (!reply) return reply.error();
-      if (reply->kind != Kind::kOk)
+      if (reply->kind != Kind::kOk) {
+        client_.delete_blob(id);  // (what it has of it: it would wait an hour to expire)
         return hush::Error(hush::Errc::kTransportFailure, "relay: refused a piece of the blob");
+      }
     }
   }
   return id;
@@ -1148,8 +1356,8 @@ std::vector<hush::Result<Message>> Client::request_all(std::vector<Message> ms) 
           (asked == Kind::kBlobGet && reply->kind == Kind::kBlobData) ||
           ((asked == Kind::kPublish || asked == Kind::kSend || asked == Kind::kPing ||
             asked == Kind::kPublishList || asked == Kind::kAddDevice ||
-            asked == Kind::kRemoveDevice || asked == Kind::kLinkPost ||
-            asked == Kind::kBlobChunk) &&
+            asked == Kind::kRemoveDevice || asked == Kind::kLinkPost || asked == Kind::kBlobChunk ||
+            asked == Kind::kBlobDelete) &&
            reply->kind == Kind::kOk);
       if (!expected) {
         protocol_violation("a reply of the wrong kind");
@@ -1445,11 +1653,20 @@ bool Client::finish_state(const std::string& path) {
   for (const hush::GroupId& id : *ids) {
     if (auto g = messenger_->group(id)) groups_[id] = std::move(*g);
   }
+  if (auto own = store_->app_data(kOwnGroupsKey); own && *own) {
+    for (std::size_t at = 0; at + 16 <= (*own)->size(); at += 16) {
+      hush::GroupId g{};
+      std::copy((*own)->begin() + static_cast<std::ptrdiff_t>(at),
+                (*own)->begin() + static_cast<std::ptrdiff_t>(at + 16), g.begin());
+      own_groups_.insert(g);
+    }
+  }
   if (::mkdir((options_.state + "/files").c_str(), 0700) != 0 && errno != EEXIST) {
     std::fprintf(stderr, "hush-chat: cannot create '%s/files': %s\n", options_.state.c_str(),
                  std::strerror(errno));
     return false;
   }
+  load_files();
   return true;
 }
 
@@ -1670,6 +1887,7 @@ bool Client::connect_to_relay(bool first) {
   }
   backoff_ = std::chrono::seconds(1);
   reconnect_at_.reset();
+  downloads_paused_ = false;  // (files whose download failed: tried again now)
   if (auto st = messenger_->maintain_keys(); !st) {
     if (st.error().code() == hush::Errc::kUnknownDevice) {
       error("this device (" + self_label() + ") is no longer on " + handle_ +
@@ -1748,7 +1966,24 @@ void Client::show_message(const hush::ReceivedMessage& m) {
     term_.print("[" + printable(device_label(m.sender.name, device)) + "] " + text + when,
                 Terminal::Style::kIncoming);
   }
-  if (!m.attachments.empty()) save_files(m, m.sent_by_us ? "me" : m.sender.name);
+  // Its files: recorded (log_received); fetched from the main loop, or announced for /save.
+  const std::string from = printable(m.sent_by_us ? "me" : m.sender.name);
+  for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+    const hush::AttachmentPointer& a = m.attachments[i];
+    const std::string what = "file from " + from + ": \"" + printable(a.file_name) + "\" (" +
+                             std::to_string(a.size) + " bytes)";
+    if (i >= logged_files_.size()) {
+      error(what + " not kept: " + std::to_string(kMaxPendingFiles) +
+            " files wait already (/save lists them)");
+      continue;
+    }
+    const auto [n, manual] = logged_files_[i];
+    pending_files_[n] = manual;
+    if (manual)
+      info(what + " not fetched: larger than " + std::to_string(options_.max_file_bytes) +
+           " bytes (--max-file-bytes); /save " + std::to_string(n) + " fetches it");
+  }
+  logged_files_.clear();
   // Shown to the user: read (a read receipt to the sender's person, if they are on).
   if (!m.sent_by_us && options_.read_receipts && m.message_id.size() == 16) {
     const std::vector<Bytes> ids{m.message_id};
@@ -1758,7 +1993,23 @@ void Client::show_message(const hush::ReceivedMessage& m) {
 }
 
 // A received message goes into the log: ours (a copy from another of our devices) as outgoing.
+// Its files go into chat/file/N in the same transaction, to be fetched after it committed.
 hush::Status Client::log_received(const hush::ReceivedMessage& m) {
+  logged_files_.clear();
+  std::size_t waiting = pending_files_.size();
+  for (const hush::AttachmentPointer& a : m.attachments) {
+    if (waiting >= kMaxPendingFiles) break;  // (show_message says so)
+    const bool manual = a.size > options_.max_file_bytes;
+    auto n = take_number(*store_, kFileNextKey);
+    if (!n) return n.error();
+    const hush::SecretBytes record = encode_pending(manual, m.sent_by_us ? "me" : m.sender.name, a);
+    if (auto st =
+            store_->put_app_data(std::string(kFilePrefix) + std::to_string(*n), record.expose());
+        !st)
+      return st;
+    logged_files_.emplace_back(*n, manual);
+    ++waiting;
+  }
   LogEntry e;
   e.direction = m.sent_by_us ? 'o' : 'i';
   e.conversation = m.group ? group_key(*m.group) : m.conversation;
@@ -1778,7 +2029,17 @@ hush::Status Client::log_received(const hush::ReceivedMessage& m) {
 
 // Our own message (to a person, or "#" group), with its id and mark.
 bool Client::log_sent(const std::string& conversation, const Bytes& message_id,
-                      const std::string& text, Mark mark) {
+                      const std::string& text, Mark mark, const hush::GroupSendResult* group) {
+  // A group message: the people it reached (their receipts only count).
+  Recipients to;
+  if (group) {
+    for (const hush::DeviceDelivery& d : group->deliveries) {
+      if (d.state != hush::DeliveryState::kSent || d.device.name == handle_) continue;
+      if (std::none_of(to.begin(), to.end(),
+                       [&](const auto& p) { return p.first == d.device.name; }))
+        to.emplace_back(d.device.name, Mark::kSent);
+    }
+  }
   LogEntry e;
   e.direction = 'o';
   e.conversation = conversation;
@@ -1786,7 +2047,12 @@ bool Client::log_sent(const std::string& conversation, const Bytes& message_id,
   e.sent_ms = now_ms();
   e.mark = mark;
   e.text = text;
-  if (auto st = store_->run_transaction([&] { return log_append(*store_, e); }); !st) {
+  if (auto st = store_->run_transaction([&]() -> hush::Status {
+        if (auto a = log_append(*store_, e); !a) return a;
+        if (!group || message_id.empty()) return hush::ok_status();
+        return store_->put_app_data(to_key(message_id), encode_recipients(to));
+      });
+      !st) {
     error("sent, but cannot write the log: " + code_name(st.error()));
     return false;
   }
@@ -1817,11 +2083,36 @@ void Client::on_receipt(const hush::Receipt& r) {
     if (!stored || !*stored) continue;
     auto entry = decode_entry(**stored);
     if (!entry) continue;
-    // A group message's receipts come from each member; a 1:1 message's from its person only.
+    // A group message's receipts come from the people it went to; a 1:1 message's from its
+    // person only.
     const bool group = !entry->conversation.empty() && entry->conversation[0] == '#';
     if (!group && r.from.name != entry->conversation) continue;
     const Mark mark = read ? Mark::kRead : Mark::kDelivered;
-    if (mark > entry->mark) {
+    std::string count;  // (groups) " (read by 1 of 2)"
+    if (group) {
+      auto stored_to = store_->app_data(to_key(id));
+      std::optional<Recipients> to;
+      if (stored_to && *stored_to) to = decode_recipients(**stored_to);
+      if (!to) continue;  // (a message of ours from another device: its recipients unknown)
+      auto person = std::find_if(to->begin(), to->end(),
+                                 [&](const auto& p) { return p.first == r.from.name; });
+      if (person == to->end()) continue;  // not one it went to
+      if (mark > person->second) {
+        person->second = mark;
+        // The message's own mark: the lowest of its recipients'.
+        Mark lowest = Mark::kRead;
+        for (const auto& p : *to)
+          lowest = std::min(lowest, p.second);
+        auto st = store_->run_transaction([&]() -> hush::Status {
+          if (auto a = store_->put_app_data(to_key(id), encode_recipients(*to)); !a) return a;
+          if (lowest <= entry->mark) return hush::ok_status();
+          entry->mark = lowest;
+          return store_->put_app_data(key, encode_entry(*entry));
+        });
+        if (!st) error("cannot record a receipt: " + code_name(st.error()));
+      }
+      count = " (" + group_marks(*to).substr(1) + ")";
+    } else if (mark > entry->mark) {
       entry->mark = mark;
       if (auto st = store_->put_app_data(key, encode_entry(*entry)); !st)
         error("cannot record a receipt: " + code_name(st.error()));
@@ -1839,14 +2130,21 @@ void Client::on_receipt(const hush::Receipt& r) {
       }
     }
     term_.print(std::string("\u2713\u2713 ") + (read ? "read: " : "delivered: ") +
-                    short_quote(entry->text) + (read ? " by " : " to ") + r.from.name + in,
+                    short_quote(entry->text) + (read ? " by " : " to ") + printable(r.from.name) +
+                    in + count,
                 Terminal::Style::kInfo);
   }
 }
 
+// "#family"; "#?0123abcd" (the start of its id) for a group we do not hold, or whose name another
+// group has too (and that is not the one we made of them).
 std::string Client::group_label(const hush::GroupId& id) const {
   auto it = groups_.find(id);
   if (it == groups_.end()) return "#?" + hush::to_hex(id).substr(0, 8);
+  if (own_groups_.count(id) == 0) {
+    for (const auto& [other, g] : groups_)
+      if (other != id && g.name == it->second.name) return "#?" + hush::to_hex(id).substr(0, 8);
+  }
   return "#" + printable(it->second.name);
 }
 
@@ -1860,7 +2158,10 @@ void Client::on_group_change(const hush::GroupChangeEvent& e) {
   const std::optional<hush::GroupInfo> before =
       it == groups_.end() ? std::nullopt : std::optional<hush::GroupInfo>(it->second);
   groups_[now.id] = now;
-  const std::string label = "[#" + printable(now.name) + "] ";
+  // ("#?0123abcd" for a group whose name another group has too: what /g takes for it.)
+  const std::string shown = group_label(now.id);
+  const std::string label = "[" + shown + "] ";
+  const std::string typed = shown.rfind("#?", 0) == 0 ? shown : printable(now.name);
   auto list = [](const std::vector<std::string>& v) {
     std::string out;
     for (const auto& x : v)
@@ -1873,7 +2174,7 @@ void Client::on_group_change(const hush::GroupChangeEvent& e) {
       if (m != e.author.name) others.push_back(m);
     // (Revision 1 is the group as made; a later one reaches us first when we are added.)
     info(label + who + (now.revision <= 1 ? " made the group, with " : " added you; with ") +
-         list(others) + " (/g " + printable(now.name) + " TEXT writes to it)");
+         list(others) + " (/g " + typed + " TEXT writes to it)");
     return;
   }
   std::vector<std::string> added, removed;
@@ -1890,7 +2191,7 @@ void Client::on_group_change(const hush::GroupChangeEvent& e) {
     if (r == e.author.name) {
       info(label + printable(r) + " left the group");
     } else if (r == handle_) {
-      info(label + who + " removed you: you get nothing more sent to #" + printable(now.name));
+      info(label + who + " removed you: you get nothing more sent to " + shown);
     } else {
       info(label + who + " removed " + printable(r));
     }
@@ -1912,22 +2213,176 @@ void Client::on_group_change(const hush::GroupChangeEvent& e) {
     info(label + who + " changed the group (revision " + std::to_string(now.revision) + ")");
 }
 
-// Downloads and decrypts the files of a message into DIR/files/ (the library checks the blob's
-// size and digest before writing anything, and saves under a safe name, never replacing a file).
-void Client::save_files(const hush::ReceivedMessage& m, const std::string& from) {
+// At start: the files waiting (chat/file/N) and saved (chat/saved/N); removes what a download
+// killed midway left in DIR/files/ (the library's private spool and part files).
+void Client::load_files() {
   const std::filesystem::path dir = options_.state + "/files";
-  for (const hush::AttachmentPointer& a : m.attachments) {
-    const std::string name = printable(a.file_name);
-    auto saved = hush::download_and_decrypt(link_, a, dir);
-    if (!saved) {
-      error("file from " + printable(from) + ": \"" + name + "\" (" + std::to_string(a.size) +
-            " bytes) not saved: " + code_name(saved.error()) +
-            (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
-      continue;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(".hush-spool-", 0) == 0 || name.rfind(".hush-part-", 0) == 0) {
+      std::error_code e2;
+      std::filesystem::remove(it->path(), e2);
     }
-    info("file from " + printable(from) + ": \"" + name + "\" (" + std::to_string(a.size) +
-         " bytes) saved as " + printable(saved->string()));
   }
+  auto keys = store_->app_data_keys();
+  if (!keys) {
+    error("cannot read the files waiting: " + code_name(keys.error()));
+    return;
+  }
+  for (const std::string& key : *keys) {
+    if (auto n = key_number(key, kFilePrefix)) {
+      auto record = store_->app_data(key);
+      if (!record || !*record) continue;
+      auto f = decode_pending(**record);
+      if (!f) {
+        error("a stored file record does not parse; dropped");
+        (void)store_->erase_app_data(key);
+        continue;
+      }
+      pending_files_[*n] = f->manual;
+    } else if (key_number(key, kSavedPrefix)) {
+      auto record = store_->app_data(key);
+      if (!record || !*record || (*record)->size() < hush::kAttachmentDigestBytes) continue;
+      const Bytes& r = **record;
+      saved_files_[hush::to_hex(hush::ByteView(r).first(hush::kAttachmentDigestBytes))] =
+          std::string(r.begin() + hush::kAttachmentDigestBytes, r.end());
+    }
+  }
+  std::size_t manual = 0;
+  for (const auto& [n, waits] : pending_files_)
+    manual += waits ? 1 : 0;
+  if (manual > 0)
+    info(std::to_string(manual) + " received file(s) wait for /save (/save lists them)");
+}
+
+// Fetches the files that need no /save, one after the other (each download is synchronous, and
+// at most --max-file-bytes). Called from the main loop; stops when the connection fails (the rest
+// wait for the next connection).
+void Client::pump_downloads() {
+  if (downloading_) return;
+  downloading_ = true;
+  while (connected_ && !downloads_paused_ && !quit_) {
+    auto next = std::find_if(pending_files_.begin(), pending_files_.end(),
+                             [](const auto& p) { return !p.second; });
+    if (next == pending_files_.end()) break;
+    save_file(next->first, false);
+  }
+  downloading_ = false;
+}
+
+// Fetches and saves the file chat/file/N (the library checks the blob's size and digest before
+// writing anything, and saves under a safe name, never replacing a file). `asked`: by /save.
+bool Client::save_file(std::uint64_t n, bool asked) {
+  const std::string key = std::string(kFilePrefix) + std::to_string(n);
+  auto record = store_->app_data(key);
+  std::optional<PendingFile> f;
+  if (record && *record) f = decode_pending(**record);
+  if (!f) {
+    error("file " + std::to_string(n) + ": " +
+          (record && !*record ? "no such file waits" : "its record cannot be read; dropped"));
+    if (record && *record) (void)store_->erase_app_data(key);
+    pending_files_.erase(n);
+    return false;
+  }
+  const hush::AttachmentPointer& a = f->pointer;
+  const std::string what = "file from " + printable(f->from) + ": \"" + printable(a.file_name) +
+                           "\" (" + std::to_string(a.size) + " bytes)";
+  // Waits for /save from now on (a refusal below that a later /save may overcome).
+  auto wait = [&](const std::string& why) {
+    if (!f->manual) {
+      const hush::SecretBytes again = encode_pending(true, f->from, a);
+      if (auto st = store_->put_app_data(key, again.expose()); !st)
+        error("cannot write our state: " + code_name(st.error()));
+    }
+    pending_files_[n] = true;
+    error(what + " not saved: " + why + "; /save " + std::to_string(n) + " tries again");
+    return false;
+  };
+  // Saved already (the same ciphertext): not fetched again.
+  const std::string digest = hush::to_hex(a.digest);
+  if (auto it = saved_files_.find(digest); it != saved_files_.end()) {
+    if (auto st = store_->erase_app_data(key); !st) return wait(code_name(st.error()));
+    pending_files_.erase(n);
+    info(what + " is the file saved already as " + printable(it->second) + ": not fetched again");
+    return true;
+  }
+  const std::filesystem::path dir = options_.state + "/files";
+  const std::uint64_t used = directory_bytes(dir);
+  if (used + a.size > options_.files_quota)
+    return wait(options_.state + "/files holds " + std::to_string(used) + " bytes, and " +
+                std::to_string(options_.files_quota) + " is its quota (--files-quota)");
+  if (!connected_) return wait("the relay is unreachable");
+  auto saved = hush::download_and_decrypt(link_, a, dir);
+  if (!saved) {
+    const hush::Errc code = saved.error().code();
+    const std::string why =
+        code_name(saved.error()) + (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")");
+    if (code == hush::Errc::kTransportFailure && last_error_code_ != "unknown_blob") {
+      // The connection's fault (or the relay's): tried again once reconnected.
+      if (!asked) {
+        downloads_paused_ = true;
+        error(what + " not saved yet: " + why + "; tried again when reconnected (or /save " +
+              std::to_string(n) + ")");
+        return false;
+      }
+      return wait(why);
+    }
+    // The relay no longer has it, or served other bytes, or it does not decrypt: never will.
+    // Anything else (a full disk, DIR/files gone, too many files of that name) may pass later.
+    if (code != hush::Errc::kTransportFailure && code != hush::Errc::kDigestMismatch &&
+        code != hush::Errc::kAttachmentCorrupt && code != hush::Errc::kAttachmentTooLarge)
+      return wait(why);
+    if (auto st = store_->erase_app_data(key); !st) return wait(code_name(st.error()));
+    pending_files_.erase(n);
+    error(what + " not saved: " + why);
+    return false;
+  }
+  const std::string path = saved->string();
+  auto st = store_->run_transaction([&]() -> hush::Status {
+    if (auto e = store_->erase_app_data(key); !e) return e;
+    auto s = take_number(*store_, kSavedNextKey);
+    if (!s) return s.error();
+    if (*s >= kMaxSavedFiles) {
+      if (auto e = store_->erase_app_data(std::string(kSavedPrefix) +
+                                          std::to_string(*s - kMaxSavedFiles));
+          !e)
+        return e;
+    }
+    Bytes r(a.digest.begin(), a.digest.end());
+    r.insert(r.end(), path.begin(), path.end());
+    return store_->put_app_data(std::string(kSavedPrefix) + std::to_string(*s), r);
+  });
+  pending_files_.erase(n);
+  saved_files_[digest] = path;
+  if (!st) error("cannot write our state: " + code_name(st.error()));
+  info(what + " saved as " + printable(path));
+  return true;
+}
+
+// /save: the files waiting; /save N: fetch and save file N.
+bool Client::cmd_save(const std::string& arg) {
+  if (arg.empty()) {
+    std::size_t shown = 0;
+    for (const auto& [n, waits] : pending_files_) {
+      auto record = store_->app_data(std::string(kFilePrefix) + std::to_string(n));
+      if (!record || !*record) continue;
+      auto f = decode_pending(**record);
+      if (!f) continue;
+      info("file " + std::to_string(n) + " from " + printable(f->from) + ": \"" +
+           printable(f->pointer.file_name) + "\" (" + std::to_string(f->pointer.size) + " bytes)" +
+           (waits ? "" : " (being fetched)"));
+      ++shown;
+    }
+    if (shown == 0) info("no received file waits");
+    return true;
+  }
+  const auto n = key_number(std::string(kFilePrefix) + arg, kFilePrefix);
+  if (!n || pending_files_.count(*n) == 0) {
+    error("/save " + printable(arg) + ": no such file waits (/save lists them)");
+    return false;
+  }
+  return save_file(*n, true);
 }
 
 void Client::process(const Delivery& d) {
@@ -2144,6 +2599,8 @@ void Client::execute(const std::string& raw) {
       ok = cmd_group_send(arg(1), arg(2));
     } else if (cmd == "/send" && words.size() == 3) {
       ok = cmd_send_file(arg(1), arg(2));
+    } else if (cmd == "/save" && words.size() <= 2) {
+      ok = cmd_save(arg(1));
     } else if (cmd == "/sync" && words.size() == 1) {
       ok = cmd_sync();
     } else if (cmd == "/wait") {
@@ -2220,9 +2677,10 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
   std::vector<std::string> queued, failed;
   std::optional<hush::Errc> queued_why;
   for (const hush::DeviceDelivery& d : sent->deliveries) {
-    const std::string label = d.device.name == handle_
-                                  ? "me:" + std::to_string(hush::to_uint(d.device.device_id))
-                                  : device_label(d.device.name, hush::to_uint(d.device.device_id));
+    const std::string label =
+        d.device.name == handle_
+            ? "me:" + std::to_string(hush::to_uint(d.device.device_id))
+            : printable(device_label(d.device.name, hush::to_uint(d.device.device_id)));
     const std::string why = d.error ? code_name(*d.error) : "?";
     if (d.state == hush::DeliveryState::kSent) {
       if (d.device.name == to) ++sent_to_them;
@@ -2422,7 +2880,13 @@ bool Client::cmd_history(const std::vector<std::string>& args) {
         e.sent_ms
             ? stamp(e.sent_ms, e.direction == 'o' ? std::optional<Mark>(e.mark) : std::nullopt)
             : std::string();
-    if (e.direction == 'o') {
+    if (e.direction == 'o' && !e.conversation.empty() && e.conversation[0] == '#' &&
+        !e.message_id.empty()) {
+      auto stored_to = store_->app_data(to_key(e.message_id));
+      std::optional<Recipients> to;
+      if (stored_to && *stored_to) to = decode_recipients(**stored_to);
+      term_.print("  [me -> " + where + "] " + text + when + (to ? "," + group_marks(*to) : ""));
+    } else if (e.direction == 'o') {
       term_.print("  [me -> " + where + "] " + text + when);
     } else if (!e.sender.empty()) {
       term_.print("  [" + where + "] " + printable(e.sender) + ": " + text + when);
@@ -2433,27 +2897,48 @@ bool Client::cmd_history(const std::vector<std::string>& args) {
   return true;
 }
 
-// A group by its name ("family" or "#family"): among those we are in (members_only), or all we
-// hold. Names are the creator's choice, so two groups may share one: then it says so.
+// A group by its name ("family" or "#family") or by the start of its id ("#?0123abcd", as
+// group_label shows a group whose name is not enough): among those we are in (members_only), or
+// all we hold. Names are their creator's choice, so several groups may share one: then the one we
+// made wins (a group someone else names like ours never makes ours unusable), else it says which
+// ids there are.
 std::optional<hush::GroupId> Client::find_group(const std::string& typed, bool members_only) {
   const std::string name = !typed.empty() && typed[0] == '#' ? typed.substr(1) : typed;
+  const bool by_id = !name.empty() && name[0] == '?';
+  const std::string prefix = by_id ? name.substr(1) : std::string();
+  if (by_id && (prefix.size() < 4 || prefix.size() > 32 ||
+                !std::all_of(prefix.begin(), prefix.end(), [](char c) {
+                  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                }))) {
+    error("#?ID: 4 to 32 of the group id's hex digits (/groups shows them)");
+    return std::nullopt;
+  }
   std::vector<hush::GroupId> found;
   bool left = false;
   for (const auto& [id, g] : groups_) {
-    if (g.name != name) continue;
+    if (by_id ? hush::to_hex(id).rfind(prefix, 0) != 0 : g.name != name) continue;
     if (members_only && !g.member) {
       left = true;
       continue;
     }
     found.push_back(id);
   }
+  if (found.size() > 1 && !by_id) {
+    std::vector<hush::GroupId> ours;
+    for (const auto& id : found)
+      if (own_groups_.count(id) > 0) ours.push_back(id);
+    if (ours.size() == 1) return ours.front();
+  }
   if (found.size() == 1) return found.front();
+  const std::string shown = by_id ? "#?" + prefix : "#" + printable(name);
   if (found.empty()) {
-    error(left ? "we are no longer in #" + printable(name) + " (left, or removed)"
-               : "no group #" + printable(name) + " (/groups lists ours)");
+    error(left ? "we are no longer in " + shown + " (left, or removed)"
+               : "no group " + shown + " (/groups lists ours)");
   } else {
-    error("several groups are called #" + printable(name) + " (made by others): " +
-          std::to_string(found.size()) + " of them; hush-chat cannot tell them apart by name");
+    std::string ids;
+    for (const auto& id : found)
+      ids += (ids.empty() ? "" : ", ") + std::string("#?") + hush::to_hex(id).substr(0, 8);
+    error("several groups are " + shown + ": " + ids + "; name one by its id (/g #?ID TEXT)");
   }
   return std::nullopt;
 }
@@ -2465,7 +2950,7 @@ bool Client::report_group_send(const std::string& label, const hush::GroupSendRe
   for (const hush::DeviceDelivery& d : r.deliveries) {
     if (d.state == hush::DeliveryState::kSent) continue;
     failed += (failed.empty() ? "" : ", ") +
-              device_label(d.device.name, hush::to_uint(d.device.device_id)) +
+              printable(device_label(d.device.name, hush::to_uint(d.device.device_id))) +
               (d.error ? " (" + code_name(*d.error) + ")" : "");
   }
   if (!failed.empty()) error(label + " not delivered to " + failed);
@@ -2513,8 +2998,8 @@ bool Client::cmd_group(const std::vector<std::string>& args) {
       return false;
     }
     for (const auto& [id, g] : groups_) {
-      if (g.member && g.name == name) {
-        error("we are in a group called #" + name + " already");
+      if (g.member && g.name == name && own_groups_.count(id) > 0) {
+        error("we made a group called #" + name + " already");
         return false;
       }
     }
@@ -2536,6 +3021,12 @@ bool Client::cmd_group(const std::vector<std::string>& args) {
     auto made = messenger_->create_group(name, members);
     if (!made) return fail("cannot make #" + name, made.error());
     remember(made->group);
+    own_groups_.insert(made->group);
+    Bytes ids;
+    for (const auto& id : own_groups_)
+      ids.insert(ids.end(), id.begin(), id.end());
+    if (auto st = store_->put_app_data(kOwnGroupsKey, ids); !st)
+      error("cannot write our state: " + code_name(st.error()));
     std::string list;
     for (const auto& m : members)
       list += (list.empty() ? "" : ", ") + m;
@@ -2590,7 +3081,9 @@ bool Client::cmd_groups() {
       members += (members.empty() ? "" : ", ") + printable(m);
       if (std::find(g.admins.begin(), g.admins.end(), m) != g.admins.end()) members += "*";
     }
-    info("#" + printable(g.name) + (g.member ? "" : " (left)") + ": " + members);
+    info("#" + printable(g.name) + " (#?" + hush::to_hex(id).substr(0, 8) +
+         (own_groups_.count(id) > 0 ? ", ours" : "") + ")" + (g.member ? "" : " (left)") + ": " +
+         members);
     ++shown;
   }
   if (shown == 0) info("no groups yet (/group new GROUP NAME... makes one)");
@@ -2623,7 +3116,7 @@ bool Client::cmd_group_send(const std::string& name, const std::string& text) {
           " (group messages are not kept: send it again)");
     return false;
   }
-  log_sent(group_key(*id), sent->message_id, text, Mark::kSent);
+  log_sent(group_key(*id), sent->message_id, text, Mark::kSent, &*sent);
   term_.print("[me -> " + label + "] " + printable(text) + stamp(now_ms(), Mark::kSent),
               Terminal::Style::kOutgoing);
   return report_group_send("message to " + label, *sent);
@@ -2643,6 +3136,18 @@ bool Client::cmd_send_file(const std::string& to_typed, const std::string& path)
     to = normalize_handle(to_typed);
     if (!valid_handle(to) || to == handle_) {
       error("usage: /send NAME FILE or /send #GROUP FILE");
+      return false;
+    }
+  }
+  // The recipient first: nothing is uploaded for a person who is not there (a typo), or while an
+  // identity change waits.
+  if (!group) {
+    if (!known_person(to, "file not sent")) return false;
+    if (auto change = messenger_->identity_change(to)) {
+      show_identity_change(*change, false);
+      error("file not sent: " +
+            code_name(hush::Error(hush::Errc::kUntrustedIdentity, "identity change pending")) +
+            "; compare safety numbers, then /trust " + to);
       return false;
     }
   }
@@ -2670,6 +3175,7 @@ bool Client::cmd_send_file(const std::string& to_typed, const std::string& path)
     return false;
   }
   const std::string name = pointer->file_name;
+  const std::string blob = pointer->id;
   const std::string text = "file: " + name + " (" + std::to_string(pointer->size) + " bytes)";
   std::vector<hush::AttachmentPointer> files;
   files.push_back(std::move(*pointer));
@@ -2679,21 +3185,30 @@ bool Client::cmd_send_file(const std::string& to_typed, const std::string& path)
     auto sent = messenger_->send_to_group(*gid, hush::as_bytes(text), options);
     if (!sent) {
       error("file to " + to + " not sent: " + code_name(sent.error()));
+      delete_blob(blob);
       return false;
     }
-    const bool any =
-        std::any_of(sent->deliveries.begin(), sent->deliveries.end(),
-                    [](const auto& d) { return d.state == hush::DeliveryState::kSent; });
-    log_sent(group_key(*gid), sent->message_id, text, any ? Mark::kSent : Mark::kNone);
-    term_.print(
-        "[me -> " + to + "] " + printable(text) + stamp(now_ms(), any ? Mark::kSent : Mark::kNone),
-        Terminal::Style::kOutgoing);
+    // Group messages are not kept for later: one that reached no device is not sent at all.
+    if (std::none_of(sent->deliveries.begin(), sent->deliveries.end(),
+                     [](const auto& d) { return d.state == hush::DeliveryState::kSent; })) {
+      error("file to " + to + " not sent: " +
+            (connected_ ? (last_refusal_.empty() ? std::string("no device of the group took it")
+                                                 : last_refusal_)
+                        : std::string("the relay is unreachable")) +
+            " (group messages are not kept: send it again)");
+      delete_blob(blob);
+      return false;
+    }
+    log_sent(group_key(*gid), sent->message_id, text, Mark::kSent, &*sent);
+    term_.print("[me -> " + to + "] " + printable(text) + stamp(now_ms(), Mark::kSent),
+                Terminal::Style::kOutgoing);
     return report_group_send("file to " + to, *sent);
   }
   auto sent = messenger_->send(to, hush::as_bytes(text), options);
   if (!sent) {
     error("file to " + to + " not sent: " + code_name(sent.error()) +
           (last_refusal_.empty() ? "" : " (" + last_refusal_ + ")"));
+    delete_blob(blob);
     return false;
   }
   const bool any = std::any_of(
@@ -2704,6 +3219,24 @@ bool Client::cmd_send_file(const std::string& to_typed, const std::string& path)
       "[me -> " + to + "] " + printable(text) + stamp(now_ms(), any ? Mark::kSent : Mark::kNone),
       Terminal::Style::kOutgoing);
   return true;
+}
+
+// Deletes a blob we uploaded for a message that was not sent (it would stay at the relay, taking
+// our quota, until it expires).
+void Client::delete_blob(const std::string& id) {
+  if (!valid_blob_id(id) || !connected_) return;
+  // (The refusal that made us delete it stays the one to tell.)
+  const std::string refusal = last_refusal_, code = last_error_code_;
+  Message m;
+  m.kind = Kind::kBlobDelete;
+  m.name = id;
+  auto reply = request(std::move(m));
+  if (!reply || reply->kind != Kind::kOk)
+    error("the relay did not delete our upload of the file (" +
+          (last_refusal_.empty() ? std::string("no answer") : last_refusal_) +
+          "): it expires there");
+  last_refusal_ = refusal;
+  last_error_code_ = code;
 }
 
 bool Client::cmd_wait(const std::vector<std::string>& args) {
@@ -2725,6 +3258,7 @@ bool Client::cmd_wait(const std::vector<std::string>& args) {
     auto ev = next_event(timer ? std::min(*timer, deadline) : deadline);
     if (ev) {
       handle_event(std::move(*ev));
+      pump_downloads();
       continue;
     }
     if (Clock::now() < deadline) {
@@ -2760,6 +3294,7 @@ bool Client::cmd_sync() {
       if (!ev) break;
       handle_event(std::move(*ev));
     }
+    pump_downloads();
     if (quit_ || deliveries_ == before) return true;
   }
 }
@@ -2952,11 +3487,13 @@ int Client::run() {
         handle_event(std::move(*ev));
       }
       if (quit_) break;
+      pump_downloads();
       const std::string line = std::move(lines_.front());
       lines_.pop_front();
       execute(line);
     }
     if (quit_ || (input_ended_ && lines_.empty())) break;
+    pump_downloads();
     auto ev = next_event(next_timer());  // none: wait for input
     if (ev) {
       handle_event(std::move(*ev));

@@ -65,6 +65,8 @@ std::string_view layout(Kind k) {
       return "rsB";
     case Kind::kBlobGet:
       return "rsi";
+    case Kind::kBlobDelete:
+      return "rs";
     case Kind::kBlobId:
       return "rs";
     case Kind::kBlobData:
@@ -74,7 +76,7 @@ std::string_view layout(Kind k) {
 }
 
 bool known_kind(std::uint8_t k) {
-  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23) || (k >= 32 && k <= 34) ||
+  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23) || (k >= 32 && k <= 35) ||
          (k >= 48 && k <= 49);
 }
 
@@ -186,6 +188,8 @@ std::string_view kind_name(std::uint8_t kind) {
       return "BLOB_CHUNK";
     case 34:
       return "BLOB_GET";
+    case 35:
+      return "BLOB_DELETE";
     case 48:
       return "BLOB_ID";
     case 49:

@@ -35,6 +35,7 @@
 //                                                              completes the blob)
 //   kBlobGet    req, blob id, offset (u64)           kBlobData req, up to kBlobChunkBytes from
 //                                                              offset (empty: the end)
+//   kBlobDelete req, blob id                         kOk       req (deleted: its uploader only)
 //                                                    kDeliver  delivery id, sender, sender's
 //                                                              device, envelope
 //   any request may instead get                      kError    req, reason (a short snake_case
@@ -68,9 +69,12 @@
 //
 // Blobs (attachments, hush/attachment.h): kBlobPut starts an upload of `size` bytes (at most the
 // library's attachment limit, as ciphertext) under an id the relay picks (32 random hex digits);
-// the uploading device then sends the bytes in order in kBlobChunk frames of at most
-// kBlobChunkBytes; the blob can be fetched (by any device that knows its id) once complete, piece
-// by piece with kBlobGet. A blob is hush's attachment ciphertext: the relay never sees its key.
+// the uploading device then sends the bytes in order in kBlobChunk frames of exactly
+// kBlobChunkBytes (the last one the rest; anything else is invalid_blob_chunk and changes
+// nothing); the blob can be fetched (by any device that knows its id) once complete, piece by
+// piece with kBlobGet (unknown_blob, blob_incomplete, invalid_blob_offset), and deleted by its
+// uploader's handle with kBlobDelete. A blob is hush's attachment ciphertext: the relay never
+// sees its key.
 //
 // Envelopes, bundles, published keys, device lists and link messages are hush's own formats
 // (hush::Messenger, hush::PreKeyBundle, hush::PublishedKeys, hush::SignedDeviceList,
@@ -142,6 +146,7 @@ enum class Kind : std::uint8_t {
   kBlobPut = 32,
   kBlobChunk = 33,
   kBlobGet = 34,
+  kBlobDelete = 35,
   // relay -> client
   kWelcome = 16,
   kOk = 17,

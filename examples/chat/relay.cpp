@@ -61,6 +61,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
@@ -83,7 +84,7 @@ namespace {
 constexpr std::string_view kUsage =
     R"(usage: hush-relay --db PATH [--port N] [--record FILE] [--impersonate HANDLE]...
                   [--idle-timeout S] [--fetch-burst N] [--fetch-interval S] [--queue-limit N]
-                  [--max-blob-bytes N]
+                  [--max-blob-bytes N] [--blob-days N] [--blob-quota N]
        hush-relay --db PATH --dump
 
 The relay of the hush chat example (hush-chat is the client). Listens on 127.0.0.1 only, port N
@@ -110,6 +111,12 @@ options:
                          at most a quarter of them (and of the 16 MiB per recipient device)
   --max-blob-bytes N     the largest blob (a file's ciphertext) taken (default: that of hush's
                          largest attachment, 2 GiB of file)
+  --blob-days N          keep a finished blob N days after its upload (default 30); an
+                         unfinished upload is deleted after an idle hour. Blobs take at most
+                         8 GiB and 1000 blobs per handle, 64 GiB and 10000 blobs in all (each
+                         counted as at least 128 KiB)
+  --blob-quota N         the bytes of blobs one handle may keep (default 8 GiB; the tests make it
+                         small)
   --impersonate HANDLE   FOR DEMONSTRATIONS AND TESTS ONLY: act as a man in the middle for HANDLE,
                          handing out a bundle of the relay's own keys (made once, kept in the
                          database) and a device list signed by them to anyone but HANDLE
@@ -161,6 +168,8 @@ struct Options {
   QueueLimits queue;
   // The largest blob (attachment ciphertext) taken: by default that of hush's largest attachment.
   std::uint64_t max_blob_bytes = hush::attachment_ciphertext_size(hush::kMaxAttachmentBytes);
+  // How long blobs are kept (--blob-days for finished ones).
+  RelayDb::BlobPolicy blob_policy;
 };
 
 std::uint32_t number_option(const std::string& name, const std::string& v, std::uint32_t min,
@@ -209,6 +218,19 @@ Options parse_options(int argc, char** argv) {
       o.fetch_interval_seconds = number_option("--fetch-interval", value(), 1, 86400);
     } else if (arg == "--max-blob-bytes") {
       o.max_blob_bytes = number_option("--max-blob-bytes", value(), 1, 0xFFFFFFFFu);
+    } else if (arg == "--blob-days") {
+      o.blob_policy.finished_seconds =
+          std::uint64_t{number_option("--blob-days", value(), 1, 3650)} * 86400;
+    } else if (arg == "--blob-quota") {
+      const std::string v = value();
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v[0] == '-' || n < kBlobChunkBytes ||
+          n > kMaxBlobBytesPerHandle)
+        usage_error("--blob-quota must be a number of bytes from " +
+                    std::to_string(kBlobChunkBytes) + " to " +
+                    std::to_string(kMaxBlobBytesPerHandle));
+      o.blob_policy.bytes_per_handle = n;
     } else if (arg == "--queue-limit") {
       o.queue.envelopes = number_option("--queue-limit", value(), 1, kMaxQueuedEnvelopes);
     } else {
@@ -839,6 +861,7 @@ void Session::link_post(const Message& m) {
 // device that names its id (an id is unguessable; whoever it was sent to, end to end, knows it).
 void Session::blob(const Message& m) {
   RelayDb& db = relay_.db();
+  const auto now = static_cast<std::uint64_t>(std::time(nullptr));
   if (m.kind == Kind::kBlobPut) {
     if (m.id == 0) {  // (hush's blobs are never empty: a header and a tag at least)
       error(m.req, "invalid_blob_size");
@@ -856,7 +879,8 @@ void Session::blob(const Message& m) {
       return;
     }
     const std::string id = hex(raw.data(), raw.size());
-    if (db.blob_begin(handle_, device_, id, m.id) == RelayDb::BlobBegin::kFull) {
+    if (db.blob_begin(handle_, device_, id, m.id, now, relay_.options().blob_policy) ==
+        RelayDb::BlobBegin::kFull) {
       log_line("relay: " + who() + ": BLOB_PUT refused: too many blobs");
       error(m.req, "blob_store_full");
       return;
@@ -872,8 +896,17 @@ void Session::blob(const Message& m) {
     error(m.req, "unknown_blob");
     return;
   }
+  if (m.kind == Kind::kBlobDelete) {
+    if (!db.blob_delete(handle_, m.name)) {
+      error(m.req, "unknown_blob");  // (none, or another handle's: the same answer)
+      return;
+    }
+    log_line("relay: " + who() + ": blob " + m.name + " deleted by its uploader");
+    reply(Kind::kOk, m.req);
+    return;
+  }
   if (m.kind == Kind::kBlobChunk) {
-    switch (db.blob_append(handle_, device_, m.name, m.body)) {
+    switch (db.blob_append(handle_, device_, m.name, m.body, now)) {
       case RelayDb::BlobAppend::kAppended:
         reply(Kind::kOk, m.req);
         return;
@@ -884,23 +917,34 @@ void Session::blob(const Message& m) {
       case RelayDb::BlobAppend::kUnknown:
         error(m.req, "unknown_blob");
         return;
-      case RelayDb::BlobAppend::kTooLong:
-        log_line("relay: " + who() + ": blob " + m.name + " dropped: longer than announced");
-        error(m.req, "blob_too_large");
+      case RelayDb::BlobAppend::kComplete:
+        error(m.req, "blob_complete");
+        return;
+      case RelayDb::BlobAppend::kInvalidChunk:
+        error(m.req, "invalid_blob_chunk");
         return;
     }
     return;
   }
-  auto data = db.blob_read(m.name, m.id, kBlobChunkBytes);
-  if (!data) {
-    error(m.req, "unknown_blob");
-    return;
+  Bytes data;
+  switch (db.blob_read(m.name, m.id, kBlobChunkBytes, &data)) {
+    case RelayDb::BlobRead::kOk:
+      break;
+    case RelayDb::BlobRead::kUnknown:
+      error(m.req, "unknown_blob");
+      return;
+    case RelayDb::BlobRead::kIncomplete:
+      error(m.req, "blob_incomplete");
+      return;
+    case RelayDb::BlobRead::kBadOffset:
+      error(m.req, "invalid_blob_offset");
+      return;
   }
   if (m.id == 0) log_line("relay: " + who() + ": fetching blob " + m.name);
   Message r;
   r.kind = Kind::kBlobData;
   r.req = m.req;
-  r.body = std::move(*data);
+  r.body = std::move(data);
   send(r);
 }
 
@@ -920,6 +964,7 @@ void Session::dispatch(const Message& m) {
     case Kind::kBlobPut:
     case Kind::kBlobChunk:
     case Kind::kBlobGet:
+    case Kind::kBlobDelete:
       blob(m);
       return;
     case Kind::kPublish: {
@@ -1148,6 +1193,12 @@ int run(int argc, char** argv) {
   if (options.dump) {
     db->dump(stdout);
     return 0;
+  }
+  try {  // (and at every upload: blob_begin)
+    db->blob_expire(static_cast<std::uint64_t>(std::time(nullptr)), options.blob_policy);
+  } catch (const DbError& e) {
+    std::fprintf(stderr, "hush-relay: %s\n", e.what());
+    return 1;
   }
   ::signal(SIGPIPE, SIG_IGN);
   Recorder recorder(options.record);

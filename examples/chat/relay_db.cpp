@@ -59,7 +59,9 @@ CREATE TABLE IF NOT EXISTS blobs(
   owner TEXT NOT NULL,
   owner_device INTEGER NOT NULL,
   size INTEGER NOT NULL,
-  received INTEGER NOT NULL);
+  received INTEGER NOT NULL,
+  created INTEGER NOT NULL DEFAULT 0,
+  touched INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS blob_chunks(
   id TEXT NOT NULL,
   start INTEGER NOT NULL,
@@ -246,6 +248,18 @@ std::unique_ptr<RelayDb> RelayDb::open(const std::string& path, bool read_only) 
 }
 
 void RelayDb::migrate() {
+  {
+    // Blobs from before their times (created, last touched): they count from now.
+    bool has_touched = false;
+    Stmt columns(db_, "PRAGMA table_info(blobs)");
+    while (columns.step())
+      has_touched = has_touched || columns.text(1) == "touched";
+    columns.reset();
+    if (!has_touched) {
+      exec("ALTER TABLE blobs ADD COLUMN created INTEGER NOT NULL DEFAULT 0");
+      exec("ALTER TABLE blobs ADD COLUMN touched INTEGER NOT NULL DEFAULT 0");
+    }
+  }
   bool old_accounts = false;
   bool has_recovery = false;
   {
@@ -653,9 +667,48 @@ void RelayDb::set_impostor(const std::string& handle, const Bytes& snapshot) {
 
 // ---- blobs ----
 
+std::size_t RelayDb::blob_expire(std::uint64_t now, const BlobPolicy& times) {
+  const auto cut = [&](std::uint64_t age) {
+    return static_cast<std::int64_t>(now > age ? now - age : 0);
+  };
+  // (Inside the caller's transaction, or one of its own.)
+  const char* kDoomed =
+      "SELECT id FROM blobs WHERE (received<size AND touched<?1) OR (received=size AND "
+      "created<?2)";
+  Stmt chunks(db_, (std::string("DELETE FROM blob_chunks WHERE id IN (") + kDoomed + ")").c_str());
+  chunks.bind(1, cut(times.unfinished_seconds)).bind(2, cut(times.finished_seconds)).run();
+  Stmt blobs(db_,
+             "DELETE FROM blobs WHERE (received<size AND touched<?1) OR (received=size AND "
+             "created<?2)");
+  blobs.bind(1, cut(times.unfinished_seconds)).bind(2, cut(times.finished_seconds)).run();
+  return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
 RelayDb::BlobBegin RelayDb::blob_begin(const std::string& handle, std::uint32_t device,
-                                       const std::string& id, std::uint64_t size) {
+                                       const std::string& id, std::uint64_t size, std::uint64_t now,
+                                       const BlobPolicy& times) {
   Transaction tx(db_);
+  blob_expire(now, times);
+  // What is kept, without this device's unfinished upload (which a new one replaces); every blob
+  // counts as at least one piece (kBlobChunkBytes), whatever its size.
+  const auto charge = static_cast<std::int64_t>(kBlobChunkBytes);
+  Stmt count(db_,
+             "SELECT count(*), coalesce(sum(owner=?1), 0), coalesce(sum(max(size, ?3)), 0), "
+             "coalesce(sum(CASE WHEN owner=?1 THEN max(size, ?3) ELSE 0 END), 0) FROM blobs "
+             "WHERE NOT (owner=?1 AND owner_device=?2 AND received<size)");
+  count.bind(1, handle).bind(2, std::int64_t{device}).bind(3, charge);
+  if (!count.step()) throw DbError("blob_begin: no count");
+  const auto all = static_cast<std::size_t>(count.integer(0));
+  const auto mine = static_cast<std::size_t>(count.integer(1));
+  const auto all_bytes = static_cast<std::uint64_t>(count.integer(2));
+  const auto my_bytes = static_cast<std::uint64_t>(count.integer(3));
+  count.reset();
+  const std::uint64_t charged = std::max<std::uint64_t>(size, kBlobChunkBytes);
+  if (all >= kMaxBlobs || mine >= kMaxBlobsPerHandle || all_bytes + charged > kMaxBlobBytes ||
+      my_bytes + charged > times.bytes_per_handle) {
+    tx.commit();  // (only what had expired is gone: the device's unfinished upload stays)
+    return BlobBegin::kFull;
+  }
   Stmt(db_,
        "DELETE FROM blob_chunks WHERE id IN (SELECT id FROM blobs WHERE owner=? AND "
        "owner_device=? AND received<size)")
@@ -666,33 +719,23 @@ RelayDb::BlobBegin RelayDb::blob_begin(const std::string& handle, std::uint32_t 
       .bind(1, handle)
       .bind(2, std::int64_t{device})
       .run();
-  Stmt count(db_,
-             "SELECT count(*), coalesce(sum(owner=?1), 0), coalesce(sum(size), 0), "
-             "coalesce(sum(CASE WHEN owner=?1 THEN size ELSE 0 END), 0) FROM blobs");
-  count.bind(1, handle);
-  if (!count.step()) throw DbError("blob_begin: no count");
-  const auto all = static_cast<std::size_t>(count.integer(0));
-  const auto mine = static_cast<std::size_t>(count.integer(1));
-  const auto all_bytes = static_cast<std::uint64_t>(count.integer(2));
-  const auto my_bytes = static_cast<std::uint64_t>(count.integer(3));
-  count.reset();
-  if (all >= kMaxBlobs || mine >= kMaxBlobsPerHandle || all_bytes + size > kMaxBlobBytes ||
-      my_bytes + size > kMaxBlobBytesPerHandle) {
-    tx.commit();  // (the unfinished upload stays dropped)
-    return BlobBegin::kFull;
-  }
-  Stmt(db_, "INSERT INTO blobs(id, owner, owner_device, size, received) VALUES(?, ?, ?, ?, 0)")
+  Stmt(db_,
+       "INSERT INTO blobs(id, owner, owner_device, size, received, created, touched) "
+       "VALUES(?, ?, ?, ?, 0, ?, ?)")
       .bind(1, id)
       .bind(2, handle)
       .bind(3, std::int64_t{device})
       .bind(4, static_cast<std::int64_t>(size))
+      .bind(5, static_cast<std::int64_t>(now))
+      .bind(6, static_cast<std::int64_t>(now))
       .run();
   tx.commit();
   return BlobBegin::kStarted;
 }
 
 RelayDb::BlobAppend RelayDb::blob_append(const std::string& handle, std::uint32_t device,
-                                         const std::string& id, const Bytes& data) {
+                                         const std::string& id, const Bytes& data,
+                                         std::uint64_t now) {
   Transaction tx(db_);
   Stmt find(db_, "SELECT size, received FROM blobs WHERE id=? AND owner=? AND owner_device=?");
   find.bind(1, id).bind(2, handle).bind(3, std::int64_t{device});
@@ -700,58 +743,70 @@ RelayDb::BlobAppend RelayDb::blob_append(const std::string& handle, std::uint32_
   const auto size = static_cast<std::uint64_t>(find.integer(0));
   const auto received = static_cast<std::uint64_t>(find.integer(1));
   find.reset();
-  if (received >= size) return BlobAppend::kUnknown;  // finished: no more bytes
-  if (data.size() > size - received) {
-    Stmt(db_, "DELETE FROM blob_chunks WHERE id=?").bind(1, id).run();
-    Stmt(db_, "DELETE FROM blobs WHERE id=?").bind(1, id).run();
-    tx.commit();
-    return BlobAppend::kTooLong;
-  }
-  if (!data.empty()) {
-    Stmt(db_, "INSERT INTO blob_chunks(id, start, data) VALUES(?, ?, ?)")
-        .bind(1, id)
-        .bind(2, static_cast<std::int64_t>(received))
-        .bind(3, data)
-        .run();
-  }
-  const std::uint64_t now = received + data.size();
-  Stmt(db_, "UPDATE blobs SET received=? WHERE id=?")
-      .bind(1, static_cast<std::int64_t>(now))
-      .bind(2, id)
+  if (received >= size) return BlobAppend::kComplete;  // finished: no more bytes
+  // Every piece is exactly kBlobChunkBytes, the last one the rest: one row per piece, at offsets
+  // blob_read can find by arithmetic. Anything else changes nothing.
+  if (data.size() != std::min<std::uint64_t>(kBlobChunkBytes, size - received))
+    return BlobAppend::kInvalidChunk;
+  Stmt(db_, "INSERT INTO blob_chunks(id, start, data) VALUES(?, ?, ?)")
+      .bind(1, id)
+      .bind(2, static_cast<std::int64_t>(received))
+      .bind(3, data)
+      .run();
+  const std::uint64_t after = received + data.size();
+  Stmt(db_, "UPDATE blobs SET received=?, touched=? WHERE id=?")
+      .bind(1, static_cast<std::int64_t>(after))
+      .bind(2, static_cast<std::int64_t>(now))
+      .bind(3, id)
       .run();
   tx.commit();
-  return now == size ? BlobAppend::kCompleted : BlobAppend::kAppended;
+  return after == size ? BlobAppend::kCompleted : BlobAppend::kAppended;
 }
 
-std::optional<Bytes> RelayDb::blob_read(const std::string& id, std::uint64_t offset,
-                                        std::size_t max) {
+RelayDb::BlobRead RelayDb::blob_read(const std::string& id, std::uint64_t offset, std::size_t max,
+                                     Bytes* out) {
+  out->clear();
   Stmt find(db_, "SELECT size, received FROM blobs WHERE id=?");
   find.bind(1, id);
-  if (!find.step()) return std::nullopt;
+  if (!find.step()) return BlobRead::kUnknown;
   const auto size = static_cast<std::uint64_t>(find.integer(0));
   const auto received = static_cast<std::uint64_t>(find.integer(1));
   find.reset();
-  if (received != size || offset > size) return std::nullopt;
-  Bytes out;
-  // The pieces that overlap [offset, offset + max), in order.
-  Stmt pieces(db_,
-              "SELECT start, data FROM blob_chunks WHERE id=?1 AND start < ?3 AND "
-              "start + length(data) > ?2 ORDER BY start");
+  if (received != size) return BlobRead::kIncomplete;
+  if (offset > size) return BlobRead::kBadOffset;
+  // The pieces that overlap [offset, end): they start at multiples of kBlobChunkBytes, from the
+  // one holding `offset` on (the primary key's index finds them; nothing before is read).
   const std::uint64_t end = offset + std::min<std::uint64_t>(max, size - offset);
+  const std::uint64_t first = offset - offset % kBlobChunkBytes;
+  Stmt pieces(db_,
+              "SELECT start, data FROM blob_chunks WHERE id=?1 AND start >= ?2 AND start < ?3 "
+              "ORDER BY start");
   pieces.bind(1, id)
-      .bind(2, static_cast<std::int64_t>(offset))
+      .bind(2, static_cast<std::int64_t>(first))
       .bind(3, static_cast<std::int64_t>(end));
   while (pieces.step()) {
     const auto start = static_cast<std::uint64_t>(pieces.integer(0));
     const Bytes data = pieces.blob(1);
-    const std::uint64_t from = std::max(start, offset + out.size());
+    const std::uint64_t from = std::max(start, offset + out->size());
     const std::uint64_t to = std::min<std::uint64_t>(start + data.size(), end);
-    if (from != offset + out.size() || from > to) throw DbError("a stored blob has a gap");
-    out.insert(out.end(), data.begin() + static_cast<std::ptrdiff_t>(from - start),
-               data.begin() + static_cast<std::ptrdiff_t>(to - start));
+    if (from != offset + out->size() || from > to) throw DbError("a stored blob has a gap");
+    out->insert(out->end(), data.begin() + static_cast<std::ptrdiff_t>(from - start),
+                data.begin() + static_cast<std::ptrdiff_t>(to - start));
   }
-  if (out.size() != end - offset) throw DbError("a stored blob is shorter than its size");
-  return out;
+  if (out->size() != end - offset) throw DbError("a stored blob is shorter than its size");
+  return BlobRead::kOk;
+}
+
+bool RelayDb::blob_delete(const std::string& handle, const std::string& id) {
+  Transaction tx(db_);
+  Stmt find(db_, "SELECT 1 FROM blobs WHERE id=? AND owner=?");
+  find.bind(1, id).bind(2, handle);
+  if (!find.step()) return false;
+  find.reset();
+  Stmt(db_, "DELETE FROM blob_chunks WHERE id=?").bind(1, id).run();
+  Stmt(db_, "DELETE FROM blobs WHERE id=?").bind(1, id).run();
+  tx.commit();
+  return true;
 }
 
 void RelayDb::dump(std::FILE* out) {

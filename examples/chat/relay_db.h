@@ -18,10 +18,12 @@
 // Blobs (attachments' ciphertext, tables blobs and blob_chunks): an upload names its size (at most
 // the relay's blob limit, by default the ciphertext of hush's largest attachment) and comes in
 // pieces, each kept as a row at its offset; a blob is readable once all its bytes came. One upload
-// at a time per device (a new one drops the device's unfinished one), at most kMaxBlobsPerHandle
-// blobs and kMaxBlobBytesPerHandle bytes per handle, kMaxBlobs and kMaxBlobBytes in all: the relay
-// refuses more (blob_store_full), it never
-// deletes a finished blob by itself (a real server would, after some weeks).
+// at a time per device (a new one drops the device's unfinished one), each piece exactly
+// kBlobChunkBytes (the last the rest), at most kMaxBlobsPerHandle blobs and kMaxBlobBytesPerHandle
+// bytes per handle, kMaxBlobs and kMaxBlobBytes in all, each blob counted as at least one piece:
+// the relay refuses more (blob_store_full, changing nothing). An unfinished upload idle for
+// kBlobIdleSeconds is deleted, and a finished blob kBlobDays after its upload (hush-relay
+// --blob-days); its uploader may delete it sooner (BLOB_DELETE: a send that failed).
 //
 // Every limit is enforced here: kMaxAccounts handles, kMaxDevicesPerHandle devices each (device
 // ids up to kMaxDeviceId), kMaxPreKeysPerDevice, kMaxSpentPreKeysPerDevice, one device list per
@@ -83,6 +85,11 @@ inline constexpr std::size_t kMaxBlobs = 10000;
 /// together: four of hush's largest files per person, and a disk a small server has.
 inline constexpr std::uint64_t kMaxBlobBytesPerHandle = std::uint64_t{8} << 30;
 inline constexpr std::uint64_t kMaxBlobBytes = std::uint64_t{64} << 30;
+/// An unfinished upload untouched this long is deleted (an hour: a client that went away).
+inline constexpr std::uint64_t kBlobIdleSeconds = 3600;
+/// A finished blob is kept this many days by default (hush-relay --blob-days): its recipients
+/// fetch it when they next come online, and a month covers a holiday.
+inline constexpr std::uint32_t kBlobDays = 30;
 
 /// The bounds of one recipient device's queue (hush-relay --queue-limit changes `envelopes`, for
 /// tests).
@@ -193,19 +200,36 @@ class RelayDb {
   bool ack(const std::string& recipient, std::uint32_t device, std::uint64_t id);
 
   // ---- blobs ----
+  /// How long blobs are kept: an unfinished upload untouched for `unfinished_seconds`, a finished
+  /// blob `finished_seconds` after its upload began; and the bytes one handle may keep
+  /// (hush-relay --blob-quota lowers it, for tests).
+  struct BlobPolicy {
+    std::uint64_t unfinished_seconds = kBlobIdleSeconds;
+    std::uint64_t finished_seconds = std::uint64_t{kBlobDays} * 86400;
+    std::uint64_t bytes_per_handle = kMaxBlobBytesPerHandle;
+  };
+  /// Deletes the blobs that expired by `now` (seconds since the epoch) under `times`; how many.
+  std::size_t blob_expire(std::uint64_t now, const BlobPolicy& times);
   enum class BlobBegin { kStarted, kFull };
   /// Starts an upload of `size` bytes under the new id `id` (random, made by the caller) for
-  /// (handle, device), dropping that device's unfinished upload if any.
+  /// (handle, device), dropping that device's unfinished upload if any; first deletes what
+  /// expired. kFull (and the unfinished upload kept) if the counts or bytes would exceed the
+  /// limits, every blob counted as at least kBlobChunkBytes.
   BlobBegin blob_begin(const std::string& handle, std::uint32_t device, const std::string& id,
-                       std::uint64_t size);
-  enum class BlobAppend { kAppended, kCompleted, kUnknown, kTooLong };
-  /// Appends `data` to the unfinished blob `id` of (handle, device): kUnknown if there is none,
-  /// kTooLong (nothing kept, the upload dropped) if it would exceed the announced size.
+                       std::uint64_t size, std::uint64_t now, const BlobPolicy& times);
+  enum class BlobAppend { kAppended, kCompleted, kUnknown, kComplete, kInvalidChunk };
+  /// Appends `data` to the unfinished blob `id` of (handle, device): kUnknown if there is no blob
+  /// `id` of theirs, kComplete if it is finished, kInvalidChunk (nothing changed) unless `data` is
+  /// exactly min(kBlobChunkBytes, bytes still missing).
   BlobAppend blob_append(const std::string& handle, std::uint32_t device, const std::string& id,
-                         const Bytes& data);
-  /// Up to `max` bytes of the finished blob `id` from `offset` (empty at its end); nullopt if there
-  /// is no finished blob `id` or `offset` is past its end.
-  std::optional<Bytes> blob_read(const std::string& id, std::uint64_t offset, std::size_t max);
+                         const Bytes& data, std::uint64_t now);
+  enum class BlobRead { kOk, kUnknown, kIncomplete, kBadOffset };
+  /// Sets `*out` to up to `max` bytes of the finished blob `id` from `offset` (empty at its end):
+  /// kUnknown if there is no blob `id`, kIncomplete if its upload is unfinished, kBadOffset if
+  /// `offset` is past its end. Reads only the pieces from the one holding `offset`.
+  BlobRead blob_read(const std::string& id, std::uint64_t offset, std::size_t max, Bytes* out);
+  /// Deletes blob `id` (finished or not) if `handle` uploaded it; false otherwise.
+  bool blob_delete(const std::string& handle, const std::string& id);
 
   /// The stored impostor keys for `handle` (an InMemoryProtocolStore snapshot), if any.
   std::optional<Bytes> impostor(const std::string& handle);

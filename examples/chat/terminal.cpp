@@ -13,9 +13,19 @@ namespace {
 
 constexpr std::size_t kMaxLine = std::size_t{80} << 10;
 
+// Code points that change how the text around them shows without showing themselves: zero-width
+// characters and marks (U+200B-200F), bidirectional embeddings and overrides (U+202A-202E) and
+// isolates (U+2066-2069). A name or text with them could look like another ("bob" followed by an
+// override that reverses what comes after it), so printable() shows each as one '?'.
+bool invisible(std::uint32_t cp) {
+  return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
 // The length of the UTF-8 sequence starting at s[i] if it is valid and not a control character
-// (C0, DEL, C1), else 0.
-std::size_t valid_char(std::string_view s, std::size_t i) {
+// (C0, DEL, C1), else 0; `*hidden` is set if it is an invisible() code point.
+std::size_t valid_char(std::string_view s, std::size_t i, bool* hidden) {
+  *hidden = false;
   const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
   const unsigned char c = b(0);
   if (c < 0x80) return (c >= 0x20 && c != 0x7f) ? 1 : 0;
@@ -41,6 +51,7 @@ std::size_t valid_char(std::string_view s, std::size_t i) {
   static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
   if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   if (cp >= 0x80 && cp <= 0x9F) return 0;  // C1 controls
+  *hidden = invisible(cp);
   return n;
 }
 
@@ -77,10 +88,14 @@ std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = valid_char(text, i);
+    bool hidden = false;
+    const std::size_t n = valid_char(text, i, &hidden);
     if (n == 0) {
       out.push_back('?');
       ++i;
+    } else if (hidden) {
+      out.push_back('?');
+      i += n;
     } else {
       out.append(text.substr(i, n));
       i += n;

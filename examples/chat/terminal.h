@@ -29,7 +29,9 @@
 
 namespace hush_chat {
 
-/// `text` with control characters and invalid UTF-8 replaced by '?' (valid UTF-8 is kept).
+/// `text` with control characters and invalid UTF-8 replaced by '?' byte by byte, and each
+/// invisible or bidirectional formatting character (U+200B-200F, U+202A-202E, U+2066-2069) by one
+/// '?' (the rest of valid UTF-8 is kept).
 std::string printable(std::string_view text);
 
 class Terminal {

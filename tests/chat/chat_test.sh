@@ -90,6 +90,10 @@ WORK=$(mktemp -d)
 RELAY_PID=""
 PORT=""
 cleanup() {
+  if [[ -n ${OTHER_RELAY_PID:-} ]]; then  # (a relay set aside while another runs)
+    kill "$OTHER_RELAY_PID" 2>/dev/null || true
+    wait "$OTHER_RELAY_PID" 2>/dev/null || true
+  fi
   if [[ -n $RELAY_PID ]]; then
     kill "$RELAY_PID" 2>/dev/null || true
     wait "$RELAY_PID" 2>/dev/null || true
@@ -697,8 +701,33 @@ robustness() {
 
   step "blob requests out of order and out of bounds"
   hostile blobber --handle blobber blobs
-  expect_line "$WORK/blobber.out" "blobs: empty invalid_blob_size, huge blob_too_large, unfinished unknown_blob, overlong blob_too_large then unknown_blob, read 10+0 bytes, past end unknown_blob, finished unknown_blob, bad id unknown_blob"
-  ok "refused each, and kept the connection"
+  expect_line "$WORK/blobber.out" "blobs: empty invalid_blob_size, huge blob_too_large, unfinished blob_incomplete, odd pieces invalid_blob_chunk/invalid_blob_chunk/invalid_blob_chunk/invalid_blob_chunk then OK, read 10+0 bytes, past end invalid_blob_offset, finished blob_complete, bad id unknown_blob, pieces OK/invalid_blob_chunk/OK/OK, middle 131072, delete OK then unknown_blob/unknown_blob"
+  ok "refused each with its own reason (pieces of another size change nothing), and kept the connection"
+
+  step "a full blob store: a refused upload changes nothing; every blob counts as a piece"
+  OTHER_RELAY_PID=$RELAY_PID
+  local main_port=$PORT
+  mkdir -p "$WORK/quota"
+  "$RELAY" --db "$WORK/quota/relay.db" --port 0 --blob-quota 1048576 >"$WORK/quota.log" 2>&1 &
+  RELAY_PID=$!
+  local deadline=$((SECONDS + WAIT))
+  until [[ $(head -n 1 "$WORK/quota.log" 2>/dev/null) =~ ^listening\ 127\.0\.0\.1:([0-9]+)$ ]]; do
+    ((SECONDS < deadline)) || die "the quota relay did not start"
+    sleep 0.05
+  done
+  PORT=${BASH_REMATCH[1]}
+  hostile quota --handle quota blob-full
+  expect_line "$WORK/quota.out" "blob-full: over blob_store_full, unfinished upload then OK, 6 one-byte blobs, then blob_store_full"
+  stop_relay quota
+  RELAY_PID=$OTHER_RELAY_PID PORT=$main_port OTHER_RELAY_PID=""
+  ok "refused (blob_store_full), the unfinished upload kept; 1 MiB holds 8 blobs, however small"
+
+  step "another handle's blobs: no piece appended, no delete"
+  hostile blobmaker --handle blobmaker blob-make
+  read -r _ done_id open_id < <(grep '^blob-make: ' "$WORK/blobmaker.out") || die "blob-make printed no ids"
+  hostile blobpoker --handle blobpoker blob-poke "$done_id" "$open_id"
+  expect_line "$WORK/blobpoker.out" "blob-poke: unknown_blob/unknown_blob unknown_blob/unknown_blob"
+  ok "refused (unknown_blob)"
 
   step "the relay still serves its real clients"
   chat_bg bob bob <<EOF
@@ -1414,15 +1443,17 @@ EOF
   expect_line "$WORK/carol.out" "[#family] bob: $G2"
   expect_line "$WORK/alice.out" "[#family] bob: $G2"
   expect_line "$WORK/alice.out" "[#family] carol: $G3"
-  expect_line "$WORK/bob.out" "* #family: alice*, bob"
-  ok "group messages show their group and sender; the group's making and members in words"
+  grep -qE '^\* #family \(#\?[0-9a-f]{8}\): alice\*, bob$' "$WORK/bob.out" || { show "$WORK/bob.out"; die "bob's /groups does not show #family with its id"; }
+  ok "group messages show their group and sender; the group's making and members (and id) in words"
   grep -qE "^\[me -> #family\] $G1$stamp_re" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's message has no ✓ and time"; }
   grep -qE "^\[#family\] alice: $G1  \([0-9]{2}:[0-9]{2}\)$" "$WORK/bob.out" || { show "$WORK/bob.out"; die "bob's line has no send time"; }
-  expect_line "$WORK/alice.out" "✓✓ delivered: \"$G1\" to bob in #family"
-  expect_line "$WORK/alice.out" "✓✓ read: \"$G1\" by bob in #family"
-  expect_line "$WORK/alice.out" "✓✓ delivered: \"$G1\" to carol in #family"
-  grep -qE "^  \[me -> #family\] $G1  \(✓✓ read [0-9]{2}:[0-9]{2}\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's /history does not show the read mark"; }
-  ok "marks and send times on every message; receipts raise them (also in /history)"
+  grep -qE "^✓✓ delivered: \"$G1\" to bob in #family \(delivered to [12] of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "no delivery receipt from bob"; }
+  grep -qE "^✓✓ read: \"$G1\" by bob in #family \(read by [12] of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "no read receipt from bob"; }
+  grep -qE "^✓✓ delivered: \"$G1\" to carol in #family \(delivered to [12] of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's receipt line does not count the recipients"; }
+  grep -qE "^✓✓ read: \"$G1\" by (bob|carol) in #family \(read by 2 of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "no receipt line says 'read by 2 of 2'"; }
+  # The mark is the lowest of the recipients': read once both read.
+  grep -qE "^  \[me -> #family\] $G1  \(✓✓ read [0-9]{2}:[0-9]{2}\), read by 2 of 2$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's /history does not show the read mark"; }
+  ok "marks and send times on every message; receipts raise them, counted per recipient (also in /history)"
   local want
   want=$(sha256sum <"$WORK/photo.bin")
   for who in bob carol; do
@@ -1455,13 +1486,15 @@ EOF
 /group add family nobody
 /send bob $WORK/missing.bin
 /send bob $WORK/big.bin
+/send nobody $WORK/photo.bin
 /group new family bob
 EOF
   expect_line "$WORK/edges.out" "! no group #nosuch (/groups lists ours)"
   expect_line "$WORK/edges.out" "! cannot add nobody to #family: nobody is not registered at the relay (no_session)"
   expect_line "$WORK/edges.out" "! file not sent: '$WORK/missing.bin': No such file or directory"
   expect_line "$WORK/edges.out" "! file not sent: '$WORK/big.bin' is 3221225472 bytes; at most 2147483648 (2 GiB) go (attachment_too_large)"
-  expect_line "$WORK/edges.out" "! we are in a group called #family already"
+  expect_line "$WORK/edges.out" "! file not sent: nobody is not registered at the relay (no_session)"
+  expect_line "$WORK/edges.out" "! we made a group called #family already"
   chat bob-admin bob 2 <<<"/group remove family alice"
   expect_line "$WORK/bob-admin.out" "! cannot remove alice from #family: only an admin may (not_group_admin)"
   ok "unknown group, unknown person, missing file, file too large, non-admin change: refused in words"
@@ -1476,13 +1509,123 @@ EOF
   chat alice-history alice 0 <<<"/history bob"
   expect_line "$WORK/alice-history.out" "  [me -> bob] file: photo.bin (300000 bytes)"
   ok "photo (1).bin, the same bytes; /history bob shows it"
+
+  step "received files: over --max-file-bytes they wait for /save, across restarts; the quota"
+  head -c 1000 /dev/urandom >"$WORK/bob/files/.hush-spool-AbCdEf"
+  head -c 1000 /dev/urandom >"$WORK/bob/files/.hush-part-AbCdEf"
+  chat bob3 bob 0 --max-file-bytes 1000 <<<"/wait 1 $WAIT" &
+  pid=$!
+  chat alice6 alice 0 <<<"/send bob $WORK/photo.bin"
+  wait "$pid" || die "bob's hush-chat failed"
+  [[ ! -e "$WORK/bob/files/.hush-spool-AbCdEf" && ! -e "$WORK/bob/files/.hush-part-AbCdEf" ]] || die "a download's leftovers were not removed at start"
+  local n
+  n=$(sed -n 's/^\* file from alice: "photo.bin" (300000 bytes) not fetched: larger than 1000 bytes (--max-file-bytes); \/save \([0-9]*\) fetches it$/\1/p' "$WORK/bob3.out")
+  [[ -n $n ]] || { show "$WORK/bob3.out"; die "the large file was not announced with /save ID"; }
+  [[ ! -e "$WORK/bob/files/photo (2).bin" ]] || die "the large file was saved without /save"
+  # Another start: the file still waits (the record is in the state); the quota holds it back.
+  chat bob4 bob 2 --files-quota 700000 <<EOF
+/save
+/save $n
+EOF
+  expect_line "$WORK/bob4.out" "* 1 received file(s) wait for /save (/save lists them)"
+  expect_line "$WORK/bob4.out" "* file $n from alice: \"photo.bin\" (300000 bytes)"
+  expect_line "$WORK/bob4.out" "! file from alice: \"photo.bin\" (300000 bytes) not saved: $WORK/bob/files holds 600000 bytes, and 700000 is its quota (--files-quota); /save $n tries again"
+  chat bob5 bob 0 <<<"/save $n"
+  expect_line "$WORK/bob5.out" "* file from alice: \"photo.bin\" (300000 bytes) saved as $WORK/bob/files/photo (2).bin"
+  [[ $(sha256sum <"$WORK/bob/files/photo (2).bin") == "$want" ]] || die "bob saved other bytes than alice sent"
+  chat bob6 bob 2 <<<"/save $n"
+  expect_line "$WORK/bob6.out" "! /save $n: no such file waits (/save lists them)"
+  ok "announced with an id, kept across a restart, held back by the quota, saved by /save $n (then gone)"
+  # A download that fails (here STATE/files is not a directory) loses nothing: /save later.
+  mv "$WORK/bob/files" "$WORK/bob-files"
+  touch "$WORK/bob/files"
+  head -c 100 /dev/urandom >"$WORK/small.bin"
+  chat bob7 bob 0 <<<"/wait 1 $WAIT" &
+  pid=$!
+  chat alice9 alice 0 <<<"/send bob $WORK/small.bin"
+  wait "$pid" || die "bob's hush-chat failed"
+  n=$(sed -n 's/^! file from alice: "small.bin" (100 bytes) not saved: .*; \/save \([0-9]*\) tries again$/\1/p' "$WORK/bob7.out")
+  [[ -n $n ]] || { show "$WORK/bob7.out"; die "the failed download did not say /save ID"; }
+  rm "$WORK/bob/files"
+  mv "$WORK/bob-files" "$WORK/bob/files"
+  chat bob8 bob 0 <<<"/save $n"
+  expect_line "$WORK/bob8.out" "* file from alice: \"small.bin\" (100 bytes) saved as $WORK/bob/files/small.bin"
+  cmp -s "$WORK/small.bin" "$WORK/bob/files/small.bin" || die "bob saved other bytes than alice sent"
+  ok "a download that failed is kept: saved by /save $n afterwards"
+
+  step "one blob pointed to five times in a message is saved once"
+  chat bob9 bob 0 <<<"/wait 1 $WAIT" &
+  pid=$!
+  hostile mallory --handle mallory send mallory bob 1 copies:5 "five of the same"
+  expect_line "$WORK/mallory.out" "send: 1 sent, 0 refused (-)"
+  wait "$pid" || die "bob's hush-chat failed"
+  expect_line "$WORK/bob9.out" "* file from mallory: \"same.bin\" (100 bytes) saved as $WORK/bob/files/same.bin"
+  [[ $(grep -c '^\* file from mallory: "same.bin" (100 bytes) is the file saved already as '"$WORK"'/bob/files/same.bin: not fetched again$' "$WORK/bob9.out") == 4 ]] || { show "$WORK/bob9.out"; die "the same blob was not recognised four times"; }
+  [[ ! -e "$WORK/bob/files/same (1).bin" ]] || die "the same blob was saved twice"
+  ok "saved once; the four other pointers to it fetched nothing"
+
+  step "a group whose maker lists members that are no handles"
+  local long
+  long=$(printf 'x%.0s' {1..100})
+  # (100 bytes, over the relay's name limit; and "bob" with a right-to-left override inside.)
+  hostile evil --handle mallory4 group bob "$long" $'bo\xe2\x80\xaeb'
+  expect_line "$WORK/evil.out" "group: 1 sent, 0 refused (-)"
+  chat bob10 bob 0 <<EOF
+/sync
+/g evil hello evil
+EOF
+  expect_line "$WORK/bob10.out" "* [#evil] mallory4 made the group, with bob, bo?b, $long (/g evil TEXT writes to it)"
+  grep -qE "^\[me -> #evil\] hello evil$stamp_re" "$WORK/bob10.out" || { show "$WORK/bob10.out"; die "bob's message to #evil was not sent"; }
+  expect_no_grep "$WORK/bob10.out" "lost the connection"
+  expect_no_grep "$WORK/bob10.out" $'\xe2\x80\xae'
+  expect_no_grep "$WORK/relay.log" "malformed frame"
+  ok "bob stays connected (the names never went to the relay), and sees the override as '?'"
+
+
+  step "a group name taken by someone else's group; a file to a group that reaches nobody"
+  chat carol3 carol 0 <<EOF
+/group new family alice
+/group new pair alice
+EOF
+  chat alice7 alice 0 <<EOF
+/sync
+/groups
+/g family group-6: to my own family
+/group leave pair
+EOF
+  grep -qE "^\[me -> #family\] group-6: to my own family$stamp_re" "$WORK/alice7.out" || { show "$WORK/alice7.out"; die "alice cannot write to her own #family"; }
+  grep -qE '^\* #family \(#\?[0-9a-f]{8}, ours\): alice\*, bob$' "$WORK/alice7.out" || { show "$WORK/alice7.out"; die "alice's /groups does not show #family as hers"; }
+  local other
+  other=$(sed -n 's/^\* #family (#?\([0-9a-f]\{8\}\)): alice, carol\*$/\1/p' "$WORK/alice7.out")
+  [[ -n $other ]] || { show "$WORK/alice7.out"; die "alice's /groups does not show carol's #family with its id"; }
+  expect_line "$WORK/alice7.out" "* [#?$other] carol made the group, with alice (/g #?$other TEXT writes to it)"
+  chat alice8 alice 2 <<EOF
+/g #?$other group-7: to carol's family
+/send #pair $WORK/small.bin
+EOF
+  expect_line "$WORK/alice8.out" "! we are no longer in #pair (left, or removed)"
+  grep -qE "^\[me -> #\?$other\] group-7: to carol's family$stamp_re" "$WORK/alice8.out" || { show "$WORK/alice8.out"; die "alice cannot write to carol's #family by its id"; }
+  # (#pair has nobody but carol now: the file is uploaded, then goes to no device.)
+  chat carol4 carol 2 <<EOF
+/sync
+/send #pair $WORK/small.bin
+EOF
+  expect_line "$WORK/carol4.out" "[#family] alice: group-7: to carol's family"
+  expect_line "$WORK/carol4.out" "! file to #pair not sent: no secure session, and no keys to start one (no_session)"
+  expect_no_grep "$WORK/carol4.out" "[me -> #pair]"
+  chat carol5 carol 0 <<<"/history #pair"
+  expect_line "$WORK/carol5.out" "* the last 0 messages with #pair:"
+  expect_grep "$WORK/relay.log" "deleted by its uploader"
+  ok "alice's #family is hers by name, carol's by #?$other; the file that reached nobody: an error, not logged, its blob deleted"
+  chat carol6 carol 0 <<<"/group remove family alice"
   stop_relay relay
 
   step "the relay holds the file as ciphertext only"
   "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
   # The blob of a 300000-byte file: an 8-byte header, then 5 segments of up to 64 KiB, each with
   # its 16-byte tag.
-  [[ $(grep -c 'size=300088 received=300088' "$WORK/relay.dump") == 2 ]] || die "the relay does not hold the two blobs"
+  # (Three: none for the file to nobody, whose recipient was checked first.)
+  [[ $(grep -c 'size=300088 received=300088' "$WORK/relay.dump") == 3 ]] || die "the relay does not hold the three blobs"
   local off h
   for off in 0 1000 65536 150000 299000; do
     h=$(od -An -v -tx1 -j "$off" -N 24 "$WORK/photo.bin" | tr -d ' \n')
@@ -1492,7 +1635,7 @@ EOF
     grep -qaF "$p" "$WORK"/relay.db* "$WORK/relay.dump" && die "the relay's database holds '$p'"
     grep -qF "$(hexof "$p")" "$WORK/relay.rec" "$WORK/relay.dump" && die "the relay saw '$p'"
   done
-  ok "two blobs of 300088 bytes; none of the file's bytes, nor a group message, in its database or traffic"
+  ok "three blobs of 300088 bytes; none of the file's bytes, nor a group message, in its database or traffic"
 
   step "the relay's blob limit"
   start_relay relay2 --max-blob-bytes 1000
@@ -1518,15 +1661,30 @@ EOF
 EOF
   expect_line "$WORK/bob-leave.out" "[#family] alice: group-5: welcome dave"
   expect_line "$WORK/bob-leave.out" "* [#family] left the group"
-  expect_line "$WORK/bob-leave.out" "* #family (left): alice*, dave"
+  grep -qE '^\* #family \(#\?[0-9a-f]{8}\) \(left\): alice\*, dave$' "$WORK/bob-leave.out" || { show "$WORK/bob-leave.out"; die "bob's /groups does not show #family as left"; }
   chat alice5 alice 0 <<EOF
 /sync
 /groups
 EOF
   expect_line "$WORK/alice5.out" "* [#family] bob left the group"
-  expect_line "$WORK/alice5.out" "* #family: alice*, dave"
+  grep -qE '^\* #family \(#\?[0-9a-f]{8}, ours\): alice\*, dave$' "$WORK/alice5.out" || { show "$WORK/alice5.out"; die "alice's /groups does not show her #family"; }
   ok "dave reads what came after his joining only; bob's leaving shows at alice"
   stop_relay relay2
+
+  step "a file to a group that no device took: an error, nothing logged, the blob deleted"
+  # (A queue of 4 envelopes per device: alice's share of dave's is one, taken by the group's
+  # making; the file's message is refused.)
+  start_relay relay3 --queue-limit 4
+  chat alice10 alice 2 <<EOF
+/group new duo dave
+/send #duo $WORK/small.bin
+/history #duo
+EOF
+  expect_line "$WORK/alice10.out" "! file to #duo not sent: the relay refused: too many of our messages already wait in the recipient's mailbox (group messages are not kept: send it again)"
+  expect_line "$WORK/alice10.out" "* the last 0 messages with #duo:"
+  expect_grep "$WORK/relay3.log" "deleted by its uploader"
+  ok "said so; /history #duo is empty; the relay deleted the upload"
+  stop_relay relay3
 }
 
 case $SCENARIO in

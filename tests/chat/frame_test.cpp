@@ -8,6 +8,7 @@
 #include <string>
 
 #include "frame.h"
+#include "terminal.h"
 
 using namespace hush_chat;
 
@@ -35,10 +36,10 @@ const Kind kAll[] = {Kind::kHello,       Kind::kPublish,     Kind::kCount,     K
                      Kind::kLinkWait,    Kind::kLinkPost,    Kind::kWelcome,   Kind::kOk,
                      Kind::kCountIs,     Kind::kBundle,      Kind::kDeliver,   Kind::kError,
                      Kind::kList,        Kind::kLinkMessage, Kind::kBlobPut,   Kind::kBlobChunk,
-                     Kind::kBlobGet,     Kind::kBlobId,      Kind::kBlobData};
+                     Kind::kBlobGet,     Kind::kBlobId,      Kind::kBlobData,  Kind::kBlobDelete};
 
 bool known(int k) {
-  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23) || (k >= 32 && k <= 34) ||
+  return (k >= 1 && k <= 14) || (k >= 16 && k <= 23) || (k >= 32 && k <= 35) ||
          (k >= 48 && k <= 49);
 }
 
@@ -242,6 +243,8 @@ TEST_CASE("handles are compared without regard to case", "[chat][frame]") {
   CHECK(decode(encode(make(Kind::kBlobGet)))->id == 0x0102030405060708ull);
   CHECK(from_client(Kind::kBlobPut));
   CHECK(from_client(Kind::kBlobGet));
+  CHECK(from_client(Kind::kBlobDelete));
+  CHECK(decode(encode(make(Kind::kBlobDelete)))->name == "alice");
   CHECK_FALSE(from_client(Kind::kBlobData));
   CHECK_FALSE(from_client(Kind::kBlobId));
   CHECK(valid_blob_id("0123456789abcdef0123456789abcdef"));
@@ -274,4 +277,26 @@ TEST_CASE("write the chat frame fuzz seeds", "[.corpus]") {
             static_cast<std::streamsize>(frame.size()));
     REQUIRE(f.good());
   }
+}
+
+// Names and texts from peers are printed through printable(): no control characters, and none of
+// the invisible or bidirectional formatting characters that make one name look like another.
+TEST_CASE("printable hides controls and bidi and invisible characters") {
+  CHECK(printable("bob") == "bob");
+  CHECK(printable("caf\xc3\xa9 \xe2\x9c\x93") == "caf\xc3\xa9 \xe2\x9c\x93");  // é ✓ kept
+  CHECK(printable("a\x1b[2Jb") == "a?[2Jb");
+  CHECK(printable("a\xc2\x9b"
+                  "b") == "a??b");  // C1 control (CSI), byte by byte
+  CHECK(printable("\xff") == "?");
+  // U+202E (right-to-left override), U+2066 (isolate), U+200B (zero width space), U+200F (RLM),
+  // U+202A, U+2069: one '?' each.
+  CHECK(printable("bob\xe2\x80\xae"
+                  "gpj.exe") == "bob?gpj.exe");
+  CHECK(printable("\xe2\x81\xa6x\xe2\x81\xa9") == "?x?");
+  CHECK(printable("a\xe2\x80\x8b"
+                  "b\xe2\x80\x8f"
+                  "c\xe2\x80\xaa") == "a?b?c?");
+  // Their neighbours are ordinary characters: U+2010 (hyphen), U+2030 (per mille), U+2070.
+  CHECK(printable("\xe2\x80\x90\xe2\x80\xb0\xe2\x81\xb0") ==
+        "\xe2\x80\x90\xe2\x80\xb0\xe2\x81\xb0");
 }

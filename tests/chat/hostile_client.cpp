@@ -10,11 +10,16 @@
 // commands, one per run (each prints one result line, parsed by chat_test.sh):
 //   fetch NAME N          N bundle fetches of NAME
 //                         -> "fetch: OK bundles, REFUSED refused (REASON)"
-//   send CLAIM TO N [forge] [TEXT]
+//   send CLAIM TO N [forge] [copies:K] [TEXT]
 //                         N messages for TO from a throwaway identity whose envelopes name CLAIM
 //                         as their sender (Messenger over an in-memory store; the bundle is
 //                         fetched through this connection); "forge" breaks each Signal message's
-//                         MAC -> "send: OK sent, REFUSED refused (REASON)"
+//                         MAC; "copies:K" uploads a 100-byte file "same.bin" once and attaches its
+//                         pointer K times to each message -> "send: OK sent, REFUSED refused
+//                         (REASON)"
+//   group TO NAME...      a group "evil" of us, TO and the made-up members NAME... (no handles:
+//                         too long, or with bidi controls); its change goes to TO's devices
+//                         -> "group: OK sent, REFUSED refused (REASON)"
 //   idle S                say nothing, for at most S seconds, until the relay closes the
 //                         connection -> "idle: closed after T.T s" or "idle: still open after S s"
 //   publish               publish keys with one-time prekeys 1..5 twice, fetch our own bundle
@@ -25,11 +30,16 @@
 //   link-flood            post link messages to fresh mailboxes until the relay refuses
 //                         -> "link-flood: N posted, then REASON"
 //   blobs                 blob requests out of order and out of bounds: an empty and a huge
-//                         upload, a fetch of an unfinished blob, a piece beyond the announced
-//                         size, a complete upload fetched in pieces and past its end, a piece for
-//                         a finished blob, a malformed id
-//                         -> "blobs: empty R, huge R, unfinished R, overlong R then R, read N+M
-//                            bytes, past end R, finished R, bad id R"
+//                         upload, a fetch of an unfinished blob, pieces of the wrong sizes, a
+//                         complete upload fetched in pieces and past its end, a piece for a
+//                         finished blob, a malformed id, a read in the middle of a blob, a delete
+//                         -> "blobs: empty R, huge R, unfinished R, odd pieces R/R/R/R then R, ..."
+//   blob-full             (a relay with --blob-quota 1048576) uploads until refused
+//                         -> "blob-full: over R, unfinished upload then R, N one-byte blobs, then
+//                         R"
+//   blob-make             a finished and an unfinished upload -> "blob-make: ID ID"
+//   blob-poke ID ID       a piece for and a delete of each (another handle's)
+//                         -> "blob-poke: R/R R/R"
 //   secrets               (no connection) print what a link must never show the relay, in hex:
 //                         "token HEX" and "identity-private HEX" of DIR
 // Exit status: 0 when the command ran (whatever the relay answered), 1 on a usage or connection
@@ -201,13 +211,27 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
   // The envelopes carrying `text` for `to`'s devices; empty if the bundle fetch was refused (then
   // `refusal` holds the reply).
   std::vector<hush::OutgoingEnvelope> make(const std::string& to, const std::string& text,
-                                           Message& refusal) {
+                                           Message& refusal,
+                                           std::span<const hush::AttachmentPointer> files = {}) {
     envelopes_.clear();
-    auto sent = messenger_.send(to, hush::as_bytes(text));
+    hush::SendOptions options;
+    options.attachments = files;
+    auto sent = messenger_.send(to, hush::as_bytes(text), options);
     if (!sent) {
       refusal = last_;
       return {};
     }
+    return envelopes_;
+  }
+  // The envelopes of a new group "evil" of us, `to` and the made-up `others` (the group change,
+  // for `to`'s devices).
+  std::vector<hush::OutgoingEnvelope> make_group(const std::string& to,
+                                                 const std::vector<std::string>& others) {
+    envelopes_.clear();
+    std::vector<std::string> members{to};
+    members.insert(members.end(), others.begin(), others.end());
+    auto made = messenger_.create_group("evil", members);
+    if (!made) fail("create_group: " + std::string(hush::to_string(made.error().code())));
     return envelopes_;
   }
   // Our own device list (signed by our throwaway identity), for publishing under our handle.
@@ -221,6 +245,8 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
   }
   hush::Result<std::optional<Bytes>> fetch_device_list(std::string_view name) override {
     if (name == claim_) return std::optional<Bytes>(own_list_);
+    // (A made-up member: no list, and nothing the relay would close the connection over.)
+    if (!hush_chat::valid_handle(name)) return std::optional<Bytes>();
     Message m;
     m.kind = Kind::kFetchList;
     m.name = std::string(name);
@@ -254,6 +280,56 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
   Bytes own_list_;
   std::vector<hush::OutgoingEnvelope> envelopes_;
   Message last_;
+};
+
+// Uploads blobs through the connection, as hush-chat does (pieces of exactly kBlobChunkBytes).
+class RelayBlobs final : public hush::BlobStore {
+ public:
+  explicit RelayBlobs(Link& link) : link_(link) {}
+  hush::Result<std::string> put(hush::ByteSource& blob, std::uint64_t size) override {
+    Message begin;
+    begin.kind = Kind::kBlobPut;
+    begin.id = size;
+    const Message id = link_.request(begin);
+    if (id.kind != Kind::kBlobId) return hush::Error(hush::Errc::kTransportFailure, "BLOB_PUT");
+    for (std::uint64_t sent = 0; sent < size;) {
+      Message m;
+      m.kind = Kind::kBlobChunk;
+      m.name = id.name;
+      m.body.resize(static_cast<std::size_t>(
+          std::min<std::uint64_t>(hush_chat::kBlobChunkBytes, size - sent)));
+      for (std::size_t got = 0; got < m.body.size();) {
+        auto n = blob.read(std::span<std::uint8_t>(m.body).subspan(got));
+        if (!n) return n.error();
+        if (*n == 0) return hush::Error(hush::Errc::kInvalidArgument, "short blob");
+        got += *n;
+      }
+      sent += m.body.size();
+      if (link_.request(m).kind != Kind::kOk)
+        return hush::Error(hush::Errc::kTransportFailure, "BLOB_CHUNK");
+    }
+    return id.name;
+  }
+  hush::Status get(std::string_view, hush::ByteSink&) override {
+    return hush::Error(hush::Errc::kTransportFailure, "not here");
+  }
+
+ private:
+  Link& link_;
+};
+
+// 100 bytes of memory, read once.
+class Hundred final : public hush::ByteSource {
+ public:
+  hush::Result<std::size_t> read(std::span<std::uint8_t> buffer) override {
+    const std::size_t n = std::min(buffer.size(), left_);
+    std::fill_n(buffer.begin(), n, std::uint8_t{0x5A});
+    left_ -= n;
+    return n;
+  }
+
+ private:
+  std::size_t left_ = 100;
 };
 
 // Protobuf, as far as forge() needs it: the value of length-delimited field `number` in
@@ -423,10 +499,13 @@ int main(int argc, char** argv) {
     const std::string& to = args[1];
     const std::size_t n = number(args[2].c_str());
     bool forged = false;
+    std::size_t copies = 0;
     std::string text = "from a hostile client";
     for (std::size_t k = 3; k < args.size(); ++k) {
       if (args[k] == "forge") {
         forged = true;
+      } else if (args[k].rfind("copies:", 0) == 0) {
+        copies = number(args[k].c_str() + 7);
       } else {
         text = args[k];
       }
@@ -440,10 +519,20 @@ int main(int argc, char** argv) {
       list.body = impostor.own_list();
       if (link.request(list).kind != Kind::kOk) fail("our own device list was refused");
     }
+    // One blob, and its pointer `copies` times (a receiver must not save it `copies` times).
+    std::vector<hush::AttachmentPointer> files;
+    if (copies > 0) {
+      RelayBlobs blobs(link);
+      Hundred source;
+      auto pointer = hush::upload_attachment(ctx, blobs, source, 100, "", "same.bin");
+      if (!pointer) fail("cannot upload the file");
+      for (std::size_t k = 0; k < copies; ++k)
+        files.push_back(pointer->clone());
+    }
     Tally t;
     for (std::size_t k = 1; k <= n; ++k) {
       Message refusal;
-      auto envelopes = impostor.make(to, text + " " + std::to_string(k), refusal);
+      auto envelopes = impostor.make(to, text + " " + std::to_string(k), refusal, files);
       if (envelopes.empty()) {
         t.count(false, refusal);
         continue;
@@ -460,6 +549,26 @@ int main(int argc, char** argv) {
       }
     }
     std::printf("send: %zu sent, %zu refused (%s)\n", t.ok, t.refused, t.why().c_str());
+  } else if (command == "group" && args.size() >= 2) {
+    // A group "evil" of us, args[0] and the made-up members args[1..] (names that are no handles).
+    Impostor impostor(link, handle);
+    Message list;
+    list.kind = Kind::kPublishList;
+    list.body = impostor.own_list();
+    if (link.request(list).kind != Kind::kOk) fail("our own device list was refused");
+    const std::vector<std::string> others(args.begin() + 1, args.end());
+    Tally t;
+    for (auto& e : impostor.make_group(args[0], others)) {
+      if (e.recipient.name != args[0]) continue;
+      Message m;
+      m.kind = Kind::kSend;
+      m.name = e.recipient.name;
+      m.device = hush::to_uint(e.recipient.device_id);
+      m.body = std::move(e.envelope);
+      const Message reply = link.request(m);
+      t.count(reply.kind == Kind::kOk, reply);
+    }
+    std::printf("group: %zu sent, %zu refused (%s)\n", t.ok, t.refused, t.why().c_str());
   } else if (command == "idle" && args.size() == 1) {
     const auto seconds = static_cast<int>(number(args[0].c_str()));
     link.set_timeout(seconds);
@@ -533,27 +642,115 @@ int main(int argc, char** argv) {
     auto data_or_reason = [&](const Message& r) {
       return r.kind == Kind::kBlobData ? std::to_string(r.body.size()) : reason_of(r);
     };
+    auto del = [&](const std::string& id) {
+      Message m;
+      m.kind = Kind::kBlobDelete;
+      m.name = id;
+      return reason_of(link.request(m));
+    };
     const std::string empty = reason_of(put(0));
     const std::string huge = reason_of(put(std::uint64_t{1} << 40));
     const Message first = put(10);
     if (first.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(first));
     const std::string unfinished = data_or_reason(get(first.name, 0));
-    const std::string overlong = chunk(first.name, 11);
-    const std::string after = chunk(first.name, 1);
-    const Message second = put(10);
-    if (second.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(second));
-    if (chunk(second.name, 4) != "OK" || chunk(second.name, 6) != "OK")
-      fail("a blob's pieces were refused");
-    const std::string read =
-        data_or_reason(get(second.name, 0)) + "+" + data_or_reason(get(second.name, 10));
-    const std::string past = data_or_reason(get(second.name, 11));
-    const std::string finished = chunk(second.name, 1);
+    // Every piece is exactly min(kBlobChunkBytes, what is missing): longer, shorter and empty ones
+    // are refused and change nothing (the right one is still taken after them).
+    // (Each request in a statement of its own: the operands of + are evaluated in any order.)
+    std::string odd = chunk(first.name, 11);
+    odd += "/" + chunk(first.name, 4);
+    odd += "/" + chunk(first.name, 1);
+    odd += "/" + chunk(first.name, 0);
+    const std::string right = chunk(first.name, 10);
+    std::string read = data_or_reason(get(first.name, 0));
+    read += "+" + data_or_reason(get(first.name, 10));
+    const std::string past = data_or_reason(get(first.name, 11));
+    const std::string finished = chunk(first.name, 1);
     const std::string bad = data_or_reason(get("../../relay.db", 0));
+    // A blob of three pieces: a short piece in the middle is refused; a read in the second piece
+    // returns the rest of the blob from there.
+    const std::uint64_t big_size = 2 * hush_chat::kBlobChunkBytes + 1000;
+    const Message big = put(big_size);
+    if (big.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(big));
+    std::string pieces = chunk(big.name, hush_chat::kBlobChunkBytes);
+    pieces += "/" + chunk(big.name, 1000);
+    pieces += "/" + chunk(big.name, hush_chat::kBlobChunkBytes);
+    pieces += "/" + chunk(big.name, 1000);
+    const std::string middle = data_or_reason(get(big.name, hush_chat::kBlobChunkBytes + 500));
+    const std::string deleted = del(big.name);
+    std::string gone = data_or_reason(get(big.name, 0));
+    gone += "/" + del(big.name);
     std::printf(
-        "blobs: empty %s, huge %s, unfinished %s, overlong %s then %s, read %s bytes, past end "
-        "%s, finished %s, bad id %s\n",
-        empty.c_str(), huge.c_str(), unfinished.c_str(), overlong.c_str(), after.c_str(),
-        read.c_str(), past.c_str(), finished.c_str(), bad.c_str());
+        "blobs: empty %s, huge %s, unfinished %s, odd pieces %s then %s, read %s bytes, past end "
+        "%s, finished %s, bad id %s, pieces %s, middle %s, delete %s then %s\n",
+        empty.c_str(), huge.c_str(), unfinished.c_str(), odd.c_str(), right.c_str(), read.c_str(),
+        past.c_str(), finished.c_str(), bad.c_str(), pieces.c_str(), middle.c_str(),
+        deleted.c_str(), gone.c_str());
+  } else if (command == "blob-full" && args.empty()) {
+    // Against a relay started with --blob-quota 1048576 (8 pieces of 128 KiB).
+    auto put = [&](std::uint64_t size) {
+      Message m;
+      m.kind = Kind::kBlobPut;
+      m.id = size;
+      return link.request(m);
+    };
+    auto chunk = [&](const std::string& id, std::size_t n) {
+      Message m;
+      m.kind = Kind::kBlobChunk;
+      m.name = id;
+      m.body.assign(n, 0x42);
+      return reason_of(link.request(m));
+    };
+    const Message a = put(10);
+    if (a.kind != Kind::kBlobId || chunk(a.name, 10) != "OK") fail("blob a refused");
+    const Message b = put(10);  // left unfinished
+    if (b.kind != Kind::kBlobId) fail("blob b refused");
+    // Over the quota: refused, and b's upload is still there to finish.
+    const std::string over = reason_of(put(1000000));
+    const std::string b_after = chunk(b.name, 10);
+    // Every blob counts as at least one piece: after a and b, six one-byte blobs fill the rest.
+    std::size_t small = 0;
+    std::string then = "-";
+    for (int k = 0; k < 10; ++k) {
+      const Message m = put(1);
+      if (m.kind != Kind::kBlobId) {
+        then = reason_of(m);
+        break;
+      }
+      if (chunk(m.name, 1) != "OK") fail("a one-byte piece was refused");
+      ++small;
+    }
+    std::printf("blob-full: over %s, unfinished upload then %s, %zu one-byte blobs, then %s\n",
+                over.c_str(), b_after.c_str(), small, then.c_str());
+  } else if (command == "blob-make" && args.empty()) {
+    // An unfinished upload and a finished blob, for blob-poke from another handle.
+    Message put;
+    put.kind = Kind::kBlobPut;
+    put.id = 10;
+    const Message done = link.request(put);
+    if (done.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(done));
+    Message piece;
+    piece.kind = Kind::kBlobChunk;
+    piece.name = done.name;
+    piece.body.assign(10, 0x42);
+    if (reason_of(link.request(piece)) != "OK") fail("a blob's piece was refused");
+    const Message open = link.request(put);
+    if (open.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(open));
+    std::printf("blob-make: %s %s\n", done.name.c_str(), open.name.c_str());
+  } else if (command == "blob-poke" && args.size() == 2) {
+    // Another handle's blobs: no piece goes into its upload, and neither can be deleted.
+    std::string out;
+    for (const std::string& id : args) {
+      Message piece;
+      piece.kind = Kind::kBlobChunk;
+      piece.name = id;
+      piece.body.assign(10, 0x43);
+      Message del;
+      del.kind = Kind::kBlobDelete;
+      del.name = id;
+      out += " " + reason_of(link.request(piece));
+      out += "/" + reason_of(link.request(del));
+    }
+    std::printf("blob-poke:%s\n", out.c_str());
   } else if (command == "link-flood" && args.empty()) {
     std::size_t posted = 0;
     std::string why = "-";
