@@ -89,6 +89,9 @@ constexpr StatusText kStatusTexts[] = {
     {HUSH_ERR_POST_QUANTUM_REQUIRED, "post_quantum_required",
      "post-quantum (PQXDH, version 4) sessions are required, and this bundle, session or message "
      "is version 3 (X3DH)"},
+    {HUSH_ERR_UNVERIFIED_GROUP, "unverified_group",
+     "a group state that does not prove who made the group, or names an admin its creator did not "
+     "certify"},
     {HUSH_ERR_NULL_ARGUMENT, "null_argument", "a required pointer argument is NULL"},
     {HUSH_ERR_BUFFER_TOO_SMALL, "buffer_too_small",
      "the output buffer is too small (the size needed is in the length argument)"},

@@ -15,6 +15,7 @@
 
 #include <hush/attachment.h>
 #include <hush/bytes.h>
+#include <hush/keys.h>
 #include <hush/result.h>
 #include <hush/secret.h>
 
@@ -53,11 +54,36 @@ struct ReceiptParts {
   std::vector<MessageId> ids;
 };
 
+/// The size of the nonce a group id commits to.
+inline constexpr std::size_t kGroupNonceBytes = 16;
+
+/// "The creator made `admin`, whose identity is `identity`, an admin of the group": signed by the
+/// creator's identity key over group_admin_statement().
+struct AdminCertificate {
+  std::string admin;
+  IdentityKey identity;
+  Signature signature;
+  friend bool operator==(const AdminCertificate&, const AdminCertificate&) = default;
+};
+
+/// A group's proof of origin (see groups.h): the group id is derived from the creator's name,
+/// identity key and a nonce; every admin but the creator holds a certificate from the creator.
+struct GroupProof {
+  std::string creator;
+  IdentityKey creator_identity;
+  std::array<std::uint8_t, kGroupNonceBytes> nonce{};
+  std::vector<AdminCertificate> certificates;  // strictly ascending by admin
+  friend bool operator==(const GroupProof&, const GroupProof&) = default;
+};
+
 /// A group's state: members and admins strictly ascending, admins a subset of members.
 struct GroupStateParts {
   std::string name;
   std::vector<std::string> members;
   std::vector<std::string> admins;
+  /// Who made the group and whom it made admins (groups.h, "Proof"); absent only for groups made
+  /// before proofs existed (stored format 1).
+  std::optional<GroupProof> proof;
 };
 
 /// A group update: a change (state) and/or a sender key (a serialized distribution message).

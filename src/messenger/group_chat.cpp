@@ -29,7 +29,7 @@ bool valid_person(std::string_view p) {
 }
 
 internal::GroupStateParts state_of(const GroupRecord& r) {
-  return internal::GroupStateParts{r.name, r.members, r.admins};
+  return internal::GroupStateParts{r.name, r.members, r.admins, r.proof};
 }
 
 void insert_sorted(std::vector<std::string>& v, std::string_view x) {
@@ -136,11 +136,38 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     const internal::GroupStateParts& state = *update.state;
     const bool lists_us =
         std::binary_search(state.members.begin(), state.members.end(), m.self_.name);
+    // The sender's identity as its 1:1 session authenticated it (the session checked it against
+    // the one stored for the person, or the device list just kept made it the stored one).
+    auto sender_identity = m.store_.identity(sender.name);
+    if (!sender_identity) return sender_identity.error();
+    if (!*sender_identity)
+      return Error(Errc::kUntrustedIdentity,
+                   "Messenger: a group change from a person whose identity is not known");
+    const IdentityKey& author = **sender_identity;
+    // Checks the state's proof of origin (groups.h): the id commits to the creator, every admin
+    // is certified by the creator, and the creator's key is the one we know for that person.
+    auto check_proof = [&]() -> Status {
+      if (auto st = internal::verify_group_proof(update.id, state); !st) return st;
+      auto creator = m.store_.identity(state.proof->creator);
+      if (!creator) return creator.error();
+      if (*creator && !(**creator == state.proof->creator_identity))
+        return Error(Errc::kUnverifiedGroup,
+                     "Messenger: the group's creator key is not the one we know for that person");
+      return ok_status();
+    };
+    const bool first_contact = !group;
     if (!group) {
-      // A group we learn of: from an admin it names, and it must name us.
+      // A group we learn of: it must name us, prove who made it, and come from its creator or
+      // an admin the creator certified (not just from someone the state itself calls an admin).
       if (!lists_us) return Error(Errc::kUnknownGroup, "Messenger: a change for an unknown group");
-      if (!std::binary_search(state.admins.begin(), state.admins.end(), sender.name))
-        return Error(Errc::kNotGroupAdmin, "Messenger: a new group from one of none of its admins");
+      if (!state.proof)
+        return Error(Errc::kUnverifiedGroup,
+                     "Messenger: a new group without a proof of who made it (a group made by an "
+                     "older version, or a forgery)");
+      if (auto st = check_proof(); !st) return st;
+      if (!internal::may_change_group(state, sender.name, author))
+        return Error(Errc::kNotGroupAdmin,
+                     "Messenger: a new group from someone its creator did not make an admin");
       GroupRecord fresh;
       fresh.id = update.id;
       auto dist = DistributionId::generate(m.ctx_.random);
@@ -150,13 +177,14 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
       group = std::move(fresh);
     } else {
       GroupRecord& g = *group;
-      if (!g.is_admin(sender.name)) {
+      if (!internal::may_change_group(state_of(g), sender.name, author)) {
         // A member that is not an admin may only leave.
-        std::vector<std::string> members = g.members, admins = g.admins;
-        erase_sorted(members, sender.name);
-        erase_sorted(admins, sender.name);
-        const bool leaves = g.is_member(sender.name) && members == state.members &&
-                            admins == state.admins && g.name == state.name;
+        GroupRecord after = g;
+        erase_sorted(after.members, sender.name);
+        after.drop_admin(sender.name);
+        const bool leaves = g.is_member(sender.name) && after.members == state.members &&
+                            after.admins == state.admins && g.name == state.name &&
+                            after.proof == state.proof;
         if (!leaves) return Error(Errc::kNotGroupAdmin, "Messenger: a group change by a non-admin");
         // A leave is one step (a member must not push the revision ahead of the admins' changes).
         if (update.revision != g.revision + 1)
@@ -169,6 +197,18 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
       return Error(Errc::kLimitExceeded, "Messenger: a group revision beyond the limit");
     if (update.revision <= g.revision)
       return Error(Errc::kStaleGroupRevision, "Messenger: a group change that is not newer");
+    if (g.proof) {
+      // The creator, identity and nonce never change; the certificates only as verified.
+      if (!state.proof || state.proof->creator != g.proof->creator ||
+          !(state.proof->creator_identity == g.proof->creator_identity) ||
+          state.proof->nonce != g.proof->nonce)
+        return Error(Errc::kUnverifiedGroup,
+                     "Messenger: a group change that does not carry the group's proof");
+      if (auto st = check_proof(); !st) return st;
+    } else if (state.proof && !first_contact) {
+      return Error(Errc::kUnverifiedGroup,
+                   "Messenger: a proof for a group held without one (made by an older version)");
+    }
     const bool someone_left = std::any_of(g.members.begin(), g.members.end(), [&](const auto& p) {
       return !std::binary_search(state.members.begin(), state.members.end(), p);
     });
@@ -176,6 +216,7 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     g.revision = update.revision;
     g.members = state.members;
     g.admins = state.admins;
+    g.proof = state.proof;
     g.member = lists_us;
     g.drop_non_members();
     if (someone_left) {
@@ -300,9 +341,17 @@ Result<GroupSendResult> Messenger::create_group(std::string_view name,
   g.admins = {self_.name};
   g.revision = 1;
   g.member = true;
-  auto id = Impl::random_id<internal::kGroupIdBytes>(*this);
-  if (!id) return id.error();
-  g.id = *id;
+  // The id commits to us (groups.h, "Proof of origin").
+  auto identity = store_.identity_key_pair();
+  if (!identity) return identity.error();
+  auto nonce = Impl::random_id<internal::kGroupNonceBytes>(*this);
+  if (!nonce) return nonce.error();
+  internal::GroupProof proof;
+  proof.creator = self_.name;
+  proof.creator_identity = identity->public_key;
+  proof.nonce = *nonce;
+  g.id = internal::derive_group_id(proof.creator, proof.creator_identity, proof.nonce);
+  g.proof = std::move(proof);
   auto dist = DistributionId::generate(ctx_.random);
   if (!dist) return dist.error();
   g.distribution = *dist;
@@ -350,7 +399,7 @@ Result<GroupSendResult> Messenger::remove_member(const GroupId& group, std::stri
   if (!g->is_member(person) || person == self_.name)
     return Error(Errc::kInvalidArgument, "Messenger::remove_member: not another member");
   erase_sorted(g->members, person);
-  erase_sorted(g->admins, person);
+  g->drop_admin(person);
   g->drop_non_members();
   if (g->revision >= kMaxGroupRevision)
     return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
@@ -374,7 +423,7 @@ Result<GroupSendResult> Messenger::leave_group(const GroupId& group) {
     return GroupSendResult{g->id, {}, {}};
   }
   erase_sorted(g->members, self_.name);
-  erase_sorted(g->admins, self_.name);
+  g->drop_admin(self_.name);
   g->member = false;
   if (g->revision >= kMaxGroupRevision)
     return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
@@ -416,6 +465,30 @@ Result<GroupSendResult> Messenger::promote_admin(const GroupId& group, std::stri
   if (!g) return g.error();
   if (!g->is_member(person) || g->is_admin(person))
     return Error(Errc::kInvalidArgument, "Messenger::promote_admin: not a member, or an admin");
+  if (g->proof) {
+    // Only the creator promotes: its certificate names the person's identity key.
+    if (g->proof->creator != self_.name)
+      return Error(Errc::kNotGroupAdmin,
+                   "Messenger::promote_admin: only the group's creator "
+                   "makes admins");
+    auto list = Impl::refresh_list(*this, person);
+    if (!list) return list.error();
+    auto identity = store_.identity(person);
+    if (!identity) return identity.error();
+    if (!*identity)
+      return Error(Errc::kNoSession,
+                   "Messenger::promote_admin: the person's identity is not known");
+    auto ours = store_.identity_key_pair();
+    if (!ours) return ours.error();
+    auto signature = ours->private_key.sign(
+        ctx_.random, internal::group_admin_statement(g->id, person, **identity));
+    if (!signature) return signature.error();
+    auto& certs = g->proof->certificates;
+    auto at = std::lower_bound(
+        certs.begin(), certs.end(), person,
+        [](const internal::AdminCertificate& c, std::string_view p) { return c.admin < p; });
+    certs.insert(at, internal::AdminCertificate{std::string(person), **identity, *signature});
+  }
   insert_sorted(g->admins, person);
   if (g->revision >= kMaxGroupRevision)
     return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");

@@ -5,6 +5,7 @@
 
 #include <hush/limits.h>
 
+#include "crypto/hash.h"
 #include "messenger_state.pb.h"
 #include "proto_util.h"
 
@@ -12,7 +13,8 @@ namespace hush::internal {
 
 namespace {
 
-constexpr std::uint32_t kGroupFormat = 1;
+constexpr std::uint32_t kGroupFormatWithoutProof = 1;
+constexpr std::uint32_t kGroupFormat = 2;
 // Every device of every member.
 constexpr std::size_t kMaxGroupDevices = kMaxGroupMembers * kMaxDevicesPerPerson;
 
@@ -65,6 +67,87 @@ void GroupRecord::drop_non_members() {
   std::erase_if(distributed, [&](const Address& a) { return !is_member(a.name); });
 }
 
+void GroupRecord::drop_admin(std::string_view person) {
+  auto it = std::lower_bound(admins.begin(), admins.end(), person);
+  if (it != admins.end() && *it == person) admins.erase(it);
+  if (proof)
+    std::erase_if(proof->certificates,
+                  [&](const AdminCertificate& c) { return c.admin == person; });
+}
+
+namespace {
+
+void append_name(Bytes& out, std::string_view name) {
+  out.push_back(static_cast<std::uint8_t>(name.size() >> 8));
+  out.push_back(static_cast<std::uint8_t>(name.size() & 0xff));
+  out.insert(out.end(), name.begin(), name.end());
+}
+
+void append(Bytes& out, ByteView bytes) {
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
+GroupIdBytes derive_group_id(std::string_view creator, const IdentityKey& identity,
+                             const std::array<std::uint8_t, kGroupNonceBytes>& nonce) {
+  static constexpr std::string_view kLabel = "hush group id v1";
+  Bytes input(kLabel.begin(), kLabel.end());
+  append_name(input, creator);
+  append(input, identity.serialize());
+  append(input, nonce);
+  const auto digest = crypto::sha256(input);
+  GroupIdBytes id{};
+  std::copy_n(digest.begin(), id.size(), id.begin());
+  return id;
+}
+
+Bytes group_admin_statement(const GroupIdBytes& id, std::string_view admin,
+                            const IdentityKey& identity) {
+  static constexpr std::string_view kLabel = "hush group admin v1";
+  Bytes out(kLabel.begin(), kLabel.end());
+  append(out, id);
+  append_name(out, admin);
+  append(out, identity.serialize());
+  return out;
+}
+
+Status verify_group_proof(const GroupIdBytes& id, const GroupStateParts& state) {
+  if (!state.proof) return Error(Errc::kUnverifiedGroup, "group: a state without a proof");
+  const GroupProof& p = *state.proof;
+  const GroupIdBytes derived = derive_group_id(p.creator, p.creator_identity, p.nonce);
+  if (!std::equal(derived.begin(), derived.end(), id.begin()))
+    return Error(Errc::kUnverifiedGroup, "group: the id does not commit to the creator named");
+  // Admins = the creator (if listed) and the certificate holders, both ascending.
+  std::vector<std::string> expected;
+  for (const AdminCertificate& c : p.certificates) {
+    if (c.admin == p.creator)
+      return Error(Errc::kUnverifiedGroup, "group: a certificate for the creator");
+    expected.push_back(c.admin);
+  }
+  if (std::binary_search(state.admins.begin(), state.admins.end(), p.creator)) {
+    expected.insert(std::lower_bound(expected.begin(), expected.end(), p.creator), p.creator);
+  }
+  if (expected != state.admins)
+    return Error(Errc::kUnverifiedGroup, "group: an admin without the creator's certificate");
+  for (const AdminCertificate& c : p.certificates)
+    if (!p.creator_identity.verify_signature(group_admin_statement(id, c.admin, c.identity),
+                                             c.signature))
+      return Error(Errc::kUnverifiedGroup, "group: an admin certificate does not verify");
+  return ok_status();
+}
+
+bool may_change_group(const GroupStateParts& state, std::string_view person,
+                      const IdentityKey& identity) {
+  if (!std::binary_search(state.admins.begin(), state.admins.end(), person)) return false;
+  if (!state.proof) return true;
+  const GroupProof& p = *state.proof;
+  if (person == p.creator) return identity == p.creator_identity;
+  auto it = std::find_if(p.certificates.begin(), p.certificates.end(),
+                         [&](const AdminCertificate& c) { return c.admin == person; });
+  return it != p.certificates.end() && it->identity == identity;
+}
+
 std::string group_key(const GroupIdBytes& id) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -82,8 +165,8 @@ Result<GroupRecord> parse_group_record(ByteView bytes) {
   if (!parse_from(g, bytes)) return corrupt;
   GroupRecord out;
   std::array<std::uint8_t, 16> dist{};
-  if (!g.has_format() || g.format() != kGroupFormat || !g.has_group_id() ||
-      !read_fixed(g.group_id(), out.id) || !g.has_name() ||
+  if (!g.has_format() || (g.format() != kGroupFormat && g.format() != kGroupFormatWithoutProof) ||
+      !g.has_group_id() || !read_fixed(g.group_id(), out.id) || !g.has_name() ||
       g.name().size() > kMaxMessengerGroupNameBytes || !g.has_revision() || !g.has_member() ||
       !g.has_distribution_id() || !read_fixed(g.distribution_id(), dist))
     return corrupt;
@@ -112,12 +195,44 @@ Result<GroupRecord> parse_group_record(ByteView bytes) {
     if (!out.senders.empty() && !(out.senders.back().device < *a)) return corrupt;
     out.senders.push_back(GroupSender{std::move(*a), DistributionId(id)});
   }
+  const bool has_proof =
+      g.has_creator() || g.has_creator_identity() || g.has_nonce() || g.certificates_size() != 0;
+  if (g.format() == kGroupFormatWithoutProof) {
+    if (has_proof) return corrupt;
+    return out;
+  }
+  GroupProof proof;
+  if (!g.has_creator() || g.creator().empty() || g.creator().size() > kMaxAddressNameBytes ||
+      !read_fixed(g.nonce(), proof.nonce) ||
+      static_cast<std::size_t>(g.certificates_size()) > out.admins.size())
+    return corrupt;
+  proof.creator = g.creator();
+  auto creator_identity = PublicKey::parse(as_bytes(g.creator_identity()));
+  if (!creator_identity) return corrupt;
+  proof.creator_identity = *creator_identity;
+  for (const auto& c : g.certificates()) {
+    auto identity = PublicKey::parse(as_bytes(c.identity()));
+    auto signature = Signature::parse(as_bytes(c.signature()));
+    if (!c.has_admin() || c.admin().empty() || c.admin().size() > kMaxAddressNameBytes ||
+        !identity || !signature)
+      return corrupt;
+    if (!proof.certificates.empty() && !(proof.certificates.back().admin < c.admin()))
+      return corrupt;
+    proof.certificates.push_back(AdminCertificate{c.admin(), *identity, *signature});
+  }
+  // The signatures were checked when the state was received (the store seals its records); the
+  // shape is checked here: the admins are the creator and the certificate holders.
+  for (const AdminCertificate& c : proof.certificates)
+    if (c.admin == proof.creator || !out.is_admin(c.admin)) return corrupt;
+  const std::size_t creator_admin = out.is_admin(proof.creator) ? 1 : 0;
+  if (proof.certificates.size() + creator_admin != out.admins.size()) return corrupt;
+  out.proof = std::move(proof);
   return out;
 }
 
 Bytes serialize_group_record(const GroupRecord& group) {
   messenger_state::Group g;
-  g.set_format(kGroupFormat);
+  g.set_format(group.proof ? kGroupFormat : kGroupFormatWithoutProof);
   g.set_group_id(to_field(group.id));
   g.set_name(group.name);
   g.set_revision(group.revision);
@@ -137,6 +252,17 @@ Bytes serialize_group_record(const GroupRecord& group) {
     d->set_name(s.device.name);
     d->set_device(to_uint(s.device.device_id));
     d->set_distribution_id(to_field(s.distribution.bytes()));
+  }
+  if (group.proof) {
+    g.set_creator(group.proof->creator);
+    g.set_creator_identity(to_field(group.proof->creator_identity.serialize()));
+    g.set_nonce(to_field(group.proof->nonce));
+    for (const AdminCertificate& a : group.proof->certificates) {
+      auto* c = g.add_certificates();
+      c->set_admin(a.admin);
+      c->set_identity(to_field(a.identity.serialize()));
+      c->set_signature(to_field(a.signature.bytes));
+    }
   }
   Bytes out(g.ByteSizeLong());
   g.SerializeWithCachedSizesToArray(out.data());

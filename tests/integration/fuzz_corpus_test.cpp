@@ -453,12 +453,14 @@ void write_contents(CorpusWriter& w) {
   internal::GroupUpdateParts group;
   group.id.fill(0x67);
   group.revision = 1;
-  group.state = internal::GroupStateParts{"friends", {"alice", "bob", "carol"}, {"alice"}};
+  group.state =
+      internal::GroupStateParts{"friends", {"alice", "bob", "carol"}, {"alice"}, std::nullopt};
   w.write("content", "group-new", internal::build_group_update_content(id, 9, group).expose());
   group.state->admins = {"carol"};
   w.write("content", "group-not-admin",
           internal::build_group_update_content(id, 9, group).expose());
-  group.state = internal::GroupStateParts{"without bob", {"alice", "carol"}, {"alice"}};
+  group.state =
+      internal::GroupStateParts{"without bob", {"alice", "carol"}, {"alice"}, std::nullopt};
   w.write("content", "group-without-us",
           internal::build_group_update_content(id, 9, group).expose());
   group.state.reset();

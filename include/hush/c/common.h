@@ -102,10 +102,12 @@ typedef enum hush_status {
                                          ///< wrong type or length.
   HUSH_ERR_POST_QUANTUM_REQUIRED = 42,   ///< "post_quantum_required": a v3 (X3DH) bundle, session
                                          ///< or message where post-quantum sessions are required.
-  HUSH_ERR_NULL_ARGUMENT = 100,          ///< "null_argument": a required pointer was NULL.
-  HUSH_ERR_BUFFER_TOO_SMALL = 101,       ///< "buffer_too_small": see the size out-parameter.
-  HUSH_ERR_OUT_OF_MEMORY = 102,          ///< "out_of_memory": an allocation failed.
-  HUSH_ERR_INTERNAL = 103                ///< "internal_error": a bug in hush; please report it.
+  HUSH_ERR_UNVERIFIED_GROUP = 47,   ///< "unverified_group": a group state whose creator proof or
+                                    ///< admin certificates do not verify (or are missing).
+  HUSH_ERR_NULL_ARGUMENT = 100,     ///< "null_argument": a required pointer was NULL.
+  HUSH_ERR_BUFFER_TOO_SMALL = 101,  ///< "buffer_too_small": see the size out-parameter.
+  HUSH_ERR_OUT_OF_MEMORY = 102,     ///< "out_of_memory": an allocation failed.
+  HUSH_ERR_INTERNAL = 103           ///< "internal_error": a bug in hush; please report it.
 } hush_status;
 
 /// The size of hush_error's message buffer, terminating NUL included.
