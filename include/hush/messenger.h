@@ -119,8 +119,13 @@
 /// device cannot read a sender's messages; reorder, replay, drop group messages: replays are
 /// refused), see the group's size and who sends to it; it cannot add or remove members or read.
 /// By withholding a removal from a member, it keeps that member sending to the removed person
-/// under the old key until a later change reaches it (a change whose delivery failed is not yet
-/// retried: change the group again to resend). What a member can still do: an admin can change
+/// under the old key until a later change reaches it (a change the transport did not take is kept
+/// in the outbox and sent again by flush(); people whose device list could not be had are named in
+/// GroupSendResult::unreached, for resend_group_change()). A receiver keeps only the newest of a
+/// sender device's keys (GroupUpdate.key_serial), so a server that reorders two keys cannot make
+/// it hold the older one; superseded keys are deleted from the store, and forget_group() removes
+/// a group we do not want (a made-up invitation) with its keys. What a member can still do: an
+/// admin can change
 /// the group at will (but only the creator can make admins);
 /// two admins changing it at once make the one whose change arrives second refused by those that
 /// got the first (kStaleGroupRevision: change again); a person can invite us to a group it makes
@@ -327,8 +332,13 @@ struct GroupSendResult {
   /// The id of the message (or of the change) sent (16 bytes).
   Bytes message_id;
   /// One entry per device sent to (every device of every member but this one; for a change, also
-  /// of a person removed).
+  /// of a person removed). A change that did not reach a device is kQueued: kept in the outbox
+  /// and sent by flush() (kFailed only if the outbox had no room).
   std::vector<DeviceDelivery> deliveries;
+  /// People whose device list could not be had (the directory did not answer, or its list did
+  /// not verify): nothing was sent to them, nor kept. For a change, send it again with
+  /// resend_group_change() once the directory answers; a group message is not for them.
+  std::vector<std::string> unreached;
 };
 
 /// What flush() did.
@@ -436,6 +446,19 @@ class Messenger {
   /// certificate naming the person's identity key (fetched from the directory if not known:
   /// kNoSession if none). kInvalidArgument if not a member or already an admin.
   Result<GroupSendResult> promote_admin(const GroupId& group, std::string_view person);
+
+  /// Sends the group's current state again (same revision, with our current sender key) to every
+  /// device of every member: for people a change did not reach (GroupSendResult::unreached, or
+  /// deliveries kFailed). Devices that hold that state already take only the key. Admins only
+  /// (kNotGroupAdmin); kUnknownGroup, kNotGroupMember, kInTransaction.
+  Result<GroupSendResult> resend_group_change(const GroupId& group);
+
+  /// Forgets the group: its record and every sender key kept for it (ours and its members') are
+  /// removed, in one transaction, and nobody is told (leave_group() first to tell the members).
+  /// The way out of an invitation we do not want (it no longer counts against kMaxGroups); a later
+  /// change from an admin brings the group back as a new one. Errors: kUnknownGroup,
+  /// kInTransaction, store errors.
+  Status forget_group(const GroupId& group);
 
   /// The group as held. Errors: kUnknownGroup, kStoreFailure, kCorruptState.
   Result<GroupInfo> group(const GroupId& group) const;

@@ -234,11 +234,28 @@ class SpoolSink final : public ByteSink {
   internal::crypto::Sha256 hash_;
 };
 
-// The name of the n-th choice for a saved file: "name", "stem (1).ext", "stem (2).ext", ...
+// The name of the n-th choice for a saved file: "name", "stem (1).ext", "stem (2).ext", ...,
+// never longer than kMaxAttachmentFileNameBytes (what file systems take): the stem is shortened
+// (at a UTF-8 character boundary) to make room for the number, and an extension too long to keep
+// is treated as part of the stem.
 std::string numbered_name(const std::string& name, int n) {
   if (n == 0) return name;
   const std::filesystem::path p(name);
-  return p.stem().string() + " (" + std::to_string(n) + ")" + p.extension().string();
+  std::string stem = p.stem().string();
+  std::string ext = p.extension().string();
+  const std::string number = " (" + std::to_string(n) + ")";
+  if (number.size() + ext.size() + 1 > kMaxAttachmentFileNameBytes) {
+    stem += ext;
+    ext.clear();
+  }
+  const std::size_t room = kMaxAttachmentFileNameBytes - number.size() - ext.size();
+  if (stem.size() > room) {
+    std::size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(stem[cut]) & 0xc0) == 0x80)
+      --cut;
+    stem.resize(cut);
+  }
+  return stem + number + ext;
 }
 
 // Tries a few numbered names before giving up (a directory full of one name is a caller problem).

@@ -170,6 +170,9 @@ Result<GroupUpdateParts> read_group_update(const content::GroupUpdate& u) {
       return Error(Errc::kLimitExceeded, "content: sender key too large");
     if (u.sender_key().empty()) return Error(Errc::kInvalidMessage, "content: empty sender key");
     out.sender_key = SecretBytes::copy_of(as_bytes(u.sender_key()));
+    out.key_serial = u.key_serial();
+  } else if (u.has_key_serial()) {
+    return Error(Errc::kInvalidMessage, "content: a key serial without a key");
   }
   return out;
 }
@@ -208,14 +211,17 @@ SecretBytes build_group_update_content(const MessageId& id, std::uint64_t sent_m
       st->set_creator_identity(to_field(proof->creator_identity.serialize()));
       st->set_nonce(to_field(proof->nonce));
       for (const AdminCertificate& a : proof->certificates) {
-        content::AdminCertificate* c = st->add_certificates();
-        c->set_admin(a.admin);
-        c->set_identity(to_field(a.identity.serialize()));
-        c->set_signature(to_field(a.signature.bytes));
+        content::AdminCertificate* cert = st->add_certificates();
+        cert->set_admin(a.admin);
+        cert->set_identity(to_field(a.identity.serialize()));
+        cert->set_signature(to_field(a.signature.bytes));
       }
     }
   }
-  if (!update.sender_key.empty()) u->set_sender_key(to_field(update.sender_key.expose()));
+  if (!update.sender_key.empty()) {
+    u->set_sender_key(to_field(update.sender_key.expose()));
+    if (update.key_serial != 0) u->set_key_serial(update.key_serial);
+  }
   return finish(c);
 }
 

@@ -91,7 +91,8 @@ struct GroupUpdateParts {
   GroupIdBytes id{};
   std::uint64_t revision = 0;
   std::optional<GroupStateParts> state;
-  SecretBytes sender_key;  // empty if none
+  SecretBytes sender_key;        // empty if none
+  std::uint64_t key_serial = 0;  // with sender_key: the sending device's count of its keys
 };
 
 /// What a message (body or copy) may carry beside its text.

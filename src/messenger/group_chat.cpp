@@ -42,8 +42,22 @@ void erase_sorted(std::vector<std::string>& v, std::string_view x) {
   if (it != v.end() && *it == x) v.erase(it);
 }
 
-Status save_group(ProtocolStore& store, const GroupRecord& r) {
-  return store.run_transaction([&] { return GroupRecords(store).save(r); });
+Status save_group(ProtocolStore& store, GroupRecord& r) {
+  auto st = store.run_transaction([&] { return GroupRecords(store).save(r); });
+  if (st) r.superseded.clear();
+  return st;
+}
+
+// Starts a new sender key of ours for the group: a fresh distribution id (and chain, made when it
+// is first given out) that nobody holds yet, one serial further; the old one's record goes.
+Status start_new_key(RandomSource& random, const Address& self, GroupRecord& g) {
+  auto dist = DistributionId::generate(random);
+  if (!dist) return dist.error();
+  g.superseded.push_back(internal::SupersededKey{self, g.distribution});
+  g.distribution = *dist;
+  g.distributed.clear();
+  g.key_serial += 1;
+  return ok_status();
 }
 
 }  // namespace
@@ -51,11 +65,15 @@ Status save_group(ProtocolStore& store, const GroupRecord& r) {
 // ---- private steps ----
 
 std::vector<Address> Messenger::Impl::devices_of(Messenger& m,
-                                                 const std::vector<std::string>& persons) {
+                                                 const std::vector<std::string>& persons,
+                                                 std::vector<std::string>* unreached) {
   std::vector<Address> out;
   for (const std::string& p : persons) {
     auto list = refresh_list(m, p);
-    if (!list) continue;
+    if (!list) {
+      if (unreached) unreached->push_back(p);
+      continue;
+    }
     for (DeviceId d : list->devices) {
       Address a{p, d};
       if (a != m.self_) out.push_back(std::move(a));
@@ -67,7 +85,8 @@ std::vector<Address> Messenger::Impl::devices_of(Messenger& m,
 
 Result<std::vector<DeviceDelivery>> Messenger::Impl::send_now(Messenger& m,
                                                               const std::vector<Address>& devices,
-                                                              const SecretBytes& content) {
+                                                              const SecretBytes& content,
+                                                              bool keep) {
   if (devices.empty()) return std::vector<DeviceDelivery>{};
   // A transient outbox entry (seq 0 is never kept: deliver records nothing for it).
   OutboxEntry entry;
@@ -82,6 +101,33 @@ Result<std::vector<DeviceDelivery>> Messenger::Impl::send_now(Messenger& m,
   }
   auto outcome = deliver(m, entry, all);
   if (!outcome) return outcome.error();
+  if (keep) {
+    // What did not go is kept, one outbox entry per person (an entry's deliveries are one
+    // person's devices), for flush() to send like any 1:1 message.
+    for (std::size_t i = 0; i < outcome->size();) {
+      std::size_t j = i;
+      OutboxEntry kept;
+      kept.recipient = (*outcome)[i].device.name;
+      for (; j < outcome->size() && (*outcome)[j].device.name == kept.recipient; ++j) {
+        if ((*outcome)[j].state != DeliveryState::kQueued) continue;
+        OutboxDelivery o;
+        o.device = (*outcome)[j].device;
+        if ((*outcome)[j].error) o.error = (*outcome)[j].error->code();
+        kept.deliveries.push_back(std::move(o));
+      }
+      if (!kept.deliveries.empty()) {
+        kept.content = SecretBytes::copy_of(content.expose());
+        kept.copy = SecretBytes::copy_of(content.expose());
+        kept.created_ms = m.ctx_.clock.now_ms();
+        if (!internal::Outbox(m.store_).add(kept))
+          for (std::size_t k = i; k < j; ++k)  // no room: not kept
+            if ((*outcome)[k].state == DeliveryState::kQueued)
+              (*outcome)[k].state = DeliveryState::kFailed;
+      }
+      i = j;
+    }
+    return outcome;
+  }
   for (DeviceDelivery& d : *outcome)
     if (d.state == DeliveryState::kQueued) d.state = DeliveryState::kFailed;
   return outcome;
@@ -101,14 +147,19 @@ Result<GroupSendResult> Messenger::Impl::send_group_change(
   update.state = state_of(group);
   const SecretBytes without_key = internal::build_group_update_content(*id, now, update);
   update.sender_key = SecretBytes::copy_of(key->serialized());
+  update.key_serial = group.key_serial;
   const SecretBytes with_key = internal::build_group_update_content(*id, now, update);
 
   GroupSendResult out;
   out.group = group.id;
   out.message_id.assign(id->begin(), id->end());
-  const std::vector<Address> members = devices_of(m, group.members);
-  auto sent = send_now(m, members, with_key);
+  const std::vector<Address> members = devices_of(m, group.members, &out.unreached);
+  auto sent = send_now(m, members, with_key, true);
   if (!sent) return sent.error();
+  // Only devices listed now hold our key as far as we know (the record stays bounded by them).
+  std::erase_if(group.distributed, [&](const Address& a) {
+    return !std::binary_search(members.begin(), members.end(), a);
+  });
   for (const DeviceDelivery& d : *sent)
     if (d.state == DeliveryState::kSent) group.distributed.push_back(d.device);
   std::sort(group.distributed.begin(), group.distributed.end());
@@ -116,7 +167,7 @@ Result<GroupSendResult> Messenger::Impl::send_group_change(
                           group.distributed.end());
   out.deliveries = std::move(*sent);
   if (!removed.empty()) {
-    auto told = send_now(m, devices_of(m, removed), without_key);
+    auto told = send_now(m, devices_of(m, removed, &out.unreached), without_key, true);
     if (!told) return told.error();
     for (DeviceDelivery& d : *told)
       out.deliveries.push_back(std::move(d));
@@ -195,39 +246,44 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     GroupRecord& g = *group;
     if (update.revision > kMaxGroupRevision)
       return Error(Errc::kLimitExceeded, "Messenger: a group revision beyond the limit");
-    if (update.revision <= g.revision)
+    const bool again = !first_contact && update.revision == g.revision && g.name == state.name &&
+                       g.members == state.members && g.admins == state.admins &&
+                       g.proof == state.proof;
+    if (again) {
+      // The change we hold, sent again (resend_group_change): nothing to apply.
+    } else if (update.revision <= g.revision) {
       return Error(Errc::kStaleGroupRevision, "Messenger: a group change that is not newer");
-    if (g.proof) {
-      // The creator, identity and nonce never change; the certificates only as verified.
-      if (!state.proof || state.proof->creator != g.proof->creator ||
-          !(state.proof->creator_identity == g.proof->creator_identity) ||
-          state.proof->nonce != g.proof->nonce)
+    }
+    if (!again) {
+      if (g.proof) {
+        // The creator, identity and nonce never change; the certificates only as verified.
+        if (!state.proof || state.proof->creator != g.proof->creator ||
+            !(state.proof->creator_identity == g.proof->creator_identity) ||
+            state.proof->nonce != g.proof->nonce)
+          return Error(Errc::kUnverifiedGroup,
+                       "Messenger: a group change that does not carry the group's proof");
+        if (auto st = check_proof(); !st) return st;
+      } else if (state.proof && !first_contact) {
         return Error(Errc::kUnverifiedGroup,
-                     "Messenger: a group change that does not carry the group's proof");
-      if (auto st = check_proof(); !st) return st;
-    } else if (state.proof && !first_contact) {
-      return Error(Errc::kUnverifiedGroup,
-                   "Messenger: a proof for a group held without one (made by an older version)");
+                     "Messenger: a proof for a group held without one (made by an older version)");
+      }
+      const bool someone_left = std::any_of(g.members.begin(), g.members.end(), [&](const auto& p) {
+        return !std::binary_search(state.members.begin(), state.members.end(), p);
+      });
+      g.name = state.name;
+      g.revision = update.revision;
+      g.members = state.members;
+      g.admins = state.admins;
+      g.proof = state.proof;
+      g.member = lists_us;
+      g.drop_non_members();
+      if (someone_left) {
+        // Our next group message must not be readable by who left: a new key, given to those who
+        // stay before it is used.
+        if (auto st = start_new_key(m.ctx_.random, m.self_, g); !st) return st;
+      }
+      changed = GroupChangeEvent{sender, to_info(g)};
     }
-    const bool someone_left = std::any_of(g.members.begin(), g.members.end(), [&](const auto& p) {
-      return !std::binary_search(state.members.begin(), state.members.end(), p);
-    });
-    g.name = state.name;
-    g.revision = update.revision;
-    g.members = state.members;
-    g.admins = state.admins;
-    g.proof = state.proof;
-    g.member = lists_us;
-    g.drop_non_members();
-    if (someone_left) {
-      // Our next group message must not be readable by who left: a new key, given to those who
-      // stay before it is used.
-      auto dist = DistributionId::generate(m.ctx_.random);
-      if (!dist) return dist.error();
-      g.distribution = *dist;
-      g.distributed.clear();
-    }
-    changed = GroupChangeEvent{sender, to_info(g)};
   }
   if (!update.sender_key.empty()) {
     if (!group) return Error(Errc::kUnknownGroup, "Messenger: a group key for an unknown group");
@@ -240,6 +296,14 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     if (!key->distribution_id())
       return Error(Errc::kInvalidMessage, "Messenger: a group key without a distribution id");
     const DistributionId dist = *key->distribution_id();
+    // Only the newest of the sender's keys is kept: an older one delivered late is ignored (not
+    // an error: the update's change, if any, still applies).
+    if (const internal::GroupSender* held_key = g.sender(sender)) {
+      const bool older = update.key_serial < held_key->serial ||
+                         (update.key_serial == held_key->serial && held_key->serial != 0 &&
+                          held_key->distribution != dist);
+      if (older) return records.save(*group);
+    }
     if (auto st =
             process_sender_key_distribution(m.store_, sender, SenderKeyGroup::current(dist), *key);
         !st)
@@ -249,10 +313,10 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     auto list = m.lists_->known(sender.name);
     if (!list) return list.error();
     if (*list)
-      std::erase_if(g.senders, [&](const internal::GroupSender& x) {
+      g.drop_senders_if([&](const internal::GroupSender& x) {
         return x.device.name == sender.name && !(*list)->contains(x.device.device_id);
       });
-    g.set_sender(sender, dist);
+    g.set_sender(sender, dist, update.key_serial);
   }
   return records.save(*group);
 }
@@ -355,6 +419,7 @@ Result<GroupSendResult> Messenger::create_group(std::string_view name,
   auto dist = DistributionId::generate(ctx_.random);
   if (!dist) return dist.error();
   g.distribution = *dist;
+  g.key_serial = 1;
   if (auto st = Impl::pin_self(*this); !st) return st.error();
   if (auto st = save_group(store_, g); !st) return st.error();
   return Impl::send_group_change(*this, g, {});
@@ -405,10 +470,7 @@ Result<GroupSendResult> Messenger::remove_member(const GroupId& group, std::stri
     return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   // A new key of ours, given to those who stay only.
-  auto dist = DistributionId::generate(ctx_.random);
-  if (!dist) return dist.error();
-  g->distribution = *dist;
-  g->distributed.clear();
+  if (auto st = start_new_key(ctx_.random, self_, *g); !st) return st.error();
   if (auto st = save_group(store_, *g); !st) return st.error();
   return Impl::send_group_change(*this, *g, {std::string(person)});
 }
@@ -420,7 +482,7 @@ Result<GroupSendResult> Messenger::leave_group(const GroupId& group) {
     // The last member: nobody to tell.
     g->member = false;
     if (auto st = save_group(store_, *g); !st) return st.error();
-    return GroupSendResult{g->id, {}, {}};
+    return GroupSendResult{g->id, {}, {}, {}};
   }
   erase_sorted(g->members, self_.name);
   g->drop_admin(self_.name);
@@ -430,6 +492,8 @@ Result<GroupSendResult> Messenger::leave_group(const GroupId& group) {
   g->revision += 1;
   g->drop_non_members();
   g->distributed.clear();
+  // Our key is of no more use (we send nothing more to the group).
+  g->superseded.push_back(internal::SupersededKey{self_, g->distribution});
   if (auto st = save_group(store_, *g); !st) return st.error();
   // The change goes to the members left and to our other devices; no key.
   auto id = Impl::random_id<internal::kMessageIdBytes>(*this);
@@ -442,9 +506,12 @@ Result<GroupSendResult> Messenger::leave_group(const GroupId& group) {
       internal::build_group_update_content(*id, ctx_.clock.now_ms(), update);
   std::vector<std::string> persons = g->members;
   persons.push_back(self_.name);
-  auto sent = Impl::send_now(*this, Impl::devices_of(*this, persons), content);
+  GroupSendResult out{g->id, Bytes(id->begin(), id->end()), {}, {}};
+  auto sent =
+      Impl::send_now(*this, Impl::devices_of(*this, persons, &out.unreached), content, true);
   if (!sent) return sent.error();
-  return GroupSendResult{g->id, Bytes(id->begin(), id->end()), std::move(*sent)};
+  out.deliveries = std::move(*sent);
+  return out;
 }
 
 Result<GroupSendResult> Messenger::rename_group(const GroupId& group, std::string_view name) {
@@ -497,6 +564,18 @@ Result<GroupSendResult> Messenger::promote_admin(const GroupId& group, std::stri
   return Impl::send_group_change(*this, *g, {});
 }
 
+Result<GroupSendResult> Messenger::resend_group_change(const GroupId& group) {
+  auto g = load_as_admin(store_, self_, group, true);
+  if (!g) return g.error();
+  return Impl::send_group_change(*this, *g, {});
+}
+
+Status Messenger::forget_group(const GroupId& group) {
+  if (store_.transaction_depth() > 0)
+    return Error(Errc::kInTransaction, "Messenger::forget_group: inside a store transaction");
+  return store_.run_transaction([&] { return GroupRecords(store_).remove(group, self_); });
+}
+
 Result<GroupInfo> Messenger::group(const GroupId& group) const {
   auto held = GroupRecords(store_).load(group);
   if (!held) return held.error();
@@ -532,10 +611,9 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
   auto g = load_as_admin(store_, self_, group, false);
   if (!g) return g.error();
   if (auto st = Impl::pin_self(*this); !st) return st.error();
-  const std::vector<Address> devices = Impl::devices_of(*this, g->members);
-
   GroupSendResult out;
   out.group = g->id;
+  const std::vector<Address> devices = Impl::devices_of(*this, g->members, &out.unreached);
   // A device that holds our key but is no longer on its person's list (unlinked, perhaps stolen)
   // must not read what we send next: a new key, given only to the devices listed now. (A member
   // whose list could not be fetched counts as gone too: the safe side.)
@@ -544,10 +622,7 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
       [&](const Address& d) { return !std::binary_search(devices.begin(), devices.end(), d); });
   bool changed = false;
   if (device_gone) {
-    auto dist = DistributionId::generate(ctx_.random);
-    if (!dist) return dist.error();
-    g->distribution = *dist;
-    g->distributed.clear();
+    if (auto st = start_new_key(ctx_.random, self_, *g); !st) return st.error();
     changed = true;
   }
   const SenderKeyGroup keys = SenderKeyGroup::current(g->distribution);
@@ -564,6 +639,7 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
     update.id = g->id;
     update.revision = g->revision;
     update.sender_key = SecretBytes::copy_of(key->serialized());
+    update.key_serial = g->key_serial;
     const SecretBytes content =
         internal::build_group_update_content(*id, ctx_.clock.now_ms(), update);
     auto sent = Impl::send_now(*this, missing, content);

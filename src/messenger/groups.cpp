@@ -53,17 +53,28 @@ std::optional<DistributionId> GroupRecord::sender_key_of(const Address& device) 
   return it->distribution;
 }
 
-void GroupRecord::set_sender(const Address& device, const DistributionId& key) {
+const GroupSender* GroupRecord::sender(const Address& device) const {
   auto it = std::lower_bound(senders.begin(), senders.end(), device,
                              [](const GroupSender& s, const Address& a) { return s.device < a; });
-  if (it != senders.end() && it->device == device)
+  if (it == senders.end() || it->device != device) return nullptr;
+  return &*it;
+}
+
+void GroupRecord::set_sender(const Address& device, const DistributionId& key,
+                             std::uint64_t serial) {
+  auto it = std::lower_bound(senders.begin(), senders.end(), device,
+                             [](const GroupSender& s, const Address& a) { return s.device < a; });
+  if (it != senders.end() && it->device == device) {
+    if (it->distribution != key) superseded.push_back(SupersededKey{device, it->distribution});
     it->distribution = key;
-  else
-    senders.insert(it, GroupSender{device, key});
+    it->serial = serial;
+  } else {
+    senders.insert(it, GroupSender{device, key, serial});
+  }
 }
 
 void GroupRecord::drop_non_members() {
-  std::erase_if(senders, [&](const GroupSender& s) { return !is_member(s.device.name); });
+  drop_senders_if([&](const GroupSender& s) { return !is_member(s.device.name); });
   std::erase_if(distributed, [&](const Address& a) { return !is_member(a.name); });
 }
 
@@ -172,6 +183,7 @@ Result<GroupRecord> parse_group_record(ByteView bytes) {
     return corrupt;
   out.name = g.name();
   out.revision = g.revision();
+  out.key_serial = g.key_serial();
   out.member = g.member();
   out.distribution = DistributionId(dist);
   if (!ascending_names(g.members(), out.members) || !ascending_names(g.admins(), out.admins) ||
@@ -193,7 +205,7 @@ Result<GroupRecord> parse_group_record(ByteView bytes) {
     std::array<std::uint8_t, 16> id{};
     if (!a || !d.has_distribution_id() || !read_fixed(d.distribution_id(), id)) return corrupt;
     if (!out.senders.empty() && !(out.senders.back().device < *a)) return corrupt;
-    out.senders.push_back(GroupSender{std::move(*a), DistributionId(id)});
+    out.senders.push_back(GroupSender{std::move(*a), DistributionId(id), d.serial()});
   }
   const bool has_proof =
       g.has_creator() || g.has_creator_identity() || g.has_nonce() || g.certificates_size() != 0;
@@ -252,7 +264,9 @@ Bytes serialize_group_record(const GroupRecord& group) {
     d->set_name(s.device.name);
     d->set_device(to_uint(s.device.device_id));
     d->set_distribution_id(to_field(s.distribution.bytes()));
+    if (s.serial != 0) d->set_serial(s.serial);
   }
+  if (group.key_serial != 0) g.set_key_serial(group.key_serial);
   if (group.proof) {
     g.set_creator(group.proof->creator);
     g.set_creator_identity(to_field(group.proof->creator_identity.serialize()));
@@ -279,7 +293,27 @@ Result<std::optional<GroupRecord>> GroupRecords::load(const GroupIdBytes& id) {
   return std::optional<GroupRecord>(std::move(*parsed));
 }
 
+namespace {
+
+// The bounds parse_group_record checks, before anything is kept.
+bool within_bounds(const GroupRecord& g) {
+  auto names_ok = [](const std::vector<std::string>& v) {
+    return v.size() <= kMaxGroupMembers &&
+           std::all_of(v.begin(), v.end(), [](const std::string& n) {
+             return !n.empty() && n.size() <= kMaxAddressNameBytes;
+           });
+  };
+  return g.name.size() <= kMaxMessengerGroupNameBytes && !g.members.empty() &&
+         names_ok(g.members) && names_ok(g.admins) && g.admins.size() <= g.members.size() &&
+         g.distributed.size() <= kMaxGroupDevices && g.senders.size() <= kMaxGroupDevices &&
+         (!g.proof || g.proof->certificates.size() <= g.admins.size());
+}
+
+}  // namespace
+
 Status GroupRecords::save(const GroupRecord& group) {
+  if (!within_bounds(group))
+    return Error(Errc::kLimitExceeded, "group: the record is beyond its bounds");
   const std::string key = group_key(group.id);
   auto existing = store_.load_messenger_record(MessengerRecordKind::kGroup, key);
   if (!existing) return existing.error();
@@ -288,8 +322,26 @@ Status GroupRecords::save(const GroupRecord& group) {
     if (!keys) return keys.error();
     if (keys->size() >= kMaxGroups) return Error(Errc::kLimitExceeded, "group: too many groups");
   }
+  for (const SupersededKey& k : group.superseded) {
+    // A key still in use (the same id given again) is kept.
+    if (group.sender_key_of(k.sender) == k.distribution) continue;
+    if (auto st = store_.remove_sender_key(k.sender, SenderKeyGroup::current(k.distribution)); !st)
+      return st;
+  }
   const Bytes bytes = serialize_group_record(group);
   return store_.store_messenger_record(MessengerRecordKind::kGroup, key, bytes);
+}
+
+Status GroupRecords::remove(const GroupIdBytes& id, const Address& self) {
+  auto held = load(id);
+  if (!held) return held.error();
+  if (!*held) return Error(Errc::kUnknownGroup, "group: no such group");
+  if (auto st = store_.remove_sender_key(self, SenderKeyGroup::current((*held)->distribution)); !st)
+    return st;
+  for (const GroupSender& s : (*held)->senders)
+    if (auto st = store_.remove_sender_key(s.device, SenderKeyGroup::current(s.distribution)); !st)
+      return st;
+  return store_.remove_messenger_record(MessengerRecordKind::kGroup, group_key(id));
 }
 
 Result<std::vector<GroupIdBytes>> GroupRecords::ids() {

@@ -45,6 +45,13 @@ namespace hush::internal {
 struct GroupSender {
   Address device;
   DistributionId distribution;
+  std::uint64_t serial = 0;  // GroupUpdate.key_serial of the key held (0: before serials)
+};
+
+/// A sender key record (ours or a member's) no longer used: removed from the store by save().
+struct SupersededKey {
+  Address sender;
+  DistributionId distribution;
 };
 
 /// One group as this device holds it.
@@ -59,15 +66,29 @@ struct GroupRecord {
   std::vector<Address> distributed;  // devices holding our current key, ascending
   std::vector<GroupSender> senders;  // ascending by device
   std::optional<GroupProof> proof;   // nullopt: a group made before proofs (format 1)
+  std::uint64_t key_serial = 0;      // how many keys of ours we started
+  /// Not stored: keys replaced or dropped since the record was loaded (save() removes them).
+  std::vector<SupersededKey> superseded;
 
   bool is_member(std::string_view person) const;
   bool is_admin(std::string_view person) const;
   /// The distribution id of `device`'s key we hold, if any.
   std::optional<DistributionId> sender_key_of(const Address& device) const;
-  /// Records (or replaces) the key of `device`.
-  void set_sender(const Address& device, const DistributionId& key);
-  /// Forgets the keys of every device of people no longer members.
+  /// The key of `device` we hold, if any.
+  const GroupSender* sender(const Address& device) const;
+  /// Records (or replaces, marking the old one superseded) the key of `device`.
+  void set_sender(const Address& device, const DistributionId& key, std::uint64_t serial);
+  /// Forgets the keys of every device of people no longer members (marked superseded).
   void drop_non_members();
+  /// Forgets the keys of the devices `gone` says (marked superseded).
+  template <typename Pred>
+  void drop_senders_if(Pred gone) {
+    std::erase_if(senders, [&](const GroupSender& s) {
+      if (!gone(s)) return false;
+      superseded.push_back(SupersededKey{s.device, s.distribution});
+      return true;
+    });
+  }
   /// Removes `person` from the admins (and its certificate).
   void drop_admin(std::string_view person);
 };
@@ -95,8 +116,13 @@ class GroupRecords {
   explicit GroupRecords(ProtocolStore& store) : store_(store) {}
   /// The group `id`, or nullopt.
   Result<std::optional<GroupRecord>> load(const GroupIdBytes& id);
-  /// Keeps the group (kLimitExceeded for a new group beyond kMaxGroups).
+  /// Keeps the group and removes the sender key records it superseded. kLimitExceeded for a new
+  /// group beyond kMaxGroups, or a record beyond its bounds (the ones parse_group_record checks:
+  /// nothing is kept that could not be read back).
   Status save(const GroupRecord& group);
+  /// Forgets the group `id` and every sender key record it names (ours, under `self`, and its
+  /// members'). kUnknownGroup if it is not held.
+  Status remove(const GroupIdBytes& id, const Address& self);
   /// The ids of every group held, ascending.
   Result<std::vector<GroupIdBytes>> ids();
 

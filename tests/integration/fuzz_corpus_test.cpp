@@ -105,7 +105,8 @@ void write_records(CorpusWriter& w, fuzz::FixedSession& s) {
   group.admins = {"alice"};
   group.distribution = DistributionId(std::array<std::uint8_t, 16>{1, 2, 3});
   group.distributed = {Address{"alice", DeviceId{1}}, Address{"carol", DeviceId{2}}};
-  group.set_sender(Address{"alice", DeviceId{1}}, DistributionId(std::array<std::uint8_t, 16>{4}));
+  group.set_sender(Address{"alice", DeviceId{1}}, DistributionId(std::array<std::uint8_t, 16>{4}),
+                   1);
   REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kGroup, internal::group_key(group.id),
                                          internal::serialize_group_record(group)));
   w.write("stored_records", "snapshot-group", 2, fuzz::snapshot(**bob));

@@ -492,6 +492,186 @@ TEST_CASE("groups: a group stored before proofs keeps working for those who hold
   CHECK(carol->messenger.groups()->empty());
 }
 
+// Review findings (2026-12-06): two of a sender's keys delivered out of order left the older one
+// held; superseded keys were never deleted.
+TEST_CASE("groups: the newest of a sender's keys is kept and superseded keys are deleted",
+          "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 71, net);
+  auto bob = make_user("bob", 72, net);
+  auto carol = make_user("carol", 73, net);
+  const std::vector<std::string> members{"bob", "carol"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get(), carol.get()});
+  auto record_of = [&](User& u) {
+    auto held = internal::GroupRecords(*u.party.store).load(g);
+    REQUIRE(held);
+    REQUIRE(*held);
+    return std::move(**held);
+  };
+  auto holds = [&](User& u, const DistributionId& d) {
+    auto r = u.party.store->load_sender_key(alice->address(), SenderKeyGroup::current(d));
+    REQUIRE(r);
+    return r->has_value();
+  };
+  const DistributionId first = record_of(*alice).distribution;
+  CHECK(holds(*alice, first));
+  CHECK(holds(*bob, first));
+
+  // A removal starts a new key: the old one's record goes, at alice and at bob.
+  REQUIRE(alice->messenger.remove_member(g, "carol"));
+  settle(net, {alice.get(), bob.get()});
+  const DistributionId second = record_of(*alice).distribution;
+  CHECK(second != first);
+  CHECK_FALSE(holds(*alice, first));
+  CHECK_FALSE(holds(*bob, first));
+  CHECK(holds(*bob, second));
+  CHECK(record_of(*bob).sender_key_of(alice->address()) == second);
+
+  // Two later keys of alice's, the newer delivered first: bob keeps the newer.
+  auto key_update = [&](std::uint8_t fill, std::uint64_t serial) {
+    std::array<std::uint8_t, 16> raw{};
+    raw.fill(fill);
+    const DistributionId d(raw);
+    auto key = create_sender_key_distribution(*alice->party.ctx, *alice->party.store,
+                                              alice->address(), SenderKeyGroup::current(d));
+    REQUIRE(key);
+    internal::GroupUpdateParts u;
+    u.id = g;
+    u.revision = record_of(*alice).revision;
+    u.sender_key = SecretBytes::copy_of(key->serialized());
+    u.key_serial = serial;
+    return std::make_pair(
+        d, seal(*alice, bob->address(), internal::build_group_update_content(some_id(fill), 0, u)));
+  };
+  auto [older, older_envelope] = key_update(0x51, 9);
+  auto [newer, newer_envelope] = key_update(0x52, 10);
+  REQUIRE(bob->messenger.receive(newer_envelope));
+  REQUIRE(bob->messenger.receive(older_envelope));  // late: ignored, not an error
+  CHECK(record_of(*bob).sender_key_of(alice->address()) == newer);
+  CHECK(holds(*bob, newer));
+  CHECK_FALSE(holds(*bob, older));
+  CHECK_FALSE(holds(*bob, second));
+  // A message under the newer key is shown.
+  internal::ContentContext context;
+  context.group = internal::GroupContextParts{g, record_of(*alice).revision};
+  const SecretBytes content =
+      internal::build_message_content(some_id(0x53), 0, as_bytes("under the newest"), context);
+  auto message = group_encrypt(*alice->party.ctx, *alice->party.store, alice->address(),
+                               SenderKeyGroup::current(newer), content.expose());
+  REQUIRE(message);
+  internal::EnvelopeId eid{};
+  eid.fill(0x54);
+  auto shown = bob->messenger.receive(
+      internal::build_group_envelope(alice->address(), g, message->serialized(), eid));
+  REQUIRE(shown);
+  REQUIRE(*shown);
+  CHECK(text((*shown)->plaintext) == "under the newest");
+}
+
+TEST_CASE("groups: forget_group removes an unwanted group and its keys", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 81, net);
+  auto bob = make_user("bob", 82, net);
+  const std::vector<std::string> members{"bob"};
+  auto created = alice->messenger.create_group("spam", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get()});
+  auto held = internal::GroupRecords(*bob->party.store).load(g);
+  REQUIRE(held);
+  REQUIRE(*held);
+  const DistributionId alices = *(*held)->sender_key_of(alice->address());
+  REQUIRE(bob->messenger.forget_group(g));
+  CHECK(bob->messenger.groups()->empty());
+  auto key = bob->party.store->load_sender_key(alice->address(), SenderKeyGroup::current(alices));
+  REQUIRE(key);
+  CHECK_FALSE(key->has_value());
+  auto again = bob->messenger.forget_group(g);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code() == Errc::kUnknownGroup);
+  // A later change from its admin brings it back as a new group.
+  REQUIRE(alice->messenger.rename_group(g, "hello again"));
+  settle(net, {alice.get(), bob.get()});
+  auto info = bob->messenger.group(g);
+  REQUIRE(info);
+  CHECK(info->name == "hello again");
+}
+
+// Review finding: a group change whose delivery failed was not retried, and people whose device
+// list could not be had were skipped silently.
+TEST_CASE("groups: a change that did not go is kept for flush and unreached people are named",
+          "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 91, net);
+  auto bob = make_user("bob", 92, net);
+  const std::vector<std::string> members{"bob"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get()});
+
+  net.down = true;
+  auto renamed = alice->messenger.rename_group(g, "renamed while down");
+  REQUIRE(renamed);
+  REQUIRE(renamed->deliveries.size() == 1);
+  CHECK(renamed->deliveries[0].state == DeliveryState::kQueued);
+  CHECK(net.queue(bob->address()).empty());
+  net.down = false;
+  auto flushed = alice->messenger.flush();
+  REQUIRE(flushed);
+  CHECK(flushed->sent == 1);
+  settle(net, {alice.get(), bob.get()});
+  CHECK(bob->messenger.group(g)->name == "renamed while down");
+
+  // Zed has no device list yet: named, not skipped.
+  auto added = alice->messenger.add_member(g, "zed");
+  REQUIRE(added);
+  CHECK(added->unreached == std::vector<std::string>{"zed"});
+  settle(net, {alice.get(), bob.get()});
+  auto zed = make_user("zed", 93, net);
+  auto resent = alice->messenger.resend_group_change(g);
+  REQUIRE(resent);
+  require_all_sent(*resent);
+  CHECK(resent->unreached.empty());
+  // Bob holds that state already: he takes it without a change and without an error.
+  Seen at_bob = take_all(net, *bob);
+  CHECK(at_bob.errors.empty());
+  CHECK(at_bob.changes.empty());
+  settle(net, {alice.get(), bob.get(), zed.get()});
+  auto info = zed->messenger.group(g);
+  REQUIRE(info);
+  CHECK(info->members == std::vector<std::string>{"alice", "bob", "zed"});
+  // Only admins resend.
+  auto not_admin = bob->messenger.resend_group_change(g);
+  REQUIRE_FALSE(not_admin);
+  CHECK(not_admin.error().code() == Errc::kNotGroupAdmin);
+}
+
+// Review finding: the group record was not bounded on save (a record that could not be read back).
+TEST_CASE("groups: a group record beyond its bounds is not saved", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 95, net);
+  const std::vector<std::string> members{"bob"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  internal::GroupRecords records(*alice->party.store);
+  auto held = records.load(created->group);
+  REQUIRE(held);
+  REQUIRE(*held);
+  internal::GroupRecord big = **held;
+  for (std::uint32_t i = 1; i <= kMaxGroupMembers * kMaxDevicesPerPerson + 1; ++i)
+    big.distributed.push_back(Address{"bob", DeviceId{i}});
+  const Bytes before = alice->party.snapshot();
+  auto saved = records.save(big);
+  REQUIRE_FALSE(saved);
+  CHECK(saved.error().code() == Errc::kLimitExceeded);
+  CHECK(alice->party.snapshot() == before);
+  REQUIRE(records.load(created->group));
+}
+
 TEST_CASE("groups: a removed member decrypts nothing sent after its removal", "[groups]") {
   LoopbackNetwork net;
   auto alice = make_user("alice", 21, net);
