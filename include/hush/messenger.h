@@ -187,7 +187,7 @@ struct MessengerOptions {
   bool delivery_receipts = true;
 };
 
-/// A group's id: 16 random bytes chosen by its creator.
+/// A group's id: 16 bytes of a hash of its creator's name, identity key and a random nonce.
 using GroupId = std::array<std::uint8_t, 16>;
 
 /// The message a reply quotes.

@@ -2,6 +2,7 @@
 #include "messenger/groups.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <hush/limits.h>
 
@@ -88,25 +89,33 @@ void GroupRecord::drop_admin(std::string_view person) {
 
 namespace {
 
-void append_name(Bytes& out, std::string_view name) {
-  out.push_back(static_cast<std::uint8_t>(name.size() >> 8));
-  out.push_back(static_cast<std::uint8_t>(name.size() & 0xff));
-  out.insert(out.end(), name.begin(), name.end());
-}
-
-void append(Bytes& out, ByteView bytes) {
-  out.insert(out.end(), bytes.begin(), bytes.end());
+// label || u16be len || name || identity (33) || tail: written into a buffer sized once (GCC 12's
+// -Warray-bounds misreads vector inserts after a construction from a literal at -O2).
+Bytes labelled(std::string_view label, ByteView head, std::string_view name,
+               const IdentityKey& identity, ByteView tail) {
+  const auto key = identity.serialize();
+  Bytes out(label.size() + head.size() + 2 + name.size() + key.size() + tail.size());
+  std::uint8_t* p = out.data();
+  auto put = [&p](const void* data, std::size_t n) {
+    if (n != 0) std::memcpy(p, data, n);
+    p += n;
+  };
+  put(label.data(), label.size());
+  put(head.data(), head.size());
+  const std::uint8_t len[2] = {static_cast<std::uint8_t>(name.size() >> 8),
+                               static_cast<std::uint8_t>(name.size() & 0xff)};
+  put(len, 2);
+  put(name.data(), name.size());
+  put(key.data(), key.size());
+  put(tail.data(), tail.size());
+  return out;
 }
 
 }  // namespace
 
 GroupIdBytes derive_group_id(std::string_view creator, const IdentityKey& identity,
                              const std::array<std::uint8_t, kGroupNonceBytes>& nonce) {
-  static constexpr std::string_view kLabel = "hush group id v1";
-  Bytes input(kLabel.begin(), kLabel.end());
-  append_name(input, creator);
-  append(input, identity.serialize());
-  append(input, nonce);
+  const Bytes input = labelled("hush group id v1", {}, creator, identity, nonce);
   const auto digest = crypto::sha256(input);
   GroupIdBytes id{};
   std::copy_n(digest.begin(), id.size(), id.begin());
@@ -115,12 +124,7 @@ GroupIdBytes derive_group_id(std::string_view creator, const IdentityKey& identi
 
 Bytes group_admin_statement(const GroupIdBytes& id, std::string_view admin,
                             const IdentityKey& identity) {
-  static constexpr std::string_view kLabel = "hush group admin v1";
-  Bytes out(kLabel.begin(), kLabel.end());
-  append(out, id);
-  append_name(out, admin);
-  append(out, identity.serialize());
-  return out;
+  return labelled("hush group admin v1", id, admin, identity, {});
 }
 
 Status verify_group_proof(const GroupIdBytes& id, const GroupStateParts& state) {
