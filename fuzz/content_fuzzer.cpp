@@ -65,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool group_error =
         group_update && (code == Errc::kUnknownGroup || code == Errc::kNotGroupAdmin ||
                          code == Errc::kNotGroupMember || code == Errc::kInvalidKey ||
-                         code == Errc::kLegacyMessage || code == Errc::kInvalidVersion);
+                         code == Errc::kLegacyMessage || code == Errc::kInvalidVersion ||
+                         code == Errc::kUnverifiedGroup || code == Errc::kStaleGroupRevision);
     fuzz::check(code == Errc::kInvalidProtobuf || code == Errc::kInvalidMessage ||
                     code == Errc::kLimitExceeded || code == Errc::kAttachmentTooLarge ||
                     group_error,

@@ -200,7 +200,7 @@ Result<GroupRecord> parse_group_record(ByteView bytes) {
     return corrupt;
   for (const auto& d : g.distributed()) {
     auto a = read_device(d);
-    if (!a || d.has_distribution_id()) return corrupt;
+    if (!a || d.has_distribution_id() || d.has_serial()) return corrupt;
     if (!out.distributed.empty() && !(out.distributed.back() < *a)) return corrupt;
     out.distributed.push_back(std::move(*a));
   }
