@@ -19,6 +19,12 @@
 //                              format): group encrypt at the sender + group decrypt at one member
 //                              per iteration (hush and libsignal-protocol-c only; libolm's group
 //                              ratchet, Megolm, is another protocol)
+//   G2_distribute/<lib>/<n>    a new sender key encrypted over steady 1:1 sessions to n of 1,000
+//                              member devices and stored: n = 1000 (creating a group of 1,000),
+//                              n = 999 (the sender's side of removing a member); counter
+//                              per_member
+//   G3_new_key/<lib>           one staying member's side of a removal: the 1:1 message with the
+//                              new key decrypted and the key processed
 //
 // hush runs twice on W1, W2, W3 and W5 (issue 12): `hush` on version-3 sessions (X3DH, the bundle
 // without a Kyber prekey) and `hush-v4` on version-4 sessions (PQXDH on a bundle with a one-time
@@ -828,6 +834,129 @@ void BM_G1_libsignal(benchmark::State& state) {
   }
 }
 
+// ---- G2/G3: sender keys for a group of 1,000 (issue 11) ----
+
+// A sender with steady 1:1 sessions (one round trip done) to `n` member devices.
+constexpr int kG2Members = 1000;
+
+struct HushFanout {
+  HushParty alice = hush_party("alice", 0);
+  std::vector<HushParty> members;
+  explicit HushFanout(int n) {
+    members.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      members.push_back(hush_party("member" + std::to_string(i), 1));
+      HushParty& m = members.back();
+      must(hush::process_prekey_bundle(ctx(), *alice.store, m.address, hush_bundle(m, 1)));
+      if (!hush_receive(m, alice.address, hush_send(alice, m.address, hush::as_bytes("hello"))))
+        fail("hush: G2 first message");
+      if (!hush_receive(alice, m.address, hush_send(m, alice.address, hush::as_bytes("hi"))))
+        fail("hush: G2 reply");
+    }
+  }
+};
+
+struct LscFanout {
+  LscPeer alice = LscPeer::create("alice", 1, 1, 0);
+  std::vector<LscPeer> members;
+  explicit LscFanout(int n) {
+    members.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      members.push_back(LscPeer::create("member" + std::to_string(i), 1, 1, 1));
+      LscPeer& m = members.back();
+      if (alice.process_bundle(m.address(), m.bundle(1)) != 0) fail("libsignal: G2 bundle");
+      if (!lsc_receive(m, alice.address(), lsc_send(alice, m.address(), hush::as_bytes("hello"))))
+        fail("libsignal: G2 first message");
+      if (!lsc_receive(alice, m.address(), lsc_send(m, alice.address(), hush::as_bytes("hi"))))
+        fail("libsignal: G2 reply");
+    }
+  }
+};
+
+// G2_distribute/<lib>/<n>: a new sender key and its distribution message, encrypted over the 1:1
+// session of each of n member devices and stored (hush: one encrypt_messages batch, one store
+// transaction; libsignal-protocol-c: group_session_builder_create_session + n
+// session_cipher_encrypt). n = 1000: creating a group of 1,000; n = 999: the sender's side of
+// removing one member (its new key to those who stay).
+void BM_G2_hush(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  HushFanout f(kG2Members);
+  std::vector<hush::OutgoingMessage> batch(static_cast<std::size_t>(n));
+  for (auto _ : state) {
+    const auto dist = must(hush::DistributionId::generate(ctx().random));
+    auto skdm = must(hush::create_sender_key_distribution(ctx(), *f.alice.store, f.alice.address,
+                                                          hush::SenderKeyGroup::current(dist)));
+    for (int i = 0; i < n; ++i)
+      batch[static_cast<std::size_t>(i)] =
+          hush::OutgoingMessage{f.members[static_cast<std::size_t>(i)].address, skdm.serialized()};
+    auto sealed = must(hush::encrypt_messages(ctx(), *f.alice.store, batch));
+    benchmark::DoNotOptimize(sealed.data());
+  }
+  state.counters["per_member"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                                     benchmark::Counter::kInvert);
+}
+
+void BM_G2_libsignal(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  LscFanout f(kG2Members);
+  int round = 0;
+  for (auto _ : state) {
+    const std::string group = "bench group " + std::to_string(round++);
+    auto skdm = f.alice.group_create_distribution(group);
+    if (skdm.rc != 0) fail("libsignal: G2 group_create_distribution");
+    for (int i = 0; i < n; ++i) {
+      auto c = f.alice.encrypt(f.members[static_cast<std::size_t>(i)].address(), skdm.serialized);
+      if (c.rc != 0) fail("libsignal: G2 encrypt");
+      benchmark::DoNotOptimize(c.serialized.data());
+    }
+  }
+  state.counters["per_member"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                                     benchmark::Counter::kInvert);
+}
+
+// G3_new_key/<lib>: what a removal costs one member that stays: the 1:1 message carrying the
+// sender's new key, parsed and decrypted, and the key processed and stored (the sender's side is
+// made outside the timed part).
+void BM_G3_hush(benchmark::State& state) {
+  HushFanout f(1);
+  HushParty& bob = f.members[0];
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto dist = must(hush::DistributionId::generate(ctx().random));
+    const hush::SenderKeyGroup group = hush::SenderKeyGroup::current(dist);
+    auto skdm =
+        must(hush::create_sender_key_distribution(ctx(), *f.alice.store, f.alice.address, group));
+    const HushWire wire = hush_send(f.alice, bob.address, skdm.serialized());
+    state.ResumeTiming();
+    auto plain = hush_receive(bob, f.alice.address, wire);
+    if (!plain) fail("hush: G3 receive");
+    auto key = must(hush::SenderKeyDistributionMessage::parse(hush::SenderKeyFormat::kCurrent,
+                                                              plain->expose()));
+    must(hush::process_sender_key_distribution(*bob.store, f.alice.address, group, key));
+  }
+}
+
+void BM_G3_libsignal(benchmark::State& state) {
+  LscFanout f(1);
+  LscPeer& bob = f.members[0];
+  int round = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::string group = "bench group " + std::to_string(round++);
+    auto skdm = f.alice.group_create_distribution(group);
+    if (skdm.rc != 0) fail("libsignal: G3 group_create_distribution");
+    auto c = f.alice.encrypt(bob.address(), skdm.serialized);
+    if (c.rc != 0) fail("libsignal: G3 encrypt");
+    state.ResumeTiming();
+    auto p = bob.decrypt(f.alice.address(), c.type, c.serialized);
+    if (p.rc != 0) fail("libsignal: G3 decrypt");
+    if (bob.group_process_distribution(group, f.alice.address(), p.plaintext) != 0)
+      fail("libsignal: G3 group_process_distribution");
+  }
+}
+
 constexpr auto kUs = benchmark::kMicrosecond;
 
 BENCHMARK(BM_W1_hush)->Name("W1_setup/hush")->Unit(kUs);
@@ -868,6 +997,21 @@ BENCHMARK(BM_W6_olm)->Name("W6_memory/olm")->Unit(kMs)->Iterations(1)->Repetitio
 
 BENCHMARK(BM_G1_hush)->Name("G1_group/hush")->Unit(kUs);
 BENCHMARK(BM_G1_libsignal)->Name("G1_group/libsignal")->Unit(kUs);
+// G2/G3 set up 1,000 sessions per run: a fixed number of iterations, so that each runs once.
+BENCHMARK(BM_G2_hush)
+    ->Name("G2_distribute/hush")
+    ->Arg(1000)
+    ->Arg(999)
+    ->Iterations(10)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_G2_libsignal)
+    ->Name("G2_distribute/libsignal")
+    ->Arg(1000)
+    ->Arg(999)
+    ->Iterations(10)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_G3_hush)->Name("G3_new_key/hush")->Iterations(300)->Unit(kUs);
+BENCHMARK(BM_G3_libsignal)->Name("G3_new_key/libsignal")->Iterations(300)->Unit(kUs);
 
 // ---- the summary: ratios and targets ----
 

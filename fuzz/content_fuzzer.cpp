@@ -68,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool group_error =
         group_update && (code == Errc::kUnknownGroup || code == Errc::kNotGroupAdmin ||
                          code == Errc::kNotGroupMember || code == Errc::kInvalidKey ||
-                         code == Errc::kLegacyMessage || code == Errc::kInvalidVersion);
+                         code == Errc::kLegacyMessage || code == Errc::kInvalidVersion ||
+                         code == Errc::kUnverifiedGroup || code == Errc::kStaleGroupRevision);
     const bool call_error = call && (code == Errc::kInvalidCallMessage ||
                                      code == Errc::kUnknownCall || code == Errc::kInvalidCallState);
     fuzz::check(code == Errc::kInvalidProtobuf || code == Errc::kInvalidMessage ||

@@ -93,6 +93,8 @@ std::string_view to_string(Errc code) noexcept {
       return "invalid_kem_ciphertext";
     case Errc::kPostQuantumRequired:
       return "post_quantum_required";
+    case Errc::kUnverifiedGroup:
+      return "unverified_group";
     case Errc::kUnknownCall:
       return "unknown_call";
     case Errc::kCallInProgress:

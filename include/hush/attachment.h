@@ -35,7 +35,10 @@
 /// or deciding which content types are safe to open.
 ///
 /// Thread-safety: the functions are re-entrant; one AttachmentPointer, source, sink or store is
-/// not synchronised.
+/// not synchronised. Encrypting a file of 1 MiB or more (encrypt_attachment, upload_attachment)
+/// hashes the blob on a second thread that the call starts and joins before it returns (the one
+/// place the library runs a thread: SHA-256 beside AES-GCM rather than after it); the source, the
+/// sink and the store are only ever called from the caller's thread.
 #pragma once
 
 #include <array>
@@ -146,7 +149,7 @@ struct EncryptedAttachment {
 };
 
 /// Encrypts the `size` bytes of `plaintext` under a fresh key, writing the blob to `ciphertext`
-/// piece by piece (one segment of memory). Errors: kAttachmentTooLarge (size over
+/// piece by piece (a few segments of memory). Errors: kAttachmentTooLarge (size over
 /// kMaxAttachmentBytes), kInvalidArgument (the source yields more or fewer bytes than `size`),
 /// kCryptoFailure (no randomness), and the source's and sink's errors.
 Result<EncryptedAttachment> encrypt_attachment(const Context& ctx, ByteSource& plaintext,

@@ -91,6 +91,8 @@ class InMemoryProtocolStore final : public ProtocolStore {
                                                          const SenderKeyGroup& group) override;
   Status store_sender_key(const Address& sender, const SenderKeyGroup& group,
                           SenderKeyRecord record) override;
+  /// Removes the record for `sender` in `group`, if any (SenderKeyStore).
+  Status remove_sender_key(const Address& sender, const SenderKeyGroup& group) override;
 
   // MessengerStateStore (a kind outside MessengerRecordKind's named values is kInvalidArgument)
   Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,

@@ -79,7 +79,7 @@
 /// ReceiveOptions::on_receipt (an application shows ✓✓). A receipt says what the sender's device
 /// claims: the server can withhold it (no ✓✓ shown), never forge one.
 ///
-/// Groups. `create_group` makes a group (a random 16-byte id) of people; its state (name,
+/// Groups. `create_group` makes a group of people; its state (name,
 /// revision, members, admins) and the keys are kept in the store (MessengerRecordKind::kGroup,
 /// sealed like every record), at most kMaxGroupMembers people and kMaxGroups groups. A change
 /// (add, remove, rename, promote; leave) is sent end to end as a GroupUpdate over 1:1 sessions to
@@ -88,8 +88,18 @@
 /// receiver holds it (the creator, and those promoted; leaving is the one change a member that is
 /// not an admin may make, for itself, and only as the next revision), and its revision is higher
 /// than the held one and at most kMaxGroupRevision; otherwise kNotGroupAdmin, kStaleGroupRevision
-/// or kLimitExceeded, and nothing changes. A device that learns of a group for
-/// the first time accepts it from an admin the state names, if the state lists us.
+/// or kLimitExceeded, and nothing changes. Proof of origin: a group's id (16 bytes) is a hash of
+/// its creator's name, identity key and a random nonce, all three carried in every state; only the
+/// creator makes admins (promote_admin), each with a certificate the creator's identity key signs
+/// over the group id, the admin's name and identity key. A receiver checks that the id commits to
+/// the creator, that the creator's key is the one it knows for that person (where it knows one),
+/// that every admin but the creator has a certificate that verifies, and that the author's
+/// identity (as its 1:1 session authenticated it) is the creator's or its certificate's; else
+/// kUnverifiedGroup (kNotGroupAdmin for an author who is simply no admin). A device that learns of
+/// a group for the first time accepts it only so, and only if the state lists us. Groups kept by
+/// versions before proofs (no proof in the store) keep working among the devices that hold them
+/// under the old rule (the admins as held), but a device that does not hold such a group refuses
+/// it (kUnverifiedGroup): to add people, make the group again.
 /// Group messages are encrypted once with the sending device's sender key (group.h, current
 /// format, distribution id a random UUID) and the same envelope goes to every member device; the
 /// key travels as a GroupUpdate over 1:1 sessions to every device of every member (each device is
@@ -109,16 +119,25 @@
 /// device cannot read a sender's messages; reorder, replay, drop group messages: replays are
 /// refused), see the group's size and who sends to it; it cannot add or remove members or read.
 /// By withholding a removal from a member, it keeps that member sending to the removed person
-/// under the old key until a later change reaches it (a change whose delivery failed is not yet
-/// retried: change the group again to resend). What a member can still do: an admin can change
-/// the group at will;
+/// under the old key until a later change reaches it (a change the transport did not take is kept
+/// in the outbox and sent again by flush(); people whose device list could not be had are named in
+/// GroupSendResult::unreached, for resend_group_change()). A receiver keeps only the newest of a
+/// sender device's keys (GroupUpdate.key_serial), so a server that reorders two keys cannot make
+/// it hold the older one; superseded keys are deleted from the store, and forget_group() removes
+/// a group we do not want (a made-up invitation) with its keys. What a member can still do: an
+/// admin can change
+/// the group at will (but only the creator can make admins);
 /// two admins changing it at once make the one whose change arrives second refused by those that
 /// got the first (kStaleGroupRevision: change again); a person can invite us to a group it makes
 /// up, with any name and members. A member that sends before a removal reaches it can still be
-/// read by the removed person. Known gap (review of 2026-12-06, to be closed by signed group
-/// states): a device learning of a group for the first time takes it on the word of an admin the
-/// state itself names, so a former member who knows the group's id can plant a made-up copy of it
-/// (with itself in it) on a device that joins later, and read what that device sends.
+/// read by the removed person. A former member who was never an admin cannot plant a made-up copy
+/// of the group on a device that joins later (it holds no certificate); a removed admin still
+/// holds its certificate and can plant one on a device that has never held the group, if its
+/// state reaches that device before the genuine one (it then reads what that device sends to the
+/// made-up group, until a genuine change with a higher revision reaches the device; the genuine
+/// admins' changes are refused there if the made-up revision is higher). A person whose identity
+/// key changes after it was made an admin (a new install) must be removed and added and promoted
+/// again; a group whose creator's identity key changes cannot take in new devices.
 ///
 /// Calls (call.h): signalling travels as contents over the 1:1 sessions (to every device of the
 /// people called; the first device to answer wins), call keys likewise, only to the participants
@@ -174,7 +193,7 @@ struct MessengerOptions {
   bool delivery_receipts = true;
 };
 
-/// A group's id: 16 random bytes chosen by its creator.
+/// A group's id: 16 bytes of a hash of its creator's name, identity key and a random nonce.
 using GroupId = std::array<std::uint8_t, 16>;
 
 /// The message a reply quotes.
@@ -322,8 +341,13 @@ struct GroupSendResult {
   /// The id of the message (or of the change) sent (16 bytes).
   Bytes message_id;
   /// One entry per device sent to (every device of every member but this one; for a change, also
-  /// of a person removed).
+  /// of a person removed). A change that did not reach a device is kQueued: kept in the outbox
+  /// and sent by flush() (kFailed only if the outbox had no room).
   std::vector<DeviceDelivery> deliveries;
+  /// People whose device list could not be had (the directory did not answer, or its list did
+  /// not verify): nothing was sent to them, nor kept. For a change, send it again with
+  /// resend_group_change() once the directory answers; a group message is not for them.
+  std::vector<std::string> unreached;
 };
 
 /// What flush() did.
@@ -426,9 +450,24 @@ class Messenger {
   /// Renames the group (admins only) and sends the change.
   Result<GroupSendResult> rename_group(const GroupId& group, std::string_view name);
 
-  /// Makes the member `person` an admin (admins only; kInvalidArgument if not a member or already
-  /// an admin) and sends the change.
+  /// Makes the member `person` an admin and sends the change: only the group's creator may
+  /// (kNotGroupAdmin otherwise; in a group kept from before proofs, any admin), which signs a
+  /// certificate naming the person's identity key (fetched from the directory if not known:
+  /// kNoSession if none). kInvalidArgument if not a member or already an admin.
   Result<GroupSendResult> promote_admin(const GroupId& group, std::string_view person);
+
+  /// Sends the group's current state again (same revision, with our current sender key) to every
+  /// device of every member: for people a change did not reach (GroupSendResult::unreached, or
+  /// deliveries kFailed). Devices that hold that state already take only the key. Admins only
+  /// (kNotGroupAdmin); kUnknownGroup, kNotGroupMember, kInTransaction.
+  Result<GroupSendResult> resend_group_change(const GroupId& group);
+
+  /// Forgets the group: its record and every sender key kept for it (ours and its members') are
+  /// removed, in one transaction, and nobody is told (leave_group() first to tell the members).
+  /// The way out of an invitation we do not want (it no longer counts against kMaxGroups); a later
+  /// change from an admin brings the group back as a new one. Errors: kUnknownGroup,
+  /// kInTransaction, store errors.
+  Status forget_group(const GroupId& group);
 
   /// The group as held. Errors: kUnknownGroup, kStoreFailure, kCorruptState.
   Result<GroupInfo> group(const GroupId& group) const;

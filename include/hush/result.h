@@ -90,6 +90,10 @@ enum class Errc : std::uint8_t {
   kPostQuantumRequired = 42,   ///< "post_quantum_required": a bundle without a Kyber prekey, or a
                               ///< session or message of version 3, where post-quantum (v4) sessions
                               ///< are required.
+  kUnverifiedGroup = 47,     ///< "unverified_group": a group state whose id does not commit to the
+                             ///< creator it names, with an admin the creator did not certify (or a
+                             ///< certificate that does not verify), or without a proof where one is
+                             ///< needed (a group this device does not hold yet).
   kUnknownCall = 51,         ///< "unknown_call": no call with that id is held (it ended, or
                              ///< never was).
   kCallInProgress = 52,      ///< "call_in_progress": this device is already in a call.

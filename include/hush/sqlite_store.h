@@ -219,6 +219,8 @@ class SqliteStore final : public ProtocolStore {
                                                          const SenderKeyGroup& group) override;
   Status store_sender_key(const Address& sender, const SenderKeyGroup& group,
                           SenderKeyRecord record) override;
+  /// Removes the record for `sender` in `group`, if any (SenderKeyStore).
+  Status remove_sender_key(const Address& sender, const SenderKeyGroup& group) override;
 
   // MessengerStateStore: values are sealed for their (kind, key) in a sealed database, like
   // application data. A kind outside MessengerRecordKind's named values is kInvalidArgument; a

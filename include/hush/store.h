@@ -176,6 +176,9 @@ class SenderKeyStore {
   /// Stores `record` for `sender` in `group`, replacing any (handed over, as store_session).
   virtual Status store_sender_key(const Address& sender, const SenderKeyGroup& group,
                                   SenderKeyRecord record) = 0;
+  /// Removes the record for `sender` in `group` (none: nothing to do, not an error). The Messenger
+  /// removes the records of superseded keys and of groups it forgets.
+  virtual Status remove_sender_key(const Address& sender, const SenderKeyGroup& group) = 0;
 };
 
 /// The kinds of record the Messenger keeps beside the protocol state (messenger.h).

@@ -9,7 +9,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include <hush/attachment.h>
@@ -53,8 +58,95 @@ Result<bool> at_end(ByteSource& source) {
   return *n == 0;
 }
 
+// From this size on, the blob's SHA-256 runs on a second thread while the next segments are
+// sealed (SHA-256 and AES-GCM one after the other on one core stay under 1 GiB/s; side by side
+// they do not). Below it, starting a thread costs more than it saves.
+constexpr std::uint64_t kPipelineMinBytes = std::uint64_t{1} << 20;
+// Segments in flight: sealed, waiting to be hashed (bounded memory: this many segment buffers).
+constexpr std::size_t kPipelineDepth = 4;
+
+// SHA-256 of the blob, either inline or on a worker thread that this object starts and joins
+// (no thread outlives it). add() hands over bytes that must stay unchanged until hashed(ticket).
+class BlobHasher {
+ public:
+  explicit BlobHasher(bool threaded) {
+    if (!threaded) return;
+    try {
+      worker_ = std::thread([this] { run(); });
+    } catch (const std::system_error&) {
+      // No thread to be had: hash inline.
+    }
+  }
+  ~BlobHasher() { stop(); }
+  BlobHasher(const BlobHasher&) = delete;
+  BlobHasher& operator=(const BlobHasher&) = delete;
+
+  // Queues `bytes`; returns its ticket.
+  std::uint64_t add(ByteView bytes) {
+    if (!worker_.joinable()) {
+      hash_.update(bytes);
+      return ++submitted_;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(bytes);
+      ++submitted_;
+    }
+    wake_.notify_all();
+    return submitted_;
+  }
+  // Waits until the bytes of `ticket` (and all before) are hashed.
+  void hashed(std::uint64_t ticket) {
+    if (!worker_.joinable()) return;
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return done_ >= ticket; });
+  }
+  void final(std::span<std::uint8_t, 32> out) {
+    hashed(submitted_);
+    stop();
+    hash_.final(out);
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      const ByteView bytes = queue_.front();
+      lock.unlock();
+      hash_.update(bytes);
+      lock.lock();
+      queue_.pop_front();
+      ++done_;
+      wake_.notify_all();
+    }
+  }
+  // Lets the worker finish what is queued (the bytes are still alive: the owner outlives this)
+  // and joins it.
+  void stop() {
+    if (!worker_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    worker_.join();
+  }
+
+  internal::crypto::Sha256 hash_;  // the worker's while it runs, then ours
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<ByteView> queue_;
+  std::uint64_t submitted_ = 0;  // only the owner's thread
+  std::uint64_t done_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
 // The blob of a plaintext, produced segment by segment as it is read (what upload hands the
-// store, and what encrypt_attachment copies to its sink). Hashes the blob as it goes.
+// store, and what encrypt_attachment copies to its sink). Hashes the blob as it goes (on a second
+// thread for large files, see kPipelineMinBytes).
 class Encryptor final : public ByteSource {
  public:
   Encryptor(ByteSource& plaintext, std::uint64_t size, SecretArray<kAttachmentKeyBytes> key,
@@ -65,9 +157,14 @@ class Encryptor final : public ByteSource {
         key_(std::move(key)),
         header_(header),
         cipher_(key_, header_),
-        buffer_(kSegmentBytes + kTagBytes) {
+        hasher_(size >= kPipelineMinBytes) {
+    const std::size_t depth = size >= kPipelineMinBytes ? kPipelineDepth : 1;
+    buffers_.reserve(depth);
+    for (std::size_t i = 0; i < depth; ++i)
+      buffers_.emplace_back(kSegmentBytes + kTagBytes);
+    tickets_.assign(depth, 0);
     pending_ = ByteView(header_);
-    hash_.update(pending_);
+    hasher_.add(pending_);
   }
 
   Result<std::size_t> read(std::span<std::uint8_t> out) override {
@@ -89,7 +186,7 @@ class Encryptor final : public ByteSource {
   const std::optional<Error>& error() const noexcept { return error_; }
   std::array<std::uint8_t, kAttachmentDigestBytes> digest() {
     std::array<std::uint8_t, kAttachmentDigestBytes> d{};
-    hash_.final(d);
+    hasher_.final(d);
     return d;
   }
   SecretArray<kAttachmentKeyBytes> take_key() { return std::move(key_); }
@@ -98,7 +195,10 @@ class Encryptor final : public ByteSource {
   Status next_segment() {
     const bool last = next_ + 1 == segments_;
     const std::size_t n = segment_plaintext_bytes(size_, next_);
-    std::span<std::uint8_t> seg = buffer_.expose_mut().first(n + kTagBytes);
+    // The buffer this segment reuses must be hashed first (the reader is done with it).
+    const std::size_t slot = static_cast<std::size_t>(next_ % buffers_.size());
+    hasher_.hashed(tickets_[slot]);
+    std::span<std::uint8_t> seg = buffers_[slot].expose_mut().first(n + kTagBytes);
     auto got = read_full(plaintext_, seg.first(n));
     if (!got) return got.error();
     if (*got != n)
@@ -110,7 +210,7 @@ class Encryptor final : public ByteSource {
         return Error(Errc::kInvalidArgument, "attachment: the file is longer than its size");
     }
     cipher_.seal(static_cast<std::uint32_t>(next_), last, seg);
-    hash_.update(seg);
+    tickets_[slot] = hasher_.add(seg);
     pending_ = seg;
     ++next_;
     return ok_status();
@@ -123,10 +223,11 @@ class Encryptor final : public ByteSource {
   SecretArray<kAttachmentKeyBytes> key_;
   Header header_;
   SegmentCipher cipher_;
-  SecretBytes buffer_;  // holds plaintext before it is sealed in place
+  std::vector<SecretBytes> buffers_;    // hold plaintext before it is sealed in place
+  std::vector<std::uint64_t> tickets_;  // per buffer: the hasher's ticket of its last segment
   ByteView pending_;
-  internal::crypto::Sha256 hash_;
   std::optional<Error> error_;
+  BlobHasher hasher_;  // last: stopped (its queue drained) before the buffers go
 };
 
 // A fresh key and header for a new blob.
@@ -234,11 +335,28 @@ class SpoolSink final : public ByteSink {
   internal::crypto::Sha256 hash_;
 };
 
-// The name of the n-th choice for a saved file: "name", "stem (1).ext", "stem (2).ext", ...
+// The name of the n-th choice for a saved file: "name", "stem (1).ext", "stem (2).ext", ...,
+// never longer than kMaxAttachmentFileNameBytes (what file systems take): the stem is shortened
+// (at a UTF-8 character boundary) to make room for the number, and an extension too long to keep
+// is treated as part of the stem.
 std::string numbered_name(const std::string& name, int n) {
   if (n == 0) return name;
   const std::filesystem::path p(name);
-  return p.stem().string() + " (" + std::to_string(n) + ")" + p.extension().string();
+  std::string stem = p.stem().string();
+  std::string ext = p.extension().string();
+  const std::string number = " (" + std::to_string(n) + ")";
+  if (number.size() + ext.size() + 1 > kMaxAttachmentFileNameBytes) {
+    stem += ext;
+    ext.clear();
+  }
+  const std::size_t room = kMaxAttachmentFileNameBytes - number.size() - ext.size();
+  if (stem.size() > room) {
+    std::size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(stem[cut]) & 0xc0) == 0x80)
+      --cut;
+    stem.resize(cut);
+  }
+  return stem + number + ext;
 }
 
 // Tries a few numbered names before giving up (a directory full of one name is a caller problem).

@@ -89,6 +89,9 @@ constexpr StatusText kStatusTexts[] = {
     {HUSH_ERR_POST_QUANTUM_REQUIRED, "post_quantum_required",
      "post-quantum (PQXDH, version 4) sessions are required, and this bundle, session or message "
      "is version 3 (X3DH)"},
+    {HUSH_ERR_UNVERIFIED_GROUP, "unverified_group",
+     "a group state that does not prove who made the group, or names an admin its creator did not "
+     "certify"},
     {HUSH_ERR_UNKNOWN_CALL, "unknown_call",
      "no call with that id is held (it ended, or never was)"},
     {HUSH_ERR_CALL_IN_PROGRESS, "call_in_progress", "this device is already in a call"},

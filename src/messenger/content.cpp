@@ -133,6 +133,38 @@ Result<GroupUpdateParts> read_group_update(const content::GroupUpdate& u) {
     for (const std::string& a : parts.admins)
       if (!std::binary_search(parts.members.begin(), parts.members.end(), a))
         return Error(Errc::kInvalidMessage, "content: an admin who is not a member");
+    const int proof_fields =
+        int{st.has_creator()} + int{st.has_creator_identity()} + int{st.has_nonce()};
+    if (proof_fields != 0 && proof_fields != 3)
+      return Error(Errc::kInvalidMessage, "content: a group proof missing a field");
+    if (proof_fields == 0 && st.certificates_size() != 0)
+      return Error(Errc::kInvalidMessage, "content: admin certificates without a group proof");
+    if (proof_fields == 3) {
+      GroupProof proof;
+      if (st.creator().empty() || st.creator().size() > kMaxAddressNameBytes)
+        return Error(Errc::kInvalidMessage, "content: group creator name");
+      proof.creator = st.creator();
+      auto creator_identity = PublicKey::parse(as_bytes(st.creator_identity()));
+      if (!creator_identity) return Error(Errc::kInvalidMessage, "content: group creator key");
+      proof.creator_identity = *creator_identity;
+      if (!read_fixed(st.nonce(), proof.nonce))
+        return Error(Errc::kInvalidMessage, "content: group nonce size");
+      // One per admin at most (the admins are bounded already).
+      if (static_cast<std::size_t>(st.certificates_size()) > parts.admins.size())
+        return Error(Errc::kInvalidMessage, "content: more admin certificates than admins");
+      for (const content::AdminCertificate& c : st.certificates()) {
+        if (!c.has_admin() || c.admin().empty() || c.admin().size() > kMaxAddressNameBytes)
+          return Error(Errc::kInvalidMessage, "content: admin certificate name");
+        if (!proof.certificates.empty() && !(proof.certificates.back().admin < c.admin()))
+          return Error(Errc::kInvalidMessage, "content: admin certificates not strictly ascending");
+        auto identity = PublicKey::parse(as_bytes(c.identity()));
+        if (!identity) return Error(Errc::kInvalidMessage, "content: admin certificate key");
+        auto signature = Signature::parse(as_bytes(c.signature()));
+        if (!signature) return Error(Errc::kInvalidMessage, "content: admin certificate signature");
+        proof.certificates.push_back(AdminCertificate{c.admin(), *identity, *signature});
+      }
+      parts.proof = std::move(proof);
+    }
     out.state = std::move(parts);
   }
   if (u.has_sender_key()) {
@@ -140,6 +172,9 @@ Result<GroupUpdateParts> read_group_update(const content::GroupUpdate& u) {
       return Error(Errc::kLimitExceeded, "content: sender key too large");
     if (u.sender_key().empty()) return Error(Errc::kInvalidMessage, "content: empty sender key");
     out.sender_key = SecretBytes::copy_of(as_bytes(u.sender_key()));
+    out.key_serial = u.key_serial();
+  } else if (u.has_key_serial()) {
+    return Error(Errc::kInvalidMessage, "content: a key serial without a key");
   }
   return out;
 }
@@ -173,8 +208,22 @@ SecretBytes build_group_update_content(const MessageId& id, std::uint64_t sent_m
       st->add_members(m);
     for (const std::string& a : update.state->admins)
       st->add_admins(a);
+    if (const auto& proof = update.state->proof) {
+      st->set_creator(proof->creator);
+      st->set_creator_identity(to_field(proof->creator_identity.serialize()));
+      st->set_nonce(to_field(proof->nonce));
+      for (const AdminCertificate& a : proof->certificates) {
+        content::AdminCertificate* cert = st->add_certificates();
+        cert->set_admin(a.admin);
+        cert->set_identity(to_field(a.identity.serialize()));
+        cert->set_signature(to_field(a.signature.bytes));
+      }
+    }
   }
-  if (!update.sender_key.empty()) u->set_sender_key(to_field(update.sender_key.expose()));
+  if (!update.sender_key.empty()) {
+    u->set_sender_key(to_field(update.sender_key.expose()));
+    if (update.key_serial != 0) u->set_key_serial(update.key_serial);
+  }
   return finish(c);
 }
 

@@ -16,6 +16,7 @@
 
 #include <hush/attachment.h>
 #include <hush/bytes.h>
+#include <hush/keys.h>
 #include <hush/result.h>
 #include <hush/secret.h>
 
@@ -56,11 +57,36 @@ struct ReceiptParts {
   std::vector<MessageId> ids;
 };
 
+/// The size of the nonce a group id commits to.
+inline constexpr std::size_t kGroupNonceBytes = 16;
+
+/// "The creator made `admin`, whose identity is `identity`, an admin of the group": signed by the
+/// creator's identity key over group_admin_statement().
+struct AdminCertificate {
+  std::string admin;
+  IdentityKey identity;
+  Signature signature;
+  friend bool operator==(const AdminCertificate&, const AdminCertificate&) = default;
+};
+
+/// A group's proof of origin (see groups.h): the group id is derived from the creator's name,
+/// identity key and a nonce; every admin but the creator holds a certificate from the creator.
+struct GroupProof {
+  std::string creator;
+  IdentityKey creator_identity;
+  std::array<std::uint8_t, kGroupNonceBytes> nonce{};
+  std::vector<AdminCertificate> certificates;  // strictly ascending by admin
+  friend bool operator==(const GroupProof&, const GroupProof&) = default;
+};
+
 /// A group's state: members and admins strictly ascending, admins a subset of members.
 struct GroupStateParts {
   std::string name;
   std::vector<std::string> members;
   std::vector<std::string> admins;
+  /// Who made the group and whom it made admins (groups.h, "Proof"); absent only for groups made
+  /// before proofs existed (stored format 1).
+  std::optional<GroupProof> proof;
 };
 
 /// A group update: a change (state) and/or a sender key (a serialized distribution message).
@@ -68,7 +94,8 @@ struct GroupUpdateParts {
   GroupIdBytes id{};
   std::uint64_t revision = 0;
   std::optional<GroupStateParts> state;
-  SecretBytes sender_key;  // empty if none
+  SecretBytes sender_key;        // empty if none
+  std::uint64_t key_serial = 0;  // with sender_key: the sending device's count of its keys
 };
 
 /// What a message (body or copy) may carry beside its text.

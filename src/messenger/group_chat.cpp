@@ -29,7 +29,7 @@ bool valid_person(std::string_view p) {
 }
 
 internal::GroupStateParts state_of(const GroupRecord& r) {
-  return internal::GroupStateParts{r.name, r.members, r.admins};
+  return internal::GroupStateParts{r.name, r.members, r.admins, r.proof};
 }
 
 void insert_sorted(std::vector<std::string>& v, std::string_view x) {
@@ -42,8 +42,22 @@ void erase_sorted(std::vector<std::string>& v, std::string_view x) {
   if (it != v.end() && *it == x) v.erase(it);
 }
 
-Status save_group(ProtocolStore& store, const GroupRecord& r) {
-  return store.run_transaction([&] { return GroupRecords(store).save(r); });
+Status save_group(ProtocolStore& store, GroupRecord& r) {
+  auto st = store.run_transaction([&] { return GroupRecords(store).save(r); });
+  if (st) r.superseded.clear();
+  return st;
+}
+
+// Starts a new sender key of ours for the group: a fresh distribution id (and chain, made when it
+// is first given out) that nobody holds yet, one serial further; the old one's record goes.
+Status start_new_key(RandomSource& random, const Address& self, GroupRecord& g) {
+  auto dist = DistributionId::generate(random);
+  if (!dist) return dist.error();
+  g.superseded.push_back(internal::SupersededKey{self, g.distribution});
+  g.distribution = *dist;
+  g.distributed.clear();
+  g.key_serial += 1;
+  return ok_status();
 }
 
 }  // namespace
@@ -51,11 +65,15 @@ Status save_group(ProtocolStore& store, const GroupRecord& r) {
 // ---- private steps ----
 
 std::vector<Address> Messenger::Impl::devices_of(Messenger& m,
-                                                 const std::vector<std::string>& persons) {
+                                                 const std::vector<std::string>& persons,
+                                                 std::vector<std::string>* unreached) {
   std::vector<Address> out;
   for (const std::string& p : persons) {
     auto list = refresh_list(m, p);
-    if (!list) continue;
+    if (!list) {
+      if (unreached) unreached->push_back(p);
+      continue;
+    }
     for (DeviceId d : list->devices) {
       Address a{p, d};
       if (a != m.self_) out.push_back(std::move(a));
@@ -67,7 +85,8 @@ std::vector<Address> Messenger::Impl::devices_of(Messenger& m,
 
 Result<std::vector<DeviceDelivery>> Messenger::Impl::send_now(Messenger& m,
                                                               const std::vector<Address>& devices,
-                                                              const SecretBytes& content) {
+                                                              const SecretBytes& content,
+                                                              bool keep) {
   if (devices.empty()) return std::vector<DeviceDelivery>{};
   // A transient outbox entry (seq 0 is never kept: deliver records nothing for it).
   OutboxEntry entry;
@@ -82,6 +101,33 @@ Result<std::vector<DeviceDelivery>> Messenger::Impl::send_now(Messenger& m,
   }
   auto outcome = deliver(m, entry, all);
   if (!outcome) return outcome.error();
+  if (keep) {
+    // What did not go is kept, one outbox entry per person (an entry's deliveries are one
+    // person's devices), for flush() to send like any 1:1 message.
+    for (std::size_t i = 0; i < outcome->size();) {
+      std::size_t j = i;
+      OutboxEntry kept;
+      kept.recipient = (*outcome)[i].device.name;
+      for (; j < outcome->size() && (*outcome)[j].device.name == kept.recipient; ++j) {
+        if ((*outcome)[j].state != DeliveryState::kQueued) continue;
+        OutboxDelivery o;
+        o.device = (*outcome)[j].device;
+        if ((*outcome)[j].error) o.error = (*outcome)[j].error->code();
+        kept.deliveries.push_back(std::move(o));
+      }
+      if (!kept.deliveries.empty()) {
+        kept.content = SecretBytes::copy_of(content.expose());
+        kept.copy = SecretBytes::copy_of(content.expose());
+        kept.created_ms = m.ctx_.clock.now_ms();
+        if (!internal::Outbox(m.store_).add(kept))
+          for (std::size_t k = i; k < j; ++k)  // no room: not kept
+            if ((*outcome)[k].state == DeliveryState::kQueued)
+              (*outcome)[k].state = DeliveryState::kFailed;
+      }
+      i = j;
+    }
+    return outcome;
+  }
   for (DeviceDelivery& d : *outcome)
     if (d.state == DeliveryState::kQueued) d.state = DeliveryState::kFailed;
   return outcome;
@@ -101,14 +147,19 @@ Result<GroupSendResult> Messenger::Impl::send_group_change(
   update.state = state_of(group);
   const SecretBytes without_key = internal::build_group_update_content(*id, now, update);
   update.sender_key = SecretBytes::copy_of(key->serialized());
+  update.key_serial = group.key_serial;
   const SecretBytes with_key = internal::build_group_update_content(*id, now, update);
 
   GroupSendResult out;
   out.group = group.id;
   out.message_id.assign(id->begin(), id->end());
-  const std::vector<Address> members = devices_of(m, group.members);
-  auto sent = send_now(m, members, with_key);
+  const std::vector<Address> members = devices_of(m, group.members, &out.unreached);
+  auto sent = send_now(m, members, with_key, true);
   if (!sent) return sent.error();
+  // Only devices listed now hold our key as far as we know (the record stays bounded by them).
+  std::erase_if(group.distributed, [&](const Address& a) {
+    return !std::binary_search(members.begin(), members.end(), a);
+  });
   for (const DeviceDelivery& d : *sent)
     if (d.state == DeliveryState::kSent) group.distributed.push_back(d.device);
   std::sort(group.distributed.begin(), group.distributed.end());
@@ -116,7 +167,7 @@ Result<GroupSendResult> Messenger::Impl::send_group_change(
                           group.distributed.end());
   out.deliveries = std::move(*sent);
   if (!removed.empty()) {
-    auto told = send_now(m, devices_of(m, removed), without_key);
+    auto told = send_now(m, devices_of(m, removed, &out.unreached), without_key, true);
     if (!told) return told.error();
     for (DeviceDelivery& d : *told)
       out.deliveries.push_back(std::move(d));
@@ -136,11 +187,38 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     const internal::GroupStateParts& state = *update.state;
     const bool lists_us =
         std::binary_search(state.members.begin(), state.members.end(), m.self_.name);
+    // The sender's identity as its 1:1 session authenticated it (the session checked it against
+    // the one stored for the person, or the device list just kept made it the stored one).
+    auto sender_identity = m.store_.identity(sender.name);
+    if (!sender_identity) return sender_identity.error();
+    if (!*sender_identity)
+      return Error(Errc::kUntrustedIdentity,
+                   "Messenger: a group change from a person whose identity is not known");
+    const IdentityKey& author = **sender_identity;
+    // Checks the state's proof of origin (groups.h): the id commits to the creator, every admin
+    // is certified by the creator, and the creator's key is the one we know for that person.
+    auto check_proof = [&]() -> Status {
+      if (auto st = internal::verify_group_proof(update.id, state); !st) return st;
+      auto creator = m.store_.identity(state.proof->creator);
+      if (!creator) return creator.error();
+      if (*creator && !(**creator == state.proof->creator_identity))
+        return Error(Errc::kUnverifiedGroup,
+                     "Messenger: the group's creator key is not the one we know for that person");
+      return ok_status();
+    };
+    const bool first_contact = !group;
     if (!group) {
-      // A group we learn of: from an admin it names, and it must name us.
+      // A group we learn of: it must name us, prove who made it, and come from its creator or
+      // an admin the creator certified (not just from someone the state itself calls an admin).
       if (!lists_us) return Error(Errc::kUnknownGroup, "Messenger: a change for an unknown group");
-      if (!std::binary_search(state.admins.begin(), state.admins.end(), sender.name))
-        return Error(Errc::kNotGroupAdmin, "Messenger: a new group from one of none of its admins");
+      if (!state.proof)
+        return Error(Errc::kUnverifiedGroup,
+                     "Messenger: a new group without a proof of who made it (a group made by an "
+                     "older version, or a forgery)");
+      if (auto st = check_proof(); !st) return st;
+      if (!internal::may_change_group(state, sender.name, author))
+        return Error(Errc::kNotGroupAdmin,
+                     "Messenger: a new group from someone its creator did not make an admin");
       GroupRecord fresh;
       fresh.id = update.id;
       auto dist = DistributionId::generate(m.ctx_.random);
@@ -150,13 +228,14 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
       group = std::move(fresh);
     } else {
       GroupRecord& g = *group;
-      if (!g.is_admin(sender.name)) {
+      if (!internal::may_change_group(state_of(g), sender.name, author)) {
         // A member that is not an admin may only leave.
-        std::vector<std::string> members = g.members, admins = g.admins;
-        erase_sorted(members, sender.name);
-        erase_sorted(admins, sender.name);
-        const bool leaves = g.is_member(sender.name) && members == state.members &&
-                            admins == state.admins && g.name == state.name;
+        GroupRecord after = g;
+        erase_sorted(after.members, sender.name);
+        after.drop_admin(sender.name);
+        const bool leaves = g.is_member(sender.name) && after.members == state.members &&
+                            after.admins == state.admins && g.name == state.name &&
+                            after.proof == state.proof;
         if (!leaves) return Error(Errc::kNotGroupAdmin, "Messenger: a group change by a non-admin");
         // A leave is one step (a member must not push the revision ahead of the admins' changes).
         if (update.revision != g.revision + 1)
@@ -167,26 +246,44 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     GroupRecord& g = *group;
     if (update.revision > kMaxGroupRevision)
       return Error(Errc::kLimitExceeded, "Messenger: a group revision beyond the limit");
-    if (update.revision <= g.revision)
+    const bool again = !first_contact && update.revision == g.revision && g.name == state.name &&
+                       g.members == state.members && g.admins == state.admins &&
+                       g.proof == state.proof;
+    if (again) {
+      // The change we hold, sent again (resend_group_change): nothing to apply.
+    } else if (update.revision <= g.revision) {
       return Error(Errc::kStaleGroupRevision, "Messenger: a group change that is not newer");
-    const bool someone_left = std::any_of(g.members.begin(), g.members.end(), [&](const auto& p) {
-      return !std::binary_search(state.members.begin(), state.members.end(), p);
-    });
-    g.name = state.name;
-    g.revision = update.revision;
-    g.members = state.members;
-    g.admins = state.admins;
-    g.member = lists_us;
-    g.drop_non_members();
-    if (someone_left) {
-      // Our next group message must not be readable by who left: a new key, given to those who
-      // stay before it is used.
-      auto dist = DistributionId::generate(m.ctx_.random);
-      if (!dist) return dist.error();
-      g.distribution = *dist;
-      g.distributed.clear();
     }
-    changed = GroupChangeEvent{sender, to_info(g)};
+    if (!again) {
+      if (g.proof) {
+        // The creator, identity and nonce never change; the certificates only as verified.
+        if (!state.proof || state.proof->creator != g.proof->creator ||
+            !(state.proof->creator_identity == g.proof->creator_identity) ||
+            state.proof->nonce != g.proof->nonce)
+          return Error(Errc::kUnverifiedGroup,
+                       "Messenger: a group change that does not carry the group's proof");
+        if (auto st = check_proof(); !st) return st;
+      } else if (state.proof && !first_contact) {
+        return Error(Errc::kUnverifiedGroup,
+                     "Messenger: a proof for a group held without one (made by an older version)");
+      }
+      const bool someone_left = std::any_of(g.members.begin(), g.members.end(), [&](const auto& p) {
+        return !std::binary_search(state.members.begin(), state.members.end(), p);
+      });
+      g.name = state.name;
+      g.revision = update.revision;
+      g.members = state.members;
+      g.admins = state.admins;
+      g.proof = state.proof;
+      g.member = lists_us;
+      g.drop_non_members();
+      if (someone_left) {
+        // Our next group message must not be readable by who left: a new key, given to those who
+        // stay before it is used.
+        if (auto st = start_new_key(m.ctx_.random, m.self_, g); !st) return st;
+      }
+      changed = GroupChangeEvent{sender, to_info(g)};
+    }
   }
   if (!update.sender_key.empty()) {
     if (!group) return Error(Errc::kUnknownGroup, "Messenger: a group key for an unknown group");
@@ -199,6 +296,14 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     if (!key->distribution_id())
       return Error(Errc::kInvalidMessage, "Messenger: a group key without a distribution id");
     const DistributionId dist = *key->distribution_id();
+    // Only the newest of the sender's keys is kept: an older one delivered late is ignored (not
+    // an error: the update's change, if any, still applies).
+    if (const internal::GroupSender* held_key = g.sender(sender)) {
+      const bool older = update.key_serial < held_key->serial ||
+                         (update.key_serial == held_key->serial && held_key->serial != 0 &&
+                          held_key->distribution != dist);
+      if (older) return records.save(*group);
+    }
     if (auto st =
             process_sender_key_distribution(m.store_, sender, SenderKeyGroup::current(dist), *key);
         !st)
@@ -208,10 +313,10 @@ Status Messenger::Impl::apply_group_update(Messenger& m, const Address& sender,
     auto list = m.lists_->known(sender.name);
     if (!list) return list.error();
     if (*list)
-      std::erase_if(g.senders, [&](const internal::GroupSender& x) {
+      g.drop_senders_if([&](const internal::GroupSender& x) {
         return x.device.name == sender.name && !(*list)->contains(x.device.device_id);
       });
-    g.set_sender(sender, dist);
+    g.set_sender(sender, dist, update.key_serial);
   }
   return records.save(*group);
 }
@@ -300,12 +405,21 @@ Result<GroupSendResult> Messenger::create_group(std::string_view name,
   g.admins = {self_.name};
   g.revision = 1;
   g.member = true;
-  auto id = Impl::random_id<internal::kGroupIdBytes>(*this);
-  if (!id) return id.error();
-  g.id = *id;
+  // The id commits to us (groups.h, "Proof of origin").
+  auto identity = store_.identity_key_pair();
+  if (!identity) return identity.error();
+  auto nonce = Impl::random_id<internal::kGroupNonceBytes>(*this);
+  if (!nonce) return nonce.error();
+  internal::GroupProof proof;
+  proof.creator = self_.name;
+  proof.creator_identity = identity->public_key;
+  proof.nonce = *nonce;
+  g.id = internal::derive_group_id(proof.creator, proof.creator_identity, proof.nonce);
+  g.proof = std::move(proof);
   auto dist = DistributionId::generate(ctx_.random);
   if (!dist) return dist.error();
   g.distribution = *dist;
+  g.key_serial = 1;
   if (auto st = Impl::pin_self(*this); !st) return st.error();
   if (auto st = save_group(store_, g); !st) return st.error();
   return Impl::send_group_change(*this, g, {});
@@ -350,16 +464,13 @@ Result<GroupSendResult> Messenger::remove_member(const GroupId& group, std::stri
   if (!g->is_member(person) || person == self_.name)
     return Error(Errc::kInvalidArgument, "Messenger::remove_member: not another member");
   erase_sorted(g->members, person);
-  erase_sorted(g->admins, person);
+  g->drop_admin(person);
   g->drop_non_members();
   if (g->revision >= kMaxGroupRevision)
     return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   // A new key of ours, given to those who stay only.
-  auto dist = DistributionId::generate(ctx_.random);
-  if (!dist) return dist.error();
-  g->distribution = *dist;
-  g->distributed.clear();
+  if (auto st = start_new_key(ctx_.random, self_, *g); !st) return st.error();
   if (auto st = save_group(store_, *g); !st) return st.error();
   return Impl::send_group_change(*this, *g, {std::string(person)});
 }
@@ -371,16 +482,18 @@ Result<GroupSendResult> Messenger::leave_group(const GroupId& group) {
     // The last member: nobody to tell.
     g->member = false;
     if (auto st = save_group(store_, *g); !st) return st.error();
-    return GroupSendResult{g->id, {}, {}};
+    return GroupSendResult{g->id, {}, {}, {}};
   }
   erase_sorted(g->members, self_.name);
-  erase_sorted(g->admins, self_.name);
+  g->drop_admin(self_.name);
   g->member = false;
   if (g->revision >= kMaxGroupRevision)
     return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   g->drop_non_members();
   g->distributed.clear();
+  // Our key is of no more use (we send nothing more to the group).
+  g->superseded.push_back(internal::SupersededKey{self_, g->distribution});
   if (auto st = save_group(store_, *g); !st) return st.error();
   // The change goes to the members left and to our other devices; no key.
   auto id = Impl::random_id<internal::kMessageIdBytes>(*this);
@@ -393,9 +506,12 @@ Result<GroupSendResult> Messenger::leave_group(const GroupId& group) {
       internal::build_group_update_content(*id, ctx_.clock.now_ms(), update);
   std::vector<std::string> persons = g->members;
   persons.push_back(self_.name);
-  auto sent = Impl::send_now(*this, Impl::devices_of(*this, persons), content);
+  GroupSendResult out{g->id, Bytes(id->begin(), id->end()), {}, {}};
+  auto sent =
+      Impl::send_now(*this, Impl::devices_of(*this, persons, &out.unreached), content, true);
   if (!sent) return sent.error();
-  return GroupSendResult{g->id, Bytes(id->begin(), id->end()), std::move(*sent)};
+  out.deliveries = std::move(*sent);
+  return out;
 }
 
 Result<GroupSendResult> Messenger::rename_group(const GroupId& group, std::string_view name) {
@@ -416,12 +532,48 @@ Result<GroupSendResult> Messenger::promote_admin(const GroupId& group, std::stri
   if (!g) return g.error();
   if (!g->is_member(person) || g->is_admin(person))
     return Error(Errc::kInvalidArgument, "Messenger::promote_admin: not a member, or an admin");
+  if (g->proof) {
+    // Only the creator promotes: its certificate names the person's identity key.
+    if (g->proof->creator != self_.name)
+      return Error(Errc::kNotGroupAdmin,
+                   "Messenger::promote_admin: only the group's creator "
+                   "makes admins");
+    auto list = Impl::refresh_list(*this, person);
+    if (!list) return list.error();
+    auto identity = store_.identity(person);
+    if (!identity) return identity.error();
+    if (!*identity)
+      return Error(Errc::kNoSession,
+                   "Messenger::promote_admin: the person's identity is not known");
+    auto ours = store_.identity_key_pair();
+    if (!ours) return ours.error();
+    auto signature = ours->private_key.sign(
+        ctx_.random, internal::group_admin_statement(g->id, person, **identity));
+    if (!signature) return signature.error();
+    auto& certs = g->proof->certificates;
+    auto at = std::lower_bound(
+        certs.begin(), certs.end(), person,
+        [](const internal::AdminCertificate& c, std::string_view p) { return c.admin < p; });
+    certs.insert(at, internal::AdminCertificate{std::string(person), **identity, *signature});
+  }
   insert_sorted(g->admins, person);
   if (g->revision >= kMaxGroupRevision)
     return Error(Errc::kLimitExceeded, "Messenger: the group's revision is at its limit");
   g->revision += 1;
   if (auto st = save_group(store_, *g); !st) return st.error();
   return Impl::send_group_change(*this, *g, {});
+}
+
+Result<GroupSendResult> Messenger::resend_group_change(const GroupId& group) {
+  auto g = load_as_admin(store_, self_, group, true);
+  if (!g) return g.error();
+  return Impl::send_group_change(*this, *g, {});
+}
+
+Status Messenger::forget_group(const GroupId& group) {
+  if (store_.transaction_depth() > 0)
+    return Error(Errc::kInTransaction, "Messenger::forget_group: inside a store transaction");
+  return store_.run_transaction([&] { return GroupRecords(store_).remove(group, self_); });
 }
 
 Result<GroupInfo> Messenger::group(const GroupId& group) const {
@@ -459,10 +611,9 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
   auto g = load_as_admin(store_, self_, group, false);
   if (!g) return g.error();
   if (auto st = Impl::pin_self(*this); !st) return st.error();
-  const std::vector<Address> devices = Impl::devices_of(*this, g->members);
-
   GroupSendResult out;
   out.group = g->id;
+  const std::vector<Address> devices = Impl::devices_of(*this, g->members, &out.unreached);
   // A device that holds our key but is no longer on its person's list (unlinked, perhaps stolen)
   // must not read what we send next: a new key, given only to the devices listed now. (A member
   // whose list could not be fetched counts as gone too: the safe side.)
@@ -471,10 +622,7 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
       [&](const Address& d) { return !std::binary_search(devices.begin(), devices.end(), d); });
   bool changed = false;
   if (device_gone) {
-    auto dist = DistributionId::generate(ctx_.random);
-    if (!dist) return dist.error();
-    g->distribution = *dist;
-    g->distributed.clear();
+    if (auto st = start_new_key(ctx_.random, self_, *g); !st) return st.error();
     changed = true;
   }
   const SenderKeyGroup keys = SenderKeyGroup::current(g->distribution);
@@ -491,6 +639,7 @@ Result<GroupSendResult> Messenger::send_to_group(const GroupId& group, ByteView 
     update.id = g->id;
     update.revision = g->revision;
     update.sender_key = SecretBytes::copy_of(key->serialized());
+    update.key_serial = g->key_serial;
     const SecretBytes content =
         internal::build_group_update_content(*id, ctx_.clock.now_ms(), update);
     auto sent = Impl::send_now(*this, missing, content);

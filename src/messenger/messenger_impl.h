@@ -79,14 +79,18 @@ struct Messenger::Impl {
   static Status send_receipt(Messenger& m, std::string_view person, std::uint32_t type,
                              const std::vector<internal::MessageId>& ids);
 
-  /// Every listed device of the people `persons` but this one, ascending (a person whose list
-  /// cannot be had is skipped).
-  static std::vector<Address> devices_of(Messenger& m, const std::vector<std::string>& persons);
+  /// Every listed device of the people `persons` but this one, ascending. A person whose list
+  /// cannot be had is skipped, and named in `*unreached` if given.
+  static std::vector<Address> devices_of(Messenger& m, const std::vector<std::string>& persons,
+                                         std::vector<std::string>* unreached = nullptr);
 
-  /// Sends `content` now, over 1:1 sessions, to `devices` (not kept: what does not go is kFailed).
+  /// Sends `content` now, over 1:1 sessions, to `devices`. With `keep`, what does not go is kept
+  /// in the outbox (one entry per person, the devices that did not get it) for flush() to send,
+  /// and reported kQueued; without (or when the outbox has no room) it is kFailed.
   static Result<std::vector<DeviceDelivery>> send_now(Messenger& m,
                                                       const std::vector<Address>& devices,
-                                                      const SecretBytes& content);
+                                                      const SecretBytes& content,
+                                                      bool keep = false);
 
   /// Sends the group's state as a change (with our current sender key to its members' devices,
   /// alone to the devices of `removed`), and records which devices got the key.

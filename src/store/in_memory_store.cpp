@@ -465,6 +465,19 @@ Status InMemoryProtocolStore::store_sender_key(const Address& sender, const Send
   return ok_status();
 }
 
+Status InMemoryProtocolStore::remove_sender_key(const Address& sender,
+                                                const SenderKeyGroup& group) {
+  SenderKeyKey k = sender_key_key(sender, group);  // may throw: before anything changes
+  std::lock_guard lock(mutex_);
+  auto& keys = state_->sender_keys;
+  auto it = keys.find(k);
+  if (it == keys.end()) return ok_status();
+  if (Undo* u = top_undo(); u != nullptr && u->sender_keys.count(k) == 0)
+    u->sender_keys.emplace(k, std::move(it->second));
+  keys.erase(it);
+  return ok_status();
+}
+
 // ---- Messenger records ----
 
 namespace {}  // namespace

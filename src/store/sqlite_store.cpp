@@ -954,6 +954,18 @@ Status SqliteStore::store_sender_key(const Address& sender, const SenderKeyGroup
   return q->run("SqliteStore: store sender key");
 }
 
+Status SqliteStore::remove_sender_key(const Address& sender, const SenderKeyGroup& group) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->query(
+      "DELETE FROM sender_keys WHERE name = ? AND device_id = ? AND group_format = ? AND"
+      " group_name = ?");
+  if (!q) return q.error();
+  q->address(1, sender)
+      .integer(3, static_cast<std::int64_t>(group.format()))
+      .text_as_blob(4, group.name());
+  return q->run("SqliteStore: remove sender key");
+}
+
 // ---- application data ----
 
 Status SqliteStore::put_app_data(std::string_view key, ByteView value) {

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "crypto/hash.h"
+#include "support/memory_io.h"
 #include "support/test_support.h"
 
 extern char** environ;
@@ -220,4 +222,58 @@ TEST_CASE("several processes share one database file", "[concurrency][sqlite]") 
   // The database is still whole and usable.
   alice.reopen();
   REQUIRE(test::decrypt(alice, bob, test::encrypt(bob, alice, "still there")));
+}
+
+// Attachment encryption hashes the blob on a second thread from 1 MiB on (attachment.cpp): run
+// here too so that the ThreadSanitizer build checks the hand-over, with two encryptions at once,
+// and a source that fails half way (the hashing thread is stopped with segments still queued).
+TEST_CASE("attachment encryption hashes on a second thread and the digest is the blob's",
+          "[concurrency][attachment]") {
+  constexpr std::size_t kSize = (std::size_t{3} << 20) + 12345;
+  hush::Bytes data(kSize);
+  for (std::size_t i = 0; i < kSize; ++i)
+    data[i] = static_cast<std::uint8_t>(i * 7 + (i >> 10));
+  auto encrypt_one = [&](std::uint64_t seed, hush::test::VectorSink& sink) {
+    hush::test::SeededRandom random{seed};
+    hush::test::FixedClock clock;
+    hush::Context ctx{random, clock, nullptr};
+    hush::test::MemorySource src(data, 70000);
+    return hush::encrypt_attachment(ctx, src, kSize, sink);
+  };
+  hush::test::VectorSink a, b;
+  std::optional<hush::Result<hush::EncryptedAttachment>> ra, rb;
+  std::thread other([&] { rb.emplace(encrypt_one(2, b)); });
+  ra.emplace(encrypt_one(1, a));
+  other.join();
+  for (const auto& pair : {std::make_pair(&*ra, &a), std::make_pair(&*rb, &b)}) {
+    REQUIRE(*pair.first);
+    CHECK((**pair.first).digest == hush::internal::crypto::sha256(pair.second->bytes));
+    hush::test::MemorySource blob(pair.second->bytes);
+    hush::test::VectorSink plain;
+    REQUIRE(hush::decrypt_attachment((**pair.first).key, kSize, blob, plain));
+    CHECK(plain.bytes == data);
+  }
+
+  // A source that fails after 2 MiB.
+  class Failing final : public hush::ByteSource {
+   public:
+    hush::Result<std::size_t> read(std::span<std::uint8_t> out) override {
+      if (given_ >= (std::size_t{2} << 20))
+        return hush::Error(hush::Errc::kStoreFailure, "test: source failed");
+      const std::size_t n = std::min<std::size_t>(out.size(), 4096);
+      std::fill_n(out.begin(), n, std::uint8_t{0x5a});
+      given_ += n;
+      return n;
+    }
+
+   private:
+    std::size_t given_ = 0;
+  } failing;
+  hush::test::SeededRandom random{3};
+  hush::test::FixedClock clock;
+  hush::Context ctx{random, clock, nullptr};
+  hush::test::VectorSink sink;
+  auto r = hush::encrypt_attachment(ctx, failing, kSize, sink);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == hush::Errc::kStoreFailure);
 }

@@ -180,6 +180,10 @@ class CrashingStore final : public hush::ProtocolStore {
     crash_point();
     return inner_->store_sender_key(a, g, std::move(r));
   }
+  hush::Status remove_sender_key(const hush::Address& a, const hush::SenderKeyGroup& g) override {
+    crash_point();
+    return inner_->remove_sender_key(a, g);
+  }
   hush::Result<std::optional<hush::SecretBytes>> load_messenger_record(
       hush::MessengerRecordKind kind, std::string_view key) override {
     return inner_->load_messenger_record(kind, key);

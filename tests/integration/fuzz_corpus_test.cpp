@@ -106,7 +106,8 @@ void write_records(CorpusWriter& w, fuzz::FixedSession& s) {
   group.admins = {"alice"};
   group.distribution = DistributionId(std::array<std::uint8_t, 16>{1, 2, 3});
   group.distributed = {Address{"alice", DeviceId{1}}, Address{"carol", DeviceId{2}}};
-  group.set_sender(Address{"alice", DeviceId{1}}, DistributionId(std::array<std::uint8_t, 16>{4}));
+  group.set_sender(Address{"alice", DeviceId{1}}, DistributionId(std::array<std::uint8_t, 16>{4}),
+                   1);
   REQUIRE((*bob)->store_messenger_record(MessengerRecordKind::kGroup, internal::group_key(group.id),
                                          internal::serialize_group_record(group)));
   w.write("stored_records", "snapshot-group", 2, fuzz::snapshot(**bob));
@@ -454,12 +455,14 @@ void write_contents(CorpusWriter& w) {
   internal::GroupUpdateParts group;
   group.id.fill(0x67);
   group.revision = 1;
-  group.state = internal::GroupStateParts{"friends", {"alice", "bob", "carol"}, {"alice"}};
+  group.state =
+      internal::GroupStateParts{"friends", {"alice", "bob", "carol"}, {"alice"}, std::nullopt};
   w.write("content", "group-new", internal::build_group_update_content(id, 9, group).expose());
   group.state->admins = {"carol"};
   w.write("content", "group-not-admin",
           internal::build_group_update_content(id, 9, group).expose());
-  group.state = internal::GroupStateParts{"without bob", {"alice", "carol"}, {"alice"}};
+  group.state =
+      internal::GroupStateParts{"without bob", {"alice", "carol"}, {"alice"}, std::nullopt};
   w.write("content", "group-without-us",
           internal::build_group_update_content(id, 9, group).expose());
   group.state.reset();

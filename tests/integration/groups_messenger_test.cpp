@@ -242,7 +242,7 @@ TEST_CASE(
   internal::GroupUpdateParts forged;
   forged.id = g;
   forged.revision = 2;
-  forged.state = internal::GroupStateParts{"mine now", {"bob", "carol"}, {"bob"}};
+  forged.state = internal::GroupStateParts{"mine now", {"bob", "carol"}, {"bob"}, std::nullopt};
   const Bytes before = carol->party.snapshot();
   auto r = carol->messenger.receive(
       seal(*bob, carol->address(), internal::build_group_update_content(some_id(1), 0, forged)));
@@ -250,7 +250,7 @@ TEST_CASE(
   CHECK(r.error().code() == Errc::kNotGroupAdmin);
   CHECK(carol->party.snapshot() == before);
   // Nor may he pretend that alice left (only alice may leave for alice).
-  forged.state = internal::GroupStateParts{"g", {"bob", "carol"}, {}};
+  forged.state = internal::GroupStateParts{"g", {"bob", "carol"}, {}, std::nullopt};
   r = carol->messenger.receive(
       seal(*bob, carol->address(), internal::build_group_update_content(some_id(2), 0, forged)));
   REQUIRE_FALSE(r);
@@ -261,7 +261,8 @@ TEST_CASE(
   internal::GroupUpdateParts stale;
   stale.id = g;
   stale.revision = 1;
-  stale.state = internal::GroupStateParts{"renamed", {"alice", "bob", "carol"}, {"alice"}};
+  stale.state =
+      internal::GroupStateParts{"renamed", {"alice", "bob", "carol"}, {"alice"}, std::nullopt};
   r = carol->messenger.receive(
       seal(*alice, carol->address(), internal::build_group_update_content(some_id(3), 0, stale)));
   REQUIRE_FALSE(r);
@@ -296,7 +297,10 @@ TEST_CASE(
   // admins' next changes "stale" everywhere, so that no removal takes effect) is refused.
   internal::GroupUpdateParts leap;
   leap.id = g;
-  leap.state = internal::GroupStateParts{"g", {"alice", "carol"}, {"alice"}};
+  auto carols = internal::GroupRecords(*carol->party.store).load(g);
+  REQUIRE(carols);
+  REQUIRE(*carols);
+  leap.state = internal::GroupStateParts{"g", {"alice", "carol"}, {"alice"}, (*carols)->proof};
   for (std::uint64_t revision : {std::numeric_limits<std::uint64_t>::max(), std::uint64_t{5}}) {
     leap.revision = revision;
     r = carol->messenger.receive(
@@ -314,6 +318,358 @@ TEST_CASE(
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == Errc::kLimitExceeded);
   CHECK(carol->party.snapshot() == before_key);
+}
+
+// The review's first-contact finding: a former member who knows the group's id plants a made-up
+// state on a device that joins later. Refused (kUnverifiedGroup or kNotGroupAdmin, nothing kept);
+// the genuine admin's state is accepted after.
+TEST_CASE("groups: a former member cannot plant a made-up group on a later joiner", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 41, net);
+  auto bob = make_user("bob", 42, net);
+  auto mallory = make_user("mallory", 43, net);
+  auto carol = make_user("carol", 44, net);
+  const std::vector<std::string> members{"bob", "mallory"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get(), mallory.get()});
+  // Mallory kept what it learned as a member: the group's proof of origin.
+  auto held = internal::GroupRecords(*mallory->party.store).load(g);
+  REQUIRE(held);
+  REQUIRE(*held);
+  REQUIRE((*held)->proof);
+  const internal::GroupProof genuine = *(*held)->proof;
+  CHECK(genuine.creator == "alice");
+  CHECK(genuine.creator_identity == alice->identity());
+  REQUIRE(alice->messenger.remove_member(g, "mallory"));
+  settle(net, {alice.get(), bob.get(), mallory.get()});
+  // Carol, about to join, has a session with mallory (they talk 1:1).
+  REQUIRE(mallory->messenger.send("carol", as_bytes("hi")));
+  settle(net, {carol.get(), mallory.get()});
+
+  const Bytes before = carol->party.snapshot();
+  std::uint8_t n = 50;
+  auto plant = [&](const internal::GroupStateParts& state, std::uint64_t revision) {
+    internal::GroupUpdateParts u;
+    u.id = g;
+    u.revision = revision;
+    u.state = state;
+    return carol->messenger.receive(
+        seal(*mallory, carol->address(), internal::build_group_update_content(some_id(n++), 0, u)));
+  };
+  // 1. Itself as the admin, no proof (what the code before proofs accepted).
+  auto r = plant({"g", {"carol", "mallory"}, {"mallory"}, std::nullopt}, 100);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kUnverifiedGroup);
+  // 2. The genuine proof, itself listed as an admin without a certificate.
+  r = plant({"g", {"alice", "carol", "mallory"}, {"alice", "mallory"}, genuine}, 100);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kUnverifiedGroup);
+  // 3. A certificate it signed itself.
+  internal::GroupProof self_signed = genuine;
+  auto signature = mallory->party.store->identity_key_pair()->private_key.sign(
+      mallory->party.ctx->random,
+      internal::group_admin_statement(g, "mallory", mallory->identity()));
+  REQUIRE(signature);
+  self_signed.certificates.push_back({"mallory", mallory->identity(), *signature});
+  r = plant({"g", {"alice", "carol", "mallory"}, {"alice", "mallory"}, self_signed}, 100);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kUnverifiedGroup);
+  // 4. Itself as the creator: the id does not commit to its key.
+  internal::GroupProof usurped = genuine;
+  usurped.creator = "mallory";
+  usurped.creator_identity = mallory->identity();
+  r = plant({"g", {"carol", "mallory"}, {"mallory"}, usurped}, 100);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kUnverifiedGroup);
+  // 5. The genuine proof and admins, sent by mallory, who is no admin.
+  r = plant({"g", {"alice", "carol", "mallory"}, {"alice"}, genuine}, 100);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kNotGroupAdmin);
+  CHECK(carol->party.snapshot() == before);
+  auto none = carol->messenger.groups();
+  REQUIRE(none);
+  CHECK(none->empty());
+
+  // The genuine admin adds carol: accepted, without mallory.
+  REQUIRE(alice->messenger.add_member(g, "carol"));
+  settle(net, {alice.get(), bob.get(), carol.get()});
+  auto info = carol->messenger.group(g);
+  REQUIRE(info);
+  CHECK(info->members == std::vector<std::string>{"alice", "bob", "carol"});
+  CHECK(info->admins == std::vector<std::string>{"alice"});
+  group_send(*carol, g, "carol's first");
+  Seen at_bob = take_all(net, *bob);
+  CHECK(at_bob.texts() == std::vector<std::string>{"carol's first"});
+  CHECK(take_all(net, *mallory).messages.empty());
+}
+
+TEST_CASE("groups: only the creator makes admins and a certified admin's change is accepted",
+          "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 51, net);
+  auto bob = make_user("bob", 52, net);
+  auto carol = make_user("carol", 53, net);
+  auto dave = make_user("dave", 54, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get(), dave.get()};
+  const std::vector<std::string> members{"bob", "carol"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, all);
+  REQUIRE(alice->messenger.promote_admin(g, "bob"));
+  settle(net, all);
+  // Bob is an admin, but cannot make others admins.
+  auto promoted = bob->messenger.promote_admin(g, "carol");
+  REQUIRE_FALSE(promoted);
+  CHECK(promoted.error().code() == Errc::kNotGroupAdmin);
+  // Bob adds dave: dave meets the group through bob and accepts it (bob's certificate).
+  REQUIRE(bob->messenger.add_member(g, "dave"));
+  settle(net, all);
+  for (User* u : all) {
+    auto info = u->messenger.group(g);
+    REQUIRE(info);
+    CHECK(info->members == std::vector<std::string>{"alice", "bob", "carol", "dave"});
+    CHECK(info->admins == std::vector<std::string>{"alice", "bob"});
+  }
+  // Alice removes bob: his certificate goes with him; dave no longer takes changes from him.
+  REQUIRE(alice->messenger.remove_member(g, "bob"));
+  settle(net, all);
+  internal::GroupUpdateParts u;
+  u.id = g;
+  u.revision = 10;
+  auto held = internal::GroupRecords(*dave->party.store).load(g);
+  REQUIRE(held);
+  REQUIRE(*held);
+  CHECK((*held)->proof->certificates.empty());
+  u.state = internal::GroupStateParts{"bob's", {"alice", "bob", "dave"}, {"alice"}, (*held)->proof};
+  const Bytes before = dave->party.snapshot();
+  auto r = dave->messenger.receive(
+      seal(*bob, dave->address(), internal::build_group_update_content(some_id(70), 0, u)));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::kNotGroupAdmin);
+  CHECK(dave->party.snapshot() == before);
+}
+
+// Groups kept by the code before proofs (stored format 1) still load and work between devices
+// that hold them; a device that does not hold such a group refuses it.
+TEST_CASE("groups: a group stored before proofs keeps working for those who hold it", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 61, net);
+  auto bob = make_user("bob", 62, net);
+  auto carol = make_user("carol", 63, net);
+  const std::vector<std::string> members{"bob"};
+  auto created = alice->messenger.create_group("old", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get()});
+  // Rewrite both stores' records as the older code kept them (format 1, no proof).
+  for (User* u : {alice.get(), bob.get()}) {
+    internal::GroupRecords records(*u->party.store);
+    auto held = records.load(g);
+    REQUIRE(held);
+    REQUIRE(*held);
+    (*held)->proof.reset();
+    const Bytes old = internal::serialize_group_record(**held);
+    auto parsed = internal::parse_group_record(old);
+    REQUIRE(parsed);
+    CHECK_FALSE(parsed->proof);
+    REQUIRE(records.save(**held));
+  }
+  REQUIRE(alice->messenger.rename_group(g, "renamed"));
+  settle(net, {alice.get(), bob.get()});
+  auto info = bob->messenger.group(g);
+  REQUIRE(info);
+  CHECK(info->name == "renamed");
+  group_send(*bob, g, "still here");
+  CHECK(take_all(net, *alice).texts() == std::vector<std::string>{"still here"});
+  // A newcomer refuses the group: nothing proves who made it.
+  REQUIRE(alice->messenger.add_member(g, "carol"));
+  Seen at_carol = take_all(net, *carol);
+  REQUIRE(at_carol.errors.size() == 1);
+  CHECK(at_carol.errors[0].code() == Errc::kUnverifiedGroup);
+  CHECK(carol->messenger.groups()->empty());
+}
+
+// Review findings (2026-12-06): two of a sender's keys delivered out of order left the older one
+// held; superseded keys were never deleted.
+TEST_CASE("groups: the newest of a sender's keys is kept and superseded keys are deleted",
+          "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 71, net);
+  auto bob = make_user("bob", 72, net);
+  auto carol = make_user("carol", 73, net);
+  const std::vector<std::string> members{"bob", "carol"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get(), carol.get()});
+  auto record_of = [&](User& u) {
+    auto held = internal::GroupRecords(*u.party.store).load(g);
+    REQUIRE(held);
+    REQUIRE(*held);
+    return std::move(**held);
+  };
+  auto holds = [&](User& u, const DistributionId& d) {
+    auto r = u.party.store->load_sender_key(alice->address(), SenderKeyGroup::current(d));
+    REQUIRE(r);
+    return r->has_value();
+  };
+  const DistributionId first = record_of(*alice).distribution;
+  CHECK(holds(*alice, first));
+  CHECK(holds(*bob, first));
+
+  // A removal starts a new key: the old one's record goes, at alice and at bob.
+  REQUIRE(alice->messenger.remove_member(g, "carol"));
+  settle(net, {alice.get(), bob.get()});
+  const DistributionId second = record_of(*alice).distribution;
+  CHECK(second != first);
+  CHECK_FALSE(holds(*alice, first));
+  CHECK_FALSE(holds(*bob, first));
+  CHECK(holds(*bob, second));
+  CHECK(record_of(*bob).sender_key_of(alice->address()) == second);
+
+  // Two later keys of alice's, the newer delivered first: bob keeps the newer.
+  auto key_update = [&](std::uint8_t fill, std::uint64_t serial) {
+    std::array<std::uint8_t, 16> raw{};
+    raw.fill(fill);
+    const DistributionId d(raw);
+    auto key = create_sender_key_distribution(*alice->party.ctx, *alice->party.store,
+                                              alice->address(), SenderKeyGroup::current(d));
+    REQUIRE(key);
+    internal::GroupUpdateParts u;
+    u.id = g;
+    u.revision = record_of(*alice).revision;
+    u.sender_key = SecretBytes::copy_of(key->serialized());
+    u.key_serial = serial;
+    return std::make_pair(
+        d, seal(*alice, bob->address(), internal::build_group_update_content(some_id(fill), 0, u)));
+  };
+  auto [older, older_envelope] = key_update(0x51, 9);
+  auto [newer, newer_envelope] = key_update(0x52, 10);
+  REQUIRE(bob->messenger.receive(newer_envelope));
+  REQUIRE(bob->messenger.receive(older_envelope));  // late: ignored, not an error
+  CHECK(record_of(*bob).sender_key_of(alice->address()) == newer);
+  CHECK(holds(*bob, newer));
+  CHECK_FALSE(holds(*bob, older));
+  CHECK_FALSE(holds(*bob, second));
+  // A message under the newer key is shown.
+  internal::ContentContext context;
+  context.group = internal::GroupContextParts{g, record_of(*alice).revision};
+  const SecretBytes content =
+      internal::build_message_content(some_id(0x53), 0, as_bytes("under the newest"), context);
+  auto message = group_encrypt(*alice->party.ctx, *alice->party.store, alice->address(),
+                               SenderKeyGroup::current(newer), content.expose());
+  REQUIRE(message);
+  internal::EnvelopeId eid{};
+  eid.fill(0x54);
+  auto shown = bob->messenger.receive(
+      internal::build_group_envelope(alice->address(), g, message->serialized(), eid));
+  REQUIRE(shown);
+  REQUIRE(*shown);
+  CHECK(text((*shown)->plaintext) == "under the newest");
+}
+
+TEST_CASE("groups: forget_group removes an unwanted group and its keys", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 81, net);
+  auto bob = make_user("bob", 82, net);
+  const std::vector<std::string> members{"bob"};
+  auto created = alice->messenger.create_group("spam", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get()});
+  auto held = internal::GroupRecords(*bob->party.store).load(g);
+  REQUIRE(held);
+  REQUIRE(*held);
+  const DistributionId alices = *(*held)->sender_key_of(alice->address());
+  REQUIRE(bob->messenger.forget_group(g));
+  CHECK(bob->messenger.groups()->empty());
+  auto key = bob->party.store->load_sender_key(alice->address(), SenderKeyGroup::current(alices));
+  REQUIRE(key);
+  CHECK_FALSE(key->has_value());
+  auto again = bob->messenger.forget_group(g);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code() == Errc::kUnknownGroup);
+  // A later change from its admin brings it back as a new group.
+  REQUIRE(alice->messenger.rename_group(g, "hello again"));
+  settle(net, {alice.get(), bob.get()});
+  auto info = bob->messenger.group(g);
+  REQUIRE(info);
+  CHECK(info->name == "hello again");
+}
+
+// Review finding: a group change whose delivery failed was not retried, and people whose device
+// list could not be had were skipped silently.
+TEST_CASE("groups: a change that did not go is kept for flush and unreached people are named",
+          "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 91, net);
+  auto bob = make_user("bob", 92, net);
+  const std::vector<std::string> members{"bob"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  const GroupId g = created->group;
+  settle(net, {alice.get(), bob.get()});
+
+  net.down = true;
+  auto renamed = alice->messenger.rename_group(g, "renamed while down");
+  REQUIRE(renamed);
+  REQUIRE(renamed->deliveries.size() == 1);
+  CHECK(renamed->deliveries[0].state == DeliveryState::kQueued);
+  CHECK(net.queue(bob->address()).empty());
+  net.down = false;
+  auto flushed = alice->messenger.flush();
+  REQUIRE(flushed);
+  CHECK(flushed->sent == 1);
+  settle(net, {alice.get(), bob.get()});
+  CHECK(bob->messenger.group(g)->name == "renamed while down");
+
+  // Zed has no device list yet: named, not skipped.
+  auto added = alice->messenger.add_member(g, "zed");
+  REQUIRE(added);
+  CHECK(added->unreached == std::vector<std::string>{"zed"});
+  settle(net, {alice.get(), bob.get()});
+  auto zed = make_user("zed", 93, net);
+  auto resent = alice->messenger.resend_group_change(g);
+  REQUIRE(resent);
+  require_all_sent(*resent);
+  CHECK(resent->unreached.empty());
+  // Bob holds that state already: he takes it without a change and without an error.
+  Seen at_bob = take_all(net, *bob);
+  CHECK(at_bob.errors.empty());
+  CHECK(at_bob.changes.empty());
+  settle(net, {alice.get(), bob.get(), zed.get()});
+  auto info = zed->messenger.group(g);
+  REQUIRE(info);
+  CHECK(info->members == std::vector<std::string>{"alice", "bob", "zed"});
+  // Only admins resend.
+  auto not_admin = bob->messenger.resend_group_change(g);
+  REQUIRE_FALSE(not_admin);
+  CHECK(not_admin.error().code() == Errc::kNotGroupAdmin);
+}
+
+// Review finding: the group record was not bounded on save (a record that could not be read back).
+TEST_CASE("groups: a group record beyond its bounds is not saved", "[groups]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 95, net);
+  const std::vector<std::string> members{"bob"};
+  auto created = alice->messenger.create_group("g", members);
+  REQUIRE(created);
+  internal::GroupRecords records(*alice->party.store);
+  auto held = records.load(created->group);
+  REQUIRE(held);
+  REQUIRE(*held);
+  internal::GroupRecord big = **held;
+  for (std::uint32_t i = 1; i <= kMaxGroupMembers * kMaxDevicesPerPerson + 1; ++i)
+    big.distributed.push_back(Address{"bob", DeviceId{i}});
+  const Bytes before = alice->party.snapshot();
+  auto saved = records.save(big);
+  REQUIRE_FALSE(saved);
+  CHECK(saved.error().code() == Errc::kLimitExceeded);
+  CHECK(alice->party.snapshot() == before);
+  REQUIRE(records.load(created->group));
 }
 
 TEST_CASE("groups: a removed member decrypts nothing sent after its removal", "[groups]") {
@@ -651,7 +1007,7 @@ TEST_CASE("content: group updates receipts and quotes are parsed strictly and bo
     std::snprintf(name, sizeof name, "p%05zu", i);
     names.emplace_back(name);
   }
-  u.state = internal::GroupStateParts{"g", names, {names.front()}};
+  u.state = internal::GroupStateParts{"g", names, {names.front()}, std::nullopt};
   auto ok = parse(internal::build_group_update_content(id, 1, u));
   REQUIRE(ok);
   CHECK(ok->kind == internal::ContentKind::kGroupUpdate);
@@ -659,15 +1015,16 @@ TEST_CASE("content: group updates receipts and quotes are parsed strictly and bo
   u.state->members.push_back("p99999");
   CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kLimitExceeded);
   // Members out of order or twice, an admin who is not a member, no members, a long name.
-  u.state = internal::GroupStateParts{"g", {"b", "a"}, {}};
+  u.state = internal::GroupStateParts{"g", {"b", "a"}, {}, std::nullopt};
   CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
-  u.state = internal::GroupStateParts{"g", {"a", "a"}, {}};
+  u.state = internal::GroupStateParts{"g", {"a", "a"}, {}, std::nullopt};
   CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
-  u.state = internal::GroupStateParts{"g", {"a", "b"}, {"c"}};
+  u.state = internal::GroupStateParts{"g", {"a", "b"}, {"c"}, std::nullopt};
   CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
-  u.state = internal::GroupStateParts{"g", {}, {}};
+  u.state = internal::GroupStateParts{"g", {}, {}, std::nullopt};
   CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kInvalidMessage);
-  u.state = internal::GroupStateParts{std::string(kMaxMessengerGroupNameBytes + 1, 'n'), {"a"}, {}};
+  u.state = internal::GroupStateParts{
+      std::string(kMaxMessengerGroupNameBytes + 1, 'n'), {"a"}, {}, std::nullopt};
   CHECK(code(internal::build_group_update_content(id, 1, u)) == Errc::kLimitExceeded);
   // Neither a state nor a key; a key too large.
   u.state.reset();

@@ -85,6 +85,9 @@ class ForwardingStore : public ProtocolStore {
   Status store_sender_key(const Address& a, const SenderKeyGroup& g, SenderKeyRecord r) override {
     return inner_.store_sender_key(a, g, std::move(r));
   }
+  Status remove_sender_key(const Address& a, const SenderKeyGroup& g) override {
+    return inner_.remove_sender_key(a, g);
+  }
   Result<std::optional<SecretBytes>> load_messenger_record(MessengerRecordKind kind,
                                                            std::string_view key) override {
     return inner_.load_messenger_record(kind, key);

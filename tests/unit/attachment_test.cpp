@@ -365,6 +365,31 @@ TEST_CASE("an existing file is never replaced", "[unit][attachment]") {
   CHECK(f.read_file(*b) == data);
 }
 
+TEST_CASE("a numbered name for a long file name stays within 255 bytes", "[unit][attachment]") {
+  // A 255-byte name (the most a pointer carries) whose file exists already: the numbered choices
+  // shorten the stem (at a character boundary) and keep the extension.
+  const std::string stem = std::string(246, 'a') + "\xc3\xa9";  // 248 bytes, é at 246..247
+  const std::string name = stem + ".txt";                       // 252 bytes
+  Fixture f;
+  const Bytes data = f.plaintext(7);
+  AttachmentPointer p = f.upload(data, name);
+  { std::ofstream(f.dir.file(name)) << "mine"; }
+  auto a = hush::download_and_decrypt(f.store, p, f.dir.path());
+  REQUIRE(a);
+  const std::string saved = a->filename().string();
+  CHECK(saved.size() <= hush::kMaxAttachmentFileNameBytes);
+  CHECK(saved == std::string(246, 'a') + " (1).txt");  // 247 bytes would split the é
+  CHECK(f.read_file(*a) == data);
+  // An extension too long to keep with the number is shortened with the stem.
+  const std::string dotted = "x." + std::string(252, 'e');  // 254 bytes
+  AttachmentPointer q = f.upload(data, dotted);
+  { std::ofstream(f.dir.file(dotted)) << "mine"; }
+  auto b = hush::download_and_decrypt(f.store, q, f.dir.path());
+  REQUIRE(b);
+  CHECK(b->filename().string().size() == hush::kMaxAttachmentFileNameBytes);
+  CHECK(b->filename().string().ends_with(" (1)"));
+}
+
 TEST_CASE("a sender's file name is saved sanitized inside the directory", "[unit][attachment]") {
   using hush::sanitized_attachment_file_name;
   CHECK(sanitized_attachment_file_name("../../etc/passwd") == "passwd");

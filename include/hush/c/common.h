@@ -102,17 +102,19 @@ typedef enum hush_status {
                                          ///< wrong type or length.
   HUSH_ERR_POST_QUANTUM_REQUIRED = 42,   ///< "post_quantum_required": a v3 (X3DH) bundle, session
                                          ///< or message where post-quantum sessions are required.
-  HUSH_ERR_UNKNOWN_CALL = 51,            ///< "unknown_call": no call with that id is held.
-  HUSH_ERR_CALL_IN_PROGRESS = 52,        ///< "call_in_progress": already in a call.
-  HUSH_ERR_CALL_PARTY_UNTRUSTED = 53,    ///< "call_party_untrusted": the person has an unresolved
-                                         ///< identity change.
-  HUSH_ERR_INVALID_CALL_STATE = 54,      ///< "invalid_call_state": not allowed in the call's state.
-  HUSH_ERR_CALL_ENDED = 55,              ///< "call_ended": the call ended (keys wiped), or no key.
-  HUSH_ERR_INVALID_CALL_MESSAGE = 56,    ///< "invalid_call_message": a malformed call message.
-  HUSH_ERR_NULL_ARGUMENT = 100,          ///< "null_argument": a required pointer was NULL.
-  HUSH_ERR_BUFFER_TOO_SMALL = 101,       ///< "buffer_too_small": see the size out-parameter.
-  HUSH_ERR_OUT_OF_MEMORY = 102,          ///< "out_of_memory": an allocation failed.
-  HUSH_ERR_INTERNAL = 103                ///< "internal_error": a bug in hush; please report it.
+  HUSH_ERR_UNVERIFIED_GROUP = 47,      ///< "unverified_group": a group state whose creator proof or
+                                       ///< admin certificates do not verify (or are missing).
+  HUSH_ERR_UNKNOWN_CALL = 51,          ///< "unknown_call": no call with that id is held.
+  HUSH_ERR_CALL_IN_PROGRESS = 52,      ///< "call_in_progress": already in a call.
+  HUSH_ERR_CALL_PARTY_UNTRUSTED = 53,  ///< "call_party_untrusted": the person has an unresolved
+                                       ///< identity change.
+  HUSH_ERR_INVALID_CALL_STATE = 54,    ///< "invalid_call_state": not allowed in the call's state.
+  HUSH_ERR_CALL_ENDED = 55,            ///< "call_ended": the call ended (keys wiped), or no key.
+  HUSH_ERR_INVALID_CALL_MESSAGE = 56,  ///< "invalid_call_message": a malformed call message.
+  HUSH_ERR_NULL_ARGUMENT = 100,        ///< "null_argument": a required pointer was NULL.
+  HUSH_ERR_BUFFER_TOO_SMALL = 101,     ///< "buffer_too_small": see the size out-parameter.
+  HUSH_ERR_OUT_OF_MEMORY = 102,        ///< "out_of_memory": an allocation failed.
+  HUSH_ERR_INTERNAL = 103              ///< "internal_error": a bug in hush; please report it.
 } hush_status;
 
 /// The size of hush_error's message buffer, terminating NUL included.
