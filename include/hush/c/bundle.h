@@ -63,7 +63,7 @@ typedef struct hush_published_keys hush_published_keys;
 /// Parses what a device published through the directory's publish callback (untrusted input).
 /// Stores `*out` (free it with hush_published_keys_free). Errors: HUSH_ERR_LIMIT_EXCEEDED,
 /// HUSH_ERR_INVALID_PROTOBUF, HUSH_ERR_INVALID_MESSAGE, HUSH_ERR_INVALID_KEY,
-/// HUSH_ERR_INVALID_SIGNATURE, HUSH_ERR_NULL_ARGUMENT.
+/// HUSH_ERR_INVALID_KEM_KEY (a Kyber prekey), HUSH_ERR_INVALID_SIGNATURE, HUSH_ERR_NULL_ARGUMENT.
 HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_published_keys_parse(const uint8_t* data,
                                                                    size_t data_len,
                                                                    hush_published_keys** out,
