@@ -186,9 +186,10 @@ struct MessengerOptions {
   /// about 4.8 KB in the store). At most kMaxPublishedKyberPreKeys go in one publish.
   std::uint32_t kyber_pre_key_batch = 100;
   /// Post-quantum only: every session must be version 4 (PQXDH). A device whose bundle has no
-  /// Kyber prekey, or a version-3 message, is refused with kPostQuantumRequired ("this contact's
-  /// app does not support post-quantum encryption, which you require"); an existing version-3
-  /// session is replaced by a version-4 one before the next send, or refused the same way. Off by
+  /// Kyber prekey, or a version-3 message, is refused with kPostQuantumRequired (whose message
+  /// says that the peer's app does not offer post-quantum encryption, which is required); an
+  /// existing version-3 session is replaced by a version-4 one before the next send (a new bundle
+  /// is fetched each time until one has a Kyber prekey), or refused the same way. Off by
   /// default: hush users always get version 4 with each other, and a peer that never published
   /// Kyber prekeys (an older app) is talked to in version 3 until it does.
   bool require_post_quantum = false;

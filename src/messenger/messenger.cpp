@@ -122,6 +122,14 @@ Status Messenger::Impl::new_session(Messenger& m, const Address& device) {
     // Only a validly signed bundle gets as far as the identity check.
     if (st.error().code() == Errc::kUntrustedIdentity)
       note_identity_change(m, device, bundle->identity_key);
+    if (st.error().code() == Errc::kPostQuantumRequired)
+      return Error(Errc::kPostQuantumRequired,
+                   m.options_.require_post_quantum
+                       ? "Messenger: this device offers no post-quantum (Kyber) prekey: its app "
+                         "does not speak Signal v4, and post-quantum encryption is required"
+                       : "Messenger: the directory served a bundle without a post-quantum "
+                         "(Kyber) prekey for a person we already talk to in Signal v4: refused "
+                         "as a downgrade");
     return st;
   }
   return ok_status();
