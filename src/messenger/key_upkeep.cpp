@@ -19,42 +19,54 @@ std::uint64_t age_ms(std::uint64_t now, std::uint64_t then) {
   return now > then ? now - then : 0;
 }
 
-// Our Kyber prekeys of one kind (last-resort or one-time), ascending by id.
-Result<std::vector<KyberPreKeyRecord>> kyber_keys(ProtocolStore& store, bool last_resort,
-                                                  bool unpublished_only, std::size_t at_most) {
+// Our Kyber prekeys as maintain_keys needs them, from one pass over the store: the last-resort
+// ones (ascending by id: the newest is the current one) and the one-time ones not yet published
+// (at most kMaxPublishedKyberPreKeys, lowest ids first).
+struct KyberKeys {
+  std::vector<KyberPreKeyRecord> last_resort;
+  std::vector<KyberPreKeyRecord> unpublished;
+};
+
+Result<KyberKeys> scan_kyber_keys(ProtocolStore& store) {
   auto ids = store.kyber_pre_key_ids();
   if (!ids) return ids.error();
-  std::vector<KyberPreKeyRecord> out;
+  KyberKeys out;
   for (KyberPreKeyId id : *ids) {
-    if (out.size() == at_most) break;
     auto r = store.load_kyber_pre_key(id);
     if (!r) return r.error();
-    if (!*r || (*r)->last_resort != last_resort) continue;
-    if (unpublished_only && (*r)->published) continue;
-    out.push_back(std::move(**r));
+    if (!*r) continue;
+    if ((*r)->last_resort)
+      out.last_resort.push_back(std::move(**r));
+    else if (!(*r)->published && out.unpublished.size() < kMaxPublishedKyberPreKeys)
+      out.unpublished.push_back(std::move(**r));
   }
   return out;
 }
 
 // The last-resort Kyber prekey on the signed prekey's schedule: a new one when there is none or
 // the newest is due, and a replaced one deleted once its successor is older than the grace period
-// (prekey messages in flight may still name it). Runs inside maintain_keys' rotation transaction.
+// (prekey messages in flight may still name it). Runs inside maintain_keys' rotation transaction;
+// `held` (the last-resort keys, ascending) is updated to what the store holds afterwards.
 Status rotate_last_resort(const Context& ctx, ProtocolStore& store, const MessengerOptions& options,
-                          std::uint64_t now) {
-  auto held = kyber_keys(store, true, false, SIZE_MAX);
-  if (!held) return held.error();
-  if (held->empty() ||
-      age_ms(now, held->back().timestamp_ms) >= options.signed_pre_key_rotation_ms) {
+                          std::uint64_t now, std::vector<KyberPreKeyRecord>& held) {
+  if (held.empty() || age_ms(now, held.back().timestamp_ms) >= options.signed_pre_key_rotation_ms) {
     auto fresh = replenish_kyber_pre_keys(ctx, store, 0, /*last_resort=*/true);
     if (!fresh) return fresh.error();
     auto made = store.load_kyber_pre_key(fresh->back());
     if (!made) return made.error();
     if (!*made) return Error(Errc::kCorruptState, "maintain_keys: new Kyber prekey vanished");
-    held->push_back(std::move(**made));
+    held.push_back(std::move(**made));
   }
-  for (std::size_t i = 0; i + 1 < held->size(); ++i)
-    if (age_ms(now, (*held)[i + 1].timestamp_ms) >= options.signed_pre_key_grace_ms)
-      if (auto st = store.remove_kyber_pre_key((*held)[i].id); !st) return st;
+  std::vector<KyberPreKeyRecord> kept;
+  for (std::size_t i = 0; i + 1 < held.size(); ++i) {
+    if (age_ms(now, held[i + 1].timestamp_ms) >= options.signed_pre_key_grace_ms) {
+      if (auto st = store.remove_kyber_pre_key(held[i].id); !st) return st;
+    } else {
+      kept.push_back(std::move(held[i]));
+    }
+  }
+  kept.push_back(std::move(held.back()));
+  held = std::move(kept);
   return ok_status();
 }
 
@@ -123,7 +135,11 @@ Status Messenger::maintain_keys() {
   // The signed prekey: make one if there is none, replace it when it is due, and delete replaced
   // ones past their grace period, all in one transaction, so that two processes sharing the store
   // cannot both rotate (the second one sees the first one's new key, not yet due).
+  KyberKeys kyber;
   auto rotated = store_.run_transaction([&]() -> Status {
+    auto scanned = scan_kyber_keys(store_);
+    if (!scanned) return scanned.error();
+    kyber = std::move(*scanned);
     auto ids = store_.signed_pre_key_ids();
     if (!ids) return ids.error();
     std::optional<SignedPreKeyRecord> current;
@@ -151,7 +167,7 @@ Status Messenger::maintain_keys() {
       if (*successor && age_ms(now, (*successor)->timestamp_ms) >= options_.signed_pre_key_grace_ms)
         if (auto st = store_.remove_signed_pre_key((*ids)[i]); !st) return st;
     }
-    return rotate_last_resort(ctx_, store_, options_, now);
+    return rotate_last_resort(ctx_, store_, options_, now, kyber.last_resort);
   });
   if (!rotated) return rotated;
 
@@ -177,12 +193,9 @@ Status Messenger::maintain_keys() {
   };
   auto pending = unpublished();
   if (!pending) return pending.error();
-  auto last_resort = kyber_keys(store_, true, false, SIZE_MAX);
-  if (!last_resort) return last_resort.error();
-  if (last_resort->empty())
+  if (kyber.last_resort.empty())
     return Error(Errc::kCorruptState, "maintain_keys: no last-resort Kyber prekey");
-  auto pending_kyber = kyber_keys(store_, false, true, kMaxPublishedKyberPreKeys);
-  if (!pending_kyber) return pending_kyber.error();
+  std::vector<KyberPreKeyRecord>* pending_kyber = &kyber.unpublished;
   auto available = directory_.available_pre_keys(self_);
   if (!available) return available.error();
   if (std::uint64_t{available->one_time} + pending->size() < options_.pre_key_low_water) {
@@ -195,10 +208,11 @@ Status Messenger::maintain_keys() {
       options_.kyber_pre_key_low_water) {
     auto added = replenish_kyber_pre_keys(ctx_, store_, options_.kyber_pre_key_batch);
     if (!added) return added.error();
-    pending_kyber = kyber_keys(store_, false, true, kMaxPublishedKyberPreKeys);
-    if (!pending_kyber) return pending_kyber.error();
+    auto rescanned = scan_kyber_keys(store_);
+    if (!rescanned) return rescanned.error();
+    kyber.unpublished = std::move(rescanned->unpublished);
   }
-  const KyberPreKeyRecord& current_last_resort = last_resort->back();
+  const KyberPreKeyRecord& current_last_resort = kyber.last_resort.back();
   if ((*spk)->published && current_last_resort.published && pending->empty() &&
       pending_kyber->empty())
     return Impl::maintain_own_list(*this);
