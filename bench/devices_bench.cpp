@@ -115,7 +115,12 @@ class Server final : public hush::KeyDirectory {
 
   hush::Status publish(const hush::Address& self, const hush::PublishedKeys& keys) override {
     Entry& e = keys_[self];
-    if (!(e.keys.identity_key == keys.identity_key)) e.pre_keys.clear();
+    if (!(e.keys.identity_key == keys.identity_key)) {
+      e.pre_keys.clear();
+      e.kyber_pre_keys.clear();
+    }
+    for (const auto& k : keys.kyber_pre_keys)
+      e.kyber_pre_keys.push_back(k);  // the bench never publishes an id twice
     for (const auto& k : keys.pre_keys) {
       auto same = std::find_if(e.pre_keys.begin(), e.pre_keys.end(),
                                [&](const auto& held) { return held.first == k.first; });
@@ -124,13 +129,19 @@ class Server final : public hush::KeyDirectory {
       else
         e.pre_keys.push_back(k);
     }
+    auto last_resort = keys.last_resort_kyber_pre_key ? keys.last_resort_kyber_pre_key
+                                                      : e.keys.last_resort_kyber_pre_key;
     e.keys = keys;
     e.keys.pre_keys.clear();
+    e.keys.kyber_pre_keys.clear();
+    e.keys.last_resort_kyber_pre_key = std::move(last_resort);
     return hush::ok_status();
   }
-  hush::Result<std::uint32_t> available_pre_keys(const hush::Address& self) override {
+  hush::Result<hush::AvailablePreKeys> available_pre_keys(const hush::Address& self) override {
     auto it = keys_.find(self);
-    return it == keys_.end() ? 0u : static_cast<std::uint32_t>(it->second.pre_keys.size());
+    if (it == keys_.end()) return hush::AvailablePreKeys{};
+    return hush::AvailablePreKeys{static_cast<std::uint32_t>(it->second.pre_keys.size()),
+                                  static_cast<std::uint32_t>(it->second.kyber_pre_keys.size())};
   }
   hush::Result<hush::PreKeyBundle> fetch(const hush::Address& remote) override {
     auto it = keys_.find(remote);
@@ -140,7 +151,14 @@ class Server final : public hush::KeyDirectory {
       one_time = it->second.pre_keys.front();
       it->second.pre_keys.pop_front();
     }
-    return it->second.keys.bundle(one_time);
+    // Version 4, as between hush users: a one-time Kyber prekey while any is left, else the
+    // last-resort one.
+    auto kyber = it->second.keys.last_resort_kyber_pre_key;
+    if (!it->second.kyber_pre_keys.empty()) {
+      kyber = it->second.kyber_pre_keys.front();
+      it->second.kyber_pre_keys.pop_front();
+    }
+    return it->second.keys.bundle(one_time, kyber);
   }
   hush::Status publish_device_list(std::string_view name, hush::ByteView signed_list) override {
     lists_.insert_or_assign(std::string(name), hush::Bytes(signed_list.begin(), signed_list.end()));
@@ -164,6 +182,7 @@ class Server final : public hush::KeyDirectory {
   struct Entry {
     hush::PublishedKeys keys;
     std::deque<std::pair<hush::PreKeyId, hush::PublicKey>> pre_keys;
+    std::deque<hush::SignedKyberPreKey> kyber_pre_keys;
   };
   std::map<hush::Address, Entry> keys_;
   std::map<std::string, hush::Bytes, std::less<>> lists_;

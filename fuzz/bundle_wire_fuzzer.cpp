@@ -3,7 +3,7 @@
 // A failure must carry one of the documented error codes. Whatever parses must serialize to bytes
 // that parse to an equal value, and serializing that value again must give the same bytes; a
 // parsed bundle's validate() runs (its result is the signature's business), and the bundles a
-// PublishedKeys hands out round-trip too.
+// PublishedKeys hands out (with a one-time or last-resort Kyber prekey too) round-trip too.
 #include <cstddef>
 #include <cstdint>
 
@@ -15,17 +15,12 @@ using namespace hush;
 
 namespace {
 
-// The errors PublishedKeys::parse documents.
+// The errors PreKeyBundle::parse and PublishedKeys::parse document (kInvalidKemKey: a Kyber
+// prekey of the wrong type or length; both carry them since version 4).
 bool documented(Errc code) {
   return code == Errc::kLimitExceeded || code == Errc::kInvalidProtobuf ||
          code == Errc::kInvalidMessage || code == Errc::kInvalidKey ||
-         code == Errc::kInvalidSignature;
-}
-
-// PreKeyBundle::parse documents those and kInvalidKemKey (a Kyber prekey of the wrong type or
-// length: bundles carry one since version 4).
-bool documented_for_bundle(Errc code) {
-  return documented(code) || code == Errc::kInvalidKemKey;
+         code == Errc::kInvalidSignature || code == Errc::kInvalidKemKey;
 }
 
 void bundle_round_trip(const PreKeyBundle& bundle) {
@@ -46,8 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((data[0] & 1) == 0) {
     auto bundle = PreKeyBundle::parse(input);
     if (!bundle) {
-      fuzz::check(documented_for_bundle(bundle.error().code()),
-                  "PreKeyBundle::parse: undocumented error");
+      fuzz::check(documented(bundle.error().code()), "PreKeyBundle::parse: undocumented error");
       return 0;
     }
     bundle_round_trip(*bundle);
@@ -59,6 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   fuzz::check(keys->pre_keys.size() <= kMaxPublishedPreKeys, "more prekeys than the limit");
+  fuzz::check(keys->kyber_pre_keys.size() <= kMaxPublishedKyberPreKeys,
+              "more Kyber prekeys than the limit");
   const Bytes bytes = keys->serialize();
   auto again = PublishedKeys::parse(bytes);
   fuzz::check(again.has_value(), "serialized PublishedKeys do not parse");
@@ -66,5 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::check(again->serialize() == bytes, "PublishedKeys serialization is not stable");
   bundle_round_trip(keys->bundle(std::nullopt));
   if (!keys->pre_keys.empty()) bundle_round_trip(keys->bundle(keys->pre_keys.front()));
+  if (keys->last_resort_kyber_pre_key)
+    bundle_round_trip(keys->bundle(std::nullopt, keys->last_resort_kyber_pre_key));
+  if (!keys->kyber_pre_keys.empty())
+    bundle_round_trip(keys->bundle(std::nullopt, keys->kyber_pre_keys.front()));
   return 0;
 }

@@ -352,7 +352,9 @@ class CaptureTransport final : public Transport {
 class ListDirectory final : public KeyDirectory {
  public:
   Status publish(const Address&, const PublishedKeys&) override { return ok_status(); }
-  Result<std::uint32_t> available_pre_keys(const Address&) override { return 1000U; }
+  Result<AvailablePreKeys> available_pre_keys(const Address&) override {
+    return AvailablePreKeys{1000U, 1000U};
+  }
   Result<PreKeyBundle> fetch(const Address&) override {
     return Error(Errc::kNoSession, "fuzz directory: no keys");
   }

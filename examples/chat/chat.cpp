@@ -138,10 +138,11 @@ constexpr std::string_view kUsage =
                  [--max-file-bytes N] [--files-quota N]
        hush-chat --state DIR --relay HOST:PORT --link [--script FILE] [--timeout S]
 
-An end-to-end encrypted chat client (hush, Signal protocol v3) over hush-relay. The first start
-with a new DIR creates DIR/hush.db with a new identity, registers NAME at the relay (as its device
-1), shows NAME's recovery code once, and publishes our keys; later starts reuse DIR (--handle may
-then be left out). A person may have several devices: what they send and receive shows on all.
+An end-to-end encrypted chat client (hush, Signal protocol v4: post-quantum) over hush-relay. The
+first start with a new DIR creates DIR/hush.db with a new identity, registers NAME at the relay
+(as its device 1), shows NAME's recovery code once, and publishes our keys; later starts reuse DIR
+(--handle may then be left out). A person may have several devices: what they send and receive
+shows on all.
 
   --state DIR        our state directory (created if missing)
   --relay HOST:PORT  the relay: its host and port (hush-relay has no default port; it prints
@@ -183,7 +184,8 @@ commands:
                      (leading spaces kept; a line starting with # too). To send a text that
                      starts with /, double the slash: //TEXT sends /TEXT. A line longer than
                      81920 bytes is refused whole.
-  /verify NAME       show the safety number with NAME: compare it with NAME's, in person
+  /verify NAME       show the safety number with NAME: compare it with NAME's, in person;
+                     and whether the conversation is post-quantum (Signal v4)
   /trust NAME        accept NAME's new identity key after an identity change (compare first!)
   /keep NAME         keep NAME's trusted key after an identity change you did not accept (the
                      change stays pending, across restarts, until /trust or /keep)
@@ -938,7 +940,7 @@ class RelayLink final : public hush::Transport, public hush::KeyDirectory, publi
   std::vector<hush::Status> send_batch(
       const std::vector<hush::OutgoingEnvelope>& envelopes) override;
   hush::Status publish(const hush::Address& self, const hush::PublishedKeys& keys) override;
-  hush::Result<std::uint32_t> available_pre_keys(const hush::Address& self) override;
+  hush::Result<hush::AvailablePreKeys> available_pre_keys(const hush::Address& self) override;
   hush::Result<hush::PreKeyBundle> fetch(const hush::Address& remote) override;
   hush::Status publish_device_list(std::string_view name, hush::ByteView signed_list) override;
   hush::Result<std::optional<hush::Bytes>> fetch_device_list(std::string_view name) override;
@@ -1018,6 +1020,7 @@ class Client {
   void execute(const std::string& line);
   bool cmd_msg(const std::string& to, const std::string& text);
   bool cmd_verify(const std::string& who);
+  std::string protocol_version(const std::string& who);
   bool cmd_trust(const std::string& who);
   bool cmd_keep(const std::string& who);
   bool cmd_reset(const std::string& who);
@@ -1168,14 +1171,14 @@ hush::Status RelayLink::publish(const hush::Address&, const hush::PublishedKeys&
   return hush::ok_status();
 }
 
-hush::Result<std::uint32_t> RelayLink::available_pre_keys(const hush::Address&) {
+hush::Result<hush::AvailablePreKeys> RelayLink::available_pre_keys(const hush::Address&) {
   Message m;
   m.kind = Kind::kCount;
   auto reply = client_.request(std::move(m));
   if (!reply) return reply.error();
   if (reply->kind != Kind::kCountIs)
     return hush::Error(hush::Errc::kTransportFailure, "relay: refused");
-  return reply->number;
+  return hush::AvailablePreKeys{reply->number, reply->kyber_count};
 }
 
 hush::Result<hush::PreKeyBundle> RelayLink::fetch(const hush::Address& remote) {
@@ -2719,6 +2722,30 @@ bool Client::cmd_msg(const std::string& to, const std::string& text) {
   return true;
 }
 
+// Which protocol our sessions with the devices of `who` use: "post-quantum (Signal v4)" when every
+// one is version 4 (PQXDH and SPQR), else says which are not.
+std::string Client::protocol_version(const std::string& who) {
+  auto list = messenger_->devices(who);
+  if (!list) return "unknown (" + code_name(list.error()) + ")";
+  std::size_t v4 = 0;
+  std::size_t v3 = 0;
+  for (const hush::DeviceId d : list->devices) {
+    const hush::Address device{who, d};
+    if (device == hush::Address{handle_, hush::DeviceId{device_}}) continue;
+    auto session = hush::session_info(*store_, device);
+    if (!session || !session->exists) continue;
+    if (session->version >= 4)
+      ++v4;
+    else
+      ++v3;
+  }
+  if (v4 == 0 && v3 == 0) return "no session yet (exchange a message first)";
+  if (v3 == 0) return "post-quantum (Signal v4)";
+  if (v4 == 0) return "Signal v3, not post-quantum (their app publishes no Kyber prekeys)";
+  return "post-quantum (Signal v4) with " + std::to_string(v4) + " of their devices, Signal v3 " +
+         "(not post-quantum) with " + std::to_string(v3);
+}
+
 bool Client::cmd_verify(const std::string& who) {
   if (!valid_handle(who)) {
     error("usage: /verify NAME");
@@ -2734,6 +2761,7 @@ bool Client::cmd_verify(const std::string& who) {
     return false;
   }
   info("safety number with " + who + ": " + grouped(number->displayable));
+  info("encryption with " + who + ": " + protocol_version(who));
   if (messenger_->identity_change(who))
     error(who + " has offered another identity key since: see the warning, and /trust " + who +
           " only after comparing the new number");

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The chat demo: a relay, two scripted clients (alice and bob) that talk both ways through it, each
-# side's safety number, alice linking a second device (messages then show on every device of both
-# people), a group of three (alice, bob, carol) with a file and receipts, from which alice removes
-# carol (who then sees nothing more), bob reinstalling and getting what alice wrote meanwhile (healed: sent again, shown
+# The chat demo: a relay, two scripted clients (alice and bob) that talk both ways through it in
+# post-quantum Signal v4 sessions, each side's safety number, alice linking a second device
+# (messages then show on every device of both people), a group of three (alice, bob, carol) with a
+# file and receipts, from which alice removes carol (who then sees nothing more), bob reinstalling
+# and getting what alice wrote meanwhile (healed: sent again, shown
 # once), a relay that lies about bob's keys and is caught, and a search of everything the relay
 # stored and everything that crossed the wire for the plaintexts: none.
 #
@@ -156,13 +157,20 @@ expected_bob=$(printf '[alice] %s\n[me -> alice] %s\n[alice] %s\n[me -> alice] %
 [[ $(grep '^\[' "$WORK/alice.out" | nostamp) == "$expected_alice" ]] || fail "alice's conversation is not as sent"
 [[ $(grep '^\[' "$WORK/bob.out" | nostamp) == "$expected_bob" ]] || fail "bob's conversation is not as sent"
 
-title "4. Safety numbers: each side computes one from both identity keys; they compare them"
+title "4. Safety numbers (from both identity keys; they compare them) and post-quantum Signal v4"
 SA=$(safety "$WORK/alice.out" bob)
 SB=$(safety "$WORK/bob.out" alice)
 say "alice's safety number with bob:  $SA"
 say "bob's safety number with alice:  $SB"
 [[ -n $SA && $SA == "$SB" ]] || fail "the safety numbers differ"
 say "${G}equal: no one substituted a key between them${R}"
+EA=$(sed -n 's/^\* encryption with bob: //p' "$WORK/alice.out" | tail -n 1)
+EB=$(sed -n 's/^\* encryption with alice: //p' "$WORK/bob.out" | tail -n 1)
+say "alice's sessions with bob:       $EA"
+say "bob's sessions with alice:       $EB"
+[[ $EA == "post-quantum (Signal v4)" && $EB == "post-quantum (Signal v4)" ]] ||
+  fail "alice and bob do not talk post-quantum (Signal v4)"
+say "${G}post-quantum: PQXDH with Kyber prekeys the relay served, then SPQR${R}"
 
 title "5. alice links a second device: every device of both people shows the conversation"
 say "on her phone: hush-chat --state alice-phone --relay ... --link   (shows a code, and waits)"

@@ -8,8 +8,8 @@ namespace hush_chat {
 namespace {
 
 // The fields of each kind, in order: 'r' req (u32), 'i' delivery id (u64), 'n' number (u32),
-// 'k' idle_seconds (u32), 'd' device (u32, 1..kMaxDeviceId), 's' name (bytes, at most
-// kMaxNameBytes), 't' token (exactly kTokenBytes), 'c' code (bytes: none or exactly
+// 'k' idle_seconds (u32), 'q' kyber_count (u32), 'd' device (u32, 1..kMaxDeviceId), 's' name
+// (bytes, at most kMaxNameBytes), 't' token (exactly kTokenBytes), 'c' code (bytes: none or exactly
 // kRecoveryCodeBytes), 'm' mailbox (exactly kMailboxBytes), 'L' device list (body, at most
 // kMaxListBytes), 'M' link message (body, 1..kMaxLinkMessageBytes), 'B' blob bytes (body, at most
 // kBlobChunkBytes), 'b' body (bytes).
@@ -48,7 +48,7 @@ std::string_view layout(Kind k) {
     case Kind::kOk:
       return "r";
     case Kind::kCountIs:
-      return "rn";
+      return "rnq";
     case Kind::kBundle:
       return "rb";
     case Kind::kDeliver:
@@ -217,6 +217,9 @@ Bytes encode(const Message& m) {
       case 'k':
         put_u32(out, m.idle_seconds);
         break;
+      case 'q':
+        put_u32(out, m.kyber_count);
+        break;
       case 'd':
         put_u32(out, m.device);
         break;
@@ -257,6 +260,9 @@ std::optional<Message> decode(const std::uint8_t* data, std::size_t size) {
         break;
       case 'k':
         ok = r.u32(m.idle_seconds);
+        break;
+      case 'q':
+        ok = r.u32(m.kyber_count);
         break;
       case 'd':
         ok = r.u32(m.device) && m.device >= 1 && m.device <= kMaxDeviceId;

@@ -17,7 +17,7 @@
 //   kHello      req, handle, device, token           kWelcome  req, account, idle_seconds, code
 //   kRecover    req, handle, new token, code         kWelcome  (as for kHello; account 2)
 //   kPublish    req, PublishedKeys bytes             kOk       req
-//   kCount      req                                  kCountIs  req, count
+//   kCount      req                                  kCountIs  req, count, kyber count
 //   kFetch      req, handle, device                  kBundle   req, PreKeyBundle bytes
 //   kSend       req, recipient, device, envelope     kOk       req (the envelope is on disk)
 //   kAck        delivery id                          (no reply)
@@ -48,6 +48,9 @@
 // recipient device acknowledges it with kAck, so an envelope survives a client crash and is
 // delivered again on reconnect. The sender of a kDeliver is the (handle, device) of the
 // connection the relay received the envelope on (never what the envelope says about itself).
+//
+// kCountIs: how many one-time prekeys and one-time Kyber prekeys of the connection's device the
+// relay still holds (hush::KeyDirectory::available_pre_keys).
 //
 // kWelcome: `account` is 0 for a known device, 1 for a handle registered now (its device 1), 2 for
 // a handle taken back with kRecover (device 1, under the new token), 3 for a connection now
@@ -174,16 +177,18 @@ bool valid_blob_id(std::string_view id);
 
 /// One decoded payload. Only the fields of its kind are meaningful (see the table above):
 /// `req` the request number, `id` the delivery id (a blob's size or offset for the blob kinds),
-/// `number` account or count, `idle_seconds` the relay's idle timeout, `device` a device id
-/// (1..kMaxDeviceId), `name` a handle, recipient, sender reason or blob id, `body` a token, blob
-/// bytes, keys, bundle, envelope, device list or link message, `code` a recovery code (empty, or
-/// exactly kRecoveryCodeBytes), `mailbox` a link mailbox (exactly kMailboxBytes).
+/// `number` account or count, `kyber_count` the one-time Kyber prekey count, `idle_seconds` the
+/// relay's idle timeout, `device` a device id (1..kMaxDeviceId), `name` a handle, recipient, sender
+/// reason or blob id, `body` a token, blob bytes, keys, bundle, envelope, device list or link
+/// message, `code` a recovery code (empty, or exactly kRecoveryCodeBytes), `mailbox` a link mailbox
+/// (exactly kMailboxBytes).
 struct Message {
   Kind kind = Kind::kError;
   std::uint32_t req = 0;
   std::uint64_t id = 0;
   std::uint32_t number = 0;
   std::uint32_t idle_seconds = 0;
+  std::uint32_t kyber_count = 0;
   std::uint32_t device = 1;
   std::string name;
   Bytes body;

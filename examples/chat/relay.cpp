@@ -984,15 +984,22 @@ void Session::dispatch(const Message& m) {
         return;
       }
       log_line("relay: " + who() + ": published keys (+" + std::to_string(r.added) +
-               " one-time prekeys; " + std::to_string(r.replaced) + " repeated, " +
-               std::to_string(r.spent) + " already handed out, " + std::to_string(r.over) +
-               " over the limit)");
+               " one-time prekeys, +" + std::to_string(r.kyber_added) + " one-time Kyber prekeys" +
+               (keys->last_resort_kyber_pre_key ? ", a last-resort Kyber prekey" : "") + "; " +
+               std::to_string(r.replaced) + " repeated, " + std::to_string(r.spent) +
+               " already handed out, " + std::to_string(r.over) + " over the limit)");
       reply(Kind::kOk, m.req);
       return;
     }
-    case Kind::kCount:
-      reply(Kind::kCountIs, m.req, db.count_pre_keys(handle_, device_));
+    case Kind::kCount: {
+      Message counts;
+      counts.kind = Kind::kCountIs;
+      counts.req = m.req;
+      counts.number = db.count_pre_keys(handle_, device_);
+      counts.kyber_count = db.count_kyber_pre_keys(handle_, device_);
+      send(counts);
       return;
+    }
     case Kind::kPing:
       reply(Kind::kOk, m.req);
       return;

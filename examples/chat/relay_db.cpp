@@ -41,6 +41,18 @@ CREATE TABLE IF NOT EXISTS device_spent_prekeys(
   device INTEGER NOT NULL,
   id INTEGER NOT NULL,
   PRIMARY KEY(handle, device, id));
+CREATE TABLE IF NOT EXISTS device_kyber_prekeys(
+  handle TEXT NOT NULL,
+  device INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  key BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  PRIMARY KEY(handle, device, id));
+CREATE TABLE IF NOT EXISTS device_spent_kyber_prekeys(
+  handle TEXT NOT NULL,
+  device INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY(handle, device, id));
 CREATE TABLE IF NOT EXISTS inbox(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   recipient TEXT NOT NULL,
@@ -366,6 +378,8 @@ RelayDb::Recover RelayDb::recover(const std::string& handle, const Bytes& token,
   Stmt(db_, "DELETE FROM devices WHERE handle=? AND device<>1").bind(1, handle).run();
   Stmt(db_, "DELETE FROM device_prekeys WHERE handle=?").bind(1, handle).run();
   Stmt(db_, "DELETE FROM device_spent_prekeys WHERE handle=?").bind(1, handle).run();
+  Stmt(db_, "DELETE FROM device_kyber_prekeys WHERE handle=?").bind(1, handle).run();
+  Stmt(db_, "DELETE FROM device_spent_kyber_prekeys WHERE handle=?").bind(1, handle).run();
   Stmt(db_, "DELETE FROM inbox WHERE recipient=? AND device<>1").bind(1, handle).run();
   Stmt kept(db_, "SELECT count(*) FROM inbox WHERE recipient=? AND device=1");
   kept.bind(1, handle);
@@ -403,7 +417,18 @@ RelayDb::Publish RelayDb::publish(const std::string& handle, std::uint32_t devic
       .run();
   hush::PublishedKeys stored = keys;
   stored.pre_keys.clear();
+  stored.kyber_pre_keys.clear();
   const auto dev = std::int64_t{device};
+  if (!stored.last_resort_kyber_pre_key) {
+    // A publish without a last-resort Kyber prekey keeps the one held (hush::KeyDirectory).
+    Stmt old(db_, "SELECT keys FROM devices WHERE handle=? AND device=? AND keys IS NOT NULL");
+    old.bind(1, handle).bind(2, dev);
+    if (old.step()) {
+      auto held = hush::PublishedKeys::parse(old.blob(0));
+      if (!held) throw DbError("stored keys do not parse");
+      stored.last_resort_kyber_pre_key = held->last_resort_kyber_pre_key;
+    }
+  }
   Stmt(db_, "UPDATE devices SET keys=? WHERE handle=? AND device=?")
       .bind(1, stored.serialize())
       .bind(2, handle)
@@ -446,8 +471,55 @@ RelayDb::Publish RelayDb::publish(const std::string& handle, std::uint32_t devic
       ++have;
     }
   }
+  // One-time Kyber prekeys: the same rules, in their own tables.
+  std::size_t have_kyber = count_kyber_pre_keys(handle, device);
+  Stmt held_kyber(db_, "SELECT 1 FROM device_kyber_prekeys WHERE handle=? AND device=? AND id=?");
+  Stmt spent_kyber(db_,
+                   "SELECT 1 FROM device_spent_kyber_prekeys WHERE handle=? AND device=? AND id=?");
+  for (const hush::SignedKyberPreKey& k : keys.kyber_pre_keys) {
+    const auto n = static_cast<std::int64_t>(hush::to_uint(k.id));
+    held_kyber.reset();
+    held_kyber.bind(1, handle).bind(2, dev).bind(3, n);
+    const bool replacing = held_kyber.step();
+    held_kyber.reset();
+    spent_kyber.reset();
+    spent_kyber.bind(1, handle).bind(2, dev).bind(3, n);
+    const bool used = spent_kyber.step();
+    spent_kyber.reset();
+    if (used) {
+      ++out.spent;
+      continue;
+    }
+    if (!replacing && have_kyber >= kMaxKyberPreKeysPerDevice) {
+      ++out.over;
+      continue;
+    }
+    const hush::ByteView key = k.key.serialize();
+    const hush::ByteView signature = k.signature.view();
+    Stmt(db_,
+         "INSERT OR REPLACE INTO device_kyber_prekeys(handle, device, id, key, signature) "
+         "VALUES(?, ?, ?, ?, ?)")
+        .bind(1, handle)
+        .bind(2, dev)
+        .bind(3, n)
+        .bind(4, key.data(), key.size())
+        .bind(5, signature.data(), signature.size())
+        .run();
+    if (replacing) {
+      ++out.replaced;
+    } else {
+      ++out.kyber_added;
+      ++have_kyber;
+    }
+  }
   tx.commit();
   return out;
+}
+
+std::uint32_t RelayDb::count_kyber_pre_keys(const std::string& handle, std::uint32_t device) {
+  Stmt count(db_, "SELECT count(*) FROM device_kyber_prekeys WHERE handle=? AND device=?");
+  count.bind(1, handle).bind(2, std::int64_t{device});
+  return count.step() ? static_cast<std::uint32_t>(count.integer(0)) : 0;
 }
 
 std::uint32_t RelayDb::count_pre_keys(const std::string& handle, std::uint32_t device) {
@@ -493,7 +565,43 @@ std::optional<Bytes> RelayDb::fetch_bundle(const std::string& handle, std::uint3
         .bind(3, static_cast<std::int64_t>(kMaxSpentPreKeysPerDevice))
         .run();
   }
-  Bytes bundle = keys->bundle(one_time).serialize();
+  // The lowest one-time Kyber prekey, consumed likewise; else the last-resort one (kept); else
+  // none (a device that never published Kyber prekeys: a version-3 bundle).
+  std::optional<hush::SignedKyberPreKey> kyber = keys->last_resort_kyber_pre_key;
+  Stmt kpre(db_,
+            "SELECT id, key, signature FROM device_kyber_prekeys WHERE handle=? AND device=? "
+            "ORDER BY id LIMIT 1");
+  kpre.bind(1, handle).bind(2, dev);
+  if (kpre.step()) {
+    const auto id = kpre.integer(0);
+    auto key = hush::KyberPublicKey::parse(kpre.blob(1));
+    auto signature = hush::Signature::parse(kpre.blob(2));
+    kpre.reset();
+    if (!key || !signature || id < 0 || id > 0xFFFFFFFF)
+      throw DbError("stored Kyber prekey does not parse");
+    kyber = hush::SignedKyberPreKey{hush::KyberPreKeyId{static_cast<std::uint32_t>(id)},
+                                    std::move(*key), *signature};
+    Stmt(db_, "DELETE FROM device_kyber_prekeys WHERE handle=? AND device=? AND id=?")
+        .bind(1, handle)
+        .bind(2, dev)
+        .bind(3, id)
+        .run();
+    Stmt(db_,
+         "INSERT OR IGNORE INTO device_spent_kyber_prekeys(handle, device, id) VALUES(?, ?, ?)")
+        .bind(1, handle)
+        .bind(2, dev)
+        .bind(3, id)
+        .run();
+    Stmt(db_,
+         "DELETE FROM device_spent_kyber_prekeys WHERE handle=?1 AND device=?2 AND id NOT IN "
+         "(SELECT id FROM device_spent_kyber_prekeys WHERE handle=?1 AND device=?2 ORDER BY id "
+         "DESC LIMIT ?3)")
+        .bind(1, handle)
+        .bind(2, dev)
+        .bind(3, static_cast<std::int64_t>(kMaxSpentKyberPreKeysPerDevice))
+        .run();
+  }
+  Bytes bundle = keys->bundle(one_time, std::move(kyber)).serialize();
   tx.commit();
   return bundle;
 }
@@ -579,6 +687,8 @@ RelayDb::RemoveDevice RelayDb::remove_device(const std::string& handle, std::uin
   for (const char* sql : {"DELETE FROM devices WHERE handle=? AND device=?",
                           "DELETE FROM device_prekeys WHERE handle=? AND device=?",
                           "DELETE FROM device_spent_prekeys WHERE handle=? AND device=?",
+                          "DELETE FROM device_kyber_prekeys WHERE handle=? AND device=?",
+                          "DELETE FROM device_spent_kyber_prekeys WHERE handle=? AND device=?",
                           "DELETE FROM inbox WHERE recipient=? AND device=?"})
     Stmt(db_, sql).bind(1, handle).bind(2, dev).run();
   tx.commit();
@@ -810,8 +920,9 @@ bool RelayDb::blob_delete(const std::string& handle, const std::string& id) {
 }
 
 void RelayDb::dump(std::FILE* out) {
-  for (const char* table : {"handles", "devices", "device_prekeys", "device_spent_prekeys", "inbox",
-                            "device_lists", "blobs", "blob_chunks", "impostors"}) {
+  for (const char* table :
+       {"handles", "devices", "device_prekeys", "device_spent_prekeys", "device_kyber_prekeys",
+        "device_spent_kyber_prekeys", "inbox", "device_lists", "blobs", "blob_chunks", "impostors"}) {
     Stmt count(db_, (std::string("SELECT count(*) FROM ") + table).c_str());
     std::fprintf(out, "table %s: %lld rows\n", table,
                  static_cast<long long>(count.step() ? count.integer(0) : 0));

@@ -4,16 +4,18 @@
 // code and the identity key all its devices share (the identity lock: keys or a device list under
 // another identity are refused, until a recovery clears it); each of its devices (table devices)
 // has its own account token and its published identity and signed prekey as hush::PublishedKeys
-// bytes. Per device too: prekeys (one-time public prekeys, handed out one per fetch and deleted),
-// spent_prekeys (the ids handed out, so that a repeated publish cannot put a used prekey back) and
-// inbox (envelopes waiting for their recipient device, deleted when acknowledged). device_lists
-// keeps each handle's newest signed device list (hush::SignedDeviceList bytes), and impostors the
-// keys `--impersonate` uses. Nothing in it is secret to the users' messages: public keys, signed
-// lists of device ids, and envelopes whose bodies are Signal messages. The account tokens let
-// whoever reads the file act as those devices at this relay (send as them, take their queued
-// envelopes); the recovery codes are not in it, only their one-way images. WAL mode,
-// synchronous=FULL (an envelope is on disk before the sender is told OK), secure_delete
-// (acknowledged envelopes are overwritten).
+// bytes (with its last-resort Kyber prekey, kept while a publish carries none). Per device too:
+// prekeys (one-time public prekeys, handed out one per fetch and deleted), spent_prekeys (the ids
+// handed out, so that a repeated publish cannot put a used prekey back), kyber_prekeys and
+// spent_kyber_prekeys (the same for signed one-time Kyber prekeys: a fetch hands out one, else the
+// last-resort one, so hush users get post-quantum Signal v4 sessions) and inbox (envelopes waiting
+// for their recipient device, deleted when acknowledged). device_lists keeps each handle's newest
+// signed device list (hush::SignedDeviceList bytes), and impostors the keys `--impersonate` uses.
+// Nothing in it is secret to the users' messages: public keys, signed lists of device ids, and
+// envelopes whose bodies are Signal messages. The account tokens let whoever reads the file act as
+// those devices at this relay (send as them, take their queued envelopes); the recovery codes are
+// not in it, only their one-way images. WAL mode, synchronous=FULL (an envelope is on disk before
+// the sender is told OK), secure_delete (acknowledged envelopes are overwritten).
 //
 // Blobs (attachments' ciphertext, tables blobs and blob_chunks): an upload names its size (at most
 // the relay's blob limit, by default the ciphertext of hush's largest attachment) and comes in
@@ -26,13 +28,16 @@
 // --blob-days); its uploader may delete it sooner (BLOB_DELETE: a send that failed).
 //
 // Every limit is enforced here: kMaxAccounts handles, kMaxDevicesPerHandle devices each (device
-// ids up to kMaxDeviceId), kMaxPreKeysPerDevice, kMaxSpentPreKeysPerDevice, one device list per
-// handle (at most kMaxListBytes), and per recipient device QueueLimits (by default
+// ids up to kMaxDeviceId), kMaxPreKeysPerDevice, kMaxSpentPreKeysPerDevice,
+// kMaxKyberPreKeysPerDevice, kMaxSpentKyberPreKeysPerDevice, one device list per handle (at most
+// kMaxListBytes), and per recipient device QueueLimits (by default
 // kMaxQueuedEnvelopes and kMaxQueuedBytes), of which one sender (a handle, all its devices
 // together) may fill at most a 1/kSenderShareDivisor share.
 //
 // A database of the format before devices (one account per handle) is migrated when opened: each
-// handle becomes device 1 of itself, with its token, keys, prekeys and queue.
+// handle becomes device 1 of itself, with its token, keys, prekeys and queue. A database from
+// before Kyber prekeys gets their (empty) tables when opened: its devices' bundles stay version 3
+// until their clients publish Kyber prekeys (hush-chat does at start-up).
 //
 // Secrets: account tokens and recovery codes are compared in constant time
 // (hush::constant_time_equals), so that the time of a refusal tells nothing about how much of a
@@ -70,6 +75,12 @@ inline constexpr std::size_t kMaxPreKeysPerDevice = 2000;
 /// at most hush::kMaxPublishedPreKeys (1000), so a repeated publish never names an id this far
 /// below the newest; the oldest are forgotten beyond it.
 inline constexpr std::size_t kMaxSpentPreKeysPerDevice = 10000;
+/// One-time Kyber prekeys held per device: each is about 1.6 KB (a 1569-byte key and a signature),
+/// and hush publishes 100 at a time (hush::kMaxPublishedKyberPreKeys), topping up below 10.
+inline constexpr std::size_t kMaxKyberPreKeysPerDevice = 200;
+/// Handed-out Kyber prekey ids remembered per device (as kMaxSpentPreKeysPerDevice: a publish
+/// carries at most 100, and ids only grow).
+inline constexpr std::size_t kMaxSpentKyberPreKeysPerDevice = 1000;
 inline constexpr std::size_t kMaxQueuedEnvelopes = 1000;
 inline constexpr std::size_t kMaxQueuedBytes = std::size_t{16} << 20;
 /// One sender may hold at most 1/4 of a recipient device's queue (envelopes and bytes): a hostile
@@ -147,20 +158,25 @@ class RelayDb {
     /// False if refused: the keys carry another identity than the handle's (only a recovery may
     /// change it), or name another device.
     bool accepted = false;
-    std::size_t added = 0;     // one-time prekeys new to the relay
-    std::size_t replaced = 0;  // ids it already held (a repeated publish): replaced, not doubled
-    std::size_t spent = 0;     // ids it has handed out already: not put back
-    std::size_t over = 0;      // beyond kMaxPreKeysPerDevice: dropped
+    std::size_t added = 0;        // one-time prekeys new to the relay
+    std::size_t kyber_added = 0;  // one-time Kyber prekeys new to the relay
+    std::size_t replaced = 0;     // ids it already held (a repeated publish): replaced, not doubled
+    std::size_t spent = 0;        // ids it has handed out already: not put back
+    std::size_t over = 0;         // beyond kMaxPreKeysPerDevice: dropped
   };
-  /// Records `keys` for (handle, device): replaces its signed prekey, and the handle's identity if
-  /// none is locked; adds its one-time prekeys (up to kMaxPreKeysPerDevice). Idempotent per
-  /// one-time prekey id: an id the relay holds is replaced, one it has handed out is not taken
-  /// again.
+  /// Records `keys` for (handle, device): replaces its signed prekey and (if it carries one) its
+  /// last-resort Kyber prekey, and the handle's identity if none is locked; adds its one-time
+  /// prekeys (up to kMaxPreKeysPerDevice) and one-time Kyber prekeys (up to
+  /// kMaxKyberPreKeysPerDevice). Idempotent per id: an id the relay holds is replaced, one it has
+  /// handed out is not taken again. (`replaced`, `spent` and `over` count both kinds.)
   Publish publish(const std::string& handle, std::uint32_t device, const hush::PublishedKeys& keys);
   /// How many one-time prekeys of (handle, device) are left.
   std::uint32_t count_pre_keys(const std::string& handle, std::uint32_t device);
+  /// How many one-time Kyber prekeys of (handle, device) are left.
+  std::uint32_t count_kyber_pre_keys(const std::string& handle, std::uint32_t device);
   /// A serialized hush::PreKeyBundle for (handle, device), consuming its lowest one-time prekey
-  /// (none when all are used); nullopt if it never published keys.
+  /// (none when all are used) and its lowest one-time Kyber prekey (else carrying its last-resort
+  /// one, else none); nullopt if it never published keys.
   std::optional<Bytes> fetch_bundle(const std::string& handle, std::uint32_t device);
 
   enum class ListResult { kAccepted, kStale, kIdentityLocked };

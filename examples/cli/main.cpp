@@ -625,18 +625,12 @@ JsonWriter state_summary(const State& state, std::uint32_t registration_id,
   return out;
 }
 
-// Generates `count` one-time Kyber prekeys (ids 1..count) and a last-resort one (id count + 1)
-// into `store`; returns the last-resort id.
-std::uint32_t make_kyber_pre_keys(const hush::Context& ctx, hush::SqliteStore& store,
-                                  const hush::IdentityKeyPair& identity, std::uint32_t count,
-                                  std::string_view what) {
-  for (std::uint32_t id = 1; id <= count + 1; ++id) {
-    const hush::KyberPreKeyRecord k =
-        check(hush::generate_kyber_pre_key(ctx, identity, hush::KyberPreKeyId{id}, id == count + 1),
-              what);
-    check(store.store_kyber_pre_key(k), what);
-  }
-  return count + 1;
+// Generates `count` one-time Kyber prekeys and a last-resort one into the fresh `store` with
+// hush::replenish_kyber_pre_keys (as the Messenger makes them): a new store's ids start at 1, so
+// they are 1..count and count + 1 (what the metadata records).
+void make_kyber_pre_keys(const hush::Context& ctx, hush::SqliteStore& store, std::uint32_t count,
+                         std::string_view what) {
+  check(hush::replenish_kyber_pre_keys(ctx, store, count, /*last_resort=*/true), what);
 }
 
 int cmd_init(const Args& args, const std::string& dir_path) {
@@ -688,10 +682,9 @@ int cmd_init(const Args& args, const std::string& dir_path) {
   Metadata meta{name, device_id, hush::to_uint(kSignedPreKeyId)};
   meta.last_resort_kyber_pre_key_id = kyber_prekeys + 1;  // ids 1..N one-time, N + 1 last resort
   meta.require_pq = args.has("require-pq");
-  const hush::IdentityKeyPair identity_copy = identity.clone();
   const State state = dir.create(meta, std::move(identity), reg_id, [&](hush::SqliteStore& store) {
     check(store.store_signed_pre_key(signed_pre_key), "init");
-    make_kyber_pre_keys(ctx, store, identity_copy, kyber_prekeys, "init");
+    make_kyber_pre_keys(ctx, store, kyber_prekeys, "init");
     if (prekeys > 0) ids = check(hush::replenish_pre_keys(ctx, store, prekeys), "init");
     if (first_list) {
       check(store.store_messenger_record(hush::MessengerRecordKind::kDeviceList, name,
@@ -1186,7 +1179,7 @@ int cmd_link_accept(const Args& args, const std::string& dir_path) {
   const State state =
       dir.create(meta, contents.identity.clone(), reg_id, [&](hush::SqliteStore& store) {
         check(store.store_signed_pre_key(signed_pre_key), kWhat);
-        make_kyber_pre_keys(ctx, store, contents.identity, kLinkedKyberPreKeys, kWhat);
+        make_kyber_pre_keys(ctx, store, kLinkedKyberPreKeys, kWhat);
         if (prekeys > 0) ids = check(hush::replenish_pre_keys(ctx, store, prekeys), kWhat);
         check(hush::import_link(store, contents), kWhat);
       });

@@ -114,6 +114,18 @@ inline constexpr std::size_t kMaxKyberKeyRecordBytes = 8192;
 /// once (Signal's servers take 100 per upload).
 inline constexpr std::size_t kMaxPublishedPreKeys = 1000;
 
+/// The most one-time Kyber prekeys one PublishedKeys may carry: each is about 1.6 KB on the wire
+/// (and a key generation to make), and Signal's clients upload 100 at a time. The Messenger
+/// publishes more in later calls.
+inline constexpr std::size_t kMaxPublishedKyberPreKeys = 100;
+
+/// The largest serialized PublishedKeys `PublishedKeys::parse` accepts: a bundle's worth of keys,
+/// kMaxPublishedPreKeys one-time prekeys (about 40 bytes each with framing, 48 with margin) and
+/// kMaxPublishedKyberPreKeys plus the last-resort Kyber prekey (about 1645 bytes each, 1700 with
+/// margin): about 220 KB, under a chat relay's 256 KiB frame.
+inline constexpr std::size_t kMaxPublishedKeysBytes =
+    kMaxBundleBytes + kMaxPublishedPreKeys * 48 + (kMaxPublishedKyberPreKeys + 1) * 1700;
+
 /// The longest address name an Envelope may carry (names are handles, phone numbers, UUIDs).
 inline constexpr std::size_t kMaxAddressNameBytes = 1024;
 

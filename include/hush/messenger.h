@@ -56,9 +56,20 @@
 /// sending to that person until the user dismisses the change: it could withhold the messages
 /// anyway.)
 ///
-/// Key upkeep: `maintain_keys` decides a signed prekey rotation in one store transaction, publishes
-/// until the directory acknowledged, and publishes the first device list of a person's first
-/// device. Time arithmetic saturates: a clock that goes backwards delays, never hastens.
+/// Key upkeep: `maintain_keys` decides a signed prekey rotation (and with it the last-resort Kyber
+/// prekey's) in one store transaction, publishes until the directory acknowledged, and publishes
+/// the first device list of a person's first device. Time arithmetic saturates: a clock that goes
+/// backwards delays, never hastens.
+///
+/// Post-quantum (Signal v4). Every device publishes signed Kyber prekeys: one-time ones
+/// (replenished like one-time prekeys) and a last-resort one (rotated with the signed prekey; the
+/// one it replaced is kept for signed_pre_key_grace_ms, for prekey messages in flight, then
+/// deleted). So two hush users always set up version-4 (PQXDH + SPQR) sessions: session_info()
+/// says which version a session has. A person we have had a version-4 session with is never
+/// moved back to version 3: a bundle without a Kyber prekey, or a version-3 prekey message in
+/// their name, is refused (kPostQuantumRequired, kLegacyMessage); a Kyber prekey their identity
+/// did not sign is kInvalidSignature. A device that never published Kyber prekeys is talked to in
+/// version 3 unless MessengerOptions::require_post_quantum.
 ///
 /// What the server (transport and directory) can still do: withhold, delay, reorder or replay
 /// envelopes (replays and resends are shown once), relabel senders (the message then fails to
@@ -66,7 +77,10 @@
 /// newest device list (a device added since gets nothing until it is served; a removed device is
 /// never brought back), make a device ask for resends (at most once a minute per device pair; the
 /// resends go only to the person's real devices), hand out its own keys and list for a person we
-/// have never talked to (trust on first use: safety numbers differ), drain one-time prekeys, and
+/// have never talked to (trust on first use: safety numbers differ), strip the Kyber prekey from
+/// the bundle of a person we have never had a version-4 session with (the first session is then
+/// version 3, unless require_post_quantum), drain one-time prekeys (Kyber ones too: bundles then
+/// carry the last-resort Kyber prekey, still post-quantum), and
 /// see who talks to whom, when and to how many devices.
 ///
 /// Content. Every message carries, inside the encryption, an id the sender chose (authenticated:
@@ -191,6 +205,19 @@ struct MessengerOptions {
   std::uint64_t signed_pre_key_grace_ms = std::uint64_t{30} * 24 * 3600 * 1000;
   /// Send a delivery receipt for every message from another person once it is stored.
   bool delivery_receipts = true;
+  /// Publish more one-time Kyber prekeys when the directory holds fewer than this (Signal: 10).
+  std::uint32_t kyber_pre_key_low_water = 10;
+  /// How many one-time Kyber prekeys to make at a time (Signal: 100; each is a key generation and
+  /// about 4.8 KB in the store). At most kMaxPublishedKyberPreKeys go in one publish.
+  std::uint32_t kyber_pre_key_batch = 100;
+  /// Post-quantum only: every session must be version 4 (PQXDH). A device whose bundle has no
+  /// Kyber prekey, or a version-3 message, is refused with kPostQuantumRequired (whose message
+  /// says that the peer's app does not offer post-quantum encryption, which is required); an
+  /// existing version-3 session is replaced by a version-4 one before the next send (a new bundle
+  /// is fetched each time until one has a Kyber prekey), or refused the same way. Off by
+  /// default: hush users always get version 4 with each other, and a peer that never published
+  /// Kyber prekeys (an older app) is talked to in version 3 until it does.
+  bool require_post_quantum = false;
 };
 
 /// A group's id: 16 bytes of a hash of its creator's name, identity key and a random nonce.
@@ -394,12 +421,15 @@ class Messenger {
   Messenger(const Messenger&) = delete;
   Messenger& operator=(const Messenger&) = delete;
 
-  /// Publishes our identity, signed prekey and one-time prekeys as needed (everything on first
-  /// use; a new signed prekey when due, deleting replaced ones past the grace period; more
-  /// one-time prekeys when the directory runs low; whatever an earlier publish failed to deliver),
-  /// and, for device 1 of a person with no device list yet, the first list. Call at start-up and
-  /// now and then. Errors: the directory's, kUnknownDevice (this device is no longer on our
-  /// list), kStoreFailure, kCryptoFailure, kInvalidArgument (prekey ids exhausted).
+  /// Publishes our identity, signed prekey, last-resort Kyber prekey, one-time prekeys and
+  /// one-time Kyber prekeys as needed (everything on first use; a new signed prekey and a new
+  /// last-resort Kyber prekey when due, deleting replaced ones past the grace period; more
+  /// one-time prekeys of either kind when the directory runs low; whatever an earlier publish
+  /// failed to deliver), and, for device 1 of a person with no device list yet, the first list.
+  /// Keys are made and marked published in store transactions: a crash in between publishes the
+  /// same keys again (the directory takes them idempotently), never loses or reuses one. Call at
+  /// start-up and now and then. Errors: the directory's, kUnknownDevice (this device is no longer
+  /// on our list), kStoreFailure, kCryptoFailure, kInvalidArgument (prekey ids exhausted).
   Status maintain_keys();
 
   /// Sends `plaintext` to every device of the person `person` and a copy to every other device of

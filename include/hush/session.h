@@ -243,4 +243,14 @@ Result<PreKeyBundle> make_bundle(ProtocolStore& store, DeviceId device_id,
 Result<std::vector<PreKeyId>> replenish_pre_keys(const Context& ctx, ProtocolStore& store,
                                                  std::uint32_t count);
 
+/// Generates `count` one-time Kyber prekeys and then, if `last_resort`, one last-resort Kyber
+/// prekey, with ids from the store's `next_kyber_pre_key_id()` upwards, signed by the store's
+/// identity key, and stores them, in one transaction; returns their ids (the last-resort one
+/// last). Errors: kInvalidArgument (the 32-bit id space would be exhausted: an id is never
+/// reused), kStoreFailure, kCryptoFailure.
+Result<std::vector<KyberPreKeyId>> replenish_kyber_pre_keys(const Context& ctx,
+                                                            ProtocolStore& store,
+                                                            std::uint32_t count,
+                                                            bool last_resort = false);
+
 }  // namespace hush

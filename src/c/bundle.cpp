@@ -131,6 +131,101 @@ hush_status hush_published_keys_bundle(const hush_published_keys* keys, uint32_t
   });
 }
 
+namespace {
+
+// key || signature, as HUSH_SIGNED_KYBER_PRE_KEY_SIZE says.
+hush::Bytes signed_kyber_bytes(const hush::SignedKyberPreKey& k) {
+  const hush::ByteView key = k.key.serialize();
+  const hush::ByteView signature = k.signature.view();
+  hush::Bytes out(key.begin(), key.end());
+  out.insert(out.end(), signature.begin(), signature.end());
+  return out;
+}
+
+static_assert(HUSH_SIGNED_KYBER_PRE_KEY_SIZE ==
+              hush::KyberPublicKey::kSize + hush::Signature::kSize);
+
+}  // namespace
+
+size_t hush_published_keys_kyber_pre_key_count(const hush_published_keys* keys) {
+  return keys == nullptr ? 0 : keys->keys.kyber_pre_keys.size();
+}
+
+hush_status hush_published_keys_kyber_pre_key(const hush_published_keys* keys, size_t index,
+                                              uint32_t* id, uint8_t* out, size_t out_cap,
+                                              size_t* out_len, hush_error* error) {
+  const Call call("hush_published_keys_kyber_pre_key", error);
+  return call.run([&] {
+    if (keys == nullptr) return call.null_argument("keys");
+    if (id == nullptr) return call.null_argument("id");
+    if (index >= keys->keys.kyber_pre_keys.size())
+      return call.fail(HUSH_ERR_INVALID_ARGUMENT, "index is not below the Kyber prekey count");
+    const hush::SignedKyberPreKey& k = keys->keys.kyber_pre_keys[index];
+    const hush_status status =
+        hush::c_api::write_out(call, signed_kyber_bytes(k), out, out_cap, out_len);
+    if (status == HUSH_OK) *id = hush::to_uint(k.id);
+    return status;
+  });
+}
+
+hush_status hush_published_keys_last_resort_kyber_pre_key(const hush_published_keys* keys,
+                                                          uint32_t* id, uint8_t* out,
+                                                          size_t out_cap, size_t* out_len,
+                                                          hush_error* error) {
+  const Call call("hush_published_keys_last_resort_kyber_pre_key", error);
+  return call.run([&] {
+    if (keys == nullptr) return call.null_argument("keys");
+    if (id == nullptr) return call.null_argument("id");
+    if (out_len == nullptr) return call.null_argument("out_len");
+    *id = 0;
+    const auto& k = keys->keys.last_resort_kyber_pre_key;
+    if (!k) {
+      *out_len = 0;
+      return call.ok();
+    }
+    const hush_status status =
+        hush::c_api::write_out(call, signed_kyber_bytes(*k), out, out_cap, out_len);
+    if (status == HUSH_OK) *id = hush::to_uint(k->id);
+    return status;
+  });
+}
+
+hush_status hush_published_keys_bundle_v2(const hush_published_keys* keys, uint32_t pre_key_id,
+                                          const uint8_t* pre_key, size_t pre_key_len,
+                                          uint32_t kyber_pre_key_id, const uint8_t* kyber_pre_key,
+                                          size_t kyber_pre_key_len, hush_bytes** out,
+                                          hush_error* error) {
+  const Call call("hush_published_keys_bundle_v2", error);
+  return call.run([&] {
+    if (out == nullptr) return call.null_argument("out");
+    *out = nullptr;
+    if (keys == nullptr) return call.null_argument("keys");
+    if (!present(pre_key, pre_key_len)) return call.null_argument("pre_key");
+    if (!present(kyber_pre_key, kyber_pre_key_len)) return call.null_argument("kyber_pre_key");
+    std::optional<std::pair<hush::PreKeyId, hush::PublicKey>> one_time;
+    if (pre_key_len != 0) {
+      auto key = hush::PublicKey::parse(view(pre_key, pre_key_len));
+      if (!key) return call.fail(key.error());
+      one_time.emplace(hush::PreKeyId{pre_key_id}, *key);
+    }
+    std::optional<hush::SignedKyberPreKey> kyber;
+    if (kyber_pre_key_len != 0) {
+      if (kyber_pre_key_len != HUSH_SIGNED_KYBER_PRE_KEY_SIZE)
+        return call.fail(HUSH_ERR_INVALID_KEM_KEY,
+                         "kyber_pre_key is not HUSH_SIGNED_KYBER_PRE_KEY_SIZE bytes");
+      const hush::ByteView all = view(kyber_pre_key, kyber_pre_key_len);
+      auto key = hush::KyberPublicKey::parse(all.first(hush::KyberPublicKey::kSize));
+      if (!key) return call.fail(key.error());
+      auto signature = hush::Signature::parse(all.subspan(hush::KyberPublicKey::kSize));
+      if (!signature) return call.fail(signature.error());
+      kyber = hush::SignedKyberPreKey{hush::KyberPreKeyId{kyber_pre_key_id}, std::move(*key),
+                                      *signature};
+    }
+    *out = hush::c_api::new_bytes(keys->keys.bundle(one_time, std::move(kyber)).serialize());
+    return call.ok();
+  });
+}
+
 void hush_published_keys_free(hush_published_keys* keys) {
   delete keys;
 }

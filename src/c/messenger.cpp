@@ -29,7 +29,17 @@ class CallbackTransport final : public Transport {
 
 class CallbackDirectory final : public KeyDirectory {
  public:
-  explicit CallbackDirectory(const hush_key_directory& callbacks) : callbacks_(callbacks) {}
+  /// A directory of the 1.0 layout: it reports no one-time Kyber prekeys.
+  explicit CallbackDirectory(const hush_key_directory& callbacks)
+      : callbacks_{callbacks.user_data,
+                   callbacks.publish,
+                   nullptr,
+                   callbacks.fetch_bundle,
+                   callbacks.publish_device_list,
+                   callbacks.fetch_device_list},
+        available_v1_(callbacks.available_pre_keys) {}
+  /// A directory of the 1.2 layout, with Kyber prekeys.
+  explicit CallbackDirectory(const hush_key_directory_v2& callbacks) : callbacks_(callbacks) {}
 
   Status publish(const Address& self, const PublishedKeys& keys) override {
     const hush_address me = c_address(self);
@@ -40,12 +50,21 @@ class CallbackDirectory final : public KeyDirectory {
     return ok_status();
   }
 
-  Result<std::uint32_t> available_pre_keys(const Address& self) override {
+  Result<AvailablePreKeys> available_pre_keys(const Address& self) override {
     const hush_address me = c_address(self);
     std::uint32_t count = 0;
-    if (callbacks_.available_pre_keys(callbacks_.user_data, &me, &count) != HUSH_CALLBACK_OK)
+    if (available_v1_ != nullptr) {
+      if (available_v1_(callbacks_.user_data, &me, &count) != HUSH_CALLBACK_OK)
+        return Error(Errc::kTransportFailure, "directory available_pre_keys callback failed");
+      // A directory of the 1.0 layout serves no Kyber prekeys: say it holds plenty, so that the
+      // messenger does not make one-time Kyber prekeys that nobody hands out.
+      return AvailablePreKeys{count, UINT32_MAX};
+    }
+    std::uint32_t kyber = 0;
+    if (callbacks_.available_pre_keys(callbacks_.user_data, &me, &count, &kyber) !=
+        HUSH_CALLBACK_OK)
       return Error(Errc::kTransportFailure, "directory available_pre_keys callback failed");
-    return count;
+    return AvailablePreKeys{count, kyber};
   }
 
   Result<PreKeyBundle> fetch(const Address& remote) override {
@@ -88,7 +107,8 @@ class CallbackDirectory final : public KeyDirectory {
   }
 
  private:
-  hush_key_directory callbacks_;
+  hush_key_directory_v2 callbacks_;
+  int (*available_v1_)(void* user_data, const hush_address* self, std::uint32_t* count) = nullptr;
 };
 
 }  // namespace
@@ -104,12 +124,13 @@ using hush::c_api::Call;
 using hush::c_api::present;
 using hush::c_api::view;
 
-extern "C" {
+namespace {
 
-hush_status hush_messenger_new(const hush_context* context, hush_store* store,
-                               const hush_transport* transport, const hush_key_directory* directory,
-                               const hush_address* self, hush_messenger** out, hush_error* error) {
-  const Call call("hush_messenger_new", error);
+// hush_messenger_new and hush_messenger_new_v2: `Directory` is hush_key_directory or _v2.
+template <class Directory>
+hush_status new_messenger(const Call& call, const hush_context* context, hush_store* store,
+                          const hush_transport* transport, const Directory* directory,
+                          const hush_address* self, std::uint32_t flags, hush_messenger** out) {
   return call.run([&] {
     if (out == nullptr) return call.null_argument("out");
     *out = nullptr;
@@ -125,17 +146,40 @@ hush_status hush_messenger_new(const hush_context* context, hush_store* store,
         directory->fetch_bundle == nullptr || directory->publish_device_list == nullptr ||
         directory->fetch_device_list == nullptr)
       return call.fail(HUSH_ERR_INVALID_ARGUMENT, "a directory callback is NULL");
+    if ((flags & ~HUSH_MESSENGER_REQUIRE_POST_QUANTUM) != 0)
+      return call.fail(HUSH_ERR_INVALID_ARGUMENT, "unknown flags");
     if (address->name.empty()) return call.fail(HUSH_ERR_INVALID_ARGUMENT, "self has no name");
     if (address->device_id == hush::DeviceId{0})
       return call.fail(HUSH_ERR_INVALID_ARGUMENT, "self has device id 0");
+    hush::MessengerOptions options;
+    options.require_post_quantum = (flags & HUSH_MESSENGER_REQUIRE_POST_QUANTUM) != 0;
     auto m = std::unique_ptr<hush_messenger>(
         new hush_messenger{hush::c_api::CallbackTransport(*transport),
                            hush::c_api::CallbackDirectory(*directory), nullptr});
     m->messenger = std::make_unique<hush::Messenger>(context->ctx, *store->store, m->transport,
-                                                     m->directory, std::move(*address));
+                                                     m->directory, std::move(*address), options);
     *out = m.release();
     return call.ok();
   });
+}
+
+}  // namespace
+
+extern "C" {
+
+hush_status hush_messenger_new(const hush_context* context, hush_store* store,
+                               const hush_transport* transport, const hush_key_directory* directory,
+                               const hush_address* self, hush_messenger** out, hush_error* error) {
+  const Call call("hush_messenger_new", error);
+  return new_messenger(call, context, store, transport, directory, self, 0, out);
+}
+
+hush_status hush_messenger_new_v2(const hush_context* context, hush_store* store,
+                                  const hush_transport* transport,
+                                  const hush_key_directory_v2* directory, const hush_address* self,
+                                  uint32_t flags, hush_messenger** out, hush_error* error) {
+  const Call call("hush_messenger_new_v2", error);
+  return new_messenger(call, context, store, transport, directory, self, flags, out);
 }
 
 hush_status hush_messenger_maintain_keys(hush_messenger* messenger, hush_error* error) {

@@ -88,6 +88,21 @@ hush_status hush_session_exists(hush_store* store, const hush_address* remote, i
   });
 }
 
+hush_status hush_session_version(hush_store* store, const hush_address* remote, uint32_t* version,
+                                 hush_error* error) {
+  const Call call("hush_session_version", error);
+  return call.run([&] {
+    if (store == nullptr) return call.null_argument("store");
+    if (version == nullptr) return call.null_argument("version");
+    auto address = hush::c_api::to_address(remote);
+    if (!address) return call.null_argument("remote");
+    auto info = hush::session_info(*store->store, *address);
+    if (!info) return call.fail(info.error());
+    *version = info->exists ? info->version : 0;
+    return call.ok();
+  });
+}
+
 hush_status hush_session_trust_identity(hush_store* store, const char* name, size_t name_len,
                                         const uint8_t* identity_key, size_t identity_key_len,
                                         hush_error* error) {

@@ -1,5 +1,9 @@
-// hush: Messenger::maintain_keys (see messenger.h): our signed prekey's rotation, one-time prekey
-// replenishment, publishing until the directory acknowledged, and our person's first device list.
+// hush: Messenger::maintain_keys (see messenger.h): our signed prekey's and last-resort Kyber
+// prekey's rotation, one-time prekey and one-time Kyber prekey replenishment, publishing until the
+// directory acknowledged, and our person's first device list.
+#include <cstdint>
+#include <vector>
+
 #include <hush/limits.h>
 #include <hush/messenger.h>
 
@@ -13,6 +17,57 @@ namespace {
 // and never makes every key look ancient at once.
 std::uint64_t age_ms(std::uint64_t now, std::uint64_t then) {
   return now > then ? now - then : 0;
+}
+
+// Our Kyber prekeys as maintain_keys needs them, from one pass over the store: the last-resort
+// ones (ascending by id: the newest is the current one) and the one-time ones not yet published
+// (at most kMaxPublishedKyberPreKeys, lowest ids first).
+struct KyberKeys {
+  std::vector<KyberPreKeyRecord> last_resort;
+  std::vector<KyberPreKeyRecord> unpublished;
+};
+
+Result<KyberKeys> scan_kyber_keys(ProtocolStore& store) {
+  auto ids = store.kyber_pre_key_ids();
+  if (!ids) return ids.error();
+  KyberKeys out;
+  for (KyberPreKeyId id : *ids) {
+    auto r = store.load_kyber_pre_key(id);
+    if (!r) return r.error();
+    if (!*r) continue;
+    if ((*r)->last_resort)
+      out.last_resort.push_back(std::move(**r));
+    else if (!(*r)->published && out.unpublished.size() < kMaxPublishedKyberPreKeys)
+      out.unpublished.push_back(std::move(**r));
+  }
+  return out;
+}
+
+// The last-resort Kyber prekey on the signed prekey's schedule: a new one when there is none or
+// the newest is due, and a replaced one deleted once its successor is older than the grace period
+// (prekey messages in flight may still name it). Runs inside maintain_keys' rotation transaction;
+// `held` (the last-resort keys, ascending) is updated to what the store holds afterwards.
+Status rotate_last_resort(const Context& ctx, ProtocolStore& store, const MessengerOptions& options,
+                          std::uint64_t now, std::vector<KyberPreKeyRecord>& held) {
+  if (held.empty() || age_ms(now, held.back().timestamp_ms) >= options.signed_pre_key_rotation_ms) {
+    auto fresh = replenish_kyber_pre_keys(ctx, store, 0, /*last_resort=*/true);
+    if (!fresh) return fresh.error();
+    auto made = store.load_kyber_pre_key(fresh->back());
+    if (!made) return made.error();
+    if (!*made) return Error(Errc::kCorruptState, "maintain_keys: new Kyber prekey vanished");
+    held.push_back(std::move(**made));
+  }
+  std::vector<KyberPreKeyRecord> kept;
+  for (std::size_t i = 0; i + 1 < held.size(); ++i) {
+    if (age_ms(now, held[i + 1].timestamp_ms) >= options.signed_pre_key_grace_ms) {
+      if (auto st = store.remove_kyber_pre_key(held[i].id); !st) return st;
+    } else {
+      kept.push_back(std::move(held[i]));
+    }
+  }
+  kept.push_back(std::move(held.back()));
+  held = std::move(kept);
+  return ok_status();
 }
 
 }  // namespace
@@ -80,7 +135,11 @@ Status Messenger::maintain_keys() {
   // The signed prekey: make one if there is none, replace it when it is due, and delete replaced
   // ones past their grace period, all in one transaction, so that two processes sharing the store
   // cannot both rotate (the second one sees the first one's new key, not yet due).
+  KyberKeys kyber;
   auto rotated = store_.run_transaction([&]() -> Status {
+    auto scanned = scan_kyber_keys(store_);
+    if (!scanned) return scanned.error();
+    kyber = std::move(*scanned);
     auto ids = store_.signed_pre_key_ids();
     if (!ids) return ids.error();
     std::optional<SignedPreKeyRecord> current;
@@ -108,7 +167,7 @@ Status Messenger::maintain_keys() {
       if (*successor && age_ms(now, (*successor)->timestamp_ms) >= options_.signed_pre_key_grace_ms)
         if (auto st = store_.remove_signed_pre_key((*ids)[i]); !st) return st;
     }
-    return ok_status();
+    return rotate_last_resort(ctx_, store_, options_, now, kyber.last_resort);
   });
   if (!rotated) return rotated;
 
@@ -134,15 +193,29 @@ Status Messenger::maintain_keys() {
   };
   auto pending = unpublished();
   if (!pending) return pending.error();
+  if (kyber.last_resort.empty())
+    return Error(Errc::kCorruptState, "maintain_keys: no last-resort Kyber prekey");
+  std::vector<KyberPreKeyRecord>* pending_kyber = &kyber.unpublished;
   auto available = directory_.available_pre_keys(self_);
   if (!available) return available.error();
-  if (std::uint64_t{*available} + pending->size() < options_.pre_key_low_water) {
+  if (std::uint64_t{available->one_time} + pending->size() < options_.pre_key_low_water) {
     auto added = replenish_pre_keys(ctx_, store_, options_.pre_key_batch);
     if (!added) return added.error();
     pending = unpublished();
     if (!pending) return pending.error();
   }
-  if ((*spk)->published && pending->empty()) return Impl::maintain_own_list(*this);
+  if (std::uint64_t{available->kyber_one_time} + pending_kyber->size() <
+      options_.kyber_pre_key_low_water) {
+    auto added = replenish_kyber_pre_keys(ctx_, store_, options_.kyber_pre_key_batch);
+    if (!added) return added.error();
+    auto rescanned = scan_kyber_keys(store_);
+    if (!rescanned) return rescanned.error();
+    kyber.unpublished = std::move(rescanned->unpublished);
+  }
+  const KyberPreKeyRecord& current_last_resort = kyber.last_resort.back();
+  if ((*spk)->published && current_last_resort.published && pending->empty() &&
+      pending_kyber->empty())
+    return Impl::maintain_own_list(*this);
 
   auto identity = store_.identity_key_pair();
   if (!identity) return identity.error();
@@ -157,6 +230,10 @@ Status Messenger::maintain_keys() {
   keys.signed_pre_key_signature = (*spk)->signature;
   for (const PreKeyRecord& r : *pending)
     keys.pre_keys.emplace_back(r.id, r.key_pair.public_key);
+  for (const KyberPreKeyRecord& r : *pending_kyber)
+    keys.kyber_pre_keys.push_back(SignedKyberPreKey{r.id, r.public_key, r.signature});
+  keys.last_resort_kyber_pre_key = SignedKyberPreKey{
+      current_last_resort.id, current_last_resort.public_key, current_last_resort.signature};
   if (auto st = directory_.publish(self_, keys); !st) return st;
 
   // Acknowledged: remember it, so that it is not sent again (a crash before this commit only
@@ -174,6 +251,17 @@ Status Messenger::maintain_keys() {
       if (!*still) continue;  // used meanwhile
       (*still)->published = true;
       if (auto st = store_.store_pre_key(**still); !st) return st;
+    }
+    std::vector<KyberPreKeyId> kyber_ids;
+    for (const KyberPreKeyRecord& r : *pending_kyber)
+      kyber_ids.push_back(r.id);
+    kyber_ids.push_back(current_last_resort.id);
+    for (KyberPreKeyId id : kyber_ids) {
+      auto still = store_.load_kyber_pre_key(id);
+      if (!still) return still.error();
+      if (!*still || (*still)->published) continue;  // used (or deleted) meanwhile
+      (*still)->published = true;
+      if (auto st = store_.store_kyber_pre_key(**still); !st) return st;
     }
     return ok_status();
   });

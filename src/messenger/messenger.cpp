@@ -118,10 +118,20 @@ Result<DeviceList> Messenger::Impl::refresh_list(Messenger& m, std::string_view 
 Status Messenger::Impl::new_session(Messenger& m, const Address& device) {
   auto bundle = m.directory_.fetch(device);
   if (!bundle) return bundle.error();
-  if (auto st = process_prekey_bundle(m.ctx_, m.store_, device, *bundle); !st) {
+  BundleOptions options;
+  options.require_post_quantum = m.options_.require_post_quantum;
+  if (auto st = process_prekey_bundle(m.ctx_, m.store_, device, *bundle, options); !st) {
     // Only a validly signed bundle gets as far as the identity check.
     if (st.error().code() == Errc::kUntrustedIdentity)
       note_identity_change(m, device, bundle->identity_key);
+    if (st.error().code() == Errc::kPostQuantumRequired)
+      return Error(Errc::kPostQuantumRequired,
+                   m.options_.require_post_quantum
+                       ? "Messenger: this device offers no post-quantum (Kyber) prekey: its app "
+                         "does not speak Signal v4, and post-quantum encryption is required"
+                       : "Messenger: the directory served a bundle without a post-quantum "
+                         "(Kyber) prekey for a person we already talk to in Signal v4: refused "
+                         "as a downgrade");
     return st;
   }
   return ok_status();
@@ -130,7 +140,10 @@ Status Messenger::Impl::new_session(Messenger& m, const Address& device) {
 Status Messenger::Impl::ensure_session(Messenger& m, const Address& device) {
   auto info = session_info(m.store_, device);
   if (!info) return info.error();
-  if (info->exists) return ok_status();
+  // Post-quantum required: a version-3 session made before is replaced by a version-4 one (or
+  // refused with kPostQuantumRequired when the device's bundle has no Kyber prekey).
+  if (info->exists && (info->version >= kPqProtocolVersion || !m.options_.require_post_quantum))
+    return ok_status();
   return new_session(m, device);
 }
 
@@ -547,6 +560,15 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
     if (auto st = Impl::pin_self(*this); !st) return st.error();
   auto message = CiphertextMessage::parse(parts->type, parts->body);
   if (!message) return message.error();
+  if (options_.require_post_quantum) {
+    const std::uint8_t version = message->prekey_message()
+                                     ? message->prekey_message()->message_version()
+                                     : message->signal_message()->message_version();
+    if (version < kPqProtocolVersion)
+      return Error(Errc::kPostQuantumRequired,
+                   "Messenger::receive: the sender's app uses Signal version 3, without "
+                   "post-quantum encryption, which this app requires");
+  }
   // Only devices on their person's signed list may speak for the person. A list learned here is
   // kept in the decrypt's transaction: a receive that fails keeps nothing.
   std::optional<SignedDeviceList> learned;
@@ -578,6 +600,7 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
   std::optional<GroupChangeEvent> group_change;
   std::optional<internal::CallMessageParts> call;
   DecryptOptions options;
+  options.require_post_quantum = options_.require_post_quantum;
   options.before_commit = [&](ByteView plaintext) -> Status {
     out.reset();
     resend = false;
@@ -675,9 +698,18 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
   }
   // A one-time prekey of ours was used up: publish more if the directory runs low. Best effort:
   // the message is already committed, and the next maintain_keys() will try again.
-  if (const auto* pre = message->prekey_message(); pre && pre->pre_key_id()) {
-    auto still = store_.load_pre_key(*pre->pre_key_id());
-    if (still && !*still) (void)maintain_keys();
+  // Likewise for a one-time Kyber prekey (a last-resort one stays).
+  if (const auto* pre = message->prekey_message(); pre) {
+    bool used = false;
+    if (pre->pre_key_id()) {
+      auto still = store_.load_pre_key(*pre->pre_key_id());
+      used = still && !*still;
+    }
+    if (!used && pre->kyber_pre_key_id()) {
+      auto still = store_.load_kyber_pre_key(*pre->kyber_pre_key_id());
+      used = still && !*still;
+    }
+    if (used) (void)maintain_keys();
   }
   return out;
 }

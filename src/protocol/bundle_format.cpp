@@ -65,6 +65,23 @@ Result<std::pair<PreKeyId, PublicKey>> read_one_time(const envelope::OneTimePreK
   return std::make_pair(PreKeyId{p.id()}, *key);
 }
 
+Result<SignedKyberPreKey> read_kyber(const envelope::KyberPreKey& k) {
+  if (!k.has_id() || !k.has_key() || !k.has_signature())
+    return Error(Errc::kInvalidMessage, "bundle: Kyber prekey incomplete");
+  auto key = KyberPublicKey::parse(as_bytes(k.key()));
+  if (!key) return key.error();
+  auto signature = Signature::parse(as_bytes(k.signature()));
+  if (!signature) return signature.error();
+  return SignedKyberPreKey{KyberPreKeyId{k.id()}, std::move(*key), *signature};
+}
+
+void write_kyber(envelope::KyberPreKey& k, KyberPreKeyId id, const KyberPublicKey& key,
+                 const Signature& signature) {
+  k.set_id(to_uint(id));
+  k.set_key(internal::to_field(key.serialize()));
+  k.set_signature(internal::to_field(signature.view()));
+}
+
 template <class Proto>
 Bytes to_bytes(const Proto& p) {
   Bytes out(p.ByteSizeLong());
@@ -82,12 +99,9 @@ Bytes PreKeyBundle::serialize() const {
     p.mutable_pre_key()->set_id(to_uint(*pre_key_id));
     p.mutable_pre_key()->set_key(key_field(*pre_key));
   }
-  if (kyber_pre_key_id && kyber_pre_key && kyber_pre_key_signature) {
-    auto* k = p.mutable_kyber_pre_key();
-    k->set_id(to_uint(*kyber_pre_key_id));
-    k->set_key(internal::to_field(kyber_pre_key->serialize()));
-    k->set_signature(internal::to_field(kyber_pre_key_signature->view()));
-  }
+  if (kyber_pre_key_id && kyber_pre_key && kyber_pre_key_signature)
+    write_kyber(*p.mutable_kyber_pre_key(), *kyber_pre_key_id, *kyber_pre_key,
+                *kyber_pre_key_signature);
   return to_bytes(p);
 }
 
@@ -104,21 +118,17 @@ Result<PreKeyBundle> PreKeyBundle::parse(ByteView data) {
     b.pre_key = otk->second;
   }
   if (p.has_kyber_pre_key()) {
-    const auto& k = p.kyber_pre_key();
-    if (!k.has_id() || !k.has_key() || !k.has_signature())
-      return Error(Errc::kInvalidMessage, "bundle: Kyber prekey incomplete");
-    auto key = KyberPublicKey::parse(as_bytes(k.key()));
-    if (!key) return key.error();
-    auto signature = Signature::parse(as_bytes(k.signature()));
-    if (!signature) return signature.error();
-    b.kyber_pre_key_id = KyberPreKeyId{k.id()};
-    b.kyber_pre_key = std::move(*key);
-    b.kyber_pre_key_signature = *signature;
+    auto k = read_kyber(p.kyber_pre_key());
+    if (!k) return k.error();
+    b.kyber_pre_key_id = k->id;
+    b.kyber_pre_key = std::move(k->key);
+    b.kyber_pre_key_signature = k->signature;
   }
   return b;
 }
 
-PreKeyBundle PublishedKeys::bundle(std::optional<std::pair<PreKeyId, PublicKey>> pre_key) const {
+PreKeyBundle PublishedKeys::bundle(std::optional<std::pair<PreKeyId, PublicKey>> pre_key,
+                                   std::optional<SignedKyberPreKey> kyber_pre_key) const {
   PreKeyBundle b;
   b.registration_id = registration_id;
   b.device_id = device_id;
@@ -129,6 +139,11 @@ PreKeyBundle PublishedKeys::bundle(std::optional<std::pair<PreKeyId, PublicKey>>
   if (pre_key) {
     b.pre_key_id = pre_key->first;
     b.pre_key = pre_key->second;
+  }
+  if (kyber_pre_key) {
+    b.kyber_pre_key_id = kyber_pre_key->id;
+    b.kyber_pre_key = std::move(kyber_pre_key->key);
+    b.kyber_pre_key_signature = kyber_pre_key->signature;
   }
   return b;
 }
@@ -142,17 +157,24 @@ Bytes PublishedKeys::serialize() const {
     k->set_id(to_uint(id));
     k->set_key(key_field(key));
   }
+  for (const SignedKyberPreKey& k : kyber_pre_keys)
+    write_kyber(*p.add_kyber_pre_keys(), k.id, k.key, k.signature);
+  if (last_resort_kyber_pre_key)
+    write_kyber(*p.mutable_last_resort_kyber_pre_key(), last_resort_kyber_pre_key->id,
+                last_resort_kyber_pre_key->key, last_resort_kyber_pre_key->signature);
   return to_bytes(p);
 }
 
 Result<PublishedKeys> PublishedKeys::parse(ByteView data) {
-  if (data.size() > kMaxBundleBytes + kMaxPublishedPreKeys * 48)
+  if (data.size() > kMaxPublishedKeysBytes)
     return Error(Errc::kLimitExceeded, "published keys: too large");
   envelope::PublishedKeys p;
   if (!internal::parse_from(p, data))
     return Error(Errc::kInvalidProtobuf, "published keys: protobuf");
   if (static_cast<std::size_t>(p.pre_keys_size()) > kMaxPublishedPreKeys)
     return Error(Errc::kLimitExceeded, "published keys: too many one-time prekeys");
+  if (static_cast<std::size_t>(p.kyber_pre_keys_size()) > kMaxPublishedKyberPreKeys)
+    return Error(Errc::kLimitExceeded, "published keys: too many one-time Kyber prekeys");
   PublishedKeys out;
   if (auto st = read_common(p, out); !st) return st.error();
   out.pre_keys.reserve(static_cast<std::size_t>(p.pre_keys_size()));
@@ -160,6 +182,17 @@ Result<PublishedKeys> PublishedKeys::parse(ByteView data) {
     auto otk = read_one_time(k);
     if (!otk) return otk.error();
     out.pre_keys.push_back(*otk);
+  }
+  out.kyber_pre_keys.reserve(static_cast<std::size_t>(p.kyber_pre_keys_size()));
+  for (const auto& k : p.kyber_pre_keys()) {
+    auto kyber = read_kyber(k);
+    if (!kyber) return kyber.error();
+    out.kyber_pre_keys.push_back(std::move(*kyber));
+  }
+  if (p.has_last_resort_kyber_pre_key()) {
+    auto kyber = read_kyber(p.last_resort_kyber_pre_key());
+    if (!kyber) return kyber.error();
+    out.last_resort_kyber_pre_key = std::move(*kyber);
   }
   return out;
 }

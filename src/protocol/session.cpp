@@ -211,7 +211,16 @@ Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
                    i < 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(i))};
     }
     const Errc code = plan.error().code();
-    if (code != Errc::kInvalidMessage && code != Errc::kTooFarInFuture) return plan.error();
+    // A version-4 state salts the message key with its SPQR chain's key for the message's SPQR
+    // index, which another session's message (simultaneous initiation: both sides started one)
+    // may name although this state used that index already: "already taken" from a state that
+    // could not check the MAC may be the wrong state too. (A real duplicate still ends as
+    // kDuplicateMessage: the state holding its chain is tried first, and the first error is the
+    // one returned.)
+    const bool spqr_wrong_state =
+        code == Errc::kDuplicateMessage && state.version == kPqProtocolVersion;
+    if (code != Errc::kInvalidMessage && code != Errc::kTooFarInFuture && !spqr_wrong_state)
+      return plan.error();
     if (!first_error) first_error = plan.error();
   }
   if (first_error) return *first_error;
@@ -717,6 +726,31 @@ Result<std::vector<PreKeyId>> replenish_pre_keys(const Context& ctx, ProtocolSto
     for (const auto& k : *keys) {
       HUSH_TRY(store.store_pre_key(k));
       ids.push_back(k.id);
+    }
+    return ids;
+  });
+}
+
+Result<std::vector<KyberPreKeyId>> replenish_kyber_pre_keys(const Context& ctx,
+                                                            ProtocolStore& store,
+                                                            std::uint32_t count, bool last_resort) {
+  return transact<std::vector<KyberPreKeyId>>(store, [&]() -> Result<std::vector<KyberPreKeyId>> {
+    auto first = store.next_kyber_pre_key_id();
+    if (!first) return first.error();
+    const std::uint64_t total = std::uint64_t{count} + (last_resort ? 1 : 0);
+    if (to_uint(*first) == 0 || std::uint64_t{to_uint(*first)} + total - 1 > UINT32_MAX)
+      return Error(Errc::kInvalidArgument,
+                   "replenish_kyber_pre_keys: the Kyber prekey ids are exhausted");
+    auto identity = store.identity_key_pair();
+    if (!identity) return identity.error();
+    std::vector<KyberPreKeyId> ids;
+    ids.reserve(static_cast<std::size_t>(total));
+    for (std::uint64_t i = 0; i < total; ++i) {
+      const KyberPreKeyId id{static_cast<std::uint32_t>(to_uint(*first) + i)};
+      auto k = generate_kyber_pre_key(ctx, *identity, id, last_resort && i + 1 == total);
+      if (!k) return k.error();
+      HUSH_TRY(store.store_kyber_pre_key(*k));
+      ids.push_back(id);
     }
     return ids;
   });

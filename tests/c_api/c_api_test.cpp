@@ -3,6 +3,8 @@
 // messenger over C callbacks through an identity change (the callbacks forward to the tests'
 // in-process relay, support/loopback.h).
 #include <cstring>
+#include <deque>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -557,7 +559,7 @@ struct CNetwork {
   static int available(void* u, const hush_address* self, std::uint32_t* count) {
     auto n = of(u).net.available_pre_keys(address(self));
     if (!n) return HUSH_CALLBACK_FAILED;
-    *count = *n;
+    *count = n->one_time;
     return HUSH_CALLBACK_OK;
   }
   static int fetch(void* u, const hush_address* remote, std::uint8_t* out, std::size_t cap,
@@ -1068,4 +1070,216 @@ TEST_CASE("C API SFrame sender resumes from a stored counter", "[c_api][sframe]"
   hush_bytes_free(second);
   hush_sframe_sender_free(s);
   hush_sframe_receiver_free(r);
+}
+
+namespace {
+
+// A key directory with Kyber prekeys written with the C helpers alone (hush_published_keys_*,
+// HUSH_C_1.2), as a C server would: it keeps the bytes the helpers give and builds bundles from
+// them. Envelopes and device lists go through the tests' loopback network.
+struct CDirectoryV2 {
+  CNetwork net;
+  struct Device {
+    hush_published_keys* keys = nullptr;  // the newest publish (identity, signed prekey)
+    std::deque<std::pair<std::uint32_t, std::vector<std::uint8_t>>> pre_keys;
+    std::deque<std::pair<std::uint32_t, std::vector<std::uint8_t>>> kyber_pre_keys;
+    std::uint32_t last_resort_id = 0;
+    std::vector<std::uint8_t> last_resort;
+  };
+  std::map<std::pair<std::string, std::uint32_t>, Device> devices;
+  bool strip_kyber = false;  // a lying directory: bundles without Kyber prekeys
+  ~CDirectoryV2() {
+    for (auto& [address, d] : devices)
+      hush_published_keys_free(d.keys);
+  }
+  static CDirectoryV2& of(void* u) { return *static_cast<CDirectoryV2*>(u); }
+  static std::pair<std::string, std::uint32_t> key(const hush_address* a) {
+    return {std::string(a->name, a->name_len), a->device_id};
+  }
+  static int publish(void* u, const hush_address* self, const std::uint8_t* k, std::size_t n) {
+    hush_published_keys* keys = nullptr;
+    if (hush_published_keys_parse(k, n, &keys, nullptr) != HUSH_OK) return HUSH_CALLBACK_FAILED;
+    Device& d = of(u).devices[key(self)];
+    for (std::size_t i = 0; i < hush_published_keys_pre_key_count(keys); ++i) {
+      std::uint32_t id = 0;
+      std::vector<std::uint8_t> bytes(HUSH_PUBLIC_KEY_SIZE);
+      std::size_t len = 0;
+      if (hush_published_keys_pre_key(keys, i, &id, bytes.data(), bytes.size(), &len, nullptr) !=
+          HUSH_OK)
+        return HUSH_CALLBACK_FAILED;
+      d.pre_keys.emplace_back(id, bytes);
+    }
+    for (std::size_t i = 0; i < hush_published_keys_kyber_pre_key_count(keys); ++i) {
+      std::uint32_t id = 0;
+      std::vector<std::uint8_t> bytes(HUSH_SIGNED_KYBER_PRE_KEY_SIZE);
+      std::size_t len = 0;
+      if (hush_published_keys_kyber_pre_key(keys, i, &id, bytes.data(), bytes.size(), &len,
+                                            nullptr) != HUSH_OK)
+        return HUSH_CALLBACK_FAILED;
+      d.kyber_pre_keys.emplace_back(id, bytes);
+    }
+    std::uint32_t id = 0;
+    std::vector<std::uint8_t> bytes(HUSH_SIGNED_KYBER_PRE_KEY_SIZE);
+    std::size_t len = 0;
+    if (hush_published_keys_last_resort_kyber_pre_key(keys, &id, bytes.data(), bytes.size(), &len,
+                                                      nullptr) != HUSH_OK)
+      return HUSH_CALLBACK_FAILED;
+    if (len != 0) {
+      d.last_resort_id = id;
+      d.last_resort = bytes;
+    }
+    hush_published_keys_free(d.keys);
+    d.keys = keys;
+    return HUSH_CALLBACK_OK;
+  }
+  static int available(void* u, const hush_address* self, std::uint32_t* one_time,
+                       std::uint32_t* kyber) {
+    auto it = of(u).devices.find(key(self));
+    *one_time =
+        it == of(u).devices.end() ? 0 : static_cast<std::uint32_t>(it->second.pre_keys.size());
+    *kyber = it == of(u).devices.end()
+                 ? 0
+                 : static_cast<std::uint32_t>(it->second.kyber_pre_keys.size());
+    return HUSH_CALLBACK_OK;
+  }
+  static int fetch(void* u, const hush_address* remote, std::uint8_t* out, std::size_t cap,
+                   std::size_t* len) {
+    auto it = of(u).devices.find(key(remote));
+    if (it == of(u).devices.end()) return HUSH_CALLBACK_NOT_FOUND;
+    Device& d = it->second;
+    std::pair<std::uint32_t, std::vector<std::uint8_t>> pre{0, {}};
+    if (!d.pre_keys.empty()) {
+      pre = d.pre_keys.front();
+      d.pre_keys.pop_front();
+    }
+    std::pair<std::uint32_t, std::vector<std::uint8_t>> kyber{d.last_resort_id, d.last_resort};
+    if (!d.kyber_pre_keys.empty()) {
+      kyber = d.kyber_pre_keys.front();
+      d.kyber_pre_keys.pop_front();
+    }
+    if (of(u).strip_kyber) kyber = {0, {}};
+    hush_bytes* bundle = nullptr;
+    if (hush_published_keys_bundle_v2(
+            d.keys, pre.first, pre.second.empty() ? nullptr : pre.second.data(), pre.second.size(),
+            kyber.first, kyber.second.empty() ? nullptr : kyber.second.data(), kyber.second.size(),
+            &bundle, nullptr) != HUSH_OK)
+      return HUSH_CALLBACK_FAILED;
+    const std::size_t n = hush_bytes_size(bundle);
+    const std::uint8_t* data = hush_bytes_data(bundle);
+    int result = HUSH_CALLBACK_FAILED;
+    if (n <= cap) {
+      std::memcpy(out, data, n);
+      *len = n;
+      result = HUSH_CALLBACK_OK;
+    }
+    hush_bytes_free(bundle);
+    return result;
+  }
+  static int publish_list(void* u, const char* name, std::size_t name_len, const std::uint8_t* l,
+                          std::size_t n) {
+    return CNetwork::publish_list(&of(u).net, name, name_len, l, n);
+  }
+  static int fetch_list(void* u, const char* name, std::size_t name_len, std::uint8_t* out,
+                        std::size_t cap, std::size_t* len) {
+    return CNetwork::fetch_list(&of(u).net, name, name_len, out, cap, len);
+  }
+  hush_key_directory_v2 directory() {
+    return {this, publish, available, fetch, publish_list, fetch_list};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("C API messenger talks Signal v4 through a directory with Kyber prekeys", "[c_api]") {
+  hush_context* ctx = nullptr;
+  REQUIRE(hush_context_new(&ctx, nullptr) == HUSH_OK);
+  {
+    CDirectoryV2 dir;
+    const hush_transport t = dir.net.transport();
+    const hush_key_directory_v2 d = dir.directory();
+    struct Device {
+      hush_store* store = nullptr;
+      hush_messenger* messenger = nullptr;
+    };
+    auto make = [&](const std::string& name, std::uint32_t flags) {
+      Device out;
+      const hush_address self{name.c_str(), name.size(), 1};
+      REQUIRE(hush_store_new_in_memory(ctx, &out.store, nullptr) == HUSH_OK);
+      REQUIRE(hush_messenger_new_v2(ctx, out.store, &t, &d, &self, flags, &out.messenger,
+                                    nullptr) == HUSH_OK);
+      REQUIRE(hush_messenger_maintain_keys(out.messenger, nullptr) == HUSH_OK);
+      return out;
+    };
+    Device alice = make("alice", 0);
+    Device bob = make("bob", 0);
+    Device strict = make("strict", HUSH_MESSENGER_REQUIRE_POST_QUANTUM);
+    {
+      Error e;
+      hush_messenger* m = nullptr;
+      const hush_address self{"x", 1, 1};
+      check_error(hush_messenger_new_v2(ctx, alice.store, &t, &d, &self, 2, &m, &e),
+                  HUSH_ERR_INVALID_ARGUMENT, e, "hush_messenger_new_v2");
+    }
+    // bob published 100 one-time Kyber prekeys and a last-resort one.
+    const auto& held = dir.devices[{"bob", 1}];
+    CHECK(held.kyber_pre_keys.size() == 100);
+    CHECK(held.last_resort.size() == HUSH_SIGNED_KYBER_PRE_KEY_SIZE);
+    const std::string hi = "hello in v4";
+    REQUIRE(hush_messenger_send(alice.messenger, "bob", 3,
+                                reinterpret_cast<const std::uint8_t*>(hi.data()), hi.size(),
+                                nullptr, nullptr, nullptr) == HUSH_OK);
+    CHECK(held.kyber_pre_keys.size() == 99);
+    const hush_address bob_address{"bob", 3, 1};
+    std::uint32_t version = 0;
+    REQUIRE(hush_session_version(alice.store, &bob_address, &version, nullptr) == HUSH_OK);
+    CHECK(version == 4);
+    auto& queue = dir.net.net.queue({"bob", hush::DeviceId{1}});
+    REQUIRE(queue.size() == 1);
+    hush_received* got = nullptr;
+    REQUIRE(hush_messenger_receive(bob.messenger, queue.front().data(), queue.front().size(), &got,
+                                   nullptr) == HUSH_OK);
+    queue.pop_front();
+    REQUIRE(got != nullptr);
+    hush_received_free(got);
+    const hush_address alice_address{"alice", 5, 1};
+    REQUIRE(hush_session_version(bob.store, &alice_address, &version, nullptr) == HUSH_OK);
+    CHECK(version == 4);
+
+    // A directory that strips the Kyber prekeys: the strict device refuses bob's bundle.
+    dir.strip_kyber = true;
+    std::size_t sent = 9;
+    std::size_t queued = 0;
+    REQUIRE(hush_messenger_send(strict.messenger, "bob", 3,
+                                reinterpret_cast<const std::uint8_t*>(hi.data()), hi.size(), &sent,
+                                &queued, nullptr) == HUSH_OK);
+    CHECK(sent == 0);
+    CHECK(queued == 1);
+    const hush_address strict_to_bob{"bob", 3, 1};
+    REQUIRE(hush_session_version(strict.store, &strict_to_bob, &version, nullptr) == HUSH_OK);
+    CHECK(version == 0);
+    dir.strip_kyber = false;
+    REQUIRE(hush_messenger_flush(strict.messenger, &sent, &queued, nullptr) == HUSH_OK);
+    CHECK(sent == 1);
+    REQUIRE(hush_session_version(strict.store, &strict_to_bob, &version, nullptr) == HUSH_OK);
+    CHECK(version == 4);
+    {
+      Error e;
+      check_error(hush_session_version(nullptr, &bob_address, &version, &e), HUSH_ERR_NULL_ARGUMENT,
+                  e, "hush_session_version");
+      hush_bytes* bundle = nullptr;
+      const std::uint8_t short_key[10] = {};
+      check_error(hush_published_keys_bundle_v2(held.keys, 0, nullptr, 0, 1, short_key,
+                                                sizeof short_key, &bundle, &e),
+                  HUSH_ERR_INVALID_KEM_KEY, e, "hush_published_keys_bundle_v2");
+      std::uint32_t id = 0;
+      std::size_t len = 0;
+      check_error(hush_published_keys_kyber_pre_key(held.keys, 1000, &id, nullptr, 0, &len, &e),
+                  HUSH_ERR_INVALID_ARGUMENT, e, "hush_published_keys_kyber_pre_key");
+    }
+    for (Device* dev : {&alice, &bob, &strict}) {
+      hush_messenger_free(dev->messenger);
+      hush_store_free(dev->store);
+    }
+  }
+  hush_context_free(ctx);
 }

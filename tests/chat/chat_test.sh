@@ -6,7 +6,8 @@
 #   (tests/chat/hostile_client.cpp, needed by hostile and limits); SCENARIO is one of
 #   conversation  two clients talk both ways, concurrently; messages queued while the recipient
 #                 is offline arrive when it connects, in order, and once only; both sides show
-#                 the same safety number; the log survives a restart
+#                 the same safety number and say they talk post-quantum Signal v4; the log
+#                 survives a restart; a relay database without the Kyber tables gets them
 #   acid          after a conversation (and with one envelope still queued), neither the relay's
 #                 database (the raw files and every row) nor the relay's traffic (every frame, in
 #                 and out, recorded with --record) contains any of the plaintexts, while the same
@@ -334,6 +335,9 @@ EOF
   expect_safety_format "$a"
   [[ $a == "$b" ]] || die "safety numbers differ: alice sees '$a', bob sees '$b'"
   ok "both sides show the same safety number: $a"
+  expect_line "$WORK/alice.out" "* encryption with bob: post-quantum (Signal v4)"
+  expect_line "$WORK/bob.out" "* encryption with alice: post-quantum (Signal v4)"
+  ok "both sides talk post-quantum Signal v4 (PQXDH with the Kyber prekeys the relay served)"
 
   step "messages for an offline recipient wait at the relay, then arrive in order, once"
   chat alice2 alice 0 <<EOF
@@ -387,6 +391,35 @@ EOF
   expect_line "$WORK/unknown-peer.out" "! message to nobody not sent: nobody is not registered at the relay (no_session)"
   ok "a state keeps its handle; a message to an unknown handle is refused"
   stop_relay relay
+
+  step "a relay database from before Kyber prekeys gets their tables when opened"
+  python3 - "$WORK/relay.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("DROP TABLE device_kyber_prekeys; DROP TABLE device_spent_kyber_prekeys;")
+db.close()
+PY
+  start_relay relay-upgraded
+  chat alice-upgraded alice 0 <<EOF
+/reset bob
+/msg bob after the upgrade
+/verify bob
+EOF
+  expect_line "$WORK/alice-upgraded.out" "* encryption with bob: post-quantum (Signal v4)"
+  chat bob-upgraded bob 0 <<EOF
+/wait 1 $WAIT
+EOF
+  expect_messages "$WORK/bob-upgraded.out" "[alice] after the upgrade"
+  local held
+  held=$(python3 - "$WORK/relay.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT count(*) FROM device_kyber_prekeys WHERE handle='alice'").fetchone()[0])
+PY
+)
+  ((held > 0)) || die "alice's one-time Kyber prekeys were not stored again after the upgrade"
+  ok "tables made again; alice published $held one-time Kyber prekeys again; bob's bundle still v4"
+  stop_relay relay-upgraded
 }
 
 # acid [sealed]: with "sealed", alice and bob run with storage keys, and the clients' own database

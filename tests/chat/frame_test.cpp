@@ -21,6 +21,7 @@ Message make(Kind kind) {
   m.id = 0x0102030405060708ull;
   m.number = 7;
   m.idle_seconds = 120;
+  m.kyber_count = 9;
   m.device = 3;
   m.name = "alice";
   const bool token = kind == Kind::kHello || kind == Kind::kRecover || kind == Kind::kAddDevice;
@@ -61,6 +62,9 @@ TEST_CASE("every kind survives encode and decode", "[chat][frame]") {
   CHECK(send->body == Bytes{1, 2, 3});
   const auto deliver = decode(encode(make(Kind::kDeliver)));
   CHECK(deliver->id == 0x0102030405060708ull);
+  const auto counts = decode(encode(make(Kind::kCountIs)));
+  CHECK(counts->number == 7);
+  CHECK(counts->kyber_count == 9);
   const auto welcome = decode(encode(make(Kind::kWelcome)));
   CHECK(welcome->number == 7);
   CHECK(welcome->idle_seconds == 120);

@@ -259,7 +259,9 @@ class Impostor final : public hush::Transport, public hush::KeyDirectory {
   hush::Status publish(const hush::Address&, const hush::PublishedKeys&) override {
     return hush::ok_status();
   }
-  hush::Result<std::uint32_t> available_pre_keys(const hush::Address&) override { return 100; }
+  hush::Result<hush::AvailablePreKeys> available_pre_keys(const hush::Address&) override {
+    return hush::AvailablePreKeys{100, 100};
+  }
   hush::Result<hush::PreKeyBundle> fetch(const hush::Address& remote) override {
     Message m;
     m.kind = Kind::kFetch;

@@ -311,7 +311,7 @@ TEST_CASE("a replayed prekey message through the Messenger decrypts once",
   REQUIRE(carol.messenger.maintain_keys());
   auto tablet = link_new_device(alice, 1054, net);
   // The relay drains bob's one-time prekeys, so alice's first message uses none.
-  while (*net.available_pre_keys(bob.address()) > 0)
+  while (net.available_pre_keys(bob.address())->one_time > 0)
     REQUIRE(net.fetch(bob.address()));
   send_ok(alice, "bob", "first");
   const Bytes envelope = take(net, bob.address());
@@ -715,9 +715,9 @@ TEST_CASE("a message withheld across a reset decrypts but does not undo the rese
   CHECK(read(alice, withheld) == "withheld");
   CHECK_FALSE(session_info(*alice.party.store, bob.address())->exists);
   // The next send fetches a new bundle: the reset stands.
-  const auto available = *net.available_pre_keys(bob.address());
+  const auto available = net.available_pre_keys(bob.address())->one_time;
   send_ok(alice, "bob", "fresh");
-  CHECK(*net.available_pre_keys(bob.address()) == available - 1);
+  CHECK(net.available_pre_keys(bob.address())->one_time == available - 1);
   CHECK(read(bob, take(net, bob.address())) == "fresh");
 }
 
@@ -777,7 +777,7 @@ TEST_CASE("one-time prekeys of a failed publish are published later, once each",
   CHECK(bob.party.store->pre_key_ids()->size() == 10);
   net.publish_down = false;
   REQUIRE(bob.messenger.maintain_keys());
-  CHECK(*net.available_pre_keys(bob.address()) == 10);
+  CHECK(net.available_pre_keys(bob.address())->one_time == 10);
   // A publish whose answer was lost is repeated; the directory takes it idempotently.
   auto ids = bob.party.store->pre_key_ids();
   for (PreKeyId id : *ids) {
@@ -786,7 +786,7 @@ TEST_CASE("one-time prekeys of a failed publish are published later, once each",
     REQUIRE(bob.party.store->store_pre_key(**r));
   }
   REQUIRE(bob.messenger.maintain_keys());
-  CHECK(*net.available_pre_keys(bob.address()) == 10);
+  CHECK(net.available_pre_keys(bob.address())->one_time == 10);
 }
 
 TEST_CASE("two processes sharing a store rotate the signed prekey once",
@@ -806,7 +806,7 @@ TEST_CASE("two processes sharing a store rotate the signed prekey once",
       keys_published[to_uint(keys.signed_pre_key_id)].insert(to_hex(keys.signed_pre_key.u()));
       return net.publish(self, keys);
     }
-    Result<std::uint32_t> available_pre_keys(const Address& self) override {
+    Result<AvailablePreKeys> available_pre_keys(const Address& self) override {
       std::lock_guard lock(mutex);
       return net.available_pre_keys(self);
     }

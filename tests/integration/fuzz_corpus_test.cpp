@@ -625,6 +625,25 @@ void write_v4(CorpusWriter& w) {
                             KyberPreKeyId{1});
   REQUIRE(bundle);
   w.write("bundle_wire", "bob-v4-kyber", 0, bundle->serialize());
+  // What a device publishes since the Messenger speaks version 4: a one-time and a last-resort
+  // Kyber prekey with the rest.
+  {
+    auto last_resort = generate_kyber_pre_key(bob->ctx, *identity, KyberPreKeyId{2}, true);
+    REQUIRE(last_resort);
+    PublishedKeys keys;
+    keys.registration_id = bundle->registration_id;
+    keys.device_id = bundle->device_id;
+    keys.identity_key = bundle->identity_key;
+    keys.signed_pre_key_id = bundle->signed_pre_key_id;
+    keys.signed_pre_key = bundle->signed_pre_key;
+    keys.signed_pre_key_signature = bundle->signed_pre_key_signature;
+    keys.pre_keys.emplace_back(*bundle->pre_key_id, *bundle->pre_key);
+    keys.kyber_pre_keys.push_back(
+        SignedKyberPreKey{kyber->id, kyber->public_key, kyber->signature});
+    keys.last_resort_kyber_pre_key =
+        SignedKyberPreKey{last_resort->id, last_resort->public_key, last_resort->signature};
+    w.write("bundle_wire", "bob-published-v4", 1, keys.serialize());
+  }
   REQUIRE(process_prekey_bundle(alice->ctx, *alice->store, bob->address, *bundle));
   EncryptOptions eo;
   eo.local_address = alice->address;

@@ -948,6 +948,8 @@ TEST_CASE("groups: a group of 1000 people", "[groups]") {
   REQUIRE(alice->messenger.maintain_keys());
   MessengerOptions few;
   few.pre_key_batch = 1;
+  few.kyber_pre_key_batch = 1;  // (an ML-KEM key generation each: 100 for 999 people is slow)
+  few.kyber_pre_key_low_water = 1;
   std::vector<std::unique_ptr<User>> people;
   std::vector<std::string> names;
   for (std::size_t i = 1; i < kMaxGroupMembers; ++i) {

@@ -20,7 +20,11 @@ Status LoopbackNetwork::publish(const Address& self, const PublishedKeys& keys) 
   if (!parsed) return parsed.error();
   Entry& e = directory_[self];
   // Another identity under this address (a reinstall): the old one's prekeys are useless.
-  if (e.keys.identity_key.u() != parsed->identity_key.u()) e.pre_keys.clear();
+  if (e.keys.identity_key.u() != parsed->identity_key.u()) {
+    e.pre_keys.clear();
+    e.kyber_pre_keys.clear();
+    e.keys.last_resort_kyber_pre_key.reset();
+  }
   // Idempotent per prekey id (KeyDirectory::publish): a repeated id replaces, never adds.
   for (const auto& k : parsed->pre_keys) {
     auto same = std::find_if(e.pre_keys.begin(), e.pre_keys.end(),
@@ -30,17 +34,31 @@ Status LoopbackNetwork::publish(const Address& self, const PublishedKeys& keys) 
     else
       e.pre_keys.push_back(k);
   }
+  for (auto& k : parsed->kyber_pre_keys) {
+    auto same = std::find_if(e.kyber_pre_keys.begin(), e.kyber_pre_keys.end(),
+                             [&](const auto& held) { return held.id == k.id; });
+    if (same != e.kyber_pre_keys.end())
+      *same = k;
+    else
+      e.kyber_pre_keys.push_back(k);
+  }
   traffic_.push_back(keys.serialize());
   parsed->pre_keys.clear();
+  parsed->kyber_pre_keys.clear();
+  // Absent: the device published no Kyber prekeys this time; the one held stays.
+  if (!parsed->last_resort_kyber_pre_key)
+    parsed->last_resort_kyber_pre_key = e.keys.last_resort_kyber_pre_key;
   e.keys = *parsed;
   ++publishes;
   return ok_status();
 }
 
-Result<std::uint32_t> LoopbackNetwork::available_pre_keys(const Address& self) {
+Result<AvailablePreKeys> LoopbackNetwork::available_pre_keys(const Address& self) {
   if (down) return Error(Errc::kTransportFailure, "loopback: down");
   auto it = directory_.find(self);
-  return it == directory_.end() ? 0u : static_cast<std::uint32_t>(it->second.pre_keys.size());
+  if (it == directory_.end()) return AvailablePreKeys{};
+  return AvailablePreKeys{static_cast<std::uint32_t>(it->second.pre_keys.size()),
+                          static_cast<std::uint32_t>(it->second.kyber_pre_keys.size())};
 }
 
 Result<PreKeyBundle> LoopbackNetwork::fetch(const Address& remote) {
@@ -55,7 +73,12 @@ Result<PreKeyBundle> LoopbackNetwork::fetch(const Address& remote) {
     otk = it->second.pre_keys.front();
     it->second.pre_keys.pop_front();
   }
-  return PreKeyBundle::parse(it->second.keys.bundle(otk).serialize());
+  std::optional<SignedKyberPreKey> kyber = it->second.keys.last_resort_kyber_pre_key;
+  if (!it->second.kyber_pre_keys.empty()) {
+    kyber = it->second.kyber_pre_keys.front();
+    it->second.kyber_pre_keys.pop_front();
+  }
+  return PreKeyBundle::parse(it->second.keys.bundle(otk, kyber).serialize());
 }
 
 Status LoopbackNetwork::publish_device_list(std::string_view name, ByteView signed_list) {

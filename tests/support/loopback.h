@@ -1,5 +1,6 @@
 // hush tests: an in-process "server": a Transport that queues envelopes per recipient, and a
-// KeyDirectory that keeps published keys and hands out one one-time prekey per fetch. Tests can
+// KeyDirectory that keeps published keys and hands out one one-time prekey and one one-time Kyber
+// prekey (else the last-resort one) per fetch. Tests can
 // drop, duplicate and reorder envelopes, and make the directory lie (a man in the middle).
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <hush/hush.h>
 
@@ -28,7 +30,7 @@ class LoopbackNetwork final : public KeyDirectory {
 
   // KeyDirectory
   Status publish(const Address& self, const PublishedKeys& keys) override;
-  Result<std::uint32_t> available_pre_keys(const Address& self) override;
+  Result<AvailablePreKeys> available_pre_keys(const Address& self) override;
   Result<PreKeyBundle> fetch(const Address& remote) override;
   /// Holds a person's signed list if it parses and its version is higher than the one held, or it
   /// is signed by another identity (a re-registration: this server lets anyone take a name over,
@@ -66,11 +68,20 @@ class LoopbackNetwork final : public KeyDirectory {
     auto it = directory_.find(self);
     return it == directory_.end() ? nullptr : &it->second.keys;
   }
+  /// The ids of the one-time Kyber prekeys held for `self`, in the order they are handed out.
+  std::vector<KyberPreKeyId> kyber_pre_key_ids(const Address& self) const {
+    std::vector<KyberPreKeyId> out;
+    if (auto it = directory_.find(self); it != directory_.end())
+      for (const auto& k : it->second.kyber_pre_keys)
+        out.push_back(k.id);
+    return out;
+  }
 
  private:
   struct Entry {
     PublishedKeys keys;
     std::deque<std::pair<PreKeyId, PublicKey>> pre_keys;
+    std::deque<SignedKyberPreKey> kyber_pre_keys;
   };
   std::map<Address, Entry> directory_;
   std::map<Address, std::deque<Bytes>> queues_;

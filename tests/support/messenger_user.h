@@ -16,10 +16,14 @@ namespace hush::test {
 
 /// The options test devices use unless a test says otherwise: the library's defaults, without
 /// delivery receipts (most tests count the envelopes a scenario sends; receipts are tested with
-/// groups, in groups_messenger_test.cpp, where every device sends them).
+/// groups, in groups_messenger_test.cpp, where every device sends them), and with few one-time
+/// Kyber prekeys (each is an ML-KEM key generation: 100 per device would slow the suite; the
+/// replenishment is tested with its own numbers in messenger_v4_test.cpp).
 inline MessengerOptions test_options() {
   MessengerOptions o;
   o.delivery_receipts = false;
+  o.kyber_pre_key_low_water = 2;
+  o.kyber_pre_key_batch = 4;
   return o;
 }
 

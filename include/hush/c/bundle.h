@@ -63,7 +63,7 @@ typedef struct hush_published_keys hush_published_keys;
 /// Parses what a device published through the directory's publish callback (untrusted input).
 /// Stores `*out` (free it with hush_published_keys_free). Errors: HUSH_ERR_LIMIT_EXCEEDED,
 /// HUSH_ERR_INVALID_PROTOBUF, HUSH_ERR_INVALID_MESSAGE, HUSH_ERR_INVALID_KEY,
-/// HUSH_ERR_INVALID_SIGNATURE, HUSH_ERR_NULL_ARGUMENT.
+/// HUSH_ERR_INVALID_KEM_KEY (a Kyber prekey), HUSH_ERR_INVALID_SIGNATURE, HUSH_ERR_NULL_ARGUMENT.
 HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_published_keys_parse(const uint8_t* data,
                                                                    size_t data_len,
                                                                    hush_published_keys** out,
@@ -94,6 +94,41 @@ hush_published_keys_pre_key(const hush_published_keys* keys, size_t index, uint3
 HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_published_keys_bundle(
     const hush_published_keys* keys, uint32_t pre_key_id, const uint8_t* pre_key,
     size_t pre_key_len, hush_bytes** out, hush_error* error);
+
+/// The size of a signed Kyber prekey as the hush_published_keys_*kyber* functions write and
+/// hush_published_keys_bundle_v2 reads it: the serialized Kyber public key (1569 bytes) followed by
+/// the identity key's signature over it (64 bytes). A directory keeps these bytes as they are.
+#define HUSH_SIGNED_KYBER_PRE_KEY_SIZE 1633
+
+/// How many one-time Kyber prekeys `keys` carries (0 for NULL; HUSH_C_1.2). A directory adds them
+/// to those it holds for the device, replacing one with the same id (a repeated publish).
+HUSH_C_API size_t hush_published_keys_kyber_pre_key_count(const hush_published_keys* keys);
+
+/// The one-time Kyber prekey number `index` (0 .. count-1) of `keys` (HUSH_C_1.2): its id in `*id`
+/// and the signed key (HUSH_SIGNED_KYBER_PRE_KEY_SIZE bytes) in `out`. Errors:
+/// HUSH_ERR_INVALID_ARGUMENT (index out of range), HUSH_ERR_BUFFER_TOO_SMALL (size needed in
+/// `*out_len`), HUSH_ERR_NULL_ARGUMENT.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status
+hush_published_keys_kyber_pre_key(const hush_published_keys* keys, size_t index, uint32_t* id,
+                                  uint8_t* out, size_t out_cap, size_t* out_len, hush_error* error);
+
+/// The last-resort Kyber prekey of `keys` (HUSH_C_1.2): its id in `*id` and the signed key
+/// (HUSH_SIGNED_KYBER_PRE_KEY_SIZE bytes) in `out`; when `keys` carries none (keep the one held),
+/// HUSH_OK with `*id` and `*out_len` 0. Errors: HUSH_ERR_BUFFER_TOO_SMALL (size needed in
+/// `*out_len`), HUSH_ERR_NULL_ARGUMENT.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_published_keys_last_resort_kyber_pre_key(
+    const hush_published_keys* keys, uint32_t* id, uint8_t* out, size_t out_cap, size_t* out_len,
+    hush_error* error);
+
+/// As hush_published_keys_bundle, with a signed Kyber prekey (HUSH_C_1.2): `kyber_pre_key_id` and
+/// `kyber_pre_key` (HUSH_SIGNED_KYBER_PRE_KEY_SIZE bytes, as the functions above wrote it) from
+/// this or an earlier publish of the same device, or none (`kyber_pre_key` NULL and
+/// `kyber_pre_key_len` 0: a version-3 bundle). Errors: HUSH_ERR_INVALID_KEY (a malformed prekey),
+/// HUSH_ERR_INVALID_KEM_KEY (a malformed Kyber prekey), HUSH_ERR_NULL_ARGUMENT.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_published_keys_bundle_v2(
+    const hush_published_keys* keys, uint32_t pre_key_id, const uint8_t* pre_key,
+    size_t pre_key_len, uint32_t kyber_pre_key_id, const uint8_t* kyber_pre_key,
+    size_t kyber_pre_key_len, hush_bytes** out, hush_error* error);
 
 /// Frees `keys`; NULL is ignored.
 HUSH_C_API void hush_published_keys_free(hush_published_keys* keys);

@@ -48,10 +48,10 @@ extern "C" {
 #define HUSH_C_MUST_CHECK
 #endif
 
-/// The version of the C ABI these headers describe (symbol versions HUSH_C_1.0 and HUSH_C_1.1).
+/// The version of the C ABI these headers describe (symbol versions HUSH_C_1.0 to HUSH_C_1.2).
 #define HUSH_C_ABI_VERSION_MAJOR 1
 /// The minor version of the C ABI (additions only; see docs/c-api.md).
-#define HUSH_C_ABI_VERSION_MINOR 1
+#define HUSH_C_ABI_VERSION_MINOR 2
 
 /// What a call did. Values 1 to 35 are the library's error codes (hush::Errc, with the same
 /// numbers and names); values from 100 are errors of the C boundary itself. Values are stable:

@@ -20,11 +20,14 @@
 /// the C++ API yet; they will be added as new functions when it has them.
 ///
 /// ABI stability: every C symbol carries the symbol version of the release that added it:
-/// HUSH_C_1.0, or HUSH_C_1.1 for the functions of group.h and sframe.h.
+/// HUSH_C_1.0, HUSH_C_1.1 for the functions of group.h and sframe.h, or HUSH_C_1.2 for Kyber
+/// prekeys in directories and the messenger (hush_key_directory_v2, hush_messenger_new_v2, the
+/// hush_published_keys_*kyber* functions, hush_session_version).
 /// Within HUSH_C_1.x, functions and enum values are only added (in a new version node, HUSH_C_1.1
 /// and so on), never changed or removed, and the layouts of hush_error, hush_address,
-/// hush_transport and hush_key_directory stay as they are; a change that breaks a program built
-/// against an earlier 1.x is a new major version (HUSH_C_2.0). docs/c-api.md has the details.
+/// hush_transport, hush_key_directory and hush_key_directory_v2 stay as they are; a change that
+/// breaks a program built against an earlier 1.x is a new major version (HUSH_C_2.0). docs/c-api.md
+/// has the details.
 ///
 /// Thread-safety: each header says what may be shared; the library has no global mutable state.
 #ifndef HUSH_C_HUSH_H

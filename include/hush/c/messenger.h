@@ -85,6 +85,44 @@ typedef struct hush_key_directory {
                            size_t out_cap, size_t* out_len);
 } hush_key_directory;
 
+/// The key directory with Kyber prekeys (HUSH_C_1.2; use it with hush_messenger_new_v2): as
+/// hush_key_directory, and it also keeps the signed Kyber prekeys a device publishes
+/// (hush_published_keys_kyber_pre_key, hush_published_keys_last_resort_kyber_pre_key) and puts
+/// one in every bundle it hands out (hush_published_keys_bundle_v2), so that hush users get
+/// post-quantum (Signal v4) sessions. Copied by hush_messenger_new_v2; `user_data` must outlive
+/// the messenger. Every callback is required. The layout is part of the ABI.
+typedef struct hush_key_directory_v2 {
+  /// Passed as the first argument of every callback.
+  void* user_data;
+  /// Records what `self` published (`keys`, `keys_len` bytes; parse it with
+  /// hush_published_keys_parse): replaces its identity, its signed prekey and, when the keys carry
+  /// one, its last-resort Kyber prekey; adds its one-time prekeys and one-time Kyber prekeys (one
+  /// with an id already held replaces it). Returns OK or FAILED.
+  int (*publish)(void* user_data, const hush_address* self, const uint8_t* keys, size_t keys_len);
+  /// Stores in `*one_time` how many one-time prekeys and in `*kyber_one_time` how many one-time
+  /// Kyber prekeys of `self` the directory still holds (0 and 0 if it knows none). Returns OK or
+  /// FAILED.
+  int (*available_pre_keys)(void* user_data, const hush_address* self, uint32_t* one_time,
+                            uint32_t* kyber_one_time);
+  /// Writes a bundle for `remote` (hush_published_keys_bundle_v2), consuming one of its one-time
+  /// prekeys if any is left and one of its one-time Kyber prekeys if any is left (else carrying its
+  /// last-resort Kyber prekey, not consumed), to `out` (capacity `out_cap`,
+  /// HUSH_MAX_BUNDLE_BYTES) and its size to `*out_len`. Returns OK, NOT_FOUND (no keys for
+  /// `remote`) or FAILED.
+  int (*fetch_bundle)(void* user_data, const hush_address* remote, uint8_t* out, size_t out_cap,
+                      size_t* out_len);
+  /// As hush_key_directory's publish_device_list.
+  int (*publish_device_list)(void* user_data, const char* name, size_t name_len,
+                             const uint8_t* list, size_t list_len);
+  /// As hush_key_directory's fetch_device_list.
+  int (*fetch_device_list)(void* user_data, const char* name, size_t name_len, uint8_t* out,
+                           size_t out_cap, size_t* out_len);
+} hush_key_directory_v2;
+
+/// hush_messenger_new_v2 flag: post-quantum sessions only. A device whose bundle has no Kyber
+/// prekey, or a version-3 message, is refused with HUSH_ERR_POST_QUANTUM_REQUIRED.
+#define HUSH_MESSENGER_REQUIRE_POST_QUANTUM 1u
+
 /// Opaque: a messenger for one device of ours.
 typedef struct hush_messenger hush_messenger;
 
@@ -100,6 +138,19 @@ HUSH_C_API HUSH_C_MUST_CHECK hush_status
 hush_messenger_new(const hush_context* context, hush_store* store, const hush_transport* transport,
                    const hush_key_directory* directory, const hush_address* self,
                    hush_messenger** out, hush_error* error);
+
+/// As hush_messenger_new, with a key directory that serves Kyber prekeys (HUSH_C_1.2): the
+/// messenger publishes one-time and last-resort Kyber prekeys (replenished and rotated by
+/// hush_messenger_maintain_keys), so that two hush users get post-quantum (Signal v4) sessions;
+/// a person we had one with is never moved back to version 3 by the directory. `flags` is 0 or
+/// HUSH_MESSENGER_REQUIRE_POST_QUANTUM. (With hush_messenger_new, a directory of the 1.0 layout
+/// cannot report one-time Kyber prekeys: the messenger makes none, and publishes only its
+/// last-resort one, which such a directory may ignore.) Errors: as hush_messenger_new, and
+/// HUSH_ERR_INVALID_ARGUMENT for an unknown flag.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_messenger_new_v2(
+    const hush_context* context, hush_store* store, const hush_transport* transport,
+    const hush_key_directory_v2* directory, const hush_address* self, uint32_t flags,
+    hush_messenger** out, hush_error* error);
 
 /// Publishes our keys as needed (everything the first time; new one-time prekeys when the
 /// directory runs low; a new signed prekey when due) and, for device 1 of a new person, the first

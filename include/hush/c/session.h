@@ -77,6 +77,13 @@ HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_session_exists(hush_store* store,
                                                              const hush_address* remote,
                                                              int* exists, hush_error* error);
 
+/// Stores the protocol version of the current session with `remote` in `*version` (HUSH_C_1.2): 3
+/// (X3DH), 4 (post-quantum: PQXDH and SPQR), or 0 without one. Errors: HUSH_ERR_STORE_FAILURE,
+/// HUSH_ERR_CORRUPT_STATE, HUSH_ERR_NULL_ARGUMENT.
+HUSH_C_API HUSH_C_MUST_CHECK hush_status hush_session_version(hush_store* store,
+                                                              const hush_address* remote,
+                                                              uint32_t* version, hush_error* error);
+
 /// Trusts `identity_key` (HUSH_PUBLIC_KEY_SIZE bytes) for the person `name` (`name_len` bytes),
 /// for example after the user compared a changed safety number, and closes the sessions made with
 /// another identity (the next send needs a new bundle). Errors: HUSH_ERR_INVALID_KEY,
