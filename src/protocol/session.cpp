@@ -211,16 +211,7 @@ Result<Trial> try_states(internal::crypto::Crypto& crypto, RandomSource& random,
                    i < 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(i))};
     }
     const Errc code = plan.error().code();
-    // A version-4 state salts the message key with its SPQR chain's key for the message's SPQR
-    // index, which another session's message (simultaneous initiation: both sides started one)
-    // may name although this state used that index already: "already taken" from a state that
-    // could not check the MAC may be the wrong state too. (A real duplicate still ends as
-    // kDuplicateMessage: the state holding its chain is tried first, and the first error is the
-    // one returned.)
-    const bool spqr_wrong_state =
-        code == Errc::kDuplicateMessage && state.version == kPqProtocolVersion;
-    if (code != Errc::kInvalidMessage && code != Errc::kTooFarInFuture && !spqr_wrong_state)
-      return plan.error();
+    if (code != Errc::kInvalidMessage && code != Errc::kTooFarInFuture) return plan.error();
     if (!first_error) first_error = plan.error();
   }
   if (first_error) return *first_error;
