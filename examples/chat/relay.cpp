@@ -382,11 +382,22 @@ class Relay {
 
   // ---- calls: the UDP media switch (sfu.h) ----
 
-  // Call media: UDP on the TCP port's number.
+  // Call media: UDP on the TCP port's number. If another program holds that UDP port (with
+  // --port 0 the TCP port is free, the UDP one need not be), the relay serves everything but
+  // call media, and says so.
   void listen_udp(std::uint16_t port) {
     const asio::ip::udp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-    udp_.open(endpoint.protocol());
-    udp_.bind(endpoint);
+    asio::error_code ec;
+    udp_.open(endpoint.protocol(), ec);
+    if (!ec) udp_.bind(endpoint, ec);
+    if (ec) {
+      // (Said after the "listening" line, which comes first.)
+      udp_problem_ =
+          "relay: no call media: cannot listen on UDP 127.0.0.1:" + std::to_string(port) + ": " +
+          ec.message();
+      udp_.close(ec);
+      return;
+    }
     if (!options_.capture_udp.empty()) {
       capture_.reset(std::fopen(options_.capture_udp.c_str(), "ab"));
       if (!capture_) usage_error("cannot open --capture-udp " + options_.capture_udp);
@@ -423,6 +434,8 @@ class Relay {
   }
 
   CallSwitch& call_switch() { return switch_; }
+  // Why there is no call media, if there is none.
+  const std::string& udp_problem() const { return udp_problem_; }
 
   void stop() {
     asio::error_code ignored;
@@ -667,6 +680,7 @@ class Relay {
   std::array<std::uint8_t, kMaxDatagramBytes + 1> datagram_{};  // one more: too long is seen
   asio::ip::udp::endpoint udp_from_;
   std::vector<Endpoint> targets_;
+  std::string udp_problem_;
   struct FileCloser {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
@@ -1251,6 +1265,7 @@ int run(int argc, char** argv) {
     return 1;
   }
   log_line("listening 127.0.0.1:" + std::to_string(port));
+  if (!relay.udp_problem().empty()) log_line(relay.udp_problem());
   for (const std::string& h : options.impersonate)
     relay.prepare_impostor(h);
   asio::signal_set signals(io, SIGINT, SIGTERM);
