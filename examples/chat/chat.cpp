@@ -82,13 +82,17 @@
 //   ✓✓ delivered: "TEXT" to PEER | ✓✓ read: "TEXT" by PEER  (" in #GROUP" for group messages)
 //   * [#GROUP] alice added carol | removed carol | carol left | ... (group changes, in words)
 //   * file from PEER: "NAME" (N bytes) saved as DIR/files/NAME   (received files)
+//   * calling NAME... | * call from PEER rings: /answer or /hangup | * PEER rings
+//   * call connected[ (PEER answered)] | * media flowing (...) through the relay
+//   * the call from NAME was answered on another device: stopped ringing
+//   * call with NAME ended|hung up|declined[: sent N audio and M video frames, received ...]
 // Exit status: 0; 1 usage, start-up or connection error (also: the relay no longer accepts this
 // device); 2 a scripted command failed (the script went on); 3 a /wait timed out.
 //
 // Files: chat.cpp (this: commands, deliveries, linking, the Messenger's transport and directory),
 // held.{h,cpp} (held messages), net.{h,cpp} (the I/O thread, keepalive pings),
 // terminal.{h,cpp} (line editing, output), frame.{h,cpp} (wire), connection.{h,cpp} (framed Asio
-// connection).
+// connection), media.{h,cpp} (a call's voice and video over UDP).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>

@@ -47,6 +47,11 @@
 // tokens are in it, so they can act as any device at this relay, though not read or forge
 // messages); and everything TLS would give (on 127.0.0.1 only).
 //
+// Calls: the relay is also the calls' SFU (sfu.h): on UDP at the TCP port's number it forwards
+// each media datagram of a call to the call's other devices that joined it, with a token each got
+// over its TCP connection (CALL_JOIN). The media are SFrame frames under keys that travel only
+// inside envelopes: it forwards what it cannot read. --capture-udp FILE records what it forwards.
+//
 // --impersonate HANDLE makes the relay a man in the middle for that handle: whoever fetches
 // HANDLE's bundle or device list (except HANDLE itself) gets the relay's own keys, and a list
 // signed by them, instead.
