@@ -24,6 +24,7 @@
 
 #include <hush/random.h>
 
+#include "media_signal.h"
 #include "sfu.h"
 
 namespace hush_chat {
@@ -61,15 +62,12 @@ std::array<std::uint8_t, 9> metadata(char kind, std::uint32_t stream, std::uint3
   return m;
 }
 
-// The test pattern: a diagonal gradient with a bright square moving across it, in colour.
+// The test pattern (signal.h), with colour gradients.
 void pattern(vpx_image_t& img, int frame) {
-  const int sx = (frame * 3) % (kVideoWidth - 24), sy = (frame * 2) % (kVideoHeight - 24);
   for (int r = 0; r < kVideoHeight; ++r)
-    for (int c = 0; c < kVideoWidth; ++c) {
-      const bool square = c >= sx && c < sx + 24 && r >= sy && r < sy + 24;
+    for (int c = 0; c < kVideoWidth; ++c)
       img.planes[VPX_PLANE_Y][r * img.stride[VPX_PLANE_Y] + c] =
-          static_cast<std::uint8_t>(square ? 235 : 16 + (c + r + frame) % 200);
-    }
+          pattern_luma(frame, r, c, kVideoWidth, kVideoHeight);
   for (int r = 0; r < kVideoHeight / 2; ++r)
     for (int c = 0; c < kVideoWidth / 2; ++c) {
       img.planes[VPX_PLANE_U][r * img.stride[VPX_PLANE_U] + c] = static_cast<std::uint8_t>(64 + c);
@@ -210,19 +208,7 @@ Pcm speech_like(double seconds, unsigned voice) {
 }
 
 double correlation(const Pcm& sent, const Pcm& received, int max_lag) {
-  double best = -1;
-  for (int lag = 0; lag <= max_lag; ++lag) {
-    double xy = 0, xx = 0, yy = 0;
-    const auto l = static_cast<std::size_t>(lag);
-    for (std::size_t i = 0; i + l < received.size() && i < sent.size(); ++i) {
-      const double a = sent[i], b = received[i + l];
-      xy += a * b;
-      xx += a * a;
-      yy += b * b;
-    }
-    if (xx > 0 && yy > 0) best = std::max(best, xy / std::sqrt(xx * yy));
-  }
-  return best;
+  return best_correlation<std::int16_t>(sent, received, max_lag);
 }
 
 std::unique_ptr<MediaSession> MediaSession::start(MediaConfig config, std::string& why) {
