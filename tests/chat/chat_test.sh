@@ -69,7 +69,7 @@
 #                 over its limit); unknown group or person, missing or too large file, non-admin
 #                 change: clear errors; dave added reads from then on only; bob leaves
 #   calls         alice calls bob, who has two devices: both ring, the tablet answers and the
-#                 laptop stops ringing; 2 s of Opus voice and VP8 video both ways through the
+#                 laptop stops ringing; 3 s of Opus voice and VP8 video both ways through the
 #                 relay's UDP switch; none of the encoder outputs is in the relay's capture of
 #                 what it forwarded (hush-callcheck capture), each side's decoded audio matches
 #                 what the other sent (hush-callcheck audio), video frames decode; wrong commands
@@ -1559,7 +1559,7 @@ END
 /answer
 END
   local laptop_pid=$BG_PID
-  chat alice alice 2 --call-seconds 2 <<END
+  chat alice alice 2 --call-seconds 3 <<END
 /answer
 /call nobody-here
 /call bob
