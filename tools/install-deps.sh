@@ -2,15 +2,15 @@
 # Installs the Debian 12 packages hush needs that are missing (run as root; uses apt-get).
 #   tools/install-deps.sh           what building the library and examples needs (the chat
 #                                   example needs standalone Asio, header-only: libasio-dev,
-#                                   and libqrencode-dev for link codes as QR codes; hush-cli
+#                                   and libqrencode-dev for link codes as QR codes, libopus-dev
+#                                   and libvpx-dev for calls' voice and video; hush-cli
 #                                   needs nlohmann-json3-dev, header-only, for its JSON)
 #   tools/install-deps.sh --test    also what the test suite needs (Catch2, Doxygen for the API
 #                                   reference and its test, spdlog for the tests
 #                                   of the opt-in spdlog adapter, clang-format, clang
 #                                   with libFuzzer for the fuzz targets, and the peer library
 #                                   libsignal-protocol-c for interop tests only, valgrind for
-#                                   the constant-time check, libopus and libvpx for the call
-#                                   media test only), and the Node peer: Debian's nodejs
+#                                   the constant-time check), and the Node peer: Debian's nodejs
 #                                   and npm if there is no node/npm, then `npm ci` in tests/node
 #                                   (@signalapp/libsignal-client 0.103.0 from the lockfile, for
 #                                   interop tests only)
@@ -19,12 +19,12 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libssl-dev libsodium-dev libprotobuf-dev protobuf-compiler
-          libsqlite3-dev libasio-dev libqrencode-dev nlohmann-json3-dev)
+          libsqlite3-dev libasio-dev libqrencode-dev nlohmann-json3-dev libopus-dev libvpx-dev)
 case "${1:-}" in
   "") ;;
   --test)
     packages+=(catch2 doxygen libspdlog-dev libsignal-protocol-c-dev clang-format clang
-               libclang-rt-14-dev valgrind libopus-dev libvpx-dev)
+               libclang-rt-14-dev valgrind)
     # A node and npm already on the machine (node 20 here) are used as they are.
     command -v node >/dev/null || packages+=(nodejs)
     command -v npm >/dev/null || packages+=(npm)

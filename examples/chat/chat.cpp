@@ -89,13 +89,17 @@
 //   * file from PEER: "NAME" (N bytes) saved as DIR/files/NAME   (received files)
 //   * file from PEER: "NAME" (N bytes) not fetched: larger than ... (--max-file-bytes); /save ID
 //     fetches it                      (a file over the cap: it waits for /save ID)
+//   * calling NAME... | * call from PEER rings: /answer or /hangup | * PEER rings
+//   * call connected[ (PEER answered)] | * media flowing (...) through the relay
+//   * the call from NAME was answered on another device: stopped ringing
+//   * call with NAME ended|hung up|declined[: sent N audio and M video frames, received ...]
 // Exit status: 0; 1 usage, start-up or connection error (also: the relay no longer accepts this
 // device); 2 a scripted command failed (the script went on); 3 a /wait timed out.
 //
 // Files: chat.cpp (this: commands, deliveries, linking, the Messenger's transport and directory),
 // held.{h,cpp} (held messages), net.{h,cpp} (the I/O thread, keepalive pings),
 // terminal.{h,cpp} (line editing, output), frame.{h,cpp} (wire), connection.{h,cpp} (framed Asio
-// connection).
+// connection), media.{h,cpp} (a call's voice and video over UDP).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -126,6 +130,7 @@
 
 #include "frame.h"
 #include "held.h"
+#include "media.h"
 #include "net.h"
 #include "terminal.h"
 
@@ -169,6 +174,10 @@ shows on all.
                      and fetched by /save ID
   --files-quota N    DIR/files/ holds at most N bytes (default 4294967296, 4 GiB): a file that
                      would go beyond waits for /save ID (after you made room)
+  --call-audio FILE  the voice our calls send: a WAV file of 16-bit PCM at 48 kHz (looped);
+                     default a generated speech-like signal. (There is no microphone or camera:
+                     video is a generated test pattern.)
+  --call-seconds N   hang up a call N seconds after it connected (default: when /hangup)
 
 environment:
   HUSH_CHAT_STORAGE_KEY  64 hex digits (a 32-byte key): DIR/hush.db is created sealed with it,
@@ -211,6 +220,15 @@ commands:
                      same ciphertext) is not fetched again
   /save [ID]         fetch and save the received file ID (one over --max-file-bytes or the
                      quota, or one whose download failed); without ID: list those waiting
+  /call NAME         call NAME (every device of NAME rings; the first to answer takes the call)
+  /call #GROUP       call the members of GROUP
+  /answer            answer the call that rings here (our other devices stop ringing)
+  /hangup            leave the call, or decline the one that rings (the host's hangup ends it)
+                     Calls carry Opus voice and VP8 video (160x120) through the relay over UDP,
+                     encrypted with the call's keys (the relay cannot read them); what arrives
+                     is written to DIR/calls/call-received-NAME-DEVICE.wav and .y4m
+  /wait call ringing|connected|ended [S]   (scripts) wait until a call rings here, is
+                     connected, or has ended (at most S seconds, default 30)
   /reset NAME        forget the sessions with NAME's devices (NAME's identity stays trusted); the
                      next message fetches new bundles. For demonstrations and tests.
   /wait N [S]        (scripts) wait until N messages have arrived since start (at most S
@@ -256,6 +274,8 @@ struct Options {
   // may hold (--files-quota).
   std::uint64_t max_file_bytes = std::uint64_t{100} << 20;
   std::uint64_t files_quota = std::uint64_t{4} << 30;
+  std::string call_audio;          // --call-audio FILE.wav
+  std::uint32_t call_seconds = 0;  // --call-seconds N (0: until /hangup)
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -308,6 +328,15 @@ Options parse_options(int argc, char** argv) {
       if (v.empty() || *end != '\0' || v[0] == '-' || n > (std::uint64_t{1} << 50))
         usage_error(std::string(arg) + ": a number of bytes");
       (arg == "--files-quota" ? o.files_quota : o.max_file_bytes) = n;
+    } else if (arg == "--call-audio") {
+      o.call_audio = value();
+    } else if (arg == "--call-seconds") {
+      const std::string v = value();
+      char* end = nullptr;
+      const long s = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || s < 1 || s > 86400)
+        usage_error("--call-seconds: seconds, from 1 to 86400");
+      o.call_seconds = static_cast<std::uint32_t>(s);
     } else if (arg == "--script") {
       o.script = value();
     } else if (arg == "--timeout") {
@@ -1037,6 +1066,15 @@ class Client {
   bool cmd_devices(const std::string& who);
   bool cmd_unlink(const std::string& device);
   void show_identity_change(const hush::IdentityChangeEvent& change, bool incoming);
+  // Calls (media.h).
+  bool cmd_call(const std::string& who);
+  bool cmd_answer();
+  bool cmd_hangup();
+  bool cmd_wait_call(const std::vector<std::string>& args);
+  void on_call(const hush::CallEvent& e);
+  void handle_call_events();
+  void start_media(const hush::CallId& id);
+  void end_call(const std::string& why);
   void quit();
   // Output.
   void info(const std::string& s) { term_.print("* " + s, Terminal::Style::kInfo); }
@@ -1105,6 +1143,19 @@ class Client {
   // one). Bounded: cleared when it reaches kMaxShownReceipts.
   std::set<std::string> receipts_shown_;
   static constexpr std::size_t kMaxShownReceipts = 10000;
+  // Calls: the one we are in, are calling, or that rings here.
+  struct Call {
+    hush::CallId id{};
+    bool ringing = false;    // it rings here (not answered yet)
+    bool connected = false;  // media flow
+    bool host = false;       // we placed it
+    std::string label;       // who: the caller, or the people called
+    std::unique_ptr<MediaSession> media;
+  };
+  std::optional<Call> call_;
+  std::deque<hush::CallEvent> call_events_;     // reported inside a receive, handled after it
+  std::optional<Clock::time_point> hangup_at_;  // --call-seconds
+  std::uint64_t calls_rung_ = 0, calls_connected_ = 0, calls_ended_ = 0;  // for /wait call
   Clock::time_point next_maintenance_{};
   Clock::time_point next_flush_{};
   std::optional<Clock::time_point> reconnect_at_;
@@ -1357,6 +1408,7 @@ std::vector<hush::Result<Message>> Client::request_all(std::vector<Message> ms) 
           (asked == Kind::kFetchList && reply->kind == Kind::kList) ||
           (asked == Kind::kBlobPut && reply->kind == Kind::kBlobId) ||
           (asked == Kind::kBlobGet && reply->kind == Kind::kBlobData) ||
+          (asked == Kind::kCallJoin && reply->kind == Kind::kCallToken) ||
           ((asked == Kind::kPublish || asked == Kind::kSend || asked == Kind::kPing ||
             asked == Kind::kPublishList || asked == Kind::kAddDevice ||
             asked == Kind::kRemoveDevice || asked == Kind::kLinkPost || asked == Kind::kBlobChunk ||
@@ -1407,6 +1459,7 @@ void Client::handle_event(Event ev) {
   switch (ev.type) {
     case Event::Type::kFrame:
       if (ev.generation == generation_ && connected_) handle_frame(ev.data);
+      handle_call_events();
       return;
     case Event::Type::kClosed:
       if (ev.generation == generation_ && disconnect_handled_ != generation_) {
@@ -1494,12 +1547,17 @@ std::optional<Clock::time_point> Client::next_timer() const {
   std::optional<Clock::time_point> t;
   if (connected_) t = std::min(next_maintenance_, next_flush_);
   if (reconnect_at_) t = t ? std::min(*t, *reconnect_at_) : *reconnect_at_;
+  if (hangup_at_) t = t ? std::min(*t, *hangup_at_) : *hangup_at_;
   return t;
 }
 
 // Reconnects, maintains our keys and flushes the outbox when each is due.
 void Client::run_timers() {
   const auto now = Clock::now();
+  if (hangup_at_ && now >= *hangup_at_) {
+    hangup_at_.reset();
+    if (call_) cmd_hangup();
+  }
   if (reconnect_at_ && now >= *reconnect_at_) {
     reconnect_at_.reset();
     if (!connect_to_relay(false) && !quit_) schedule_reconnect();
@@ -1663,6 +1721,11 @@ bool Client::finish_state(const std::string& path) {
                 (*own)->begin() + static_cast<std::ptrdiff_t>(at + 16), g.begin());
       own_groups_.insert(g);
     }
+  }
+  if (::mkdir((options_.state + "/calls").c_str(), 0700) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "hush-chat: cannot create '%s/calls': %s\n", options_.state.c_str(),
+                 std::strerror(errno));
+    return false;
   }
   if (::mkdir((options_.state + "/files").c_str(), 0700) != 0 && errno != EEXIST) {
     std::fprintf(stderr, "hush-chat: cannot create '%s/files': %s\n", options_.state.c_str(),
@@ -2068,6 +2131,7 @@ hush::ReceiveOptions Client::receive_options() {
   hush::ReceiveOptions o;
   o.on_receipt = [this](const hush::Receipt& r) { on_receipt(r); };
   o.on_group_change = [this](const hush::GroupChangeEvent& e) { on_group_change(e); };
+  o.on_call = [this](const hush::CallEvent& e) { call_events_.push_back(e); };
   return o;
 }
 
@@ -2606,6 +2670,14 @@ void Client::execute(const std::string& raw) {
       ok = cmd_save(arg(1));
     } else if (cmd == "/sync" && words.size() == 1) {
       ok = cmd_sync();
+    } else if (cmd == "/call" && words.size() == 2) {
+      ok = cmd_call(arg(1));
+    } else if (cmd == "/answer" && words.size() == 1) {
+      ok = cmd_answer();
+    } else if (cmd == "/hangup" && words.size() == 1) {
+      ok = cmd_hangup();
+    } else if (cmd == "/wait" && words.size() >= 2 && words[1].rfind("call", 0) == 0) {
+      ok = cmd_wait_call(split_words(line, 5));
     } else if (cmd == "/wait") {
       ok = cmd_wait(split_words(line, 4));
     } else if (cmd == "/link" && words.size() >= 2) {
@@ -3461,7 +3533,232 @@ bool Client::cmd_unlink(const std::string& arg) {
   return true;
 }
 
+// ---- Calls ----
+
+// /call NAME or /call #GROUP: rings every device of the people called.
+bool Client::cmd_call(const std::string& who) {
+  if (call_) {
+    error("already in a call (or one rings here): /hangup first");
+    return false;
+  }
+  std::vector<std::string> people;
+  std::string label;
+  if (!who.empty() && who.front() == '#') {
+    auto id = find_group(who, true);
+    if (!id) return false;
+    auto group = messenger_->group(*id);
+    if (!group) {
+      error("no group " + who);
+      return false;
+    }
+    for (const std::string& m : group->members)
+      if (m != handle_) people.push_back(m);
+    label = group_label(*id);
+  } else {
+    const std::string name = normalize_handle(who);
+    if (!known_person(name, "call")) return false;
+    people.push_back(name);
+    label = name;
+  }
+  if (people.empty()) {
+    error("nobody to call in " + label);
+    return false;
+  }
+  auto id = messenger_->start_call(people, {});
+  if (!id) {
+    error("cannot call " + label + ": " + code_name(id.error()));
+    return false;
+  }
+  call_ = Call{*id, false, false, true, label, nullptr};
+  info("calling " + label + "...");
+  return true;
+}
+
+bool Client::cmd_answer() {
+  if (!call_ || !call_->ringing) {
+    error("no call rings here");
+    return false;
+  }
+  if (auto st = messenger_->answer_call(call_->id, {}); !st) {
+    error("cannot answer: " + code_name(st.error()));
+    return false;
+  }
+  call_->ringing = false;
+  info("answered the call from " + call_->label + "; connecting...");
+  return true;
+}
+
+bool Client::cmd_hangup() {
+  if (!call_) {
+    error("no call to hang up");
+    return false;
+  }
+  if (auto st = messenger_->hangup(call_->id); !st)
+    error("the hangup may not have reached everyone: " + code_name(st.error()));
+  end_call(call_->ringing ? "declined" : "hung up");
+  return true;
+}
+
+// /wait call ringing|connected|ended [S]: (scripts) until that has happened since the start.
+bool Client::cmd_wait_call(const std::vector<std::string>& args) {
+  const std::string what = args.size() >= 3 ? args[2] : std::string();
+  long seconds = 30;
+  if (args.size() == 4) {
+    char* end = nullptr;
+    seconds = std::strtol(args[3].c_str(), &end, 10);
+    if (*end != '\0' || seconds < 1 || seconds > 3600) seconds = -1;
+  }
+  if (args[1] != "call" || (what != "ringing" && what != "connected" && what != "ended") ||
+      args.size() > 4 || seconds < 0) {
+    error("usage: /wait call ringing|connected|ended [SECONDS]");
+    return false;
+  }
+  const auto done = [&] {
+    return what == "ringing"     ? calls_rung_ > 0
+           : what == "connected" ? calls_connected_ > 0
+                                 : calls_ended_ > 0;
+  };
+  const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  while (!done() && !quit_) {
+    const auto timer = next_timer();
+    auto ev = next_event(timer ? std::min(*timer, deadline) : deadline);
+    if (ev) {
+      handle_event(std::move(*ev));
+      continue;
+    }
+    if (Clock::now() < deadline) {
+      run_timers();
+      continue;
+    }
+    error("/wait call " + what + ": timed out after " + std::to_string(seconds) + " s");
+    if (!term_.interactive()) {
+      exit_code_ = 3;
+      quit_ = true;
+    }
+    return false;
+  }
+  return true;
+}
+
+void Client::handle_call_events() {
+  while (!call_events_.empty()) {
+    const hush::CallEvent e = std::move(call_events_.front());
+    call_events_.pop_front();
+    on_call(e);
+  }
+}
+
+void Client::on_call(const hush::CallEvent& e) {
+  const std::string from = device_label(e.from.name, hush::to_uint(e.from.device_id));
+  const bool ours = call_ && call_->id == e.call;
+  switch (e.type) {
+    case hush::CallEventType::kIncoming:
+      if (call_) return;  // (the library answers busy when we are in a call)
+      call_ = Call{e.call, true, false, false, e.from.name, nullptr};
+      ++calls_rung_;
+      info("call from " + from + " rings: /answer or /hangup");
+      return;
+    case hush::CallEventType::kRinging:
+      if (ours) info(from + " rings");
+      return;
+    case hush::CallEventType::kAnswered:
+      if (!ours) return;
+      info(call_->host ? "call connected (" + from + " answered)" : "call connected");
+      if (!call_->connected) start_media(e.call);
+      return;
+    case hush::CallEventType::kAnsweredElsewhere:
+      if (!ours) return;
+      info("the call from " + call_->label + " was answered on another device: stopped ringing");
+      call_.reset();
+      ++calls_ended_;
+      return;
+    case hush::CallEventType::kBusy:
+      if (ours) info(from + " is busy in another call");
+      return;
+    case hush::CallEventType::kMissed:
+      info("missed a call from " + from + " (we are in another call)");
+      return;
+    case hush::CallEventType::kSignal:
+      return;
+    case hush::CallEventType::kParticipants: {
+      if (!ours) return;
+      std::string list;
+      for (const auto& p : e.participants)
+        list += (list.empty() ? "" : ", ") +
+                device_label(p.device.name, hush::to_uint(p.device.device_id));
+      info("in the call: " + list);
+      return;
+    }
+    case hush::CallEventType::kLeft:
+      if (ours) info(from + " left the call");
+      return;
+    case hush::CallEventType::kEnded:
+      if (ours) end_call("ended");
+      return;
+  }
+}
+
+// The call is connected: our media through the relay's switch (a token asked over TCP first).
+void Client::start_media(const hush::CallId& id) {
+  call_->connected = true;
+  ++calls_connected_;
+  Message m;
+  m.kind = Kind::kCallJoin;
+  m.mailbox.assign(id.begin(), id.end());
+  auto reply = request(std::move(m));
+  if (!reply || reply->kind != Kind::kCallToken) {
+    error("the relay gave no media token for the call: " + last_refusal_);
+    return;
+  }
+  MediaConfig config;
+  config.host = options_.host;
+  config.port = options_.port;
+  config.call = id;
+  config.token = reply->body;
+  config.media = messenger_->call_media(id);
+  config.dir = options_.state + "/calls";
+  // Each person's generated voice is their own (by the sum of their handle's bytes: alice's and
+  // bob's differ, which the tests rely on).
+  unsigned sum = 0;
+  for (const char c : handle_)
+    sum += static_cast<unsigned char>(c);
+  config.voice = sum % 8;
+  if (!options_.call_audio.empty()) {
+    std::string why;
+    config.audio = read_wav(options_.call_audio, why);
+    if (config.audio.empty()) error("--call-audio: " + why + "; sending a generated voice");
+  }
+  std::string why;
+  call_->media = MediaSession::start(std::move(config), why);
+  if (!call_->media) {
+    error("no media for the call: " + why);
+    return;
+  }
+  info("media flowing (Opus voice, VP8 video) through the relay");
+  if (options_.call_seconds > 0)
+    hangup_at_ = Clock::now() + std::chrono::seconds(options_.call_seconds);
+}
+
+void Client::end_call(const std::string& why) {
+  if (!call_) return;
+  std::string said = "call with " + call_->label + " " + why;
+  if (call_->media) {
+    call_->media->stop();
+    const MediaStats st = call_->media->stats();
+    said += ": sent " + std::to_string(st.audio_sent) + " audio and " +
+            std::to_string(st.video_sent) + " video frames, received " +
+            std::to_string(st.audio_received) + " audio and " + std::to_string(st.video_received) +
+            " video frames (" + std::to_string(st.refused) + " refused); written to " +
+            options_.state + "/calls/";
+  }
+  info(said);
+  call_.reset();
+  hangup_at_.reset();
+  ++calls_ended_;
+}
+
 void Client::quit() {
+  if (call_) cmd_hangup();
   if (!connected_) return;
   // Write what is queued (acknowledgements), then wait for the relay to close its side.
   net_.close(generation_, true);

@@ -2,8 +2,10 @@
 # The chat demo: a relay, two scripted clients (alice and bob) that talk both ways through it in
 # post-quantum Signal v4 sessions, each side's safety number, alice linking a second device
 # (messages then show on every device of both people), a group of three (alice, bob, carol) with a
-# file and receipts, from which alice removes carol (who then sees nothing more), bob reinstalling
-# and getting what alice wrote meanwhile (healed: sent again, shown
+# file and receipts, from which alice removes carol (who then sees nothing more), a call (alice
+# calls bob, both his devices ring, he answers on one; Opus voice and VP8 video through the relay,
+# which forwards only ciphertext), bob reinstalling and getting what alice wrote meanwhile (healed:
+# sent again, shown
 # once), a relay that lies about bob's keys and is caught, and a search of everything the relay
 # stored and everything that crossed the wire for the plaintexts: none.
 #
@@ -17,7 +19,7 @@ export LC_ALL=C  # bytes, not characters, in ${#s}, ${s:i:n} and grep
 BUILD=${1:?usage: demo.sh BUILD_DIR}
 RELAY=$BUILD/examples/hush-relay
 CHAT=$BUILD/examples/hush-chat
-for p in "$RELAY" "$CHAT"; do
+for p in "$RELAY" "$CHAT" "$BUILD/examples/hush-callcheck"; do
   [[ -x $p ]] || { echo "demo: $p is missing (build the examples first)" >&2; exit 1; }
 done
 
@@ -54,7 +56,8 @@ indent() { sed 's/^/     /' "$@"; }
 start_relay() {  # NAME [ARGS...]
   local name=$1 first="" deadline=$((SECONDS + WAIT))
   shift
-  "$RELAY" --db "$WORK/relay.db" --port 0 --record "$WORK/traffic.rec" "$@" \
+  "$RELAY" --db "$WORK/relay.db" --port 0 --record "$WORK/traffic.rec" \
+    --capture-udp "$WORK/udp.cap" "$@" \
     >"$WORK/$name.log" 2>&1 &
   RELAY_PID=$!
   until [[ $first =~ ^listening\ 127\.0\.0\.1:([0-9]+)$ ]]; do
@@ -265,7 +268,62 @@ grep -qxF "* [#family] alice removed you: you get nothing more sent to #family" 
 grep -qF "✓✓ delivered: \"${G1:0:37}..." "$WORK/alice-g.out" || fail "alice saw no delivery receipt"
 say "${G}bob and carol saved the same bytes; after her removal carol gets nothing of #family${R}"
 
-title "7. bob loses his phone; alice writes meanwhile; bob reinstalls and gets it (healing)"
+title "7. A call: alice calls bob; both of bob's devices ring; he answers on one; 10 s of voice and video"
+say "bob links a tablet (as alice did her phone); his laptop and his tablet wait for calls"
+chat tablet bob-tablet --link <<EOF &
+/wait call ringing $WAIT
+/answer
+/wait call ended $WAIT
+EOF
+TABLET_PID=$!
+await "$WORK/tablet.out" '^\* link code: '
+CODE=$(sed -n 's/^\* link code: //p' "$WORK/tablet.out")
+chat link-bob bob <<<"/link $CODE" || { cat "$WORK/link-bob.out" >&2; fail "bob could not link his tablet"; }
+await "$WORK/tablet.out" '^\* linked: this is device 2 of bob'
+await "$WORK/relay.log" '(bob:2): published keys'
+chat bob-laptop bob <<EOF &
+/wait call ringing $WAIT
+/wait call ended $WAIT
+EOF
+LAPTOP_PID=$!
+say "alice types /call bob (hush-chat --call-seconds 10: she hangs up after 10 s of media):"
+chat alice-call alice --call-seconds 10 <<EOF || { cat "$WORK/alice-call.out" >&2; fail "alice's call failed"; }
+/call bob
+/wait call ended $WAIT
+EOF
+wait "$TABLET_PID" || { cat "$WORK/tablet.out" >&2; fail "bob's tablet's call failed"; }
+wait "$LAPTOP_PID" || { cat "$WORK/bob-laptop.out" >&2; fail "bob's laptop failed"; }
+say "alice's screen:"
+grep -e 'call' -e 'rings' -e 'media' "$WORK/alice-call.out" | indent
+say "bob's laptop:"
+grep -e 'call' -e 'rings' "$WORK/bob-laptop.out" | indent
+say "bob's tablet:"
+grep -e 'call' -e 'rings' -e 'media' "$WORK/tablet.out" | indent
+grep -q 'answered on another device: stopped ringing' "$WORK/bob-laptop.out" ||
+  fail "bob's laptop did not stop ringing"
+CHECK=$BUILD/examples/hush-callcheck
+say "the relay forwarded $(wc -c <"$WORK/udp.cap") bytes of UDP; are the encoder outputs in them?"
+"$CHECK" capture "$WORK/alice/calls/call-sent-payloads.bin" "$WORK/udp.cap" | indent ||
+  fail "alice's Opus or VP8 payloads are in the relay's capture"
+"$CHECK" capture "$WORK/bob-tablet/calls/call-sent-payloads.bin" "$WORK/udp.cap" | indent ||
+  fail "bob's Opus or VP8 payloads are in the relay's capture"
+if "$CHECK" capture "$WORK/alice/calls/call-sent-payloads.bin" \
+  "$WORK/alice/calls/call-sent-payloads.bin" >/dev/null; then
+  fail "the search does not find the payloads where they are"
+fi
+say "what bob's tablet decoded against what alice sent, and the other way:"
+"$CHECK" audio "$WORK/alice/calls/call-sent.wav" "$WORK/bob-tablet/calls/call-received-alice-1.wav" | indent ||
+  fail "bob did not hear alice"
+"$CHECK" audio "$WORK/bob-tablet/calls/call-sent.wav" "$WORK/alice/calls/call-received-bob-2.wav" | indent ||
+  fail "alice did not hear bob"
+# A Y4M file: one header line, then per frame "FRAME\n" and 160x120 in 4:2:0 (28800 bytes).
+y4m=$WORK/bob-tablet/calls/call-received-alice-1.y4m
+frames=$((($(stat -c %s "$y4m") - $(head -n 1 "$y4m" | wc -c)) / 28806))
+say "video: $frames frames of 160x120 decoded at bob's tablet (calls/call-received-alice-1.y4m)"
+((frames >= 50)) || fail "bob's tablet decoded too few video frames"
+say "${G}the relay forwarded ciphertext only; each side heard the other${R}"
+
+title "8. bob loses his phone; alice writes meanwhile; bob reinstalls and gets it (healing)"
 
 chat alice4 alice <<<"/msg bob $A3" || fail "alice could not write"
 grep '^\[' "$WORK/alice4.out" | indent
@@ -295,7 +353,7 @@ grep '^\[' "$WORK/bob-new2.out" "$WORK/bob-new3.out" | sed 's/^[^:]*://' | inden
 say "${G}healed: alice's message reached bob's new device exactly once${R}"
 stop_relay
 
-title "8. The relay turns man in the middle: it hands out its own keys as bob's"
+title "9. The relay turns man in the middle: it hands out its own keys as bob's"
 start_relay evil-relay --impersonate bob
 say "hush-relay ... --impersonate bob   (a test flag: the relay lies about bob's keys)"
 say "alice has lost her session with bob (/reset bob) and writes to him again:"
@@ -311,7 +369,7 @@ grep -q '^\[me -> bob\]' "$WORK/alice2.out" && fail "alice's message went out"
 say "${G}refused: alice knows bob's real identity key, and the relay's differs; nothing was sent${R}"
 stop_relay
 
-title "9. What the relay stored and saw (messages, group messages, files)"
+title "10. What the relay stored and saw (messages, group messages, files)"
 files=("$WORK"/relay.db*)
 "$RELAY" --db "$WORK/relay.db" --dump >"$WORK/relay.dump"
 bytes=$(cat "${files[@]}" | wc -c)

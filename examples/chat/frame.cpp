@@ -71,13 +71,17 @@ std::string_view layout(Kind k) {
       return "rs";
     case Kind::kBlobData:
       return "rB";
+    case Kind::kCallJoin:
+      return "rm";
+    case Kind::kCallToken:
+      return "rt";
   }
   return {};
 }
 
 bool known_kind(std::uint8_t k) {
   return (k >= 1 && k <= 14) || (k >= 16 && k <= 23) || (k >= 32 && k <= 35) ||
-         (k >= 48 && k <= 49);
+         (k >= 48 && k <= 49) || k == 40 || k == 56;
 }
 
 void put_u32(Bytes& out, std::uint32_t v) {
@@ -194,6 +198,10 @@ std::string_view kind_name(std::uint8_t kind) {
       return "BLOB_ID";
     case 49:
       return "BLOB_DATA";
+    case 40:
+      return "CALL_JOIN";
+    case 56:
+      return "CALL_TOKEN";
     default:
       return "?";
   }

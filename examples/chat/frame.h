@@ -36,6 +36,8 @@
 //   kBlobGet    req, blob id, offset (u64)           kBlobData req, up to kBlobChunkBytes from
 //                                                              offset (empty: the end)
 //   kBlobDelete req, blob id                         kOk       req (deleted: its uploader only)
+//   kCallJoin   req, call id (16 bytes)              kCallToken req, token (for the call's UDP
+//                                                              media, sfu.h)
 //                                                    kDeliver  delivery id, sender, sender's
 //                                                              device, envelope
 //   any request may instead get                      kError    req, reason (a short snake_case
@@ -150,6 +152,7 @@ enum class Kind : std::uint8_t {
   kBlobChunk = 33,
   kBlobGet = 34,
   kBlobDelete = 35,
+  kCallJoin = 40,
   // relay -> client
   kWelcome = 16,
   kOk = 17,
@@ -161,12 +164,13 @@ enum class Kind : std::uint8_t {
   kLinkMessage = 23,
   kBlobId = 48,
   kBlobData = 49,
+  kCallToken = 56,
 };
 
 /// The name of a kind ("SEND"), or "?" for a value that is not one.
 std::string_view kind_name(std::uint8_t kind);
 
-/// True for kinds a client sends (1..15, and the blob kinds 32..47).
+/// True for kinds a client sends (1..15, and 32..47: blobs, calls).
 constexpr bool from_client(Kind k) {
   const auto v = static_cast<std::uint8_t>(k);
   return v < 16 || (v >= 32 && v < 48);

@@ -47,6 +47,11 @@
 // tokens are in it, so they can act as any device at this relay, though not read or forge
 // messages); and everything TLS would give (on 127.0.0.1 only).
 //
+// Calls: the relay is also the calls' SFU (sfu.h): on UDP at the TCP port's number it forwards
+// each media datagram of a call to the call's other devices that joined it, with a token each got
+// over its TCP connection (CALL_JOIN). The media are SFrame frames under keys that travel only
+// inside envelopes: it forwards what it cannot read. --capture-udp FILE records what it forwards.
+//
 // --impersonate HANDLE makes the relay a man in the middle for that handle: whoever fetches
 // HANDLE's bundle or device list (except HANDLE itself) gets the relay's own keys, and a list
 // signed by them, instead.
@@ -58,6 +63,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -77,6 +83,7 @@
 #include "connection.h"
 #include "frame.h"
 #include "relay_db.h"
+#include "sfu.h"
 
 namespace hush_chat {
 namespace {
@@ -124,6 +131,9 @@ options:
                          hush detects this: a client that already knows HANDLE refuses to send
                          (untrusted_identity), and a new one sees a safety number that differs from
                          the one HANDLE sees. May be repeated.
+  --capture-udp FILE     append every call media datagram forwarded (UDP, on the TCP port's
+                         number) to FILE, each as a 4-byte big-endian length and the bytes, to
+                         show what the relay saw of a call
   --dump                 print every table of the database (blobs in hex) and exit
 )";
 
@@ -160,6 +170,7 @@ struct Options {
   std::string db;
   std::uint16_t port = 0;
   std::string record;
+  std::string capture_udp;  // --capture-udp
   std::set<std::string> impersonate;
   bool dump = false;
   std::uint32_t idle_timeout_seconds = kIdleTimeoutSeconds;
@@ -204,6 +215,8 @@ Options parse_options(int argc, char** argv) {
       o.port = static_cast<std::uint16_t>(n);
     } else if (arg == "--record") {
       o.record = value();
+    } else if (arg == "--capture-udp") {
+      o.capture_udp = value();
     } else if (arg == "--impersonate") {
       const std::string h = normalize_handle(value());
       if (!valid_handle(h)) usage_error("--impersonate: not a valid handle: " + h);
@@ -334,6 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void link_wait(const Message& m);
   void link_post(const Message& m);
   void blob(const Message& m);
+  void call_join(const Message& m);
   void welcome(std::uint32_t req, std::uint32_t account, const Bytes& code);
   void send(const Message& m);
   void reply(Kind kind, std::uint32_t req, std::uint32_t number = 0) {
@@ -373,7 +387,13 @@ class Session : public std::enable_shared_from_this<Session> {
 class Relay {
  public:
   Relay(asio::io_context& io, const Options& options, RelayDb& db, Recorder& recorder)
-      : io_(io), options_(options), db_(db), recorder_(recorder), acceptor_(io), retry_(io) {}
+      : io_(io),
+        options_(options),
+        db_(db),
+        recorder_(recorder),
+        acceptor_(io),
+        retry_(io),
+        udp_(io) {}
 
   std::uint16_t listen() {
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options_.port);
@@ -382,12 +402,72 @@ class Relay {
     acceptor_.bind(endpoint);
     acceptor_.listen();
     accept();
-    return acceptor_.local_endpoint().port();
+    const std::uint16_t port = acceptor_.local_endpoint().port();
+    listen_udp(port);
+    return port;
   }
+
+  // ---- calls: the UDP media switch (sfu.h) ----
+
+  // Call media: UDP on the TCP port's number. If another program holds that UDP port (with
+  // --port 0 the TCP port is free, the UDP one need not be), the relay serves everything but
+  // call media, and says so.
+  void listen_udp(std::uint16_t port) {
+    const asio::ip::udp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+    asio::error_code ec;
+    udp_.open(endpoint.protocol(), ec);
+    if (!ec) udp_.bind(endpoint, ec);
+    if (ec) {
+      // (Said after the "listening" line, which comes first.)
+      udp_problem_ =
+          "relay: no call media: cannot listen on UDP 127.0.0.1:" + std::to_string(port) + ": " +
+          ec.message();
+      udp_.close(ec);
+      return;
+    }
+    if (!options_.capture_udp.empty()) {
+      capture_.reset(std::fopen(options_.capture_udp.c_str(), "ab"));
+      if (!capture_) usage_error("cannot open --capture-udp " + options_.capture_udp);
+    }
+    receive_datagram();
+  }
+
+  void receive_datagram() {
+    udp_.async_receive_from(asio::buffer(datagram_), udp_from_,
+                            [this](const asio::error_code& ec, std::size_t n) {
+                              if (ec == asio::error::operation_aborted || !udp_.is_open()) return;
+                              if (!ec) forward_datagram(n);
+                              receive_datagram();
+                            });
+  }
+
+  void forward_datagram(std::size_t n) {
+    if (!udp_from_.address().is_v4()) return;
+    const Endpoint from{udp_from_.address().to_v4().to_uint(), udp_from_.port()};
+    if (switch_.on_datagram(from, datagram_.data(), n, targets_) != SwitchVerdict::kForwarded)
+      return;
+    for (const Endpoint& to : targets_) {
+      asio::error_code ignored;  // a lost datagram is just missing
+      udp_.send_to(asio::buffer(datagram_.data(), n),
+                   asio::ip::udp::endpoint(asio::ip::address_v4(to.address), to.port), 0, ignored);
+      if (capture_) {
+        const std::uint8_t len[4] = {0, 0, static_cast<std::uint8_t>(n >> 8),
+                                     static_cast<std::uint8_t>(n)};
+        std::fwrite(len, 1, 4, capture_.get());
+        std::fwrite(datagram_.data(), 1, n, capture_.get());
+        std::fflush(capture_.get());
+      }
+    }
+  }
+
+  CallSwitch& call_switch() { return switch_; }
+  // Why there is no call media, if there is none.
+  const std::string& udp_problem() const { return udp_problem_; }
 
   void stop() {
     asio::error_code ignored;
     acceptor_.close(ignored);
+    udp_.close(ignored);
     retry_.cancel();
     for (auto& [id, s] : sessions_)
       s->close("relay stopping");
@@ -537,6 +617,7 @@ class Relay {
                   : " (" + device_name(session->handle(), session->device()) + ")") +
              " closed: " + reason);
     if (!session->handle().empty()) {
+      switch_.leave(device_name(session->handle(), session->device()));
       auto it = online_.find(DeviceKey{session->handle(), session->device()});
       if (it != online_.end() && it->second.lock() == session) online_.erase(it);
     }
@@ -620,6 +701,17 @@ class Relay {
     Clock::time_point last;
   };
   std::map<std::string, Bucket> fetch_buckets_;
+  // Calls (sfu.h).
+  asio::ip::udp::socket udp_;
+  CallSwitch switch_;
+  std::array<std::uint8_t, kMaxDatagramBytes + 1> datagram_{};  // one more: too long is seen
+  asio::ip::udp::endpoint udp_from_;
+  std::vector<Endpoint> targets_;
+  std::string udp_problem_;
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, FileCloser> capture_;
 };
 
 asio::io_context& Session::relay_io() {
@@ -948,6 +1040,20 @@ void Session::blob(const Message& m) {
   send(r);
 }
 
+// Calls: a token for the call's UDP media (sfu.h), bound to this device.
+void Session::call_join(const Message& m) {
+  if (handle_.empty()) return error(m.req, "hello_first");
+  CallKey call{};
+  std::copy(m.mailbox.begin(), m.mailbox.end(), call.begin());
+  auto token = relay_.call_switch().grant(device_name(handle_, device_), call);
+  if (!token) return error(m.req, "call_full");
+  Message r;
+  r.kind = Kind::kCallToken;
+  r.req = m.req;
+  r.body.assign(token->begin(), token->end());
+  send(r);
+}
+
 void Session::dispatch(const Message& m) {
   RelayDb& db = relay_.db();
   switch (m.kind) {
@@ -966,6 +1072,9 @@ void Session::dispatch(const Message& m) {
     case Kind::kBlobGet:
     case Kind::kBlobDelete:
       blob(m);
+      return;
+    case Kind::kCallJoin:
+      call_join(m);
       return;
     case Kind::kPublish: {
       auto keys = hush::PublishedKeys::parse(m.body);
@@ -1219,6 +1328,7 @@ int run(int argc, char** argv) {
     return 1;
   }
   log_line("listening 127.0.0.1:" + std::to_string(port));
+  if (!relay.udp_problem().empty()) log_line(relay.udp_problem());
   for (const std::string& h : options.impersonate)
     relay.prepare_impostor(h);
   asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -69,6 +69,12 @@
 #                 nothing of it carol; the relay holds the file as ciphertext only (and refuses one
 #                 over its limit); unknown group or person, missing or too large file, non-admin
 #                 change: clear errors; dave added reads from then on only; bob leaves
+#   calls         alice calls bob, who has two devices: both ring, the tablet answers and the
+#                 laptop stops ringing; 3 s of Opus voice and VP8 video both ways through the
+#                 relay's UDP switch; none of the encoder outputs is in the relay's capture of
+#                 what it forwarded (hush-callcheck capture), each side's decoded audio matches
+#                 what the other sent (hush-callcheck audio), video frames decode; wrong commands
+#                 (/answer with nothing ringing, a second /call, /hangup after the end) are refused
 #
 # Synchronisation is by conditions with timeouts (the relay's "listening" line, the clients'
 # /wait and /sync, process exits), never by fixed sleeps. Prints each check; exits non-zero at
@@ -1720,6 +1726,92 @@ EOF
   stop_relay relay3
 }
 
+calls() {
+  local check=$BIN/hush-callcheck
+  [[ -x $check ]] || die "no hush-callcheck in '$BIN'"
+  start_relay relay --capture-udp "$WORK/udp.cap"
+  register alice alice
+  register bob bob
+  chat alice0 alice 0 <<<"/msg bob hi bob"
+  chat bob0 bob 0 <<<"/wait 1 $WAIT"
+  link tablet bob-tablet bob <<END
+/wait call ringing $WAIT
+/answer
+/wait call ended $WAIT
+END
+  local tablet_pid=$BG_PID
+  wait_for "$WORK/relay.log" '(bob:2): published keys' 1
+  ok "bob has a laptop (device 1) and a tablet (device 2)"
+
+  step "alice calls bob: both of his devices ring; the tablet answers, the laptop stops ringing"
+  chat_bg laptop bob <<END
+/wait call ringing $WAIT
+/wait call ended $WAIT
+/answer
+END
+  local laptop_pid=$BG_PID
+  chat alice alice 2 --call-seconds 3 <<END
+/answer
+/call nobody-here
+/call bob
+/call bob
+/wait call ended $WAIT
+/hangup
+END
+  BG_PID=$tablet_pid
+  wait_bg tablet 0
+  BG_PID=$laptop_pid
+  wait_bg laptop 2
+  expect_line "$WORK/alice.out" "! no call rings here"
+  expect_grep "$WORK/alice.out" "! call: nobody-here is not registered at the relay"
+  expect_line "$WORK/alice.out" "* calling bob..."
+  expect_line "$WORK/alice.out" "! already in a call (or one rings here): /hangup first"
+  expect_line "$WORK/alice.out" "* call connected (bob:2 answered)"
+  expect_line "$WORK/alice.out" "* media flowing (Opus voice, VP8 video) through the relay"
+  expect_grep "$WORK/alice.out" "* call with bob hung up: sent "
+  expect_line "$WORK/alice.out" "! no call to hang up"
+  expect_line "$WORK/laptop.out" "* call from alice rings: /answer or /hangup"
+  expect_line "$WORK/laptop.out" "* the call from alice was answered on another device: stopped ringing"
+  expect_line "$WORK/laptop.out" "! no call rings here"
+  expect_line "$WORK/tablet.out" "* call from alice rings: /answer or /hangup"
+  expect_line "$WORK/tablet.out" "* answered the call from alice; connecting..."
+  expect_line "$WORK/tablet.out" "* call connected"
+  expect_grep "$WORK/tablet.out" "* call with alice ended: sent "
+  ok "rang on both devices; answered on the tablet; the laptop stopped ringing; alice hung up"
+
+  step "the relay forwarded ciphertext only; each side decoded what the other sent"
+  [[ -s $WORK/udp.cap ]] || die "the relay forwarded no datagram"
+  local f
+  for f in alice/calls/call-sent-payloads.bin bob-tablet/calls/call-sent-payloads.bin; do
+    "$check" capture "$WORK/$f" "$WORK/udp.cap" >"$WORK/check.out" ||
+      { show "$WORK/check.out"; die "payloads of $f are in the relay's capture"; }
+    expect_grep "$WORK/check.out" " 0 found in the capture"
+  done
+  # The search finds payloads where they are.
+  if "$check" capture "$WORK/alice/calls/call-sent-payloads.bin" \
+    "$WORK/alice/calls/call-sent-payloads.bin" >/dev/null; then
+    die "the capture check does not find payloads where they are"
+  fi
+  [[ ! -e $WORK/bob/calls/call-sent.wav ]] || die "bob's laptop sent media"
+  "$check" audio "$WORK/alice/calls/call-sent.wav" "$WORK/bob-tablet/calls/call-received-alice-1.wav" \
+    >"$WORK/audio1.out" || { show "$WORK/audio1.out"; die "bob's tablet did not hear alice"; }
+  "$check" audio "$WORK/bob-tablet/calls/call-sent.wav" "$WORK/alice/calls/call-received-bob-2.wav" \
+    >"$WORK/audio2.out" || { show "$WORK/audio2.out"; die "alice did not hear bob's tablet"; }
+  # Each side's generated voice is its own: alice's against bob's does not pass.
+  if "$check" audio "$WORK/alice/calls/call-sent.wav" "$WORK/alice/calls/call-received-bob-2.wav" \
+    >"$WORK/audio3.out"; then
+    show "$WORK/audio3.out"
+    die "the audio check passes two different voices"
+  fi
+  local frames
+  # A Y4M file: one header line, then per frame "FRAME\n" and 160x120 in 4:2:0 (28800 bytes).
+  local y4m=$WORK/bob-tablet/calls/call-received-alice-1.y4m
+  frames=$((($(stat -c %s "$y4m") - $(head -n 1 "$y4m" | wc -c)) / 28806))
+  ((frames >= 5)) || die "bob's tablet decoded $frames video frames"
+  ok "$(cat "$WORK/audio1.out"); $frames video frames decoded at bob's tablet"
+  stop_relay relay
+}
+
 case $SCENARIO in
   edges) edges ;;
   conversation) conversation ;;
@@ -1737,6 +1829,7 @@ case $SCENARIO in
   offline) offline ;;
   link-relay) link_relay ;;
   groups) groups ;;
+  calls) calls ;;
   *) die "unknown scenario '$SCENARIO'" ;;
 esac
 printf '\nPASS: %s\n' "$SCENARIO"

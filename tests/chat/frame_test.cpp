@@ -24,24 +24,26 @@ Message make(Kind kind) {
   m.kyber_count = 9;
   m.device = 3;
   m.name = "alice";
-  const bool token = kind == Kind::kHello || kind == Kind::kRecover || kind == Kind::kAddDevice;
+  const bool token = kind == Kind::kHello || kind == Kind::kRecover || kind == Kind::kAddDevice ||
+                     kind == Kind::kCallToken;
   m.body = token ? Bytes(kTokenBytes, 0xAB) : Bytes{1, 2, 3};
   if (kind == Kind::kRecover || kind == Kind::kWelcome) m.code = Bytes(kRecoveryCodeBytes, 0xCD);
-  if (kind == Kind::kLinkWait || kind == Kind::kLinkPost) m.mailbox = Bytes(kMailboxBytes, 0xEF);
+  if (kind == Kind::kLinkWait || kind == Kind::kLinkPost || kind == Kind::kCallJoin)
+    m.mailbox = Bytes(kMailboxBytes, 0xEF);
   return m;
 }
 
-const Kind kAll[] = {Kind::kHello,       Kind::kPublish,     Kind::kCount,     Kind::kFetch,
-                     Kind::kSend,        Kind::kAck,         Kind::kRecover,   Kind::kPing,
-                     Kind::kPublishList, Kind::kFetchList,   Kind::kAddDevice, Kind::kRemoveDevice,
-                     Kind::kLinkWait,    Kind::kLinkPost,    Kind::kWelcome,   Kind::kOk,
-                     Kind::kCountIs,     Kind::kBundle,      Kind::kDeliver,   Kind::kError,
-                     Kind::kList,        Kind::kLinkMessage, Kind::kBlobPut,   Kind::kBlobChunk,
-                     Kind::kBlobGet,     Kind::kBlobId,      Kind::kBlobData,  Kind::kBlobDelete};
+const Kind kAll[] = {
+    Kind::kHello,     Kind::kPublish,      Kind::kCount,      Kind::kFetch,       Kind::kSend,
+    Kind::kAck,       Kind::kRecover,      Kind::kPing,       Kind::kPublishList, Kind::kFetchList,
+    Kind::kAddDevice, Kind::kRemoveDevice, Kind::kLinkWait,   Kind::kLinkPost,    Kind::kWelcome,
+    Kind::kOk,        Kind::kCountIs,      Kind::kBundle,     Kind::kDeliver,     Kind::kError,
+    Kind::kList,      Kind::kLinkMessage,  Kind::kBlobPut,    Kind::kBlobChunk,   Kind::kBlobGet,
+    Kind::kBlobId,    Kind::kBlobData,     Kind::kBlobDelete, Kind::kCallJoin,    Kind::kCallToken};
 
 bool known(int k) {
   return (k >= 1 && k <= 14) || (k >= 16 && k <= 23) || (k >= 32 && k <= 35) ||
-         (k >= 48 && k <= 49);
+         (k >= 48 && k <= 49) || k == 40 || k == 56;
 }
 
 }  // namespace
@@ -251,6 +253,8 @@ TEST_CASE("handles are compared without regard to case", "[chat][frame]") {
   CHECK(decode(encode(make(Kind::kBlobDelete)))->name == "alice");
   CHECK_FALSE(from_client(Kind::kBlobData));
   CHECK_FALSE(from_client(Kind::kBlobId));
+  CHECK(from_client(Kind::kCallJoin));
+  CHECK_FALSE(from_client(Kind::kCallToken));
   CHECK(valid_blob_id("0123456789abcdef0123456789abcdef"));
   CHECK_FALSE(valid_blob_id("0123456789abcdef0123456789abcdeF"));
   CHECK_FALSE(valid_blob_id("../etc/passwd"));

@@ -31,6 +31,7 @@
 #include <memory>
 #include <vector>
 
+#include "media_signal.h"  // examples/chat: the test pattern and the correlation
 #include "support/call_sfu.h"
 #include "support/loopback.h"
 #include "support/messenger_user.h"
@@ -148,20 +149,10 @@ std::vector<float> tones(int frames) {
   return x;
 }
 
-// The best normalised cross-correlation of y against x over lags 0..max_lag (y delayed).
+// The best normalised cross-correlation of y against x over lags 0..max_lag (y delayed): the
+// chat example's (examples/chat/media_signal.h), which hush-callcheck uses too.
 double correlation(const std::vector<float>& x, const std::vector<float>& y, int max_lag) {
-  double best = -1;
-  for (int lag = 0; lag <= max_lag; ++lag) {
-    double xy = 0, xx = 0, yy = 0;
-    for (std::size_t i = 0; i + static_cast<std::size_t>(lag) < y.size() && i < x.size(); ++i) {
-      const double a = x[i], b = y[i + static_cast<std::size_t>(lag)];
-      xy += a * b;
-      xx += a * a;
-      yy += b * b;
-    }
-    if (xx > 0 && yy > 0) best = std::max(best, xy / std::sqrt(xx * yy));
-  }
-  return best;
+  return hush_chat::best_correlation<float>(x, y, max_lag);
 }
 
 // Sends 2 s of audio from users[0] and checks every other participant's decoded signal.
@@ -212,16 +203,14 @@ void audio_through_call(const std::vector<std::unique_ptr<User>>& users, const C
   }
 }
 
-// A synthetic picture: a diagonal gradient with a bright square moving across it.
+// A synthetic picture: the chat example's test pattern (examples/chat/media_signal.h), a diagonal
+// gradient with a bright square moving across it.
 std::vector<std::uint8_t> picture(int frame) {
   std::vector<std::uint8_t> y(static_cast<std::size_t>(kWidth * kHeight));
-  const int sx = (frame * 3) % (kWidth - 24), sy = (frame * 2) % (kHeight - 24);
   for (int r = 0; r < kHeight; ++r)
-    for (int c = 0; c < kWidth; ++c) {
-      const bool square = c >= sx && c < sx + 24 && r >= sy && r < sy + 24;
+    for (int c = 0; c < kWidth; ++c)
       y[static_cast<std::size_t>(r * kWidth + c)] =
-          static_cast<std::uint8_t>(square ? 235 : 16 + (c + r + frame) % 200);
-    }
+          hush_chat::pattern_luma(frame, r, c, kWidth, kHeight);
   return y;
 }
 
