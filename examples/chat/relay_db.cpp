@@ -920,9 +920,9 @@ bool RelayDb::blob_delete(const std::string& handle, const std::string& id) {
 }
 
 void RelayDb::dump(std::FILE* out) {
-  for (const char* table :
-       {"handles", "devices", "device_prekeys", "device_spent_prekeys", "device_kyber_prekeys",
-        "device_spent_kyber_prekeys", "inbox", "device_lists", "blobs", "blob_chunks", "impostors"}) {
+  for (const char* table : {"handles", "devices", "device_prekeys", "device_spent_prekeys",
+                            "device_kyber_prekeys", "device_spent_kyber_prekeys", "inbox",
+                            "device_lists", "blobs", "blob_chunks", "impostors"}) {
     Stmt count(db_, (std::string("SELECT count(*) FROM ") + table).c_str());
     std::fprintf(out, "table %s: %lld rows\n", table,
                  static_cast<long long>(count.step() ? count.integer(0) : 0));
