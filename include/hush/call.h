@@ -46,10 +46,14 @@
 /// kUnknownKeyId), see every frame's size, timing, sender index, epoch and counter, drop, reorder
 /// or replay frames (replays are refused), and keep forwarding frames to one who left (who
 /// decrypts none sent under the new keys). It cannot read signalling or media, ring a device with
-/// an offer of its own, or join a call. What a participant can still do: forge frames under any
-/// key it holds (SFrame has no per-sender authentication, RFC 9605 §7.2), and, as host, admit or
-/// remove whom it likes. For the short while a previous key is kept (kCallOldKeyFrames), one who
-/// left can still forge frames under the remaining participants' previous keys.
+/// an offer of its own, or join a call; an offer it holds back for longer than kMaxCallOfferAgeMs,
+/// or delivers after the call's hangup, is reported missed and does not ring. Call messages that
+/// arrive after the call ended here are taken (their ratchet step committed) and ignored.
+///
+/// What a participant can still do: forge frames under any key it holds (SFrame has no per-sender
+/// authentication, RFC 9605 §7.2), and, as host, admit or remove whom it likes. For the short
+/// while a previous key is kept (kCallOldKeyFrames), one who left can still forge frames under the
+/// remaining participants' previous keys.
 ///
 /// Not responsible for: sockets, codecs, audio or video devices, jitter buffers, NAT traversal
 /// (the application's media stack; its signalling travels in the payload), or ringing timeouts
@@ -108,7 +112,8 @@ enum class CallEventType : std::uint8_t {
   kAnsweredElsewhere,  ///< Another device of ours answered (or the host took another of our
                        ///< devices): stop ringing; the call is forgotten here.
   kBusy,               ///< A callee's device is in another call (for the caller).
-  kMissed,             ///< An offer that did not ring because we are in another call.
+  kMissed,             ///< An offer that did not ring: we are in another call, it arrived
+                       ///< after its hangup, or it was sent more than kMaxCallOfferAgeMs ago.
   kSignal,             ///< The application's signalling (payload), e.g. ICE candidates.
   kParticipants,       ///< The participant list changed (`participants`); keys move on.
   kEnded,              ///< The call ended for us: the host hung up, we were removed, or we were

@@ -42,6 +42,9 @@ struct CallMessageParts {
   Bytes payload;
   std::vector<CallParticipant> participants;
   std::optional<CallKeyParts> key;
+  /// Receive side only (not serialized): when the sender says it sent the message (the content's
+  /// sent_ms), for the offer's freshness check.
+  std::uint64_t sent_ms = 0;
 };
 
 /// Parses a serialized CallMessage alone (the fuzz target's entry): kInvalidProtobuf, or

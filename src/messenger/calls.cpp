@@ -90,13 +90,17 @@ struct Messenger::Impl::CallSteps {
     return ok_status();
   }
 
-  // Host: sends the list to every participant but us, then moves to a new key.
+  // Host: moves to a new key (installed before anything is sent, so whoever just left can no
+  // longer read us even when sending fails below), then sends the list to every participant but
+  // us. Both are tried; the first error is returned.
   static Status publish_list(Messenger& m, CallState& c) {
+    const Status keyed = rekey(m, c);
     CallMessageParts parts = message(c, CallMessageType::kParticipants);
     parts.participants = c.participants;
     auto sent = send(m, parts, others(m, c));
+    if (!keyed) return keyed;
     if (!sent) return sent.error();
-    return rekey(m, c);
+    return ok_status();
   }
 
   // Installs a key from `from` if it is listed (else keeps it for when it is).
@@ -115,7 +119,21 @@ struct Messenger::Impl::CallSteps {
     c.pending_keys.emplace_back(from, std::move(key));
   }
 
+  // Remembers `id` as ended (bounded: the oldest goes).
+  static void note_ended(Messenger& m, const CallId& id) {
+    auto& ended = m.calls_->ended;
+    if (std::find(ended.begin(), ended.end(), id) != ended.end()) return;
+    if (ended.size() >= kMaxEndedCalls) ended.pop_front();
+    ended.push_back(id);
+  }
+
+  static bool was_ended(const Messenger& m, const CallId& id) {
+    const auto& ended = m.calls_->ended;
+    return std::find(ended.begin(), ended.end(), id) != ended.end();
+  }
+
   static void forget(Messenger& m, const CallId& id) {
+    note_ended(m, id);
     auto it = m.calls_->calls.find(id);
     if (it == m.calls_->calls.end()) return;
     it->second.media->end();
@@ -136,8 +154,8 @@ struct Messenger::Impl::CallSteps {
   }
 
   // The host's side of a participant leaving (hangup or removal): a new list and new keys.
-  static void host_drop(Messenger& m, CallState& c, const CallParticipant& who,
-                        std::vector<CallEvent>& events, const Address& from) {
+  static Status host_drop(Messenger& m, CallState& c, const CallParticipant& who,
+                          std::vector<CallEvent>& events, const Address& from) {
     const std::uint32_t index = who.index;
     c.media->remove_participant(index);
     c.participants.erase(std::remove_if(c.participants.begin(), c.participants.end(),
@@ -147,9 +165,9 @@ struct Messenger::Impl::CallSteps {
     if (c.participants.size() <= 1 && c.invited.empty()) {
       events.push_back(event(c, CallEventType::kEnded, from));
       forget(m, c.id);
-      return;
+      return ok_status();
     }
-    (void)publish_list(m, c);
+    return publish_list(m, c);
   }
 };
 
@@ -257,6 +275,7 @@ Status Messenger::hangup(const CallId& call, ByteView payload) {
   // Forgotten (keys wiped) first: nothing that fails below keeps the call.
   CallState held = std::move(*c);
   calls_->calls.erase(call);
+  S::note_ended(*this, call);
   held.media->end();
   const CallMessageParts parts = S::message(held, CallMessageType::kHangup, payload);
   std::vector<Address> to = S::others(*this, held);
@@ -290,8 +309,8 @@ Status Messenger::remove_from_call(const CallId& call, std::string_view person) 
   const CallParticipant removed = *who;
   (void)S::send(*this, S::message(*c, CallMessageType::kHangup), {removed.device});
   std::vector<CallEvent> ignored;
-  S::host_drop(*this, *c, removed, ignored, removed.device);
-  return ok_status();
+  // The removal stands even when the new key or list could not be sent: the error says so.
+  return S::host_drop(*this, *c, removed, ignored, removed.device);
 }
 
 std::shared_ptr<CallMedia> Messenger::call_media(const CallId& call) const {
@@ -321,7 +340,7 @@ Status Messenger::Impl::check_call(const Messenger& m, const Address& sender,
         return Error(Errc::kInvalidCallState, "call: an offer for a call another host holds");
       return ok_status();
     case CallMessageType::kAnswer:
-      if (!c) return Error(Errc::kUnknownCall, "call: an answer to no call held");
+      if (!c) return ok_status();  // late (the call ended): committed and ignored
       if (!c->host) return Error(Errc::kInvalidCallState, "call: an answer to a call not ours");
       if (!std::binary_search(c->invited.begin(), c->invited.end(), sender.name) &&
           !std::any_of(c->participants.begin(), c->participants.end(),
@@ -329,13 +348,15 @@ Status Messenger::Impl::check_call(const Messenger& m, const Address& sender,
         return Error(Errc::kInvalidCallState, "call: an answer from someone not called");
       return ok_status();
     case CallMessageType::kParticipants:
-      if (!c) return Error(Errc::kUnknownCall, "call: a participant list for no call held");
+      if (!c) return ok_status();  // late (the call ended): committed and ignored
       if (c->host || sender != c->host_device || call.participants.front().device != c->host_device)
         return Error(Errc::kInvalidCallState, "call: a participant list not from the host");
       return ok_status();
     case CallMessageType::kKey:
     case CallMessageType::kSignal:
-      if (!c) return Error(Errc::kUnknownCall, "call: a key or signal for no call held");
+      // Late (the call ended, or we hung up meanwhile): committed and ignored. Refusing would leave
+      // the ratchet step uncommitted and a skipped message key behind in the store.
+      if (!c) return ok_status();
       if (sender != c->host_device && !c->participant(sender) &&
           !(call.type == CallMessageType::kKey && c->engaged()))
         return Error(Errc::kInvalidCallState, "call: a key or signal from no participant");
@@ -359,6 +380,16 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
     case CallMessageType::kOffer: {
       if (c) return events;  // a duplicate
       CallState fresh;
+      // Hung up before its offer arrived, or held back too long by the relay: missed, never rings
+      // (and nothing is answered: the caller stopped ringing long ago).
+      const std::uint64_t now = m.ctx_.clock.now_ms();
+      if (S::was_ended(m, call.id) ||
+          (now > call.sent_ms && now - call.sent_ms > kMaxCallOfferAgeMs)) {
+        fresh.id = call.id;
+        fresh.participants = std::move(call.participants);
+        events.push_back(S::event(fresh, CallEventType::kMissed, sender, std::move(call.payload)));
+        return events;
+      }
       fresh.id = call.id;
       fresh.host_device = sender;
       fresh.participants = std::move(call.participants);
@@ -393,6 +424,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       if (c && c->host) events.push_back(S::event(*c, CallEventType::kBusy, sender));
       return events;
     case CallMessageType::kAnswer: {
+      if (!c) return events;  // a call no longer held
       auto joined = std::find_if(c->participants.begin(), c->participants.end(),
                                  [&](const auto& p) { return p.device.name == sender.name; });
       if (joined != c->participants.end()) {
@@ -421,6 +453,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       return events;
     }
     case CallMessageType::kParticipants: {
+      if (!c) return events;  // a call no longer held
       const bool listed =
           std::any_of(call.participants.begin(), call.participants.end(),
                       [&](const CallParticipant& p) { return p.device == m.self_; });
@@ -460,9 +493,10 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       return events;
     }
     case CallMessageType::kKey:
-      S::take_key(*c, sender, *call.key);
+      if (c) S::take_key(*c, sender, *call.key);
       return events;
     case CallMessageType::kSignal:
+      if (!c) return events;  // a call no longer held
       events.push_back(S::event(*c, CallEventType::kSignal, sender, std::move(call.payload)));
       return events;
     case CallMessageType::kAnsweredElsewhere:
@@ -474,7 +508,10 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       }
       return events;
     case CallMessageType::kHangup: {
-      if (!c) return events;
+      if (!c) {  // ended before its offer arrived (or a late hangup): the offer must not ring
+        S::note_ended(m, call.id);
+        return events;
+      }
       if (!c->host && sender == c->host_device) {  // the host ended it (or removed us)
         events.push_back(S::event(*c, CallEventType::kEnded, sender, std::move(call.payload)));
         S::forget(m, call.id);
@@ -489,7 +526,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       if (c->host) {
         if (p) {
           const CallParticipant who = *p;
-          S::host_drop(m, *c, who, events, sender);
+          (void)S::host_drop(m, *c, who, events, sender);  // rekeys first: see publish_list
         } else if (std::binary_search(c->invited.begin(), c->invited.end(), sender.name)) {
           // Declined. (Another device of the person might still answer: it is told to stop
           // ringing by the decliner.)

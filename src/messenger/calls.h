@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -61,6 +62,9 @@ struct CallState {
 /// Every call a Messenger holds, at most kMaxCalls.
 struct CallRegistry {
   std::map<CallId, CallState> calls;
+  /// The calls ended, declined or hung up lately (oldest first, at most kMaxEndedCalls): an offer
+  /// for one of them arriving late never rings.
+  std::deque<CallId> ended;
   std::uint64_t next_seq = 0;
 };
 

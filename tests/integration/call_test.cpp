@@ -556,10 +556,42 @@ TEST_CASE("calls: a forged or altered offer rings nobody", "[calls]") {
                             internal::build_call_content(id, 1, forged).expose());
   REQUIRE(m2);
   eid.fill(0x43);
+  // (A list for a call not held is taken as a late one: committed and ignored, no call appears.)
   r = bob->messenger.receive(internal::build_envelope(mallory->address(), *m2, eid), o);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code() == Errc::kUnknownCall);
+  REQUIRE(r);
   CHECK(told.events.empty());
+  CHECK_FALSE(bob->messenger.call_media(*call));
+  CHECK(bob->messenger.call_participants(*call).error().code() == Errc::kUnknownCall);
+}
+
+TEST_CASE("calls: late signals keys and lists for a call hung up are committed and ignored",
+          "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 41, net);
+  auto bob = make_user("bob", 42, net);
+  std::vector<User*> all{alice.get(), bob.get()};
+  auto call = alice->messenger.start_call("bob", as_bytes("offer"));
+  REQUIRE(call);
+  settle(net, all);
+  REQUIRE(bob->messenger.answer_call(*call, as_bytes("answer")));
+  settle(net, all);
+  REQUIRE(bob->messenger.call_media(*call));
+  // Bob sends ICE while alice hangs up: alice meets bob's signal for a call she no longer holds.
+  REQUIRE(bob->messenger.send_call_signal(*call, as_bytes("candidate:1")));
+  REQUIRE(bob->messenger.send_call_signal(*call, as_bytes("candidate:2")));
+  REQUIRE(alice->messenger.hangup(*call));
+  REQUIRE(net.queue(alice->address()).size() == 2);
+  Told late = take_all(net, *alice);
+  CHECK(late.errors.empty());  // committed (a refusal would leave skipped keys behind)
+  CHECK(late.events.empty());
+  // The session moved on: the next message from bob is read at once.
+  test::send_ok(*bob, "alice", "still there?");
+  Told next = take_all(net, *alice);
+  CHECK(next.errors.empty());
+  Told b = take_all(net, *bob);
+  CHECK(b.errors.empty());
+  CHECK(b.count(CallEventType::kEnded) == 1);
+  CHECK(alice->messenger.hangup(*call).error().code() == Errc::kUnknownCall);
 }
 
 TEST_CASE("calls: a person with an unresolved identity change cannot be called", "[calls]") {
@@ -650,4 +682,47 @@ TEST_CASE("calls: the call message parser refuses what is malformed", "[calls]")
             .error()
             .code() == Errc::kInvalidCallMessage);  // a 3-byte call id
   CHECK(internal::parse_call_message(as_bytes("\xff")).error().code() == Errc::kInvalidProtobuf);
+}
+
+TEST_CASE("calls: an offer delivered after its hangup or held back too long never rings",
+          "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 51, net);
+  auto bob = make_user("bob", 52, net);
+  std::vector<User*> all{alice.get(), bob.get()};
+  // The relay holds alice's offer back and delivers her hangup first.
+  auto call = alice->messenger.start_call("bob", as_bytes("offer"));
+  REQUIRE(call);
+  auto& q = net.queue(bob->address());
+  REQUIRE(q.size() == 1);
+  Bytes offer = std::move(q.front());
+  q.clear();
+  REQUIRE(alice->messenger.hangup(*call));
+  REQUIRE(q.size() == 1);
+  q.push_back(std::move(offer));
+  auto told = settle(net, all);
+  CHECK(told[bob->address()].count(CallEventType::kIncoming) == 0);
+  CHECK(told[bob->address()].count(CallEventType::kMissed) == 1);
+  CHECK_FALSE(bob->messenger.call_media(*call));
+  CHECK(told[alice->address()].count(CallEventType::kRinging) == 0);
+
+  // The relay holds an offer for longer than kMaxCallOfferAgeMs: missed, never rings.
+  auto late = alice->messenger.start_call("bob", as_bytes("offer 2"));
+  REQUIRE(late);
+  bob->party.clock->set(bob->party.clock->now_ms() + kMaxCallOfferAgeMs + 1);
+  told = settle(net, all);
+  CHECK(told[bob->address()].count(CallEventType::kIncoming) == 0);
+  CHECK(told[bob->address()].count(CallEventType::kMissed) == 1);
+  CHECK_FALSE(bob->messenger.call_media(*late));
+  REQUIRE(alice->messenger.hangup(*late));
+  settle(net, all);
+
+  // Within the bound it rings.
+  alice->party.clock->set(bob->party.clock->now_ms());
+  auto fresh = alice->messenger.start_call("bob", as_bytes("offer 3"));
+  REQUIRE(fresh);
+  bob->party.clock->set(bob->party.clock->now_ms() + kMaxCallOfferAgeMs);
+  told = settle(net, all);
+  CHECK(told[bob->address()].count(CallEventType::kIncoming) == 1);
+  REQUIRE(bob->messenger.call_media(*fresh));
 }
