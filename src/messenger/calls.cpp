@@ -79,6 +79,7 @@ struct Messenger::Impl::CallSteps {
     if (auto st = m.ctx_.random.fill(key.expose_mut()); !st) return st;
     CallMessageParts parts = message(c, CallMessageType::kKey);
     parts.key = CallKeyParts{epoch, SecretBytes::copy_of(key.expose())};
+    if (c.host) parts.list_version = c.list_version;  // the list this key was drawn for
     if (auto st = c.media->set_own_key(*self, epoch, std::move(key)); !st) return st;
     c.epoch = epoch;
     c.keyed = true;
@@ -94,9 +95,11 @@ struct Messenger::Impl::CallSteps {
   // longer read us even when sending fails below), then sends the list to every participant but
   // us. Both are tried; the first error is returned.
   static Status publish_list(Messenger& m, CallState& c) {
+    ++c.list_version;
     const Status keyed = rekey(m, c);
     CallMessageParts parts = message(c, CallMessageType::kParticipants);
     parts.participants = c.participants;
+    parts.list_version = c.list_version;
     auto sent = send(m, parts, others(m, c));
     if (!keyed) return keyed;
     if (!sent) return sent.error();
@@ -104,17 +107,27 @@ struct Messenger::Impl::CallSteps {
   }
 
   // Installs a key from `from` if it is listed (else keeps it for when it is).
-  static void take_key(CallState& c, const Address& from, CallKeyParts& key) {
-    if (const CallParticipant* p = c.participant(from)) {
+  static void take_key(CallState& c, const Address& from, CallKeyParts& key,
+                       std::uint64_t list_version) {
+    // The host's key drawn for a list not applied here yet waits for that list (a list the relay
+    // dropped leaves us without the host's new key: fail closed).
+    const bool early = from == c.host_device && list_version > c.list_version;
+    if (const CallParticipant* p = c.participant(from); p && !early) {
       (void)c.media->add_key(*p, key.epoch, std::move(key.key));
       return;
     }
+    for (const auto& [device, index] : c.removed)
+      if (device == from) return;  // one who left is keyed no more
     auto held = std::find_if(c.pending_keys.begin(), c.pending_keys.end(),
                              [&](const auto& k) { return k.first == from; });
     if (held != c.pending_keys.end()) {
-      if (key.epoch > held->second.epoch) held->second = std::move(key);
+      if (key.epoch > held->second.epoch) {
+        held->second = std::move(key);
+        if (from == c.host_device) c.pending_host_version = list_version;
+      }
       return;
     }
+    if (from == c.host_device) c.pending_host_version = list_version;
     if (c.pending_keys.size() >= kMaxCallParticipants) c.pending_keys.erase(c.pending_keys.begin());
     c.pending_keys.emplace_back(from, std::move(key));
   }
@@ -157,6 +170,7 @@ struct Messenger::Impl::CallSteps {
   static Status host_drop(Messenger& m, CallState& c, const CallParticipant& who,
                           std::vector<CallEvent>& events, const Address& from) {
     const std::uint32_t index = who.index;
+    c.removed.emplace(who.device, who.index);
     c.media->remove_participant(index);
     c.participants.erase(std::remove_if(c.participants.begin(), c.participants.end(),
                                         [&](const CallParticipant& p) { return p.index == index; }),
@@ -392,6 +406,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       }
       fresh.id = call.id;
       fresh.host_device = sender;
+      fresh.list_version = call.list_version;
       fresh.participants = std::move(call.participants);
       fresh.phase = CallState::Phase::kRinging;
       fresh.media = std::make_shared<CallMedia>(fresh.id);
@@ -454,6 +469,12 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
     }
     case CallMessageType::kParticipants: {
       if (!c) return events;  // a call no longer held
+      // An old list the relay held back (or a replay) is ignored, and so is one that lists again
+      // someone who left: a removed person never comes back, nor is keyed again.
+      if (call.list_version <= c->list_version) return events;
+      for (const CallParticipant& p : call.participants)
+        if (c->removed.count({p.device, p.index})) return events;
+      c->list_version = call.list_version;
       const bool listed =
           std::any_of(call.participants.begin(), call.participants.end(),
                       [&](const CallParticipant& p) { return p.device == m.self_; });
@@ -475,12 +496,18 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       for (const CallParticipant& p : call.participants)
         after.emplace(p.device, p.index);
       for (const CallParticipant& p : c->participants)
-        if (!after.count({p.device, p.index})) c->media->remove_participant(p.index);
+        if (!after.count({p.device, p.index})) {
+          c->removed.emplace(p.device, p.index);
+          c->media->remove_participant(p.index);
+        }
       const bool joined_now = c->phase == CallState::Phase::kAnswered;
       c->participants = std::move(call.participants);
       c->phase = CallState::Phase::kActive;
       for (auto it = c->pending_keys.begin(); it != c->pending_keys.end();) {
-        if (const CallParticipant* p = c->participant(it->first)) {
+        const CallParticipant* p = c->participant(it->first);
+        if (p && it->first == c->host_device && c->pending_host_version > c->list_version)
+          p = nullptr;  // the host's key for a list still to come
+        if (p) {
           (void)c->media->add_key(*p, it->second.epoch, std::move(it->second.key));
           it = c->pending_keys.erase(it);
         } else {
@@ -493,7 +520,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       return events;
     }
     case CallMessageType::kKey:
-      if (c) S::take_key(*c, sender, *call.key);
+      if (c) S::take_key(*c, sender, *call.key, call.list_version);
       return events;
     case CallMessageType::kSignal:
       if (!c) return events;  // a call no longer held
@@ -543,6 +570,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       if (p && c->phase == CallState::Phase::kActive) {
         // A participant left: its keys go, and ours move on (the host's list follows).
         const std::uint32_t index = p->index;
+        c->removed.emplace(p->device, p->index);
         c->media->remove_participant(index);
         c->participants.erase(
             std::remove_if(c->participants.begin(), c->participants.end(),

@@ -726,3 +726,50 @@ TEST_CASE("calls: an offer delivered after its hangup or held back too long neve
   CHECK(told[bob->address()].count(CallEventType::kIncoming) == 1);
   REQUIRE(bob->messenger.call_media(*fresh));
 }
+
+TEST_CASE("calls: an old participant list delivered late does not bring a removed person back",
+          "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 61, net);
+  auto bob = make_user("bob", 62, net);
+  auto carol = make_user("carol", 63, net);
+  auto dave = make_user("dave", 64, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get(), dave.get()};
+  const std::vector<std::string> people{"bob", "carol", "dave"};
+  auto call = alice->messenger.start_call(std::span<const std::string>(people), as_bytes("o"));
+  REQUIRE(call);
+  settle(net, all);
+  REQUIRE(bob->messenger.answer_call(*call, {}));
+  REQUIRE(carol->messenger.answer_call(*call, {}));
+  settle(net, all);
+  // Dave joins: alice's list L1 {alice, bob, carol, dave} (and her key for it); the relay holds
+  // back what alice sends carol.
+  REQUIRE(dave->messenger.answer_call(*call, {}));
+  take_all(net, *alice);
+  auto& q = net.queue(carol->address());
+  std::deque<Bytes> held;
+  held.swap(q);
+  REQUIRE_FALSE(held.empty());
+  // Bob is removed: L2 {alice, carol, dave}; the relay hands carol L2 first, then L1.
+  REQUIRE(alice->messenger.remove_from_call(*call, "bob"));
+  for (Bytes& e : held)
+    q.push_back(std::move(e));
+  settle(net, all);
+  auto parts = carol->messenger.call_participants(*call);
+  REQUIRE(parts);
+  CHECK(std::none_of(parts->begin(), parts->end(),
+                     [&](const CallParticipant& p) { return p.device == bob->address(); }));
+  CHECK(*parts == *alice->messenger.call_participants(*call));
+  CHECK_FALSE(bob->messenger.call_media(*call));
+  // Carol and alice still hear each other under their current keys.
+  auto a_media = alice->messenger.call_media(*call);
+  auto c_media = carol->messenger.call_media(*call);
+  REQUIRE(a_media);
+  REQUIRE(c_media);
+  auto f = a_media->encrypt_frame(kAudio, as_bytes("to carol"));
+  REQUIRE(f);
+  CHECK(c_media->decrypt_frame(kAudio, *f));
+  auto g = c_media->encrypt_frame(kAudio, as_bytes("to alice"));
+  REQUIRE(g);
+  CHECK(a_media->decrypt_frame(kAudio, *g));
+}
