@@ -132,6 +132,13 @@ struct Messenger::Impl::CallSteps {
     c.pending_keys.emplace_back(from, std::move(key));
   }
 
+  // The media retire previous keys by our clock (it outlives the media's use: a Messenger ends
+  // every call it holds when destroyed, and end() forgets the clock).
+  static void clock_media(Messenger& m, CallMedia& media) {
+    Clock* clock = &m.ctx_.clock;
+    media.set_clock([clock] { return clock->now_ms(); });
+  }
+
   // Remembers `id` as ended (bounded: the oldest goes).
   static void note_ended(Messenger& m, const CallId& id) {
     auto& ended = m.calls_->ended;
@@ -219,6 +226,7 @@ Result<CallId> Messenger::start_call(std::span<const std::string> people, ByteVi
   c.invited = invited;
   c.participants = {CallParticipant{self_, 0}};
   c.media = std::make_shared<CallMedia>(c.id);
+  S::clock_media(*this, *c.media);
   c.seq = calls_->next_seq++;
   CallMessageParts parts = S::message(c, CallMessageType::kOffer, offer);
   parts.participants = c.participants;
@@ -410,6 +418,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       fresh.participants = std::move(call.participants);
       fresh.phase = CallState::Phase::kRinging;
       fresh.media = std::make_shared<CallMedia>(fresh.id);
+      S::clock_media(m, *fresh.media);
       // Full: the oldest offer still ringing makes room (an offer nobody hung up must not make
       // every later call busy); it ends here.
       if (!S::engaged(m) && m.calls_->calls.size() >= kMaxCalls) {

@@ -69,6 +69,14 @@ struct CallState {
 
 /// Every call a Messenger holds, at most kMaxCalls.
 struct CallRegistry {
+  CallRegistry() = default;
+  CallRegistry(const CallRegistry&) = delete;
+  CallRegistry& operator=(const CallRegistry&) = delete;
+  /// Ends every call held (their keys are wiped; media the application still holds refuse).
+  ~CallRegistry() {
+    for (auto& [id, c] : calls)
+      if (c.media) c.media->end();
+  }
   std::map<CallId, CallState> calls;
   /// The calls ended, declined or hung up lately (oldest first, at most kMaxEndedCalls): an offer
   /// for one of them arriving late never rings.

@@ -773,3 +773,48 @@ TEST_CASE("calls: an old participant list delivered late does not bring a remove
   REQUIRE(g);
   CHECK(a_media->decrypt_frame(kAudio, *g));
 }
+
+TEST_CASE("calls: a muted sender's previous key goes by time and at once after a removal",
+          "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 71, net);
+  auto bob = make_user("bob", 72, net);
+  auto carol = make_user("carol", 73, net);
+  auto dave = make_user("dave", 74, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get(), dave.get()};
+  const std::vector<std::string> people{"bob", "carol", "dave"};
+  auto call = alice->messenger.start_call(std::span<const std::string>(people), as_bytes("o"));
+  REQUIRE(call);
+  settle(net, all);
+  REQUIRE(bob->messenger.answer_call(*call, {}));
+  settle(net, all);
+  auto a_media = alice->messenger.call_media(*call);
+  auto b_media = bob->messenger.call_media(*call);
+  REQUIRE(a_media);
+  REQUIRE(b_media);
+  // Bob's frames under his current key, sent before the next change and delivered late.
+  std::vector<Bytes> old;
+  for (int i = 0; i < 3; ++i) {
+    auto f = b_media->encrypt_frame(kAudio, as_bytes("old"));
+    REQUIRE(f);
+    old.push_back(*f);
+  }
+  // Carol joins: bob moves to a new key, then stays muted.
+  REQUIRE(carol->messenger.answer_call(*call, {}));
+  settle(net, all);
+  CHECK(a_media->decrypt_frame(kAudio, old[0]));  // in flight: still read
+  alice->party.clock->set(alice->party.clock->now_ms() + kCallOldKeyMs);
+  CHECK(a_media->decrypt_frame(kAudio, old[1]).error().code() == Errc::kUnknownKeyId);
+
+  // Dave joins, then is removed: the keys dave held go at once at alice, muted senders or not.
+  REQUIRE(dave->messenger.answer_call(*call, {}));
+  settle(net, all);
+  auto held = b_media->encrypt_frame(kAudio, as_bytes("dave heard this key"));
+  REQUIRE(held);
+  REQUIRE(alice->messenger.remove_from_call(*call, "dave"));
+  settle(net, all);
+  CHECK(a_media->decrypt_frame(kAudio, *held).error().code() == Errc::kUnknownKeyId);
+  auto fresh = b_media->encrypt_frame(kAudio, as_bytes("new"));
+  REQUIRE(fresh);
+  CHECK(a_media->decrypt_frame(kAudio, *fresh));
+}
