@@ -379,8 +379,12 @@ Status Messenger::Impl::check_call(const Messenger& m, const Address& sender,
       // Late (the call ended, or we hung up meanwhile): committed and ignored. Refusing would leave
       // the ratchet step uncommitted and a skipped message key behind in the store.
       if (!c) return ok_status();
+      // (The host also takes signals from a device of a person still invited: an answering
+      // device's ICE may overtake its answer.)
       if (sender != c->host_device && !c->participant(sender) &&
-          !(call.type == CallMessageType::kKey && c->engaged()))
+          !(call.type == CallMessageType::kKey && c->engaged()) &&
+          !(call.type == CallMessageType::kSignal && c->host &&
+            std::binary_search(c->invited.begin(), c->invited.end(), sender.name)))
         return Error(Errc::kInvalidCallState, "call: a key or signal from no participant");
       return ok_status();
     case CallMessageType::kHangup:

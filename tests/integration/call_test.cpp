@@ -818,3 +818,24 @@ TEST_CASE("calls: a muted sender's previous key goes by time and at once after a
   REQUIRE(fresh);
   CHECK(a_media->decrypt_frame(kAudio, *fresh));
 }
+
+TEST_CASE("calls: a signal that overtakes its answer reaches the host", "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 81, net);
+  auto bob = make_user("bob", 82, net);
+  std::vector<User*> all{alice.get(), bob.get()};
+  auto call = alice->messenger.start_call("bob", as_bytes("offer"));
+  REQUIRE(call);
+  settle(net, all);
+  REQUIRE(bob->messenger.answer_call(*call, as_bytes("answer")));
+  REQUIRE(bob->messenger.send_call_signal(*call, as_bytes("candidate:1")));
+  // The relay delivers the signal first.
+  auto& q = net.queue(alice->address());
+  REQUIRE(q.size() == 2);
+  std::swap(q.front(), q.back());
+  auto told = settle(net, all);
+  const CallEvent* signal = told[alice->address()].first(CallEventType::kSignal);
+  REQUIRE(signal);
+  CHECK(str(signal->payload) == "candidate:1");
+  CHECK(told[alice->address()].count(CallEventType::kAnswered) == 1);
+}
