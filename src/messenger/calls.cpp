@@ -236,16 +236,20 @@ Result<CallId> Messenger::start_call(std::span<const std::string> people, ByteVi
     if (S::untrusted(*this, p))
       return Error(Errc::kCallPartyUntrusted,
                    "Messenger::start_call: a person's identity change is unresolved");
-  auto sent = S::send(*this, parts, devices);
-  if (!sent) return sent.error();
-  if (std::none_of(sent->begin(), sent->end(),
-                   [](const DeviceDelivery& d) { return d.state == DeliveryState::kSent; }))
-    return Error(Errc::kTransportFailure, "Messenger::start_call: no device could be reached");
-  CallState& held = calls_->calls.emplace(c.id, std::move(c)).first->second;
-  if (auto st = S::rekey(*this, held); !st) {
-    S::forget(*this, *id);
+  // Our first key before any offer leaves (it goes to no one yet): a failure rings nobody.
+  if (auto st = S::rekey(*this, c); !st) {
+    c.media->end();
     return st.error();
   }
+  auto sent = S::send(*this, parts, devices);
+  if (!sent || std::none_of(sent->begin(), sent->end(), [](const DeviceDelivery& d) {
+        return d.state == DeliveryState::kSent;
+      })) {
+    c.media->end();
+    if (!sent) return sent.error();
+    return Error(Errc::kTransportFailure, "Messenger::start_call: no device could be reached");
+  }
+  calls_->calls.emplace(c.id, std::move(c));
   return *id;
 }
 
