@@ -368,11 +368,7 @@ Status Messenger::Impl::check_call(const Messenger& m, const Address& sender,
     case CallMessageType::kAnswer:
       if (!c) return ok_status();  // late (the call ended): committed and ignored
       if (!c->host) return Error(Errc::kInvalidCallState, "call: an answer to a call not ours");
-      if (!std::binary_search(c->invited.begin(), c->invited.end(), sender.name) &&
-          !std::any_of(c->participants.begin(), c->participants.end(),
-                       [&](const CallParticipant& p) { return p.device.name == sender.name; }))
-        return Error(Errc::kInvalidCallState, "call: an answer from someone not called");
-      return ok_status();
+      return ok_status();  // from someone not (or no longer) called: told so in apply_call
     case CallMessageType::kParticipants:
       if (!c) return ok_status();  // late (the call ended): committed and ignored
       if (c->host || sender != c->host_device || call.participants.front().device != c->host_device)
@@ -456,7 +452,22 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       if (c && c->host) events.push_back(S::event(*c, CallEventType::kBusy, sender));
       return events;
     case CallMessageType::kAnswer: {
-      if (!c) return events;  // a call no longer held
+      if (!c) {  // a call no longer held: one that ended lately tells the answering device so
+        if (S::was_ended(m, call.id)) {
+          CallState gone;
+          gone.id = call.id;
+          (void)S::send(m, S::message(gone, CallMessageType::kHangup), {sender});
+        }
+        return events;
+      }
+      if (!std::binary_search(c->invited.begin(), c->invited.end(), sender.name) &&
+          !std::any_of(c->participants.begin(), c->participants.end(),
+                       [&](const CallParticipant& p) { return p.device.name == sender.name; })) {
+        // Not called, or the person declined on another device meanwhile: the device that
+        // answered is told the call is over for it (else it would wait for a list forever).
+        (void)S::send(m, S::message(*c, CallMessageType::kHangup), {sender});
+        return events;
+      }
       auto joined = std::find_if(c->participants.begin(), c->participants.end(),
                                  [&](const auto& p) { return p.device.name == sender.name; });
       if (joined != c->participants.end()) {

@@ -839,3 +839,26 @@ TEST_CASE("calls: a signal that overtakes its answer reaches the host", "[calls]
   CHECK(str(signal->payload) == "candidate:1");
   CHECK(told[alice->address()].count(CallEventType::kAnswered) == 1);
 }
+
+TEST_CASE("calls: an answer after the person declined on another device ends the call there",
+          "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 91, net);
+  auto bob = make_user("bob", 92, net);
+  auto bob2 = link_new_device(*bob, 93, net);
+  std::vector<User*> all{alice.get(), bob.get(), bob2.get()};
+  auto call = alice->messenger.start_call("bob", as_bytes("offer"));
+  REQUIRE(call);
+  settle(net, all);
+  // Bob declines on one device while answering on the other; alice gets the decline first.
+  REQUIRE(bob->messenger.hangup(*call));
+  REQUIRE(bob2->messenger.answer_call(*call, as_bytes("answer")));
+  auto told = settle(net, all);
+  CHECK(told[alice->address()].count(CallEventType::kAnswered) == 0);
+  CHECK(told[bob2->address()].count(CallEventType::kEnded) == 1);
+  CHECK_FALSE(bob2->messenger.call_media(*call));
+  CHECK_FALSE(alice->messenger.call_media(*call));
+  // Bob's second device is free again.
+  auto again = bob2->messenger.start_call("alice", {});
+  CHECK(again);
+}
