@@ -5,7 +5,11 @@
 // arriving byte for byte; a participant removed mid-call (and ignoring its removal) decrypting
 // nothing sent after the rekey although the SFU still forwards everything to it; replayed and
 // altered frames refused; a forged offer ringing nobody; a person with an unresolved identity
-// change who cannot be called; the call message parser's checks.
+// change who cannot be called; the call message parser's checks. With the relay holding back or
+// reordering chosen messages: late signals after a hangup (taken, ignored), a hangup before its
+// offer and an offer held too long (missed), an old participant list delivered after a newer one
+// (a removed person stays out), a muted sender's previous key (gone by time, and at once after a
+// removal), a signal that overtakes its answer, a decline and an answer on two devices at once.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
