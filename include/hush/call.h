@@ -31,8 +31,12 @@
 ///
 /// so a newcomer holds no key that encrypted what was sent before it joined, and one who left (or
 /// was removed) holds no key that encrypts what is sent after the others applied the change. A
-/// receiver keeps a sender's previous key for kCallOldKeyFrames frames under the new one (frames
-/// still in flight), then wipes it. All keys of a call are wiped when it ends. A person with an
+/// receiver keeps a sender's previous key for frames still in flight: until kCallOldKeyFrames
+/// frames under the new one or kCallOldKeyMs (by the Messenger's clock) have passed, whichever
+/// comes first; when someone left or was removed, not at all. All keys of a call are wiped when it
+/// ends. The host numbers its participant lists (a rising version): a list not newer than the one
+/// applied, or one listing again someone who left, is ignored, and the host's key drawn for a list
+/// is used only once that list arrived. A person with an
 /// unresolved identity change (Messenger::identity_change) cannot be called, cannot be admitted
 /// and is sent no key (kCallPartyUntrusted).
 ///
@@ -45,11 +49,18 @@
 /// that does not connect, a key that does not arrive: frames under it are refused as
 /// kUnknownKeyId), see every frame's size, timing, sender index, epoch and counter, drop, reorder
 /// or replay frames (replays are refused), and keep forwarding frames to one who left (who
-/// decrypts none sent under the new keys). It cannot read signalling or media, ring a device with
-/// an offer of its own, or join a call. What a participant can still do: forge frames under any
-/// key it holds (SFrame has no per-sender authentication, RFC 9605 §7.2), and, as host, admit or
-/// remove whom it likes. For the short while a previous key is kept (kCallOldKeyFrames), one who
-/// left can still forge frames under the remaining participants' previous keys.
+/// decrypts none sent under the new keys). Dropping a participant list leaves its receivers on
+/// the list before (they do not take the host's next key until the list arrives). It cannot read
+/// signalling or media, ring a device with an offer of its own, bring back a removed participant by
+/// delivering an old list late, or join a call; an offer it holds back for longer than
+/// kMaxCallOfferAgeMs, or delivers after the call's hangup, is reported missed and does not ring.
+/// Call messages that arrive after the call ended here are taken (their ratchet step committed)
+/// and ignored.
+///
+/// What a participant can still do: forge frames under any key it holds (SFrame has no per-sender
+/// authentication, RFC 9605 §7.2), and, as host, admit or remove whom it likes. One who left or
+/// was removed can forge frames only until the others applied the change: then every key it held
+/// is gone (previous keys are not kept across a leaving).
 ///
 /// Not responsible for: sockets, codecs, audio or video devices, jitter buffers, NAT traversal
 /// (the application's media stack; its signalling travels in the payload), or ringing timeouts
@@ -62,6 +73,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -108,7 +120,8 @@ enum class CallEventType : std::uint8_t {
   kAnsweredElsewhere,  ///< Another device of ours answered (or the host took another of our
                        ///< devices): stop ringing; the call is forgotten here.
   kBusy,               ///< A callee's device is in another call (for the caller).
-  kMissed,             ///< An offer that did not ring because we are in another call.
+  kMissed,             ///< An offer that did not ring: we are in another call, it arrived
+                       ///< after its hangup, or it was sent more than kMaxCallOfferAgeMs ago.
   kSignal,             ///< The application's signalling (payload), e.g. ICE candidates.
   kParticipants,       ///< The participant list changed (`participants`); keys move on.
   kEnded,              ///< The call ended for us: the host hung up, we were removed, or we were
@@ -189,12 +202,17 @@ class CallMedia {
   /// Messenger use: our new key (replaces the previous one).
   Status set_own_key(const CallParticipant& self, std::uint64_t epoch, SecretBytes key);
   /// Messenger use: participant `who`'s key of `epoch`; its previous key is kept for
-  /// kCallOldKeyFrames frames under the new one. Keys of an older epoch than held are ignored.
+  /// kCallOldKeyFrames frames under the new one or kCallOldKeyMs (set_clock), whichever is first,
+  /// and not at all after a removal. Keys of an older epoch than held are ignored.
   Status add_key(const CallParticipant& who, std::uint64_t epoch, SecretBytes key);
-  /// Messenger use: wipes every key of the participant with index `index` (it left).
+  /// Messenger use: wipes every key of the participant with index `index` (it left), and every
+  /// other sender's previous key; each sender's current key goes when its next one arrives.
   void remove_participant(std::uint32_t index);
   /// Messenger use: wipes every key; later calls fail with kCallEnded.
   void end();
+  /// Messenger use: the clock previous keys are retired by (kCallOldKeyMs; the Messenger's). Until
+  /// set, previous keys are retired only by kCallOldKeyFrames. end() forgets it.
+  void set_clock(std::function<std::uint64_t()> now_ms);
 
  private:
   struct Peer {
@@ -202,7 +220,10 @@ class CallMedia {
     std::uint64_t epoch = 0;
     std::optional<std::uint64_t> previous_epoch;
     std::uint64_t frames_since_rekey = 0;
+    std::uint64_t previous_until_ms = 0;  // with a clock: when the previous key goes
+    bool drop_previous = false;           // someone was removed: the next key replaces at once
   };
+  void retire_expired();
   void retire_previous(Peer& peer);
 
   CallId call_;
@@ -212,6 +233,7 @@ class CallMedia {
   CallParticipant self_;
   SframeReceiver receiver_{kCallCipherSuite};
   std::vector<Peer> peers_;
+  std::function<std::uint64_t()> now_ms_;
 };
 
 }  // namespace hush

@@ -363,4 +363,18 @@ inline constexpr std::size_t kMaxCalls = 4;
 /// second; 64 is more than a second of audio), then wipes it.
 inline constexpr std::uint64_t kCallOldKeyFrames = 64;
 
+/// ... and at most this long after the new one arrived (by the Messenger's clock), so that a muted
+/// sender's previous key does not linger: frames in flight arrive within a few hundred ms; 2 s
+/// leaves room for a jitter buffer. (Right away when someone left or was removed.)
+inline constexpr std::uint64_t kCallOldKeyMs = 2'000;
+
+/// An offer sent longer ago than this (by its sender's clock against ours) no longer rings: it is
+/// reported missed. A caller gives up ringing after about a minute; 90 s leaves room for clock
+/// skew and a slow relay, and keeps a relay that holds an offer back for hours from ringing anyone.
+inline constexpr std::uint64_t kMaxCallOfferAgeMs = 90'000;
+
+/// The most recently ended call ids a device remembers (so an offer delivered after its hangup
+/// never rings): a few per call held, 16 bytes each.
+inline constexpr std::size_t kMaxEndedCalls = 64;
+
 }  // namespace hush

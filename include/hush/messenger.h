@@ -629,7 +629,9 @@ class Messenger {
   Status hangup(const CallId& call, ByteView payload = {});
 
   /// Host only: removes the person `person` from the call (kInvalidCallState if we are not the
-  /// host, kInvalidArgument if not a participant); the others move to new keys it never gets.
+  /// host, kInvalidArgument if not a participant); the others move to new keys it never gets. The
+  /// removal stands even when an error comes back (our new key could not be drawn, or the new
+  /// list could not be sent); our key moves on before anything is sent.
   Status remove_from_call(const CallId& call, std::string_view person);
 
   /// The media keys of a call held here (nullptr if none). Valid after the call ends (it then

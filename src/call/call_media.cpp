@@ -47,9 +47,22 @@ void CallMedia::retire_previous(Peer& peer) {
   peer.previous_epoch.reset();
 }
 
+void CallMedia::retire_expired() {
+  if (!now_ms_) return;
+  const std::uint64_t now = now_ms_();
+  for (Peer& p : peers_)
+    if (p.previous_epoch && now >= p.previous_until_ms) retire_previous(p);
+}
+
+void CallMedia::set_clock(std::function<std::uint64_t()> now_ms) {
+  std::lock_guard lock(mutex_);
+  if (!ended_) now_ms_ = std::move(now_ms);
+}
+
 Result<DecryptedFrame> CallMedia::decrypt_frame(ByteView metadata, ByteView frame) {
   std::lock_guard lock(mutex_);
   if (ended_) return Error(Errc::kCallEnded, "CallMedia: the call ended");
+  retire_expired();  // (no state a caller relies on: keys past their time go either way)
   auto plaintext = receiver_.decrypt(metadata, frame);
   if (!plaintext) return plaintext.error();
   // The receiver held the key id, so the header parses and names a listed participant.
@@ -93,9 +106,16 @@ Status CallMedia::add_key(const CallParticipant& who, std::uint64_t epoch, Secre
     peers_.push_back(Peer{who, epoch, std::nullopt, 0});
     return ok_status();
   }
-  // The key before the current one goes now; the current one stays for frames in flight.
+  // The key before the current one goes now; the current one stays for frames in flight (a short
+  // while), unless the change was a removal: then the one removed holds it, and it goes too.
   retire_previous(*peer);
-  peer->previous_epoch = peer->epoch;
+  if (peer->drop_previous) {
+    (void)receiver_.remove_key(call_key_id(peer->who.index, peer->epoch));
+    peer->drop_previous = false;
+  } else {
+    peer->previous_epoch = peer->epoch;
+    peer->previous_until_ms = now_ms_ ? now_ms_() + kCallOldKeyMs : 0;
+  }
   peer->epoch = epoch;
   peer->frames_since_rekey = 0;
   return ok_status();
@@ -109,12 +129,19 @@ void CallMedia::remove_participant(std::uint32_t index) {
   retire_previous(*peer);
   (void)receiver_.remove_key(call_key_id(peer->who.index, peer->epoch));
   peers_.erase(peer);
+  // The one removed holds every other sender's current and previous keys: previous ones go now,
+  // and each sender's current one goes as soon as its next key arrives.
+  for (Peer& p : peers_) {
+    retire_previous(p);
+    p.drop_previous = true;
+  }
 }
 
 void CallMedia::end() {
   std::lock_guard lock(mutex_);
   ended_ = true;
   sender_.reset();
+  now_ms_ = nullptr;
   for (Peer& p : peers_) {
     retire_previous(p);
     (void)receiver_.remove_key(call_key_id(p.who.index, p.epoch));

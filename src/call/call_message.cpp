@@ -66,6 +66,7 @@ void call_message_to_proto(const CallMessageParts& parts, content::CallMessage& 
     out.mutable_key()->set_epoch(parts.key->epoch);
     out.mutable_key()->set_key(to_field(parts.key->key.expose()));
   }
+  if (parts.list_version != 0) out.set_list_version(parts.list_version);
 }
 
 void wipe_call_message(content::CallMessage& message) {
@@ -101,6 +102,7 @@ Result<CallMessageParts> read_call_message(const content::CallMessage& m) {
   } else if (m.has_key()) {
     return Error(Errc::kInvalidCallMessage, "call message: a key on a type without one");
   }
+  out.list_version = m.list_version();
   return out;
 }
 

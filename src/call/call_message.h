@@ -42,6 +42,11 @@ struct CallMessageParts {
   Bytes payload;
   std::vector<CallParticipant> participants;
   std::optional<CallKeyParts> key;
+  /// The host's participant list version (offer, participants, the host's key; 0 elsewhere).
+  std::uint64_t list_version = 0;
+  /// Receive side only (not serialized): when the sender says it sent the message (the content's
+  /// sent_ms), for the offer's freshness check.
+  std::uint64_t sent_ms = 0;
 };
 
 /// Parses a serialized CallMessage alone (the fuzz target's entry): kInvalidProtobuf, or

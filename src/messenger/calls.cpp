@@ -79,6 +79,7 @@ struct Messenger::Impl::CallSteps {
     if (auto st = m.ctx_.random.fill(key.expose_mut()); !st) return st;
     CallMessageParts parts = message(c, CallMessageType::kKey);
     parts.key = CallKeyParts{epoch, SecretBytes::copy_of(key.expose())};
+    if (c.host) parts.list_version = c.list_version;  // the list this key was drawn for
     if (auto st = c.media->set_own_key(*self, epoch, std::move(key)); !st) return st;
     c.epoch = epoch;
     c.keyed = true;
@@ -90,32 +91,69 @@ struct Messenger::Impl::CallSteps {
     return ok_status();
   }
 
-  // Host: sends the list to every participant but us, then moves to a new key.
+  // Host: moves to a new key (installed before anything is sent, so whoever just left can no
+  // longer read us even when sending fails below), then sends the list to every participant but
+  // us. Both are tried; the first error is returned.
   static Status publish_list(Messenger& m, CallState& c) {
+    ++c.list_version;
+    const Status keyed = rekey(m, c);
     CallMessageParts parts = message(c, CallMessageType::kParticipants);
     parts.participants = c.participants;
+    parts.list_version = c.list_version;
     auto sent = send(m, parts, others(m, c));
+    if (!keyed) return keyed;
     if (!sent) return sent.error();
-    return rekey(m, c);
+    return ok_status();
   }
 
   // Installs a key from `from` if it is listed (else keeps it for when it is).
-  static void take_key(CallState& c, const Address& from, CallKeyParts& key) {
-    if (const CallParticipant* p = c.participant(from)) {
+  static void take_key(CallState& c, const Address& from, CallKeyParts& key,
+                       std::uint64_t list_version) {
+    // The host's key drawn for a list not applied here yet waits for that list (a list the relay
+    // dropped leaves us without the host's new key: fail closed).
+    const bool early = from == c.host_device && list_version > c.list_version;
+    if (const CallParticipant* p = c.participant(from); p && !early) {
       (void)c.media->add_key(*p, key.epoch, std::move(key.key));
       return;
     }
+    for (const auto& [device, index] : c.removed)
+      if (device == from) return;  // one who left is keyed no more
     auto held = std::find_if(c.pending_keys.begin(), c.pending_keys.end(),
                              [&](const auto& k) { return k.first == from; });
     if (held != c.pending_keys.end()) {
-      if (key.epoch > held->second.epoch) held->second = std::move(key);
+      if (key.epoch > held->second.epoch) {
+        held->second = std::move(key);
+        if (from == c.host_device) c.pending_host_version = list_version;
+      }
       return;
     }
+    if (from == c.host_device) c.pending_host_version = list_version;
     if (c.pending_keys.size() >= kMaxCallParticipants) c.pending_keys.erase(c.pending_keys.begin());
     c.pending_keys.emplace_back(from, std::move(key));
   }
 
+  // The media retire previous keys by our clock (it outlives the media's use: a Messenger ends
+  // every call it holds when destroyed, and end() forgets the clock).
+  static void clock_media(Messenger& m, CallMedia& media) {
+    Clock* clock = &m.ctx_.clock;
+    media.set_clock([clock] { return clock->now_ms(); });
+  }
+
+  // Remembers `id` as ended (bounded: the oldest goes).
+  static void note_ended(Messenger& m, const CallId& id) {
+    auto& ended = m.calls_->ended;
+    if (std::find(ended.begin(), ended.end(), id) != ended.end()) return;
+    if (ended.size() >= kMaxEndedCalls) ended.pop_front();
+    ended.push_back(id);
+  }
+
+  static bool was_ended(const Messenger& m, const CallId& id) {
+    const auto& ended = m.calls_->ended;
+    return std::find(ended.begin(), ended.end(), id) != ended.end();
+  }
+
   static void forget(Messenger& m, const CallId& id) {
+    note_ended(m, id);
     auto it = m.calls_->calls.find(id);
     if (it == m.calls_->calls.end()) return;
     it->second.media->end();
@@ -136,9 +174,10 @@ struct Messenger::Impl::CallSteps {
   }
 
   // The host's side of a participant leaving (hangup or removal): a new list and new keys.
-  static void host_drop(Messenger& m, CallState& c, const CallParticipant& who,
-                        std::vector<CallEvent>& events, const Address& from) {
+  static Status host_drop(Messenger& m, CallState& c, const CallParticipant& who,
+                          std::vector<CallEvent>& events, const Address& from) {
     const std::uint32_t index = who.index;
+    c.removed.emplace(who.device, who.index);
     c.media->remove_participant(index);
     c.participants.erase(std::remove_if(c.participants.begin(), c.participants.end(),
                                         [&](const CallParticipant& p) { return p.index == index; }),
@@ -147,9 +186,9 @@ struct Messenger::Impl::CallSteps {
     if (c.participants.size() <= 1 && c.invited.empty()) {
       events.push_back(event(c, CallEventType::kEnded, from));
       forget(m, c.id);
-      return;
+      return ok_status();
     }
-    (void)publish_list(m, c);
+    return publish_list(m, c);
   }
 };
 
@@ -187,6 +226,7 @@ Result<CallId> Messenger::start_call(std::span<const std::string> people, ByteVi
   c.invited = invited;
   c.participants = {CallParticipant{self_, 0}};
   c.media = std::make_shared<CallMedia>(c.id);
+  S::clock_media(*this, *c.media);
   c.seq = calls_->next_seq++;
   CallMessageParts parts = S::message(c, CallMessageType::kOffer, offer);
   parts.participants = c.participants;
@@ -196,16 +236,20 @@ Result<CallId> Messenger::start_call(std::span<const std::string> people, ByteVi
     if (S::untrusted(*this, p))
       return Error(Errc::kCallPartyUntrusted,
                    "Messenger::start_call: a person's identity change is unresolved");
-  auto sent = S::send(*this, parts, devices);
-  if (!sent) return sent.error();
-  if (std::none_of(sent->begin(), sent->end(),
-                   [](const DeviceDelivery& d) { return d.state == DeliveryState::kSent; }))
-    return Error(Errc::kTransportFailure, "Messenger::start_call: no device could be reached");
-  CallState& held = calls_->calls.emplace(c.id, std::move(c)).first->second;
-  if (auto st = S::rekey(*this, held); !st) {
-    S::forget(*this, *id);
+  // Our first key before any offer leaves (it goes to no one yet): a failure rings nobody.
+  if (auto st = S::rekey(*this, c); !st) {
+    c.media->end();
     return st.error();
   }
+  auto sent = S::send(*this, parts, devices);
+  if (!sent || std::none_of(sent->begin(), sent->end(), [](const DeviceDelivery& d) {
+        return d.state == DeliveryState::kSent;
+      })) {
+    c.media->end();
+    if (!sent) return sent.error();
+    return Error(Errc::kTransportFailure, "Messenger::start_call: no device could be reached");
+  }
+  calls_->calls.emplace(c.id, std::move(c));
   return *id;
 }
 
@@ -257,6 +301,7 @@ Status Messenger::hangup(const CallId& call, ByteView payload) {
   // Forgotten (keys wiped) first: nothing that fails below keeps the call.
   CallState held = std::move(*c);
   calls_->calls.erase(call);
+  S::note_ended(*this, call);
   held.media->end();
   const CallMessageParts parts = S::message(held, CallMessageType::kHangup, payload);
   std::vector<Address> to = S::others(*this, held);
@@ -290,8 +335,8 @@ Status Messenger::remove_from_call(const CallId& call, std::string_view person) 
   const CallParticipant removed = *who;
   (void)S::send(*this, S::message(*c, CallMessageType::kHangup), {removed.device});
   std::vector<CallEvent> ignored;
-  S::host_drop(*this, *c, removed, ignored, removed.device);
-  return ok_status();
+  // The removal stands even when the new key or list could not be sent: the error says so.
+  return S::host_drop(*this, *c, removed, ignored, removed.device);
 }
 
 std::shared_ptr<CallMedia> Messenger::call_media(const CallId& call) const {
@@ -321,23 +366,25 @@ Status Messenger::Impl::check_call(const Messenger& m, const Address& sender,
         return Error(Errc::kInvalidCallState, "call: an offer for a call another host holds");
       return ok_status();
     case CallMessageType::kAnswer:
-      if (!c) return Error(Errc::kUnknownCall, "call: an answer to no call held");
+      if (!c) return ok_status();  // late (the call ended): committed and ignored
       if (!c->host) return Error(Errc::kInvalidCallState, "call: an answer to a call not ours");
-      if (!std::binary_search(c->invited.begin(), c->invited.end(), sender.name) &&
-          !std::any_of(c->participants.begin(), c->participants.end(),
-                       [&](const CallParticipant& p) { return p.device.name == sender.name; }))
-        return Error(Errc::kInvalidCallState, "call: an answer from someone not called");
-      return ok_status();
+      return ok_status();  // from someone not (or no longer) called: told so in apply_call
     case CallMessageType::kParticipants:
-      if (!c) return Error(Errc::kUnknownCall, "call: a participant list for no call held");
+      if (!c) return ok_status();  // late (the call ended): committed and ignored
       if (c->host || sender != c->host_device || call.participants.front().device != c->host_device)
         return Error(Errc::kInvalidCallState, "call: a participant list not from the host");
       return ok_status();
     case CallMessageType::kKey:
     case CallMessageType::kSignal:
-      if (!c) return Error(Errc::kUnknownCall, "call: a key or signal for no call held");
+      // Late (the call ended, or we hung up meanwhile): committed and ignored. Refusing would leave
+      // the ratchet step uncommitted and a skipped message key behind in the store.
+      if (!c) return ok_status();
+      // (The host also takes signals from a device of a person still invited: an answering
+      // device's ICE may overtake its answer.)
       if (sender != c->host_device && !c->participant(sender) &&
-          !(call.type == CallMessageType::kKey && c->engaged()))
+          !(call.type == CallMessageType::kKey && c->engaged()) &&
+          !(call.type == CallMessageType::kSignal && c->host &&
+            std::binary_search(c->invited.begin(), c->invited.end(), sender.name)))
         return Error(Errc::kInvalidCallState, "call: a key or signal from no participant");
       return ok_status();
     case CallMessageType::kHangup:
@@ -359,11 +406,23 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
     case CallMessageType::kOffer: {
       if (c) return events;  // a duplicate
       CallState fresh;
+      // Hung up before its offer arrived, or held back too long by the relay: missed, never rings
+      // (and nothing is answered: the caller stopped ringing long ago).
+      const std::uint64_t now = m.ctx_.clock.now_ms();
+      if (S::was_ended(m, call.id) ||
+          (now > call.sent_ms && now - call.sent_ms > kMaxCallOfferAgeMs)) {
+        fresh.id = call.id;
+        fresh.participants = std::move(call.participants);
+        events.push_back(S::event(fresh, CallEventType::kMissed, sender, std::move(call.payload)));
+        return events;
+      }
       fresh.id = call.id;
       fresh.host_device = sender;
+      fresh.list_version = call.list_version;
       fresh.participants = std::move(call.participants);
       fresh.phase = CallState::Phase::kRinging;
       fresh.media = std::make_shared<CallMedia>(fresh.id);
+      S::clock_media(m, *fresh.media);
       // Full: the oldest offer still ringing makes room (an offer nobody hung up must not make
       // every later call busy); it ends here.
       if (!S::engaged(m) && m.calls_->calls.size() >= kMaxCalls) {
@@ -393,6 +452,22 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       if (c && c->host) events.push_back(S::event(*c, CallEventType::kBusy, sender));
       return events;
     case CallMessageType::kAnswer: {
+      if (!c) {  // a call no longer held: one that ended lately tells the answering device so
+        if (S::was_ended(m, call.id)) {
+          CallState gone;
+          gone.id = call.id;
+          (void)S::send(m, S::message(gone, CallMessageType::kHangup), {sender});
+        }
+        return events;
+      }
+      if (!std::binary_search(c->invited.begin(), c->invited.end(), sender.name) &&
+          !std::any_of(c->participants.begin(), c->participants.end(),
+                       [&](const CallParticipant& p) { return p.device.name == sender.name; })) {
+        // Not called, or the person declined on another device meanwhile: the device that
+        // answered is told the call is over for it (else it would wait for a list forever).
+        (void)S::send(m, S::message(*c, CallMessageType::kHangup), {sender});
+        return events;
+      }
       auto joined = std::find_if(c->participants.begin(), c->participants.end(),
                                  [&](const auto& p) { return p.device.name == sender.name; });
       if (joined != c->participants.end()) {
@@ -421,6 +496,13 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       return events;
     }
     case CallMessageType::kParticipants: {
+      if (!c) return events;  // a call no longer held
+      // An old list the relay held back (or a replay) is ignored, and so is one that lists again
+      // someone who left: a removed person never comes back, nor is keyed again.
+      if (call.list_version <= c->list_version) return events;
+      for (const CallParticipant& p : call.participants)
+        if (c->removed.count({p.device, p.index})) return events;
+      c->list_version = call.list_version;
       const bool listed =
           std::any_of(call.participants.begin(), call.participants.end(),
                       [&](const CallParticipant& p) { return p.device == m.self_; });
@@ -442,12 +524,18 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       for (const CallParticipant& p : call.participants)
         after.emplace(p.device, p.index);
       for (const CallParticipant& p : c->participants)
-        if (!after.count({p.device, p.index})) c->media->remove_participant(p.index);
+        if (!after.count({p.device, p.index})) {
+          c->removed.emplace(p.device, p.index);
+          c->media->remove_participant(p.index);
+        }
       const bool joined_now = c->phase == CallState::Phase::kAnswered;
       c->participants = std::move(call.participants);
       c->phase = CallState::Phase::kActive;
       for (auto it = c->pending_keys.begin(); it != c->pending_keys.end();) {
-        if (const CallParticipant* p = c->participant(it->first)) {
+        const CallParticipant* p = c->participant(it->first);
+        if (p && it->first == c->host_device && c->pending_host_version > c->list_version)
+          p = nullptr;  // the host's key for a list still to come
+        if (p) {
           (void)c->media->add_key(*p, it->second.epoch, std::move(it->second.key));
           it = c->pending_keys.erase(it);
         } else {
@@ -460,9 +548,10 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       return events;
     }
     case CallMessageType::kKey:
-      S::take_key(*c, sender, *call.key);
+      if (c) S::take_key(*c, sender, *call.key, call.list_version);
       return events;
     case CallMessageType::kSignal:
+      if (!c) return events;  // a call no longer held
       events.push_back(S::event(*c, CallEventType::kSignal, sender, std::move(call.payload)));
       return events;
     case CallMessageType::kAnsweredElsewhere:
@@ -474,7 +563,10 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       }
       return events;
     case CallMessageType::kHangup: {
-      if (!c) return events;
+      if (!c) {  // ended before its offer arrived (or a late hangup): the offer must not ring
+        S::note_ended(m, call.id);
+        return events;
+      }
       if (!c->host && sender == c->host_device) {  // the host ended it (or removed us)
         events.push_back(S::event(*c, CallEventType::kEnded, sender, std::move(call.payload)));
         S::forget(m, call.id);
@@ -489,7 +581,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       if (c->host) {
         if (p) {
           const CallParticipant who = *p;
-          S::host_drop(m, *c, who, events, sender);
+          (void)S::host_drop(m, *c, who, events, sender);  // rekeys first: see publish_list
         } else if (std::binary_search(c->invited.begin(), c->invited.end(), sender.name)) {
           // Declined. (Another device of the person might still answer: it is told to stop
           // ringing by the decliner.)
@@ -506,6 +598,7 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       if (p && c->phase == CallState::Phase::kActive) {
         // A participant left: its keys go, and ours move on (the host's list follows).
         const std::uint32_t index = p->index;
+        c->removed.emplace(p->device, p->index);
         c->media->remove_participant(index);
         c->participants.erase(
             std::remove_if(c->participants.begin(), c->participants.end(),

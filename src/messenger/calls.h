@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +43,13 @@ struct CallState {
   /// Our key generation (the next one drawn is epoch + 1), and whether we drew one yet.
   std::uint64_t epoch = 0;
   bool keyed = false;
+  /// The host's participant list version (the host: the last published; others: the last
+  /// applied). A list not newer is ignored.
+  std::uint64_t list_version = 0;
+  /// Every (device, index) that left the call: never listed or keyed again here.
+  std::set<std::pair<Address, std::uint32_t>> removed;
+  /// The list version the host's pending key (if any) was drawn for.
+  std::uint64_t pending_host_version = 0;
   /// Keys from devices not (yet) on our list, at most kMaxCallParticipants.
   std::vector<std::pair<Address, CallKeyParts>> pending_keys;
   /// The media keys (shared with the application).
@@ -60,7 +69,18 @@ struct CallState {
 
 /// Every call a Messenger holds, at most kMaxCalls.
 struct CallRegistry {
+  CallRegistry() = default;
+  CallRegistry(const CallRegistry&) = delete;
+  CallRegistry& operator=(const CallRegistry&) = delete;
+  /// Ends every call held (their keys are wiped; media the application still holds refuse).
+  ~CallRegistry() {
+    for (auto& [id, c] : calls)
+      if (c.media) c.media->end();
+  }
   std::map<CallId, CallState> calls;
+  /// The calls ended, declined or hung up lately (oldest first, at most kMaxEndedCalls): an offer
+  /// for one of them arriving late never rings.
+  std::deque<CallId> ended;
   std::uint64_t next_seq = 0;
 };
 

@@ -640,6 +640,7 @@ Result<std::optional<ReceivedMessage>> Messenger::receive(ByteView bytes,
     }
     if (content->kind == ContentKind::kCall) {
       // Checked now (a refused call message keeps nothing), applied once committed (it may send).
+      content->call.sent_ms = content->sent_ms;
       if (auto st = Impl::check_call(*this, sender, content->call); !st) {
         content_refused = true;
         return st;
