@@ -131,6 +131,8 @@ hush_status hush_published_keys_bundle(const hush_published_keys* keys, uint32_t
   });
 }
 
+}  // extern "C"
+
 namespace {
 
 // key || signature, as HUSH_SIGNED_KYBER_PRE_KEY_SIZE says.
@@ -146,6 +148,8 @@ static_assert(HUSH_SIGNED_KYBER_PRE_KEY_SIZE ==
               hush::KyberPublicKey::kSize + hush::Signature::kSize);
 
 }  // namespace
+
+extern "C" {
 
 size_t hush_published_keys_kyber_pre_key_count(const hush_published_keys* keys) {
   return keys == nullptr ? 0 : keys->keys.kyber_pre_keys.size();

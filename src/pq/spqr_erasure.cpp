@@ -11,31 +11,37 @@ constexpr std::uint32_t kPoly = 0x1100B;
 constexpr std::size_t kSymbols = kSpqrChunkSize / 2;  // polynomials, one symbol each per chunk
 
 // Logarithm and antilogarithm tables of GF(2^16) mod 0x1100B, to the base x (a generator: the
-// polynomial is primitive, which the constexpr build below proves, else it does not compile).
+// polynomial is primitive, which the build below checks: a failure aborts at the first use).
 // Every value the erasure code multiplies is public (chunks of the ML-KEM header, ek and
 // ciphertext, which travel in the clear, and their indices), so table look-ups indexed by them
 // leak nothing; they replace a bit-serial multiplication that was 14 % of a version-4 message's
-// time. 384 KiB of read-only data, built by the compiler.
+// time. 384 KiB, built once at the first use (a function-local static: thread-safe, read-only
+// after; not constexpr, as clang's constexpr step limit is below the 65,535 steps with the
+// standard library's assertions on, as in the fuzz build).
 constexpr std::size_t kGf16Order = 65535;  // the multiplicative group's order
 struct Gf16Tables {
   std::array<std::uint16_t, 2 * kGf16Order> exp{};  // x^i, twice over: exp[log a + log b]
   std::array<std::uint16_t, kGf16Order + 1> log{};  // log[0] unused
 };
-constexpr Gf16Tables make_gf16_tables() {
+void require(bool ok);
+Gf16Tables make_gf16_tables() {
   Gf16Tables t;
   std::uint32_t v = 1;
   for (std::size_t i = 0; i < kGf16Order; ++i) {
-    if (i != 0 && v == 1) throw "0x1100B is not primitive";  // x's order below 65535
+    require(i == 0 || v != 1);  // else 0x1100B is not primitive: x's order below 65535
     t.exp[i] = static_cast<std::uint16_t>(v);
     t.exp[i + kGf16Order] = static_cast<std::uint16_t>(v);
     t.log[v] = static_cast<std::uint16_t>(i);
     v <<= 1;
     if ((v & 0x10000u) != 0) v ^= kPoly;
   }
-  if (v != 1) throw "x^65535 != 1";
+  require(v == 1);  // x^65535 == 1
   return t;
 }
-constexpr Gf16Tables kGf16 = make_gf16_tables();
+const Gf16Tables& gf16() {
+  static const Gf16Tables tables = make_gf16_tables();
+  return tables;
+}
 
 void require(bool ok) {
   if (!ok) std::abort();  // a caller bug, never input-driven
@@ -98,12 +104,14 @@ void combine(std::span<const std::uint16_t> w, std::span<const std::uint8_t* con
 
 std::uint16_t gf16_mul(std::uint16_t a, std::uint16_t b) noexcept {
   if (a == 0 || b == 0) return 0;
-  return kGf16.exp[static_cast<std::size_t>(kGf16.log[a]) + kGf16.log[b]];
+  const Gf16Tables& t = gf16();
+  return t.exp[static_cast<std::size_t>(t.log[a]) + t.log[b]];
 }
 
 std::uint16_t gf16_inv(std::uint16_t a) noexcept {
   if (a == 0) return 0;
-  return kGf16.exp[kGf16Order - kGf16.log[a]];
+  const Gf16Tables& t = gf16();
+  return t.exp[kGf16Order - t.log[a]];
 }
 
 std::array<std::uint8_t, kSpqrChunkSize> erasure_chunk(ByteView payload, std::uint16_t index) {
