@@ -19,21 +19,14 @@ using hush::test::add_kyber;
 using hush::test::info;
 using hush::test::Party;
 using hush::test::pq_bundle;
+using hush::test::pq_session;
+using hush::test::start_pq_session;
 using hush::test::StoreKind;
 
 namespace {
 
 std::string text(const SecretBytes& b) {
   return std::string(b.expose().begin(), b.expose().end());
-}
-
-// A v4 session from a to b (b offering `kyber_id`), acknowledged by one answer.
-void pq_session(Party& a, Party& b, std::optional<PreKeyId> pre_key, std::uint32_t kyber_id) {
-  REQUIRE(process_prekey_bundle(*a.ctx, *a.store, b.address, pq_bundle(b, pre_key, kyber_id)));
-  const auto first = test::encrypt(a, b, "hello pq");
-  REQUIRE(first.type() == MessageType::kPreKey);
-  CHECK(test::decrypt(b, a, first).value() == "hello pq");
-  CHECK(test::decrypt(a, b, test::encrypt(b, a, "hi back")).value() == "hi back");
 }
 
 Bytes flip(ByteView b, std::size_t at) {
@@ -53,7 +46,7 @@ TEST_CASE("PQXDH sets up version-4 sessions between hush users", "[integration][
     add_kyber(bob, 2, true);
     const std::optional<PreKeyId> opk =
         with_one_time ? std::optional<PreKeyId>(PreKeyId{1}) : std::nullopt;
-    REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, opk, 1)));
+    start_pq_session(alice, bob, opk, 1);
     CHECK(info(alice, bob).version == 4);
     CHECK(info(alice, bob).spqr_epoch == 1);
 
@@ -97,15 +90,13 @@ TEST_CASE("the last-resort Kyber prekey serves several sessions and refuses repl
   auto alice = Party::create("alice", 712, 0);
   auto carol = Party::create("carol", 713, 0);
   for (Party* p : {&alice, &carol}) {
-    REQUIRE(
-        process_prekey_bundle(*p->ctx, *p->store, bob.address, pq_bundle(bob, std::nullopt, 9)));
+    start_pq_session(*p, bob, std::nullopt, 9);
     CHECK(test::decrypt(bob, *p, test::encrypt(*p, bob, "via last resort")).value() ==
           "via last resort");
   }
   CHECK(*bob.store->kyber_pre_key_ids() == std::vector<KyberPreKeyId>{KyberPreKeyId{9}});
   // Replayed under another address (a relay's trick): refused, nothing changes.
-  REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address,
-                                pq_bundle(bob, std::nullopt, 9)));
+  start_pq_session(alice, bob, std::nullopt, 9);
   const auto m = test::encrypt(alice, bob, "again");
   CHECK(test::decrypt(bob, alice, m).value() == "again");
   const Bytes before = bob.snapshot();
@@ -118,8 +109,7 @@ TEST_CASE("the last-resort Kyber prekey serves several sessions and refuses repl
   // An unknown Kyber prekey id: kInvalidKeyId.
   auto dave = Party::create("dave", 714, 0);
   add_kyber(bob, 10);
-  REQUIRE(
-      process_prekey_bundle(*dave.ctx, *dave.store, bob.address, pq_bundle(bob, std::nullopt, 10)));
+  start_pq_session(dave, bob, std::nullopt, 10);
   REQUIRE(bob.store->remove_kyber_pre_key(KyberPreKeyId{10}));
   CHECK(test::decrypt(bob, dave, test::encrypt(dave, bob, "x")).error().code() ==
         Errc::kInvalidKeyId);
@@ -197,8 +187,7 @@ TEST_CASE("the addresses field names sender and recipient while unacknowledged",
   auto alice = Party::create(alice_aci, 741, 1);
   auto bob = Party::create("PNI:" + bob_aci, 742, 1);
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
+  start_pq_session(alice, bob, PreKeyId{1}, 1);
   EncryptOptions eo;
   eo.local_address = alice.address;
   auto m = encrypt_message(*alice.ctx, *alice.store, bob.address, as_bytes("addressed"), eo);
@@ -237,8 +226,7 @@ TEST_CASE("the addresses field names sender and recipient while unacknowledged",
   auto carol = Party::create("carol", 743, 1);
   auto dave = Party::create("dave", 744, 1);
   add_kyber(dave, 1);
-  REQUIRE(process_prekey_bundle(*carol.ctx, *carol.store, dave.address,
-                                pq_bundle(dave, PreKeyId{1}, 1)));
+  start_pq_session(carol, dave, PreKeyId{1}, 1);
   EncryptOptions co;
   co.local_address = carol.address;
   auto plain_names = encrypt_message(*carol.ctx, *carol.store, dave.address, as_bytes("x"), co);
@@ -353,8 +341,7 @@ TEST_CASE("a forged prekey message in our own name cannot make SPQR jump without
   auto alice = Party::create("alice", 791, 1);
   auto bob = Party::create("bob", 792, 1);
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
+  start_pq_session(alice, bob, PreKeyId{1}, 1);
   const auto m = test::encrypt(alice, bob, "forged");
   auto bob_identity = bob.store->identity_key_pair();
   REQUIRE(bob_identity);
@@ -379,8 +366,7 @@ TEST_CASE("version-4 prekey messages need their Kyber fields", "[integration][pq
   auto alice = Party::create("alice", 781, 1);
   auto bob = Party::create("bob", 782, 1);
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
+  start_pq_session(alice, bob, PreKeyId{1}, 1);
   const auto m = test::encrypt(alice, bob, "fields");
   auto with = [&](std::uint8_t version, const std::function<void(wire::PreKeySignalMessage&)>& f) {
     auto r = PreKeySignalMessage::parse(test::rebuild_v4_prekey(m.serialized(), version, f));

@@ -18,6 +18,8 @@ using hush::test::add_kyber;
 using hush::test::info;
 using hush::test::Party;
 using hush::test::pq_bundle;
+using hush::test::pq_session;
+using hush::test::start_pq_session;
 
 namespace {
 
@@ -66,8 +68,7 @@ TEST_CASE("a late version-3 message does not make the version-3 session current 
 
   // Alice moves to version 4 with bob's new bundle: the version-3 state is archived.
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{2}, 1)));
+  start_pq_session(alice, bob, PreKeyId{2}, 1);
   REQUIRE(info(alice, bob).version == 4);
 
   // The late genuine messages decrypt (from the archived state, where it is)...
@@ -97,14 +98,12 @@ TEST_CASE("an SPQR error on a state the message is not for moves on to the next 
   auto bob = Party::create("bob", 1112, 3);
   add_kyber(alice, 1, true);
   add_kyber(bob, 1, true);
-  REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address,
-                                pq_bundle(bob, std::nullopt, 1)));
+  start_pq_session(alice, bob, std::nullopt, 1);
   CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "S1 hello")).value() == "S1 hello");
   const auto answer = test::encrypt(bob, alice, "S1 answer");
   REQUIRE(answer.type() == MessageType::kWhisper);
 
-  REQUIRE(process_prekey_bundle(*bob.ctx, *bob.store, alice.address,
-                                pq_bundle(alice, std::nullopt, 1)));
+  start_pq_session(bob, alice, std::nullopt, 1);
   for (const char* t : {"S2 one", "S2 two", "S2 three"})
     CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, t)).value() == t);
 
@@ -132,10 +131,7 @@ TEST_CASE("SPQR's chain steps before the MAC count in the decrypt budget", "[int
   static_assert(5 * (kAhead + 1) > kMaxDecryptChainStepsV4);
   std::optional<CiphertextMessage> far;
   for (int s = 1; s <= 5; ++s) {
-    REQUIRE(process_prekey_bundle(*bob.ctx, *bob.store, alice.address,
-                                  pq_bundle(alice, std::nullopt, 1)));
-    CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "hello")).value() == "hello");
-    CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "hi")).value() == "hi");
+    pq_session(bob, alice, std::nullopt, 1);
     if (s == 1) {
       skip_ahead(bob, alice, 0, kAhead);
       far = test::encrypt(bob, alice, "far ahead on S1");
@@ -158,10 +154,7 @@ TEST_CASE("version-4 messages decrypt up to the forward-jump limit and not beyon
   auto alice = Party::create("alice", 1131, 1);
   auto bob = Party::create("bob", 1132, 1);
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
-  CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "hello")).value() == "hello");
-  CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "hi")).value() == "hi");
+  pq_session(alice, bob, PreKeyId{1}, 1);
 
   // Both chains in step (what a peer that lost its messages sends): 24,999 skipped is the most.
   skip_ahead(bob, alice, kSpqrMaxJump - 1, kSpqrMaxJump - 1);
@@ -209,10 +202,7 @@ TEST_CASE("a note-to-self version-4 session keeps the forward-jump limits",
   REQUIRE(identity);
   auto laptop = Party::create_with_identity("alice", DeviceId{2}, 1142, identity->clone(), 1);
   add_kyber(laptop, 1);
-  REQUIRE(process_prekey_bundle(*phone.ctx, *phone.store, laptop.address,
-                                pq_bundle(laptop, PreKeyId{1}, 1)));
-  CHECK(test::decrypt(laptop, phone, test::encrypt(phone, laptop, "note")).value() == "note");
-  CHECK(test::decrypt(phone, laptop, test::encrypt(laptop, phone, "to self")).value() == "to self");
+  pq_session(phone, laptop, PreKeyId{1}, 1);
 
   skip_ahead(laptop, phone, kMaxForwardJumpV4 + 1, 0);
   const auto dr_beyond = test::encrypt(laptop, phone, "DR 25,001 ahead");
