@@ -18,7 +18,6 @@ using hush::test::drain;
 using hush::test::LoopbackNetwork;
 using hush::test::Party;
 using hush::test::send_ok;
-using hush::test::send_queued;
 using hush::test::text;
 using hush::test::User;
 
@@ -326,7 +325,7 @@ TEST_CASE("a directory in the middle is caught", "[integration][messenger]") {
   };
   // A known peer: the bundle is refused, and nothing is sent; the message waits for the change
   // to be resolved.
-  send_queued(alice, "bob", "for bob only", Errc::kUntrustedIdentity);
+  test::send_queued(alice, "bob", "for bob only", Errc::kUntrustedIdentity);
   CHECK(net.queue(bob.address()).empty());
   auto change = alice.messenger.identity_change("bob");
   REQUIRE(change);
@@ -397,7 +396,7 @@ TEST_CASE("a message written while the transport is down is sent later, never tw
   REQUIRE(bob.messenger.maintain_keys());
   send_ok(alice, "bob", "one");
   net.down = true;
-  send_queued(alice, "bob", "two", Errc::kTransportFailure);  // kept: nothing written is lost
+  test::send_queued(alice, "bob", "two", Errc::kTransportFailure);  // kept: nothing written is lost
   auto still_down = alice.messenger.flush();
   REQUIRE(still_down);
   CHECK(still_down->sent == 0);

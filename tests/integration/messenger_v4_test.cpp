@@ -20,7 +20,6 @@ using hush::test::drain;
 using hush::test::LoopbackNetwork;
 using hush::test::Party;
 using hush::test::send_ok;
-using hush::test::send_queued;
 using hush::test::take;
 using hush::test::User;
 
@@ -239,7 +238,7 @@ TEST_CASE("a directory that strips the Kyber prekey after version 4 is refused",
     if (a == bob.address()) return held_bundle(net, bob.address(), false);
     return std::nullopt;
   };
-  send_queued(alice, "bob", "downgrade me", Errc::kPostQuantumRequired);
+  test::send_queued(alice, "bob", "downgrade me", Errc::kPostQuantumRequired);
   CHECK(session_version(alice, bob.address()) == 0);  // no version-3 session was made
   CHECK(net.queue(bob.address()).empty());
 
@@ -291,7 +290,7 @@ TEST_CASE("a Kyber prekey with a bad signature is refused", "[integration][messe
       if (!keep_signature) b.kyber_pre_key_signature = theirs.signature;
       return b;
     };
-    send_queued(alice, "bob", "to bob", Errc::kInvalidSignature);
+    test::send_queued(alice, "bob", "to bob", Errc::kInvalidSignature);
     CHECK(session_version(alice, bob.address()) == 0);
     CHECK_FALSE(alice.messenger.identity_change("bob"));
   }
@@ -325,7 +324,7 @@ TEST_CASE("a peer without Kyber prekeys gets version 3 unless post-quantum is re
   CHECK(drain(net, alice) == std::vector<std::string>{"v3 back"});
 
   // Required post-quantum: carol's bundle is refused, in words a person understands.
-  const SendResult sent = send_queued(pq, "carol", "strict", Errc::kPostQuantumRequired);
+  const SendResult sent = test::send_queued(pq, "carol", "strict", Errc::kPostQuantumRequired);
   CHECK(std::string(sent.deliveries[0].error->where()).find("post-quantum") != std::string::npos);
   CHECK(session_version(pq, carol.address()) == 0);
   // ... and so is a version-3 message from carol.
