@@ -325,12 +325,7 @@ TEST_CASE("a directory in the middle is caught", "[integration][messenger]") {
   };
   // A known peer: the bundle is refused, and nothing is sent; the message waits for the change
   // to be resolved.
-  auto r = alice.messenger.send("bob", as_bytes("for bob only"));
-  REQUIRE(r);
-  REQUIRE(r->deliveries.size() == 1);
-  CHECK(r->deliveries[0].state == DeliveryState::kQueued);
-  REQUIRE(r->deliveries[0].error);
-  CHECK(r->deliveries[0].error->code() == Errc::kUntrustedIdentity);
+  test::send_queued(alice, "bob", "for bob only", Errc::kUntrustedIdentity);
   CHECK(net.queue(bob.address()).empty());
   auto change = alice.messenger.identity_change("bob");
   REQUIRE(change);
@@ -401,12 +396,7 @@ TEST_CASE("a message written while the transport is down is sent later, never tw
   REQUIRE(bob.messenger.maintain_keys());
   send_ok(alice, "bob", "one");
   net.down = true;
-  auto r = alice.messenger.send("bob", as_bytes("two"));
-  REQUIRE(r);  // kept: nothing the user wrote is lost
-  REQUIRE(r->deliveries.size() == 1);
-  CHECK(r->deliveries[0].state == DeliveryState::kQueued);
-  REQUIRE(r->deliveries[0].error);
-  CHECK(r->deliveries[0].error->code() == Errc::kTransportFailure);
+  test::send_queued(alice, "bob", "two", Errc::kTransportFailure);  // kept: nothing written is lost
   auto still_down = alice.messenger.flush();
   REQUIRE(still_down);
   CHECK(still_down->sent == 0);

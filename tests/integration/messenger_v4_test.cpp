@@ -238,12 +238,7 @@ TEST_CASE("a directory that strips the Kyber prekey after version 4 is refused",
     if (a == bob.address()) return held_bundle(net, bob.address(), false);
     return std::nullopt;
   };
-  auto sent = alice.messenger.send("bob", as_bytes("downgrade me"));
-  REQUIRE(sent);
-  REQUIRE(sent->deliveries.size() == 1);
-  CHECK(sent->deliveries[0].state == DeliveryState::kQueued);
-  REQUIRE(sent->deliveries[0].error);
-  CHECK(sent->deliveries[0].error->code() == Errc::kPostQuantumRequired);
+  test::send_queued(alice, "bob", "downgrade me", Errc::kPostQuantumRequired);
   CHECK(session_version(alice, bob.address()) == 0);  // no version-3 session was made
   CHECK(net.queue(bob.address()).empty());
 
@@ -295,12 +290,7 @@ TEST_CASE("a Kyber prekey with a bad signature is refused", "[integration][messe
       if (!keep_signature) b.kyber_pre_key_signature = theirs.signature;
       return b;
     };
-    auto sent = alice.messenger.send("bob", as_bytes("to bob"));
-    REQUIRE(sent);
-    REQUIRE(sent->deliveries.size() == 1);
-    CHECK(sent->deliveries[0].state == DeliveryState::kQueued);
-    REQUIRE(sent->deliveries[0].error);
-    CHECK(sent->deliveries[0].error->code() == Errc::kInvalidSignature);
+    test::send_queued(alice, "bob", "to bob", Errc::kInvalidSignature);
     CHECK(session_version(alice, bob.address()) == 0);
     CHECK_FALSE(alice.messenger.identity_change("bob"));
   }
@@ -334,13 +324,8 @@ TEST_CASE("a peer without Kyber prekeys gets version 3 unless post-quantum is re
   CHECK(drain(net, alice) == std::vector<std::string>{"v3 back"});
 
   // Required post-quantum: carol's bundle is refused, in words a person understands.
-  auto sent = pq.messenger.send("carol", as_bytes("strict"));
-  REQUIRE(sent);
-  REQUIRE(sent->deliveries.size() == 1);
-  CHECK(sent->deliveries[0].state == DeliveryState::kQueued);
-  REQUIRE(sent->deliveries[0].error);
-  CHECK(sent->deliveries[0].error->code() == Errc::kPostQuantumRequired);
-  CHECK(std::string(sent->deliveries[0].error->where()).find("post-quantum") != std::string::npos);
+  const SendResult sent = test::send_queued(pq, "carol", "strict", Errc::kPostQuantumRequired);
+  CHECK(std::string(sent.deliveries[0].error->where()).find("post-quantum") != std::string::npos);
   CHECK(session_version(pq, carol.address()) == 0);
   // ... and so is a version-3 message from carol.
   net.substitute = [&](const Address& a) -> std::optional<PreKeyBundle> {

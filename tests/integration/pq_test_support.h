@@ -33,6 +33,24 @@ inline PreKeyBundle pq_bundle(const Party& p, std::optional<PreKeyId> pre_key,
   return std::move(*b);
 }
 
+/// `a` processes `b`'s bundle offering one-time prekey `pre_key` (or none) and Kyber prekey
+/// `kyber_id` (which `b` holds, see add_kyber): a version-4 session from `a` to `b`, not used yet.
+inline void start_pq_session(Party& a, const Party& b, std::optional<PreKeyId> pre_key,
+                             std::uint32_t kyber_id) {
+  REQUIRE(process_prekey_bundle(*a.ctx, *a.store, b.address, pq_bundle(b, pre_key, kyber_id)));
+}
+
+/// A version-4 session from `a` to `b` (start_pq_session): its first message, a prekey message,
+/// decrypted by `b`, and acknowledged by one answer.
+inline void pq_session(Party& a, Party& b, std::optional<PreKeyId> pre_key,
+                       std::uint32_t kyber_id) {
+  start_pq_session(a, b, pre_key, kyber_id);
+  const auto first = encrypt(a, b, "hello pq");
+  REQUIRE(first.type() == MessageType::kPreKey);
+  CHECK(decrypt(b, a, first).value() == "hello pq");
+  CHECK(decrypt(a, b, encrypt(b, a, "hi back")).value() == "hi back");
+}
+
 /// What `p` knows of its session with `peer`.
 inline SessionInfo info(Party& p, const Party& peer) {
   auto i = session_info(*p.store, peer.address);

@@ -27,15 +27,6 @@ std::string text(const SecretBytes& b) {
   return std::string(b.expose().begin(), b.expose().end());
 }
 
-// A v4 session from a to b (b offering `kyber_id`), acknowledged by one answer.
-void pq_session(Party& a, Party& b, std::optional<PreKeyId> pre_key, std::uint32_t kyber_id) {
-  REQUIRE(process_prekey_bundle(*a.ctx, *a.store, b.address, pq_bundle(b, pre_key, kyber_id)));
-  const auto first = test::encrypt(a, b, "hello pq");
-  REQUIRE(first.type() == MessageType::kPreKey);
-  CHECK(test::decrypt(b, a, first).value() == "hello pq");
-  CHECK(test::decrypt(a, b, test::encrypt(b, a, "hi back")).value() == "hi back");
-}
-
 Bytes flip(ByteView b, std::size_t at) {
   Bytes out(b.begin(), b.end());
   out[at] ^= 0x01;
@@ -53,7 +44,7 @@ TEST_CASE("PQXDH sets up version-4 sessions between hush users", "[integration][
     add_kyber(bob, 2, true);
     const std::optional<PreKeyId> opk =
         with_one_time ? std::optional<PreKeyId>(PreKeyId{1}) : std::nullopt;
-    REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, opk, 1)));
+    test::start_pq_session(alice, bob, opk, 1);
     CHECK(info(alice, bob).version == 4);
     CHECK(info(alice, bob).spqr_epoch == 1);
 
@@ -97,15 +88,13 @@ TEST_CASE("the last-resort Kyber prekey serves several sessions and refuses repl
   auto alice = Party::create("alice", 712, 0);
   auto carol = Party::create("carol", 713, 0);
   for (Party* p : {&alice, &carol}) {
-    REQUIRE(
-        process_prekey_bundle(*p->ctx, *p->store, bob.address, pq_bundle(bob, std::nullopt, 9)));
+    test::start_pq_session(*p, bob, std::nullopt, 9);
     CHECK(test::decrypt(bob, *p, test::encrypt(*p, bob, "via last resort")).value() ==
           "via last resort");
   }
   CHECK(*bob.store->kyber_pre_key_ids() == std::vector<KyberPreKeyId>{KyberPreKeyId{9}});
   // Replayed under another address (a relay's trick): refused, nothing changes.
-  REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address,
-                                pq_bundle(bob, std::nullopt, 9)));
+  test::start_pq_session(alice, bob, std::nullopt, 9);
   const auto m = test::encrypt(alice, bob, "again");
   CHECK(test::decrypt(bob, alice, m).value() == "again");
   const Bytes before = bob.snapshot();
@@ -118,8 +107,7 @@ TEST_CASE("the last-resort Kyber prekey serves several sessions and refuses repl
   // An unknown Kyber prekey id: kInvalidKeyId.
   auto dave = Party::create("dave", 714, 0);
   add_kyber(bob, 10);
-  REQUIRE(
-      process_prekey_bundle(*dave.ctx, *dave.store, bob.address, pq_bundle(bob, std::nullopt, 10)));
+  test::start_pq_session(dave, bob, std::nullopt, 10);
   REQUIRE(bob.store->remove_kyber_pre_key(KyberPreKeyId{10}));
   CHECK(test::decrypt(bob, dave, test::encrypt(dave, bob, "x")).error().code() ==
         Errc::kInvalidKeyId);
@@ -130,7 +118,7 @@ TEST_CASE("version-4 sessions survive loss and reordering and refuse duplicates 
   auto alice = Party::create("alice", 721, 1);
   auto bob = Party::create("bob", 722, 1);
   add_kyber(bob, 1);
-  pq_session(alice, bob, PreKeyId{1}, 1);
+  test::pq_session(alice, bob, PreKeyId{1}, 1);
   test::SeededRandom shuffle(723);
   int delivered = 0;
   for (int round = 0; round < 12; ++round) {
@@ -173,7 +161,7 @@ TEST_CASE("a version-4 message without a valid SPQR message is refused", "[integ
   auto alice = Party::create("alice", 731, 1);
   auto bob = Party::create("bob", 732, 1);
   add_kyber(bob, 1);
-  pq_session(alice, bob, PreKeyId{1}, 1);
+  test::pq_session(alice, bob, PreKeyId{1}, 1);
   const auto m = test::encrypt(alice, bob, "spqr");
   const Bytes before = bob.snapshot();
   // An empty, a non-v1 and a truncated pq_ratchet (the MAC then fails anyway: it covers them).
@@ -197,8 +185,7 @@ TEST_CASE("the addresses field names sender and recipient while unacknowledged",
   auto alice = Party::create(alice_aci, 741, 1);
   auto bob = Party::create("PNI:" + bob_aci, 742, 1);
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
+  test::start_pq_session(alice, bob, PreKeyId{1}, 1);
   EncryptOptions eo;
   eo.local_address = alice.address;
   auto m = encrypt_message(*alice.ctx, *alice.store, bob.address, as_bytes("addressed"), eo);
@@ -237,8 +224,7 @@ TEST_CASE("the addresses field names sender and recipient while unacknowledged",
   auto carol = Party::create("carol", 743, 1);
   auto dave = Party::create("dave", 744, 1);
   add_kyber(dave, 1);
-  REQUIRE(process_prekey_bundle(*carol.ctx, *carol.store, dave.address,
-                                pq_bundle(dave, PreKeyId{1}, 1)));
+  test::start_pq_session(carol, dave, PreKeyId{1}, 1);
   EncryptOptions co;
   co.local_address = carol.address;
   auto plain_names = encrypt_message(*carol.ctx, *carol.store, dave.address, as_bytes("x"), co);
@@ -252,7 +238,7 @@ TEST_CASE("version-4 records keep the version and the SPQR state and refuse host
   auto alice = Party::create("alice", 751, 1, kind);
   auto bob = Party::create("bob", 752, 1, kind);
   add_kyber(bob, 1);
-  pq_session(alice, bob, PreKeyId{1}, 1);
+  test::pq_session(alice, bob, PreKeyId{1}, 1);
   alice.reopen();
   bob.reopen();
   CHECK(info(alice, bob).version == 4);
@@ -290,7 +276,7 @@ TEST_CASE("a person who used version 4 cannot be moved back to version 3", "[int
   auto alice = Party::create("alice", 761, 3);
   auto bob = Party::create("bob", 762, 3);
   add_kyber(bob, 1);
-  pq_session(alice, bob, PreKeyId{1}, 1);
+  test::pq_session(alice, bob, PreKeyId{1}, 1);
 
   // A relay strips the Kyber prekey from bob's bundle: refused, nothing changes.
   Bytes before = alice.snapshot();
@@ -353,8 +339,7 @@ TEST_CASE("a forged prekey message in our own name cannot make SPQR jump without
   auto alice = Party::create("alice", 791, 1);
   auto bob = Party::create("bob", 792, 1);
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
+  test::start_pq_session(alice, bob, PreKeyId{1}, 1);
   const auto m = test::encrypt(alice, bob, "forged");
   auto bob_identity = bob.store->identity_key_pair();
   REQUIRE(bob_identity);
@@ -379,8 +364,7 @@ TEST_CASE("version-4 prekey messages need their Kyber fields", "[integration][pq
   auto alice = Party::create("alice", 781, 1);
   auto bob = Party::create("bob", 782, 1);
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
+  test::start_pq_session(alice, bob, PreKeyId{1}, 1);
   const auto m = test::encrypt(alice, bob, "fields");
   auto with = [&](std::uint8_t version, const std::function<void(wire::PreKeySignalMessage&)>& f) {
     auto r = PreKeySignalMessage::parse(test::rebuild_v4_prekey(m.serialized(), version, f));

@@ -47,6 +47,26 @@ void skip_ahead(Party& from, const Party& to, std::uint32_t dr_steps, std::uint3
   REQUIRE(from.store->store_session(to.address, std::move(record)));
 }
 
+// `to` receives `m` from `from`: too far in the future, and nothing `to` stores changes.
+void check_too_far(Party& to, const Party& from, const CiphertextMessage& m) {
+  const Bytes before = to.snapshot();
+  CHECK(test::decrypt(to, from, m).error().code() == Errc::kTooFarInFuture);
+  CHECK(to.snapshot() == before);
+}
+
+// `from` moves its chains ahead (skip_ahead) and sends two messages: the first (`at_limit`) is as
+// far ahead as `to` takes, the second one more. The second is refused (check_too_far) until the
+// first has been taken; then both decrypt.
+void check_jump_limit(Party& to, Party& from, std::uint32_t dr_steps, std::uint32_t spqr_steps,
+                      const std::string& at_limit, const std::string& beyond) {
+  skip_ahead(from, to, dr_steps, spqr_steps);
+  const auto limit_message = test::encrypt(from, to, at_limit);
+  const auto beyond_message = test::encrypt(from, to, beyond);
+  check_too_far(to, from, beyond_message);
+  CHECK(test::decrypt(to, from, limit_message).value() == at_limit);
+  CHECK(test::decrypt(to, from, beyond_message).value() == beyond);
+}
+
 }  // namespace
 
 TEST_CASE("a late version-3 message does not make the version-3 session current again",
@@ -66,8 +86,7 @@ TEST_CASE("a late version-3 message does not make the version-3 session current 
 
   // Alice moves to version 4 with bob's new bundle: the version-3 state is archived.
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{2}, 1)));
+  test::start_pq_session(alice, bob, PreKeyId{2}, 1);
   REQUIRE(info(alice, bob).version == 4);
 
   // The late genuine messages decrypt (from the archived state, where it is)...
@@ -97,14 +116,12 @@ TEST_CASE("an SPQR error on a state the message is not for moves on to the next 
   auto bob = Party::create("bob", 1112, 3);
   add_kyber(alice, 1, true);
   add_kyber(bob, 1, true);
-  REQUIRE(process_prekey_bundle(*alice.ctx, *alice.store, bob.address,
-                                pq_bundle(bob, std::nullopt, 1)));
+  test::start_pq_session(alice, bob, std::nullopt, 1);
   CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "S1 hello")).value() == "S1 hello");
   const auto answer = test::encrypt(bob, alice, "S1 answer");
   REQUIRE(answer.type() == MessageType::kWhisper);
 
-  REQUIRE(process_prekey_bundle(*bob.ctx, *bob.store, alice.address,
-                                pq_bundle(alice, std::nullopt, 1)));
+  test::start_pq_session(bob, alice, std::nullopt, 1);
   for (const char* t : {"S2 one", "S2 two", "S2 three"})
     CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, t)).value() == t);
 
@@ -132,10 +149,7 @@ TEST_CASE("SPQR's chain steps before the MAC count in the decrypt budget", "[int
   static_assert(5 * (kAhead + 1) > kMaxDecryptChainStepsV4);
   std::optional<CiphertextMessage> far;
   for (int s = 1; s <= 5; ++s) {
-    REQUIRE(process_prekey_bundle(*bob.ctx, *bob.store, alice.address,
-                                  pq_bundle(alice, std::nullopt, 1)));
-    CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "hello")).value() == "hello");
-    CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "hi")).value() == "hi");
+    test::pq_session(bob, alice, std::nullopt, 1);
     if (s == 1) {
       skip_ahead(bob, alice, 0, kAhead);
       far = test::encrypt(bob, alice, "far ahead on S1");
@@ -158,40 +172,14 @@ TEST_CASE("version-4 messages decrypt up to the forward-jump limit and not beyon
   auto alice = Party::create("alice", 1131, 1);
   auto bob = Party::create("bob", 1132, 1);
   add_kyber(bob, 1);
-  REQUIRE(
-      process_prekey_bundle(*alice.ctx, *alice.store, bob.address, pq_bundle(bob, PreKeyId{1}, 1)));
-  CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "hello")).value() == "hello");
-  CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "hi")).value() == "hi");
+  test::pq_session(alice, bob, PreKeyId{1}, 1);
 
   // Both chains in step (what a peer that lost its messages sends): 24,999 skipped is the most.
-  skip_ahead(bob, alice, kSpqrMaxJump - 1, kSpqrMaxJump - 1);
-  const auto at_limit = test::encrypt(bob, alice, "24,999 ahead");
-  const auto beyond = test::encrypt(bob, alice, "25,000 ahead");
-  Bytes before = alice.snapshot();
-  CHECK(test::decrypt(alice, bob, beyond).error().code() == Errc::kTooFarInFuture);
-  CHECK(alice.snapshot() == before);
-  CHECK(test::decrypt(alice, bob, at_limit).value() == "24,999 ahead");
-  CHECK(test::decrypt(alice, bob, beyond).value() == "25,000 ahead");
-
+  check_jump_limit(alice, bob, kSpqrMaxJump - 1, kSpqrMaxJump - 1, "24,999 ahead", "25,000 ahead");
   // The Double Ratchet chain alone: 25,000 skipped decrypts, 25,001 does not.
-  skip_ahead(bob, alice, kMaxForwardJumpV4, 0);
-  const auto dr_limit = test::encrypt(bob, alice, "DR 25,000 ahead");
-  const auto dr_beyond = test::encrypt(bob, alice, "DR 25,001 ahead");
-  before = alice.snapshot();
-  CHECK(test::decrypt(alice, bob, dr_beyond).error().code() == Errc::kTooFarInFuture);
-  CHECK(alice.snapshot() == before);
-  CHECK(test::decrypt(alice, bob, dr_limit).value() == "DR 25,000 ahead");
-  CHECK(test::decrypt(alice, bob, dr_beyond).value() == "DR 25,001 ahead");
-
+  check_jump_limit(alice, bob, kMaxForwardJumpV4, 0, "DR 25,000 ahead", "DR 25,001 ahead");
   // SPQR's chain alone: 25,000 ahead of the last key taken decrypts, 25,001 does not.
-  skip_ahead(bob, alice, 0, kSpqrMaxJump - 1);
-  const auto spqr_limit = test::encrypt(bob, alice, "SPQR 25,000 ahead");
-  const auto spqr_beyond = test::encrypt(bob, alice, "SPQR 25,001 ahead");
-  before = alice.snapshot();
-  CHECK(test::decrypt(alice, bob, spqr_beyond).error().code() == Errc::kTooFarInFuture);
-  CHECK(alice.snapshot() == before);
-  CHECK(test::decrypt(alice, bob, spqr_limit).value() == "SPQR 25,000 ahead");
-  CHECK(test::decrypt(alice, bob, spqr_beyond).value() == "SPQR 25,001 ahead");
+  check_jump_limit(alice, bob, 0, kSpqrMaxJump - 1, "SPQR 25,000 ahead", "SPQR 25,001 ahead");
   // The session goes on both ways.
   CHECK(test::decrypt(bob, alice, test::encrypt(alice, bob, "back")).value() == "back");
   CHECK(test::decrypt(alice, bob, test::encrypt(bob, alice, "forth")).value() == "forth");
@@ -209,20 +197,10 @@ TEST_CASE("a note-to-self version-4 session keeps the forward-jump limits",
   REQUIRE(identity);
   auto laptop = Party::create_with_identity("alice", DeviceId{2}, 1142, identity->clone(), 1);
   add_kyber(laptop, 1);
-  REQUIRE(process_prekey_bundle(*phone.ctx, *phone.store, laptop.address,
-                                pq_bundle(laptop, PreKeyId{1}, 1)));
-  CHECK(test::decrypt(laptop, phone, test::encrypt(phone, laptop, "note")).value() == "note");
-  CHECK(test::decrypt(phone, laptop, test::encrypt(laptop, phone, "to self")).value() == "to self");
+  test::pq_session(phone, laptop, PreKeyId{1}, 1);
 
   skip_ahead(laptop, phone, kMaxForwardJumpV4 + 1, 0);
-  const auto dr_beyond = test::encrypt(laptop, phone, "DR 25,001 ahead");
-  Bytes before = phone.snapshot();
-  CHECK(test::decrypt(phone, laptop, dr_beyond).error().code() == Errc::kTooFarInFuture);
-  CHECK(phone.snapshot() == before);
-
+  check_too_far(phone, laptop, test::encrypt(laptop, phone, "DR 25,001 ahead"));
   skip_ahead(phone, laptop, 0, kSpqrMaxJump);
-  const auto spqr_beyond = test::encrypt(phone, laptop, "SPQR 25,001 ahead");
-  before = laptop.snapshot();
-  CHECK(test::decrypt(laptop, phone, spqr_beyond).error().code() == Errc::kTooFarInFuture);
-  CHECK(laptop.snapshot() == before);
+  check_too_far(laptop, phone, test::encrypt(phone, laptop, "SPQR 25,001 ahead"));
 }

@@ -140,4 +140,19 @@ inline SendResult send_ok(User& from, const std::string& to, const std::string& 
   return std::move(*r);
 }
 
+/// Sends to `to`, a person with one device that cannot be reached now: REQUIREs the send to
+/// succeed (the message is kept: nothing the user wrote is lost) with one delivery, queued for
+/// flush(), and CHECKs that delivery's error is `code`.
+inline SendResult send_queued(User& from, const std::string& to, const std::string& message,
+                              Errc code) {
+  auto r = from.messenger.send(to, as_bytes(message));
+  INFO(from.name() << " -> " << to << ": " << (r ? "" : r.error().where()));
+  REQUIRE(r);
+  REQUIRE(r->deliveries.size() == 1);
+  CHECK(r->deliveries[0].state == DeliveryState::kQueued);
+  REQUIRE(r->deliveries[0].error);
+  CHECK(r->deliveries[0].error->code() == code);
+  return std::move(*r);
+}
+
 }  // namespace hush::test
