@@ -45,12 +45,28 @@ constexpr std::int16_t montgomery_form(std::int32_t x) {
 struct Tables {
   std::array<std::int16_t, 128> zetas{};
   std::array<std::int16_t, 128> gammas{};
+  // zetas in reverse order (inverse_zetas[i] = zetas[127 - i]), so that the inverse NTT reads its
+  // twiddle factors forwards.
+  std::array<std::int16_t, 128> inverse_zetas{};
+  // The twiddle factors of the layers with pairs 2 and 4 apart, laid out for inner_layers (below):
+  // by group g of 8 coefficients, and for pairs 2 apart by half h of the group, at [32 h + g].
+  std::array<std::int16_t, 64> forward2{};  // zetas[64 + 2g + h]
+  std::array<std::int16_t, 64> inverse2{};  // zetas[127 - 2g - h]
+  std::array<std::int16_t, 32> inverse4{};  // zetas[63 - g]
 };
 constexpr Tables make_tables() {
   Tables t;
   for (std::int32_t i = 0; i < 128; ++i) {
     t.zetas[static_cast<std::size_t>(i)] = montgomery_form(pow_mod(17, bit_reverse7(i)));
     t.gammas[static_cast<std::size_t>(i)] = montgomery_form(pow_mod(17, 2 * bit_reverse7(i) + 1));
+    t.inverse_zetas[static_cast<std::size_t>(127 - i)] = t.zetas[static_cast<std::size_t>(i)];
+  }
+  for (std::size_t g = 0; g < 32; ++g) {
+    for (std::size_t h = 0; h < 2; ++h) {
+      t.forward2[32 * h + g] = t.zetas[64 + 2 * g + h];
+      t.inverse2[32 * h + g] = t.zetas[127 - 2 * g - h];
+    }
+    t.inverse4[g] = t.zetas[63 - g];
   }
   return t;
 }
@@ -64,7 +80,34 @@ constexpr std::int16_t kInverseNttScale =
     static_cast<std::int16_t>(std::int64_t{3303} * kRSquared % kQ32);
 static_assert(std::int64_t{3303} * 128 % kQ32 == 1);
 
+// Keeps the next loop a loop until the vectorizer has seen it (GCC would otherwise unroll a short
+// inner loop completely and vectorize the loop around it, across blocks, with interleaving
+// permutations that cost more than the arithmetic). A hint only: nothing else depends on it.
+#if defined(__GNUC__) || defined(__clang__)
+#define HUSH_MLKEM_KEEP_LOOP _Pragma("GCC unroll 1")
+#else
+#define HUSH_MLKEM_KEEP_LOOP
+#endif
+
 // ---- reductions (branch-free) ----
+//
+// Written for 16-bit lanes: every step below is a 16-bit add, subtract, shift, low-half product
+// (x86 pmullw) or high-half product (pmulhw), so GCC and clang turn the coefficient loops into
+// SIMD code (8 lanes with the x86-64 baseline SSE2, 16 with AVX2) without intrinsics.
+
+// The high 16 bits of the 32-bit product a * b (exact: the product of two int16_t fits).
+inline std::int16_t mul_high(std::int16_t a, std::int16_t b) noexcept {
+  return static_cast<std::int16_t>((static_cast<std::int32_t>(a) * b) >> 16);
+}
+// The low 16 bits of a * b.
+inline std::int16_t mul_low(std::int16_t a, std::int16_t b) noexcept {
+  return static_cast<std::int16_t>(static_cast<std::uint16_t>(
+      static_cast<std::uint32_t>(static_cast<std::uint16_t>(a)) * static_cast<std::uint16_t>(b)));
+}
+
+// q^-1 mod 2^16 as an int16_t (62209 - 2^16).
+constexpr auto kQInverse16 =
+    static_cast<std::int16_t>(static_cast<std::int32_t>(kQInverse) - 65536);
 
 // a * R^-1 mod q, for |a| < q * 2^15; the result has absolute value below q.
 inline std::int16_t montgomery_reduce(std::int32_t a) noexcept {
@@ -73,17 +116,25 @@ inline std::int16_t montgomery_reduce(std::int32_t a) noexcept {
   return static_cast<std::int16_t>((a - static_cast<std::int32_t>(t) * kQ32) >> 16);
 }
 
-// a * b * R^-1 mod q.
+// a * b * R^-1 mod q (for |a * b| < q * 2^15; the result has absolute value below q), as
+// montgomery_reduce(a * b) computes it, in 16-bit operations: with p = a * b and t = p * q^-1 mod
+// 2^16, p - t * q has zero low half, so (p - t * q) >> 16 is exactly high(p) - high(t * q) (the
+// low halves of p and t * q are equal and cancel without a borrow).
 inline std::int16_t fqmul(std::int16_t a, std::int16_t b) noexcept {
-  return montgomery_reduce(static_cast<std::int32_t>(a) * b);
+  const std::int16_t t = mul_low(mul_low(a, b), kQInverse16);
+  return static_cast<std::int16_t>(mul_high(a, b) - mul_high(t, kQ));
 }
 
 // Barrett reduction of any int16_t to a representative in [-(q-1)/2, (q-1)/2]: with
-// v = round(2^26 / q), t = round(a * v / 2^26) is a's quotient by q rounded to nearest.
+// v = round(2^26 / q), t = round(a * v / 2^26) is a's quotient by q rounded to nearest. In 16-bit
+// operations: with a * v = 2^16 h + l (0 <= l < 2^16), (a * v + 2^25) >> 26 equals (h + 2^9) >> 10,
+// as adding l / 2^16 < 1 to the integer h + 2^9 never crosses a multiple of 2^10.
 constexpr std::int32_t kBarrettMultiplier = ((1 << 26) + kQ32 / 2) / kQ32;
+static_assert(kBarrettMultiplier < (1 << 15));
 inline std::int16_t barrett_reduce(std::int16_t a) noexcept {
-  const std::int32_t t = (kBarrettMultiplier * a + (1 << 25)) >> 26;  // arithmetic shift (C++20)
-  return static_cast<std::int16_t>(a - t * kQ32);
+  const auto t = static_cast<std::int16_t>(
+      (mul_high(a, static_cast<std::int16_t>(kBarrettMultiplier)) + (1 << 9)) >> 10);
+  return static_cast<std::int16_t>(a - mul_low(t, kQ));
 }
 
 // Maps a value in (-q, q) to [0, q): adds q when the sign bit is set.
@@ -178,42 +229,122 @@ void poly_sub(Poly& a, const Poly& b) noexcept {
     a.c[i] = static_cast<std::int16_t>(a.c[i] - b.c[i]);
 }
 
-void ntt(Poly& a) noexcept {
-  // Algorithm 9. Each layer adds at most q to the absolute values (the products are reduced
-  // below q), so after seven layers they stay below 8q < 2^15; one Barrett pass ends it.
-  std::size_t k = 1;
-  for (std::size_t len = 128; len >= 2; len >>= 1) {
-    for (std::size_t start = 0; start < kN; start += 2 * len) {
-      const std::int16_t zeta = kTables.zetas[k++];
-      for (std::size_t j = start; j < start + len; ++j) {
-        const std::int16_t t = fqmul(zeta, a.c[j + len]);
-        a.c[j + len] = static_cast<std::int16_t>(a.c[j] - t);
-        a.c[j] = static_cast<std::int16_t>(a.c[j] + t);
-      }
-    }
-  }
-  for (auto& x : a.c)
-    x = barrett_reduce(x);
-}
-
 namespace {
 
-// One layer of Algorithm 10 (pairs `len` apart), its twiddle factors from kTables.zetas[k]
-// downwards; the sums Barrett-reduced only if kReduce.
-template <bool kReduce>
-void inverse_ntt_layer(Poly& a, std::size_t len, std::size_t& k) noexcept {
-  for (std::size_t start = 0; start < kN; start += 2 * len) {
-    const std::int16_t zeta = kTables.zetas[k--];
-    for (std::size_t j = start; j < start + len; ++j) {
-      const std::int16_t t = a.c[j];
-      const auto sum = static_cast<std::int16_t>(t + a.c[j + len]);
-      a.c[j] = kReduce ? barrett_reduce(sum) : sum;
-      a.c[j + len] = fqmul(zeta, static_cast<std::int16_t>(a.c[j + len] - t));
+// One layer of Algorithm 9: blocks of 2 * kLen coefficients, one twiddle factor per block (from
+// zetas[0] on), the butterfly over the block's two halves. With kLen a constant the inner loop has
+// a fixed trip count over contiguous int16_t, which the compiler vectorizes for kLen >= 8.
+template <std::size_t kLen>
+void ntt_layer(std::int16_t* a, const std::int16_t* zetas) noexcept {
+  for (std::size_t block = 0; block < kN / (2 * kLen); ++block) {
+    const std::int16_t zeta = zetas[block];
+    std::int16_t* lo = a + 2 * kLen * block;
+    std::int16_t* hi = lo + kLen;
+    HUSH_MLKEM_KEEP_LOOP
+    for (std::size_t j = 0; j < kLen; ++j) {
+      const std::int16_t t = fqmul(zeta, hi[j]);
+      hi[j] = static_cast<std::int16_t>(lo[j] - t);
+      lo[j] = static_cast<std::int16_t>(lo[j] + t);
     }
   }
+}
+
+// One layer of Algorithm 10 (pairs kLen apart), twiddle factors zetas[0], zetas[1], ... (from
+// inverse_zetas) for the blocks in order; the sums Barrett-reduced only if kReduce.
+template <std::size_t kLen, bool kReduce>
+void inverse_ntt_layer(std::int16_t* a, const std::int16_t* zetas) noexcept {
+  for (std::size_t block = 0; block < kN / (2 * kLen); ++block) {
+    const std::int16_t zeta = zetas[block];
+    std::int16_t* lo = a + 2 * kLen * block;
+    std::int16_t* hi = lo + kLen;
+    HUSH_MLKEM_KEEP_LOOP
+    for (std::size_t j = 0; j < kLen; ++j) {
+      const std::int16_t t = lo[j];
+      const auto sum = static_cast<std::int16_t>(t + hi[j]);
+      lo[j] = kReduce ? barrett_reduce(sum) : sum;
+      hi[j] = fqmul(zeta, static_cast<std::int16_t>(hi[j] - t));
+    }
+  }
+}
+
+// The layers with pairs 4 and 2 apart act within groups of 8 coefficients, too short for the
+// vector lanes. They run on a transposed copy instead: coefficient 8g + r of the polynomial is
+// row r, column g of a table of 8 rows of 32, so a butterfly of the layer with pairs 4 apart pairs
+// rows r and r + 4 column by column (twiddle factor by column g), and one with pairs 2 apart rows
+// r and r + 2 (twiddle factor by column and by row half). Every loop is then over 32 contiguous
+// int16_t; the transposes are fixed permutations the compiler vectorizes too.
+using Rows = std::array<std::array<std::int16_t, 32>, 8>;
+
+inline void transpose_in(const std::int16_t* a, Rows& t) noexcept {
+  for (std::size_t g = 0; g < 32; ++g)
+    for (std::size_t r = 0; r < 8; ++r)
+      t[r][g] = a[8 * g + r];
+}
+
+// Forward butterflies between rows `lo` and `hi`, twiddle factor zetas[g] for column g.
+inline void forward_rows(std::int16_t* lo, std::int16_t* hi, const std::int16_t* zetas) noexcept {
+  for (std::size_t g = 0; g < 32; ++g) {
+    const std::int16_t t = fqmul(zetas[g], hi[g]);
+    hi[g] = static_cast<std::int16_t>(lo[g] - t);
+    lo[g] = static_cast<std::int16_t>(lo[g] + t);
+  }
+}
+
+// Inverse butterflies between rows `lo` and `hi` (no reduction of the sums).
+inline void inverse_rows(std::int16_t* lo, std::int16_t* hi, const std::int16_t* zetas) noexcept {
+  for (std::size_t g = 0; g < 32; ++g) {
+    const std::int16_t t = lo[g];
+    lo[g] = static_cast<std::int16_t>(t + hi[g]);
+    hi[g] = fqmul(zetas[g], static_cast<std::int16_t>(hi[g] - t));
+  }
+}
+
+// The last two layers of Algorithm 9 (block k of the layer with pairs 4 apart is group g = k,
+// twiddle factor zetas[32 + g]; block k of the one with pairs 2 apart is half h = k mod 2 of group
+// g = k / 2, twiddle factor zetas[64 + k]) and the final Barrett pass, as it writes back.
+void forward_inner_layers(std::int16_t* a) noexcept {
+  Rows t;
+  transpose_in(a, t);
+  for (std::size_t r = 0; r < 4; ++r)
+    forward_rows(t[r].data(), t[r + 4].data(), kTables.zetas.data() + 32);
+  for (std::size_t h = 0; h < 2; ++h)
+    for (std::size_t r = 4 * h; r < 4 * h + 2; ++r)
+      forward_rows(t[r].data(), t[r + 2].data(), kTables.forward2.data() + 32 * h);
+  for (std::size_t g = 0; g < 32; ++g)
+    for (std::size_t r = 0; r < 8; ++r)
+      a[8 * g + r] = barrett_reduce(t[r][g]);
+}
+
+// The first two layers of Algorithm 10 (twiddle factors zetas[127 - k] for block k of the layer
+// with pairs 2 apart, zetas[63 - k] for the one with pairs 4 apart), without reducing the sums.
+void inverse_inner_layers(std::int16_t* a) noexcept {
+  Rows t;
+  transpose_in(a, t);
+  for (std::size_t h = 0; h < 2; ++h)
+    for (std::size_t r = 4 * h; r < 4 * h + 2; ++r)
+      inverse_rows(t[r].data(), t[r + 2].data(), kTables.inverse2.data() + 32 * h);
+  for (std::size_t r = 0; r < 4; ++r)
+    inverse_rows(t[r].data(), t[r + 4].data(), kTables.inverse4.data());
+  for (std::size_t g = 0; g < 32; ++g)
+    for (std::size_t r = 0; r < 8; ++r)
+      a[8 * g + r] = t[r][g];
 }
 
 }  // namespace
+
+void ntt(Poly& a) noexcept {
+  // Algorithm 9. Each layer adds at most q to the absolute values (the products are reduced
+  // below q), so after seven layers they stay below 8q < 2^15; one Barrett pass ends it. Layer
+  // with pairs len apart uses zetas[128 / len ...].
+  std::int16_t* c = a.c.data();
+  const std::int16_t* z = kTables.zetas.data();
+  ntt_layer<128>(c, z + 1);
+  ntt_layer<64>(c, z + 2);
+  ntt_layer<32>(c, z + 4);
+  ntt_layer<16>(c, z + 8);
+  ntt_layer<8>(c, z + 16);
+  forward_inner_layers(c);
+}
 
 void inverse_ntt(Poly& a) noexcept {
   // Algorithm 10 with lazy reduction. A layer at most doubles the largest absolute value (the
@@ -222,15 +353,17 @@ void inverse_ntt(Poly& a) noexcept {
   // Barrett-reduced (to below q/2) as they are formed; again 2q, 4q and a reduction in the sixth
   // layer; 2q after the seventh. Every difference formed is below 8q (an int16_t), and its product
   // with a zeta (below q/2) below 4q^2 < q * 2^15, Montgomery reduction's bound; the final scaling
-  // (a product of a value below 2q with a constant below q) too. Gives values below q.
-  std::size_t k = 127;
-  inverse_ntt_layer<false>(a, 2, k);
-  inverse_ntt_layer<false>(a, 4, k);
-  inverse_ntt_layer<true>(a, 8, k);
-  inverse_ntt_layer<false>(a, 16, k);
-  inverse_ntt_layer<false>(a, 32, k);
-  inverse_ntt_layer<true>(a, 64, k);
-  inverse_ntt_layer<false>(a, 128, k);
+  // (a product of a value below 2q with a constant below q) too. Gives values below q. The layer
+  // with pairs len apart uses zetas[256 / len - 1] downwards, that is inverse_zetas[128 - 256 /
+  // len] upwards.
+  std::int16_t* c = a.c.data();
+  const std::int16_t* z = kTables.inverse_zetas.data();
+  inverse_inner_layers(c);
+  inverse_ntt_layer<8, true>(c, z + 96);
+  inverse_ntt_layer<16, false>(c, z + 112);
+  inverse_ntt_layer<32, false>(c, z + 120);
+  inverse_ntt_layer<64, true>(c, z + 124);
+  inverse_ntt_layer<128, false>(c, z + 126);
   static_assert(8 * kQ < (1 << 15) && 4 * kQ * kQ < kQ * (1 << 15));
   static_assert(kInverseNttScale >= 0 && kInverseNttScale < kQ);
   for (auto& x : a.c)
