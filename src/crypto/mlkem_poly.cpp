@@ -3,6 +3,7 @@
 #include "crypto/mlkem_poly.h"
 
 #include <cstring>
+#include <utility>
 
 namespace hush::internal::crypto::mlkem {
 
@@ -144,19 +145,45 @@ inline std::int16_t add_q_if_negative(std::int16_t a) noexcept {
 
 // ---- compression (FIPS 203 §4.2.1) ----
 
-// Compress_d(x) = round(2^d * x / q) mod 2^d for x in [0, q), rounding halves up. round(y / q) =
-// floor((2y + q) / 2q); the division by 2q is a multiplication by ceil(2^40 / 2q) and a shift,
-// exact for every dividend below 2^26 (the error n * (M - 2^40/2q) / 2^40 < 2^26 / 2^40 stays
-// below 1/2q, the least distance of a non-integer n/2q from the next integer). Never a division
-// instruction on a secret (KyberSlash).
-constexpr std::uint64_t kCompressShift = 40;
-constexpr std::uint64_t kCompressMultiplier =
-    ((std::uint64_t{1} << kCompressShift) + 2 * kQ - 1) / (2 * kQ);
+// Compress_d(x) = round(2^d * x / q) mod 2^d for x in [0, q), rounding halves up; that is
+// floor((2^(d+1) x + q) / 2q) mod 2^d. Here it is (x * M + B) >> S in 32-bit arithmetic (which the
+// compiler vectorizes; 64-bit products it does not), with M = 2^(d+S) / q rounded down or up and S
+// as large as keeps x * M + B below 2^32. The rounding constant B is chosen at compile time from
+// the interval of constants that give the exact quotient for every x in [0, q) (the interval is
+// computed below and must not be empty), and compress_is_exact checks every input against exact
+// division again. Never a division instruction on a secret (KyberSlash).
+template <int D>
+struct CompressConstants {
+  static constexpr int kShift = D <= 5 ? 31 - D : 21;
+  // [lo, hi): the constants B for which (x * m + B) >> S is the exact quotient for every x.
+  static constexpr std::array<std::int64_t, 2> interval(std::int64_t m) {
+    std::int64_t lo = 0, hi = std::int64_t{1} << 40;
+    for (std::int64_t x = 0; x < kQ32; ++x) {
+      const std::int64_t c = ((x << (D + 1)) + kQ32) / (2 * kQ32);
+      const std::int64_t l = (c << kShift) - x * m;
+      const std::int64_t h = ((c + 1) << kShift) - x * m;
+      lo = l > lo ? l : lo;
+      hi = h < hi ? h : hi;
+    }
+    return {lo, hi};
+  }
+  // 2^(d+S) / q rounded down, or up if rounding down leaves no rounding constant.
+  static constexpr std::int64_t kFloor = (std::int64_t{1} << (D + kShift)) / kQ32;
+  static constexpr std::int64_t kMultiplier =
+      interval(kFloor)[0] < interval(kFloor)[1] ? kFloor : kFloor + 1;
+  static constexpr std::array<std::int64_t, 2> kInterval = interval(kMultiplier);
+  static_assert(kInterval[0] < kInterval[1], "no rounding constant for this shift");
+  static constexpr std::int64_t kRound = (kInterval[0] + kInterval[1]) / 2;
+  static_assert((kQ32 - 1) * kMultiplier + kRound < (std::int64_t{1} << 32));
+};
+
 template <int D>
 constexpr std::uint32_t compress_value(std::uint32_t x) noexcept {
-  const std::uint64_t n =
-      (static_cast<std::uint64_t>(x) << (D + 1)) + static_cast<std::uint64_t>(kQ);
-  return static_cast<std::uint32_t>((n * kCompressMultiplier) >> kCompressShift) & ((1U << D) - 1);
+  using C = CompressConstants<D>;
+  return ((x * static_cast<std::uint32_t>(C::kMultiplier) +
+           static_cast<std::uint32_t>(C::kRound)) >>
+          C::kShift) &
+         ((1U << D) - 1);
 }
 // Decompress_d(y) = round(q * y / 2^d), halves up (a division by a power of two: a shift).
 template <int D>
@@ -176,38 +203,79 @@ constexpr bool compress_is_exact() {
 static_assert(compress_is_exact<1>() && compress_is_exact<4>() && compress_is_exact<5>() &&
               compress_is_exact<10>() && compress_is_exact<11>());
 
-// Packs 256 values of D bits each, least significant bit first (ByteEncode_d, Algorithm 5).
-template <int D, class Value>
-void pack(std::uint8_t* out, Value value) noexcept {
-  std::uint64_t acc = 0;
-  int bits = 0;
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < kN; ++i) {
-    acc |= static_cast<std::uint64_t>(value(i)) << bits;
-    bits += D;
-    while (bits >= 8) {  // depends on i only
-      out[o++] = static_cast<std::uint8_t>(acc);
-      acc >>= 8;
-      bits -= 8;
-    }
-  }
+// ---- ByteEncode_d / ByteDecode_d (Algorithms 5 and 6) ----
+//
+// 256 values of D bits each, least significant bit first, in groups of Group<D>::kValues values
+// that fill Group<D>::kBytes whole bytes (lcm(D, 8) bits). Within a group every byte is an OR of
+// shifted values (and every value an OR of shifted bytes) with shifts fixed at compile time, so a
+// group is straight-line code with no state carried from one group to the next.
+template <int D>
+struct Group {
+  static constexpr int kBits = D % 8 == 0 ? D : (D % 4 == 0 ? 2 * D : (D % 2 == 0 ? 4 * D : 8 * D));
+  static constexpr std::size_t kValues = static_cast<std::size_t>(kBits / D);
+  static constexpr std::size_t kBytes = static_cast<std::size_t>(kBits / 8);
+  static_assert(kBits % 8 == 0 && kN % kValues == 0);
+};
+
+// Bits of value V (of D bits) that fall in byte K of its group, in place.
+template <int D, int K, int V>
+inline std::uint32_t value_part(const std::uint16_t* x) noexcept {
+  constexpr int kAt = V * D - 8 * K;  // where the value's bit 0 sits relative to the byte's
+  if constexpr (kAt >= 8 || kAt + D <= 0)
+    return 0;
+  else if constexpr (kAt >= 0)
+    return static_cast<std::uint32_t>(x[V]) << kAt;
+  else
+    return static_cast<std::uint32_t>(x[V]) >> (-kAt);
+}
+template <int D, int K, std::size_t... V>
+inline std::uint8_t group_byte(const std::uint16_t* x, std::index_sequence<V...>) noexcept {
+  return static_cast<std::uint8_t>((value_part<D, K, static_cast<int>(V)>(x) | ...));
+}
+template <int D, std::size_t... K>
+inline void pack_group(const std::uint16_t* x, std::uint8_t* out,
+                       std::index_sequence<K...>) noexcept {
+  ((out[K] = group_byte<D, static_cast<int>(K)>(x, std::make_index_sequence<Group<D>::kValues>{})),
+   ...);
+}
+// Packs 256 values of D bits each (each below 2^D): ByteEncode_d.
+template <int D>
+void pack(const std::uint16_t* values, std::uint8_t* out) noexcept {
+  using G = Group<D>;
+  for (std::size_t g = 0; g < kN / G::kValues; ++g)
+    pack_group<D>(values + g * G::kValues, out + g * G::kBytes,
+                  std::make_index_sequence<G::kBytes>{});
 }
 
-// Unpacks 256 values of D bits each (ByteDecode_d, Algorithm 6, before the reduction mod m).
-template <int D, class Sink>
-void unpack(const std::uint8_t* in, Sink sink) noexcept {
-  std::uint64_t acc = 0;
-  int bits = 0;
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < kN; ++i) {
-    while (bits < D) {  // depends on i only
-      acc |= static_cast<std::uint64_t>(in[o++]) << bits;
-      bits += 8;
-    }
-    sink(i, static_cast<std::uint32_t>(acc & ((std::uint64_t{1} << D) - 1)));
-    acc >>= D;
-    bits -= D;
-  }
+// Bits of byte K of a group that belong to value V, in place in the value (not yet masked).
+template <int D, int V, int K>
+inline std::uint32_t byte_part(const std::uint8_t* in) noexcept {
+  constexpr int kAt = 8 * K - V * D;  // where the byte's bit 0 sits relative to the value's
+  if constexpr (kAt >= D || kAt + 8 <= 0)
+    return 0;
+  else if constexpr (kAt >= 0)
+    return static_cast<std::uint32_t>(in[K]) << kAt;
+  else
+    return static_cast<std::uint32_t>(in[K]) >> (-kAt);
+}
+template <int D, int V, std::size_t... K>
+inline std::uint16_t group_value(const std::uint8_t* in, std::index_sequence<K...>) noexcept {
+  return static_cast<std::uint16_t>((byte_part<D, V, static_cast<int>(K)>(in) | ...) &
+                                    ((1U << D) - 1));
+}
+template <int D, std::size_t... V>
+inline void unpack_group(const std::uint8_t* in, std::uint16_t* x,
+                         std::index_sequence<V...>) noexcept {
+  ((x[V] = group_value<D, static_cast<int>(V)>(in, std::make_index_sequence<Group<D>::kBytes>{})),
+   ...);
+}
+// Unpacks 256 values of D bits each: ByteDecode_d before the reduction mod m.
+template <int D>
+void unpack(const std::uint8_t* in, std::uint16_t* values) noexcept {
+  using G = Group<D>;
+  for (std::size_t g = 0; g < kN / G::kValues; ++g)
+    unpack_group<D>(in + g * G::kBytes, values + g * G::kValues,
+                    std::make_index_sequence<G::kValues>{});
 }
 
 }  // namespace
@@ -399,53 +467,47 @@ template void ntt_multiply_accumulate<4>(Poly&, const PolyVec<4>&, const PolyVec
 // ---- encodings ----
 
 void byte_encode12(const Poly& a, std::span<std::uint8_t, kPolyBytes> out) noexcept {
-  for (std::size_t i = 0; i < kN / 2; ++i) {
-    const auto c0 = static_cast<std::uint16_t>(a.c[2 * i]);
-    const auto c1 = static_cast<std::uint16_t>(a.c[2 * i + 1]);
-    out[3 * i] = static_cast<std::uint8_t>(c0);
-    out[3 * i + 1] = static_cast<std::uint8_t>((c0 >> 8) | (c1 << 4));
-    out[3 * i + 2] = static_cast<std::uint8_t>(c1 >> 4);
-  }
+  std::array<std::uint16_t, kN> values;
+  for (std::size_t i = 0; i < kN; ++i)
+    values[i] = static_cast<std::uint16_t>(a.c[i]);
+  pack<12>(values.data(), out.data());
 }
 
 void byte_decode12(std::span<const std::uint8_t, kPolyBytes> in, Poly& a) noexcept {
-  for (std::size_t i = 0; i < kN / 2; ++i) {
-    const std::uint16_t b0 = in[3 * i], b1 = in[3 * i + 1], b2 = in[3 * i + 2];
-    const auto c0 = static_cast<std::int16_t>(b0 | ((b1 & 0x0F) << 8));
-    const auto c1 = static_cast<std::int16_t>((b1 >> 4) | (b2 << 4));
-    // Values below 2^12 < 2q: one conditional subtraction of q, by mask, reduces them mod q.
-    a.c[2 * i] = add_q_if_negative(static_cast<std::int16_t>(c0 - kQ));
-    a.c[2 * i + 1] = add_q_if_negative(static_cast<std::int16_t>(c1 - kQ));
-  }
+  std::array<std::uint16_t, kN> values;
+  unpack<12>(in.data(), values.data());
+  // Values below 2^12 < 2q: one conditional subtraction of q, by mask, reduces them mod q.
+  for (std::size_t i = 0; i < kN; ++i)
+    a.c[i] = add_q_if_negative(static_cast<std::int16_t>(values[i] - kQ));
 }
 
 bool encoded_poly_is_reduced(std::span<const std::uint8_t, kPolyBytes> in) noexcept {
-  std::uint32_t too_big = 0;
-  for (std::size_t i = 0; i < kN / 2; ++i) {
-    const std::uint32_t b0 = in[3 * i], b1 = in[3 * i + 1], b2 = in[3 * i + 2];
-    const std::uint32_t c0 = b0 | ((b1 & 0x0F) << 8);
-    const std::uint32_t c1 = (b1 >> 4) | (b2 << 4);
-    // (q - 1 - c) wraps around (sets bit 31) exactly when c >= q.
-    too_big |=
-        (static_cast<std::uint32_t>(kQ - 1) - c0) | (static_cast<std::uint32_t>(kQ - 1) - c1);
-  }
-  return (too_big >> 31) == 0;
+  std::array<std::uint16_t, kN> values;
+  unpack<12>(in.data(), values.data());
+  std::uint16_t too_big = 0;
+  for (std::size_t i = 0; i < kN; ++i)
+    // (q - 1 - c) wraps around (sets bit 15) exactly when c >= q, for c below 2^12.
+    too_big = static_cast<std::uint16_t>(too_big | (kQ - 1 - values[i]));
+  return (too_big >> 15) == 0;
 }
 
 template <int D>
 void compress_encode(const Poly& a,
                      std::span<std::uint8_t, 32 * static_cast<std::size_t>(D)> out) noexcept {
-  pack<D>(out.data(), [&](std::size_t i) {
-    return compress_value<D>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(a.c[i])));
-  });
+  std::array<std::uint16_t, kN> values;
+  for (std::size_t i = 0; i < kN; ++i)
+    values[i] = static_cast<std::uint16_t>(
+        compress_value<D>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(a.c[i]))));
+  pack<D>(values.data(), out.data());
 }
 
 template <int D>
 void decode_decompress(std::span<const std::uint8_t, 32 * static_cast<std::size_t>(D)> in,
                        Poly& a) noexcept {
-  unpack<D>(in.data(), [&](std::size_t i, std::uint32_t y) {
-    a.c[i] = static_cast<std::int16_t>(decompress_value<D>(y));
-  });
+  std::array<std::uint16_t, kN> values;
+  unpack<D>(in.data(), values.data());
+  for (std::size_t i = 0; i < kN; ++i)
+    a.c[i] = static_cast<std::int16_t>(decompress_value<D>(values[i]));
 }
 
 template void compress_encode<1>(const Poly&, std::span<std::uint8_t, 32>) noexcept;
