@@ -2,6 +2,7 @@
 // mlkem_poly.h), written from FIPS 203.
 #include "crypto/mlkem_poly.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -110,17 +111,11 @@ inline std::int16_t mul_low(std::int16_t a, std::int16_t b) noexcept {
 constexpr auto kQInverse16 =
     static_cast<std::int16_t>(static_cast<std::int32_t>(kQInverse) - 65536);
 
-// a * R^-1 mod q, for |a| < q * 2^15; the result has absolute value below q.
-inline std::int16_t montgomery_reduce(std::int32_t a) noexcept {
-  const auto t = static_cast<std::int16_t>(
-      static_cast<std::uint16_t>(static_cast<std::uint32_t>(a) * kQInverse));
-  return static_cast<std::int16_t>((a - static_cast<std::int32_t>(t) * kQ32) >> 16);
-}
-
-// a * b * R^-1 mod q (for |a * b| < q * 2^15; the result has absolute value below q), as
-// montgomery_reduce(a * b) computes it, in 16-bit operations: with p = a * b and t = p * q^-1 mod
-// 2^16, p - t * q has zero low half, so (p - t * q) >> 16 is exactly high(p) - high(t * q) (the
-// low halves of p and t * q are equal and cancel without a borrow).
+// a * b * R^-1 mod q, Montgomery reduction of the product in 16-bit operations: with p = a * b and
+// t = p * q^-1 mod 2^16 (an int16_t), p - t * q is divisible by 2^16 and congruent to p, so
+// (p - t * q) / 2^16 is a * b * R^-1 mod q; it is exactly high(p) - high(t * q), as the low halves
+// of p and t * q are equal and cancel without a borrow. For |a * b| < q * 2^15 (and |t| <= 2^15)
+// the result has absolute value below q.
 inline std::int16_t fqmul(std::int16_t a, std::int16_t b) noexcept {
   const std::int16_t t = mul_low(mul_low(a, b), kQInverse16);
   return static_cast<std::int16_t>(mul_high(a, b) - mul_high(t, kQ));
@@ -445,20 +440,28 @@ void to_montgomery(Poly& a) noexcept {
 
 template <std::size_t K>
 void ntt_multiply_accumulate(Poly& acc, const PolyVec<K>& a, const PolyVec<K>& b) noexcept {
-  // Algorithms 11 and 12, summed over the vector before reducing: the int32 sums stay below
-  // K * (q^2 + q * q/2) < q * 2^15 for the even coefficients and K * 2q^2 < q * 2^15 for the odd
-  // ones (K <= 4), the bound montgomery_reduce needs.
-  for (std::size_t i = 0; i < kN / 2; ++i) {
-    const std::int16_t gamma = kTables.gammas[i];
-    std::int32_t even = 0, odd = 0;
-    for (std::size_t k = 0; k < K; ++k) {
-      const std::int32_t a0 = a.p[k].c[2 * i], a1 = a.p[k].c[2 * i + 1];
-      const std::int32_t b0 = b.p[k].c[2 * i], b1 = b.p[k].c[2 * i + 1];
-      even += a0 * b0 + static_cast<std::int32_t>(montgomery_reduce(a1 * b1)) * gamma;
-      odd += a0 * b1 + a1 * b0;
+  // Algorithms 11 and 12, summed over the vector, every product a Montgomery product in 16-bit
+  // lanes (fqmul: inputs below q in absolute value, so each product is below q * q < q * 2^15,
+  // Montgomery reduction's bound, and comes out below q). Per vector entry the even coefficient
+  // gains fqmul(a0, b0) + fqmul(fqmul(a1, b1), gamma) and the odd one fqmul(a0, b1) + fqmul(a1,
+  // b0), each below 2q; summed over K <= 4 entries below 8q < 2^15, so the int16_t sums do not
+  // overflow, and one Barrett reduction at the end brings them below q. Every term carries one
+  // factor R^-1 (gamma is in Montgomery form), as the header says.
+  static_assert(K <= 4 && 8 * kQ < (1 << 15));
+  std::array<std::int16_t, kN / 2> even{}, odd{};
+  for (std::size_t k = 0; k < K; ++k) {
+    const std::int16_t* x = a.p[k].c.data();
+    const std::int16_t* y = b.p[k].c.data();
+    for (std::size_t i = 0; i < kN / 2; ++i) {
+      const std::int16_t a0 = x[2 * i], a1 = x[2 * i + 1], b0 = y[2 * i], b1 = y[2 * i + 1];
+      even[i] = static_cast<std::int16_t>(even[i] + fqmul(a0, b0) +
+                                          fqmul(fqmul(a1, b1), kTables.gammas[i]));
+      odd[i] = static_cast<std::int16_t>(odd[i] + fqmul(a0, b1) + fqmul(a1, b0));
     }
-    acc.c[2 * i] = montgomery_reduce(even);
-    acc.c[2 * i + 1] = montgomery_reduce(odd);
+  }
+  for (std::size_t i = 0; i < kN / 2; ++i) {
+    acc.c[2 * i] = barrett_reduce(even[i]);
+    acc.c[2 * i + 1] = barrett_reduce(odd[i]);
   }
 }
 template void ntt_multiply_accumulate<3>(Poly&, const PolyVec<3>&, const PolyVec<3>&) noexcept;
@@ -528,6 +531,23 @@ void sample_ntt(std::span<const std::uint8_t> stream, Poly& a, std::size_t* fill
   // Algorithm 7: two 12-bit candidates from every 3 bytes, each kept if below q. The stream is the
   // public matrix seed's XOF output, so branching on it is fine.
   std::size_t j = *filled, pos = *used;
+  // In rounds of as many byte triples as surely fit (each adds at most two coefficients), store
+  // both candidates of a triple and advance past the ones kept: no branch per candidate, and a
+  // rejected one is overwritten by the next store.
+  const std::uint8_t* in = stream.data();
+  for (;;) {
+    const std::size_t triples = std::min((kN - j) / 2, (stream.size() - pos) / 3);
+    if (triples == 0) break;
+    for (std::size_t t = 0; t < triples; ++t, pos += 3) {
+      const std::uint16_t b0 = in[pos], b1 = in[pos + 1], b2 = in[pos + 2];
+      const auto d1 = static_cast<std::uint16_t>(b0 | ((b1 & 0x0F) << 8));
+      const auto d2 = static_cast<std::uint16_t>((b1 >> 4) | (b2 << 4));
+      a.c[j] = static_cast<std::int16_t>(d1);
+      j += d1 < kQ ? 1 : 0;
+      a.c[j] = static_cast<std::int16_t>(d2);
+      j += d2 < kQ ? 1 : 0;
+    }
+  }
   while (j < kN && pos + 3 <= stream.size()) {
     const std::uint16_t b0 = stream[pos], b1 = stream[pos + 1], b2 = stream[pos + 2];
     pos += 3;
