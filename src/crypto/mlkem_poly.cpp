@@ -562,19 +562,16 @@ void sample_ntt(std::span<const std::uint8_t> stream, Poly& a, std::size_t* fill
 
 void sample_cbd2(std::span<const std::uint8_t, kCbd2Bytes> in, Poly& a) noexcept {
   // Algorithm 8 with eta = 2: coefficient i is (b[4i] + b[4i+1]) - (b[4i+2] + b[4i+3]) over the
-  // bits of `in`, least significant first. Eight coefficients per 32-bit word: pairwise bit sums
-  // first, then the differences, without branches or table look-ups.
-  for (std::size_t w = 0; w < kCbd2Bytes / 4; ++w) {
-    const std::uint32_t word = static_cast<std::uint32_t>(in[4 * w]) |
-                               (static_cast<std::uint32_t>(in[4 * w + 1]) << 8) |
-                               (static_cast<std::uint32_t>(in[4 * w + 2]) << 16) |
-                               (static_cast<std::uint32_t>(in[4 * w + 3]) << 24);
-    const std::uint32_t sums = (word & 0x55555555U) + ((word >> 1) & 0x55555555U);
-    for (std::size_t k = 0; k < 8; ++k) {
-      const auto x = static_cast<std::int16_t>((sums >> (4 * k)) & 3);
-      const auto y = static_cast<std::int16_t>((sums >> (4 * k + 2)) & 3);
-      a.c[8 * w + k] = static_cast<std::int16_t>(x - y);
-    }
+  // bits of `in`, least significant first, so byte k gives coefficients 2k and 2k + 1: pairwise
+  // bit sums first, then the differences, without branches or table look-ups (a loop over the
+  // bytes the compiler vectorizes).
+  for (std::size_t k = 0; k < kCbd2Bytes; ++k) {
+    const std::uint32_t byte = in[k];
+    const std::uint32_t sums = (byte & 0x55U) + ((byte >> 1) & 0x55U);
+    a.c[2 * k] = static_cast<std::int16_t>(static_cast<std::int32_t>(sums & 3) -
+                                           static_cast<std::int32_t>((sums >> 2) & 3));
+    a.c[2 * k + 1] = static_cast<std::int16_t>(static_cast<std::int32_t>((sums >> 4) & 3) -
+                                               static_cast<std::int32_t>((sums >> 6) & 3));
   }
 }
 
