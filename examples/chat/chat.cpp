@@ -91,6 +91,8 @@
 //     fetches it                      (a file over the cap: it waits for /save ID)
 //   * calling NAME... | * call from PEER rings: /answer or /hangup | * PEER rings
 //   * call connected[ (PEER answered)] | * media flowing (...) through the relay
+//   * PEER joined the call | * PEER left the call | * in the call: alice, bob:2, carol
+//     (group calls: a later answer, at the host; someone hung up; the host's list changed)
 //   * the call from NAME was answered on another device: stopped ringing
 //   * call with NAME ended|hung up|declined[: sent N audio and M video frames, received ...]
 // Exit status: 0; 1 usage, start-up or connection error (also: the relay no longer accepts this
@@ -1072,6 +1074,7 @@ class Client {
   bool cmd_hangup();
   bool cmd_wait_call(const std::vector<std::string>& args);
   void on_call(const hush::CallEvent& e);
+  void say_participants(const std::vector<hush::CallParticipant>& participants);
   void handle_call_events();
   void start_media(const hush::CallId& id);
   void end_call(const std::string& why);
@@ -3640,6 +3643,15 @@ bool Client::cmd_wait_call(const std::vector<std::string>& args) {
   return true;
 }
 
+// "in the call: alice, bob:2, carol" (ourselves included), whenever the host's list changes.
+void Client::say_participants(const std::vector<hush::CallParticipant>& participants) {
+  std::string list;
+  for (const auto& p : participants)
+    list +=
+        (list.empty() ? "" : ", ") + device_label(p.device.name, hush::to_uint(p.device.device_id));
+  info("in the call: " + printable(list));
+}
+
 void Client::handle_call_events() {
   while (!call_events_.empty()) {
     const hush::CallEvent e = std::move(call_events_.front());
@@ -3663,7 +3675,11 @@ void Client::on_call(const hush::CallEvent& e) {
       return;
     case hush::CallEventType::kAnswered:
       if (!ours) return;
-      info(call_->host ? "call connected (" + from + " answered)" : "call connected");
+      if (call_->host && call_->connected)
+        info(from + " joined the call");  // (a group call: the first answer connected it)
+      else
+        info(call_->host ? "call connected (" + from + " answered)" : "call connected");
+      say_participants(e.participants);
       if (!call_->connected) start_media(e.call);
       return;
     case hush::CallEventType::kAnsweredElsewhere:
@@ -3680,17 +3696,15 @@ void Client::on_call(const hush::CallEvent& e) {
       return;
     case hush::CallEventType::kSignal:
       return;
-    case hush::CallEventType::kParticipants: {
-      if (!ours) return;
-      std::string list;
-      for (const auto& p : e.participants)
-        list += (list.empty() ? "" : ", ") +
-                device_label(p.device.name, hush::to_uint(p.device.device_id));
-      info("in the call: " + list);
+    case hush::CallEventType::kParticipants:
+      if (ours) say_participants(e.participants);
       return;
-    }
     case hush::CallEventType::kLeft:
-      if (ours) info(from + " left the call");
+      if (!ours) return;
+      info(from + " left the call");
+      // (At the host the list is the new one; the others hear it from the host. With one left,
+      // kEnded follows.)
+      if (call_->host && e.participants.size() > 1) say_participants(e.participants);
       return;
     case hush::CallEventType::kEnded:
       if (ours) end_call("ended");
