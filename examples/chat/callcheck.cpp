@@ -2,14 +2,16 @@
 //
 //   hush-callcheck audio SENT.wav RECEIVED.wav [MIN [COVERED]]
 //     Prints the normalised cross-correlation between the audio a caller sent and what the other
-//     side decoded (best lag within 20 ms), and fails (exit 1) below MIN (default 0.8), or when
-//     what was received covers less than the fraction COVERED of what was sent (default 0.5; a
-//     group call's participant who left early heard only part of what the others sent).
-//     Why 0.8: an Opus decode of this speech-like signal at 32 kb/s correlates above 0.95 with
-//     what was encoded (Opus delays by 6.5 ms, inside the lag searched); the received file starts
-//     at the first frame and conceals lost ones, and the last frames in flight when the call ends
-//     are missing, which costs a few percent on loopback. Audio that was not decrypted, or was
-//     decoded from other bytes, leaves silence or noise: a correlation near 0.
+//     side decoded (at the lag within 20 ms that correlates best over the first second), and fails
+//     (exit 1) below MIN (default 0.8), or when what was received covers less than the fraction
+//     COVERED of what was sent (default 0.5), or, for COVERED given as Ns (1.5s, say), less than N
+//     seconds (a group call's participant who joined late or left early heard only part of what
+//     the others sent). Why 0.8: an Opus decode of this speech-like signal at 32 kb/s
+//     correlates above 0.95 with what was encoded (Opus delays by 6.5 ms, inside the lag searched);
+//     the received file starts at the first frame and conceals lost ones, and the last frames in
+//     flight when the call ends are missing, which costs a few percent on loopback. Audio that was
+//     not decrypted, or was decoded from other bytes, leaves silence or noise: a correlation near
+//     0.
 //
 //   hush-callcheck capture PAYLOADS CAPTURE
 //     PAYLOADS: the encoder outputs a sender dumped (call-sent-payloads.bin); CAPTURE: the
@@ -65,8 +67,11 @@ bool read_records(const std::string& path, std::vector<Blob>& out) {
   return at == s.size();
 }
 
+// COVERED: a fraction of what was sent, or "Ns": N seconds.
 int audio(const std::string& sent_path, const std::string& received_path, double min,
-          double min_covered) {
+          const std::string& min_covered) {
+  const bool in_seconds = !min_covered.empty() && min_covered.back() == 's';
+  const double need = std::strtod(min_covered.c_str(), nullptr);
   std::string why;
   const hush_chat::Pcm sent = hush_chat::read_wav(sent_path, why);
   if (sent.empty()) {
@@ -88,17 +93,22 @@ int audio(const std::string& sent_path, const std::string& received_path, double
       sent.begin() + static_cast<std::ptrdiff_t>(std::min(start, sent.size())), sent.end());
   const hush_chat::Pcm received_part(received.begin() + static_cast<std::ptrdiff_t>(start),
                                      received.end());
+  const double seconds = static_cast<double>(received_part.size()) / hush_chat::kAudioRate;
   const double covered =
-      sent.empty() ? 0
-                   : static_cast<double>(received_part.size()) / static_cast<double>(sent.size());
+      in_seconds ? seconds
+                 : static_cast<double>(received_part.size()) / static_cast<double>(sent.size());
   const double c = hush_chat::correlation(sent_part, received_part, hush_chat::kAudioRate / 50);
+  char over[64];
+  if (in_seconds)
+    std::snprintf(over, sizeof over, "%.2f s", need);
+  else
+    std::snprintf(over, sizeof over, "%.0f%% of what was sent", 100 * need);
   std::printf(
       "audio: %.2f s sent, %.2f s received (from %.2f s on), correlation %.4f (at least %.2f "
-      "required, over at least %.0f%% of what was sent)\n",
-      static_cast<double>(sent.size()) / hush_chat::kAudioRate,
-      static_cast<double>(received_part.size()) / hush_chat::kAudioRate,
-      static_cast<double>(start) / hush_chat::kAudioRate, c, min, 100 * min_covered);
-  return c >= min && covered >= min_covered ? 0 : 1;
+      "required, over at least %s)\n",
+      static_cast<double>(sent.size()) / hush_chat::kAudioRate, seconds,
+      static_cast<double>(start) / hush_chat::kAudioRate, c, min, over);
+  return c >= min && covered >= need ? 0 : 1;
 }
 
 int capture(const std::string& payloads_path, const std::string& capture_path) {
@@ -215,7 +225,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() >= 3 && a.size() <= 5 && a[0] == "audio")
     return audio(a[1], a[2], a.size() >= 4 ? std::strtod(a[3].c_str(), nullptr) : 0.8,
-                 a.size() == 5 ? std::strtod(a[4].c_str(), nullptr) : 0.5);
+                 a.size() == 5 ? a[4] : std::string("0.5"));
   if (a.size() == 3 && a[0] == "capture") return capture(a[1], a[2]);
   if (a.size() == 3 && a[0] == "rekeyed")
     return rekeyed(a[1], static_cast<std::uint32_t>(std::strtoul(a[2].c_str(), nullptr, 10)));

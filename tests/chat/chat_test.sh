@@ -77,9 +77,10 @@
 #                 (/answer with nothing ringing, a second /call, /hangup after the end) are refused
 #   group_calls   alice calls #team: bob answers, then carol; each of the three decodes the two
 #                 others' voice (hush-callcheck audio) and video; none of the three's encoder
-#                 outputs is in the relay's capture; carol hangs up and alice and bob go on, under
-#                 key epochs the relay's capture never showed while carol sent (hush-callcheck
-#                 rekeyed); the joining, the leaving and the host's lists as each side shows them
+#                 outputs is in the relay's capture; carol hangs up (after 10 video frames of each,
+#                 /wait call video) and alice and bob go on (10 more frames), under key epochs the
+#                 relay's capture never showed while carol sent (hush-callcheck rekeyed); the
+#                 joining, the leaving and the host's lists as each side shows them
 #
 # Synchronisation is by conditions with timeouts (the relay's "listening" line, the clients'
 # /wait and /sync, process exits), never by fixed sleeps. Prints each check; exits non-zero at
@@ -1836,33 +1837,44 @@ group_calls() {
   local check=$BIN/hush-callcheck
   [[ -x $check ]] || die "no hush-callcheck in '$BIN'"
   start_relay relay --capture-udp "$WORK/udp.cap"
-  register alice alice
-  register bob bob
-  register carol carol
+  local who from pids=()
+  for who in alice bob carol; do  # (at once: CI time)
+    chat_bg "register-$who" "$who" --handle "$who" </dev/null
+    pids+=("$BG_PID")
+  done
+  for who in alice bob carol; do
+    BG_PID=${pids[0]}
+    pids=("${pids[@]:1}")
+    wait_bg "register-$who" 0
+    expect_line "$WORK/register-$who.out" "* registered $who at 127.0.0.1:$PORT"
+  done
 
   step "alice calls #team: bob answers, then carol; carol hangs up, alice and bob go on; alice ends it"
   # Bob answers first (index 1 in the call), carol once alice tells her that bob is in (index 2).
-  # --call-seconds: each hangs up that long after its call connected (alice: at bob's answer);
-  # the host's hangup ends the call.
+  # Carol hangs up once she has seen 10 video frames of each of the two others (a second); alice
+  # (the host: her hangup ends the call) once she has seen 10 more of bob's after carol left.
   chat_bg bob bob <<END
 /wait call ringing $WAIT
 /answer
 /wait call ended $WAIT
 END
   local bob_pid=$BG_PID
-  chat_bg carol carol --call-seconds 2 <<END
+  chat_bg carol carol <<END
 /wait call ringing $WAIT
 /wait 1 $WAIT
 /answer
-/wait call ended $WAIT
+/wait call video 10 $WAIT
+/hangup
 END
   local carol_pid=$BG_PID
-  chat alice alice 0 --call-seconds 4 <<END
+  chat alice alice 0 <<END
 /group new team bob carol
 /call #team
 /wait call connected $WAIT
 /msg carol bob is in
-/wait call ended $WAIT
+/wait call left $WAIT
+/wait call video 10 $WAIT
+/hangup
 END
   BG_PID=$bob_pid
   wait_bg bob 0
@@ -1887,7 +1899,7 @@ END
   ok "rang at both; each answer, the leaving and the end shown, with the host's participant lists"
 
   step "each heard and saw the two others; the relay forwarded ciphertext only"
-  local who from f frames y4m
+  local f frames y4m
   for who in alice bob carol; do
     "$check" capture "$WORK/$who/calls/call-sent-payloads.bin" "$WORK/udp.cap" >"$WORK/check.out" ||
       { show "$WORK/check.out"; die "payloads of $who are in the relay's capture"; }
@@ -1897,8 +1909,9 @@ END
     for from in alice bob carol; do
       [[ $who != "$from" ]] || continue
       f=$WORK/$who/calls/call-received-$from-1
-      # Carol, who left first, heard only part of what the others sent.
-      "$check" audio "$WORK/$from/calls/call-sent.wav" "$f.wav" 0.8 "$([[ $who == carol ]] && echo 0.25 || echo 0.5)" \
+      # Carol, who came late and left first, heard only part of what the others sent: what came
+      # with the 10 video frames of each she waited for (0.9 s or more).
+      "$check" audio "$WORK/$from/calls/call-sent.wav" "$f.wav" 0.8 "$([[ $who == carol ]] && echo 0.8s || echo 0.5)" \
         >"$WORK/audio-$who-$from.out" || { show "$WORK/audio-$who-$from.out"; die "$who did not hear $from"; }
       y4m=$f.y4m
       frames=$((($(stat -c %s "$y4m") - $(head -n 1 "$y4m" | wc -c)) / 28806))
