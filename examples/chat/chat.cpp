@@ -3689,6 +3689,8 @@ bool Client::video_from_each(std::uint64_t n) const {
 
 // The host's list changed: kept, with the counts so far (for /wait call video).
 void Client::note_participants(const std::vector<hush::CallParticipant>& participants) {
+  if (!call_->participants.empty() && participants == call_->participants)
+    return;  // (one who declined: the list is the same)
   call_->participants = participants;
   call_->video_before.clear();
   if (call_->media)
