@@ -1910,8 +1910,8 @@ END
       [[ $who != "$from" ]] || continue
       f=$WORK/$who/calls/call-received-$from-1
       # Carol, who came late and left first, heard only part of what the others sent: what came
-      # with the 10 video frames of each she waited for (0.9 s or more).
-      "$check" audio "$WORK/$from/calls/call-sent.wav" "$f.wav" 0.8 "$([[ $who == carol ]] && echo 0.8s || echo 0.5)" \
+      # with the 10 video frames of each she waited for (0.9 s or so).
+      "$check" audio "$WORK/$from/calls/call-sent.wav" "$f.wav" 0.8 "$([[ $who == carol ]] && echo 0.5s || echo 0.5)" \
         >"$WORK/audio-$who-$from.out" || { show "$WORK/audio-$who-$from.out"; die "$who did not hear $from"; }
       y4m=$f.y4m
       frames=$((($(stat -c %s "$y4m") - $(head -n 1 "$y4m" | wc -c)) / 28806))
