@@ -3754,6 +3754,14 @@ void Client::on_call(const hush::CallEvent& e) {
       return;
     case hush::CallEventType::kParticipants:
       if (!ours) return;
+      // One the host's list drops whose own hangup has not come (first): said the same way.
+      for (const auto& was : call_->participants)
+        if (std::none_of(e.participants.begin(), e.participants.end(),
+                         [&](const hush::CallParticipant& p) { return p.index == was.index; })) {
+          info(printable(device_label(was.device.name, hush::to_uint(was.device.device_id))) +
+               " left the call");
+          ++calls_left_;
+        }
       say_participants(e.participants);
       note_participants(e.participants);
       return;
