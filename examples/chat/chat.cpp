@@ -91,6 +91,8 @@
 //     fetches it                      (a file over the cap: it waits for /save ID)
 //   * calling NAME... | * call from PEER rings: /answer or /hangup | * PEER rings
 //   * call connected[ (PEER answered)] | * media flowing (...) through the relay
+//   * PEER joined the call | * PEER left the call | * in the call: alice, bob:2, carol
+//     (group calls: a later answer, at the host; someone hung up; the host's list changed)
 //   * the call from NAME was answered on another device: stopped ringing
 //   * call with NAME ended|hung up|declined[: sent N audio and M video frames, received ...]
 // Exit status: 0; 1 usage, start-up or connection error (also: the relay no longer accepts this
@@ -227,8 +229,10 @@ commands:
                      Calls carry Opus voice and VP8 video (160x120) through the relay over UDP,
                      encrypted with the call's keys (the relay cannot read them); what arrives
                      is written to DIR/calls/call-received-NAME-DEVICE.wav and .y4m
-  /wait call ringing|connected|ended [S]   (scripts) wait until a call rings here, is
-                     connected, or has ended (at most S seconds, default 30)
+  /wait call ringing|connected|ended|left [S]   (scripts) wait until a call rings here, is
+                     connected, has ended, or someone left ours (at most S seconds, default 30)
+  /wait call video N [S]   (scripts) until N video frames of each other participant have been
+                     decoded here since the participant list last changed
   /reset NAME        forget the sessions with NAME's devices (NAME's identity stays trusted); the
                      next message fetches new bundles. For demonstrations and tests.
   /wait N [S]        (scripts) wait until N messages have arrived since start (at most S
@@ -1072,6 +1076,9 @@ class Client {
   bool cmd_hangup();
   bool cmd_wait_call(const std::vector<std::string>& args);
   void on_call(const hush::CallEvent& e);
+  void say_participants(const std::vector<hush::CallParticipant>& participants);
+  void note_participants(const std::vector<hush::CallParticipant>& participants);
+  bool video_from_each(std::uint64_t n) const;
   void handle_call_events();
   void start_media(const hush::CallId& id);
   void end_call(const std::string& why);
@@ -1151,11 +1158,16 @@ class Client {
     bool host = false;       // we placed it
     std::string label;       // who: the caller, or the people called
     std::unique_ptr<MediaSession> media;
+    // The host's list as last heard, and each one's video frames decoded here before it changed
+    // (for /wait call video).
+    std::vector<hush::CallParticipant> participants;
+    std::map<std::uint32_t, std::uint64_t> video_before;
   };
   std::optional<Call> call_;
   std::deque<hush::CallEvent> call_events_;     // reported inside a receive, handled after it
   std::optional<Clock::time_point> hangup_at_;  // --call-seconds
-  std::uint64_t calls_rung_ = 0, calls_connected_ = 0, calls_ended_ = 0;  // for /wait call
+  std::uint64_t calls_rung_ = 0, calls_connected_ = 0, calls_ended_ = 0,  // for /wait call
+      calls_left_ = 0;
   Clock::time_point next_maintenance_{};
   Clock::time_point next_flush_{};
   std::optional<Clock::time_point> reconnect_at_;
@@ -3569,7 +3581,7 @@ bool Client::cmd_call(const std::string& who) {
     error("cannot call " + label + ": " + code_name(id.error()));
     return false;
   }
-  call_ = Call{*id, false, false, true, label, nullptr};
+  call_ = Call{*id, false, false, true, label, nullptr, {}, {}};
   info("calling " + label + "...");
   return true;
 }
@@ -3599,29 +3611,49 @@ bool Client::cmd_hangup() {
   return true;
 }
 
-// /wait call ringing|connected|ended [S]: (scripts) until that has happened since the start.
+// /wait call ringing|connected|ended|left [S]: (scripts) until that has happened since the start.
+// /wait call video N [S]: until N video frames of each other participant of our call have been
+// decoded since its participant list last changed.
 bool Client::cmd_wait_call(const std::vector<std::string>& args) {
   const std::string what = args.size() >= 3 ? args[2] : std::string();
-  long seconds = 30;
-  if (args.size() == 4) {
+  const bool video = what == "video";
+  long frames = 0;
+  const auto number = [](const std::string& a, long max) {
     char* end = nullptr;
-    seconds = std::strtol(args[3].c_str(), &end, 10);
-    if (*end != '\0' || seconds < 1 || seconds > 3600) seconds = -1;
+    const long v = std::strtol(a.c_str(), &end, 10);
+    return a.empty() || *end != '\0' || v < 1 || v > max ? -1 : v;
+  };
+  if (video && args.size() >= 4) frames = number(args[3], 100000);
+  const std::size_t at = video ? 4 : 3;  // where SECONDS is
+  long seconds = args.size() == at + 1 ? number(args[at], 3600) : 30;
+  if (args[1] != "call" ||
+      (what != "ringing" && what != "connected" && what != "ended" && what != "left" && !video) ||
+      args.size() > at + 1 || seconds < 0 || (video && frames < 1)) {
+    error("usage: /wait call ringing|connected|ended|left [SECONDS], /wait call video N [SECONDS]");
+    return false;
   }
-  if (args[1] != "call" || (what != "ringing" && what != "connected" && what != "ended") ||
-      args.size() > 4 || seconds < 0) {
-    error("usage: /wait call ringing|connected|ended [SECONDS]");
+  if (video && !call_) {
+    error("/wait call " + what + ": not in a call");
     return false;
   }
   const auto done = [&] {
+    if (video) return call_ && video_from_each(static_cast<std::uint64_t>(frames));
     return what == "ringing"     ? calls_rung_ > 0
            : what == "connected" ? calls_connected_ > 0
+           : what == "left"      ? calls_left_ > 0
                                  : calls_ended_ > 0;
   };
   const auto deadline = Clock::now() + std::chrono::seconds(seconds);
   while (!done() && !quit_) {
+    if (video && !call_) {
+      error("/wait call video: the call ended first");
+      return false;
+    }
     const auto timer = next_timer();
-    auto ev = next_event(timer ? std::min(*timer, deadline) : deadline);
+    auto limit = timer ? std::min(*timer, deadline) : deadline;
+    // (The media threads count frames without an event: look again every 20 ms.)
+    if (video) limit = std::min(limit, Clock::now() + std::chrono::milliseconds(20));
+    auto ev = next_event(limit);
     if (ev) {
       handle_event(std::move(*ev));
       continue;
@@ -3640,6 +3672,41 @@ bool Client::cmd_wait_call(const std::vector<std::string>& args) {
   return true;
 }
 
+// Whether our call's media decoded `n` video frames of each other participant since the host's
+// list last changed.
+bool Client::video_from_each(std::uint64_t n) const {
+  if (!call_ || !call_->media) return false;
+  bool others = false;
+  for (const auto& p : call_->participants) {
+    if (p.device.name == handle_ && hush::to_uint(p.device.device_id) == device_) continue;
+    others = true;
+    const auto before = call_->video_before.find(p.index);
+    const std::uint64_t base = before == call_->video_before.end() ? 0 : before->second;
+    if (call_->media->video_received_from(p.index) < base + n) return false;
+  }
+  return others;
+}
+
+// The host's list changed: kept, with the counts so far (for /wait call video).
+void Client::note_participants(const std::vector<hush::CallParticipant>& participants) {
+  if (!call_->participants.empty() && participants == call_->participants)
+    return;  // (one who declined: the list is the same)
+  call_->participants = participants;
+  call_->video_before.clear();
+  if (call_->media)
+    for (const auto& p : participants)
+      call_->video_before[p.index] = call_->media->video_received_from(p.index);
+}
+
+// "in the call: alice, bob:2, carol" (ourselves included), whenever the host's list changes.
+void Client::say_participants(const std::vector<hush::CallParticipant>& participants) {
+  std::string list;
+  for (const auto& p : participants)
+    list +=
+        (list.empty() ? "" : ", ") + device_label(p.device.name, hush::to_uint(p.device.device_id));
+  info("in the call: " + printable(list));
+}
+
 void Client::handle_call_events() {
   while (!call_events_.empty()) {
     const hush::CallEvent e = std::move(call_events_.front());
@@ -3654,7 +3721,7 @@ void Client::on_call(const hush::CallEvent& e) {
   switch (e.type) {
     case hush::CallEventType::kIncoming:
       if (call_) return;  // (the library answers busy when we are in a call)
-      call_ = Call{e.call, true, false, false, e.from.name, nullptr};
+      call_ = Call{e.call, true, false, false, e.from.name, nullptr, {}, {}};
       ++calls_rung_;
       info("call from " + from + " rings: /answer or /hangup");
       return;
@@ -3663,7 +3730,12 @@ void Client::on_call(const hush::CallEvent& e) {
       return;
     case hush::CallEventType::kAnswered:
       if (!ours) return;
-      info(call_->host ? "call connected (" + from + " answered)" : "call connected");
+      if (call_->host && call_->connected)
+        info(from + " joined the call");  // (a group call: the first answer connected it)
+      else
+        info(call_->host ? "call connected (" + from + " answered)" : "call connected");
+      say_participants(e.participants);
+      note_participants(e.participants);
       if (!call_->connected) start_media(e.call);
       return;
     case hush::CallEventType::kAnsweredElsewhere:
@@ -3680,17 +3752,27 @@ void Client::on_call(const hush::CallEvent& e) {
       return;
     case hush::CallEventType::kSignal:
       return;
-    case hush::CallEventType::kParticipants: {
+    case hush::CallEventType::kParticipants:
       if (!ours) return;
-      std::string list;
-      for (const auto& p : e.participants)
-        list += (list.empty() ? "" : ", ") +
-                device_label(p.device.name, hush::to_uint(p.device.device_id));
-      info("in the call: " + list);
+      // One the host's list drops whose own hangup has not come (first): said the same way.
+      for (const auto& was : call_->participants)
+        if (std::none_of(e.participants.begin(), e.participants.end(),
+                         [&](const hush::CallParticipant& p) { return p.index == was.index; })) {
+          info(printable(device_label(was.device.name, hush::to_uint(was.device.device_id))) +
+               " left the call");
+          ++calls_left_;
+        }
+      say_participants(e.participants);
+      note_participants(e.participants);
       return;
-    }
     case hush::CallEventType::kLeft:
-      if (ours) info(from + " left the call");
+      if (!ours) return;
+      info(from + " left the call");
+      ++calls_left_;
+      // (At the host the list is the new one; the others hear it from the host. With one left,
+      // kEnded follows.)
+      if (call_->host && e.participants.size() > 1) say_participants(e.participants);
+      note_participants(e.participants);
       return;
     case hush::CallEventType::kEnded:
       if (ours) end_call("ended");

@@ -73,8 +73,9 @@ bool write_wav(const std::string& path, const Pcm& pcm);
 /// moving formants and cut into syllables (deterministic). Each `voice` (0..7) has its own pitch
 /// and formants, so that two people's generated voices do not correlate.
 Pcm speech_like(double seconds, unsigned voice);
-/// The best normalised cross-correlation of `received` against `sent` over lags 0..max_lag
-/// samples (received later), over their common length.
+/// The normalised cross-correlation of `received` against `sent` over their common length, at
+/// the lag of 0..max_lag samples (received later) that correlates best over the first second
+/// (the best over all lags for a signal of a second or less).
 double correlation(const Pcm& sent, const Pcm& received, int max_lag);
 
 /// What to do for a call's media.
@@ -124,6 +125,9 @@ class MediaSession {
   void stop();
   /// The counts so far.
   MediaStats stats() const;
+  /// Video frames of the participant with index `index` decoded so far (0 for an index over
+  /// 255: hush/call.h's key ids hold indexes 0..254).
+  std::uint64_t video_received_from(std::uint32_t index) const;
 
  private:
   explicit MediaSession(MediaConfig config) : config_(std::move(config)) {}
@@ -138,6 +142,7 @@ class MediaSession {
   std::atomic<bool> heard_{false};  // a datagram of the call came: another participant joined
   std::atomic<std::uint64_t> audio_sent_{0}, video_sent_{0}, audio_received_{0}, video_received_{0},
       refused_{0};
+  std::array<std::atomic<std::uint64_t>, 256> video_from_{};  // by the sender's index
   std::thread sender_;
   std::thread receiver_;
 };

@@ -75,6 +75,12 @@
 #                 what it forwarded (hush-callcheck capture), each side's decoded audio matches
 #                 what the other sent (hush-callcheck audio), video frames decode; wrong commands
 #                 (/answer with nothing ringing, a second /call, /hangup after the end) are refused
+#   group_calls   alice calls #team: bob answers, then carol; each of the three decodes the two
+#                 others' voice (hush-callcheck audio) and video; none of the three's encoder
+#                 outputs is in the relay's capture; carol hangs up (after 10 video frames of each,
+#                 /wait call video) and alice and bob go on (10 more frames), under key epochs the
+#                 relay's capture never showed while carol sent (hush-callcheck rekeyed); the
+#                 joining, the leaving and the host's lists as each side shows them
 #
 # Synchronisation is by conditions with timeouts (the relay's "listening" line, the clients'
 # /wait and /sync, process exits), never by fixed sleeps. Prints each check; exits non-zero at
@@ -1812,6 +1818,115 @@ END
   stop_relay relay
 }
 
+# expect_in_order FILE LINE...: FILE has these lines (stamps stripped), in this order (others
+# between them).
+expect_in_order() {
+  local file=$1 line k=0
+  shift
+  local -a want=("$@")
+  while IFS= read -r line; do
+    if ((k < ${#want[@]})) && [[ $line == "${want[k]}" ]]; then k=$((k + 1)); fi
+  done < <(strip_stamps "$file")
+  ((k == ${#want[@]})) && return 0
+  show "$file"
+  ((k == 0)) && die "$(basename "$file"): no line '${want[0]}'"
+  die "$(basename "$file"): no line '${want[k]}' after the line '${want[k - 1]}'"
+}
+
+group_calls() {
+  local check=$BIN/hush-callcheck
+  [[ -x $check ]] || die "no hush-callcheck in '$BIN'"
+  start_relay relay --capture-udp "$WORK/udp.cap"
+  local who from pids=()
+  for who in alice bob carol; do  # (at once: CI time)
+    chat_bg "register-$who" "$who" --handle "$who" </dev/null
+    pids+=("$BG_PID")
+  done
+  for who in alice bob carol; do
+    BG_PID=${pids[0]}
+    pids=("${pids[@]:1}")
+    wait_bg "register-$who" 0
+    expect_line "$WORK/register-$who.out" "* registered $who at 127.0.0.1:$PORT"
+  done
+
+  step "alice calls #team: bob answers, then carol; carol hangs up, alice and bob go on; alice ends it"
+  # Bob answers first (index 1 in the call), carol once alice tells her that bob is in (index 2).
+  # Carol hangs up once she has seen 10 video frames of each of the two others (a second); alice
+  # (the host: her hangup ends the call) once she has seen 10 more of bob's after carol left.
+  chat_bg bob bob <<END
+/wait call ringing $WAIT
+/answer
+/wait call ended $WAIT
+END
+  local bob_pid=$BG_PID
+  chat_bg carol carol <<END
+/wait call ringing $WAIT
+/wait 1 $WAIT
+/answer
+/wait call video 10 $WAIT
+/hangup
+END
+  local carol_pid=$BG_PID
+  chat alice alice 0 <<END
+/group new team bob carol
+/call #team
+/wait call connected $WAIT
+/msg carol bob is in
+/wait call left $WAIT
+/wait call video 10 $WAIT
+/hangup
+END
+  BG_PID=$bob_pid
+  wait_bg bob 0
+  BG_PID=$carol_pid
+  wait_bg carol 0
+  expect_in_order "$WORK/alice.out" "* calling #team..." "* call connected (bob answered)" \
+    "* in the call: alice, bob" "* media flowing (Opus voice, VP8 video) through the relay" \
+    "* carol joined the call" "* in the call: alice, bob, carol" "* carol left the call" \
+    "* in the call: alice, bob"
+  expect_line "$WORK/alice.out" "* bob rings"
+  expect_line "$WORK/alice.out" "* carol rings"
+  expect_grep "$WORK/alice.out" "* call with #team hung up: sent "
+  expect_in_order "$WORK/bob.out" "* call from alice rings: /answer or /hangup" \
+    "* answered the call from alice; connecting..." "* call connected" "* in the call: alice, bob" \
+    "* media flowing (Opus voice, VP8 video) through the relay" \
+    "* in the call: alice, bob, carol" "* carol left the call" "* in the call: alice, bob"
+  expect_grep "$WORK/bob.out" "* call with alice ended: sent "
+  expect_in_order "$WORK/carol.out" "* call from alice rings: /answer or /hangup" "[alice] bob is in" \
+    "* answered the call from alice; connecting..." "* call connected" \
+    "* in the call: alice, bob, carol" "* media flowing (Opus voice, VP8 video) through the relay"
+  expect_grep "$WORK/carol.out" "* call with alice hung up: sent "
+  ok "rang at both; each answer, the leaving and the end shown, with the host's participant lists"
+
+  step "each heard and saw the two others; the relay forwarded ciphertext only"
+  local f frames y4m
+  for who in alice bob carol; do
+    "$check" capture "$WORK/$who/calls/call-sent-payloads.bin" "$WORK/udp.cap" >"$WORK/check.out" ||
+      { show "$WORK/check.out"; die "payloads of $who are in the relay's capture"; }
+    expect_grep "$WORK/check.out" " 0 found in the capture"
+  done
+  for who in alice bob carol; do
+    for from in alice bob carol; do
+      [[ $who != "$from" ]] || continue
+      f=$WORK/$who/calls/call-received-$from-1
+      # Carol, who came late and left first, heard only part of what the others sent: what came
+      # with the 10 video frames of each she waited for (0.9 s or so).
+      "$check" audio "$WORK/$from/calls/call-sent.wav" "$f.wav" 0.8 "$([[ $who == carol ]] && echo 0.5s || echo 0.5)" \
+        >"$WORK/audio-$who-$from.out" || { show "$WORK/audio-$who-$from.out"; die "$who did not hear $from"; }
+      y4m=$f.y4m
+      frames=$((($(stat -c %s "$y4m") - $(head -n 1 "$y4m" | wc -c)) / 28806))
+      ((frames >= 5)) || die "$who decoded $frames video frames of $from"
+      printf '   %s <- %s: %s; %d video frames\n' "$who" "$from" "$(sed 's/ (at least.*//' "$WORK/audio-$who-$from.out")" "$frames"
+    done
+  done
+  ok "six audio streams match what their senders sent, six videos decode; no payload in the capture"
+
+  step "after carol left, alice and bob sent under new keys (the relay's view of the SFrame headers)"
+  "$check" rekeyed "$WORK/udp.cap" 2 >"$WORK/rekeyed.out" || { show "$WORK/rekeyed.out"; die "alice and bob did not move to new keys after carol left"; }
+  ok "$(cat "$WORK/rekeyed.out")"
+  stop_relay relay
+}
+
 case $SCENARIO in
   edges) edges ;;
   conversation) conversation ;;
@@ -1830,6 +1945,7 @@ case $SCENARIO in
   link-relay) link_relay ;;
   groups) groups ;;
   calls) calls ;;
+  group_calls) group_calls ;;
   *) die "unknown scenario '$SCENARIO'" ;;
 esac
 printf '\nPASS: %s\n' "$SCENARIO"
