@@ -20,9 +20,9 @@
 /// ends the older one here (kEnded; its host hears busy), as a person who calls again has most
 /// likely given up the first call. Calling out (start_call) ends every call ringing here (their
 /// callers hear busy), as a phone stops ringing when its user dials instead. The host keeps the
-/// participant list
-/// (one device per person, each with an index the host never reuses in the call) and sends it to
-/// every participant whenever it changes; participants accept a list only from the host's device.
+/// participant list (one device per person, each with an index the host never reuses in the
+/// call) and sends it to every participant whenever it changes; participants accept a list only
+/// from the host's device.
 /// Hanging up leaves the call; when the host hangs up, or only one participant is left, the call
 /// ends for everyone. The host can remove a person (remove_from_call).
 ///
@@ -135,7 +135,7 @@ enum class CallEventType : std::uint8_t {
                        ///< For a callee: the host admitted us; the call is connected.
   kAnsweredElsewhere,  ///< Another device of ours answered (or the host took another of our
                        ///< devices): stop ringing; the call is forgotten here.
-  kBusy,               ///< A callee's device is in another call (for the caller).
+  kBusy,               ///< A callee's device will not ring (in a call, or it ended ours).
   kMissed,             ///< An offer that did not ring: we are in another call, it arrived
                        ///< after its hangup, it was sent more than kMaxCallOfferAgeMs ago, or
                        ///< the caller's identity change is unresolved (see
