@@ -14,9 +14,15 @@
 /// person to answer wins: it tells its own other devices, which stop ringing
 /// (kAnsweredElsewhere), and the host, which admits it to the call and tells any later device of
 /// the same person that the call was answered elsewhere. A device that is already in a call
-/// answers an offer with busy and does not ring (kMissed). The host keeps the participant list
-/// (one device per person, each with an index the host never reuses in the call) and sends it to
-/// every participant whenever it changes; participants accept a list only from the host's device.
+/// answers an offer with busy and does not ring (kMissed); so does one for an offer from a person
+/// whose identity change is unresolved (Messenger::identity_change: it could not be answered).
+/// One call rings per caller (a person, any of its devices): a newer offer from the same person
+/// ends the older one here (kEnded; its host hears busy), as a person who calls again has most
+/// likely given up the first call. Calling out (start_call) ends every call ringing here (their
+/// callers hear busy), as a phone stops ringing when its user dials instead. The host keeps the
+/// participant list (one device per person, each with an index the host never reuses in the
+/// call) and sends it to every participant whenever it changes; participants accept a list only
+/// from the host's device.
 /// Hanging up leaves the call; when the host hangs up, or only one participant is left, the call
 /// ends for everyone. The host can remove a person (remove_from_call).
 ///
@@ -41,8 +47,15 @@
 /// and is sent no key (kCallPartyUntrusted).
 ///
 /// Calls are ephemeral: their state is in memory only (at most kMaxCalls at once; when full, a new
-/// offer ends the oldest one still ringing, with kEnded), never in the store; a restart forgets
-/// every call (the application hangs up and calls again).
+/// offer ends the oldest one still ringing, with kEnded, and its caller hears busy), never in the
+/// store; a restart forgets every call (the application hangs up and calls again).
+///
+/// Keys that arrive before their sender is listed here (the relay reordered a newcomer's key and
+/// the host's list) are held until the list comes: one per person (its newest), at most
+/// kMaxCallParticipants, and only from whom may still join: at the host, the people it invited; at
+/// a participant (which does not know whom the host invited), anyone not listed and not gone.
+/// Keys from a person who left, from another device of a listed person, or (at the host) from
+/// someone not invited are taken and ignored.
 ///
 /// What a server (the relay carrying the signalling and the SFU forwarding frames) can still do:
 /// see that devices exchange call messages (their sizes and timing), drop or delay them (a call
@@ -55,12 +68,15 @@
 /// delivering an old list late, or join a call; an offer it holds back for longer than
 /// kMaxCallOfferAgeMs, or delivers after the call's hangup, is reported missed and does not ring.
 /// Call messages that arrive after the call ended here are taken (their ratchet step committed)
-/// and ignored.
+/// and ignored. Withholding a caller's hangups leaves at most one of its calls ringing.
 ///
 /// What a participant can still do: forge frames under any key it holds (SFrame has no per-sender
 /// authentication, RFC 9605 §7.2), and, as host, admit or remove whom it likes. One who left or
 /// was removed can forge frames only until the others applied the change: then every key it held
-/// is gone (previous keys are not kept across a leaving).
+/// is gone (previous keys are not kept across a leaving). What anyone told a call's id can do:
+/// kMaxCallParticipants people (not one person's devices) sending keys for it can push a
+/// newcomer's early key out at a participant (not at the host), which then reads that newcomer only
+/// from its next key; several people calling can keep up to kMaxCalls calls ringing.
 ///
 /// Not responsible for: sockets, codecs, audio or video devices, jitter buffers, NAT traversal
 /// (the application's media stack; its signalling travels in the payload), or ringing timeouts
@@ -119,9 +135,11 @@ enum class CallEventType : std::uint8_t {
                        ///< For a callee: the host admitted us; the call is connected.
   kAnsweredElsewhere,  ///< Another device of ours answered (or the host took another of our
                        ///< devices): stop ringing; the call is forgotten here.
-  kBusy,               ///< A callee's device is in another call (for the caller).
+  kBusy,               ///< A callee's device will not ring (in a call, or it ended ours).
   kMissed,             ///< An offer that did not ring: we are in another call, it arrived
-                       ///< after its hangup, or it was sent more than kMaxCallOfferAgeMs ago.
+                       ///< after its hangup, it was sent more than kMaxCallOfferAgeMs ago, or
+                       ///< the caller's identity change is unresolved (see
+                       ///< Messenger::identity_change; the caller hears busy).
   kSignal,             ///< The application's signalling (payload), e.g. ICE candidates.
   kParticipants,       ///< The participant list changed (`participants`); keys move on.
   kEnded,              ///< The call ended for us: the host hung up, we were removed, or we were

@@ -354,8 +354,9 @@ inline constexpr std::size_t kMaxCallParticipants = 16;
 /// participant's key id); joins beyond are refused.
 inline constexpr std::uint32_t kMaxCallIndices = 255;
 
-/// The most calls a device holds at once (one it is in, and offers ringing): an offer beyond is
-/// answered busy, so a flood of offers cannot make a device keep more.
+/// The most calls a device holds at once (one it is in, and offers ringing, one per caller): an
+/// offer beyond ends the oldest one still ringing (its caller hears busy), so a flood of offers
+/// cannot make a device keep more, nor make it busy for good.
 inline constexpr std::size_t kMaxCalls = 4;
 
 /// A receiver keeps a sender's previous key until this many frames decrypted under its new one

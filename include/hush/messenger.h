@@ -49,12 +49,13 @@
 /// MAC verified), carries an identity other than the one trusted for the person, the operation
 /// fails with kUntrustedIdentity and `identity_change(name)` tells which key is trusted and which
 /// was offered; nothing is sent to any device of that person until `approve_identity()` (or
-/// `dismiss_identity_change()`, which keeps the trusted key). The pending change is kept in the
-/// store (the one record such a failed operation writes, in a transaction of its own), so a
-/// restart does not forget it. A forged message (one that does not authenticate) is
-/// kInvalidMessage and raises nothing. (A server that lies about a person's keys can so block
-/// sending to that person until the user dismisses the change: it could withhold the messages
-/// anyway.)
+/// `dismiss_identity_change()`, which keeps the trusted key), but for a call's busy reply to the
+/// device whose offer just came over the session kept from before (call.h: its phone stops). The
+/// pending change is kept in the store (the one record such a failed operation writes, in a
+/// transaction of its own), so a restart does not forget it. A forged message (one that does not
+/// authenticate) is kInvalidMessage and raises nothing. (A server that lies about a person's keys
+/// can so block sending to that person until the user dismisses the change: it could withhold the
+/// messages anyway.)
 ///
 /// Key upkeep: `maintain_keys` decides a signed prekey rotation (and with it the last-resort Kyber
 /// prekey's) in one store transaction, publishes until the directory acknowledged, and publishes
@@ -601,11 +602,12 @@ class Messenger {
   /// Calls the people `people` (1 to kMaxCallParticipants - 1 others; a group call is a call to its
   /// members): sends an offer carrying `offer` (the application's signalling, at most
   /// kMaxCallPayloadBytes) to every device of each, and returns the new call's id (its media:
-  /// call_media()). Errors: kInvalidArgument (no one, ourselves, a name twice or invalid),
-  /// kLimitExceeded (too many people, a payload too large, kMaxCalls calls held), kCallInProgress
-  /// (we are in a call), kCallPartyUntrusted (a person's identity change is unresolved),
-  /// kInTransaction, kTransportFailure (no device could be reached; nothing is kept), and those of
-  /// the directory and the store.
+  /// call_media()). Calls that ring here end once the offer went (their callers hear busy;
+  /// call_media() is null for them: stop ringing them). Errors: kInvalidArgument (no one,
+  /// ourselves, a name twice or invalid), kLimitExceeded (too many people, a payload too large),
+  /// kCallInProgress (we are in a call), kCallPartyUntrusted (a person's identity change is
+  /// unresolved), kInTransaction, kTransportFailure (no device could be reached; nothing is kept),
+  /// and those of the directory and the store.
   Result<CallId> start_call(std::span<const std::string> people, ByteView offer);
 
   /// Calls one person (start_call of one).

@@ -41,13 +41,36 @@ struct Messenger::Impl::CallSteps {
   }
 
   // Sends a call message to `devices` now (calls are ephemeral: not kept in the outbox). Returns
-  // the deliveries.
+  // the deliveries. `despite_change`: see busy_reply.
   static Result<std::vector<DeviceDelivery>> send(Messenger& m, const CallMessageParts& parts,
-                                                  const std::vector<Address>& devices) {
+                                                  const std::vector<Address>& devices,
+                                                  bool despite_change = false) {
     auto id = random_id<internal::kMessageIdBytes>(m);
     if (!id) return id.error();
     const SecretBytes content = internal::build_call_content(*id, m.ctx_.clock.now_ms(), parts);
-    return send_now(m, devices, content);
+    return send_now(m, devices, content, false, despite_change);
+  }
+
+  // Tells the device whose offer for `c` does not ring (any more) here that this device is busy,
+  // so that it stops waiting for us. Also to a caller whose identity change is unresolved: the
+  // busy goes only to the device the offer came from, over the session it came over (kept from
+  // before the change: a new identity has none), so an impostor with the new identity gets
+  // nothing, and it carries nothing but the call id.
+  static void busy_reply(Messenger& m, const CallState& c, const Address& to) {
+    (void)send(m, message(c, CallMessageType::kBusy), {to}, /*despite_change=*/true);
+  }
+
+  // A call ringing here ends (a newer offer from the same person, a full registry, our own
+  // outgoing call): its host is told busy, and `events` (if given) get kEnded.
+  static void end_ringing(Messenger& m, const CallId& id, std::vector<CallEvent>* events) {
+    CallState* c = find(m, id);
+    if (!c || c->engaged()) return;
+    const Address host = c->host_device;
+    if (events) events->push_back(event(*c, CallEventType::kEnded, host));
+    CallState gone;
+    gone.id = id;
+    forget(m, id);
+    busy_reply(m, gone, host);
   }
 
   static CallMessageParts message(const CallState& c, CallMessageType type, ByteView payload = {}) {
@@ -106,7 +129,7 @@ struct Messenger::Impl::CallSteps {
     return ok_status();
   }
 
-  // Installs a key from `from` if it is listed (else keeps it for when it is).
+  // Installs a key from `from` if it is listed (else keeps it for when it is, if it may be).
   static void take_key(CallState& c, const Address& from, CallKeyParts& key,
                        std::uint64_t list_version) {
     // The host's key drawn for a list not applied here yet waits for that list (a list the relay
@@ -116,12 +139,13 @@ struct Messenger::Impl::CallSteps {
       (void)c.media->add_key(*p, key.epoch, std::move(key.key));
       return;
     }
-    for (const auto& [device, index] : c.removed)
-      if (device == from) return;  // one who left is keyed no more
+    if (!may_hold_key(c, from)) return;  // taken (committed) and ignored
+    // One slot per person: its newest key (a person joins with one device only).
     auto held = std::find_if(c.pending_keys.begin(), c.pending_keys.end(),
-                             [&](const auto& k) { return k.first == from; });
+                             [&](const auto& k) { return k.first.name == from.name; });
     if (held != c.pending_keys.end()) {
-      if (key.epoch > held->second.epoch) {
+      if (held->first != from || key.epoch > held->second.epoch) {
+        held->first = from;
         held->second = std::move(key);
         if (from == c.host_device) c.pending_host_version = list_version;
       }
@@ -130,6 +154,24 @@ struct Messenger::Impl::CallSteps {
     if (from == c.host_device) c.pending_host_version = list_version;
     if (c.pending_keys.size() >= kMaxCallParticipants) c.pending_keys.erase(c.pending_keys.begin());
     c.pending_keys.emplace_back(from, std::move(key));
+  }
+
+  // Whether a key from `from`, not (yet) usable, is held for when its sender is listed: the
+  // host's (drawn for a list still to come), or one from a person who may still join: the host
+  // holds keys only from the people it invited (who have not joined); a participant, which does
+  // not know whom the host invited, from anyone not listed and not gone. Never from another
+  // device of a listed person (one device per person is admitted), nor from a person who left or
+  // was removed. (At a participant, the people who know the call id are the host's invitees, at
+  // most kMaxCallParticipants - 1, so with one slot per person they cannot push out a newcomer's
+  // early key; only someone they told the call id can.)
+  static bool may_hold_key(const CallState& c, const Address& from) {
+    if (from == c.host_device) return true;
+    for (const CallParticipant& p : c.participants)
+      if (p.device.name == from.name) return false;
+    for (const auto& [device, index] : c.removed)
+      if (device.name == from.name) return false;
+    if (c.host) return std::binary_search(c.invited.begin(), c.invited.end(), from.name);
+    return true;
   }
 
   // The media retire previous keys by our clock (it outlives the media's use: a Messenger ends
@@ -210,8 +252,6 @@ Result<CallId> Messenger::start_call(std::span<const std::string> people, ByteVi
   }
   if (S::engaged(*this))
     return Error(Errc::kCallInProgress, "Messenger::start_call: already in a call");
-  if (calls_->calls.size() >= kMaxCalls)
-    return Error(Errc::kLimitExceeded, "Messenger::start_call: too many calls held");
   for (const std::string& p : invited)
     if (S::untrusted(*this, p))
       return Error(Errc::kCallPartyUntrusted,
@@ -249,6 +289,14 @@ Result<CallId> Messenger::start_call(std::span<const std::string> people, ByteVi
     if (!sent) return sent.error();
     return Error(Errc::kTransportFailure, "Messenger::start_call: no device could be reached");
   }
+  // Calling out, we are busy: what rings here ends (its callers hear busy), as a phone stops
+  // ringing when its user dials out instead of answering. (Only once the call went: a failed
+  // start_call changes nothing.)
+  std::vector<CallId> ringing;
+  for (const auto& [cid, held] : calls_->calls)
+    if (!held.engaged()) ringing.push_back(cid);
+  for (const CallId& cid : ringing)
+    S::end_ringing(*this, cid, nullptr);
   calls_->calls.emplace(c.id, std::move(c));
   return *id;
 }
@@ -421,22 +469,39 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
       fresh.list_version = call.list_version;
       fresh.participants = std::move(call.participants);
       fresh.phase = CallState::Phase::kRinging;
-      fresh.media = std::make_shared<CallMedia>(fresh.id);
-      S::clock_media(m, *fresh.media);
-      // Full: the oldest offer still ringing makes room (an offer nobody hung up must not make
-      // every later call busy); it ends here.
-      if (!S::engaged(m) && m.calls_->calls.size() >= kMaxCalls) {
+      // A caller whose identity change is unresolved could not be answered (kCallPartyUntrusted),
+      // and we in a call cannot answer: missed, and the caller hears busy (its phone stops).
+      if (S::untrusted(m, sender.name) || S::engaged(m)) {
+        S::busy_reply(m, fresh, sender);
+        events.push_back(S::event(fresh, CallEventType::kMissed, sender, std::move(call.payload)));
+        return events;
+      }
+      // At most one call rings per caller (a person, any of its devices): a newer offer from the
+      // same person replaces the older one, which ends here (its host hears busy). A person who
+      // calls again has most likely hung up the first call (its hangup lost or still on the way),
+      // and the newest call is the one its phone shows; answering it busy instead would leave the
+      // person unable to reach us until we hang up a call it gave up. A person's offers can so
+      // take one slot only, never ours or another caller's.
+      std::vector<CallId> older;
+      for (const auto& [cid, held] : m.calls_->calls)
+        if (!held.engaged() && held.host_device.name == sender.name) older.push_back(cid);
+      for (const CallId& cid : older)
+        S::end_ringing(m, cid, &events);
+      // Still full (kMaxCalls people's offers ringing): the oldest still ringing makes room (an
+      // offer nobody hung up must not make every later call busy); it ends here and its host
+      // hears busy.
+      if (m.calls_->calls.size() >= kMaxCalls) {
         const CallState* oldest = nullptr;
         for (const auto& [cid, held] : m.calls_->calls)
           if (!held.engaged() && (!oldest || held.seq < oldest->seq)) oldest = &held;
-        if (oldest) {
-          events.push_back(S::event(*oldest, CallEventType::kEnded, oldest->host_device));
-          S::forget(m, CallId(oldest->id));
-        }
+        if (oldest) S::end_ringing(m, CallId(oldest->id), &events);
       }
+      fresh.media = std::make_shared<CallMedia>(fresh.id);
+      S::clock_media(m, *fresh.media);
       fresh.seq = m.calls_->next_seq++;
-      if (S::engaged(m) || m.calls_->calls.size() >= kMaxCalls) {
-        (void)S::send(m, S::message(fresh, CallMessageType::kBusy), {sender});
+      if (m.calls_->calls.size() >= kMaxCalls) {  // (cannot be: every call held rings)
+        fresh.media->end();
+        S::busy_reply(m, fresh, sender);
         events.push_back(S::event(fresh, CallEventType::kMissed, sender, std::move(call.payload)));
         return events;
       }
@@ -485,9 +550,10 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
                        c->invited.end());
       c->participants.push_back(CallParticipant{sender, c->next_index++});
       for (auto it = c->pending_keys.begin(); it != c->pending_keys.end(); ++it)
-        if (it->first == sender) {
-          (void)c->media->add_key(c->participants.back(), it->second.epoch,
-                                  std::move(it->second.key));
+        if (it->first.name == sender.name) {  // (another device's key is of no use now)
+          if (it->first == sender)
+            (void)c->media->add_key(c->participants.back(), it->second.epoch,
+                                    std::move(it->second.key));
           c->pending_keys.erase(it);
           break;
         }
@@ -537,6 +603,8 @@ std::vector<CallEvent> Messenger::Impl::apply_call(Messenger& m, const Address& 
           p = nullptr;  // the host's key for a list still to come
         if (p) {
           (void)c->media->add_key(*p, it->second.epoch, std::move(it->second.key));
+          it = c->pending_keys.erase(it);
+        } else if (!S::may_hold_key(*c, it->first)) {  // listed with another device, or gone
           it = c->pending_keys.erase(it);
         } else {
           ++it;

@@ -85,8 +85,8 @@ std::vector<Address> Messenger::Impl::devices_of(Messenger& m,
 
 Result<std::vector<DeviceDelivery>> Messenger::Impl::send_now(Messenger& m,
                                                               const std::vector<Address>& devices,
-                                                              const SecretBytes& content,
-                                                              bool keep) {
+                                                              const SecretBytes& content, bool keep,
+                                                              bool despite_change) {
   if (devices.empty()) return std::vector<DeviceDelivery>{};
   // A transient outbox entry (seq 0 is never kept: deliver records nothing for it).
   OutboxEntry entry;
@@ -99,7 +99,7 @@ Result<std::vector<DeviceDelivery>> Messenger::Impl::send_now(Messenger& m,
     all.push_back(entry.deliveries.size());
     entry.deliveries.push_back(std::move(o));
   }
-  auto outcome = deliver(m, entry, all);
+  auto outcome = deliver(m, entry, all, despite_change);
   if (!outcome) return outcome.error();
   if (keep) {
     // What did not go is kept, one outbox entry per person (an entry's deliveries are one

@@ -34,9 +34,12 @@ struct Messenger::Impl {
   static Status new_session(Messenger& m, const Address& device);
 
   /// Encrypts the entry for the deliveries at `indices` (queued ones), hands them to the
-  /// transport and records what happened. Returns the outcome per index.
+  /// transport and records what happened. Returns the outcome per index. Nothing goes to a person
+  /// whose identity change is pending, unless `despite_change` (a call's busy reply to the device
+  /// whose offer just came over the session kept from before the change: calls.cpp).
   static Result<std::vector<DeviceDelivery>> deliver(Messenger& m, internal::OutboxEntry& entry,
-                                                     const std::vector<std::size_t>& indices);
+                                                     const std::vector<std::size_t>& indices,
+                                                     bool despite_change = false);
 
   /// Records that envelope `id` from `device` did not decrypt, and asks the device to send it
   /// again if the interval allows (else the next flush asks).
@@ -89,8 +92,8 @@ struct Messenger::Impl {
   /// and reported kQueued; without (or when the outbox has no room) it is kFailed.
   static Result<std::vector<DeviceDelivery>> send_now(Messenger& m,
                                                       const std::vector<Address>& devices,
-                                                      const SecretBytes& content,
-                                                      bool keep = false);
+                                                      const SecretBytes& content, bool keep = false,
+                                                      bool despite_change = false);
 
   /// Sends the group's state as a change (with our current sender key to its members' devices,
   /// alone to the devices of `removed`), and records which devices got the key.

@@ -10,6 +10,9 @@
 // offer and an offer held too long (missed), an old participant list delivered after a newer one
 // (a removed person stays out), a muted sender's previous key (gone by time, and at once after a
 // removal), a signal that overtakes its answer, a decline and an answer on two devices at once.
+// Offers from one person ringing once (a newer one replaces the older), an evicted offer's and a
+// ringing call's caller hearing busy when we call out, an offer from a person with an unresolved
+// identity change not ringing, and many devices of one person not pushing out a newcomer's key.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -411,10 +414,15 @@ TEST_CASE("calls: offers never hung up do not make a device busy for good", "[ca
   const Told& at_alice = told[alice->address()];
   CHECK(at_alice.count(CallEventType::kIncoming) == kMaxCalls + 1);
   CHECK(at_alice.count(CallEventType::kMissed) == 0);
-  // The oldest offer made room for the newest.
+  // The oldest offer made room for the newest; its caller heard busy (and stops waiting).
   REQUIRE(at_alice.count(CallEventType::kEnded) == 1);
   CHECK(at_alice.first(CallEventType::kEnded)->call == calls.front());
   CHECK_FALSE(alice->messenger.call_media(calls.front()));
+  const Told& at_first = told[callers.front()->address()];
+  REQUIRE(at_first.count(CallEventType::kBusy) == 1);
+  CHECK(at_first.first(CallEventType::kBusy)->call == calls.front());
+  for (std::size_t i = 1; i <= kMaxCalls; ++i)
+    CHECK(told[callers[i]->address()].count(CallEventType::kBusy) == 0);
   for (std::size_t i = 1; i <= kMaxCalls; ++i)
     CHECK(alice->messenger.call_media(calls[i]));
   REQUIRE(alice->messenger.answer_call(calls.back(), {}));
@@ -865,4 +873,147 @@ TEST_CASE("calls: an answer after the person declined on another device ends the
   // Bob's second device is free again.
   auto again = bob2->messenger.start_call("alice", {});
   CHECK(again);
+}
+
+TEST_CASE("calls: one caller's offers ring once and do not block our own calls", "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 101, net);
+  auto bob = make_user("bob", 102, net);
+  auto carol = make_user("carol", 103, net);
+  auto mallory = make_user("mallory", 104, net);
+  std::vector<User*> all{alice.get(), bob.get(), carol.get(), mallory.get()};
+  // Mallory calls alice kMaxCalls times; the relay drops each of her hangups (or she never sends
+  // them): alice gets kMaxCalls offers from one person.
+  std::vector<CallId> offers;
+  for (std::size_t i = 0; i < kMaxCalls; ++i) {
+    auto c = mallory->messenger.start_call("alice", as_bytes("offer"));
+    REQUIRE(c);
+    offers.push_back(*c);
+    REQUIRE(mallory->messenger.hangup(*c));
+    auto& q = net.queue(alice->address());
+    REQUIRE(q.size() == i + 2);
+    q.pop_back();  // the hangup
+  }
+  auto told = settle(net, all);
+  // Each newer offer replaced the older one: one call of mallory's rings.
+  CHECK(told[alice->address()].count(CallEventType::kIncoming) == kMaxCalls);
+  CHECK(told[alice->address()].count(CallEventType::kEnded) == kMaxCalls - 1);
+  for (std::size_t i = 0; i + 1 < kMaxCalls; ++i)
+    CHECK_FALSE(alice->messenger.call_media(offers[i]));
+  CHECK(alice->messenger.call_media(offers.back()));
+
+  // Bob's genuine call rings beside it.
+  auto from_bob = bob->messenger.start_call("alice", as_bytes("hi alice"));
+  REQUIRE(from_bob);
+  told = settle(net, all);
+  CHECK(told[alice->address()].count(CallEventType::kIncoming) == 1);
+  CHECK(told[alice->address()].count(CallEventType::kEnded) == 0);
+  CHECK(told[bob->address()].count(CallEventType::kRinging) == 1);
+
+  // Alice calls carol instead of answering: what rang ends, and bob hears busy.
+  auto out = alice->messenger.start_call("carol", as_bytes("offer"));
+  REQUIRE(out);
+  CHECK_FALSE(alice->messenger.call_media(*from_bob));
+  CHECK_FALSE(alice->messenger.call_media(offers.back()));
+  told = settle(net, all);
+  CHECK(told[bob->address()].count(CallEventType::kBusy) == 1);
+  CHECK(told[carol->address()].count(CallEventType::kIncoming) == 1);
+  REQUIRE(alice->messenger.hangup(*out));
+  REQUIRE(bob->messenger.hangup(*from_bob));
+}
+
+TEST_CASE("calls: an offer from a caller whose identity change is unresolved does not ring",
+          "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 111, net);
+  auto bob = make_user("bob", 112, net);
+  test::send_ok(*alice, "bob", "before");
+  settle(net, {alice.get(), bob.get()});
+  // Bob's identity changes under alice (a reinstall elsewhere, or a lying directory);
+  // alice meets the change and has not resolved it.
+  User bob_new("bob", 113, net);
+  REQUIRE(bob_new.messenger.maintain_keys());
+  CHECK(alice->messenger.send("bob", as_bytes("hm?")).error().code() == Errc::kUntrustedIdentity);
+  REQUIRE(alice->messenger.identity_change("bob"));
+  // Bob's old device calls alice over the session they had: alice's phone does not ring, and
+  // bob's hears busy.
+  auto call = bob->messenger.start_call("alice", as_bytes("offer"));
+  REQUIRE(call);
+  auto told = settle(net, {alice.get(), bob.get()});
+  CHECK(told[alice->address()].count(CallEventType::kIncoming) == 0);
+  CHECK(told[alice->address()].count(CallEventType::kMissed) == 1);
+  CHECK_FALSE(alice->messenger.call_media(*call));
+  // (The busy went over the old session: bob's old device read it.)
+  CHECK(told[bob->address()].count(CallEventType::kBusy) == 1);
+  // Still no message to bob.
+  CHECK(alice->messenger.send("bob", as_bytes("hm?")).error().code() == Errc::kUntrustedIdentity);
+  REQUIRE(bob->messenger.hangup(*call));
+}
+
+TEST_CASE("calls: many devices of one person cannot push out a newcomer's early key", "[calls]") {
+  LoopbackNetwork net;
+  auto alice = make_user("alice", 121, net);
+  auto carol = make_user("carol", 122, net);
+  auto dave = make_user("dave", 123, net);
+  auto mallory = make_user("mallory", 124, net);
+  std::vector<User*> mallorys{mallory.get()};
+  std::vector<std::unique_ptr<User>> linked;
+  for (std::size_t i = 1; i < kMaxCallParticipants; ++i) {
+    linked.push_back(link_new_device(*mallory, 130 + i, net));
+    mallorys.push_back(linked.back().get());
+  }
+  std::vector<User*> all{alice.get(), carol.get(), dave.get()};
+  const std::vector<std::string> people{"carol", "dave"};
+  auto call = alice->messenger.start_call(std::span<const std::string>(people), as_bytes("o"));
+  REQUIRE(call);
+  settle(net, all);
+  REQUIRE(carol->messenger.answer_call(*call, {}));
+  settle(net, all);
+  // Dave joins; the relay holds back what alice sends carol (her key and the list naming dave),
+  // so dave's first key reaches carol before the list: carol keeps it for when dave is listed.
+  REQUIRE(dave->messenger.answer_call(*call, {}));
+  take_all(net, *alice);
+  auto& q = net.queue(carol->address());
+  std::deque<Bytes> held;
+  held.swap(q);
+  REQUIRE_FALSE(held.empty());
+  take_all(net, *dave);
+  REQUIRE(q.size() == 1);  // dave's key
+  REQUIRE(take_all(net, *carol).errors.empty());
+  // Every device of mallory's (she learned the call id) sends carol a key for the call: taken,
+  // and at most one kept for her.
+  for (std::size_t i = 0; i < mallorys.size(); ++i) {
+    User& d = *mallorys[i];
+    auto bundle = net.fetch(carol->address());
+    REQUIRE(bundle);
+    REQUIRE(process_prekey_bundle(*d.party.ctx, *d.party.store, carol->address(), *bundle));
+    internal::CallMessageParts key;
+    key.id = *call;
+    key.type = internal::CallMessageType::kKey;
+    key.key = internal::CallKeyParts{0, SecretBytes::copy_of(Bytes(kCallBaseKeyBytes, 0x55))};
+    internal::MessageId id{};
+    id.fill(static_cast<std::uint8_t>(i + 1));
+    auto m = encrypt_message(*d.party.ctx, *d.party.store, carol->address(),
+                             internal::build_call_content(id, 1, key).expose());
+    REQUIRE(m);
+    internal::EnvelopeId eid{};
+    eid.fill(static_cast<std::uint8_t>(0x80 + i));
+    REQUIRE(carol->messenger.receive(internal::build_envelope(d.address(), *m, eid)));
+  }
+  // The list arrives: dave's early key is installed, and carol reads dave.
+  for (Bytes& e : held)
+    q.push_back(std::move(e));
+  settle(net, all);
+  auto parts = carol->messenger.call_participants(*call);
+  REQUIRE(parts);
+  CHECK(parts->size() == 3);
+  auto d_media = dave->messenger.call_media(*call);
+  auto c_media = carol->messenger.call_media(*call);
+  REQUIRE(d_media);
+  REQUIRE(c_media);
+  auto f = d_media->encrypt_frame(kAudio, as_bytes("dave speaks"));
+  REQUIRE(f);
+  auto got = c_media->decrypt_frame(kAudio, *f);
+  REQUIRE(got);
+  CHECK(got->sender.device == dave->address());
 }
