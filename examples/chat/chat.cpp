@@ -3748,7 +3748,15 @@ void Client::on_call(const hush::CallEvent& e) {
       if (ours) info(from + " is busy in another call");
       return;
     case hush::CallEventType::kMissed:
-      info("missed a call from " + from + " (we are in another call)");
+      // Why it did not ring: we are in a call, their identity changed and is not trusted yet
+      // (the library answers busy and never rings such a call), or it came late / was hung up.
+      if (messenger_->identity_change(e.from.name))
+        info("missed a call from " + from +
+             ": their safety number changed; /verify or /trust first");
+      else if (call_)
+        info("missed a call from " + from + " (we are in another call)");
+      else
+        info("missed a call from " + from + " (it was hung up, or came too late to ring)");
       return;
     case hush::CallEventType::kSignal:
       return;
