@@ -1,6 +1,15 @@
-# Writes call_session_fuzzer seeds: u8 values in consumption order, reversed (FuzzedDataProvider
-# reads integrals from the end).
-import hashlib, os, sys
+#!/usr/bin/env python3
+# hush: writes call_session_fuzzer's seeds (fuzz/README.md, Seeds) into the directory given,
+# named by their SHA-1: `python3 fuzz/call_session_seeds.py fuzz/corpus/call_session`.
+#
+# The target reads one u8 at a time with FuzzedDataProvider::ConsumeIntegral, which takes bytes
+# from the end of the input: a seed is its values in consumption order, reversed. The layout (the
+# action numbers and their arguments) is at the top of fuzz/call_session_fuzzer.cpp; the helpers
+# below follow it. A call argument is taken modulo 3 + the number of calls we started so far: 0-2
+# are the fixed ids, 3 the first call we started (once we started one).
+import hashlib
+import os
+import sys
 out = sys.argv[1]
 ANN, BOB1, BOB2, CAT, US2 = 0, 1, 2, 3, 4          # sender (mod 5) -> table 1..5
 T_US, T_ANN, T_BOB1, T_BOB2, T_CAT, T_US2 = range(6)  # device table
