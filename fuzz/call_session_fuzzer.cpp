@@ -13,7 +13,9 @@
 // delivers one again; it can also refuse our sends (down) or lie about a person's device list (an
 // identity change, pending until dismissed). The clock moves on by fuzz-chosen steps. Call ids come
 // from a small set: three fixed ids and the ids of the calls we started. What we send goes nowhere
-// (the peers are scripted by the input, not by their own Messengers).
+// (the peers are scripted by the input, not by their own Messengers). There is no "add someone"
+// action: the Messenger has no call for it (a host calls people with start_call only). At most
+// kMaxSteps steps per input; HUSH_CALL_SESSION_TRACE=1 prints each step, its outcome and events.
 //
 // What must hold after every step (anything else aborts, with a description on stderr):
 // - Every failure has a typed, documented code (never crypto_failure, store_failure or
@@ -29,11 +31,12 @@
 // - At most kMaxCalls calls are held; a held call lists at most kMaxCallParticipants participants
 //   and its media hold at most kMaxSframeReceiverKeys keys; call_media() is non-null exactly for
 //   the calls held, and the media of a call no longer held refuse everything (keys wiped).
-// - A participant (device, index) that left one of our calls while we took part (it was listed,
-//   then not) never has a key installed under that index again in that call: every key it sent us
-//   in the call is tried on a frame sealed under call_key_id(index, epoch), which must not
-//   decrypt. (Key bytes are distinct per sending device, so another device listed later under the
-//   same index cannot make such a frame decrypt by accident.)
+// - A participant (device, index) that left one of our calls while we took part (we host it, or
+//   the host admitted us: kAnswered; it was listed, then not) never has a key installed under that
+//   index again in that call: every key it sent us in the call is tried on a frame sealed under
+//   call_key_id(index, epoch), which must not decrypt. (Key bytes are distinct per sending device,
+//   so another device listed later under the same index cannot make such a frame decrypt by
+//   accident.)
 // - A call whose host is a person with an unresolved identity change is never answered
 //   (answer_call fails), and a call we host never admits a person with an unresolved identity
 //   change.
