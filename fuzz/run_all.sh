@@ -12,6 +12,8 @@
 # however many targets there are, until there are more than TOTAL / 10.
 #
 # BUILD_DIR is a build configured with -DHUSH_BUILD_FUZZERS=ON (the targets are in BUILD_DIR/fuzz).
+# $HUSH_FUZZ_ONLY (target names without _fuzzer, separated by spaces) runs only those targets, e.g.
+# `HUSH_FUZZ_ONLY=call_session fuzz/run_all.sh 10 build-fuzz`; an unknown name is an error.
 # Inputs that crash are kept in $HUSH_FUZZ_ARTIFACTS (default BUILD_DIR/fuzz-artifacts), named
 # <target>-crash-<sha1> and so on; replay one with `BUILD_DIR/fuzz/<target> FILE`.
 set -euo pipefail
@@ -45,6 +47,7 @@ targets=(
   envelope:envelope
   content:content
   call_message:call_message
+  call_session:call_session
   chat_frame:chat_frame
   sender_key_message:sender_key_message
   sender_key_distribution:sender_key_distribution
@@ -56,6 +59,21 @@ targets=(
   spqr:spqr
   attachment_pointer:attachment_pointer
 )
+
+if [[ -n ${HUSH_FUZZ_ONLY:-} ]]; then
+  selected=()
+  for wanted in $HUSH_FUZZ_ONLY; do
+    found=
+    for entry in "${targets[@]}"; do
+      [[ ${entry%%:*} == "$wanted" ]] && selected+=("$entry") && found=1
+    done
+    if [[ -z $found ]]; then
+      echo "run_all: HUSH_FUZZ_ONLY names an unknown target: $wanted" >&2
+      exit 2
+    fi
+  done
+  targets=("${selected[@]}")
+fi
 
 if [[ -n $budget ]]; then
   min_seconds=10
