@@ -599,9 +599,10 @@ class Messenger {
 
   // ---- Calls (call.h) ----
   // Call messages are sent at once, never queued. When the transport refuses them
-  // (kTransportFailure), the call is as before the operation, but the sessions they were encrypted
-  // over keep the ratchet steps taken for them (saved before sending, so that no message key is
-  // ever used twice); the next message over those sessions simply uses the next key.
+  // (kTransportFailure), hangup has still ended the call here (its keys are wiped first) and the
+  // other operations leave the call as it was; the sessions the messages were encrypted over keep
+  // the ratchet steps taken for them (saved before sending, so that no message key is ever used
+  // twice): the next message over those sessions simply uses the next key.
 
   /// Calls the people `people` (1 to kMaxCallParticipants - 1 others; a group call is a call to its
   /// members): sends an offer carrying `offer` (the application's signalling, at most
