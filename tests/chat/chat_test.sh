@@ -1492,9 +1492,9 @@ EOF
   ok "group messages show their group and sender; the group's making and members (and id) in words"
   grep -qE "^\[me -> #family\] $G1$stamp_re" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's message has no ✓ and time"; }
   grep -qE "^\[#family\] alice: $G1  \([0-9]{2}:[0-9]{2}\)$" "$WORK/bob.out" || { show "$WORK/bob.out"; die "bob's line has no send time"; }
-  grep -qE "^✓✓ delivered: \"$G1\" to bob in #family \(delivered to [12] of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "no delivery receipt from bob"; }
+  grep -qE "^✓✓ delivered: \"$G1\" to bob in #family \((delivered to|read by) [12] of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "no delivery receipt from bob"; }
   grep -qE "^✓✓ read: \"$G1\" by bob in #family \(read by [12] of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "no read receipt from bob"; }
-  grep -qE "^✓✓ delivered: \"$G1\" to carol in #family \(delivered to [12] of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's receipt line does not count the recipients"; }
+  grep -qE "^✓✓ delivered: \"$G1\" to carol in #family \((delivered to|read by) [12] of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's receipt line does not count the recipients"; }
   grep -qE "^✓✓ read: \"$G1\" by (bob|carol) in #family \(read by 2 of 2\)$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "no receipt line says 'read by 2 of 2'"; }
   # The mark is the lowest of the recipients': read once both read.
   grep -qE "^  \[me -> #family\] $G1  \(✓✓ read [0-9]{2}:[0-9]{2}\), read by 2 of 2$" "$WORK/alice.out" || { show "$WORK/alice.out"; die "alice's /history does not show the read mark"; }
