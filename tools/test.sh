@@ -10,7 +10,7 @@
 #   3. a ThreadSanitizer build: the concurrency tests;
 #   4. a clang libFuzzer build (ASan + UBSan): every fuzz target on a copy of its checked-in seeds
 #      (fuzz/run_all.sh), one per CPU at a time, sharing a budget of HUSH_FUZZ_BUDGET seconds
-#      (default 330: 14 s for each of the 23 targets of today; more targets get less each, never
+#      (default 300: 13 s for each of the 23 targets of today; more targets get less each, never
 #      under 10 s, so new targets do not lengthen the run); HUSH_FUZZ_SECONDS=N runs each N s.
 # Installs missing Debian packages first (as root). Used by .ci/run; safe to run by hand.
 # HUSH_TEST_STAGES="release asan tsan fuzz" selects stages (all by default).
@@ -63,7 +63,7 @@ for s in $stages; do
       if [[ -n ${HUSH_FUZZ_SECONDS:-} ]]; then
         fuzz/run_all.sh "$HUSH_FUZZ_SECONDS" build-fuzz
       else
-        fuzz/run_all.sh --budget "${HUSH_FUZZ_BUDGET:-330}" build-fuzz
+        fuzz/run_all.sh --budget "${HUSH_FUZZ_BUDGET:-300}" build-fuzz
       fi
       ;;
     *)
