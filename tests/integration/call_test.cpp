@@ -96,6 +96,24 @@ std::map<Address, Told> settle(LoopbackNetwork& net, const std::vector<User*>& u
   return out;
 }
 
+// The host calls `people` (offer "o") and every device's queue is drained: they all ring.
+CallId ring(LoopbackNetwork& net, User& host, const std::vector<std::string>& people,
+            const std::vector<User*>& all) {
+  auto call = host.messenger.start_call(std::span<const std::string>(people), as_bytes("o"));
+  REQUIRE(call);
+  settle(net, all);
+  return *call;
+}
+
+// The relay holds back everything queued for `to` so far (there must be something); the caller
+// hands it on later, e.g. after newer messages.
+std::deque<Bytes> hold_back(LoopbackNetwork& net, const Address& to) {
+  std::deque<Bytes> held;
+  held.swap(net.queue(to));
+  REQUIRE_FALSE(held.empty());
+  return held;
+}
+
 std::string str(const Bytes& b) {
   return std::string(b.begin(), b.end());
 }
@@ -748,34 +766,30 @@ TEST_CASE("calls: an old participant list delivered late does not bring a remove
   auto dave = make_user("dave", 64, net);
   std::vector<User*> all{alice.get(), bob.get(), carol.get(), dave.get()};
   const std::vector<std::string> people{"bob", "carol", "dave"};
-  auto call = alice->messenger.start_call(std::span<const std::string>(people), as_bytes("o"));
-  REQUIRE(call);
-  settle(net, all);
-  REQUIRE(bob->messenger.answer_call(*call, {}));
-  REQUIRE(carol->messenger.answer_call(*call, {}));
+  const CallId call = ring(net, *alice, people, all);
+  REQUIRE(bob->messenger.answer_call(call, {}));
+  REQUIRE(carol->messenger.answer_call(call, {}));
   settle(net, all);
   // Dave joins: alice's list L1 {alice, bob, carol, dave} (and her key for it); the relay holds
   // back what alice sends carol.
-  REQUIRE(dave->messenger.answer_call(*call, {}));
+  REQUIRE(dave->messenger.answer_call(call, {}));
   take_all(net, *alice);
+  std::deque<Bytes> held = hold_back(net, carol->address());
   auto& q = net.queue(carol->address());
-  std::deque<Bytes> held;
-  held.swap(q);
-  REQUIRE_FALSE(held.empty());
   // Bob is removed: L2 {alice, carol, dave}; the relay hands carol L2 first, then L1.
-  REQUIRE(alice->messenger.remove_from_call(*call, "bob"));
+  REQUIRE(alice->messenger.remove_from_call(call, "bob"));
   for (Bytes& e : held)
     q.push_back(std::move(e));
   settle(net, all);
-  auto parts = carol->messenger.call_participants(*call);
+  auto parts = carol->messenger.call_participants(call);
   REQUIRE(parts);
   CHECK(std::none_of(parts->begin(), parts->end(),
                      [&](const CallParticipant& p) { return p.device == bob->address(); }));
-  CHECK(*parts == *alice->messenger.call_participants(*call));
-  CHECK_FALSE(bob->messenger.call_media(*call));
+  CHECK(*parts == *alice->messenger.call_participants(call));
+  CHECK_FALSE(bob->messenger.call_media(call));
   // Carol and alice still hear each other under their current keys.
-  auto a_media = alice->messenger.call_media(*call);
-  auto c_media = carol->messenger.call_media(*call);
+  auto a_media = alice->messenger.call_media(call);
+  auto c_media = carol->messenger.call_media(call);
   REQUIRE(a_media);
   REQUIRE(c_media);
   auto f = a_media->encrypt_frame(kAudio, as_bytes("to carol"));
@@ -795,13 +809,11 @@ TEST_CASE("calls: a muted sender's previous key goes by time and at once after a
   auto dave = make_user("dave", 74, net);
   std::vector<User*> all{alice.get(), bob.get(), carol.get(), dave.get()};
   const std::vector<std::string> people{"bob", "carol", "dave"};
-  auto call = alice->messenger.start_call(std::span<const std::string>(people), as_bytes("o"));
-  REQUIRE(call);
+  const CallId call = ring(net, *alice, people, all);
+  REQUIRE(bob->messenger.answer_call(call, {}));
   settle(net, all);
-  REQUIRE(bob->messenger.answer_call(*call, {}));
-  settle(net, all);
-  auto a_media = alice->messenger.call_media(*call);
-  auto b_media = bob->messenger.call_media(*call);
+  auto a_media = alice->messenger.call_media(call);
+  auto b_media = bob->messenger.call_media(call);
   REQUIRE(a_media);
   REQUIRE(b_media);
   // Bob's frames under his current key, sent before the next change and delivered late.
@@ -812,18 +824,18 @@ TEST_CASE("calls: a muted sender's previous key goes by time and at once after a
     old.push_back(*f);
   }
   // Carol joins: bob moves to a new key, then stays muted.
-  REQUIRE(carol->messenger.answer_call(*call, {}));
+  REQUIRE(carol->messenger.answer_call(call, {}));
   settle(net, all);
   CHECK(a_media->decrypt_frame(kAudio, old[0]));  // in flight: still read
   alice->party.clock->set(alice->party.clock->now_ms() + kCallOldKeyMs);
   CHECK(a_media->decrypt_frame(kAudio, old[1]).error().code() == Errc::kUnknownKeyId);
 
   // Dave joins, then is removed: the keys dave held go at once at alice, muted senders or not.
-  REQUIRE(dave->messenger.answer_call(*call, {}));
+  REQUIRE(dave->messenger.answer_call(call, {}));
   settle(net, all);
   auto held = b_media->encrypt_frame(kAudio, as_bytes("dave heard this key"));
   REQUIRE(held);
-  REQUIRE(alice->messenger.remove_from_call(*call, "dave"));
+  REQUIRE(alice->messenger.remove_from_call(call, "dave"));
   settle(net, all);
   CHECK(a_media->decrypt_frame(kAudio, *held).error().code() == Errc::kUnknownKeyId);
   auto fresh = b_media->encrypt_frame(kAudio, as_bytes("new"));
@@ -964,19 +976,15 @@ TEST_CASE("calls: many devices of one person cannot push out a newcomer's early 
   }
   std::vector<User*> all{alice.get(), carol.get(), dave.get()};
   const std::vector<std::string> people{"carol", "dave"};
-  auto call = alice->messenger.start_call(std::span<const std::string>(people), as_bytes("o"));
-  REQUIRE(call);
-  settle(net, all);
-  REQUIRE(carol->messenger.answer_call(*call, {}));
+  const CallId call = ring(net, *alice, people, all);
+  REQUIRE(carol->messenger.answer_call(call, {}));
   settle(net, all);
   // Dave joins; the relay holds back what alice sends carol (her key and the list naming dave),
   // so dave's first key reaches carol before the list: carol keeps it for when dave is listed.
-  REQUIRE(dave->messenger.answer_call(*call, {}));
+  REQUIRE(dave->messenger.answer_call(call, {}));
   take_all(net, *alice);
+  std::deque<Bytes> held = hold_back(net, carol->address());
   auto& q = net.queue(carol->address());
-  std::deque<Bytes> held;
-  held.swap(q);
-  REQUIRE_FALSE(held.empty());
   take_all(net, *dave);
   REQUIRE(q.size() == 1);  // dave's key
   REQUIRE(take_all(net, *carol).errors.empty());
@@ -988,7 +996,7 @@ TEST_CASE("calls: many devices of one person cannot push out a newcomer's early 
     REQUIRE(bundle);
     REQUIRE(process_prekey_bundle(*d.party.ctx, *d.party.store, carol->address(), *bundle));
     internal::CallMessageParts key;
-    key.id = *call;
+    key.id = call;
     key.type = internal::CallMessageType::kKey;
     key.key = internal::CallKeyParts{0, SecretBytes::copy_of(Bytes(kCallBaseKeyBytes, 0x55))};
     internal::MessageId id{};
@@ -1004,11 +1012,11 @@ TEST_CASE("calls: many devices of one person cannot push out a newcomer's early 
   for (Bytes& e : held)
     q.push_back(std::move(e));
   settle(net, all);
-  auto parts = carol->messenger.call_participants(*call);
+  auto parts = carol->messenger.call_participants(call);
   REQUIRE(parts);
   CHECK(parts->size() == 3);
-  auto d_media = dave->messenger.call_media(*call);
-  auto c_media = carol->messenger.call_media(*call);
+  auto d_media = dave->messenger.call_media(call);
+  auto c_media = carol->messenger.call_media(call);
   REQUIRE(d_media);
   REQUIRE(c_media);
   auto f = d_media->encrypt_frame(kAudio, as_bytes("dave speaks"));
