@@ -409,6 +409,35 @@ std::string publish(Link& link, const hush::PublishedKeys& keys) {
   return reason_of(link.request(m));
 }
 
+// The blob requests (BLOB_PUT, BLOB_CHUNK, BLOB_GET, BLOB_DELETE), one message each.
+Message blob_put(Link& link, std::uint64_t size) {  // the reply: BLOB_ID, or an error
+  Message m;
+  m.kind = Kind::kBlobPut;
+  m.id = size;
+  return link.request(m);
+}
+std::string blob_chunk(Link& link, const std::string& id, std::size_t n,
+                       std::uint8_t fill = 0x42) {  // "OK" or the reason
+  Message m;
+  m.kind = Kind::kBlobChunk;
+  m.name = id;
+  m.body.assign(n, fill);
+  return reason_of(link.request(m));
+}
+Message blob_get(Link& link, const std::string& id, std::uint64_t offset) {
+  Message m;
+  m.kind = Kind::kBlobGet;
+  m.name = id;
+  m.id = offset;
+  return link.request(m);
+}
+std::string blob_delete(Link& link, const std::string& id) {  // "OK" or the reason
+  Message m;
+  m.kind = Kind::kBlobDelete;
+  m.name = id;
+  return reason_of(link.request(m));
+}
+
 std::size_t number(const char* s) {
   char* end = nullptr;
   const unsigned long n = std::strtoul(s, &end, 10);
@@ -621,35 +650,15 @@ int main(int argc, char** argv) {
         counts[0], counts[1], counts[2], counts[3], why.c_str(), other_list.c_str(),
         own_list.c_str(), again.c_str());
   } else if (command == "blobs" && args.empty()) {
-    auto put = [&](std::uint64_t size) {
-      Message m;
-      m.kind = Kind::kBlobPut;
-      m.id = size;
-      return link.request(m);
-    };
-    auto chunk = [&](const std::string& id, std::size_t n) {
-      Message m;
-      m.kind = Kind::kBlobChunk;
-      m.name = id;
-      m.body.assign(n, 0x42);
-      return reason_of(link.request(m));
-    };
+    auto put = [&](std::uint64_t size) { return blob_put(link, size); };
+    auto chunk = [&](const std::string& id, std::size_t n) { return blob_chunk(link, id, n); };
     auto get = [&](const std::string& id, std::uint64_t offset) {
-      Message m;
-      m.kind = Kind::kBlobGet;
-      m.name = id;
-      m.id = offset;
-      return link.request(m);
+      return blob_get(link, id, offset);
     };
     auto data_or_reason = [&](const Message& r) {
       return r.kind == Kind::kBlobData ? std::to_string(r.body.size()) : reason_of(r);
     };
-    auto del = [&](const std::string& id) {
-      Message m;
-      m.kind = Kind::kBlobDelete;
-      m.name = id;
-      return reason_of(link.request(m));
-    };
+    auto del = [&](const std::string& id) { return blob_delete(link, id); };
     const std::string empty = reason_of(put(0));
     const std::string huge = reason_of(put(std::uint64_t{1} << 40));
     const Message first = put(10);
@@ -689,19 +698,8 @@ int main(int argc, char** argv) {
         deleted.c_str(), gone.c_str());
   } else if (command == "blob-full" && args.empty()) {
     // Against a relay started with --blob-quota 1048576 (8 pieces of 128 KiB).
-    auto put = [&](std::uint64_t size) {
-      Message m;
-      m.kind = Kind::kBlobPut;
-      m.id = size;
-      return link.request(m);
-    };
-    auto chunk = [&](const std::string& id, std::size_t n) {
-      Message m;
-      m.kind = Kind::kBlobChunk;
-      m.name = id;
-      m.body.assign(n, 0x42);
-      return reason_of(link.request(m));
-    };
+    auto put = [&](std::uint64_t size) { return blob_put(link, size); };
+    auto chunk = [&](const std::string& id, std::size_t n) { return blob_chunk(link, id, n); };
     const Message a = put(10);
     if (a.kind != Kind::kBlobId || chunk(a.name, 10) != "OK") fail("blob a refused");
     const Message b = put(10);  // left unfinished
@@ -725,32 +723,18 @@ int main(int argc, char** argv) {
                 over.c_str(), b_after.c_str(), small, then.c_str());
   } else if (command == "blob-make" && args.empty()) {
     // An unfinished upload and a finished blob, for blob-poke from another handle.
-    Message put;
-    put.kind = Kind::kBlobPut;
-    put.id = 10;
-    const Message done = link.request(put);
+    const Message done = blob_put(link, 10);
     if (done.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(done));
-    Message piece;
-    piece.kind = Kind::kBlobChunk;
-    piece.name = done.name;
-    piece.body.assign(10, 0x42);
-    if (reason_of(link.request(piece)) != "OK") fail("a blob's piece was refused");
-    const Message open = link.request(put);
+    if (blob_chunk(link, done.name, 10) != "OK") fail("a blob's piece was refused");
+    const Message open = blob_put(link, 10);
     if (open.kind != Kind::kBlobId) fail("BLOB_PUT refused: " + reason_of(open));
     std::printf("blob-make: %s %s\n", done.name.c_str(), open.name.c_str());
   } else if (command == "blob-poke" && args.size() == 2) {
     // Another handle's blobs: no piece goes into its upload, and neither can be deleted.
     std::string out;
     for (const std::string& id : args) {
-      Message piece;
-      piece.kind = Kind::kBlobChunk;
-      piece.name = id;
-      piece.body.assign(10, 0x43);
-      Message del;
-      del.kind = Kind::kBlobDelete;
-      del.name = id;
-      out += " " + reason_of(link.request(piece));
-      out += "/" + reason_of(link.request(del));
+      out += " " + blob_chunk(link, id, 10, 0x43);
+      out += "/" + blob_delete(link, id);
     }
     std::printf("blob-poke:%s\n", out.c_str());
   } else if (command == "link-flood" && args.empty()) {
